@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds what a `device` run needs into .device-carry/ (git-ignored, carried with `carry`):
+#   .device-carry/jre/     a jlink JRE made from the local JDK 17
+#   .device-carry/lib/     DJL api + pytorch-engine + pytorch-jni 2.7.1-0.35.1 and their runtime deps
+#                          (commons-compress left out: DJL uses it only to untar downloads)
+#                          (NOT the 111 MB pytorch-native-cpu jar: the machine's own libtorch is used)
+#   .device-carry/djl-cache/pytorch/2.7.1-cu128-linux-x86_64/0.35.1-libdjl_torch.so
+#                          DJL's CUDA JNI, pre-placed where LibUtils.findJniLibrary looks
+#   .device-carry/bench.jar  the compiled benchmark (src/)
+#   .device-carry/djl_torch_undefined.txt  the JNI's undefined dynamic symbols, checked on the device
+# Usage (repo root): benchmarks/gpu/pack.sh      then `run` with carry [".device-carry"].
+set -euo pipefail
+ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+HERE=$ROOT/benchmarks/gpu
+OUT=$ROOT/.device-carry
+M2=${M2_REPO:-$HOME/.m2/repository}
+JARS=(
+  "$M2/ai/djl/api/0.35.1/api-0.35.1.jar"
+  "$M2/ai/djl/pytorch/pytorch-engine/0.35.1/pytorch-engine-0.35.1.jar"
+  "$M2/ai/djl/pytorch/pytorch-jni/2.7.1-0.35.1/pytorch-jni-2.7.1-0.35.1.jar"
+  "$M2/com/google/code/gson/gson/2.13.1/gson-2.13.1.jar"
+  "$M2/net/java/dev/jna/jna/5.17.0/jna-5.17.0.jar"
+  "$M2/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar"
+  "$M2/org/slf4j/slf4j-simple/2.0.17/slf4j-simple-2.0.17.jar"
+)
+rm -rf "$OUT"
+mkdir -p "$OUT/lib" "$OUT/classes"
+for j in "${JARS[@]}"; do
+  [ -f "$j" ] || { echo "missing $j (run the Maven build once to fetch it)" >&2; exit 1; }
+  cp "$j" "$OUT/lib/"
+done
+CP=$(ls "$OUT"/lib/*.jar | tr '\n' ':')
+
+javac --release 17 -cp "$CP" -d "$OUT/classes" $(find "$HERE/src" -name '*.java')
+jar --create --file "$OUT/bench.jar" -C "$OUT/classes" .
+rm -rf "$OUT/classes"
+
+# JRE: the modules jdeps finds, plus the ones DJL and JNA reach reflectively, minus java.desktop
+# (DJL's BufferedImageFactory, ~10 MB, unused here), java.sql (gson's optional adapters) and
+# java.compiler (annotation types only), to stay well inside the 64 MiB a call may carry.
+JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+MODS=$(jdeps --multi-release 17 --ignore-missing-deps --print-module-deps "$OUT/bench.jar" "$OUT"/lib/*.jar 2>/dev/null | tail -1)
+MODS=$(echo "$MODS,java.base,java.logging,java.management,jdk.unsupported,java.net.http,jdk.zipfs" \
+  | tr ',' '\n' | grep -v -x -e '' -e java.desktop -e java.sql -e java.compiler | sort -u | paste -sd, -)
+echo "jlink modules: $MODS"
+jlink --module-path "$JAVA_HOME/jmods" --add-modules "$MODS" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$OUT/jre"
+strip --strip-unneeded "$OUT/jre/lib/server/libjvm.so" 2>/dev/null || true
+
+# DJL's CUDA JNI (the jar carries linux-x86_64/cpu and linux-x86_64/cu128), placed in the layout
+# LibUtils uses: $DJL_CACHE_DIR/pytorch/<pytorch_version>-<flavor>-<classifier>/<djl_version>-libdjl_torch.so
+J=$OUT/djl-cache/pytorch/2.7.1-cu128-linux-x86_64
+mkdir -p "$J"
+unzip -p "$M2/ai/djl/pytorch/pytorch-jni/2.7.1-0.35.1/pytorch-jni-2.7.1-0.35.1.jar" \
+  jnilib/linux-x86_64/cu128/libdjl_torch.so > "$J/0.35.1-libdjl_torch.so"
+nm -D --undefined-only "$J/0.35.1-libdjl_torch.so" | awk '{print $2}' | sort -u > "$OUT/djl_torch_undefined.txt"
+
+du -sh "$OUT" "$OUT"/* | sort -h
+echo "packed into $OUT ($(du -sm "$OUT" | cut -f1) MiB uncompressed)"

@@ -1,0 +1,110 @@
+package io.distill4j.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TeacherCacheTest {
+
+    private static float[][][] randomItems(int n, int k, int c, long seed) {
+        Random r = new Random(seed);
+        float[][][] items = new float[n][k][c];
+        for (float[][] item : items) {
+            for (float[] s : item) {
+                for (int j = 0; j < c; j++) {
+                    s[j] = r.nextFloat();
+                }
+            }
+        }
+        return items;
+    }
+
+    private static TeacherCacheWriter open(Path dir, int k, int c, int rowsPerShard) throws IOException {
+        return TeacherCacheWriter.openOrCreate(dir, "classification", k, c, "probabilities",
+                Map.of("name", "test"), "fp", rowsPerShard);
+    }
+
+    @Test
+    void roundTripAcrossShards(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(25, 3, 4, 1);
+        try (TeacherCacheWriter w = open(dir, 3, 4, 10)) {
+            for (float[][] item : items) {
+                w.append(item);
+            }
+        }
+        TeacherCache cache = TeacherCache.open(dir);
+        assertEquals(25, cache.manifest().items());
+        assertEquals(3, cache.manifest().shards().size());
+        assertEquals(5, cache.manifest().shards().get(2).rows());
+        cache.verify();
+        float[][][] back = cache.readAll();
+        for (int i = 0; i < items.length; i++) {
+            for (int j = 0; j < 3; j++) {
+                assertArrayEquals(items[i][j], back[i][j]);
+            }
+        }
+    }
+
+    @Test
+    void reopeningResumesAfterTheLastCommittedItem(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(12, 2, 3, 2);
+        try (TeacherCacheWriter w = open(dir, 2, 3, 5)) {
+            for (int i = 0; i < 7; i++) {
+                w.append(items[i]);
+            }
+            // 5 committed as one shard; close() commits the 2 buffered as a second shard.
+        }
+        try (TeacherCacheWriter w = open(dir, 2, 3, 5)) {
+            assertEquals(7, w.nextItem());
+            for (int i = 7; i < 12; i++) {
+                w.append(items[i]);
+            }
+        }
+        float[][][] back = TeacherCache.open(dir).readAll();
+        assertEquals(12, back.length);
+        assertArrayEquals(items[11][1], back[11][1]);
+        assertThrows(BadInputException.class, () -> TeacherCacheWriter.openOrCreate(dir, "classification", 3, 3,
+                "probabilities", Map.of(), "fp", 5));
+    }
+
+    @Test
+    void corruptedShardIsNamed(@TempDir Path dir) throws IOException {
+        try (TeacherCacheWriter w = open(dir, 2, 2, 4)) {
+            for (float[][] item : randomItems(4, 2, 2, 3)) {
+                w.append(item);
+            }
+        }
+        Path shard = dir.resolve("part-00000.arrow");
+        try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
+            f.seek(f.length() / 2);
+            int b = f.read();
+            f.seek(f.length() / 2);
+            f.write(b ^ 0xFF);
+        }
+        BadInputException e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir).verify());
+        assertTrue(e.getMessage().contains("part-00000.arrow: SHA-256"), e.getMessage());
+        Files.delete(shard);
+        BadInputException missing = assertThrows(BadInputException.class, () -> TeacherCache.open(dir).readAll());
+        assertTrue(missing.getMessage().contains("part-00000.arrow: shard listed in the manifest is missing"));
+    }
+
+    @Test
+    void nonFiniteValuesAreRejectedBeforeWriting(@TempDir Path dir) throws IOException {
+        try (TeacherCacheWriter w = open(dir, 1, 2, 4)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> w.append(new float[][] {{0.5f, Float.NaN}}));
+            assertTrue(e.getMessage().contains("item 0: sample 0, class 1: value NaN"), e.getMessage());
+        }
+        assertEquals(0, TeacherCache.open(dir).manifest().items());
+    }
+}

@@ -1,0 +1,40 @@
+package io.distill4j.loss;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * One teacher sample as the target: t_i = y_i^(j) for a fixed sample index j.
+ *
+ * <p>The k = 1 baseline of Cui &amp; Pei 2026 (arXiv 2601.18909): the target carries the teacher's full
+ * sampling noise sigma_T^2.
+ */
+public final class SingleSampleTarget implements TargetBuilder {
+    private final int index;
+
+    /**
+     * Creates the builder.
+     *
+     * @param index which of the k samples to use, non-negative
+     */
+    public SingleSampleTarget(int index) {
+        if (index < 0) {
+            throw new IllegalArgumentException("index must be non-negative, got " + index);
+        }
+        this.index = index;
+    }
+
+    @Override
+    public NDArray build(NDArray samples, StudentEstimate student) {
+        Checks.rank("samples", samples, 3);
+        long k = samples.getShape().get(1);
+        if (index >= k) {
+            throw new IllegalArgumentException("index " + index + " is out of range for k=" + k);
+        }
+        return samples.get(":, {}, :", index);
+    }
+
+    @Override
+    public String name() {
+        return "single";
+    }
+}
