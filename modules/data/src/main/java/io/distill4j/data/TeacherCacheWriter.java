@@ -2,28 +2,37 @@ package io.distill4j.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.zip.CRC32;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.UInt4Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 
 /**
- * Appends k teacher samples per item to a cache directory, shard by shard, crash-safely.
+ * Appends k teacher samples per item to a classification or regression cache, shard by shard, crash-safely.
  *
- * <p>Items are buffered until a shard is full; the shard is then written to {@code part-NNNNN.arrow.tmp},
- * forced to disk, renamed to {@code part-NNNNN.arrow}, and only then is the manifest (which lists the
- * shard with its SHA-256) replaced atomically. A crash therefore loses at most the uncommitted shard,
- * and {@link #openOrCreate} resumes after the last committed item.
+ * <p>Items are copied straight into off-heap Arrow buffers sized for one shard (no per-item objects);
+ * when a shard is full it is written to {@code part-NNNNN.arrow.tmp} (hashed with SHA-256 on the way),
+ * optionally forced to disk, renamed to {@code part-NNNNN.arrow}, and only then is the manifest that lists
+ * it replaced atomically. A crash therefore loses at most the uncommitted shard; {@link #openOrCreate}
+ * removes leftovers (temporary files, a renamed shard the manifest does not list) and resumes after the
+ * last committed item.
+ *
+ * <p>Every value must be finite; probability samples must be non-negative and sum to 1 within the
+ * options' tolerance. A rejected item leaves the writer and the cache as they were.
  */
 public final class TeacherCacheWriter implements AutoCloseable {
 
@@ -31,24 +40,53 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private final int rowsPerShard;
     private final int k;
     private final int width;
-    private final float[] buffer;
+    private final int rowFloats;
+    private final boolean probabilities;
+    private final CacheWriteOptions options;
+    private final BufferAllocator alloc;
+    private final VectorSchemaRoot root;
+    private final BigIntVector itemVec;
+    private final UInt4Vector crcVec;
+    private final FloatBuffer values;
+    private final ByteBuffer valueBytes;
+    private final CRC32 crc = new CRC32();
     private CacheManifest manifest;
     private int buffered;
+    private boolean closed;
 
-    private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard) {
+    private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard, CacheWriteOptions options) {
         this.dir = dir;
         this.manifest = manifest;
         this.rowsPerShard = rowsPerShard;
+        this.options = options;
         this.k = manifest.k();
         this.width = manifest.width();
-        this.buffer = new float[Math.multiplyExact(Math.multiplyExact(rowsPerShard, k), width)];
+        this.rowFloats = k * width;
+        this.probabilities = "probabilities".equals(manifest.signal());
+        this.alloc = new RootAllocator();
+        this.root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc);
+        this.itemVec = (BigIntVector) root.getVector(CacheSchema.ITEM);
+        this.crcVec = (UInt4Vector) root.getVector(CacheSchema.CRC32);
+        FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
+        FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
+        Float4Vector valueVec = (Float4Vector) inner.getDataVector();
+        itemVec.allocateNew(rowsPerShard);
+        crcVec.allocateNew(rowsPerShard);
+        outer.setInitialCapacity(rowsPerShard);
+        outer.allocateNew();
+        inner.setInitialCapacity(rowsPerShard * k);
+        inner.allocateNew();
+        valueVec.allocateNew(rowsPerShard * rowFloats);
+        for (var v : List.of(itemVec, crcVec, outer, inner, valueVec)) {
+            v.getValidityBuffer().setOne(0, v.getValidityBuffer().capacity());
+        }
+        this.valueBytes = valueVec.getDataBuffer().nioBuffer(0, rowsPerShard * rowFloats * 4).order(ByteOrder.LITTLE_ENDIAN);
+        this.values = valueBytes.asFloatBuffer();
     }
 
     /**
-     * Opens a cache for appending, creating it if the directory holds no manifest.
-     *
-     * <p>When a manifest exists its task, k, width and dataset fingerprint must equal the ones given, and
-     * writing resumes after its last committed item; leftover temporary files are removed.
+     * Opens a cache for appending with {@link CacheWriteOptions#DEFAULT}, creating it if the directory
+     * holds no manifest.
      *
      * @param dir the cache directory
      * @param task {@code classification} or {@code regression}
@@ -63,6 +101,31 @@ public final class TeacherCacheWriter implements AutoCloseable {
      */
     public static TeacherCacheWriter openOrCreate(Path dir, String task, int k, int width, String signal,
             Map<String, Object> teacher, String datasetFingerprint, int rowsPerShard) throws IOException {
+        return openOrCreate(dir, task, k, width, signal, teacher, datasetFingerprint, rowsPerShard,
+                CacheWriteOptions.DEFAULT);
+    }
+
+    /**
+     * Opens a cache for appending, creating it if the directory holds no manifest.
+     *
+     * <p>When a manifest exists its task, k, width, signal and dataset fingerprint must equal the ones
+     * given, and writing resumes after its last committed item ({@link #nextItem()}).
+     *
+     * @param dir the cache directory
+     * @param task {@code classification} or {@code regression}
+     * @param k samples per item, positive
+     * @param width classes or outputs per sample, positive
+     * @param signal {@code probabilities} or {@code logits} (classification), {@code values} (regression)
+     * @param teacher the teacher's provenance
+     * @param datasetFingerprint the fingerprint of the inputs (see {@link Sha256#fingerprint})
+     * @param rowsPerShard items per shard, positive; one shard's values must fit in 2 GiB
+     * @param options fsync and tolerance
+     * @return the writer
+     * @throws IOException if the directory cannot be written
+     */
+    public static TeacherCacheWriter openOrCreate(Path dir, String task, int k, int width, String signal,
+            Map<String, Object> teacher, String datasetFingerprint, int rowsPerShard, CacheWriteOptions options)
+            throws IOException {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -72,14 +135,37 @@ public final class TeacherCacheWriter implements AutoCloseable {
         if (rowsPerShard <= 0) {
             throw new IllegalArgumentException("rowsPerShard must be positive, got " + rowsPerShard);
         }
-        Files.createDirectories(dir);
-        try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                if (p.getFileName().toString().endsWith(".tmp")) {
-                    Files.delete(p);
-                }
-            }
+        if ((long) rowsPerShard * k * width * 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rowsPerShard " + rowsPerShard + " x k " + k + " x width " + width
+                    + " float32 values exceed 2 GiB per shard");
         }
+        boolean known = switch (task) {
+            case CacheManifest.CLASSIFICATION -> signal.equals("probabilities") || signal.equals("logits");
+            case CacheManifest.REGRESSION -> signal.equals("values");
+            default -> throw new IllegalArgumentException("task must be classification or regression, got " + task);
+        };
+        if (!known) {
+            throw new IllegalArgumentException("signal '" + signal + "' does not fit task " + task
+                    + " (classification: probabilities or logits; regression: values)");
+        }
+        Objects.requireNonNull(options, "options");
+        CacheManifest m = openManifest(dir, task, k, width, signal, datasetFingerprint, options, () ->
+                new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
+                        datasetFingerprint, null, List.of()));
+        return new TeacherCacheWriter(dir, m, rowsPerShard, options);
+    }
+
+    /** Creates a fresh manifest when the directory has none. */
+    interface ManifestFactory {
+        CacheManifest create();
+    }
+
+    /**
+     * Opens or creates the manifest and removes leftovers of an interrupted run.
+     */
+    static CacheManifest openManifest(Path dir, String task, int k, int width, String signal, String fingerprint,
+            CacheWriteOptions options, ManifestFactory fresh) throws IOException {
+        Files.createDirectories(dir);
         CacheManifest m;
         if (Files.exists(dir.resolve(CacheManifest.FILE_NAME))) {
             m = CacheManifest.read(dir);
@@ -87,17 +173,33 @@ public final class TeacherCacheWriter implements AutoCloseable {
             check(dir, "k", m.k(), k);
             check(dir, "width", m.width(), width);
             check(dir, "signal", m.signal(), signal);
-            check(dir, "datasetFingerprint", m.datasetFingerprint(), datasetFingerprint);
+            check(dir, "datasetFingerprint", m.datasetFingerprint(), fingerprint);
         } else {
-            m = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
-                    datasetFingerprint, java.util.List.of());
-            m.writeAtomically(dir);
+            m = fresh.create();
+            m.writeAtomically(dir, options.fsync());
         }
-        return new TeacherCacheWriter(dir, m, rowsPerShard);
+        removeLeftovers(dir, m);
+        return m;
+    }
+
+    /** Deletes temporary files and shard files that the manifest does not list (renamed, never committed). */
+    static void removeLeftovers(Path dir, CacheManifest m) throws IOException {
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (CacheManifest.Shard s : m.shards()) {
+            listed.add(s.file());
+        }
+        try (var s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".tmp") || (name.matches("part-\\d{5,}\\.arrow") && !listed.contains(name))) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static void check(Path dir, String field, Object have, Object want) {
-        if (!java.util.Objects.equals(have, want)) {
+        if (!Objects.equals(have, want)) {
             throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field " + field + ": cache has "
                     + have + ", this run wants " + want + " (use a new cache directory)");
         }
@@ -116,28 +218,89 @@ public final class TeacherCacheWriter implements AutoCloseable {
     /**
      * Appends one item's k samples.
      *
-     * @param samples k rows of width values each; no NaN or infinity
+     * @param samples k rows of width values each
+     * @throws IllegalArgumentException if the shape is not k x width
+     * @throws BadInputException if a value is not finite, or a probability is negative or a probability
+     *     vector is off the simplex; nothing is appended then
      * @throws IOException if committing a full shard fails
      */
     public void append(float[][] samples) throws IOException {
+        ensureOpen();
         if (samples.length != k) {
-            throw new IllegalArgumentException("item " + nextItem() + ": expected k=" + k + " samples, got " + samples.length);
+            throw new IllegalArgumentException(dir + ": item " + nextItem() + ": expected k=" + k + " samples, got "
+                    + samples.length);
         }
-        int base = buffered * k * width;
         for (int j = 0; j < k; j++) {
             if (samples[j].length != width) {
-                throw new IllegalArgumentException("item " + nextItem() + ": sample " + j + " has width "
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": sample " + j + " has width "
                         + samples[j].length + ", expected " + width);
             }
-            for (int c = 0; c < width; c++) {
-                float v = samples[j][c];
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("item " + nextItem() + ": sample " + j + ", class " + c
-                            + ": value " + v + " is not finite");
-                }
-                buffer[base + j * width + c] = v;
-            }
+            validate(samples[j], 0, j);
         }
+        int base = buffered * rowFloats;
+        for (int j = 0; j < k; j++) {
+            values.put(base + j * width, samples[j]);
+        }
+        finishRow();
+    }
+
+    /**
+     * Appends items from a flat array, item-major: item i's sample j, output c is at
+     * {@code offset + (i * k + j) * width + c}. This is the fast path for teachers that produce batches.
+     *
+     * @param flat the values
+     * @param offset index of the first value
+     * @param items how many items to append
+     * @throws IllegalArgumentException if the array is too short
+     * @throws BadInputException if a value is invalid (see {@link #append(float[][])}); items before the bad
+     *     one are appended
+     * @throws IOException if committing a full shard fails
+     */
+    public void appendFlat(float[] flat, int offset, int items) throws IOException {
+        ensureOpen();
+        if (offset < 0 || items < 0 || (long) offset + (long) items * rowFloats > flat.length) {
+            throw new IllegalArgumentException(dir + ": appendFlat: " + items + " items of " + rowFloats
+                    + " values from offset " + offset + " exceed the array's " + flat.length);
+        }
+        for (int i = 0; i < items; i++) {
+            int o = offset + i * rowFloats;
+            for (int j = 0; j < k; j++) {
+                validate(flat, o + j * width, j);
+            }
+            values.put(buffered * rowFloats, flat, o, rowFloats);
+            finishRow();
+        }
+    }
+
+    private void validate(float[] v, int off, int sample) {
+        double sum = 0;
+        for (int c = 0; c < width; c++) {
+            float x = v[off + c];
+            if (!Float.isFinite(x)) {
+                throw new BadInputException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                        + "]: value " + x + " is not finite");
+            }
+            if (probabilities && x < 0) {
+                throw new BadInputException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                        + "]: probability " + x + " is negative");
+            }
+            sum += x;
+        }
+        if (probabilities && Math.abs(sum - 1) > options.simplexTolerance()) {
+            throw new BadInputException(String.format(Locale.ROOT,
+                    "%s: item %d: field samples[%d]: probabilities sum to %.6g, off the simplex by more than %.3g",
+                    dir, nextItem(), sample, sum, options.simplexTolerance()));
+        }
+    }
+
+    private void finishRow() throws IOException {
+        int base = buffered * rowFloats * 4;
+        ByteBuffer row = valueBytes.duplicate();
+        row.position(base).limit(base + rowFloats * 4);
+        crc.reset();
+        crc.update(row);
+        itemVec.set(buffered, nextItem());
+        crcVec.set(buffered, (int) crc.getValue());
         buffered++;
         if (buffered == rowsPerShard) {
             commitShard();
@@ -150,6 +313,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
      * @throws IOException if writing fails
      */
     public void flush() throws IOException {
+        ensureOpen();
         if (buffered > 0) {
             commitShard();
         }
@@ -157,64 +321,46 @@ public final class TeacherCacheWriter implements AutoCloseable {
 
     private void commitShard() throws IOException {
         String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
-        Path tmp = dir.resolve(name + ".tmp");
         long first = manifest.items();
         int n = buffered;
-        try (BufferAllocator alloc = new RootAllocator();
-                VectorSchemaRoot root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc)) {
-            BigIntVector item = (BigIntVector) root.getVector(CacheSchema.ITEM);
-            FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
-            FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
-            Float4Vector values = (Float4Vector) inner.getDataVector();
-            item.allocateNew(n);
-            outer.setInitialCapacity(n);
-            outer.allocateNew();
-            inner.setInitialCapacity(n * k);
-            inner.allocateNew();
-            values.allocateNew(n * k * width);
-            for (int i = 0; i < n; i++) {
-                item.set(i, first + i);
-                outer.setNotNull(i);
-                for (int j = 0; j < k; j++) {
-                    inner.setNotNull(i * k + j);
-                }
-            }
-            values.getDataBuffer().setBytes(0, floatsToBytes(buffer, n * k * width));
-            values.getValidityBuffer().setOne(0, (n * k * width + 7) / 8);
-            values.setValueCount(n * k * width);
-            inner.setValueCount(n * k);
-            outer.setValueCount(n);
-            item.setValueCount(n);
-            root.setRowCount(n);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
-                    ArrowFileWriter w = new ArrowFileWriter(root, null, ch)) {
+        FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
+        itemVec.setValueCount(n);
+        crcVec.setValueCount(n);
+        outer.setValueCount(n);
+        root.setRowCount(n);
+        Path target = dir.resolve(name);
+        String sha = AtomicFiles.write(target, options.fsync(), ch -> {
+            try (ArrowFileWriter w = new ArrowFileWriter(root, null, ch)) {
                 w.start();
                 w.writeBatch();
                 w.end();
-                ch.force(true);
             }
-        }
-        String sha = Sha256.of(tmp);
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        manifest = manifest.withShard(new CacheManifest.Shard(name, first, n, sha));
-        manifest.writeAtomically(dir);
+        });
+        manifest = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
+        manifest.writeAtomically(dir, options.fsync());
         buffered = 0;
     }
 
-    private static byte[] floatsToBytes(float[] src, int count) {
-        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(count * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        bb.asFloatBuffer().put(src, 0, count);
-        return bb.array();
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(dir + ": writer is closed");
+        }
     }
 
-    /** Commits what is buffered. */
+    /** Commits what is buffered and frees the off-heap buffers. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         try {
             flush();
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot commit the last shard", e);
+        } finally {
+            closed = true;
+            root.close();
+            alloc.close();
         }
     }
 }
