@@ -12,7 +12,8 @@ import java.nio.file.Path;
  * Random and sequential access to a classification or regression cache through memory-mapped shards.
  *
  * <p>No shard is copied into the heap: rows are slices of the mappings, and NDArrays are made from
- * direct buffers, so the heap does not grow with the cache. Row checks (item index and CRC-32) are off
+ * direct buffers (one bulk copy, or none with {@link #range(NDManager, long, int, boolean)}), so the heap
+ * does not grow with the cache. Row checks (item index and CRC-32) are off
  * by default for speed and on with {@code verifyRows}; {@link TeacherCache#verify()} checks whole files.
  */
 public final class DenseCacheReader {
@@ -122,29 +123,45 @@ public final class DenseCacheReader {
     }
 
     /**
-     * Reads items {@code first .. first+count-1} as one (count, k, width) float32 array. When the range lies
-     * in one record batch, the array is made straight from the mapping's slice.
+     * Reads items {@code first .. first+count-1} as one (count, k, width) float32 array, copied once from
+     * the mappings into a fresh direct buffer (a bulk copy per record batch touched).
      *
      * @param manager the manager of the new array
      * @param first the first item
      * @param count the number of items, positive
-     * @return the array
+     * @return the array, which the caller may modify
      */
     public NDArray range(NDManager manager, long first, int count) {
-        Shape shape = new Shape(count, k, width);
-        int s = shardOf(first);
-        long row = first - firstItem[s];
-        if (first + count > manifest.items()) {
+        return range(manager, first, count, false);
+    }
+
+    /**
+     * Like {@link #range(NDManager, long, int)}, but when the range lies in one record batch and
+     * {@code view} is true, the array is made straight from the read-only mapping without any copy. Such an
+     * array aliases the file: it must not be modified in place (the process would crash on the write), and
+     * it stays valid while this reader is reachable.
+     *
+     * @param manager the manager of the new array
+     * @param first the first item
+     * @param count the number of items, positive
+     * @param view whether to alias the mapping when possible
+     * @return the array
+     */
+    public NDArray range(NDManager manager, long first, int count, boolean view) {
+        if (count <= 0 || first < 0 || first + count > manifest.items()) {
             throw new IndexOutOfBoundsException("items [" + first + ", " + (first + count) + ") outside [0, "
                     + manifest.items() + ")");
         }
+        Shape shape = new Shape(count, k, width);
         if (verifyRows) {
             for (long i = first; i < first + count; i++) {
                 int si = shardOf(i);
                 check(si, i - firstItem[si]);
             }
         }
-        if (shards[s].rowsLeftInBatch(row) >= count) {
+        int s = shardOf(first);
+        long row = first - firstItem[s];
+        if (view && shards[s].rowsLeftInBatch(row) >= count) {
             return manager.create(shards[s].values(row, count), shape, DataType.FLOAT32);
         }
         ByteBuffer buf = manager.allocateDirect(count * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
