@@ -24,7 +24,7 @@ import java.util.Map;
  *     (sequence)
  * @param signal what each sample holds: {@code probabilities}, {@code logits} or {@code values} (dense
  *     tasks), {@code topk-logprobs} (sequence)
- * @param dtype the element type of the stored samples ({@code float32}; {@code uint8-scaled} for the
+ * @param dtype the element type of the stored samples ({@code float32}; {@code uint8-sqrt} for the
  *     quantised log-probabilities of sequence caches)
  * @param items the number of committed items (the sum of the shards' rows)
  * @param teacher the teacher's provenance (name, config, seed, temperature, ...)
@@ -91,7 +91,7 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
      * @param vocabSize the vocabulary size V; every token id is in [0, V)
      * @param topK the number K of top tokens kept per response position
      * @param idType the Arrow type of token ids: {@code uint16} when V is at most 65536, else {@code int32}
-     * @param logprobEncoding how top-K log-probabilities are stored: {@code uint8-scaled} (see
+     * @param logprobEncoding how top-K log-probabilities are stored: {@code uint8-sqrt} (see
      *     {@link LogprobQuantizer})
      * @param compression the Arrow IPC buffer compression of the shards: {@code zstd}
      */
@@ -212,7 +212,7 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
             if (l.vocabSize() != m.width() || l.topK() <= 0 || l.topK() > l.vocabSize()
                     || !List.of("uint16", "int32").contains(l.idType())
                     || (l.idType().equals("uint16") && l.vocabSize() > 65536)
-                    || !"uint8-scaled".equals(l.logprobEncoding()) || !"zstd".equals(l.compression())) {
+                    || !"uint8-sqrt".equals(l.logprobEncoding()) || !"zstd".equals(l.compression())) {
                 throw new BadInputException(file + ": field sequence: inconsistent layout " + l + " for width "
                         + m.width());
             }

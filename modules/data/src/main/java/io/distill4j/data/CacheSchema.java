@@ -18,9 +18,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * <p>Sequence: one row per (item, sample) in item-major order: {@code item: int64}, {@code sample: int32},
  * {@code prompt: list<int32>}, {@code tokens: list<ID>} (the sampled response, T tokens),
  * {@code topk_ids: list<fixed_size_list<ID, K>>} and {@code topk_logprobs: list<fixed_size_list<uint8, K>>}
- * (T positions, ranks in descending log-probability order), {@code logprob_scale: list<float32>} and
- * {@code tail_logmass: list<float32>} (T each), and {@code crc32: uint32} over the row's prompt, tokens,
- * topk_ids, topk_logprobs, logprob_scale and tail_logmass value bytes in that order. ID is {@code uint16}
+ * (T positions, ranks in descending log-probability order), {@code logprob_top: list<float32>},
+ * {@code logprob_scale: list<float32>} and {@code tail_logmass: list<float32>} (T each; see
+ * {@link LogprobQuantizer}), and {@code crc32: uint32} over the row's prompt, tokens, topk_ids,
+ * topk_logprobs, logprob_top, logprob_scale and tail_logmass value bytes in that order. ID is {@code uint16}
  * or {@code int32} as the manifest says.
  */
 public final class CacheSchema {
@@ -40,7 +41,9 @@ public final class CacheSchema {
     public static final String TOPK_IDS = "topk_ids";
     /** Name of the quantised top-K log-probabilities column of sequence shards. */
     public static final String TOPK_LOGPROBS = "topk_logprobs";
-    /** Name of the per-position quantisation scale column of sequence shards. */
+    /** Name of the per-position top log-probability column of sequence shards. */
+    public static final String LOGPROB_TOP = "logprob_top";
+    /** Name of the per-position quantisation spread column of sequence shards. */
     public static final String LOGPROB_SCALE = "logprob_scale";
     /** Name of the per-position tail log-mass column of sequence shards. */
     public static final String TAIL_LOGMASS = "tail_logmass";
@@ -85,7 +88,8 @@ public final class CacheSchema {
                 list(TOKENS, leaf("id", id)),
                 list(TOPK_IDS, fixed("ranks", topK, leaf("id", id))),
                 list(TOPK_LOGPROBS, fixed("ranks", topK, leaf("q", new ArrowType.Int(8, false)))),
-                list(LOGPROB_SCALE, leaf("scale", f32)),
+                list(LOGPROB_TOP, leaf("top", f32)),
+                list(LOGPROB_SCALE, leaf("spread", f32)),
                 list(TAIL_LOGMASS, leaf("logmass", f32)),
                 leaf(CRC32, new ArrowType.Int(32, false))));
     }

@@ -1,67 +1,59 @@
 package io.distill4j.data;
 
 /**
- * The {@code uint8-scaled} encoding of one response position's top-K log-probabilities.
+ * The {@code uint8-sqrt} encoding of one response position's top-K log-probabilities.
  *
- * <p>The K log-probabilities are sorted in descending order (all at most 0). With
- * {@code s = -min_r lp_r / 255} (the position's {@code logprob_scale}, float32) each is stored as
- * {@code q_r = round(-lp_r / s)} in {@code [0, 255]} and decoded as {@code lp_r = -q_r * s}. The absolute
- * error is at most {@code s / 2 = |min_r lp_r| / 510} (plus float32 rounding): for example 0.02 nats when the
- * K-th log-probability is -10. When every log-probability is 0, {@code s = 0} and every {@code q} is 0.
+ * <p>The K log-probabilities {@code lp_0 >= lp_1 >= ... >= lp_{K-1}} (descending, all at most 0) are stored
+ * as the top one exactly ({@code logprob_top = lp_0}, float32), the spread {@code D = lp_0 - lp_{K-1}}
+ * ({@code logprob_scale}, float32), and one byte per rank,
+ * {@code q_r = round(255 * sqrt((lp_0 - lp_r) / D))}; decoding is {@code lp_r = lp_0 - D * (q_r / 255)^2}.
+ * The square root spends the codes where the probability mass is: rank 0 is exact, and the absolute error
+ * of rank r is at most {@code sqrt(D * d_r) / 255 + D / 260100} with {@code d_r = lp_0 - lp_r} (plus
+ * float32 rounding), for example 0.0124 nats for a token 1 nat below the top when D = 10. When D = 0 every
+ * code is 0.
  */
 public final class LogprobQuantizer {
     private LogprobQuantizer() {
     }
 
     /**
-     * Computes the scale of one position.
+     * Encodes one log-probability.
      *
-     * @param lp log-probabilities of one position
-     * @param off first index
-     * @param k count
-     * @return {@code -min lp / 255}, or 0
-     */
-    public static float scale(float[] lp, int off, int k) {
-        float min = 0;
-        for (int r = 0; r < k; r++) {
-            min = Math.min(min, lp[off + r]);
-        }
-        return -min / 255f;
-    }
-
-    /**
-     * Quantises one log-probability.
-     *
-     * @param lp the log-probability, at most 0
-     * @param scale the position's scale
+     * @param lp the log-probability
+     * @param top the position's top log-probability {@code lp_0}
+     * @param spread the position's spread D
      * @return the code in [0, 255]
      */
-    public static int quantize(float lp, float scale) {
-        if (scale == 0) {
+    public static int quantize(float lp, float top, float spread) {
+        if (spread <= 0) {
             return 0;
         }
-        long q = Math.round(-lp / (double) scale);
-        return (int) Math.max(0, Math.min(255, q));
+        double x = Math.sqrt(Math.max(0, (top - (double) lp) / spread));
+        return (int) Math.max(0, Math.min(255, Math.round(255 * x)));
     }
 
     /**
      * Decodes one code.
      *
      * @param q the code, 0 to 255
-     * @param scale the position's scale
+     * @param top the position's top log-probability
+     * @param spread the position's spread D
      * @return the log-probability
      */
-    public static float dequantize(int q, float scale) {
-        return -q * scale;
+    public static float dequantize(int q, float top, float spread) {
+        double x = q / 255.0;
+        return (float) (top - spread * x * x);
     }
 
     /**
-     * The guaranteed bound of the absolute decoding error for a position of the given scale.
+     * The guaranteed bound of the absolute decoding error of one rank.
      *
-     * @param scale the position's scale
-     * @return {@code scale / 2} plus float32 rounding of the product
+     * @param lp the true log-probability
+     * @param top the position's top log-probability
+     * @param spread the position's spread D
+     * @return {@code sqrt(D * (top - lp)) / 255 + D / 260100}, plus float32 rounding
      */
-    public static double errorBound(float scale) {
-        return scale / 2.0 + 255.0 * scale * Math.ulp(1f);
+    public static double errorBound(double lp, double top, double spread) {
+        return Math.sqrt(spread * Math.max(0, top - lp)) / 255 + spread / 260100 + 4 * Math.ulp((float) Math.abs(lp) + 1f);
     }
 }

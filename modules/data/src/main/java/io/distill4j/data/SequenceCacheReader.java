@@ -159,6 +159,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         ListVector tokV = (ListVector) root.getVector(CacheSchema.TOKENS);
         ListVector idsV = (ListVector) root.getVector(CacheSchema.TOPK_IDS);
         ListVector qV = (ListVector) root.getVector(CacheSchema.TOPK_LOGPROBS);
+        ListVector topV = (ListVector) root.getVector(CacheSchema.LOGPROB_TOP);
         ListVector scaleV = (ListVector) root.getVector(CacheSchema.LOGPROB_SCALE);
         ListVector tailV = (ListVector) root.getVector(CacheSchema.TAIL_LOGMASS);
         int p0 = promptV.getElementStartIndex(row);
@@ -169,7 +170,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         }
         int t0 = tokV.getElementStartIndex(row);
         int len = tokV.getElementEndIndex(row) - t0;
-        for (ListVector lv : List.of(idsV, qV, scaleV, tailV)) {
+        for (ListVector lv : List.of(idsV, qV, topV, scaleV, tailV)) {
             if (lv.getElementStartIndex(row) != t0 || lv.getElementEndIndex(row) - t0 != len) {
                 throw new BadInputException(where + ": field " + lv.getName() + ": length differs from tokens' " + len);
             }
@@ -177,6 +178,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         int[] tokens = new int[len];
         int[] ids = new int[len * topK];
         byte[] q = new byte[len * topK];
+        float[] top = new float[len];
         float[] scale = new float[len];
         float[] tail = new float[len];
         float[] lp = new float[len * topK];
@@ -186,16 +188,17 @@ public final class SequenceCacheReader implements AutoCloseable {
         for (int t = 0; t < len; t++) {
             int pos = t0 + t;
             tokens[t] = id(tokV.getDataVector(), pos);
+            top[t] = ((Float4Vector) topV.getDataVector()).get(pos);
             scale[t] = ((Float4Vector) scaleV.getDataVector()).get(pos);
             tail[t] = ((Float4Vector) tailV.getDataVector()).get(pos);
             for (int r = 0; r < topK; r++) {
                 ids[t * topK + r] = id(idsF.getDataVector(), pos * topK + r);
                 q[t * topK + r] = qd.get(pos * topK + r);
-                lp[t * topK + r] = LogprobQuantizer.dequantize(q[t * topK + r] & 0xFF, scale[t]);
+                lp[t * topK + r] = LogprobQuantizer.dequantize(q[t * topK + r] & 0xFF, top[t], scale[t]);
             }
         }
         long want = Integer.toUnsignedLong(((UInt4Vector) root.getVector(CacheSchema.CRC32)).get(row));
-        long got = SequenceRows.crc(prompt, tokens, ids, q, scale, tail, uint16);
+        long got = SequenceRows.crc(prompt, tokens, ids, q, top, scale, tail, uint16);
         if (want != got) {
             throw new BadInputException(where + String.format(": field crc32: computed %08x, stored %08x", got, want));
         }

@@ -33,9 +33,8 @@ import org.apache.arrow.vector.ipc.message.IpcOption;
  * per response position the sampled token, the top-K ids with log-probabilities and the tail log-mass.
  *
  * <p>Storage per response position at K top tokens: ids as {@code uint16} (V at most 65536, else
- * {@code int32}); log-probabilities sorted in descending order and quantised to 8 bits with one float32
- * scale per position ({@link LogprobQuantizer}, error at most |K-th log-prob| / 510); the tail log-mass as
- * float32; buffers compressed with ZSTD inside the Arrow IPC file. Commits are crash-safe as in
+ * {@code int32}); log-probabilities sorted in descending order, the top one kept exactly, the others
+ * quantised to 8 bits on a square-root scale ({@link LogprobQuantizer}); the tail log-mass as float32; buffers compressed with ZSTD inside the Arrow IPC file. Commits are crash-safe as in
  * {@link TeacherCacheWriter}; one shard holds {@code itemsPerShard} items (k rows each).
  */
 public final class SequenceCacheWriter implements AutoCloseable {
@@ -52,8 +51,8 @@ public final class SequenceCacheWriter implements AutoCloseable {
     private int bufferedItems;
     private boolean closed;
 
-    private record Row(long item, int sample, int[] prompt, int[] tokens, int[] ids, byte[] q, float[] scale,
-            float[] tail, long crc) {
+    private record Row(long item, int sample, int[] prompt, int[] tokens, int[] ids, byte[] q, float[] top,
+            float[] scale, float[] tail, long crc) {
     }
 
     private SequenceCacheWriter(Path dir, CacheManifest m, int itemsPerShard, CacheWriteOptions options) {
@@ -92,10 +91,10 @@ public final class SequenceCacheWriter implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         String idType = vocabSize <= 65536 ? "uint16" : "int32";
         CacheManifest.SequenceLayout layout = new CacheManifest.SequenceLayout(vocabSize, topK, idType,
-                "uint8-scaled", "zstd");
+                "uint8-sqrt", "zstd");
         CacheManifest m = TeacherCacheWriter.openManifest(dir, CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs",
                 datasetFingerprint, options, () -> new CacheManifest(CacheManifest.FORMAT_VERSION,
-                        CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs", "uint8-scaled", 0, teacher,
+                        CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs", "uint8-sqrt", 0, teacher,
                         datasetFingerprint, layout, List.of()));
         if (!m.sequence().equals(layout)) {
             throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field sequence: cache has "
@@ -168,6 +167,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
         double tol = options.simplexTolerance();
         int[] ids = new int[len * topK];
         byte[] q = new byte[len * topK];
+        float[] top = new float[len];
         float[] scale = new float[len];
         float[] tail = new float[len];
         Integer[] order = new Integer[topK];
@@ -215,15 +215,16 @@ public final class SequenceCacheWriter implements AutoCloseable {
                 lp[r] = Math.min(0f, s.topLogprobs()[o + order[r]]);
                 ids[o + r] = s.topIds()[o + order[r]];
             }
-            scale[t] = LogprobQuantizer.scale(lp, 0, topK);
+            top[t] = lp[0];
+            scale[t] = lp[0] - lp[topK - 1];
             for (int r = 0; r < topK; r++) {
-                q[o + r] = (byte) LogprobQuantizer.quantize(lp[r], scale[t]);
+                q[o + r] = (byte) LogprobQuantizer.quantize(lp[r], top[t], scale[t]);
             }
         }
         int[] p = prompt.clone();
         int[] tokens = s.tokens().clone();
-        return new Row(item, j, p, tokens, ids, q, scale, tail,
-                SequenceRows.crc(p, tokens, ids, q, scale, tail, uint16));
+        return new Row(item, j, p, tokens, ids, q, top, scale, tail,
+                SequenceRows.crc(p, tokens, ids, q, top, scale, tail, uint16));
     }
 
     /**
@@ -270,6 +271,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
         ListVector tokens = (ListVector) root.getVector(CacheSchema.TOKENS);
         ListVector ids = (ListVector) root.getVector(CacheSchema.TOPK_IDS);
         ListVector q = (ListVector) root.getVector(CacheSchema.TOPK_LOGPROBS);
+        ListVector top = (ListVector) root.getVector(CacheSchema.LOGPROB_TOP);
         ListVector scale = (ListVector) root.getVector(CacheSchema.LOGPROB_SCALE);
         ListVector tail = (ListVector) root.getVector(CacheSchema.TAIL_LOGMASS);
         for (FieldVector v : root.getFieldVectors()) {
@@ -291,7 +293,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
             }
             prompt.endValue(i, r.prompt().length);
             int len = r.tokens().length;
-            for (ListVector lv : List.of(tokens, ids, q, scale, tail)) {
+            for (ListVector lv : List.of(tokens, ids, q, top, scale, tail)) {
                 lv.startNewValue(i);
                 lv.endValue(i, len);
             }
@@ -303,6 +305,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
                     setId(idsFsl.getDataVector(), fi + rk, r.ids()[t * topK + rk]);
                     ((UInt1Vector) qFsl.getDataVector()).setSafe(fq + rk, r.q()[t * topK + rk] & 0xFF);
                 }
+                ((Float4Vector) top.getDataVector()).setSafe(pos, r.top()[t]);
                 ((Float4Vector) scale.getDataVector()).setSafe(pos, r.scale()[t]);
                 ((Float4Vector) tail.getDataVector()).setSafe(pos, r.tail()[t]);
             }
@@ -311,6 +314,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
         tokens.getDataVector().setValueCount(pos);
         idsFsl.setValueCount(pos);
         qFsl.setValueCount(pos);
+        top.getDataVector().setValueCount(pos);
         scale.getDataVector().setValueCount(pos);
         tail.getDataVector().setValueCount(pos);
         root.setRowCount(n);

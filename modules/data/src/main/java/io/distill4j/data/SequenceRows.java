@@ -11,13 +11,15 @@ final class SequenceRows {
 
     /**
      * Computes the row checksum over the little-endian value bytes of prompt (int32), tokens and topk_ids
-     * (uint16 or int32), topk_logprobs (uint8), logprob_scale and tail_logmass (float32), in that order.
+     * (uint16 or int32), topk_logprobs (uint8), logprob_top, logprob_scale and tail_logmass (float32), in that
+     * order.
      */
-    static long crc(int[] prompt, int[] tokens, int[] ids, byte[] q, float[] scale, float[] tail, boolean uint16) {
+    static long crc(int[] prompt, int[] tokens, int[] ids, byte[] q, float[] top, float[] scale, float[] tail,
+            boolean uint16) {
         CRC32 c = new CRC32();
         int idBytes = uint16 ? 2 : 4;
         ByteBuffer b = ByteBuffer.allocate(4 * prompt.length + idBytes * (tokens.length + ids.length) + q.length
-                + 4 * (scale.length + tail.length)).order(ByteOrder.LITTLE_ENDIAN);
+                + 4 * (top.length + scale.length + tail.length)).order(ByteOrder.LITTLE_ENDIAN);
         for (int v : prompt) {
             b.putInt(v);
         }
@@ -31,6 +33,9 @@ final class SequenceRows {
             }
         }
         b.put(q);
+        for (float v : top) {
+            b.putFloat(v);
+        }
         for (float v : scale) {
             b.putFloat(v);
         }

@@ -78,19 +78,21 @@ class SequenceCacheTest {
                     assertArrayEquals(want.tokens(), back.tokens());
                     for (int t = 0; t < want.length(); t++) {
                         // Independent reference: sort this position's (lp, id) pairs in descending lp order.
-                        double min = 0;
                         double mass = 0;
                         List<double[]> pairs = new ArrayList<>();
                         for (int q = 0; q < topK; q++) {
                             double v = want.topLogprobs()[t * topK + q];
                             pairs.add(new double[] {v, want.topIds()[t * topK + q]});
-                            min = Math.min(min, v);
                             mass += Math.exp(v);
                         }
                         pairs.sort((a, b) -> Double.compare(b[0], a[0]));
-                        double bound = -min / 510 + 1e-6;
+                        double top = pairs.get(0)[0];
+                        double spread = top - pairs.get(topK - 1)[0];
+                        assertEquals(top, back.topLogprobs()[t * topK], 0.0, "rank 0 is stored exactly");
                         for (int q = 0; q < topK; q++) {
                             assertEquals((int) pairs.get(q)[1], back.topIds()[t * topK + q]);
+                            double d = top - pairs.get(q)[0];
+                            double bound = Math.sqrt(spread * d) / 255 + spread / 260100 + 1e-5;
                             assertEquals(pairs.get(q)[0], back.topLogprobs()[t * topK + q], bound);
                         }
                         assertEquals(Math.log(1 - mass), back.tailLogMass()[t], 1e-5);
