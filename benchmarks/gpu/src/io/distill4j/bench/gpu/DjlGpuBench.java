@@ -317,6 +317,25 @@ public final class DjlGpuBench {
                                 vocab, batch, ctx, width, layers, heads, nParams, flops);
                         System.err.printf(Locale.ROOT, "[gpt V=%d] params %d, model FLOPs/step %.3f G%n",
                                 vocab, nParams, flops / 1e9);
+                        // causality: changing the last token must leave the logits of earlier positions alone
+                        long[] in2 = in.clone();
+                        for (int b = 0; b < batch; b++) {
+                            in2[b * ctx + ctx - 1] = (in2[b * ctx + ctx - 1] + 1) % vocab;
+                        }
+                        double leak;
+                        try (NDManager sub = m.newSubManager()) {
+                            NDArray x2 = sub.create(in2, new Shape(batch, ctx)).toDevice(device, false);
+                            x.tempAttach(sub);
+                            mask.tempAttach(sub);
+                            NDArray l1 = trainer.evaluate(new NDList(x, mask)).head()
+                                    .reshape(batch, ctx, vocab).get(":, :-1, :");
+                            NDArray l2 = trainer.evaluate(new NDList(x2, mask)).head()
+                                    .reshape(batch, ctx, vocab).get(":, :-1, :");
+                            leak = l1.sub(l2).abs().max().getFloat();
+                        }
+                        System.err.printf(Locale.ROOT, "[gpt V=%d] causal check: max |logit change| at earlier "
+                                + "positions when the last token changes = %.3g%n", vocab, leak);
+                        extra += String.format(Locale.ROOT, ",\"causal_leak\":%.3g", leak);
                         measure("gpt_v" + vocab, trainer, new NDList(x, mask), new NDList(y), warmup, repeats,
                                 steps, extra);
                     }
