@@ -11,7 +11,9 @@
 #   5. the PyTorch twin (twin.py) on the same GPU, same shapes
 #   6. summary table (summarize.py): ms/step, DJL/PyTorch ratio, model FLOPs utilisation
 # Env: BENCH_DEVICE=cpu runs a quick local dry run of steps 3-4 on the CPU (no twin), for testing
-# the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs.
+# the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs;
+# ROUNDS=N repeats steps 4-5 N times in the same machine (even rounds run the twin first), writing
+# djl.rK.jsonl / twin.rK.jsonl; SKIP_STOCK=1 skips step 2b (stock-jni.log).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -24,6 +26,8 @@ STEPS=${STEPS:-50}
 REPEATS=${REPEATS:-5}
 WARMUP=${WARMUP:-20}
 VOCABS=${VOCABS:-8192,50257}
+ROUNDS=${ROUNDS:-1}
+SKIP_STOCK=${SKIP_STOCK:-0}
 LOG=$OUT/device.log
 exec > >(tee -a "$LOG") 2>&1
 
@@ -45,7 +49,7 @@ SYM=$OUT/symbols.txt
   done
 } | sed 's/@.*//' | sort -u > /tmp/torch_defined.txt
 sed 's/@.*//' "$C/djl_torch_undefined.txt" | sort -u | comm -23 - /tmp/torch_defined.txt \
-  | grep -E '^_ZN?K?(3c10|2at|5torch|6caffe2)|^_ZTI|^_ZTV|^_ZTS|^_ZThn|^_ZN[0-9]+(c10|at|torch)' > /tmp/missing.txt || true
+  | grep -E '^_Z(N|NK|T[IVS]N?)?[0-9]+(c10|at|torch|caffe2)' > /tmp/missing.txt || true
 {
   echo "# stock DJL JNI 2.7.1-0.35.1 (cu128) vs $TORCH_LIB"
   echo "# undefined symbols in the JNI: $(wc -l < "$C/djl_torch_undefined.txt"); torch/c10 ones not defined by the machine's libtorch: $(wc -l < /tmp/missing.txt)"
@@ -72,7 +76,7 @@ export DJL_OFFLINE=true OPT_OUT_TRACKING=true PYTORCH_LIBRARY_PATH="$TORCH_LIB" 
 [ "$DEV" = cpu ] && export PYTORCH_FLAVOR=cpu
 JNI_DIR_NAME=2.7.1-$PYTORCH_FLAVOR-linux-x86_64
 
-if [ "$DEV" = gpu ]; then
+if [ "$DEV" = gpu ] && [ "$SKIP_STOCK" != 1 ]; then
   echo "== 2b. stock JNI: DJL MLP on gpu(0) (timeout 180 s)"
   export DJL_CACHE_DIR=/tmp/djl-stock
   rm -rf "$DJL_CACHE_DIR"; mkdir -p "$DJL_CACHE_DIR/pytorch"
@@ -96,18 +100,31 @@ RC=$?
 tail -20 "$OUT/build-jni.log"
 [ $RC -eq 0 ] || { echo "JNI build failed ($RC)"; exit 1; }
 
-echo "== 4. DJL on $DEV through the rebuilt JNI"
-timeout 420 "$JAVA" "${JOPTS[@]}" -XX:ErrorFile="$OUT/hs_err_min_%p.log" -cp "$CP" \
-  io.distill4j.bench.gpu.DjlGpuBench --device "$DEV" --model all --vocab "$VOCABS" \
-  --warmup "$WARMUP" --repeats "$REPEATS" --steps "$STEPS" > "$OUT/djl.jsonl"
-echo "djl exit code: $?"
-
-if [ "$DEV" = gpu ]; then
-  echo "== 5. PyTorch twin"
+run_djl() {
+  echo "== 4. DJL on $DEV through the rebuilt JNI -> $1"
+  timeout 420 "$JAVA" "${JOPTS[@]}" -XX:ErrorFile="$OUT/hs_err_min_%p.log" -cp "$CP" \
+    io.distill4j.bench.gpu.DjlGpuBench --device "$DEV" --model all --vocab "$VOCABS" \
+    --warmup "$WARMUP" --repeats "$REPEATS" --steps "$STEPS" > "$1"
+  echo "djl exit code: $?"
+}
+run_twin() {
+  echo "== 5. PyTorch twin -> $1"
   PYTHONUNBUFFERED=1 timeout 300 "$PY" benchmarks/gpu/twin.py --vocab "$VOCABS" --warmup "$WARMUP" \
-    --repeats "$REPEATS" --steps "$STEPS" > "$OUT/twin.jsonl"
+    --repeats "$REPEATS" --steps "$STEPS" > "$1"
   echo "twin exit code: $?"
-  echo "== 6. summary"
-  "$PY" benchmarks/gpu/summarize.py "$OUT/djl.jsonl" "$OUT/twin.jsonl" > "$OUT/summary.md"
-  cat "$OUT/summary.md"
-fi
+}
+for ((r = 1; r <= ROUNDS; r++)); do
+  if [ "$ROUNDS" = 1 ]; then DJ=$OUT/djl.jsonl; TW=$OUT/twin.jsonl; else DJ=$OUT/djl.r$r.jsonl; TW=$OUT/twin.r$r.jsonl; fi
+  if [ "$DEV" != gpu ]; then
+    run_djl "$DJ"
+  elif (( r % 2 == 1 )); then
+    run_djl "$DJ"; run_twin "$TW"
+  else
+    run_twin "$TW"; run_djl "$DJ"
+  fi
+  if [ "$DEV" = gpu ]; then
+    echo "== 6. summary (round $r)"
+    { [ "$ROUNDS" = 1 ] || echo "### round $r"; "$PY" benchmarks/gpu/summarize.py "$DJ" "$TW"; echo; } >> "$OUT/summary.md"
+  fi
+done
+[ -f "$OUT/summary.md" ] && cat "$OUT/summary.md"
