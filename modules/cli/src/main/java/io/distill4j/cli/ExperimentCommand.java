@@ -26,6 +26,7 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     static {
         EXPERIMENTS.put("linear-regression", LinearRegressionExperiment::new);
+        EXPERIMENTS.put("ffn", io.distill4j.cli.experiment.FfnExperiment::new);
     }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "the experiment: ${COMPLETION-CANDIDATES}",

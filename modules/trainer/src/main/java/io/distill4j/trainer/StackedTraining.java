@@ -146,9 +146,11 @@ public final class StackedTraining {
             Loss loss = tc.getLossFunction();
             long step = 0;
             for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+                // Full-batch training keeps the rows in order (the order cannot matter), so targets may keep
+                // per-row state across steps; mini-batches get a per-student, per-epoch permutation.
                 int[][] perms = new int[r][];
                 for (int s = 0; s < r; s++) {
-                    perms[s] = TabularData.permutation(n, settings.seed() * 1_000_003L + s * 7_919L + epoch);
+                    perms[s] = batch >= n ? identity(n) : TabularData.permutation(n, settings.seed() * 1_000_003L + s * 7_919L + epoch);
                 }
                 for (int start = 0; start < n; start += batch) {
                     int b = Math.min(batch, n - start);
@@ -182,6 +184,14 @@ public final class StackedTraining {
             throw e;
         }
         return model;
+    }
+
+    private static int[] identity(int n) {
+        int[] id = new int[n];
+        for (int i = 0; i < n; i++) {
+            id[i] = i;
+        }
+        return id;
     }
 
     /**

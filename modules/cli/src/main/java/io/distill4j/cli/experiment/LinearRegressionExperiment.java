@@ -256,7 +256,7 @@ public final class LinearRegressionExperiment implements Experiment {
                 double sum = 0;
                 double sq = 0;
                 for (int j = 0; j < k; j++) {
-                    double y = p.muTrain[i] + sd * gaussian(rnd);
+                    double y = p.muTrain[i] + sd * Stats.gaussian(rnd);
                     sum += y;
                     sq += y * y;
                 }
@@ -326,19 +326,6 @@ public final class LinearRegressionExperiment implements Experiment {
             total += Stats.variance(col);
         }
         return total / c;
-    }
-
-    private static double gaussian(SplittableRandom rnd) {
-        // Marsaglia polar method: exact N(0, 1) draws from uniform doubles.
-        double u;
-        double v;
-        double s;
-        do {
-            u = 2 * rnd.nextDouble() - 1;
-            v = 2 * rnd.nextDouble() - 1;
-            s = u * u + v * v;
-        } while (s >= 1 || s == 0);
-        return u * Math.sqrt(-2 * Math.log(s) / s);
     }
 
     private Report report(Config cfg, boolean quick, Problem p, List<Cell> cells, List<Map<String, Object>> closed,

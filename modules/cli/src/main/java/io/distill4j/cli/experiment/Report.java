@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
+import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
  * An experiment's report: Markdown text and tables, PNG plots (XChart), and the raw numbers as JSON.
@@ -24,7 +24,7 @@ public final class Report {
     private final String title;
     private final StringBuilder markdown = new StringBuilder();
     private final Map<String, Object> data = new LinkedHashMap<>();
-    private final Map<String, XYChart> plots = new LinkedHashMap<>();
+    private final Map<String, Chart<?, ?>> plots = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
 
     /**
@@ -79,7 +79,7 @@ public final class Report {
      * @param chart the chart
      * @return this report
      */
-    public Report plot(String file, XYChart chart) {
+    public Report plot(String file, Chart<?, ?> chart) {
         if (!file.matches("[A-Za-z0-9-]+")) {
             throw new IllegalArgumentException("plot file name must be letters, digits and '-', got '" + file + "'");
         }
@@ -141,7 +141,7 @@ public final class Report {
      */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        for (Map.Entry<String, XYChart> p : plots.entrySet()) {
+        for (Map.Entry<String, Chart<?, ?>> p : plots.entrySet()) {
             Path tmp = dir.resolve(p.getKey() + ".tmp.png");
             BitmapEncoder.saveBitmap(p.getValue(), tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
             Files.move(tmp, dir.resolve(p.getKey() + ".png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

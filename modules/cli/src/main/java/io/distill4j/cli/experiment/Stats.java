@@ -80,4 +80,22 @@ public final class Stats {
         }
         return sxy / sxx;
     }
+
+    /**
+     * A standard normal draw by Marsaglia's polar method.
+     *
+     * @param rnd the source of uniform doubles
+     * @return an N(0, 1) value
+     */
+    public static double gaussian(java.util.SplittableRandom rnd) {
+        double u;
+        double v;
+        double s;
+        do {
+            u = 2 * rnd.nextDouble() - 1;
+            v = 2 * rnd.nextDouble() - 1;
+            s = u * u + v * v;
+        } while (s >= 1 || s == 0);
+        return u * Math.sqrt(-2 * Math.log(s) / s);
+    }
 }
