@@ -23,7 +23,7 @@ public final class FormatFixture {
         for (int j = 0; j < 3; j++) {
             float a = (i % 4 + 1) / 10f;
             float b = (j + 1) / 10f;
-            p[j] = new float[] {a, b, 0.5f - b / 2, 0.5f - a + b / 2};
+            p[j] = new float[] {a, b, 0.5f - b, 0.5f - a};
         }
         return p;
     }
