@@ -1,6 +1,7 @@
 package io.distill4j.data;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,6 +12,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.zip.CRC32;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -25,7 +30,8 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
  * Appends k teacher samples per item to a classification or regression cache, shard by shard, crash-safely.
  *
  * <p>Items are copied straight into off-heap Arrow buffers sized for one shard (no per-item objects);
- * when a shard is full it is written to {@code part-NNNNN.arrow.tmp} (hashed with SHA-256 on the way),
+ * when a shard is full a committer thread writes it while the caller fills a second set of buffers. A
+ * shard is written to {@code part-NNNNN.arrow.tmp} (hashed with SHA-256 on the way),
  * optionally forced to disk, renamed to {@code part-NNNNN.arrow}, and only then is the manifest that lists
  * it replaced atomically. A crash therefore loses at most the uncommitted shard; {@link #openOrCreate}
  * removes leftovers (temporary files, a renamed shard the manifest does not list) and resumes after the
@@ -44,19 +50,54 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private final boolean probabilities;
     private final CacheWriteOptions options;
     private final BufferAllocator alloc;
-    private final VectorSchemaRoot root;
-    private final BigIntVector itemVec;
-    private final UInt4Vector crcVec;
-    private final FloatBuffer values;
-    private final ByteBuffer valueBytes;
+    private final Slot[] slots = new Slot[2];
+    private final ExecutorService committer;
     private final CRC32 crc = new CRC32();
-    private CacheManifest manifest;
-    private int buffered;
+    private volatile CacheManifest manifest;
+    private Slot slot;
+    private long next;
+    private IOException failure;
     private boolean closed;
+
+    /**
+     * One shard's worth of off-heap Arrow buffers. Two alternate: while the committer thread writes and
+     * hashes one, the caller fills the other.
+     */
+    private final class Slot {
+        final VectorSchemaRoot root;
+        final BigIntVector itemVec;
+        final UInt4Vector crcVec;
+        final FloatBuffer values;
+        final ByteBuffer valueBytes;
+        int rows;
+        Future<?> pending;
+
+        Slot() {
+            root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc);
+            itemVec = (BigIntVector) root.getVector(CacheSchema.ITEM);
+            crcVec = (UInt4Vector) root.getVector(CacheSchema.CRC32);
+            FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
+            FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
+            Float4Vector valueVec = (Float4Vector) inner.getDataVector();
+            itemVec.allocateNew(rowsPerShard);
+            crcVec.allocateNew(rowsPerShard);
+            outer.setInitialCapacity(rowsPerShard);
+            outer.allocateNew();
+            inner.setInitialCapacity(rowsPerShard * k);
+            inner.allocateNew();
+            valueVec.allocateNew(rowsPerShard * rowFloats);
+            for (var v : List.of(itemVec, crcVec, outer, inner, valueVec)) {
+                v.getValidityBuffer().setOne(0, v.getValidityBuffer().capacity());
+            }
+            valueBytes = valueVec.getDataBuffer().nioBuffer(0, rowsPerShard * rowFloats * 4).order(ByteOrder.LITTLE_ENDIAN);
+            values = valueBytes.asFloatBuffer();
+        }
+    }
 
     private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard, CacheWriteOptions options) {
         this.dir = dir;
         this.manifest = manifest;
+        this.next = manifest.items();
         this.rowsPerShard = rowsPerShard;
         this.options = options;
         this.k = manifest.k();
@@ -64,24 +105,14 @@ public final class TeacherCacheWriter implements AutoCloseable {
         this.rowFloats = k * width;
         this.probabilities = "probabilities".equals(manifest.signal());
         this.alloc = new RootAllocator();
-        this.root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc);
-        this.itemVec = (BigIntVector) root.getVector(CacheSchema.ITEM);
-        this.crcVec = (UInt4Vector) root.getVector(CacheSchema.CRC32);
-        FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
-        FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
-        Float4Vector valueVec = (Float4Vector) inner.getDataVector();
-        itemVec.allocateNew(rowsPerShard);
-        crcVec.allocateNew(rowsPerShard);
-        outer.setInitialCapacity(rowsPerShard);
-        outer.allocateNew();
-        inner.setInitialCapacity(rowsPerShard * k);
-        inner.allocateNew();
-        valueVec.allocateNew(rowsPerShard * rowFloats);
-        for (var v : List.of(itemVec, crcVec, outer, inner, valueVec)) {
-            v.getValidityBuffer().setOne(0, v.getValidityBuffer().capacity());
-        }
-        this.valueBytes = valueVec.getDataBuffer().nioBuffer(0, rowsPerShard * rowFloats * 4).order(ByteOrder.LITTLE_ENDIAN);
-        this.values = valueBytes.asFloatBuffer();
+        slots[0] = new Slot();
+        slots[1] = new Slot();
+        slot = slots[0];
+        committer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "distill4j-cache-commit " + dir.getFileName());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -205,12 +236,12 @@ public final class TeacherCacheWriter implements AutoCloseable {
         }
     }
 
-    /** @return the number of items committed or buffered so far: the index the next item gets */
+    /** @return the number of items appended so far (committed, being committed or buffered): the next item's index */
     public long nextItem() {
-        return manifest.items() + buffered;
+        return next;
     }
 
-    /** @return the manifest as committed so far */
+    /** @return the manifest as committed so far (shards still being written are not in it yet) */
     public CacheManifest manifest() {
         return manifest;
     }
@@ -237,9 +268,9 @@ public final class TeacherCacheWriter implements AutoCloseable {
             }
             validate(samples[j], 0, j);
         }
-        int base = buffered * rowFloats;
+        int base = slot.rows * rowFloats;
         for (int j = 0; j < k; j++) {
-            values.put(base + j * width, samples[j]);
+            slot.values.put(base + j * width, samples[j]);
         }
         finishRow();
     }
@@ -267,12 +298,36 @@ public final class TeacherCacheWriter implements AutoCloseable {
             for (int j = 0; j < k; j++) {
                 validate(flat, o + j * width, j);
             }
-            values.put(buffered * rowFloats, flat, o, rowFloats);
+            slot.values.put(slot.rows * rowFloats, flat, o, rowFloats);
             finishRow();
         }
     }
 
     private void validate(float[] v, int off, int sample) {
+        // Fast path: a NaN or infinity makes the sum non-finite, a negative value shows in the minimum.
+        float s0 = 0;
+        float s1 = 0;
+        float min = Float.POSITIVE_INFINITY;
+        int c = 0;
+        for (; c + 1 < width; c += 2) {
+            float a = v[off + c];
+            float b = v[off + c + 1];
+            s0 += a;
+            s1 += b;
+            min = Math.min(min, Math.min(a, b));
+        }
+        if (c < width) {
+            s0 += v[off + c];
+            min = Math.min(min, v[off + c]);
+        }
+        double sum = (double) s0 + s1;
+        boolean bad = !Double.isFinite(sum) || (probabilities && (min < 0 || Math.abs(sum - 1) > options.simplexTolerance()));
+        if (bad) {
+            validateSlowly(v, off, sample);
+        }
+    }
+
+    private void validateSlowly(float[] v, int off, int sample) {
         double sum = 0;
         for (int c = 0; c < width; c++) {
             float x = v[off + c];
@@ -294,72 +349,120 @@ public final class TeacherCacheWriter implements AutoCloseable {
     }
 
     private void finishRow() throws IOException {
-        int base = buffered * rowFloats * 4;
-        ByteBuffer row = valueBytes.duplicate();
+        int base = slot.rows * rowFloats * 4;
+        ByteBuffer row = slot.valueBytes.duplicate();
         row.position(base).limit(base + rowFloats * 4);
         crc.reset();
         crc.update(row);
-        itemVec.set(buffered, nextItem());
-        crcVec.set(buffered, (int) crc.getValue());
-        buffered++;
-        if (buffered == rowsPerShard) {
-            commitShard();
+        slot.itemVec.set(slot.rows, next);
+        slot.crcVec.set(slot.rows, (int) crc.getValue());
+        slot.rows++;
+        next++;
+        if (slot.rows == rowsPerShard) {
+            submit();
+        }
+    }
+
+    /** Hands the full slot to the committer thread and continues in the other one. */
+    private void submit() throws IOException {
+        Slot full = slot;
+        full.pending = committer.submit(() -> {
+            commit(full);
+            return null;
+        });
+        slot = slots[0] == full ? slots[1] : slots[0];
+        await(slot);
+    }
+
+    private void await(Slot s) throws IOException {
+        if (s.pending == null) {
+            return;
+        }
+        try {
+            s.pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(dir + ": interrupted while committing a shard");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            failure = c instanceof IOException io ? io : new IOException(dir + ": cannot commit a shard: " + c, c);
+            throw failure;
+        } finally {
+            s.pending = null;
         }
     }
 
     /**
-     * Commits the buffered items as a shard (no-op when none are buffered).
+     * Commits the buffered items as a shard (no-op when none are buffered) and waits until every shard is
+     * committed.
      *
      * @throws IOException if writing fails
      */
     public void flush() throws IOException {
         ensureOpen();
-        if (buffered > 0) {
-            commitShard();
+        if (slot.rows > 0) {
+            submit();
         }
+        await(slots[0]);
+        await(slots[1]);
     }
 
-    private void commitShard() throws IOException {
+    /** Runs on the committer thread, one slot at a time, in order. */
+    private void commit(Slot s) throws IOException {
         String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
         long first = manifest.items();
-        int n = buffered;
-        FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
-        itemVec.setValueCount(n);
-        crcVec.setValueCount(n);
+        int n = s.rows;
+        FixedSizeListVector outer = (FixedSizeListVector) s.root.getVector(CacheSchema.SAMPLES);
+        s.itemVec.setValueCount(n);
+        s.crcVec.setValueCount(n);
         outer.setValueCount(n);
-        root.setRowCount(n);
+        s.root.setRowCount(n);
         Path target = dir.resolve(name);
         String sha = AtomicFiles.write(target, options.fsync(), ch -> {
-            try (ArrowFileWriter w = new ArrowFileWriter(root, null, ch)) {
+            try (ArrowFileWriter w = new ArrowFileWriter(s.root, null, ch)) {
                 w.start();
                 w.writeBatch();
                 w.end();
             }
         });
-        manifest = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
-        manifest.writeAtomically(dir, options.fsync());
-        buffered = 0;
+        CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
+        m.writeAtomically(dir, options.fsync());
+        manifest = m;
+        s.rows = 0;
     }
 
-    private void ensureOpen() {
+    private void ensureOpen() throws IOException {
         if (closed) {
             throw new IllegalStateException(dir + ": writer is closed");
         }
+        if (failure != null) {
+            throw new IOException(dir + ": an earlier commit failed; reopen the cache to resume", failure);
+        }
     }
 
-    /** Commits what is buffered and frees the off-heap buffers. */
+    /** Commits what is buffered, waits for the committer and frees the off-heap buffers. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         try {
-            flush();
+            if (failure == null) {
+                flush();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot commit the last shard", e);
         } finally {
             closed = true;
-            root.close();
+            committer.shutdown();
+            try {
+                committer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (Slot s : slots) {
+                s.root.close();
+            }
             alloc.close();
         }
     }
