@@ -89,8 +89,8 @@ public final class FfnExperiment implements Experiment {
      *
      * @param testFraction test share of each split
      * @param seed the seed
-     * @param regression regression settings, or null to skip
-     * @param classification classification settings, or null to skip
+     * @param regression regression settings (an empty dataset list skips this part)
+     * @param classification classification settings (an empty dataset list skips this part)
      */
     public record Config(double testFraction, long seed, RegressionConfig regression, ClassificationConfig classification) {
     }
@@ -119,10 +119,10 @@ public final class FfnExperiment implements Experiment {
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s. Intervals are 95%% normal-approximation "
                 + "confidence intervals over students.", cfg.seed(), cfg.testFraction(), quick ? " (quick variant)" : ""));
         r.data("config", cfg);
-        if (cfg.regression() != null) {
+        if (!cfg.regression().datasets().isEmpty()) {
             regression(cfg, cfg.regression(), r);
         }
-        if (cfg.classification() != null) {
+        if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r);
         }
         r.write(outDir);
