@@ -144,14 +144,14 @@ public final class FfnExperiment implements Experiment {
                         + ds + "' (boston, diabetes)");
             };
             Standardised s = Standardised.of(data.split(cfg.testFraction(), cfg.seed()));
-            float[][] yTrain = column(s.yTrain);
+            float[][] yTrain = column(s.yTrain());
             float[] mu;
             double teacherMse;
-            try (Model t = StackedTraining.train(new StackedMlp(1, s.width(), new int[] {rc.hidden()}, 1, 0f), s.xTrain,
-                    fixedTargets(new float[][][] {yTrain}), full(rc.epochs(), s.xTrain.length, rc.learningRate(), cfg.seed(),
+            try (Model t = StackedTraining.train(new StackedMlp(1, s.width(), new int[] {rc.hidden()}, 1, 0f), s.xTrain(),
+                    fixedTargets(new float[][][] {yTrain}), full(rc.epochs(), s.xTrain().length, rc.learningRate(), cfg.seed(),
                             StackedTraining.Objective.MSE), StepListener.NONE)) {
-                mu = flatten(StackedTraining.predict(t, s.xTrain, false)[0]);
-                teacherMse = mse(StackedTraining.predict(t, s.xTest, false)[0], s.yTest);
+                mu = flatten(StackedTraining.predict(t, s.xTrain(), false)[0]);
+                teacherMse = mse(StackedTraining.predict(t, s.xTest(), false)[0], s.yTest());
             }
             LOG.info("ffn regression {}: teacher test MSE {}", ds, teacherMse);
             XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k", "k",
@@ -218,16 +218,16 @@ public final class FfnExperiment implements Experiment {
                     + "' (mean, inverse-variance)");
         };
         float[][][] preds;
-        try (Model m = StackedTraining.train(new StackedMlp(students, s.width(), new int[] {rc.hidden()}, 1, 0f), s.xTrain,
+        try (Model m = StackedTraining.train(new StackedMlp(students, s.width(), new int[] {rc.hidden()}, 1, 0f), s.xTrain(),
                 targets, full(rc.epochs(), n, rc.learningRate(), cfg.seed() + 17 * k, StackedTraining.Objective.MSE),
                 StepListener.NONE)) {
-            preds = StackedTraining.predict(m, s.xTest, false);
+            preds = StackedTraining.predict(m, s.xTest(), false);
         }
         double[] mse = new double[students];
         double[][] p = new double[students][];
         for (int st = 0; st < students; st++) {
-            mse[st] = mse(preds[st], s.yTest);
-            p[st] = new double[s.yTest.length];
+            mse[st] = mse(preds[st], s.yTest());
+            p[st] = new double[s.yTest().length];
             for (int i = 0; i < p[st].length; i++) {
                 p[st][i] = preds[st][i][0];
             }
@@ -304,21 +304,21 @@ public final class FfnExperiment implements Experiment {
             TabularData data = SklearnCsv.load(ds, home.resolve("datasets/sklearn"));
             Standardised s = Standardised.of(data.split(cfg.testFraction(), cfg.seed()));
             int c = data.numClasses();
-            int n = s.xTrain.length;
+            int n = s.xTrain().length;
             int students = cc.students();
-            int[] yTest = s.labelsTest;
+            int[] yTest = s.labelsTest();
             float[][][] teacherSamples;
             double teacherAcc;
-            try (Model t = StackedTraining.train(new StackedMlp(1, s.width(), new int[] {cc.teacherHidden()}, c, 0.3f), s.xTrain,
-                    fixedTargets(new float[][][] {oneHot(s.labelsTrain, c)}), new StackedTraining.Settings(cc.teacherEpochs(),
+            try (Model t = StackedTraining.train(new StackedMlp(1, s.width(), new int[] {cc.teacherHidden()}, c, 0.3f), s.xTrain(),
+                    fixedTargets(new float[][][] {oneHot(s.labelsTrain(), c)}), new StackedTraining.Settings(cc.teacherEpochs(),
                             cc.batchSize(), cc.learningRate(), 1e-4f, cfg.seed(), device, StackedTraining.Objective.SOFT_CE),
                     StepListener.NONE)) {
-                teacherAcc = Metrics.accuracy(softmax(StackedTraining.predict(t, s.xTest, false)[0]), yTest);
+                teacherAcc = Metrics.accuracy(softmax(StackedTraining.predict(t, s.xTest(), false)[0]), yTest);
                 // Every student gets its own k MC-dropout draws: (students * k) passes over the training inputs.
                 teacherSamples = new float[students * cc.k()][][];
                 ai.djl.engine.Engine.getInstance().setRandomSeed((int) cfg.seed() + 101);
                 for (int p = 0; p < teacherSamples.length; p++) {
-                    teacherSamples[p] = toFloat(softmax(StackedTraining.predict(t, s.xTrain, true)[0]));
+                    teacherSamples[p] = toFloat(softmax(StackedTraining.predict(t, s.xTrain(), true)[0]));
                 }
             }
             LOG.info("ffn classification {}: teacher test accuracy {}", ds, teacherAcc);
@@ -342,10 +342,10 @@ public final class FfnExperiment implements Experiment {
                     NDArray samples = dm.create(flat, new Shape(students, n, cc.k(), c));
                     StackedTraining.Targets targets = classificationTargets(method, samples, cc.k(), c);
                     try (Model m = StackedTraining.train(new StackedMlp(students, s.width(), new int[] {cc.studentHidden()}, c,
-                            0.1f), s.xTrain, targets, new StackedTraining.Settings(cc.studentEpochs(), cc.batchSize(),
+                            0.1f), s.xTrain(), targets, new StackedTraining.Settings(cc.studentEpochs(), cc.batchSize(),
                             cc.learningRate(), 1e-4f, cfg.seed() + 1, device, StackedTraining.Objective.SOFT_CE),
                             StepListener.NONE)) {
-                        out = StackedTraining.predict(m, s.xTest, false);
+                        out = StackedTraining.predict(m, s.xTest(), false);
                     }
                 }
                 double[][][] probs = new double[students][][];
@@ -449,57 +449,6 @@ public final class FfnExperiment implements Experiment {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    /** Features standardised with the training rows' mean and deviation; regression targets too. */
-    record Standardised(float[][] xTrain, float[][] xTest, double[] yTrain, double[] yTest, int[] labelsTrain, int[] labelsTest) {
-        int width() {
-            return xTrain[0].length;
-        }
-
-        static Standardised of(TabularData.Split split) {
-            TabularData tr = split.train();
-            TabularData te = split.test();
-            int d = tr.width();
-            double[] mu = new double[d];
-            double[] sd = new double[d];
-            for (float[] row : tr.features()) {
-                for (int j = 0; j < d; j++) {
-                    mu[j] += row[j] / (double) tr.size();
-                }
-            }
-            for (float[] row : tr.features()) {
-                for (int j = 0; j < d; j++) {
-                    sd[j] += (row[j] - mu[j]) * (row[j] - mu[j]) / tr.size();
-                }
-            }
-            for (int j = 0; j < d; j++) {
-                sd[j] = sd[j] > 1e-12 ? Math.sqrt(sd[j]) : 1;
-            }
-            double[] yTr = null;
-            double[] yTe = null;
-            if (!tr.isClassification()) {
-                double ym = Stats.mean(tr.targets());
-                double yv = 0;
-                for (double y : tr.targets()) {
-                    yv += (y - ym) * (y - ym) / tr.size();
-                }
-                double ys = Math.sqrt(yv);
-                yTr = java.util.Arrays.stream(tr.targets()).map(y -> (y - ym) / ys).toArray();
-                yTe = java.util.Arrays.stream(te.targets()).map(y -> (y - ym) / ys).toArray();
-            }
-            return new Standardised(scale(tr, mu, sd), scale(te, mu, sd), yTr, yTe, tr.labels(), te.labels());
-        }
-
-        private static float[][] scale(TabularData t, double[] mu, double[] sd) {
-            float[][] x = new float[t.size()][t.width()];
-            for (int i = 0; i < t.size(); i++) {
-                for (int j = 0; j < t.width(); j++) {
-                    x[i][j] = (float) ((t.features()[i][j] - mu[j]) / sd[j]);
-                }
-            }
-            return x;
-        }
-    }
 
     private StackedTraining.Settings full(int epochs, int n, float lr, long seed, StackedTraining.Objective o) {
         return new StackedTraining.Settings(epochs, n, lr, 0f, seed, device, o);
