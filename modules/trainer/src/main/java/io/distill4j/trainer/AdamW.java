@@ -1,0 +1,227 @@
+package io.distill4j.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AdamW (Loshchilov &amp; Hutter 2019, "Decoupled Weight Decay Regularization") with moments this class owns,
+ * so that they can be saved and restored exactly.
+ *
+ * <p>For each parameter w with gradient g (after the global rescale s: clipping, loss-scale and
+ * accumulation factors), its own update count t, rate lr, decay wd, moments m and v:
+ * <pre>
+ *   w &lt;- w - lr * wd * w
+ *   m &lt;- b1 * m + (1 - b1) * s * g
+ *   v &lt;- b2 * v + (1 - b2) * (s * g)^2
+ *   w &lt;- w - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * </pre>
+ * which is {@code torch.optim.AdamW}'s update. Each parameter's update is one call to the engine's fused
+ * {@code adamUpdate} kernel (which also zeroes the gradient); its epsilon is passed as eps * sqrt(1 - b2^t)
+ * so that the kernel's {@code m * c / (sqrt(v) + eps')} equals the formula above. Parameters without a
+ * gradient are skipped and their count t is not advanced, as in PyTorch.
+ */
+public final class AdamW implements AutoCloseable {
+
+    private static final int FORMAT = 1;
+
+    private final NDManager manager;
+    private final List<String> names = new ArrayList<>();
+    private final List<Parameter> parameters = new ArrayList<>();
+    private final float[] decay;
+    private final NDArray[] mean;
+    private final NDArray[] variance;
+    private final long[] count;
+    private final float beta1;
+    private final float beta2;
+    private final float epsilon;
+
+    /**
+     * Creates the optimiser for the trainable parameters of a block.
+     *
+     * @param manager the parent of the manager that holds the moments
+     * @param parameters the block's parameters by name ({@code block.getParameters()}); those that do not
+     *     require gradients are left out
+     * @param weightDecay the decoupled weight decay
+     * @param noDecay a parameter whose name contains one of these strings gets no decay
+     * @param beta1 first-moment decay
+     * @param beta2 second-moment decay
+     * @param epsilon the epsilon
+     */
+    public AdamW(NDManager manager, PairList<String, Parameter> parameters, float weightDecay, List<String> noDecay,
+            float beta1, float beta2, float epsilon) {
+        this.manager = manager.newSubManager();
+        for (Pair<String, Parameter> p : parameters) {
+            if (p.getValue().requiresGradient()) {
+                names.add(p.getKey());
+                this.parameters.add(p.getValue());
+            }
+        }
+        int n = names.size();
+        decay = new float[n];
+        for (int i = 0; i < n; i++) {
+            String name = names.get(i);
+            decay[i] = noDecay.stream().anyMatch(name::contains) ? 0f : weightDecay;
+        }
+        mean = new NDArray[n];
+        variance = new NDArray[n];
+        count = new long[n];
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+    }
+
+    /** @return the names of the parameters this optimiser updates, in order */
+    public List<String> names() {
+        return List.copyOf(names);
+    }
+
+    /** @return the trainable parameters, in the order of {@link #names()} */
+    List<Parameter> parameters() {
+        return parameters;
+    }
+
+    /**
+     * Returns one parameter's update count.
+     *
+     * @param i the index in {@link #names()}
+     * @return how many updates it has had
+     */
+    public long count(int i) {
+        return count[i];
+    }
+
+    /**
+     * Updates every parameter that has a gradient, then zeroes its gradient.
+     *
+     * @param learningRate the rate of this update
+     * @param rescale the factor applied to every gradient first (clipping, unscaling, averaging)
+     */
+    public void update(float learningRate, float rescale) {
+        if (!Float.isFinite(learningRate) || !Float.isFinite(rescale)) {
+            throw new IllegalStateException("AdamW update with learning rate " + learningRate + " and gradient scale "
+                    + rescale + "; both must be finite");
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            NDArray w = parameters.get(i).getArray();
+            NDArray g = w.getGradient();
+            if (g == null) {
+                continue;
+            }
+            try (g) {
+                if (mean[i] == null) {
+                    mean[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
+                    variance[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
+                }
+                long t = ++count[i];
+                double bc1 = 1 - Math.pow(beta1, t);
+                double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+                float lrCorrected = (float) (learningRate * bc2Sqrt / bc1);
+                float epsCorrected = (float) (epsilon * bc2Sqrt);
+                w.getNDArrayInternal().adamUpdate(new NDList(w, g, mean[i], variance[i]), new NDList(w), learningRate,
+                        lrCorrected, decay[i], rescale, -1f, beta1, beta2, epsCorrected, false, true);
+            }
+        }
+    }
+
+    /**
+     * Writes the moments and counts.
+     *
+     * @param out the stream
+     * @throws IOException if writing fails
+     */
+    public void save(DataOutputStream out) throws IOException {
+        out.writeInt(FORMAT);
+        out.writeInt(names.size());
+        for (int i = 0; i < names.size(); i++) {
+            out.writeUTF(names.get(i));
+            out.writeLong(count[i]);
+            out.writeBoolean(mean[i] != null);
+            if (mean[i] != null) {
+                writeArray(out, mean[i]);
+                writeArray(out, variance[i]);
+            }
+        }
+    }
+
+    /**
+     * Reads moments and counts written by {@link #save}, for the same parameters.
+     *
+     * @param in the stream
+     * @param source names the stream in error messages
+     * @throws IOException if reading fails
+     * @throws IllegalArgumentException naming the source and parameter if the state does not fit
+     */
+    public void load(DataInputStream in, String source) throws IOException {
+        int format = in.readInt();
+        if (format != FORMAT) {
+            throw new IllegalArgumentException(source + ": optimiser state format " + format + ", expected " + FORMAT);
+        }
+        int n = in.readInt();
+        if (n != names.size()) {
+            throw new IllegalArgumentException(source + ": optimiser state for " + n + " parameters, the model has "
+                    + names.size());
+        }
+        for (int i = 0; i < n; i++) {
+            String name = in.readUTF();
+            if (!name.equals(names.get(i))) {
+                throw new IllegalArgumentException(source + ": optimiser state for parameter '" + name + "' at position "
+                        + i + ", the model has '" + names.get(i) + "'");
+            }
+            count[i] = in.readLong();
+            close(i);
+            if (in.readBoolean()) {
+                NDArray w = parameters.get(i).getArray();
+                mean[i] = readArray(in, w, source, name);
+                variance[i] = readArray(in, w, source, name);
+            }
+        }
+    }
+
+    private static void writeArray(DataOutputStream out, NDArray a) throws IOException {
+        byte[] bytes = a.encode();
+        out.writeInt(bytes.length);
+        out.write(bytes);
+    }
+
+    private NDArray readArray(DataInputStream in, NDArray like, String source, String name) throws IOException {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        NDArray a = NDArray.decode(manager, bytes);
+        if (!a.getShape().equals(like.getShape())) {
+            a.close();
+            throw new IllegalArgumentException(source + ": optimiser moment of '" + name + "' has shape " + a.getShape()
+                    + ", the parameter has " + like.getShape());
+        }
+        if (!a.getDevice().equals(like.getDevice())) {
+            NDArray moved = a.toDevice(like.getDevice(), false);
+            moved.attach(manager);
+            a.close();
+            return moved;
+        }
+        return a;
+    }
+
+    private void close(int i) {
+        if (mean[i] != null) {
+            mean[i].close();
+            variance[i].close();
+            mean[i] = null;
+            variance[i] = null;
+        }
+    }
+
+    /** Frees the moments. */
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
