@@ -27,7 +27,9 @@ import java.util.List;
  * which is {@code torch.optim.AdamW}'s update. Each parameter's update is one call to the engine's fused
  * {@code adamUpdate} kernel (which also zeroes the gradient); its epsilon is passed as eps * sqrt(1 - b2^t)
  * so that the kernel's {@code m * c / (sqrt(v) + eps')} equals the formula above. Parameters without a
- * gradient are skipped and their count t is not advanced, as in PyTorch.
+ * gradient are skipped and their count t is not advanced, as in PyTorch; note that DJL gives every
+ * trainable array a zero gradient when it is marked trainable, so a parameter the loss does not reach is
+ * updated with a zero gradient (its moments decay and weight decay applies), where PyTorch would skip it.
  */
 public final class AdamW implements AutoCloseable {
 
@@ -106,30 +108,56 @@ public final class AdamW implements AutoCloseable {
      * @param rescale the factor applied to every gradient first (clipping, unscaling, averaging)
      */
     public void update(float learningRate, float rescale) {
+        checkFinite(learningRate, rescale);
+        for (int i = 0; i < parameters.size(); i++) {
+            NDArray w = parameters.get(i).getArray();
+            NDArray g = w.getGradient();
+            if (g != null) {
+                try (g) {
+                    apply(i, w, g, learningRate, rescale);
+                }
+            }
+        }
+    }
+
+    /**
+     * Updates every parameter from gradients held elsewhere (the float16 copies of mixed precision).
+     *
+     * @param learningRate the rate of this update
+     * @param rescale the factor applied to every gradient first
+     * @param gradients one float32 gradient per parameter of {@link #names()}, null to skip it
+     */
+    public void update(float learningRate, float rescale, List<NDArray> gradients) {
+        checkFinite(learningRate, rescale);
+        if (gradients.size() != parameters.size()) {
+            throw new IllegalArgumentException(gradients.size() + " gradients for " + parameters.size() + " parameters");
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            if (gradients.get(i) != null) {
+                apply(i, parameters.get(i).getArray(), gradients.get(i), learningRate, rescale);
+            }
+        }
+    }
+
+    private static void checkFinite(float learningRate, float rescale) {
         if (!Float.isFinite(learningRate) || !Float.isFinite(rescale)) {
             throw new IllegalStateException("AdamW update with learning rate " + learningRate + " and gradient scale "
                     + rescale + "; both must be finite");
         }
-        for (int i = 0; i < parameters.size(); i++) {
-            NDArray w = parameters.get(i).getArray();
-            NDArray g = w.getGradient();
-            if (g == null) {
-                continue;
-            }
-            try (g) {
-                if (mean[i] == null) {
-                    mean[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
-                    variance[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
-                }
-                long t = ++count[i];
-                double bc1 = 1 - Math.pow(beta1, t);
-                double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
-                float lrCorrected = (float) (learningRate * bc2Sqrt / bc1);
-                float epsCorrected = (float) (epsilon * bc2Sqrt);
-                w.getNDArrayInternal().adamUpdate(new NDList(w, g, mean[i], variance[i]), new NDList(w), learningRate,
-                        lrCorrected, decay[i], rescale, -1f, beta1, beta2, epsCorrected, false, true);
-            }
+    }
+
+    private void apply(int i, NDArray w, NDArray g, float learningRate, float rescale) {
+        if (mean[i] == null) {
+            mean[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
+            variance[i] = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
         }
+        long t = ++count[i];
+        double bc1 = 1 - Math.pow(beta1, t);
+        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+        float lrCorrected = (float) (learningRate * bc2Sqrt / bc1);
+        float epsCorrected = (float) (epsilon * bc2Sqrt);
+        w.getNDArrayInternal().adamUpdate(new NDList(w, g, mean[i], variance[i]), new NDList(w), learningRate,
+                lrCorrected, decay[i], rescale, -1f, beta1, beta2, epsCorrected, false, true);
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.util.List;
 
@@ -30,14 +31,34 @@ public final class GradientClipping {
      * @return the norm of the scaled gradients, +inf or NaN if a gradient is not finite
      */
     public static double globalNorm(NDManager manager, List<Parameter> parameters, float scale) {
-        NDList squares = new NDList(parameters.size());
+        List<NDArray> grads = new java.util.ArrayList<>(parameters.size());
         for (Parameter p : parameters) {
             NDArray g = p.getArray().getGradient();
+            if (g != null) {
+                g.attach(manager);
+            }
+            grads.add(g);
+        }
+        return norm(manager, grads, scale);
+    }
+
+    /**
+     * Computes the global L2 norm of gradients, in float32 whatever their type.
+     *
+     * @param manager a manager for the temporaries, closed by the caller
+     * @param gradients the gradients; null entries are skipped
+     * @param scale a factor applied to each gradient first (1 for none)
+     * @return the norm of the scaled gradients, +inf or NaN if a gradient is not finite
+     */
+    public static double norm(NDManager manager, List<NDArray> gradients, float scale) {
+        NDList squares = new NDList(gradients.size());
+        for (NDArray g : gradients) {
             if (g == null) {
                 continue;
             }
-            g.attach(manager);
-            NDArray s = g.square().sum();
+            NDArray f = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
+            f.attach(manager);
+            NDArray s = f.square().sum();
             s.attach(manager);
             squares.add(s);
         }

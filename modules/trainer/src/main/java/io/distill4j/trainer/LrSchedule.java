@@ -13,8 +13,9 @@ import java.util.Locale;
  * <ul>
  *   <li>constant: f(t) = 1;</li>
  *   <li>linear: f(t) = max(0, (T - t) / max(1, T - W));</li>
- *   <li>cosine: f(t) = max(0, (1 + cos(pi * p)) / 2) with p = (t - W) / max(1, T - W).</li>
+ *   <li>cosine: f(t) = (1 + cos(pi * p)) / 2 with p = min(1, (t - W) / max(1, T - W)).</li>
  * </ul>
+ * Past T both decaying schedules stay at 0 (Hugging Face's cosine would rise again).
  *
  * @param kind the shape after warm-up
  * @param baseRate the peak rate r, positive and finite
@@ -87,7 +88,7 @@ public record LrSchedule(Kind kind, double baseRate, long warmupSteps, long tota
             case LINEAR:
                 return baseRate * Math.max(0, (totalSteps - t) / span);
             case COSINE:
-                return baseRate * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * ((t - warmupSteps) / span))));
+                return baseRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, (t - warmupSteps) / span)));
             default:
                 return baseRate;
         }

@@ -12,7 +12,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,6 +45,8 @@ public final class TrainingSession implements AutoCloseable {
     private int goodSteps;
     private int pendingMicroBatches;
     private double lastNorm = Double.NaN;
+    private NDManager halfManager;
+    private HalfParameterStore halfStore;
 
     /**
      * Opens a session.
@@ -111,15 +116,19 @@ public final class TrainingSession implements AutoCloseable {
      * @throws IllegalStateException if the loss is not finite
      */
     public float forwardBackward(NDList inputs, NDList labels, float weight) {
+        if (half && halfStore == null) {
+            halfManager = model.getNDManager().newSubManager();
+            halfStore = new HalfParameterStore(halfManager);
+        }
         try (NDManager sub = model.getNDManager().newSubManager()) {
             sub.tempAttachAll(inputs, labels);
-            ParameterStore ps = half ? new HalfParameterStore(sub) : store;
+            ParameterStore ps = half ? halfStore : store;
             NDList in = half ? toHalf(inputs) : inputs;
             float value;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDList preds = block.forward(ps, in, true);
                 if (half) {
-                    preds = toFloat(preds);
+                    preds = toFloat(sub, preds);
                 }
                 NDArray l = loss.evaluate(labels, preds);
                 value = l.getFloat();
@@ -161,28 +170,54 @@ public final class TrainingSession implements AutoCloseable {
             throw new IllegalStateException("update without a micro-batch since the last one");
         }
         pendingMicroBatches = 0;
-        float unscale = 1f / lossScale;
-        float rescale = unscale;
-        boolean needNorm = spec.maxGradNorm() > 0 || half;
-        if (needNorm) {
-            try (NDManager sub = model.getNDManager().newSubManager()) {
-                lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), unscale);
-                if (!Double.isFinite(lastNorm)) {
-                    if (!half) {
-                        throw new IllegalStateException("gradient norm is " + lastNorm);
-                    }
-                    GradientClipping.zero(sub, optimizer.parameters());
-                    lossScale /= 2;
-                    goodSteps = 0;
-                    return false;
-                }
-            }
-            if (spec.maxGradNorm() > 0) {
-                rescale = (float) (unscale * GradientClipping.coefficient(lastNorm, spec.maxGradNorm()));
+        if (half) {
+            try {
+                return updateFromHalf(learningRate);
+            } finally {
+                halfManager.close();
+                halfManager = null;
+                halfStore = null;
             }
         }
+        float rescale = 1f;
+        if (spec.maxGradNorm() > 0) {
+            try (NDManager sub = model.getNDManager().newSubManager()) {
+                lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), 1f);
+            }
+            if (!Double.isFinite(lastNorm)) {
+                throw new IllegalStateException("gradient norm is " + lastNorm);
+            }
+            rescale = (float) GradientClipping.coefficient(lastNorm, spec.maxGradNorm());
+        }
         optimizer.update(learningRate, rescale);
-        if (half && ++goodSteps >= SCALE_GROWTH_INTERVAL) {
+        return true;
+    }
+
+    private boolean updateFromHalf(float learningRate) {
+        List<NDArray> grads = new ArrayList<>();
+        for (Parameter p : optimizer.parameters()) {
+            NDArray leaf = halfStore.leaves.get(p.getId());
+            NDArray g = leaf == null ? null : leaf.getGradient();
+            if (g != null) {
+                g.attach(halfManager);
+                g = g.toType(DataType.FLOAT32, false);
+                g.attach(halfManager);
+            }
+            grads.add(g);
+        }
+        float unscale = 1f / lossScale;
+        lastNorm = GradientClipping.norm(halfManager, grads, unscale);
+        if (!Double.isFinite(lastNorm)) {
+            lossScale /= 2;
+            goodSteps = 0;
+            return false;
+        }
+        float rescale = unscale;
+        if (spec.maxGradNorm() > 0) {
+            rescale = (float) (unscale * GradientClipping.coefficient(lastNorm, spec.maxGradNorm()));
+        }
+        optimizer.update(learningRate, rescale, grads);
+        if (++goodSteps >= SCALE_GROWTH_INTERVAL) {
             lossScale *= 2;
             goodSteps = 0;
         }
@@ -197,10 +232,19 @@ public final class TrainingSession implements AutoCloseable {
         return out;
     }
 
-    private static NDList toFloat(NDList preds) {
+    /** Casts float16 outputs to float32 differentiably: adding a float32 zero of shape (1) promotes the type. */
+    private static NDList toFloat(NDManager manager, NDList preds) {
         NDList out = new NDList(preds.size());
+        NDArray zero = null;
         for (NDArray a : preds) {
-            out.add(a.getDataType() == DataType.FLOAT16 ? a.toType(DataType.FLOAT32, false) : a);
+            if (a.getDataType() == DataType.FLOAT16) {
+                if (zero == null) {
+                    zero = manager.zeros(new Shape(1), DataType.FLOAT32, a.getDevice());
+                }
+                out.add(a.add(zero));
+            } else {
+                out.add(a);
+            }
         }
         return out;
     }
@@ -208,13 +252,20 @@ public final class TrainingSession implements AutoCloseable {
     /** Frees the optimiser state. */
     @Override
     public void close() {
+        if (halfManager != null) {
+            halfManager.close();
+        }
         optimizer.close();
     }
 
-    /** Hands the block differentiable float16 casts of its float32 parameters during training passes. */
+    /**
+     * Hands the block float16 copies of its float32 parameters during training passes. DJL casts without
+     * recording gradients, so each copy is a fresh leaf of the graph; it lives until the next update, which
+     * reads its float16 gradient and applies it to the float32 master.
+     */
     private static final class HalfParameterStore extends ParameterStore {
         private final NDManager manager;
-        private final Map<String, NDArray> casts = new HashMap<>();
+        private final Map<String, NDArray> leaves = new HashMap<>();
 
         HalfParameterStore(NDManager manager) {
             super(manager, false);
@@ -226,15 +277,17 @@ public final class TrainingSession implements AutoCloseable {
             if (parameter == null) {
                 return null;
             }
-            return casts.computeIfAbsent(parameter.getId(), id -> {
+            return leaves.computeIfAbsent(parameter.getId(), id -> {
                 NDArray master = parameter.getArray();
-                NDArray a = master.getDevice().equals(device) ? master : master.toDevice(device, true);
-                if (a != master) {
-                    a.attach(manager);
-                }
-                NDArray c = a.getDataType() == DataType.FLOAT32 ? a.toType(DataType.FLOAT16, false) : a;
-                if (c != a) {
+                NDArray c = master.getDataType() == DataType.FLOAT32
+                        ? master.toType(DataType.FLOAT16, true) : master.duplicate();
+                c.attach(manager);
+                if (!c.getDevice().equals(device)) {
+                    c = c.toDevice(device, true);
                     c.attach(manager);
+                }
+                if (parameter.requiresGradient()) {
+                    c.setRequiresGradient(true);
                 }
                 return c;
             });
