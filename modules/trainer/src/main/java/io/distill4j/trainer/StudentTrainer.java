@@ -103,7 +103,26 @@ public final class StudentTrainer {
      * @return softmax probabilities, n rows of C
      */
     public static float[][] probabilities(Model model, float[][] features, boolean dropoutActive) {
+        return forward(model, features, dropoutActive, true);
+    }
+
+    /**
+     * Runs the block on rows of features and returns its raw outputs (logits, or regression values).
+     *
+     * @param model the trained model
+     * @param features the rows
+     * @param dropoutActive whether to keep dropout on
+     * @return the outputs, n rows of D
+     */
+    public static float[][] outputs(Model model, float[][] features, boolean dropoutActive) {
+        return forward(model, features, dropoutActive, false);
+    }
+
+    private static float[][] forward(Model model, float[][] features, boolean dropoutActive, boolean softmax) {
         int n = features.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("features must hold at least one row");
+        }
         float[][] out = new float[n][];
         for (int start = 0; start < n; start += INFERENCE_BATCH) {
             int end = Math.min(n, start + INFERENCE_BATCH);
@@ -111,8 +130,11 @@ public final class StudentTrainer {
                 float[][] rows = java.util.Arrays.copyOfRange(features, start, end);
                 NDArray x = m.create(Arrays2.flatten(rows), new Shape(end - start, features[0].length));
                 ParameterStore ps = new ParameterStore(m, false);
-                NDArray p = model.getBlock().forward(ps, new NDList(x), dropoutActive).head().softmax(1);
-                float[][] part = Arrays2.unflatten(p.toFloatArray(), end - start);
+                NDArray y = model.getBlock().forward(ps, new NDList(x), dropoutActive).head();
+                if (softmax) {
+                    y = y.softmax(1);
+                }
+                float[][] part = Arrays2.unflatten(y.toFloatArray(), end - start);
                 System.arraycopy(part, 0, out, start, end - start);
             }
         }
