@@ -69,6 +69,10 @@ public final class EncoderClassifier extends AbstractBlock {
             if (pooling == null) {
                 throw new IllegalArgumentException("pooling must be mean or first");
             }
+            if (numHeads <= 0 || hiddenSize <= 0 || hiddenSize % numHeads != 0) {
+                throw new IllegalArgumentException("hidden_size (" + hiddenSize + ") must be a positive multiple of "
+                        + "num_heads (" + numHeads + ")");
+            }
             layerConfig(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, dropout,
                     initializerRange);
         }
