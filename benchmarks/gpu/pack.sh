@@ -8,6 +8,9 @@
 #                          DJL's CUDA JNI, pre-placed where LibUtils.findJniLibrary looks
 #   .device-carry/bench.jar  the compiled benchmark (src/)
 #   .device-carry/djl_torch_undefined.txt  the JNI's undefined dynamic symbols, checked on the device
+#   .device-carry/jni-gen/  inputs to rebuild a minimal DJL JNI against the device's own libtorch
+#                          (jni/build-jni.sh): PyTorchLibrary_decls.h + stubs.cc generated from the
+#                          engine jar's PyTorchLibrary.class, and the JDK's jni.h (no JDK there)
 # Usage (repo root): benchmarks/gpu/pack.sh      then `run` with carry [".device-carry"].
 set -euo pipefail
 ROOT=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
@@ -53,6 +56,17 @@ mkdir -p "$J"
 unzip -p "$M2/ai/djl/pytorch/pytorch-jni/2.7.1-0.35.1/pytorch-jni-2.7.1-0.35.1.jar" \
   jnilib/linux-x86_64/cu128/libdjl_torch.so > "$J/0.35.1-libdjl_torch.so"
 nm -D --undefined-only "$J/0.35.1-libdjl_torch.so" | awk '{print $2}' | sort -u > "$OUT/djl_torch_undefined.txt"
+
+# minimal JNI inputs: declarations and stubs for all native methods of the 0.35.1 engine
+G=$OUT/jni-gen
+mkdir -p "$G/jni-include/linux"
+unzip -q -o "$M2/ai/djl/pytorch/pytorch-engine/0.35.1/pytorch-engine-0.35.1.jar" \
+  ai/djl/pytorch/jni/PyTorchLibrary.class -d "$G/tmp"
+javap -p -s -cp "$G/tmp" ai.djl.pytorch.jni.PyTorchLibrary > "$G/PyTorchLibrary.javap.txt"
+rm -rf "$G/tmp"
+python3 "$HERE/jni/gen_stubs.py" "$G/PyTorchLibrary.javap.txt" "$G" "$HERE/jni/djl_torch_min.cc"
+cp "$JAVA_HOME/include/jni.h" "$G/jni-include/"
+cp "$JAVA_HOME/include/linux/jni_md.h" "$G/jni-include/linux/"
 
 du -sh "$OUT" "$OUT"/* | sort -h
 echo "packed into $OUT ($(du -sm "$OUT" | cut -f1) MiB uncompressed)"
