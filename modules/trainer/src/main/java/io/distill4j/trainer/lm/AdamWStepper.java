@@ -3,9 +3,9 @@ package io.distill4j.trainer.lm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +16,31 @@ import java.util.List;
  * and embeddings only (not on biases and norm gains, as is usual for transformers), under a learning-rate
  * schedule.
  *
- * <p>Each parameter is updated in place by DJL's fused libtorch AdamW kernel, which also zeroes its
- * gradient; gradient handles are closed after use, so nothing accumulates in the model's manager.
+ * <p>Update of step t (1-based) for weight w, gradient g, rate lr_t, decay lambda, as {@code torch.optim.AdamW}:
+ * <pre>
+ *   w &lt;- w * (1 - lr_t * lambda)
+ *   m &lt;- beta1 m + (1 - beta1) g            v &lt;- beta2 v + (1 - beta2) g^2
+ *   w &lt;- w - (lr_t / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ * with beta1 = 0.9, beta2 = 0.999, eps = 1e-8. It is written with in-place NDArray operations that
+ * allocate two temporaries per parameter, as PyTorch's single-tensor AdamW does (DJL's own AdamW kernel
+ * clones the gradient and allocates about seven, which on this machine cost more than the arithmetic).
+ * Gradients are zeroed after the update and their handles closed, so nothing accumulates in the model's
+ * manager.
  */
 public final class AdamWStepper {
+    private static final float BETA1 = 0.9f;
+    private static final float BETA2 = 0.999f;
+    private static final float EPS = 1e-8f;
+    private static final NDIndex ALL = new NDIndex("...");
+
     private final List<Parameter> params = new ArrayList<>();
-    private final Optimizer decayed;
-    private final Optimizer undecayed;
+    private final List<NDArray> means = new ArrayList<>();
+    private final List<NDArray> variances = new ArrayList<>();
+    private final LrSchedule schedule;
+    private final double weightDecay;
     private final double clipNorm;
+    private int t;
 
     /**
      * Creates the stepper.
@@ -42,17 +59,24 @@ public final class AdamWStepper {
         }
         for (Pair<String, Parameter> p : block.getParameters()) {
             if (p.getValue().requiresGradient()) {
+                NDArray w = p.getValue().getArray();
                 params.add(p.getValue());
+                means.add(w.zerosLike());
+                variances.add(w.zerosLike());
             }
         }
-        this.decayed = Optimizer.adamW().optLearningRateTracker(schedule.tracker())
-                .optWeightDecays((float) weightDecay).build();
-        this.undecayed = Optimizer.adamW().optLearningRateTracker(schedule.tracker()).optWeightDecays(0f).build();
+        this.schedule = schedule;
+        this.weightDecay = weightDecay;
         this.clipNorm = clipNorm;
     }
 
+    /** @return the number of steps taken */
+    public int steps() {
+        return t;
+    }
+
     /**
-     * Clips and applies the gradients accumulated by the last backward pass.
+     * Clips and applies the gradients accumulated by the last backward pass, then zeroes them.
      *
      * @return the global gradient norm before clipping, or NaN when clipping is off (not computed)
      * @throws IllegalStateException if the gradient norm is not finite (nothing is updated then)
@@ -83,10 +107,29 @@ public final class AdamWStepper {
                     }
                 }
             }
+            double lr = schedule.at(t);
+            t++;
+            double bc1 = 1 - Math.pow(BETA1, t);
+            double bc2Sqrt = Math.sqrt(1 - Math.pow(BETA2, t));
             for (int i = 0; i < params.size(); i++) {
-                Parameter p = params.get(i);
-                Optimizer o = p.getShape().dimension() >= 2 ? decayed : undecayed;
-                o.update(p.getId(), p.getArray(), grads.get(i));
+                NDArray w = params.get(i).getArray();
+                NDArray g = grads.get(i);
+                NDArray m = means.get(i);
+                NDArray v = variances.get(i);
+                if (w.getShape().dimension() >= 2 && weightDecay > 0) {
+                    w.muli(1 - lr * weightDecay);
+                }
+                try (NDArray g2 = g.square()) {
+                    v.muli(BETA2).addi(g2.muli(1 - BETA2));
+                }
+                m.muli(BETA1).addi(g.muli(1 - BETA1)); // g is scratch from here on; it is zeroed below
+                try (NDArray step = v.sqrt()) {
+                    step.muli(1 / bc2Sqrt).addi(EPS);
+                    // step = m / (sqrt(v) / sqrt(bc2) + eps), in place (libtorch's reciprocal, then a product)
+                    step.powi(-1).muli(m);
+                    w.subi(step.muli(lr / bc1));
+                }
+                g.set(ALL, 0);
             }
             return norm;
         } finally {

@@ -14,7 +14,8 @@ import ai.djl.util.PairList;
 /**
  * A linear map y = x W^T + b over the last axis, with W stored (out, in) as in {@code torch.nn.Linear}.
  *
- * <p>Calls libtorch's fused {@code linear} (one addmm); W is drawn from N(0, std^2), b starts at zero.
+ * <p>Calls libtorch's {@code linear} on a 2-D view of the input, so that the bias add is fused into one
+ * addmm; W is drawn from N(0, std^2), b starts at zero.
  */
 final class Dense extends AbstractBlock {
     private final int in;
@@ -62,7 +63,14 @@ final class Dense extends AbstractBlock {
     NDArray apply(ParameterStore ps, NDArray x, boolean training) {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
-        return x.getNDArrayInternal().linear(x, w, b).head();
+        Shape s = x.getShape();
+        if (s.dimension() <= 2) {
+            return x.getNDArrayInternal().linear(x, w, b).head();
+        }
+        // flatten to 2-D: libtorch 2.7's linear then fuses the bias into one addmm instead of mm + add
+        NDArray flat = x.reshape(-1, in);
+        NDArray y = flat.getNDArrayInternal().linear(flat, w, b).head();
+        return y.reshape(s.slice(0, s.dimension() - 1).add(out));
     }
 
     @Override
