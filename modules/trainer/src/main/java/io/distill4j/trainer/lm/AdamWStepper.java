@@ -22,9 +22,10 @@ import java.util.List;
  *   m &lt;- beta1 m + (1 - beta1) g            v &lt;- beta2 v + (1 - beta2) g^2
  *   w &lt;- w - (lr_t / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
- * with beta1 = 0.9, beta2 = 0.999, eps = 1e-8. It is written with in-place NDArray operations that
- * allocate two temporaries per parameter, as PyTorch's single-tensor AdamW does (DJL's own AdamW kernel
- * clones the gradient and allocates about seven, which on this machine cost more than the arithmetic).
+ * with beta1 = 0.9, beta2 = 0.999, eps = 1e-8. It is written with in-place NDArray operations, using the
+ * gradient as scratch, so that each parameter allocates one temporary (sqrt v); PyTorch's single-tensor
+ * AdamW allocates two, DJL's own AdamW kernel about seven (it clones the gradient), and on this machine a
+ * large fresh allocation costs more in page faults than the arithmetic on it.
  * Gradients are zeroed after the update and their handles closed, so nothing accumulates in the model's
  * manager.
  */
@@ -119,15 +120,15 @@ public final class AdamWStepper {
                 if (w.getShape().dimension() >= 2 && weightDecay > 0) {
                     w.muli(1 - lr * weightDecay);
                 }
-                try (NDArray g2 = g.square()) {
-                    v.muli(BETA2).addi(g2.muli(1 - BETA2));
-                }
-                m.muli(BETA1).addi(g.muli(1 - BETA1)); // g is scratch from here on; it is zeroed below
-                try (NDArray step = v.sqrt()) {
-                    step.muli(1 / bc2Sqrt).addi(EPS);
-                    // step = m / (sqrt(v) / sqrt(bc2) + eps), in place (libtorch's reciprocal, then a product)
-                    step.powi(-1).muli(m);
-                    w.subi(step.muli(lr / bc1));
+                // the gradient is scratch from here on (zeroed at the end); only sqrt(v) is a new array
+                m.muli(BETA1 / (1 - BETA1)).addi(g).muli(1 - BETA1); // m = beta1 m + (1 - beta1) g
+                g.muli(g);
+                v.muli(BETA2 / (1 - BETA2)).addi(g).muli(1 - BETA2); // v = beta2 v + (1 - beta2) g^2
+                try (NDArray denom = v.sqrt()) {
+                    denom.muli(1 / bc2Sqrt).addi(EPS);
+                    g.set(ALL, 0);
+                    g.addi(m).divi(denom).muli(lr / bc1);
+                    w.subi(g);
                 }
                 g.set(ALL, 0);
             }
