@@ -13,6 +13,7 @@ import ai.djl.util.Pair;
 import io.distill4j.trainer.Mlp;
 import java.util.Random;
 
+
 /** Small models with known weights for the teacher tests. */
 final class TestModels {
 
@@ -117,5 +118,44 @@ final class TestModels {
             p[i] /= s;
         }
         return p;
+    }
+
+    /**
+     * Plain double-precision forward of an inference-mode MLP (Linear, ReLU and Dropout children only).
+     *
+     * @param block the initialised sequential block
+     * @param x one input row
+     * @return the outputs
+     */
+    static double[] referenceForward(Block block, float[] x) {
+        double[] h = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            h[i] = x[i];
+        }
+        for (Pair<String, Block> child : ((SequentialBlock) block).getChildren()) {
+            Block c = child.getValue();
+            if (c instanceof Linear) {
+                float[] w = c.getParameters().get("weight").getArray().toFloatArray();
+                float[] b = c.getParameters().get("bias").getArray().toFloatArray();
+                int out = b.length;
+                int in = h.length;
+                double[] y = new double[out];
+                for (int o = 0; o < out; o++) {
+                    double s = b[o];
+                    for (int j = 0; j < in; j++) {
+                        s += w[o * in + j] * h[j];
+                    }
+                    y[o] = s;
+                }
+                h = y;
+            } else if (child.getKey().contains("LambdaBlock") || child.getKey().toLowerCase().contains("relu")) {
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = Math.max(0, h[i]);
+                }
+            } else if (!child.getKey().contains("Dropout")) {
+                throw new IllegalArgumentException("no reference for child " + child.getKey());
+            }
+        }
+        return h;
     }
 }
