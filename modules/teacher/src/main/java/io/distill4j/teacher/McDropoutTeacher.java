@@ -4,10 +4,17 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
 import io.distill4j.data.TeacherCache;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
@@ -17,9 +24,11 @@ import java.util.function.LongConsumer;
  * forward pass with dropout active, mapped by the teacher's {@link Output} (softmax with temperature for
  * classification, raw values for regression).
  *
- * <p>The k passes are fused: a batch of B inputs is repeated to (B * k, D) rows and run in one forward
- * pass, each row drawing its own dropout masks. The engine is seeded from the seed and the batch's first
- * item before every batch, so a batch's samples are reproducible.
+ * <p>The k passes are fused: a batch of B inputs is repeated to (B * k) rows and run in one forward pass,
+ * each row drawing its own dropout masks. For a {@link SequentialBlock} the children before the first
+ * {@link Dropout} are identical in all k passes, so they run once on the B inputs and only their output
+ * is repeated (for a 64-128-10 MLP this skips 15 of 16 first-layer products). The engine is seeded from
+ * the seed and the batch's first item before every batch, so a batch's samples are reproducible.
  */
 public final class McDropoutTeacher implements Teacher {
 
@@ -106,11 +115,42 @@ public final class McDropoutTeacher implements Teacher {
     @Override
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
         long b = x.getShape().get(0);
-        long d = x.getShape().get(1);
         Engine.getInstance().setRandomSeed((int) Blocks.mix(seed, firstItem));
-        NDArray repeated = x.expandDims(1).broadcast(b, k, d).reshape(b * k, d);
-        NDArray raw = Blocks.forward(model.getBlock(), repeated, true);
+        Block block = model.getBlock();
+        ParameterStore ps = new ParameterStore(x.getManager(), false);
+        NDList h = new NDList(x);
+        List<Block> rest = List.of(block);
+        if (block instanceof SequentialBlock s) {
+            List<Block> children = s.getChildren().values();
+            int first = 0;
+            while (first < children.size() && !(children.get(first) instanceof Dropout)) {
+                first++;
+            }
+            if (first < children.size()) {
+                for (int i = 0; i < first; i++) {
+                    h = children.get(i).forward(ps, h, true);
+                }
+                rest = children.subList(first, children.size());
+            }
+        }
+        h = new NDList(repeat(h.head(), b));
+        for (Block child : rest) {
+            h = child.forward(ps, h, true);
+        }
+        NDArray raw = h.head();
         return output.apply(raw).reshape(b, k, raw.getShape().get(1));
+    }
+
+    /** Repeats each row k times: (B, ...) to (B * k, ...), row i * k + j a copy of row i. */
+    private NDArray repeat(NDArray a, long b) {
+        long[] dims = a.getShape().getShape();
+        long[] expanded = new long[dims.length + 1];
+        long[] flat = dims.clone();
+        expanded[0] = b;
+        expanded[1] = k;
+        System.arraycopy(dims, 1, expanded, 2, dims.length - 1);
+        flat[0] = b * k;
+        return a.expandDims(1).broadcast(new Shape(expanded)).reshape(new Shape(flat));
     }
 
     /**
