@@ -15,6 +15,8 @@ Variants (each a separate JSON row):
   sdpa-fp32             (gpt) F.scaled_dot_product_attention(is_causal=True) instead of the
                         explicit mask: what idiomatic PyTorch runs
   sdpa-bf16-autocast    (gpt) as sdpa-fp32 under torch.autocast(bfloat16); reported separately
+  eager-fp32-fwdbwd     forward and backward only (no optimizer step, gradients accumulate), the
+                        twin of DjlGpuBench's phase "fwdbwd"
 Timing: warm-up steps, then REPEATS blocks of STEPS steps, synchronising once per block (reading the
 last loss, as the Java side does); plus a 'synced' figure that reads the loss every step.
 Output: one JSON object per line on stdout; a table on stderr.
@@ -98,7 +100,7 @@ def measure(name, variant, step, warmup, repeats, steps, extra):
     for _ in range(sync_steps):
         last = step().item()
     synced = (time.perf_counter() - s) * 1e3 / sync_steps
-    row = dict(impl="pytorch", variant=variant, model=name, device=torch.cuda.get_device_name(0),
+    row = dict(impl="pytorch", variant=variant, phase="fwdbwd" if variant.endswith("fwdbwd") else "step", model=name, device=torch.cuda.get_device_name(0),
                ms_median=statistics.median(ms), ms_min=min(ms), ms_all=ms, ms_synced=synced,
                repeats=repeats, steps=steps, first_step_ms=first_ms, loss_first=first, loss_last=last)
     row.update(extra)
@@ -108,23 +110,26 @@ def measure(name, variant, step, warmup, repeats, steps, extra):
     return row
 
 
-def run_mlp(args, foreach):
+def run_mlp(args, variant):
     dev = torch.device("cuda:0")
     torch.manual_seed(0)
     model = mlp().to(dev)
+    foreach = False if variant.endswith("noforeach") else None
+    update = not variant.endswith("fwdbwd")
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=foreach)
     x = torch.randn(256, 784, device=dev)
     y = torch.randint(0, 10, (256,), device=dev)
 
     def step():
-        opt.zero_grad(set_to_none=True)
+        if update:
+            opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x), y)
         loss.backward()
-        opt.step()
+        if update:
+            opt.step()
         return loss
 
     flops = 6 * 256 * (784 * 512 + 512 * 256 + 256 * 10)
-    variant = "eager-fp32" if foreach is None else "eager-fp32-noforeach"
     return measure("mlp", variant, step, args.warmup, args.repeats, args.steps * 4,
                    dict(batch=256, flops_per_step=flops))
 
@@ -141,13 +146,16 @@ def run_gpt(args, vocab, variant):
     x, y = toks[:, :-1].contiguous(), toks[:, 1:].reshape(-1).contiguous()
     mask = torch.triu(torch.full((t, t), -1e9, device=dev), diagonal=1).view(1, 1, t, t)
     bf16 = "bf16" in variant
+    update = not variant.endswith("fwdbwd")
 
     def step():
-        opt.zero_grad(set_to_none=True)
+        if update:
+            opt.zero_grad(set_to_none=True)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
             loss = F.cross_entropy(model(x, mask), y)
         loss.backward()
-        opt.step()
+        if update:
+            opt.step()
         return loss
 
     n_params = sum(p.numel() for p in model.parameters())
@@ -201,10 +209,11 @@ def main():
         env.update(ceilings())
     print(json.dumps(env), flush=True)
     print("env: %s" % env, file=sys.stderr, flush=True)
-    run_mlp(args, None)
-    run_mlp(args, False)
+    for variant in ("eager-fp32", "eager-fp32-noforeach", "eager-fp32-fwdbwd"):
+        run_mlp(args, variant)
     for v in (int(s) for s in args.vocab.split(",")):
-        for variant in ("eager-fp32", "eager-fp32-noforeach", "sdpa-fp32", "sdpa-bf16-autocast"):
+        for variant in ("eager-fp32", "eager-fp32-noforeach", "eager-fp32-fwdbwd", "sdpa-fp32",
+                        "sdpa-bf16-autocast"):
             run_gpt(args, v, variant)
 
 
