@@ -172,4 +172,19 @@ class SampleJobTest {
         BadInputException e = assertThrows(BadInputException.class, () -> spec(c));
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
+
+    @Test
+    void everyShippedExampleParses() throws Exception {
+        Path examples = HOME.resolve("modules/teacher/examples");
+        List<Path> files;
+        try (var s = Files.list(examples)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertEquals(5, files.size(), files.toString());
+        for (Path f : files) {
+            SampleSpec spec = SampleSpec.load(f);
+            assertTrue(SampleSpec.TYPES.contains(spec.teacher().type()), f.toString());
+            assertTrue(spec.cache().toString().startsWith("runs/"), f + ": examples write under runs/");
+        }
+    }
 }
