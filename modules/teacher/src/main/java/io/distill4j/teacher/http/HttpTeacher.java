@@ -44,7 +44,7 @@ import java.util.function.Consumer;
  * prompt, request j carrying its own seed. Results reach the sink in prompt order, so a cache that
  * appends them holds a prefix of the prompts at any moment and a restart asks only for the missing ones.
  */
-public final class HttpTeacher implements AutoCloseable {
+public final class HttpTeacher {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -524,11 +524,5 @@ public final class HttpTeacher implements AutoCloseable {
             throw new TeacherServerException(where + ": token id " + id + " ('" + token + "') is outside the vocabulary of "
                     + v + ": the teacher's tokenizer differs from the cache's", false, null);
         }
-    }
-
-    /** Stops the HTTP client's resources. */
-    @Override
-    public void close() {
-        // JDK 17's HttpClient has no close(); its threads are daemons and end with the JVM.
     }
 }
