@@ -187,6 +187,78 @@ public final class HttpTeacher {
                 false, last);
     }
 
+    /** The text whose token ids fingerprint a server's tokenizer. */
+    public static final String TOKENIZER_PROBE = "The quick brown fox jumps over the lazy dog. 0123456789 "
+            + "Ünïcödé, 日本語, emoji \uD83D\uDE00; tabs\tand\nnewlines.";
+
+    /**
+     * Tokenizes a text with the server's tokenizer: {@code POST /tokenize} with llama.cpp's fields
+     * ({@code content}, {@code add_special}) and vLLM's ({@code prompt}, {@code model},
+     * {@code add_special_tokens}); both answer {@code {"tokens": [ids]}}.
+     *
+     * @param text the text
+     * @param addSpecial whether to add the model's special tokens (BOS) as a prompt gets them
+     * @return the token ids
+     * @throws TeacherServerException if the server has no tokenize endpoint or answers without ids
+     */
+    public int[] tokenize(String text, boolean addSpecial) {
+        URI uri = resolve("/tokenize");
+        ObjectNode b = JSON.createObjectNode();
+        b.put("content", text).put("add_special", addSpecial).put("prompt", text).put("add_special_tokens", addSpecial);
+        if (config.model() != null) {
+            b.put("model", config.model());
+        }
+        String where = uri.toString();
+        HttpResponse<String> r;
+        try {
+            r = exchangeWhileBusy(HttpRequest.newBuilder(uri).timeout(config.requestTimeout())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(b))).build(), where);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise a request body", e);
+        }
+        if (r.statusCode() / 100 != 2) {
+            throw new TeacherServerException(where + ": HTTP " + r.statusCode() + " " + errorMessage(r.body())
+                    + " (the server must offer /tokenize, as llama.cpp and vLLM do)", false, null);
+        }
+        try {
+            JsonNode tokens = JSON.readTree(r.body()).get("tokens");
+            if (tokens == null || !tokens.isArray()) {
+                throw ResponseParser.malformed(where, "field tokens: missing or not an array", r.body());
+            }
+            int[] ids = new int[tokens.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode t = tokens.get(i);
+                JsonNode id = t.isObject() ? t.get("id") : t;
+                if (id == null || !id.canConvertToInt()) {
+                    throw ResponseParser.malformed(where, "field tokens[" + i + "]: not a token id", r.body());
+                }
+                ids[i] = id.asInt();
+            }
+            return ids;
+        } catch (IOException e) {
+            throw ResponseParser.malformed(where, "malformed JSON", r.body());
+        }
+    }
+
+    /**
+     * A fingerprint of the server's tokenizer: the SHA-256 of the ids of {@link #TOKENIZER_PROBE}. Two
+     * servers with the same fingerprint split text alike; a cache records it, and a resumed run against a
+     * server with another tokenizer is refused.
+     *
+     * @return lower-case hex
+     */
+    public String tokenizerFingerprint() {
+        int[] ids = tokenize(TOKENIZER_PROBE, false);
+        java.security.MessageDigest d = io.distill4j.data.Sha256.newDigest();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * ids.length);
+        for (int id : ids) {
+            buf.putInt(id);
+        }
+        d.update(buf.array());
+        return java.util.HexFormat.of().formatHex(d.digest());
+    }
+
     /** @return the teacher's settings and the server's answers, for a cache's provenance */
     public Map<String, Object> provenance() {
         negotiate();

@@ -55,6 +55,7 @@ final class FakeOpenAiServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService pool = Executors.newFixedThreadPool(32);
     final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
+    final List<JsonNode> tokenizeBodies = new CopyOnWriteArrayList<>();
     private final AtomicInteger posts = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
@@ -64,6 +65,16 @@ final class FakeOpenAiServer implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(pool);
         server.createContext("/v1/models", ex -> send(ex, Reply.ok(models)));
+        server.createContext("/tokenize", ex -> {
+            JsonNode body = JSON.readTree(ex.getRequestBody());
+            tokenizeBodies.add(body);
+            String text = body.path("content").asText();
+            StringBuilder ids = new StringBuilder(body.path("add_special").asBoolean() ? "1" : "");
+            for (char c : text.toCharArray()) { // one token per character, id = code point + 3
+                ids.append(ids.length() == 0 ? "" : ",").append(c + 3);
+            }
+            send(ex, Reply.ok("{\"tokens\":[" + ids + "]}"));
+        });
         server.createContext("/v1/", ex -> {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);

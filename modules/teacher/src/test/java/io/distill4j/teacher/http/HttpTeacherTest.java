@@ -304,4 +304,22 @@ class HttpTeacherTest {
         e = assertThrows(IllegalArgumentException.class, () -> HttpTeacherConfig.builder().build());
         assertTrue(e.getMessage().contains("baseUri"), e.getMessage());
     }
+
+    @Test
+    void tokenizesPromptsAndFingerprintsTheTokenizer() throws Exception {
+        try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b, 1, 1)))) {
+            HttpTeacher t = new HttpTeacher(config(s).optModel("m").build());
+            assertArrayEquals(new int[] {1, 'a' + 3, 'b' + 3}, t.tokenize("ab", true));
+            assertArrayEquals(new int[] {'a' + 3}, t.tokenize("a", false));
+            JsonNode body = s.tokenizeBodies.get(0);
+            assertEquals("ab", body.get("prompt").asText(), "vLLM's field");
+            assertEquals("m", body.get("model").asText());
+            // SHA-256 over the big-endian int32 ids of the probe, computed here independently
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            for (char c : HttpTeacher.TOKENIZER_PROBE.toCharArray()) {
+                d.update(java.nio.ByteBuffer.allocate(4).putInt(c + 3).array());
+            }
+            assertEquals(java.util.HexFormat.of().formatHex(d.digest()), t.tokenizerFingerprint());
+        }
+    }
 }

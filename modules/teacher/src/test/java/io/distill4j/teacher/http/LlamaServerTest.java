@@ -130,4 +130,16 @@ class LlamaServerTest {
         assertEquals(2, c.size());
         c.forEach(LlamaServerTest::checkSteps);
     }
+
+    @Test
+    void theServerTokenizesWithOurVocabulary() {
+        HttpTeacher t = new HttpTeacher(config().setK(1).build());
+        // SentencePiece merges by score: "at" outranks "▁c", "▁t" then "he" build "▁the"
+        int[] ids = t.tokenize("the cat", true);
+        assertEquals(List.of("<s>", "▁the", "▁c", "at"), java.util.Arrays.stream(ids).mapToObj(VOCAB::get).toList());
+        int[] bytes = t.tokenize("\n", false);
+        assertEquals(List.of("▁", "<0x0A>"), java.util.Arrays.stream(bytes).mapToObj(VOCAB::get).toList(),
+                "a newline falls back to its byte");
+        assertEquals(64, t.tokenizerFingerprint().length());
+    }
 }
