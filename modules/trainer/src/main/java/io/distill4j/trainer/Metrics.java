@@ -1,7 +1,8 @@
 package io.distill4j.trainer;
 
 /**
- * Evaluation metrics on predicted class probabilities, in plain double precision.
+ * Evaluation metrics in plain double precision: accuracy, NLL, ECE, Brier score, entropies (also split by
+ * correct and wrong predictions), intra- and inter-student variance, distillation divergence and MSE.
  *
  * <p>{@code probs[i][c]} is the predicted probability of class c for item i; {@code labels[i]} its true
  * class. Logarithms are natural; probabilities are clamped at {@value #FLOOR} inside logarithms.
@@ -161,18 +162,192 @@ public final class Metrics {
         if (m < 2) {
             throw new IllegalArgumentException("inter-student variance needs at least 2 students, got " + m);
         }
-        int n = probs[0].length;
-        int c = probs[0][0].length;
+        return meanVarianceAcross(probs);
+    }
+
+    /**
+     * Mean predictive entropy of the correctly and of the wrongly predicted items (argmax against label):
+     * a well-calibrated model is more uncertain where it is wrong.
+     *
+     * @param probs predicted probabilities
+     * @param labels true classes
+     * @return both means (NaN for a group without items) and the group sizes
+     */
+    public static EntropySplit entropyByCorrectness(double[][] probs, int[] labels) {
+        check(probs, labels);
+        double right = 0;
+        double wrong = 0;
+        int nRight = 0;
+        int nWrong = 0;
+        for (int i = 0; i < probs.length; i++) {
+            double h = entropy(probs[i]);
+            if (argmax(probs[i]) == labels[i]) {
+                right += h;
+                nRight++;
+            } else {
+                wrong += h;
+                nWrong++;
+            }
+        }
+        return new EntropySplit(nRight > 0 ? right / nRight : Double.NaN, nWrong > 0 ? wrong / nWrong : Double.NaN,
+                nRight, nWrong);
+    }
+
+    /**
+     * Mean entropies of correct and wrong predictions.
+     *
+     * @param correct mean entropy of the correctly predicted items (NaN if none)
+     * @param wrong mean entropy of the wrongly predicted items (NaN if none)
+     * @param nCorrect number of correctly predicted items
+     * @param nWrong number of wrongly predicted items
+     */
+    public record EntropySplit(double correct, double wrong, int nCorrect, int nWrong) {
+    }
+
+    /**
+     * Intra-student variance: the variance of one student's predictive distribution across S stochastic
+     * passes (MC dropout or samples), ddof 1, averaged over items and classes:
+     * (1/(nC)) sum_i sum_c (1/(S-1)) sum_s (p^s_ic - mean_s p^s_ic)^2.
+     *
+     * @param passes {@code passes[s][i][c]} for S at least 2 passes over the same items
+     * @return the mean variance
+     */
+    public static double intraStudentVariance(double[][][] passes) {
+        if (passes.length < 2) {
+            throw new IllegalArgumentException("intra-student variance needs at least 2 passes, got " + passes.length);
+        }
+        return meanVarianceAcross(passes);
+    }
+
+    /**
+     * Sample variance (ddof 1) of scalars, for example of each student's test MSE (the inter-student
+     * variance of a regression metric).
+     *
+     * @param values at least 2 values
+     * @return (1/(M-1)) sum_m (x_m - mean)^2
+     */
+    public static double variance(double[] values) {
+        if (values.length < 2) {
+            throw new IllegalArgumentException("a variance needs at least 2 values, got " + values.length);
+        }
+        double mean = 0;
+        for (double v : values) {
+            mean += v;
+        }
+        mean /= values.length;
+        double ss = 0;
+        for (double v : values) {
+            ss += (v - mean) * (v - mean);
+        }
+        return ss / (values.length - 1);
+    }
+
+    /**
+     * Inter-student variance of parameters: the variance across M students of each parameter entry (ddof 1),
+     * averaged over the P entries: (1/P) sum_j (1/(M-1)) sum_m (w^m_j - mean_m w^m_j)^2.
+     *
+     * @param parameters {@code parameters[m][j]}: every student's parameters, flattened in the same order
+     * @return the mean variance
+     */
+    public static double interStudentParameterVariance(float[][] parameters) {
+        int m = parameters.length;
+        if (m < 2) {
+            throw new IllegalArgumentException("inter-student variance needs at least 2 students, got " + m);
+        }
+        int p = parameters[0].length;
+        for (float[] w : parameters) {
+            if (w.length != p) {
+                throw new IllegalArgumentException("students have " + p + " and " + w.length + " parameters");
+            }
+        }
+        double total = 0;
+        for (int j = 0; j < p; j++) {
+            double mean = 0;
+            for (float[] w : parameters) {
+                mean += w[j];
+            }
+            mean /= m;
+            double ss = 0;
+            for (float[] w : parameters) {
+                ss += (w[j] - mean) * (w[j] - mean);
+            }
+            total += ss / (m - 1);
+        }
+        return total / p;
+    }
+
+    /**
+     * Distillation divergence: the mean over held-out items of KL(teacher || student) =
+     * sum_c t_ic log(t_ic / s_ic), with 0 log 0 = 0 and student probabilities clamped at {@value #FLOOR}.
+     *
+     * @param teacher the teacher's probabilities (for a sampled teacher, the mean of its samples)
+     * @param student the student's probabilities on the same items
+     * @return the mean KL divergence in nats
+     */
+    public static double distillationDivergence(double[][] teacher, double[][] student) {
+        if (teacher.length == 0 || teacher.length != student.length) {
+            throw new IllegalArgumentException("teacher has " + teacher.length + " rows, student " + student.length
+                    + " (need the same, at least one)");
+        }
+        double s = 0;
+        for (int i = 0; i < teacher.length; i++) {
+            if (teacher[i].length != student[i].length) {
+                throw new IllegalArgumentException("row " + i + ": teacher has " + teacher[i].length
+                        + " classes, student " + student[i].length);
+            }
+            for (int c = 0; c < teacher[i].length; c++) {
+                double t = teacher[i][c];
+                if (t > 0) {
+                    s += t * (Math.log(t) - Math.log(Math.max(FLOOR, student[i][c])));
+                }
+            }
+        }
+        return s / teacher.length;
+    }
+
+    /**
+     * Mean squared error over all items and outputs: (1/(nD)) sum_i sum_d (y_id - t_id)^2.
+     *
+     * @param predictions predicted values, n rows of D
+     * @param targets true values, n rows of D
+     * @return the MSE
+     */
+    public static double mse(double[][] predictions, double[][] targets) {
+        if (predictions.length == 0 || predictions.length != targets.length) {
+            throw new IllegalArgumentException("predictions have " + predictions.length + " rows, targets "
+                    + targets.length + " (need the same, at least one)");
+        }
+        double s = 0;
+        long count = 0;
+        for (int i = 0; i < predictions.length; i++) {
+            if (predictions[i].length != targets[i].length) {
+                throw new IllegalArgumentException("row " + i + ": " + predictions[i].length + " predictions for "
+                        + targets[i].length + " targets");
+            }
+            for (int d = 0; d < predictions[i].length; d++) {
+                double e = predictions[i][d] - targets[i][d];
+                s += e * e;
+                count++;
+            }
+        }
+        return s / count;
+    }
+
+    /** The mean over entries of the ddof-1 variance across the first axis. */
+    private static double meanVarianceAcross(double[][][] x) {
+        int m = x.length;
+        int n = x[0].length;
+        int c = x[0][0].length;
         double total = 0;
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < c; k++) {
                 double mean = 0;
-                for (double[][] s : probs) {
+                for (double[][] s : x) {
                     mean += s[i][k];
                 }
                 mean /= m;
                 double ss = 0;
-                for (double[][] s : probs) {
+                for (double[][] s : x) {
                     double d = s[i][k] - mean;
                     ss += d * d;
                 }

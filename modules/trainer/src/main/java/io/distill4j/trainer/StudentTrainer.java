@@ -1,31 +1,27 @@
 package io.distill4j.trainer;
 
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
-import io.distill4j.data.TabularData;
 
 /**
- * Trains a student block on feature rows with per-batch targets and a DJL loss, using AdamW.
+ * Trains a student block on feature rows with per-batch targets and a DJL loss: a convenience front of the
+ * {@link TrainingEngine} for tabular data, plus inference helpers (probabilities, MC dropout).
  *
- * <p>The run is reproducible from {@link TrainConfig#seed()}: it seeds the engine (parameter
- * initialisation, dropout) and the per-epoch data order. Each step's arrays live in a sub-manager that is
- * closed after the step, so memory stays flat. A non-finite loss stops the run with an exception naming
- * the epoch and step.
+ * <p>The run is reproducible from {@link TrainConfig#seed()}: it seeds the parameter initialisation, the
+ * per-epoch data order and each step's dropout masks. A non-finite loss stops the run with an exception
+ * naming the epoch and step.
  */
 public final class StudentTrainer {
+
+    /** Rows per forward pass in {@link #probabilities}. */
+    static final int INFERENCE_BATCH = 1024;
 
     private StudentTrainer() {
     }
@@ -44,50 +40,32 @@ public final class StudentTrainer {
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
             TrainConfig config, StepListener listener) {
-        int n = features.length;
-        if (n == 0) {
+        return train(name, block, features, targets, loss, config.toSpec(), config.batchSize(), null, listener);
+    }
+
+    /**
+     * Trains a block with every setting of the engine.
+     *
+     * @param name the model's name (for logs)
+     * @param block the student block, mapping (B, D) inputs to (B, C) outputs
+     * @param features the training inputs, n rows of width D
+     * @param targets supplies each batch's labels NDList
+     * @param loss the loss
+     * @param spec the engine settings
+     * @param batchSize rows per micro-batch
+     * @param validator scores the model for early stopping, or null
+     * @param listener told after every step
+     * @return the trained model; the caller closes it
+     */
+    public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
+            TrainingSpec spec, int batchSize, Validator validator, StepListener listener) {
+        if (features.length == 0) {
             throw new IllegalArgumentException("features must hold at least one row");
         }
-        int width = features[0].length;
-        Engine.getInstance().setRandomSeed((int) config.seed());
-        Model model = Model.newInstance(name, config.device());
+        Model model = Model.newInstance(name, spec.device());
         model.setBlock(block);
-        DefaultTrainingConfig tc = new DefaultTrainingConfig(loss)
-                .optOptimizer(Optimizer.adamW()
-                        .optLearningRateTracker(Tracker.fixed(config.learningRate()))
-                        .optWeightDecays(config.weightDecay())
-                        .build())
-                .optDevices(new ai.djl.Device[] {config.device()});
-        try (Trainer trainer = model.newTrainer(tc)) {
-            trainer.initialize(new Shape(config.batchSize(), width));
-            NDManager manager = trainer.getManager();
-            NDArray all = manager.create(Arrays2.flatten(features), new Shape(n, width));
-            StudentProbe probe = (x, passes) -> mcDropout(block, x, passes);
-            long step = 0;
-            for (int epoch = 0; epoch < config.epochs(); epoch++) {
-                int[] perm = TabularData.permutation(n, config.seed() * 1_000_003L + epoch);
-                for (int start = 0; start < n; start += config.batchSize()) {
-                    int[] rows = java.util.Arrays.copyOfRange(perm, start, Math.min(n, start + config.batchSize()));
-                    try (NDManager sub = manager.newSubManager()) {
-                        NDArray x = all.get(sub.create(rows));
-                        NDList labels = targets.labels(sub, rows, x, probe);
-                        float value;
-                        try (GradientCollector gc = trainer.newGradientCollector()) {
-                            NDList preds = trainer.forward(new NDList(x));
-                            NDArray l = loss.evaluate(labels, preds);
-                            value = l.getFloat();
-                            if (!Float.isFinite(value)) {
-                                throw new IllegalStateException(name + ": loss is " + value + " at epoch " + epoch
-                                        + ", step " + (step + 1) + "; check the targets for NaN or infinities");
-                            }
-                            gc.backward(l);
-                        }
-                        trainer.step();
-                        step++;
-                        listener.onStep(epoch, step, rows.length, value);
-                    }
-                }
-            }
+        try (TabularBatchSource source = new TabularBatchSource(features, targets, batchSize, spec.device())) {
+            TrainingEngine.fit(model, source, loss, spec, validator, listener);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -125,11 +103,41 @@ public final class StudentTrainer {
      * @return softmax probabilities, n rows of C
      */
     public static float[][] probabilities(Model model, float[][] features, boolean dropoutActive) {
-        try (NDManager m = model.getNDManager().newSubManager()) {
-            NDArray x = m.create(Arrays2.flatten(features), new Shape(features.length, features[0].length));
-            ParameterStore ps = new ParameterStore(m, false);
-            NDArray p = model.getBlock().forward(ps, new NDList(x), dropoutActive).head().softmax(1);
-            return Arrays2.unflatten(p.toFloatArray(), features.length);
+        return forward(model, features, dropoutActive, true);
+    }
+
+    /**
+     * Runs the block on rows of features and returns its raw outputs (logits, or regression values).
+     *
+     * @param model the trained model
+     * @param features the rows
+     * @param dropoutActive whether to keep dropout on
+     * @return the outputs, n rows of D
+     */
+    public static float[][] outputs(Model model, float[][] features, boolean dropoutActive) {
+        return forward(model, features, dropoutActive, false);
+    }
+
+    private static float[][] forward(Model model, float[][] features, boolean dropoutActive, boolean softmax) {
+        int n = features.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("features must hold at least one row");
         }
+        float[][] out = new float[n][];
+        for (int start = 0; start < n; start += INFERENCE_BATCH) {
+            int end = Math.min(n, start + INFERENCE_BATCH);
+            try (NDManager m = model.getNDManager().newSubManager()) {
+                float[][] rows = java.util.Arrays.copyOfRange(features, start, end);
+                NDArray x = m.create(Arrays2.flatten(rows), new Shape(end - start, features[0].length));
+                ParameterStore ps = new ParameterStore(m, false);
+                NDArray y = model.getBlock().forward(ps, new NDList(x), dropoutActive).head();
+                if (softmax) {
+                    y = y.softmax(1);
+                }
+                float[][] part = Arrays2.unflatten(y.toFloatArray(), end - start);
+                System.arraycopy(part, 0, out, start, end - start);
+            }
+        }
+        return out;
     }
 }

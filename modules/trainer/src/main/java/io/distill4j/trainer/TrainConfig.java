@@ -32,6 +32,17 @@ public record TrainConfig(int epochs, int batchSize, float learningRate, float w
     }
 
     /**
+     * The engine settings of this configuration: AdamW with these rate and decay, a constant schedule, no
+     * clipping, fp32, no checkpoints, a log line at each epoch end.
+     *
+     * @return the spec
+     */
+    public TrainingSpec toSpec() {
+        return TrainingSpec.builder().setDevice(device).setSeed(seed).setEpochs(epochs).setLearningRate(learningRate)
+                .optWeightDecay(weightDecay).optLogEvery(0).build();
+    }
+
+    /**
      * Returns a copy with another seed.
      *
      * @param newSeed the seed

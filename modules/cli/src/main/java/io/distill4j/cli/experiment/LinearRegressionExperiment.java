@@ -128,37 +128,11 @@ public final class LinearRegressionExperiment implements Experiment {
 
         static Problem of(TabularData.Split split) {
             Problem p = new Problem();
-            TabularData tr = split.train();
-            TabularData te = split.test();
-            int d = tr.width();
-            double[] mu = new double[d];
-            double[] sd = new double[d];
-            for (float[] r : tr.features()) {
-                for (int j = 0; j < d; j++) {
-                    mu[j] += r[j] / (double) tr.size();
-                }
-            }
-            for (float[] r : tr.features()) {
-                for (int j = 0; j < d; j++) {
-                    sd[j] += (r[j] - mu[j]) * (r[j] - mu[j]) / tr.size();
-                }
-            }
-            double ym = Stats.mean(tr.targets());
-            double ys = 0;
-            for (double y : tr.targets()) {
-                ys += (y - ym) * (y - ym) / tr.size();
-            }
-            double ysd = Math.sqrt(ys);
-            p.xTrain = design(tr, mu, sd);
-            p.xTest = design(te, mu, sd);
-            double[] yTrain = new double[tr.size()];
-            for (int i = 0; i < yTrain.length; i++) {
-                yTrain[i] = (tr.targets()[i] - ym) / ysd;
-            }
-            p.yTest = new double[te.size()];
-            for (int i = 0; i < p.yTest.length; i++) {
-                p.yTest[i] = (te.targets()[i] - ym) / ysd;
-            }
+            Standardised st = Standardised.of(split);
+            p.xTrain = design(st.xTrain());
+            p.xTest = design(st.xTest());
+            double[] yTrain = st.yTrain();
+            p.yTest = st.yTest();
             p.varY = 1.0;
             double[][] xt = Linalg.transpose(p.xTrain);
             p.gram = Linalg.spdInverse(Linalg.mul(xt, p.xTrain));
@@ -215,15 +189,16 @@ public final class LinearRegressionExperiment implements Experiment {
             return 4 * quad(sigma, b) + 2 * tr;
         }
 
-        private static double[][] design(TabularData t, double[] mu, double[] sd) {
-            double[][] x = new double[t.size()][t.width() + 1];
-            for (int i = 0; i < t.size(); i++) {
-                x[i][0] = 1;
-                for (int j = 0; j < t.width(); j++) {
-                    x[i][j + 1] = (t.features()[i][j] - mu[j]) / sd[j];
+        /** Prepends an intercept column. */
+        private static double[][] design(float[][] x) {
+            double[][] d = new double[x.length][x[0].length + 1];
+            for (int i = 0; i < x.length; i++) {
+                d[i][0] = 1;
+                for (int j = 0; j < x[i].length; j++) {
+                    d[i][j + 1] = x[i][j];
                 }
             }
-            return x;
+            return d;
         }
 
         private static double quad(double[][] a, double[] v) {
