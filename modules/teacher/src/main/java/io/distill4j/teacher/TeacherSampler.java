@@ -97,7 +97,6 @@ public final class TeacherSampler {
             }
             progress.update(next, n);
             float[] flat = new float[bs * d];
-            float[][] item = new float[k][width];
             try (NDManager root = NDManager.newBaseManager(teacher.device())) {
                 for (int start = (int) (next / bs) * bs; start < n; start += bs) {
                     int end = Math.min(n, start + bs);
@@ -117,13 +116,8 @@ public final class TeacherSampler {
                         values = out.getDataType() == DataType.FLOAT32 ? out.toFloatArray()
                                 : out.toType(DataType.FLOAT32, false).toFloatArray();
                     }
-                    for (int i = (int) Math.max(start, next) - start; i < b; i++) {
-                        int base = i * k * width;
-                        for (int j = 0; j < k; j++) {
-                            System.arraycopy(values, base + j * width, item[j], 0, width);
-                        }
-                        w.append(item);
-                    }
+                    int skip = (int) (Math.max(start, next) - start);
+                    w.appendFlat(values, skip * k * width, b - skip);
                     progress.update(end, n);
                 }
             }
