@@ -142,7 +142,7 @@ public final class DjlGpuBench {
     }
 
     /** One training step; returns the loss array (lives in {@code sub}). */
-    static NDArray step(Trainer trainer, NDManager sub, NDList data, NDList labels) {
+    static NDArray step(Trainer trainer, NDManager sub, NDList data, NDList labels, boolean update) {
         for (NDArray a : data) {
             a.tempAttach(sub);
         }
@@ -155,7 +155,9 @@ public final class DjlGpuBench {
             loss = trainer.getLoss().evaluate(labels, pred);
             gc.backward(loss);
         }
-        trainer.step();
+        if (update) {
+            trainer.step();
+        }
         return loss;
     }
 
@@ -165,17 +167,22 @@ public final class DjlGpuBench {
         return c.length % 2 == 1 ? c[c.length / 2] : 0.5 * (c[c.length / 2 - 1] + c[c.length / 2]);
     }
 
+    /**
+     * Times {@code steps} training steps, {@code repeats} times. With {@code update} false only the
+     * forward and backward passes run (no optimizer step; gradients accumulate), to split the time.
+     */
     static void measure(String name, Trainer trainer, NDList data, NDList labels, int warmup,
-                        int repeats, int steps, String extra) {
+                        int repeats, int steps, String extra, boolean update) {
+        String phase = update ? "step" : "fwdbwd";
         NDManager base = trainer.getManager();
         float first = Float.NaN;
         long t0 = System.nanoTime();
         for (int i = 0; i < warmup; i++) {
             try (NDManager sub = base.newSubManager()) {
-                float l = step(trainer, sub, data, labels).getFloat();
+                float l = step(trainer, sub, data, labels, update).getFloat();
                 if (i == 0) {
                     first = l;
-                    System.err.printf(Locale.ROOT, "[%s] first step done in %.1f ms, loss %.4f%n", name,
+                    System.err.printf(Locale.ROOT, "[%s %s] first step done in %.1f ms, loss %.4f%n", name, phase,
                             (System.nanoTime() - t0) / 1e6, l);
                 }
             }
@@ -187,7 +194,7 @@ public final class DjlGpuBench {
             long s = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDManager sub = base.newSubManager()) {
-                    NDArray loss = step(trainer, sub, data, labels);
+                    NDArray loss = step(trainer, sub, data, labels, update);
                     if (i == steps - 1) {
                         last = loss.getFloat(); // device->host copy: waits for the queue to drain
                     }
@@ -200,18 +207,18 @@ public final class DjlGpuBench {
         long s = System.nanoTime();
         for (int i = 0; i < syncSteps; i++) {
             try (NDManager sub = base.newSubManager()) {
-                last = step(trainer, sub, data, labels).getFloat();
+                last = step(trainer, sub, data, labels, update).getFloat();
             }
         }
         double synced = (System.nanoTime() - s) / 1e6 / syncSteps;
         double med = median(ms);
         double min = Arrays.stream(ms).min().orElse(Double.NaN);
-        System.err.printf(Locale.ROOT, "[%s] DJL %s: median %.3f ms/step (min %.3f, %d x %d steps), "
-                + "synced %.3f ms/step; loss %.4f -> %.4f%n", name, data.head().getDevice(), med, min,
+        System.err.printf(Locale.ROOT, "[%s %s] DJL %s: median %.3f ms/step (min %.3f, %d x %d steps), "
+                + "synced %.3f ms/step; loss %.4f -> %.4f%n", name, phase, data.head().getDevice(), med, min,
                 repeats, steps, synced, first, last);
-        System.out.printf(Locale.ROOT, "{\"impl\":\"djl\",\"model\":\"%s\",\"device\":\"%s\",\"ms_median\":%.4f,"
+        System.out.printf(Locale.ROOT, "{\"impl\":\"djl\",\"phase\":\"%s\",\"model\":\"%s\",\"device\":\"%s\",\"ms_median\":%.4f,"
                 + "\"ms_min\":%.4f,\"ms_all\":%s,\"ms_synced\":%.4f,\"repeats\":%d,\"steps\":%d,"
-                + "\"loss_first\":%.5f,\"loss_last\":%.5f%s}%n", name, data.head().getDevice(), med, min,
+                + "\"loss_first\":%.5f,\"loss_last\":%.5f%s}%n", phase, name, data.head().getDevice(), med, min,
                 Arrays.toString(ms), synced, repeats, steps, first, last, extra);
     }
 
@@ -262,8 +269,9 @@ public final class DjlGpuBench {
                     NDArray x = m.create(xs, new Shape(batch, 784)).toDevice(device, false);
                     NDArray y = m.create(ys, new Shape(batch)).toDevice(device, false);
                     long flops = 6L * batch * (784L * 512 + 512L * 256 + 256L * 10);
-                    measure("mlp", trainer, new NDList(x), new NDList(y), warmup, repeats, steps * 4,
-                            ",\"batch\":256,\"flops_per_step\":" + flops);
+                    String extra = ",\"batch\":256,\"flops_per_step\":" + flops;
+                    measure("mlp", trainer, new NDList(x), new NDList(y), warmup, repeats, steps * 4, extra, true);
+                    measure("mlp", trainer, new NDList(x), new NDList(y), warmup, repeats, steps * 4, extra, false);
                 }
             }
         }
@@ -317,8 +325,29 @@ public final class DjlGpuBench {
                                 vocab, batch, ctx, width, layers, heads, nParams, flops);
                         System.err.printf(Locale.ROOT, "[gpt V=%d] params %d, model FLOPs/step %.3f G%n",
                                 vocab, nParams, flops / 1e9);
+                        // causality: changing the last token must leave the logits of earlier positions alone
+                        long[] in2 = in.clone();
+                        for (int b = 0; b < batch; b++) {
+                            in2[b * ctx + ctx - 1] = (in2[b * ctx + ctx - 1] + 1) % vocab;
+                        }
+                        double leak;
+                        try (NDManager sub = m.newSubManager()) {
+                            NDArray x2 = sub.create(in2, new Shape(batch, ctx)).toDevice(device, false);
+                            x.tempAttach(sub);
+                            mask.tempAttach(sub);
+                            NDArray l1 = trainer.evaluate(new NDList(x, mask)).head()
+                                    .reshape(batch, ctx, vocab).get(":, :-1, :");
+                            NDArray l2 = trainer.evaluate(new NDList(x2, mask)).head()
+                                    .reshape(batch, ctx, vocab).get(":, :-1, :");
+                            leak = l1.sub(l2).abs().max().getFloat();
+                        }
+                        System.err.printf(Locale.ROOT, "[gpt V=%d] causal check: max |logit change| at earlier "
+                                + "positions when the last token changes = %.3g%n", vocab, leak);
+                        extra += String.format(Locale.ROOT, ",\"causal_leak\":%.3g", leak);
                         measure("gpt_v" + vocab, trainer, new NDList(x, mask), new NDList(y), warmup, repeats,
-                                steps, extra);
+                                steps, extra, true);
+                        measure("gpt_v" + vocab, trainer, new NDList(x, mask), new NDList(y), warmup, repeats,
+                                steps, extra, false);
                     }
                 }
             }

@@ -1,0 +1,57 @@
+package io.distill4j.cli;
+
+import io.distill4j.teacher.job.SampleJob;
+import io.distill4j.teacher.job.SampleSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code distill4j sample CONFIG.yaml}: runs a teacher from a YAML config (see {@link SampleSpec}) and fills
+ * its teacher-output cache with k samples per input, showing progress and items per second. Run it again
+ * after an interruption and it resumes where the committed part of the cache ends, with the teacher it
+ * trained (or loaded) the first time.
+ */
+@Command(name = "sample", mixinStandardHelpOptions = true,
+        description = "Run a teacher from a YAML config and cache k samples per input (resumes after interruption).")
+public final class SampleCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "the job's YAML file (cache, k, data, teacher)")
+    Path config;
+
+    @Option(names = "--device", description = "cpu or gpu(i) (default: ${DEFAULT-VALUE})", defaultValue = "cpu")
+    String device;
+
+    @Override
+    public Integer call() {
+        SampleSpec spec = SampleSpec.load(config);
+        ProgressBar[] bar = {null};
+        SampleJob.Result r;
+        try {
+            r = SampleJob.run(spec, Devices.parse(device), (done, total) -> {
+                if (bar[0] == null) {
+                    bar[0] = new ProgressBarBuilder().setTaskName("sample").setInitialMax(total)
+                            .startsFrom(done, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" items", 1)
+                            .showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500)
+                            .continuousUpdate().build();
+                }
+                bar[0].stepTo(done);
+            }, line -> System.err.println("distill4j sample: " + line));
+        } finally {
+            if (bar[0] != null) {
+                bar[0].close();
+            }
+        }
+        System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.1f s, %.0f items/s",
+                r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
+        return 0;
+    }
+}

@@ -1,0 +1,331 @@
+package io.distill4j.trainer;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distill4j.data.BadInputException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Checkpoints of a training run: one folder {@code step-NNNNNNNNN} per checkpoint, holding
+ * <ul>
+ *   <li>{@value #PARAMETERS}: the parameters, written by DJL's {@code Block.saveParameters};</li>
+ *   <li>{@value #OPTIMIZER}: AdamW's moments and update counts ({@link AdamW#save});</li>
+ *   <li>{@value #BEST}: the parameters of the best validation so far, when early stopping restores them;</li>
+ *   <li>{@value #STATE}: where the run stands (update, epoch, next micro-batch, seed, loss scale,
+ *       early-stopping state) and the architecture (every parameter's name, shape and type).</li>
+ * </ul>
+ * A checkpoint is written into a temporary folder and renamed into place, so a folder named
+ * {@code step-*} is always complete.
+ */
+public final class Checkpoint {
+
+    /** The parameters file. */
+    public static final String PARAMETERS = "parameters.params";
+    /** The optimiser-state file. */
+    public static final String OPTIMIZER = "optimizer.bin";
+    /** The best-parameters file. */
+    public static final String BEST = "best.params";
+    /** The state file. */
+    public static final String STATE = "state.json";
+    /** The format version written into {@value #STATE}. */
+    public static final int FORMAT = 1;
+
+    private static final Pattern NAME = Pattern.compile("step-(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private Checkpoint() {
+    }
+
+    /**
+     * Where a run stands when its checkpoint is written.
+     *
+     * @param format the format version, {@value #FORMAT}
+     * @param step optimiser updates done
+     * @param epoch the epoch of the next micro-batch
+     * @param batch the next micro-batch within that epoch
+     * @param seed the run's seed
+     * @param batchesPerEpoch the batch source's micro-batches per epoch
+     * @param accumulationSteps micro-batches per update
+     * @param lossScale the fp16 loss scale (1 in fp32)
+     * @param goodSteps finite fp16 updates since the loss scale last changed
+     * @param validations validations done
+     * @param bestMetric the best validation value, or null
+     * @param bestStep the update of the best validation, or -1
+     * @param badValidations validations since the best one
+     * @param architecture "name shape type" of every parameter, in order
+     */
+    public record State(int format, long step, int epoch, int batch, long seed, int batchesPerEpoch,
+            int accumulationSteps, float lossScale, int goodSteps, int validations, Double bestMetric, long bestStep,
+            int badValidations, List<String> architecture) {
+    }
+
+    /**
+     * Describes a block's parameters for architecture checks.
+     *
+     * @param block an initialised block
+     * @return "name shape type" per parameter, in order
+     */
+    public static List<String> architecture(Block block) {
+        List<String> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            NDArray a = p.getValue().getArray();
+            out.add(p.getKey() + " " + a.getShape() + " " + a.getDataType());
+        }
+        return out;
+    }
+
+    /**
+     * The newest complete checkpoint in a folder.
+     *
+     * @param dir the checkpoint folder (may be missing)
+     * @return the checkpoint with the highest step, if any
+     */
+    public static Optional<Path> latest(Path dir) {
+        return list(dir).stream().reduce((a, b) -> b);
+    }
+
+    /**
+     * The complete checkpoints in a folder, oldest first.
+     *
+     * @param dir the checkpoint folder (may be missing)
+     * @return the checkpoint folders, by increasing step
+     */
+    public static List<Path> list(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+                    .filter(p -> Files.isRegularFile(p.resolve(STATE)))
+                    .sorted(Comparator.comparingLong(Checkpoint::stepOf))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot list checkpoints", e);
+        }
+    }
+
+    private static long stepOf(Path p) {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * Reads a checkpoint's state.
+     *
+     * @param checkpoint the checkpoint folder
+     * @return its state
+     * @throws BadInputException naming the file if it is missing or unreadable
+     */
+    public static State readState(Path checkpoint) {
+        Path file = checkpoint.resolve(STATE);
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException(checkpoint + ": not a checkpoint (no " + STATE + ")");
+        }
+        try {
+            State s = JSON.readValue(file.toFile(), State.class);
+            if (s.format() != FORMAT) {
+                throw new BadInputException(file + ": checkpoint format " + s.format() + ", this version reads " + FORMAT);
+            }
+            return s;
+        } catch (IOException e) {
+            throw new BadInputException(file + ": unreadable checkpoint state: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a checkpoint atomically and prunes old ones.
+     *
+     * @param dir the checkpoint folder
+     * @param block the block
+     * @param optimizer the optimiser
+     * @param state the run's state
+     * @param bestParameters the best parameters ({@link #parameterBytes}), or null
+     * @param keep the newest checkpoints to keep, 0 for all
+     * @return the new checkpoint folder
+     */
+    static Path save(Path dir, Block block, AdamW optimizer, State state, byte[] bestParameters, int keep) {
+        Path target = dir.resolve(String.format("step-%09d", state.step()));
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempDirectory(dir, ".tmp-step-");
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                    Files.newOutputStream(tmp.resolve(PARAMETERS))))) {
+                block.saveParameters(out);
+            }
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                    Files.newOutputStream(tmp.resolve(OPTIMIZER))))) {
+                optimizer.save(out);
+            }
+            if (bestParameters != null) {
+                Files.write(tmp.resolve(BEST), bestParameters);
+            }
+            try (OutputStream out = Files.newOutputStream(tmp.resolve(STATE))) {
+                JSON.writeValue(out, state);
+            }
+            if (Files.exists(target)) {
+                deleteTree(target);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target);
+            }
+            tmp = null;
+            if (keep > 0) {
+                List<Path> all = list(dir);
+                for (int i = 0; i < all.size() - keep; i++) {
+                    deleteTree(all.get(i));
+                }
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(target + ": cannot write the checkpoint", e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    deleteTree(tmp);
+                } catch (IOException ignored) {
+                    // the temporary folder is left behind; it is never read
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that a checkpoint was written for this block, naming the first difference.
+     *
+     * @param checkpoint the checkpoint folder
+     * @param state its state
+     * @param block the block to load into
+     * @throws BadInputException if the architectures differ
+     */
+    static void checkArchitecture(Path checkpoint, State state, Block block) {
+        List<String> mine = architecture(block);
+        List<String> theirs = state.architecture();
+        for (int i = 0; i < Math.max(mine.size(), theirs.size()); i++) {
+            String a = i < theirs.size() ? theirs.get(i) : "(none)";
+            String b = i < mine.size() ? mine.get(i) : "(none)";
+            if (!a.equals(b)) {
+                throw new BadInputException(checkpoint + ": checkpoint of another architecture: parameter " + i + " is '"
+                        + a + "' in the checkpoint and '" + b + "' in the model (" + theirs.size() + " vs "
+                        + mine.size() + " parameters)");
+            }
+        }
+    }
+
+    /**
+     * Loads a checkpoint's parameters into an initialised block of the same architecture (for evaluation
+     * or fine-tuning from a trained student).
+     *
+     * @param checkpoint the checkpoint folder
+     * @param manager the model's manager
+     * @param block the block
+     * @throws BadInputException if the checkpoint is missing, unreadable or of another architecture
+     */
+    public static void loadParameters(Path checkpoint, NDManager manager, Block block) {
+        State state = readState(checkpoint);
+        checkArchitecture(checkpoint, state, block);
+        Path file = checkpoint.resolve(PARAMETERS);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            loadParameters(in, manager, block, file.toString());
+        } catch (IOException e) {
+            throw new BadInputException(file + ": cannot read the parameters: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Serialises a block's parameters (DJL's {@code saveParameters} format).
+     *
+     * @param block the block
+     * @return the bytes
+     */
+    static byte[] parameterBytes(Block block) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            block.saveParameters(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Replaces a block's parameters with serialised ones, keeping them trainable and freeing the old arrays.
+     *
+     * @param in the serialised parameters
+     * @param manager the model's manager
+     * @param block the block
+     * @param source names the input in errors
+     */
+    static void loadParameters(InputStream in, NDManager manager, Block block, String source) {
+        List<NDArray> old = new ArrayList<>();
+        for (Parameter p : block.getParameters().values()) {
+            old.add(p.getArray());
+        }
+        try {
+            block.loadParameters(manager, new DataInputStream(in));
+        } catch (IOException | MalformedModelException e) {
+            throw new BadInputException(source + ": cannot load the parameters: " + e.getMessage(), e);
+        }
+        for (Parameter p : block.getParameters().values()) {
+            if (p.requiresGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+        for (NDArray a : old) {
+            a.close();
+        }
+    }
+
+    /**
+     * Loads serialised parameters from memory.
+     *
+     * @param bytes from {@link #parameterBytes}
+     * @param manager the model's manager
+     * @param block the block
+     */
+    static void loadParameters(byte[] bytes, NDManager manager, Block block) {
+        loadParameters(new ByteArrayInputStream(bytes), manager, block, "best parameters");
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

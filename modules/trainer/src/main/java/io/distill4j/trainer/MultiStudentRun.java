@@ -1,0 +1,409 @@
+package io.distill4j.trainer;
+
+import ai.djl.Model;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.loss.Loss;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * M students from M seeds on the same data: each seed initialises its own student, draws its own data order
+ * and dropout masks, is trained by the {@link TrainingEngine} and evaluated. The result holds every
+ * student's metrics, their aggregates (mean, std, 95% CI) and the inter-student variances of predictions
+ * and of parameters.
+ *
+ * <p>Students are trained one after the other (PyTorch allows one gradient collector at a time). With
+ * checkpoints enabled, student s writes to {@code <checkpointDir>/seed-<s>}; with {@code resume}, each
+ * student continues from its newest checkpoint there, so an interrupted multi-student run resumes too.
+ */
+public final class MultiStudentRun {
+
+    private static final Logger LOG = LogManager.getLogger(MultiStudentRun.class);
+
+    /** Builds the student of one seed. */
+    @FunctionalInterface
+    public interface StudentFactory {
+        /**
+         * Builds a student.
+         *
+         * @param seed the student's seed
+         * @return a new, uninitialised block (the engine initialises it from the seed)
+         */
+        Block create(long seed);
+    }
+
+    /** Scores a trained student on held-out data. */
+    @FunctionalInterface
+    public interface Evaluator {
+        /**
+         * Evaluates a student.
+         *
+         * @param seed the student's seed
+         * @param model the trained student
+         * @return its metrics and, optionally, its predictions
+         */
+        Evaluation evaluate(long seed, Model model);
+    }
+
+    /**
+     * One student's evaluation.
+     *
+     * @param metrics metric values by name (every student must report the same names)
+     * @param predictions the student's predictions on the evaluation items ({@code [item][output]}), for the
+     *     inter-student variance of predictions; null if not available
+     */
+    public record Evaluation(Map<String, Double> metrics, double[][] predictions) {
+        /** Copies the map. */
+        public Evaluation {
+            metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+        }
+    }
+
+    /**
+     * One student's outcome.
+     *
+     * @param seed its seed
+     * @param training what its training did
+     * @param metrics its evaluation
+     */
+    public record StudentResult(long seed, TrainingResult training, Map<String, Double> metrics) {
+    }
+
+    /**
+     * The outcome of a multi-student run.
+     *
+     * @param students every student's result, in seed order
+     * @param aggregates every metric aggregated over the students
+     * @param predictionVariance the inter-student variance of predictions ({@link Metrics#interStudentVariance}),
+     *     NaN with fewer than 2 students or without predictions
+     * @param parameterVariance the inter-student variance of parameters
+     *     ({@link Metrics#interStudentParameterVariance}), NaN with fewer than 2 students or when disabled
+     */
+    public record Result(List<StudentResult> students, Map<String, Aggregate> aggregates, double predictionVariance,
+            double parameterVariance) {
+        /** Copies the collections. */
+        public Result {
+            students = List.copyOf(students);
+            aggregates = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(aggregates));
+        }
+    }
+
+    private final String name;
+    private final List<Long> seeds;
+    private final StudentFactory students;
+    private final BatchSource data;
+    private final Loss loss;
+    private final TrainingSpec spec;
+    private final Evaluator evaluator;
+    private final Validator validator;
+    private final boolean resume;
+    private final boolean parameterVariance;
+
+    private MultiStudentRun(Builder b) {
+        this.name = b.name;
+        this.seeds = List.copyOf(b.seeds);
+        this.students = b.students;
+        this.data = b.data;
+        this.loss = b.loss;
+        this.spec = b.spec;
+        this.evaluator = b.evaluator;
+        this.validator = b.validator;
+        this.resume = b.resume;
+        this.parameterVariance = b.parameterVariance;
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The checkpoint folder of one student.
+     *
+     * @param checkpointDir the run's checkpoint folder
+     * @param seed the student's seed
+     * @return {@code checkpointDir/seed-<seed>}
+     */
+    public static Path studentCheckpoints(Path checkpointDir, long seed) {
+        return checkpointDir.resolve("seed-" + seed);
+    }
+
+    /**
+     * Trains and evaluates every student.
+     *
+     * @return per-student results and aggregates
+     */
+    public Result run() {
+        List<StudentResult> results = new ArrayList<>();
+        List<double[][]> predictions = new ArrayList<>();
+        boolean allPredictions = true;
+        double[] mean = null;
+        double[] m2 = null;
+        int count = 0;
+        for (long seed : seeds) {
+            TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
+            if (spec.checkpointEvery() > 0) {
+                Path dir = studentCheckpoints(spec.checkpointDir(), seed);
+                sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
+                if (resume) {
+                    sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+                }
+            }
+            TrainingSpec seedSpec = sb.build();
+            try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
+                model.setBlock(students.create(seed));
+                TrainingResult training = TrainingEngine.fit(model, data, loss, seedSpec, validator);
+                Evaluation ev = evaluator.evaluate(seed, model);
+                results.add(new StudentResult(seed, training, ev.metrics()));
+                LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
+                if (ev.predictions() == null) {
+                    allPredictions = false;
+                } else {
+                    predictions.add(ev.predictions());
+                }
+                if (parameterVariance) {
+                    float[] w = flatParameters(model);
+                    if (mean == null) {
+                        mean = new double[w.length];
+                        m2 = new double[w.length];
+                    } else if (w.length != mean.length) {
+                        throw new IllegalStateException("seed " + seed + " built a student with " + w.length
+                                + " parameters, earlier seeds " + mean.length);
+                    }
+                    count++;
+                    for (int j = 0; j < w.length; j++) {
+                        double d = w[j] - mean[j];
+                        mean[j] += d / count;
+                        m2[j] += d * (w[j] - mean[j]);
+                    }
+                }
+            }
+        }
+        Map<String, Aggregate> aggregates = aggregate(results);
+        double predVar = allPredictions && predictions.size() >= 2
+                ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
+        double paramVar = Double.NaN;
+        if (parameterVariance && count >= 2) {
+            double s = 0;
+            for (double v : m2) {
+                s += v / (count - 1);
+            }
+            paramVar = s / m2.length;
+        }
+        LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
+                + " parameters %.6g", name, results.size(), predVar, paramVar));
+        return new Result(results, aggregates, predVar, paramVar);
+    }
+
+    private static Map<String, Aggregate> aggregate(List<StudentResult> results) {
+        Set<String> names = new LinkedHashSet<>(results.get(0).metrics().keySet());
+        for (StudentResult r : results) {
+            if (!r.metrics().keySet().equals(names)) {
+                throw new IllegalStateException("seed " + r.seed() + " reported metrics " + r.metrics().keySet()
+                        + ", seed " + results.get(0).seed() + " reported " + names);
+            }
+        }
+        Map<String, Aggregate> out = new LinkedHashMap<>();
+        for (String n : names) {
+            double[] v = results.stream().mapToDouble(r -> r.metrics().get(n)).toArray();
+            out.put(n, Aggregate.of(v));
+        }
+        return out;
+    }
+
+    /**
+     * Every parameter of a model, flattened in parameter order.
+     *
+     * @param model the model
+     * @return the values
+     */
+    public static float[] flatParameters(Model model) {
+        long n = 0;
+        for (Parameter p : model.getBlock().getParameters().values()) {
+            n += p.getArray().size();
+        }
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(model.getName() + " has " + n + " parameters, too many to flatten");
+        }
+        float[] out = new float[(int) n];
+        int at = 0;
+        for (Parameter p : model.getBlock().getParameters().values()) {
+            float[] v = p.getArray().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
+
+    private static String format(Map<String, Double> metrics) {
+        StringBuilder sb = new StringBuilder();
+        metrics.forEach((k, v) -> sb.append(sb.length() > 0 ? ", " : "").append(k).append(' ')
+                .append(String.format(Locale.ROOT, "%.5g", v)));
+        return sb.toString();
+    }
+
+    /** Builder of a {@link MultiStudentRun}; {@link #build()} validates. */
+    public static final class Builder {
+        private String name = "student";
+        private List<Long> seeds = List.of();
+        private StudentFactory students;
+        private BatchSource data;
+        private Loss loss;
+        private TrainingSpec spec;
+        private Evaluator evaluator;
+        private Validator validator;
+        private boolean resume;
+        private boolean parameterVariance = true;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the seeds, one student each.
+         *
+         * @param s distinct seeds, at least one
+         * @return this builder
+         */
+        public Builder setSeeds(List<Long> s) {
+            this.seeds = List.copyOf(s);
+            return this;
+        }
+
+        /**
+         * Sets how a student is built.
+         *
+         * @param factory builds the block of a seed
+         * @return this builder
+         */
+        public Builder setStudents(StudentFactory factory) {
+            this.students = factory;
+            return this;
+        }
+
+        /**
+         * Sets the training data, the same for every student (its order depends on the seed).
+         *
+         * @param source the batches
+         * @return this builder
+         */
+        public Builder setData(BatchSource source) {
+            this.data = source;
+            return this;
+        }
+
+        /**
+         * Sets the loss.
+         *
+         * @param l the loss
+         * @return this builder
+         */
+        public Builder setLoss(Loss l) {
+            this.loss = l;
+            return this;
+        }
+
+        /**
+         * Sets the engine settings; each student gets a copy with its own seed.
+         *
+         * @param s the settings
+         * @return this builder
+         */
+        public Builder setSpec(TrainingSpec s) {
+            this.spec = s;
+            return this;
+        }
+
+        /**
+         * Sets how a trained student is scored.
+         *
+         * @param e the evaluator
+         * @return this builder
+         */
+        public Builder setEvaluator(Evaluator e) {
+            this.evaluator = e;
+            return this;
+        }
+
+        /**
+         * Sets the name used for models and logs.
+         *
+         * @param n the name
+         * @return this builder
+         */
+        public Builder optName(String n) {
+            this.name = n;
+            return this;
+        }
+
+        /**
+         * Sets the validator for logging and early stopping.
+         *
+         * @param v the validator, or null
+         * @return this builder
+         */
+        public Builder optValidator(Validator v) {
+            this.validator = v;
+            return this;
+        }
+
+        /**
+         * Resumes each student from its newest checkpoint (needs checkpoints in the spec).
+         *
+         * @param r whether to resume
+         * @return this builder
+         */
+        public Builder optResume(boolean r) {
+            this.resume = r;
+            return this;
+        }
+
+        /**
+         * Computes the inter-student variance of parameters (keeps two doubles per parameter).
+         *
+         * @param enabled whether to compute it (default true)
+         * @return this builder
+         */
+        public Builder optParameterVariance(boolean enabled) {
+            this.parameterVariance = enabled;
+            return this;
+        }
+
+        /**
+         * Validates and builds the run.
+         *
+         * @return the run
+         * @throws IllegalArgumentException naming what is missing or wrong
+         */
+        public MultiStudentRun build() {
+            Objects.requireNonNull(students, "students (setStudents)");
+            Objects.requireNonNull(data, "data (setData)");
+            Objects.requireNonNull(loss, "loss (setLoss)");
+            Objects.requireNonNull(spec, "spec (setSpec)");
+            Objects.requireNonNull(evaluator, "evaluator (setEvaluator)");
+            if (seeds.isEmpty()) {
+                throw new IllegalArgumentException("a multi-student run needs at least one seed");
+            }
+            if (new LinkedHashSet<>(seeds).size() != seeds.size()) {
+                throw new IllegalArgumentException("seeds must be distinct, got " + seeds);
+            }
+            if (resume && spec.checkpointEvery() == 0) {
+                throw new IllegalArgumentException("resume needs checkpoints (checkpointEvery > 0 and a folder)");
+            }
+            if (spec.resumeFrom() != null) {
+                throw new IllegalArgumentException("a multi-student spec cannot name one resume checkpoint ("
+                        + spec.resumeFrom() + "); use optResume(true)");
+            }
+            return new MultiStudentRun(this);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package io.distill4j.trainer;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The optimisation steps of one model: forward, loss and backward of micro-batches, then one update
+ * (global-norm clipping, AdamW, zeroed gradients). The {@link TrainingEngine} drives it; benchmarks call it
+ * directly to time one training step.
+ *
+ * <p>The block must be initialised. Inputs and labels may live in any manager: each micro-batch attaches
+ * them to a private sub-manager for the duration of the step (and returns them), so that every activation
+ * is freed when the step ends. Not thread-safe; PyTorch allows one gradient collector at a time per JVM.
+ */
+public final class TrainingSession implements AutoCloseable {
+
+    /** The fp16 loss scale at the start (2^16, as torch.amp.GradScaler). */
+    public static final float INITIAL_LOSS_SCALE = 65536f;
+    /** Finite fp16 updates after which the loss scale doubles. */
+    public static final int SCALE_GROWTH_INTERVAL = 2000;
+
+    private final Model model;
+    private final Block block;
+    private final Loss loss;
+    private final TrainingSpec spec;
+    private final AdamW optimizer;
+    private final ParameterStore store;
+    private final boolean half;
+    private float lossScale;
+    private int goodSteps;
+    private int pendingMicroBatches;
+    private double lastNorm = Double.NaN;
+    private NDManager halfManager;
+    private HalfParameterStore halfStore;
+
+    /**
+     * Opens a session.
+     *
+     * @param model the model; its block must be initialised
+     * @param loss the loss, {@code evaluate(labels, predictions)} returning a scalar
+     * @param spec optimiser, clipping and precision settings
+     */
+    public TrainingSession(Model model, Loss loss, TrainingSpec spec) {
+        this.model = model;
+        this.block = model.getBlock();
+        this.loss = loss;
+        this.spec = spec;
+        if (!block.isInitialized()) {
+            throw new IllegalArgumentException("the block of model '" + model.getName() + "' is not initialised");
+        }
+        for (Parameter p : block.getParameters().values()) {
+            if (p.requiresGradient() && !p.getArray().hasGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+        this.optimizer = new AdamW(model.getNDManager(), block.getParameters(), spec.weightDecay(), spec.noDecay(),
+                spec.beta1(), spec.beta2(), spec.epsilon());
+        this.store = new ParameterStore(model.getNDManager(), false);
+        this.half = spec.precision() == Precision.FP16;
+        this.lossScale = half ? INITIAL_LOSS_SCALE : 1f;
+    }
+
+    /** @return the optimiser, whose state a checkpoint saves */
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** @return the current fp16 loss scale (1 in fp32) */
+    public float lossScale() {
+        return lossScale;
+    }
+
+    /** @return the global gradient norm of the last update (unscaled, averaged), NaN when not computed */
+    public double lastGradNorm() {
+        return lastNorm;
+    }
+
+    /**
+     * Restores the loss-scaler state from a checkpoint.
+     *
+     * @param scale the loss scale
+     * @param good finite updates since the last change of scale
+     */
+    void restoreScaler(float scale, int good) {
+        this.lossScale = scale;
+        this.goodSteps = good;
+    }
+
+    /** @return finite updates since the loss scale last changed */
+    int goodSteps() {
+        return goodSteps;
+    }
+
+    /**
+     * Runs forward, loss and backward on one micro-batch, adding its gradients to those already collected.
+     *
+     * @param inputs the block's inputs
+     * @param labels the loss's labels
+     * @param weight the factor of this micro-batch's loss in the update (1 / micro-batches per update)
+     * @return the loss value (before weighting and loss scaling)
+     * @throws IllegalStateException if the loss is not finite
+     */
+    public float forwardBackward(NDList inputs, NDList labels, float weight) {
+        if (half && halfStore == null) {
+            halfManager = model.getNDManager().newSubManager();
+            halfStore = new HalfParameterStore(halfManager);
+        }
+        try (NDManager sub = model.getNDManager().newSubManager()) {
+            sub.tempAttachAll(inputs, labels);
+            ParameterStore ps = half ? halfStore : store;
+            NDList in = half ? toHalf(inputs) : inputs;
+            float value;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDList preds = block.forward(ps, in, true);
+                if (half) {
+                    preds = toFloat(sub, preds);
+                }
+                NDArray l = loss.evaluate(labels, preds);
+                value = l.getFloat();
+                if (!Float.isFinite(value)) {
+                    throw new IllegalStateException("loss is " + value);
+                }
+                float factor = weight * lossScale;
+                gc.backward(factor == 1f ? l : l.mul(factor));
+            }
+            pendingMicroBatches++;
+            return value;
+        }
+    }
+
+    /**
+     * Runs forward and loss without gradients and without dropout, to check that a batch fits the model.
+     *
+     * @param inputs the block's inputs
+     * @param labels the loss's labels
+     * @return the loss value
+     */
+    public float evaluate(NDList inputs, NDList labels) {
+        try (NDManager sub = model.getNDManager().newSubManager()) {
+            sub.tempAttachAll(inputs, labels);
+            NDList preds = block.forward(new ParameterStore(sub, false), inputs, false);
+            return loss.evaluate(labels, preds).getFloat();
+        }
+    }
+
+    /**
+     * Applies one optimiser update from the gradients collected since the last one, then zeroes them.
+     *
+     * @param learningRate the rate of this update
+     * @return false if the update was skipped because fp16 gradients overflowed
+     * @throws IllegalStateException if no micro-batch was collected, or fp32 gradients are not finite
+     */
+    public boolean update(float learningRate) {
+        if (pendingMicroBatches == 0) {
+            throw new IllegalStateException("update without a micro-batch since the last one");
+        }
+        pendingMicroBatches = 0;
+        if (half) {
+            try {
+                return updateFromHalf(learningRate);
+            } finally {
+                halfManager.close();
+                halfManager = null;
+                halfStore = null;
+            }
+        }
+        float rescale = 1f;
+        if (spec.maxGradNorm() > 0) {
+            try (NDManager sub = model.getNDManager().newSubManager()) {
+                lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), 1f);
+            }
+            if (!Double.isFinite(lastNorm)) {
+                throw new IllegalStateException("gradient norm is " + lastNorm);
+            }
+            rescale = (float) GradientClipping.coefficient(lastNorm, spec.maxGradNorm());
+        }
+        optimizer.update(learningRate, rescale);
+        return true;
+    }
+
+    private boolean updateFromHalf(float learningRate) {
+        List<NDArray> grads = new ArrayList<>();
+        for (Parameter p : optimizer.parameters()) {
+            NDArray leaf = halfStore.leaves.get(p.getId());
+            NDArray g = leaf == null ? null : leaf.getGradient();
+            if (g != null) {
+                g.attach(halfManager);
+                g = g.toType(DataType.FLOAT32, false);
+                g.attach(halfManager);
+            }
+            grads.add(g);
+        }
+        float unscale = 1f / lossScale;
+        lastNorm = GradientClipping.norm(halfManager, grads, unscale);
+        if (!Double.isFinite(lastNorm)) {
+            lossScale /= 2;
+            goodSteps = 0;
+            return false;
+        }
+        float rescale = unscale;
+        if (spec.maxGradNorm() > 0) {
+            rescale = (float) (unscale * GradientClipping.coefficient(lastNorm, spec.maxGradNorm()));
+        }
+        optimizer.update(learningRate, rescale, grads);
+        if (++goodSteps >= SCALE_GROWTH_INTERVAL) {
+            lossScale *= 2;
+            goodSteps = 0;
+        }
+        return true;
+    }
+
+    private static NDList toHalf(NDList inputs) {
+        NDList out = new NDList(inputs.size());
+        for (NDArray a : inputs) {
+            out.add(a.getDataType() == DataType.FLOAT32 ? a.toType(DataType.FLOAT16, false) : a);
+        }
+        return out;
+    }
+
+    /** Casts float16 outputs to float32 differentiably: adding a float32 zero of shape (1) promotes the type. */
+    private static NDList toFloat(NDManager manager, NDList preds) {
+        NDList out = new NDList(preds.size());
+        NDArray zero = null;
+        for (NDArray a : preds) {
+            if (a.getDataType() == DataType.FLOAT16) {
+                if (zero == null) {
+                    zero = manager.zeros(new Shape(1), DataType.FLOAT32, a.getDevice());
+                }
+                out.add(a.add(zero));
+            } else {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** Frees the optimiser state. */
+    @Override
+    public void close() {
+        if (halfManager != null) {
+            halfManager.close();
+        }
+        optimizer.close();
+    }
+
+    /**
+     * Hands the block float16 copies of its float32 parameters during training passes. DJL casts without
+     * recording gradients, so each copy is a fresh leaf of the graph; it lives until the next update, which
+     * reads its float16 gradient and applies it to the float32 master.
+     */
+    private static final class HalfParameterStore extends ParameterStore {
+        private final NDManager manager;
+        private final Map<String, NDArray> leaves = new HashMap<>();
+
+        HalfParameterStore(NDManager manager) {
+            super(manager, false);
+            this.manager = manager;
+        }
+
+        @Override
+        public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            if (parameter == null) {
+                return null;
+            }
+            return leaves.computeIfAbsent(parameter.getId(), id -> {
+                NDArray master = parameter.getArray();
+                NDArray c = master.getDataType() == DataType.FLOAT32
+                        ? master.toType(DataType.FLOAT16, true) : master.duplicate();
+                c.attach(manager);
+                if (!c.getDevice().equals(device)) {
+                    c = c.toDevice(device, true);
+                    c.attach(manager);
+                }
+                if (parameter.requiresGradient()) {
+                    c.setRequiresGradient(true);
+                }
+                return c;
+            });
+        }
+    }
+}

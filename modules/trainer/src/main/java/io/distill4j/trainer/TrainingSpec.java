@@ -1,0 +1,426 @@
+package io.distill4j.trainer;
+
+import ai.djl.Device;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the {@link TrainingEngine} needs to know about one run, validated by {@link Builder#build()}.
+ *
+ * @param device the device to train on: {@link Device#cpu()} (the default) or {@code Device.gpu(i)}
+ * @param seed seeds the parameter initialisation, the data order and every step's dropout masks
+ * @param epochs passes over the batch source, positive
+ * @param maxSteps the most optimiser updates, 0 for no limit other than {@code epochs}
+ * @param learningRate AdamW's peak learning rate
+ * @param weightDecay AdamW's decoupled weight decay (PyTorch's default is 0.01)
+ * @param beta1 AdamW's first-moment decay, in [0, 1)
+ * @param beta2 AdamW's second-moment decay, in [0, 1)
+ * @param epsilon AdamW's epsilon, positive
+ * @param noDecay parameters whose name contains one of these strings get no weight decay (e.g. "bias")
+ * @param schedule the learning-rate schedule after warm-up
+ * @param warmupSteps optimiser updates of linear warm-up
+ * @param maxGradNorm clip the global L2 norm of all gradients to this value; 0 disables clipping
+ * @param accumulationSteps micro-batches whose gradients are summed (and averaged) per update, positive
+ * @param precision the arithmetic; {@link Precision#FP16} needs a GPU
+ * @param checkpointEvery save a checkpoint every this many updates (and at the end); 0 disables
+ * @param checkpointDir the folder of the checkpoints, required when {@code checkpointEvery > 0}
+ * @param keepCheckpoints the newest checkpoints to keep, 0 to keep all
+ * @param resumeFrom a checkpoint folder to continue from, or null to start afresh
+ * @param earlyStopping early-stopping rule on the validator's metric, or null for none
+ * @param validateEvery run the validator every this many updates; 0 runs it at the end of each epoch
+ * @param logEvery log a line every this many updates; 0 logs at epoch ends only
+ * @param progressBar whether to show a console progress bar with loss and items/s
+ */
+public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, float learningRate, float weightDecay,
+        float beta1, float beta2, float epsilon, List<String> noDecay, LrSchedule.Kind schedule, long warmupSteps,
+        float maxGradNorm, int accumulationSteps, Precision precision, long checkpointEvery, Path checkpointDir,
+        int keepCheckpoints, Path resumeFrom, EarlyStopping earlyStopping, long validateEvery, long logEvery,
+        boolean progressBar) {
+
+    /** Copies the list field. Validation is done by {@link Builder#build()}. */
+    public TrainingSpec {
+        noDecay = List.copyOf(noDecay);
+    }
+
+    /** @return a builder with the defaults: cpu, seed 0, 1 epoch, AdamW(1e-3, 0.01), constant schedule */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return a builder holding this spec's values (an fp16 CPU spec, made by tests, stays buildable) */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.device = device;
+        b.seed = seed;
+        b.epochs = epochs;
+        b.maxSteps = maxSteps;
+        b.learningRate = learningRate;
+        b.weightDecay = weightDecay;
+        b.beta1 = beta1;
+        b.beta2 = beta2;
+        b.epsilon = epsilon;
+        b.noDecay = noDecay;
+        b.schedule = schedule;
+        b.warmupSteps = warmupSteps;
+        b.maxGradNorm = maxGradNorm;
+        b.accumulationSteps = accumulationSteps;
+        b.precision = precision;
+        b.checkpointEvery = checkpointEvery;
+        b.checkpointDir = checkpointDir;
+        b.keepCheckpoints = keepCheckpoints;
+        b.resumeFrom = resumeFrom;
+        b.earlyStopping = earlyStopping;
+        b.validateEvery = validateEvery;
+        b.logEvery = logEvery;
+        b.progressBar = progressBar;
+        b.allowFp16OnCpu = precision == Precision.FP16 && !"gpu".equals(device.getDeviceType());
+        return b;
+    }
+
+    /**
+     * Returns a copy with another seed (for one student of a multi-student run).
+     *
+     * @param newSeed the seed
+     * @return the copy
+     */
+    public TrainingSpec withSeed(long newSeed) {
+        return new TrainingSpec(device, newSeed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
+                noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
+                checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+    }
+
+    /**
+     * The learning-rate schedule of a run of a given length.
+     *
+     * @param totalSteps the run's optimiser updates
+     * @return the schedule
+     */
+    public LrSchedule lrSchedule(long totalSteps) {
+        return new LrSchedule(schedule, learningRate, warmupSteps, Math.max(totalSteps, warmupSteps));
+    }
+
+    /** Builder of a {@link TrainingSpec}: {@code set*} for the essentials, {@code opt*} for the rest. */
+    public static final class Builder {
+        private Device device = Device.cpu();
+        private long seed;
+        private int epochs = 1;
+        private long maxSteps;
+        private float learningRate = 1e-3f;
+        private float weightDecay = 0.01f;
+        private float beta1 = 0.9f;
+        private float beta2 = 0.999f;
+        private float epsilon = 1e-8f;
+        private List<String> noDecay = List.of();
+        private LrSchedule.Kind schedule = LrSchedule.Kind.CONSTANT;
+        private long warmupSteps;
+        private float maxGradNorm;
+        private int accumulationSteps = 1;
+        private Precision precision = Precision.FP32;
+        private long checkpointEvery;
+        private Path checkpointDir;
+        private int keepCheckpoints;
+        private Path resumeFrom;
+        private EarlyStopping earlyStopping;
+        private long validateEvery;
+        private long logEvery = 100;
+        private boolean progressBar;
+        private boolean allowFp16OnCpu;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the device.
+         *
+         * @param d the device
+         * @return this builder
+         */
+        public Builder setDevice(Device d) {
+            this.device = d;
+            return this;
+        }
+
+        /**
+         * Sets the seed.
+         *
+         * @param s the seed
+         * @return this builder
+         */
+        public Builder setSeed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /**
+         * Sets the number of epochs.
+         *
+         * @param e passes over the data, positive
+         * @return this builder
+         */
+        public Builder setEpochs(int e) {
+            this.epochs = e;
+            return this;
+        }
+
+        /**
+         * Sets the peak learning rate.
+         *
+         * @param lr the rate, positive
+         * @return this builder
+         */
+        public Builder setLearningRate(float lr) {
+            this.learningRate = lr;
+            return this;
+        }
+
+        /**
+         * Caps the number of optimiser updates.
+         *
+         * @param steps the cap, 0 for none
+         * @return this builder
+         */
+        public Builder optMaxSteps(long steps) {
+            this.maxSteps = steps;
+            return this;
+        }
+
+        /**
+         * Sets AdamW's decoupled weight decay.
+         *
+         * @param wd the decay, non-negative
+         * @return this builder
+         */
+        public Builder optWeightDecay(float wd) {
+            this.weightDecay = wd;
+            return this;
+        }
+
+        /**
+         * Sets AdamW's moment decays.
+         *
+         * @param b1 first-moment decay in [0, 1)
+         * @param b2 second-moment decay in [0, 1)
+         * @return this builder
+         */
+        public Builder optBetas(float b1, float b2) {
+            this.beta1 = b1;
+            this.beta2 = b2;
+            return this;
+        }
+
+        /**
+         * Sets AdamW's epsilon.
+         *
+         * @param eps the epsilon, positive
+         * @return this builder
+         */
+        public Builder optEpsilon(float eps) {
+            this.epsilon = eps;
+            return this;
+        }
+
+        /**
+         * Exempts parameters from weight decay by name.
+         *
+         * @param nameParts a parameter whose name contains one of these gets no decay
+         * @return this builder
+         */
+        public Builder optNoDecay(List<String> nameParts) {
+            this.noDecay = List.copyOf(nameParts);
+            return this;
+        }
+
+        /**
+         * Sets the schedule and its warm-up.
+         *
+         * @param kind constant, linear or cosine
+         * @param warmup optimiser updates of linear warm-up, non-negative
+         * @return this builder
+         */
+        public Builder optSchedule(LrSchedule.Kind kind, long warmup) {
+            this.schedule = kind;
+            this.warmupSteps = warmup;
+            return this;
+        }
+
+        /**
+         * Enables gradient clipping by global L2 norm.
+         *
+         * @param norm the largest norm, positive; 0 disables clipping
+         * @return this builder
+         */
+        public Builder optMaxGradNorm(float norm) {
+            this.maxGradNorm = norm;
+            return this;
+        }
+
+        /**
+         * Sets gradient accumulation.
+         *
+         * @param steps micro-batches per optimiser update, positive
+         * @return this builder
+         */
+        public Builder optAccumulationSteps(int steps) {
+            this.accumulationSteps = steps;
+            return this;
+        }
+
+        /**
+         * Sets the arithmetic.
+         *
+         * @param p fp32, or fp16 (GPU only)
+         * @return this builder
+         */
+        public Builder optPrecision(Precision p) {
+            this.precision = p;
+            return this;
+        }
+
+        /**
+         * Enables checkpoints.
+         *
+         * @param every optimiser updates between checkpoints, positive
+         * @param dir the checkpoint folder
+         * @param keep the newest checkpoints to keep, 0 for all
+         * @return this builder
+         */
+        public Builder optCheckpoints(long every, Path dir, int keep) {
+            this.checkpointEvery = every;
+            this.checkpointDir = dir;
+            this.keepCheckpoints = keep;
+            return this;
+        }
+
+        /**
+         * Continues a run from a checkpoint.
+         *
+         * @param checkpoint the checkpoint folder (see {@link Checkpoint#latest}), or null
+         * @return this builder
+         */
+        public Builder optResumeFrom(Path checkpoint) {
+            this.resumeFrom = checkpoint;
+            return this;
+        }
+
+        /**
+         * Enables early stopping (a validator must be passed to the engine).
+         *
+         * @param rule the rule, or null for none
+         * @return this builder
+         */
+        public Builder optEarlyStopping(EarlyStopping rule) {
+            this.earlyStopping = rule;
+            return this;
+        }
+
+        /**
+         * Sets how often the validator runs.
+         *
+         * @param steps optimiser updates between validations; 0 validates at each epoch end
+         * @return this builder
+         */
+        public Builder optValidateEvery(long steps) {
+            this.validateEvery = steps;
+            return this;
+        }
+
+        /**
+         * Sets how often a log line is written.
+         *
+         * @param steps optimiser updates between log lines; 0 logs at epoch ends only
+         * @return this builder
+         */
+        public Builder optLogEvery(long steps) {
+            this.logEvery = steps;
+            return this;
+        }
+
+        /**
+         * Shows or hides the console progress bar.
+         *
+         * @param show whether to show it
+         * @return this builder
+         */
+        public Builder optProgressBar(boolean show) {
+            this.progressBar = show;
+            return this;
+        }
+
+        /** Lets tests exercise the fp16 path on the CPU, where PyTorch has float16 kernels but no speed-up. */
+        Builder allowFp16OnCpu() {
+            this.allowFp16OnCpu = true;
+            return this;
+        }
+
+        /**
+         * Validates and builds the spec.
+         *
+         * @return the spec
+         * @throws IllegalArgumentException naming the first invalid setting and its value
+         */
+        public TrainingSpec build() {
+            Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(schedule, "schedule");
+            Objects.requireNonNull(precision, "precision");
+            if (epochs <= 0) {
+                throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+            }
+            if (maxSteps < 0) {
+                throw new IllegalArgumentException("maxSteps must be non-negative, got " + maxSteps);
+            }
+            if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
+                throw new IllegalArgumentException("learningRate must be positive and finite, got " + learningRate);
+            }
+            if (!(weightDecay >= 0) || Float.isInfinite(weightDecay)) {
+                throw new IllegalArgumentException("weightDecay must be non-negative and finite, got " + weightDecay);
+            }
+            if (!(beta1 >= 0 && beta1 < 1)) {
+                throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
+            }
+            if (!(beta2 >= 0 && beta2 < 1)) {
+                throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
+            }
+            if (!(epsilon > 0) || Float.isInfinite(epsilon)) {
+                throw new IllegalArgumentException("epsilon must be positive and finite, got " + epsilon);
+            }
+            if (warmupSteps < 0) {
+                throw new IllegalArgumentException("warmupSteps must be non-negative, got " + warmupSteps);
+            }
+            if (!(maxGradNorm >= 0) || Float.isInfinite(maxGradNorm)) {
+                throw new IllegalArgumentException("maxGradNorm must be non-negative and finite (0 disables), got "
+                        + maxGradNorm);
+            }
+            if (accumulationSteps <= 0) {
+                throw new IllegalArgumentException("accumulationSteps must be positive, got " + accumulationSteps);
+            }
+            if (precision == Precision.FP16 && !"gpu".equals(device.getDeviceType()) && !allowFp16OnCpu) {
+                throw new IllegalArgumentException("precision fp16 (mixed precision) needs a GPU device, got " + device
+                        + "; use fp32 on the CPU");
+            }
+            if (checkpointEvery < 0) {
+                throw new IllegalArgumentException("checkpointEvery must be non-negative, got " + checkpointEvery);
+            }
+            if (checkpointEvery > 0 && checkpointDir == null) {
+                throw new IllegalArgumentException("checkpointEvery is " + checkpointEvery + " but no checkpoint folder is set");
+            }
+            if (keepCheckpoints < 0) {
+                throw new IllegalArgumentException("keepCheckpoints must be non-negative, got " + keepCheckpoints);
+            }
+            if (validateEvery < 0) {
+                throw new IllegalArgumentException("validateEvery must be non-negative, got " + validateEvery);
+            }
+            if (logEvery < 0) {
+                throw new IllegalArgumentException("logEvery must be non-negative, got " + logEvery);
+            }
+            for (String s : noDecay) {
+                if (s == null || s.isEmpty()) {
+                    throw new IllegalArgumentException("noDecay entries must be non-empty, got " + noDecay);
+                }
+            }
+            return new TrainingSpec(device, seed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
+                    noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
+                    checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package io.distill4j.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.GradientCollector;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** AdamW and gradient clipping against a plain double-precision implementation of torch.optim.AdamW. */
+class AdamWTest {
+    static final float LR = 0.01f;
+    static final float WD = 0.1f;
+    static final float B1 = 0.9f;
+    static final float B2 = 0.99f;
+    static final float EPS = 1e-3f;
+
+    /** A 3 -> 2 Linear block: parameters "weight" (2, 3) and "bias" (2). */
+    static Model linear() {
+        Model m = Model.newInstance("lin");
+        Block b = Linear.builder().setUnits(2).build();
+        m.setBlock(b);
+        Engine.getInstance().setRandomSeed(11);
+        b.initialize(m.getNDManager(), DataType.FLOAT32, new Shape(1, 3));
+        for (Parameter p : b.getParameters().values()) {
+            p.getArray().setRequiresGradient(true);
+        }
+        return m;
+    }
+
+    /** The gradient of step t for element j of parameter p (a fixed, sign-changing pattern). */
+    static double grad(int p, int j, int t) {
+        return Math.sin(1.3 * j + 0.7 * t + 2.1 * p) * (1 + p);
+    }
+
+    /** Sets every parameter's gradient to grad(p, j, t) by back-propagating sum(w * c). */
+    static void setGradients(Model m, int t) {
+        List<Parameter> ps = m.getBlock().getParameters().values();
+        try (NDManager sub = m.getNDManager().newSubManager();
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray total = null;
+            for (int p = 0; p < ps.size(); p++) {
+                NDArray w = ps.get(p).getArray();
+                float[] c = new float[(int) w.size()];
+                for (int j = 0; j < c.length; j++) {
+                    c[j] = (float) grad(p, j, t);
+                }
+                NDArray term = w.mul(sub.create(c, w.getShape())).sum();
+                total = total == null ? term : total.add(term);
+            }
+            gc.backward(total);
+        }
+    }
+
+    static float[][] values(Model m) {
+        List<Parameter> ps = m.getBlock().getParameters().values();
+        float[][] out = new float[ps.size()][];
+        for (int p = 0; p < ps.size(); p++) {
+            out[p] = ps.get(p).getArray().toFloatArray();
+        }
+        return out;
+    }
+
+    /** torch.optim.AdamW in double precision; decay[p] is the weight decay of parameter p. */
+    static double[][] reference(float[][] w0, double[] decay, double[] lrs, double[] rescale) {
+        double[][] w = new double[w0.length][];
+        double[][] m = new double[w0.length][];
+        double[][] v = new double[w0.length][];
+        for (int p = 0; p < w0.length; p++) {
+            w[p] = new double[w0[p].length];
+            for (int j = 0; j < w0[p].length; j++) {
+                w[p][j] = w0[p][j];
+            }
+            m[p] = new double[w0[p].length];
+            v[p] = new double[w0[p].length];
+        }
+        for (int t = 1; t <= lrs.length; t++) {
+            double lr = lrs[t - 1];
+            double bc1 = 1 - Math.pow(B1, t);
+            double bc2 = 1 - Math.pow(B2, t);
+            for (int p = 0; p < w.length; p++) {
+                for (int j = 0; j < w[p].length; j++) {
+                    double g = grad(p, j, t) * rescale[t - 1];
+                    w[p][j] *= 1 - lr * decay[p];
+                    m[p][j] = B1 * m[p][j] + (1 - B1) * g;
+                    v[p][j] = B2 * v[p][j] + (1 - B2) * g * g;
+                    w[p][j] -= lr / bc1 * m[p][j] / (Math.sqrt(v[p][j]) / Math.sqrt(bc2) + EPS);
+                }
+            }
+        }
+        return w;
+    }
+
+    @Test
+    void updatesMatchTorchAdamWInDoublePrecision() {
+        double[] lrs = {LR, LR / 2, LR * 3};
+        double[] rescale = {1, 0.25, 2};
+        try (Model m = linear()) {
+            float[][] w0 = values(m);
+            try (AdamW opt = new AdamW(m.getNDManager(), m.getBlock().getParameters(), WD, List.of("bias"), B1, B2, EPS)) {
+                assertEquals(List.of("weight", "bias"), opt.names());
+                for (int t = 1; t <= 3; t++) {
+                    setGradients(m, t);
+                    opt.update((float) lrs[t - 1], (float) rescale[t - 1]);
+                }
+                assertEquals(3, opt.count(0));
+            }
+            double[][] ref = reference(w0, new double[] {WD, 0}, lrs, rescale);
+            float[][] got = values(m);
+            for (int p = 0; p < ref.length; p++) {
+                for (int j = 0; j < ref[p].length; j++) {
+                    assertEquals(ref[p][j], got[p][j], 2e-6, "parameter " + p + " element " + j);
+                }
+            }
+            // the update zeroes the gradients
+            for (Parameter p : m.getBlock().getParameters().values()) {
+                try (NDArray g = p.getArray().getGradient()) {
+                    assertEquals(0f, g.abs().sum().getFloat(), 0f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void savedStateResumesBitForBit() throws Exception {
+        try (Model a = linear(); Model b = linear();
+                AdamW optA = new AdamW(a.getNDManager(), a.getBlock().getParameters(), WD, List.of(), B1, B2, EPS);
+                AdamW optB = new AdamW(b.getNDManager(), b.getBlock().getParameters(), WD, List.of(), B1, B2, EPS)) {
+            for (int t = 1; t <= 2; t++) {
+                setGradients(a, t);
+                optA.update(LR, 1f);
+            }
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            optA.save(new DataOutputStream(bytes));
+            Checkpoint.loadParameters(Checkpoint.parameterBytes(a.getBlock()), b.getNDManager(), b.getBlock());
+            optB.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), "test");
+            assertEquals(2, optB.count(0));
+            setGradients(a, 3);
+            optA.update(LR, 1f);
+            setGradients(b, 3);
+            optB.update(LR, 1f);
+            float[][] va = values(a);
+            float[][] vb = values(b);
+            for (int p = 0; p < va.length; p++) {
+                assertArrayEquals(va[p], vb[p], 0f);
+            }
+        }
+    }
+
+    @Test
+    void stateOfAnotherModelIsRejected() throws Exception {
+        try (Model a = linear(); Model c = Model.newInstance("other")) {
+            Block other = Linear.builder().setUnits(4).build();
+            c.setBlock(other);
+            other.initialize(c.getNDManager(), DataType.FLOAT32, new Shape(1, 3));
+            try (AdamW optA = new AdamW(a.getNDManager(), a.getBlock().getParameters(), WD, List.of(), B1, B2, EPS);
+                    AdamW optC = new AdamW(c.getNDManager(), other.getParameters(), WD, List.of(), B1, B2, EPS)) {
+                setGradients(a, 1);
+                optA.update(LR, 1f);
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                optA.save(new DataOutputStream(bytes));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> optC.load(
+                        new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), "ckpt/optimizer.bin"));
+                assertTrue(e.getMessage().contains("ckpt/optimizer.bin: optimiser moment of 'weight' has shape (2, 3),"
+                        + " the parameter has (4, 3)"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void globalNormAndClippingCoefficientMatchPyTorchsDefinition() {
+        try (Model m = linear(); NDManager sub = m.getNDManager().newSubManager()) {
+            setGradients(m, 5);
+            double sq = 0;
+            List<Parameter> ps = m.getBlock().getParameters().values();
+            for (int p = 0; p < ps.size(); p++) {
+                for (int j = 0; j < ps.get(p).getArray().size(); j++) {
+                    double g = grad(p, j, 5);
+                    sq += g * g;
+                }
+            }
+            double norm = Math.sqrt(sq);
+            assertEquals(norm, GradientClipping.globalNorm(sub, ps, 1f), 1e-6 * norm);
+            assertEquals(norm * 0.5, GradientClipping.globalNorm(sub, ps, 0.5f), 1e-6 * norm);
+            assertEquals(1.0 / (norm + 1e-6), GradientClipping.coefficient(norm, 1.0), 1e-15);
+            assertEquals(1.0, GradientClipping.coefficient(0.5, 1.0), 0);
+            GradientClipping.zero(sub, ps);
+            assertEquals(0, GradientClipping.globalNorm(sub, ps, 1f), 0);
+        }
+    }
+}

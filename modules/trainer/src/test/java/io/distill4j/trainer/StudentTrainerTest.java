@@ -1,0 +1,96 @@
+package io.distill4j.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import io.distill4j.data.SklearnCsv;
+import io.distill4j.data.TabularData;
+import io.distill4j.loss.SoftTargetCrossEntropyLoss;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class StudentTrainerTest {
+
+    static TabularData.Split digits() {
+        Path dir = Path.of(System.getProperty("distill4j.root", "../..")).resolve("datasets/sklearn");
+        return SklearnCsv.load("digits", dir).scale(1f / 16).split(0.2, 0);
+    }
+
+    static BatchTargets oneHot(int[] labels) {
+        return (m, rows, x, probe) -> {
+            int[] y = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                y[i] = labels[rows[i]];
+            }
+            return new NDList(m.create(y).oneHot(10).toType(DataType.FLOAT32, false));
+        };
+    }
+
+    @Test
+    void mlpOnDigitsBeatsChanceByAWideMarginAndIsReproducible() {
+        TabularData.Split s = digits();
+        TrainConfig cfg = new TrainConfig(8, 64, 1e-3f, 0f, 3, Device.cpu());
+        float[][] p1;
+        float[][] p2;
+        try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+            p1 = StudentTrainer.probabilities(m, s.test().features(), false);
+        }
+        try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+            p2 = StudentTrainer.probabilities(m, s.test().features(), false);
+        }
+        double acc = Metrics.accuracy(Metrics.toDouble(p1), s.test().labels());
+        assertTrue(acc > 0.85, "accuracy " + acc + " should be far above chance (0.1)");
+        assertArrayEquals(p1[0], p2[0], 1e-6f, "same seed, same result");
+        for (float[] row : p1) {
+            float sum = 0;
+            for (float v : row) {
+                sum += v;
+            }
+            assertEquals(1f, sum, 1e-5f);
+        }
+    }
+
+    @Test
+    void mcDropoutPassesDifferAndInferenceIsDeterministic() {
+        TabularData.Split s = digits();
+        TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
+        try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(32).setOutputs(10).optDropout(0.5f).build(),
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+            float[][] a = StudentTrainer.probabilities(m, s.test().features(), true);
+            float[][] b = StudentTrainer.probabilities(m, s.test().features(), true);
+            float[][] c = StudentTrainer.probabilities(m, s.test().features(), false);
+            float[][] d = StudentTrainer.probabilities(m, s.test().features(), false);
+            assertArrayEquals(c[0], d[0]);
+            assertTrue(Math.abs(a[0][0] - b[0][0]) + Math.abs(a[1][1] - b[1][1]) > 0, "dropout passes should differ");
+        }
+    }
+
+    @Test
+    void nanTargetsAreRefusedBeforeTrainingStarts() {
+        TabularData.Split s = digits();
+        TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
+        BatchTargets nan = (m, rows, x, probe) -> new NDList(m.full(new ai.djl.ndarray.types.Shape(rows.length, 10), Float.NaN));
+        io.distill4j.data.BadInputException e = assertThrows(io.distill4j.data.BadInputException.class,
+                () -> StudentTrainer.train("nan", Mlp.builder().setInputs(64).setHidden(8).setOutputs(10).build(),
+                        s.train().features(), nan, new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE));
+        assertTrue(e.getMessage().contains("holds NaN at index [0, 0]"), e.getMessage());
+    }
+
+    @Test
+    void configsAreValidated() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new TrainConfig(0, 64, 1e-3f, 0f, 1, Device.cpu()));
+        assertTrue(e.getMessage().contains("epochs must be positive, got 0"));
+        IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
+                () -> Mlp.builder().setInputs(4).setOutputs(2).optDropout(1f).build());
+        assertTrue(d.getMessage().contains("dropout must be in [0, 1), got 1.0"));
+    }
+}
