@@ -413,6 +413,12 @@ public final class BayesianTeacherExperiment implements Experiment {
             json.add(m);
         }
         r.table(List.of("fraction", "training images", "teacher", "(a, T_T, T_S)", "accuracy", "ECE", "NLL", "curve noise"), rows);
+        r.paragraph("""
+                Reading the ECE column: with T_S = 1 < T_T the student's own softmax is fitted to the teacher's softened \
+                p_T, so at T = 1 it is about as flat as the teacher at T_T: under-confident, and the more so the larger a \
+                (ECE then mostly measures the distillation temperatures, not the teacher). With T_S = T_T (the Laplace \
+                setting) the student at T = 1 matches the teacher at T = 1. Rows of the deterministic teacher with the \
+                Bayesian teachers' (a, T_T, T_S), where configured, separate the teacher from the settings.""");
         r.data("config", cfg);
         r.data("dataset", task.name());
         r.data("teachers", teachers.stream().map(t -> {

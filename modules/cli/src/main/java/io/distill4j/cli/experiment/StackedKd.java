@@ -210,7 +210,7 @@ final class StackedKd {
     // ---------------------------------------------------------------- students
 
     /**
-     * The registry's spec map of a loss.
+     * A loss of the registry for the stacked students.
      *
      * @param name the loss name
      * @param options its options
