@@ -118,7 +118,7 @@ public final class BayesianTeacherExperiment implements Experiment {
      * @param learningRate AdamW's learning rate
      * @param weightDecay AdamW's decoupled weight decay
      * @param curvePoints validations spread evenly over training
-     * @param curveTail the last validations whose spread is the curve noise, in [2, curvePoints]
+     * @param curveTail the last validations whose spread is the curve noise, in [3, curvePoints]
      */
     public record StudentConfig(int count, List<Integer> hidden, float dropout, int batchSize, float learningRate,
             float weightDecay, int curvePoints, int curveTail) {
@@ -130,8 +130,8 @@ public final class BayesianTeacherExperiment implements Experiment {
             if (hidden.stream().anyMatch(h -> h < 1)) {
                 throw new IllegalArgumentException("student.hidden must list positive widths, got " + hidden);
             }
-            if (curveTail < 2 || curveTail > curvePoints) {
-                throw new IllegalArgumentException("student.curveTail must be in [2, curvePoints = " + curvePoints + "], got "
+            if (curveTail < 3 || curveTail > curvePoints) {
+                throw new IllegalArgumentException("student.curveTail must be in [3, curvePoints = " + curvePoints + "], got "
                         + curveTail);
             }
             hidden = List.copyOf(hidden);
@@ -214,8 +214,8 @@ public final class BayesianTeacherExperiment implements Experiment {
     }
 
     /** One (setting, method) result. */
-    private record Cell(Setting setting, int items, Method method, double[] acc, double[] ece, double[] nll, double[] noise,
-            double[] curve, double[] curveSteps) {
+    private record Cell(Setting setting, int items, Method method, double[] acc, double[] ece, double[] nll, double[] sd,
+            double[] noise, double[] curve, double[] curveSteps) {
     }
 
     /** One teacher's measurements in one setting. */
@@ -317,13 +317,17 @@ public final class BayesianTeacherExperiment implements Experiment {
                     spec, sc.batchSize(), curve)) {
                 scores = StackedKd.scores(StackedKd.probabilities(students, test.features()), test.labels());
             }
+            if (curve.points().size() < 3) {
+                throw new io.distill4j.data.BadInputException("experiment bayesian-teacher: fraction " + num(s.fraction())
+                        + ": the students validate only " + curve.points().size() + " times; raise studentEpochs");
+            }
             int tail = Math.min(sc.curveTail(), curve.points().size());
             double[] steps = new double[curve.points().size()];
             for (int i = 0; i < steps.length; i++) {
                 steps[i] = (i + 1) * (double) every;
             }
-            Cell cell = new Cell(s, train.size(), m, scores[0], scores[1], scores[2], curve.tailNoise(tail), curve.meanCurve(),
-                    steps);
+            Cell cell = new Cell(s, train.size(), m, scores[0], scores[1], scores[2], curve.tailNoise(tail, false),
+                    curve.tailNoise(tail, true), curve.meanCurve(), steps);
             cells.add(cell);
             LOG.info(String.format(Locale.ROOT, "bayesian-teacher: fraction %s, %s: accuracy %.4f, ECE %.4f, NLL %.4f, "
                     + "curve noise %.4f (%.1f s)", num(s.fraction()), m.teacher(), Stats.mean(cell.acc()),
@@ -371,8 +375,9 @@ public final class BayesianTeacherExperiment implements Experiment {
                 prior precision picked from %s by validation NLL. Students: %d MLPs %s (dropout %s, AdamW %s, batch %d), \
                 trained at once from the same initialisations for every teacher (paired), on the registry's bayesian-kd \
                 loss (1 - a) CE + a T_T T_S KL(p_T || softmax(z / T_S)) with p_T the registry's bayesian-mean of the \
-                teacher's draws at T_T. Curve noise: the standard deviation of a student's validation accuracy over its \
-                last %d of %d evenly spaced validations, averaged over students. Intervals are 95%% normal-approximation \
+                teacher's draws at T_T. Curve sd: the standard deviation of a student's validation accuracy over its last \
+                %d of %d evenly spaced validations; curve noise: the same after removing their least-squares line (a curve \
+                still rising is not noise); both averaged over students. Intervals are 95%% normal-approximation \
                 intervals over the students.""", tc.hidden(), num(tc.dropout()), num(tc.learningRate()), tc.batchSize(),
                 tc.samples(), tc.members() - 1, tc.samples(), tc.priorPrecisions(), sc.count(), sc.hidden(), num(sc.dropout()),
                 num(sc.learningRate()), sc.batchSize(), sc.curveTail(), sc.curvePoints()));
@@ -393,7 +398,8 @@ public final class BayesianTeacherExperiment implements Experiment {
         List<Map<String, Object>> json = new ArrayList<>();
         for (Cell c : cells) {
             rows.add(List.of(num(c.setting().fraction()), Integer.toString(c.items()), c.method().teacher(), c.method().settings(),
-                    StackedKd.ci(c.acc(), 4), StackedKd.ci(c.ece(), 4), StackedKd.ci(c.nll(), 4), StackedKd.ci(c.noise(), 4)));
+                    StackedKd.ci(c.acc(), 4), StackedKd.ci(c.ece(), 4), StackedKd.ci(c.nll(), 4), StackedKd.ci(c.sd(), 4),
+                    StackedKd.ci(c.noise(), 4)));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("fraction", c.setting().fraction());
             m.put("trainingImages", c.items());
@@ -404,15 +410,18 @@ public final class BayesianTeacherExperiment implements Experiment {
             m.put("accuracy", c.acc());
             m.put("ece", c.ece());
             m.put("nll", c.nll());
+            m.put("curveSd", c.sd());
             m.put("curveNoise", c.noise());
             m.put("accuracyMean", Stats.mean(c.acc()));
             m.put("eceMean", Stats.mean(c.ece()));
             m.put("nllMean", Stats.mean(c.nll()));
+            m.put("curveSdMean", Stats.mean(c.sd()));
             m.put("curveNoiseMean", Stats.mean(c.noise()));
             m.put("validationCurve", c.curve());
             json.add(m);
         }
-        r.table(List.of("fraction", "training images", "teacher", "(a, T_T, T_S)", "accuracy", "ECE", "NLL", "curve noise"), rows);
+        r.table(List.of("fraction", "training images", "teacher", "(a, T_T, T_S)", "accuracy", "ECE", "NLL", "curve sd",
+                "curve noise"), rows);
         r.paragraph("""
                 Reading the ECE column: with T_S = 1 < T_T the student's own softmax is fitted to the teacher's softened \
                 p_T, so at T = 1 it is about as flat as the teacher at T_T: under-confident, and the more so the larger a \

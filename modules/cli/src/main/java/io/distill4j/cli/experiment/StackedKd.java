@@ -399,15 +399,17 @@ final class StackedKd {
         }
 
         /**
-         * Each student's standard deviation (ddof 1) of its last {@code tail} validation accuracies: the
-         * noise of its training curve once it has levelled off.
+         * Each student's spread of its last {@code tail} validation accuracies: the standard deviation (ddof 1),
+         * or, detrended, the residual standard deviation about the least-squares line through them (ddof 2), so
+         * that a curve still rising does not count as noise.
          *
-         * @param tail points, at least 2 and at most the number recorded
+         * @param tail points, at least 3 and at most the number recorded
+         * @param detrend whether to remove the linear trend first
          * @return one value per student
          */
-        double[] tailNoise(int tail) {
-            if (tail < 2 || tail > points.size()) {
-                throw new IllegalArgumentException("curve tail must be in [2, " + points.size() + "], got " + tail);
+        double[] tailNoise(int tail, boolean detrend) {
+            if (tail < 3 || tail > points.size()) {
+                throw new IllegalArgumentException("curve tail must be in [3, " + points.size() + "], got " + tail);
             }
             int r = points.get(0).length;
             double[] out = new double[r];
@@ -416,9 +418,29 @@ final class StackedKd {
                 for (int i = 0; i < tail; i++) {
                     v[i] = points.get(points.size() - tail + i)[s];
                 }
-                out[s] = Math.sqrt(Stats.variance(v));
+                out[s] = detrend ? residualSd(v) : Math.sqrt(Stats.variance(v));
             }
             return out;
+        }
+
+        /** Residual standard deviation (ddof 2) of equally spaced values about their least-squares line. */
+        static double residualSd(double[] v) {
+            int n = v.length;
+            double mx = (n - 1) / 2.0;
+            double my = Stats.mean(v);
+            double sxy = 0;
+            double sxx = 0;
+            for (int i = 0; i < n; i++) {
+                sxy += (i - mx) * (v[i] - my);
+                sxx += (i - mx) * (i - mx);
+            }
+            double slope = sxy / sxx;
+            double ss = 0;
+            for (int i = 0; i < n; i++) {
+                double e = v[i] - my - slope * (i - mx);
+                ss += e * e;
+            }
+            return Math.sqrt(ss / (n - 2));
         }
 
         /** @return the mean over students of each recorded point */

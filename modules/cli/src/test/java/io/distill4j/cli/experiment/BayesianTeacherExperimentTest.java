@@ -115,6 +115,13 @@ class BayesianTeacherExperimentTest {
     }
 
     @Test
+    void curveNoiseIgnoresTheTrend() {
+        // a line has no residual; 1, 0, 3, 2 about its fit 0.6 i + 0.6: residuals 0.4, -1.2, 1.2, -0.4, ss 3.2, ddof 2
+        assertEquals(0, StackedKd.Curve.residualSd(new double[] {0.5, 0.6, 0.7, 0.8, 0.9}), 1e-12);
+        assertEquals(Math.sqrt(3.2 / 2), StackedKd.Curve.residualSd(new double[] {1, 0, 3, 2}), 1e-12);
+    }
+
+    @Test
     void stackedLossIsTheSumOfEachStudentsOwnMeanLoss() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             int r = 3;
