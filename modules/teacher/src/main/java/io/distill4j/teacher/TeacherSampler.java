@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.CacheManifest;
 import io.distill4j.data.Sha256;
@@ -27,8 +26,6 @@ import java.util.Objects;
  * written by the same teacher (its provenance, the batch size included) from the same inputs.
  */
 public final class TeacherSampler {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private TeacherSampler() {
     }
@@ -89,7 +86,7 @@ public final class TeacherSampler {
         provenance.put("batchSize", bs);
         try (TeacherCacheWriter w = TeacherCacheWriter.openOrCreate(cacheDir, teacher.task(), k, width,
                 teacher.output().signal(), provenance, Sha256.fingerprint(features), options.rowsPerShard())) {
-            checkSameTeacher(cacheDir, w.manifest(), provenance);
+            Provenance.requireSame(cacheDir, w.manifest().teacher(), provenance);
             long next = w.nextItem();
             if (next > n) {
                 throw new BadInputException(cacheDir.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds "
@@ -97,7 +94,6 @@ public final class TeacherSampler {
             }
             progress.update(next, n);
             float[] flat = new float[bs * d];
-            float[][] item = new float[k][width];
             try (NDManager root = NDManager.newBaseManager(teacher.device())) {
                 for (int start = (int) (next / bs) * bs; start < n; start += bs) {
                     int end = Math.min(n, start + bs);
@@ -117,13 +113,8 @@ public final class TeacherSampler {
                         values = out.getDataType() == DataType.FLOAT32 ? out.toFloatArray()
                                 : out.toType(DataType.FLOAT32, false).toFloatArray();
                     }
-                    for (int i = (int) Math.max(start, next) - start; i < b; i++) {
-                        int base = i * k * width;
-                        for (int j = 0; j < k; j++) {
-                            System.arraycopy(values, base + j * width, item[j], 0, width);
-                        }
-                        w.append(item);
-                    }
+                    int skip = (int) (Math.max(start, next) - start);
+                    w.appendFlat(values, skip * k * width, b - skip);
                     progress.update(end, n);
                 }
             }
@@ -131,32 +122,5 @@ public final class TeacherSampler {
             throw new UncheckedIOException(cacheDir + ": cannot write the teacher cache", e);
         }
         return TeacherCache.open(cacheDir);
-    }
-
-    private static void checkSameTeacher(Path dir, CacheManifest manifest, Map<String, Object> provenance) {
-        Map<?, ?> want = normalised(provenance);
-        Map<?, ?> have = normalised(manifest.teacher());
-        for (Object key : want.keySet()) {
-            if (!Objects.equals(have.get(key), want.get(key))) {
-                throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field teacher." + key
-                        + ": cache has " + have.get(key) + ", this run has " + want.get(key)
-                        + " (a cache holds one teacher's samples; use a new cache directory)");
-            }
-        }
-        for (Object key : have.keySet()) {
-            if (!want.containsKey(key)) {
-                throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field teacher." + key
-                        + ": cache has " + have.get(key) + ", this run has none (use a new cache directory)");
-            }
-        }
-    }
-
-    /** Round-trips through JSON so that numbers compare alike (a long written is an int read). */
-    private static Map<?, ?> normalised(Map<String, Object> map) {
-        try {
-            return JSON.readValue(JSON.writeValueAsBytes(map), Map.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("teacher provenance is not JSON-serialisable: " + e.getMessage(), e);
-        }
     }
 }

@@ -335,6 +335,22 @@ public final class HttpTeacher {
      * @throws TeacherServerException when a request fails for good
      */
     public void sample(List<String> prompts, long from, Consumer<PromptSamples> sink, SampleProgress progress) {
+        sample(prompts, from, false, sink, progress);
+    }
+
+    /**
+     * As {@link #sample(List, long, Consumer, SampleProgress)}, optionally also tokenizing each prompt
+     * through the server ({@link #tokenize}, special tokens added) inside the same bounded pool.
+     *
+     * @param prompts all prompts of the run
+     * @param from the first prompt to sample
+     * @param withPromptIds whether each {@link PromptSamples} carries the prompt's token ids
+     * @param sink receives each prompt's samples, in order, on the calling thread
+     * @param progress told the number of prompts done after each one
+     * @throws TeacherServerException when a request fails for good
+     */
+    public void sample(List<String> prompts, long from, boolean withPromptIds, Consumer<PromptSamples> sink,
+            SampleProgress progress) {
         int n = prompts.size();
         if (from < 0 || from > n) {
             throw new IllegalArgumentException("from must be in [0, " + n + "], got " + from);
@@ -349,18 +365,24 @@ public final class HttpTeacher {
             return t;
         });
         List<CompletableFuture<List<Completion>>> pending = new ArrayList<>();
+        List<CompletableFuture<int[]>> ids = new ArrayList<>();
         try {
             progress.update(from, n);
             int submitted = (int) from;
             for (int item = (int) from; item < n; item++) {
                 while (submitted < n && submitted < item + window) {
                     pending.add(submit(pool, prompts.get(submitted), submitted));
+                    String p = prompts.get(submitted);
+                    ids.add(withPromptIds ? CompletableFuture.supplyAsync(() -> tokenize(p, true), pool)
+                            : CompletableFuture.completedFuture(null));
                     submitted++;
                 }
                 CompletableFuture<List<Completion>> f = pending.get(item - (int) from);
                 List<Completion> result;
+                int[] promptIds;
                 try {
                     result = f.join();
+                    promptIds = ids.get(item - (int) from).join();
                 } catch (CompletionException | CancellationException e) {
                     Throwable cause = e.getCause() == null ? e : e.getCause();
                     if (cause instanceof TeacherServerException t) {
@@ -369,11 +391,17 @@ public final class HttpTeacher {
                     throw new TeacherServerException(endpoint + ", item " + item + ": " + cause, false, cause);
                 }
                 pending.set(item - (int) from, null);
-                sink.accept(new PromptSamples(item, prompts.get(item), result));
+                ids.set(item - (int) from, null);
+                sink.accept(new PromptSamples(item, prompts.get(item), result, promptIds));
                 progress.update(item + 1L, n);
             }
         } finally {
             for (CompletableFuture<List<Completion>> f : pending) {
+                if (f != null) {
+                    f.cancel(true);
+                }
+            }
+            for (CompletableFuture<int[]> f : ids) {
                 if (f != null) {
                     f.cancel(true);
                 }

@@ -63,16 +63,23 @@ public final class SampleJob {
     }
 
     /**
-     * Runs the job.
+     * The rows of a job's data: the whole (scaled, standardised) table, its split, and the part sampled.
      *
-     * @param spec the job
-     * @param device where the teacher runs
-     * @param progress told the items done after each batch
-     * @param log told one line per stage
-     * @return what was done
+     * @param all every row
+     * @param split the train/test split
+     * @param sampled the rows the teacher is run on, in cache item order
      */
-    public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
-        SampleSpec.DataSpec ds = spec.data();
+    public record Prepared(TabularData all, TabularData.Split split, TabularData sampled) {
+    }
+
+    /**
+     * Loads, scales, splits and standardises a job's data exactly as {@link #run} does, so that a student
+     * trained from the cache later sees the same rows in the same order.
+     *
+     * @param ds the data settings
+     * @return the prepared rows
+     */
+    public static Prepared prepare(SampleSpec.DataSpec ds) {
         TabularData all = SklearnCsv.load(ds.dataset(), ds.dir());
         if (ds.scale() != 1.0) {
             all = all.scale((float) ds.scale());
@@ -83,12 +90,29 @@ public final class SampleJob {
             all = z.apply(all);
             split = new TabularData.Split(z.apply(split.train()), z.apply(split.test()));
         }
-        TabularData train = split.train();
         TabularData sampled = switch (ds.sample()) {
             case "train" -> split.train();
             case "test" -> split.test();
             default -> all;
         };
+        return new Prepared(all, split, sampled);
+    }
+
+    /**
+     * Runs the job.
+     *
+     * @param spec the job
+     * @param device where the teacher runs
+     * @param progress told the items done after each batch
+     * @param log told one line per stage
+     * @return what was done
+     */
+    public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        SampleSpec.DataSpec ds = spec.data();
+        Prepared prepared = prepare(ds);
+        TabularData all = prepared.all();
+        TabularData train = prepared.split().train();
+        TabularData sampled = prepared.sampled();
         boolean classification = all.isClassification();
         int width = classification ? all.numClasses() : 1;
         SampleSpec.TeacherSpec ts = spec.teacher();

@@ -27,13 +27,11 @@ class CausalLmTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     static CausalLmConfig small(LmFamily family) {
