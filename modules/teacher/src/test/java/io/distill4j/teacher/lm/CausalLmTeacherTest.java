@@ -23,6 +23,7 @@ import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.Generation;
 import io.distill4j.trainer.lm.LmFamily;
+import io.distill4j.trainer.lm.io.HfFolder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -70,13 +71,14 @@ class CausalLmTeacherTest {
 
     /** The full forward's logits of every position of one sequence: (T, V). */
     private static float[][] fullLogits(CausalLm m, int[] seq) {
+        int v = m.config().vocabSize();
         try (NDManager sub = manager.newSubManager()) {
             NDArray ids = sub.create(seq, new Shape(1, seq.length));
             float[] l = m.logits(new ParameterStore(sub, false), ids, null, null, false).toType(DataType.FLOAT32, false)
                     .toFloatArray();
-            float[][] out = new float[seq.length][V];
+            float[][] out = new float[seq.length][v];
             for (int t = 0; t < seq.length; t++) {
-                System.arraycopy(l, t * V, out[t], 0, V);
+                System.arraycopy(l, t * v, out[t], 0, v);
             }
             return out;
         }
@@ -84,35 +86,44 @@ class CausalLmTeacherTest {
 
     @Test
     void kvCacheLogitsEqualTheFullForwardForBothFamilies() {
-        for (CausalLm m : List.of(llama, gpt2)) {
-            KvCacheDecoder d = new KvCacheDecoder(m);
-            int[] prompt = {0, 5, 9, 3, 17};
-            int rows = 3;
-            Random r = new Random(1);
-            int[][] seqs = new int[rows][prompt.length + 8];
-            for (int j = 0; j < rows; j++) {
-                System.arraycopy(prompt, 0, seqs[j], 0, prompt.length);
-                for (int t = prompt.length; t < seqs[j].length; t++) {
-                    seqs[j][t] = r.nextInt(V);
-                }
+        Path lm = Path.of(System.getProperty("distill4j.root", "../..")).resolve("modules/trainer/src/test/resources/lm");
+        try (HfFolder.Loaded importedLlama = HfFolder.load(lm.resolve("llama-tiny"), manager);
+                HfFolder.Loaded importedGpt2 = HfFolder.load(lm.resolve("gpt2-tiny"), manager)) {
+            for (CausalLm m : List.of(llama, gpt2, importedLlama.model(), importedGpt2.model())) {
+                checkKvCache(m);
             }
-            float[][] logits = new float[rows][];
-            try (KvCacheDecoder.State s = d.prefill(manager, prompt, rows, logits)) {
-                for (int step = 0; step <= 8; step++) {
-                    for (int j = 0; j < rows; j++) {
-                        float[][] ref = fullLogits(m, java.util.Arrays.copyOf(seqs[j], prompt.length + step));
-                        assertArrayEquals(ref[prompt.length + step - 1], logits[j], 2e-4f,
-                                m.config().family() + " row " + j + " step " + step);
-                    }
-                    if (step == 8) {
-                        break;
-                    }
-                    int[] next = new int[rows];
-                    for (int j = 0; j < rows; j++) {
-                        next[j] = seqs[j][prompt.length + step];
-                    }
-                    logits = d.step(manager, s, next);
+        }
+    }
+
+    private static void checkKvCache(CausalLm m) {
+        int v = m.config().vocabSize();
+        KvCacheDecoder d = new KvCacheDecoder(m);
+        int[] prompt = {0, 5, 9, 3, 17};
+        int rows = 3;
+        Random r = new Random(1);
+        int[][] seqs = new int[rows][prompt.length + 8];
+        for (int j = 0; j < rows; j++) {
+            System.arraycopy(prompt, 0, seqs[j], 0, prompt.length);
+            for (int t = prompt.length; t < seqs[j].length; t++) {
+                seqs[j][t] = r.nextInt(v);
+            }
+        }
+        float[][] logits = new float[rows][];
+        try (KvCacheDecoder.State s = d.prefill(manager, prompt, rows, logits)) {
+            for (int step = 0; step <= 8; step++) {
+                for (int j = 0; j < rows; j++) {
+                    float[][] ref = fullLogits(m, java.util.Arrays.copyOf(seqs[j], prompt.length + step));
+                    assertArrayEquals(ref[prompt.length + step - 1], logits[j], 2e-4f,
+                            m.config().family() + " row " + j + " step " + step);
                 }
+                if (step == 8) {
+                    break;
+                }
+                int[] next = new int[rows];
+                for (int j = 0; j < rows; j++) {
+                    next[j] = seqs[j][prompt.length + step];
+                }
+                logits = d.step(manager, s, next);
             }
         }
     }
