@@ -16,6 +16,7 @@
 # the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs;
 # ROUNDS=N repeats steps 4-5 N times in the same machine (even rounds run the twin first), writing
 # djl.rK.jsonl / twin.rK.jsonl / project.rK.jsonl; SKIP_STOCK=1 skips step 2b (stock-jni.log);
+# SKIP_JNI_BUILD=1 reuses a JNI built by an earlier run in the same machine;
 # SKIP_DJL=1 skips step 4 (DjlGpuBench and its twins); SKIP_PROJECT=1 skips step 4b (and the project
 # twins); PROJECT_MODELS (default all; e.g. mlp,gpt,finetune) picks ProjectGpuBench's rows.
 # The JNI build log goes into device.log (at most 8 files come back: device.log, summary.md and three
@@ -103,11 +104,15 @@ fi
 
 echo "== 3. build the minimal DJL JNI against $TORCH_LIB"
 export DJL_CACHE_DIR=/tmp/djl-min
-rm -rf "$DJL_CACHE_DIR"
 SO=$DJL_CACHE_DIR/pytorch/$JNI_DIR_NAME/0.35.1-libdjl_torch.so
-time bash benchmarks/gpu/jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > /tmp/build-jni.log 2>&1
-RC=$?
-cat /tmp/build-jni.log
+if [ "${SKIP_JNI_BUILD:-0}" = 1 ] && [ -f "$SO" ]; then
+  echo "reusing $SO (SKIP_JNI_BUILD=1)"; RC=0
+else
+  rm -rf "$DJL_CACHE_DIR"
+  time bash benchmarks/gpu/jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > /tmp/build-jni.log 2>&1
+  RC=$?
+  cat /tmp/build-jni.log
+fi
 [ $RC -eq 0 ] || { echo "JNI build failed ($RC)"; exit 1; }
 
 run_djl() {
