@@ -87,9 +87,13 @@ public final class MlpDeviceBench {
                     s.forwardBackward(x, y, 1f);
                     s.update(1e-3f);
                 }
+                com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
                 List<Double> scores = new ArrayList<>();
+                double cpu = 0;
                 for (int it = 0; it < iterations; it++) {
                     int n = 0;
+                    long c0 = os.getProcessCpuTime();
                     long t0 = System.nanoTime();
                     double t;
                     do {
@@ -99,12 +103,14 @@ public final class MlpDeviceBench {
                         t = (System.nanoTime() - t0) / 1e9;
                     } while (t < seconds);
                     scores.add(t / n * 1e3);
+                    cpu += (os.getProcessCpuTime() - c0) / 1e6 / n / iterations;
                 }
                 double mean = scores.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
                 System.out.println(String.format(Locale.ROOT, "{\"benchmark\": \"distill4j-engine\", \"threads\": %d,"
-                        + " \"ms_per_step\": %.4f, \"ms_min\": %.4f, \"ms_max\": %.4f, \"scores\": %s}", threads, mean,
+                        + " \"ms_per_step\": %.4f, \"ms_min\": %.4f, \"ms_max\": %.4f, \"scores\": %s,"
+                        + " \"cpu_ms_per_step\": %.4f}", threads, mean,
                         scores.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-                        scores.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN), scores));
+                        scores.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN), scores, cpu));
             }
         }
     }
