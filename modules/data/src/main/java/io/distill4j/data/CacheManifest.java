@@ -1,6 +1,7 @@
 package io.distill4j.data;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -17,19 +18,26 @@ import java.util.Map;
  * The {@code manifest.json} of a teacher-output cache (format v1).
  *
  * @param formatVersion the cache format version, {@value #FORMAT_VERSION} for this code
- * @param task {@code classification} or {@code regression}
+ * @param task {@code classification}, {@code regression} or {@code sequence}
  * @param k the number of teacher samples per item
- * @param width the number of classes C (classification) or output width D (regression)
- * @param signal what each sample holds: {@code probabilities}, {@code logits} or {@code values}
- * @param dtype the element type of the stored samples ({@code float32})
+ * @param width the number of classes C (classification), output width D (regression) or vocabulary size V
+ *     (sequence)
+ * @param signal what each sample holds: {@code probabilities}, {@code logits} or {@code values} (dense
+ *     tasks), {@code topk-logprobs} (sequence)
+ * @param dtype the element type of the stored samples ({@code float32}; {@code uint8-sqrt} for the
+ *     quantised log-probabilities of sequence caches)
  * @param items the number of committed items (the sum of the shards' rows)
  * @param teacher the teacher's provenance (name, config, seed, temperature, ...)
  * @param datasetFingerprint the SHA-256 of the input features the teacher was run on
+ * @param sequence the layout of a sequence cache (vocabulary, top-K, id type, encodings), or {@code null}
+ *     for classification and regression caches
  * @param shards the committed shards, in item order
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record CacheManifest(int formatVersion, String task, int k, int width, String signal, String dtype,
-        long items, Map<String, Object> teacher, String datasetFingerprint, List<Shard> shards) {
+        long items, Map<String, Object> teacher, String datasetFingerprint, SequenceLayout sequence,
+        List<Shard> shards) {
 
     /** The format version this code writes. */
     public static final int FORMAT_VERSION = 1;
@@ -40,6 +48,13 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
+    /** Task name of classification caches. */
+    public static final String CLASSIFICATION = "classification";
+    /** Task name of regression caches. */
+    public static final String REGRESSION = "regression";
+    /** Task name of sequence (language-model) caches. */
+    public static final String SEQUENCE = "sequence";
+
     /** Copies the shard list so the record stays immutable. */
     public CacheManifest {
         shards = List.copyOf(shards);
@@ -47,14 +62,52 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
     }
 
     /**
+     * Creates the manifest of a classification or regression cache (no sequence layout).
+     *
+     * @param formatVersion the format version
+     * @param task {@code classification} or {@code regression}
+     * @param k samples per item
+     * @param width classes or outputs
+     * @param signal {@code probabilities}, {@code logits} or {@code values}
+     * @param dtype {@code float32}
+     * @param items committed items
+     * @param teacher provenance
+     * @param datasetFingerprint input fingerprint
+     * @param shards committed shards
+     */
+    public CacheManifest(int formatVersion, String task, int k, int width, String signal, String dtype,
+            long items, Map<String, Object> teacher, String datasetFingerprint, List<Shard> shards) {
+        this(formatVersion, task, k, width, signal, dtype, items, teacher, datasetFingerprint, null, shards);
+    }
+
+    /** @return whether this is a sequence cache */
+    public boolean sequenceTask() {
+        return SEQUENCE.equals(task);
+    }
+
+    /**
+     * The layout of a sequence cache's shards.
+     *
+     * @param vocabSize the vocabulary size V; every token id is in [0, V)
+     * @param topK the number K of top tokens kept per response position
+     * @param idType the Arrow type of token ids: {@code uint16} when V is at most 65536, else {@code int32}
+     * @param logprobEncoding how top-K log-probabilities are stored: {@code uint8-sqrt} (see
+     *     {@link LogprobQuantizer})
+     * @param compression the Arrow IPC buffer compression of the shards: {@code zstd}
+     */
+    public record SequenceLayout(int vocabSize, int topK, String idType, String logprobEncoding, String compression) {
+    }
+
+    /**
      * One committed Arrow IPC shard.
      *
      * @param file the file name inside the cache directory ({@code part-NNNNN.arrow})
      * @param firstItem the index of its first item
-     * @param rows its number of rows (items)
+     * @param rows its number of items
+     * @param bytes the file's size in bytes
      * @param sha256 the SHA-256 of the file, lower-case hex
      */
-    public record Shard(String file, long firstItem, long rows, String sha256) {
+    public record Shard(String file, long firstItem, long rows, long bytes, String sha256) {
     }
 
     /**
@@ -71,7 +124,7 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
         List<Shard> s = new ArrayList<>(shards);
         s.add(shard);
         return new CacheManifest(formatVersion, task, k, width, signal, dtype, items + shard.rows(), teacher,
-                datasetFingerprint, s);
+                datasetFingerprint, sequence, s);
     }
 
     /**
@@ -81,13 +134,42 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
      * @throws IOException if writing fails
      */
     public void writeAtomically(Path dir) throws IOException {
+        writeAtomically(dir, true);
+    }
+
+    /**
+     * Writes the manifest atomically: to {@code manifest.json.tmp}, then renamed over the old one.
+     *
+     * @param dir the cache directory
+     * @param fsync whether to force the file and the directory to disk (survives power loss; without it
+     *     the write still survives a crash of the process)
+     * @throws IOException if writing fails
+     */
+    public void writeAtomically(Path dir, boolean fsync) throws IOException {
         Path tmp = dir.resolve(FILE_NAME + ".tmp");
         try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(this)));
-            ch.force(true);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(this));
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            if (fsync) {
+                ch.force(true);
+            }
         }
         Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (fsync) {
+            AtomicFiles.syncDirectory(dir);
+        }
+    }
+
+    /** @return the manifest as indented JSON text */
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise the manifest", e);
+        }
     }
 
     /**
@@ -117,8 +199,33 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
         if (m.width() <= 0) {
             throw new BadInputException(file + ": field width: must be positive, got " + m.width());
         }
+        if (!List.of(CLASSIFICATION, REGRESSION, SEQUENCE).contains(m.task())) {
+            throw new BadInputException(file + ": field task: unknown value '" + m.task()
+                    + "' (expected classification, regression or sequence)");
+        }
+        if (m.sequenceTask() != (m.sequence() != null)) {
+            throw new BadInputException(file + ": field sequence: " + (m.sequenceTask() ? "missing for a sequence cache"
+                    : "present in a " + m.task() + " cache"));
+        }
+        if (m.sequence() != null) {
+            SequenceLayout l = m.sequence();
+            if (l.vocabSize() != m.width() || l.topK() <= 0 || l.topK() > l.vocabSize()
+                    || !List.of("uint16", "int32").contains(l.idType())
+                    || (l.idType().equals("uint16") && l.vocabSize() > 65536)
+                    || !"uint8-sqrt".equals(l.logprobEncoding()) || !"zstd".equals(l.compression())) {
+                throw new BadInputException(file + ": field sequence: inconsistent layout " + l + " for width "
+                        + m.width());
+            }
+        }
         long sum = 0;
         for (Shard s : m.shards()) {
+            if (s.file() == null || !s.file().matches("part-\\d{5,}\\.arrow")) {
+                throw new BadInputException(file + ": field shards.file: bad shard name '" + s.file() + "'");
+            }
+            if (s.rows() <= 0) {
+                throw new BadInputException(file + ": shard " + s.file() + ": field rows: must be positive, got "
+                        + s.rows());
+            }
             if (s.firstItem() != sum) {
                 throw new BadInputException(file + ": shard " + s.file() + ": field firstItem: expected " + sum
                         + ", got " + s.firstItem());

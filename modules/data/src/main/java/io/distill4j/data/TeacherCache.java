@@ -1,20 +1,9 @@
 package io.distill4j.data;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.Float4Vector;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.complex.FixedSizeListVector;
-import org.apache.arrow.vector.ipc.ArrowFileReader;
 
 /**
- * Reads a teacher-output cache written by {@link TeacherCacheWriter}.
+ * Reads a teacher-output cache written by {@link TeacherCacheWriter} or {@link SequenceCacheWriter}.
  *
  * <p>Opening reads and checks the manifest; {@link #verify()} re-hashes every shard; reading checks each
  * shard's schema, row count and item indices and names the shard and row of any fault.
@@ -53,29 +42,49 @@ public final class TeacherCache {
     /**
      * Re-hashes every shard and compares with the manifest.
      *
-     * @throws BadInputException naming the first shard whose checksum differs or that is missing
+     * @throws BadInputException naming the first faulty shard, and its row where one can be named
      */
     public void verify() {
-        for (CacheManifest.Shard s : manifest.shards()) {
-            Path f = dir.resolve(s.file());
-            String sha;
-            try {
-                sha = Sha256.of(f);
-            } catch (NoSuchFileException e) {
-                throw new BadInputException(f + ": shard listed in the manifest is missing", e);
-            } catch (IOException e) {
-                throw new BadInputException(f + ": cannot read shard: " + e.getMessage(), e);
-            }
-            if (!sha.equals(s.sha256())) {
-                throw new BadInputException(f + ": SHA-256 " + sha + " differs from the manifest's " + s.sha256());
-            }
+        CacheVerification v = verifyReport();
+        if (!v.ok()) {
+            throw new BadInputException(v.faults().get(0).toString());
         }
     }
 
     /**
-     * Reads every item's samples into memory: {@code result[item][sample][class]}.
+     * Checks every shard: present, of the listed size and SHA-256; a shard that fails is then read row by
+     * row (item index, per-row CRC-32, Arrow structure) to name the faulty rows.
      *
-     * <p>Meant for caches that fit in the heap (the demo's); streaming access belongs to a dataset.
+     * @return all faults found (none when the cache is sound)
+     */
+    public CacheVerification verifyReport() {
+        return CacheVerification.of(this);
+    }
+
+    /**
+     * Opens memory-mapped random access to a classification or regression cache.
+     *
+     * @param verifyRows whether each row read is checked against its stored item index and CRC-32
+     * @return the reader
+     * @throws BadInputException if a shard is missing, truncated or of another schema
+     */
+    public DenseCacheReader dense(boolean verifyRows) {
+        return new DenseCacheReader(dir, manifest, verifyRows);
+    }
+
+    /**
+     * Opens access to a sequence cache.
+     *
+     * @return the reader
+     */
+    public SequenceCacheReader sequence() {
+        return new SequenceCacheReader(dir, manifest);
+    }
+
+    /**
+     * Reads every item's samples into memory: {@code result[item][sample][class]}, checking every row.
+     *
+     * <p>Meant for caches that fit in the heap (the demo's); streaming access is {@link #dense(boolean)}.
      *
      * @return the samples of all committed items
      */
@@ -83,54 +92,11 @@ public final class TeacherCache {
         if (manifest.items() > Integer.MAX_VALUE) {
             throw new IllegalStateException(dir + ": " + manifest.items() + " items do not fit in one array");
         }
-        int k = manifest.k();
-        int w = manifest.width();
-        float[][][] out = new float[(int) manifest.items()][k][w];
-        try (BufferAllocator alloc = new RootAllocator()) {
-            for (CacheManifest.Shard s : manifest.shards()) {
-                readShard(alloc, s, out);
-            }
+        DenseCacheReader r = dense(true);
+        float[][][] out = new float[(int) manifest.items()][manifest.k()][manifest.width()];
+        for (int i = 0; i < out.length; i++) {
+            r.readItem(i, out[i]);
         }
         return out;
-    }
-
-    private void readShard(BufferAllocator alloc, CacheManifest.Shard s, float[][][] out) {
-        Path f = dir.resolve(s.file());
-        int k = manifest.k();
-        int w = manifest.width();
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
-                ArrowFileReader r = new ArrowFileReader(ch, alloc)) {
-            VectorSchemaRoot root = r.getVectorSchemaRoot();
-            if (!root.getSchema().equals(CacheSchema.dense(k, w))) {
-                throw new BadInputException(f + ": schema " + root.getSchema() + " does not match k=" + k + ", width=" + w);
-            }
-            long row = s.firstItem();
-            while (r.loadNextBatch()) {
-                BigIntVector item = (BigIntVector) root.getVector(CacheSchema.ITEM);
-                FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
-                Float4Vector values = (Float4Vector) ((FixedSizeListVector) outer.getDataVector()).getDataVector();
-                for (int i = 0; i < root.getRowCount(); i++, row++) {
-                    if (item.get(i) != row) {
-                        throw new BadInputException(f + ": row " + i + ": field item: expected " + row + ", got " + item.get(i));
-                    }
-                    int base = i * k * w;
-                    for (int j = 0; j < k; j++) {
-                        for (int c = 0; c < w; c++) {
-                            out[(int) row][j][c] = values.get(base + j * w + c);
-                        }
-                    }
-                }
-            }
-            if (row != s.firstItem() + s.rows()) {
-                throw new BadInputException(f + ": holds " + (row - s.firstItem()) + " rows, the manifest says " + s.rows());
-            }
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(f + ": shard listed in the manifest is missing", e);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof BadInputException b) {
-                throw b;
-            }
-            throw new BadInputException(f + ": corrupt or truncated shard: " + e.getMessage(), e);
-        }
     }
 }

@@ -1,29 +1,44 @@
 package io.distill4j.data;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.CRC32;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.UInt4Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 
 /**
- * Appends k teacher samples per item to a cache directory, shard by shard, crash-safely.
+ * Appends k teacher samples per item to a classification or regression cache, shard by shard, crash-safely.
  *
- * <p>Items are buffered until a shard is full; the shard is then written to {@code part-NNNNN.arrow.tmp},
- * forced to disk, renamed to {@code part-NNNNN.arrow}, and only then is the manifest (which lists the
- * shard with its SHA-256) replaced atomically. A crash therefore loses at most the uncommitted shard,
- * and {@link #openOrCreate} resumes after the last committed item.
+ * <p>Items are copied straight into off-heap Arrow buffers sized for one shard (no per-item objects);
+ * when a shard is full a committer thread writes it while the caller fills a second set of buffers. A
+ * shard is written to {@code part-NNNNN.arrow.tmp} (hashed with SHA-256 on the way),
+ * optionally forced to disk, renamed to {@code part-NNNNN.arrow}, and only then is the manifest that lists
+ * it replaced atomically. A crash therefore loses at most the uncommitted shard; {@link #openOrCreate}
+ * removes leftovers (temporary files, a renamed shard the manifest does not list) and resumes after the
+ * last committed item.
+ *
+ * <p>Every value must be finite; probability samples must be non-negative and sum to 1 within the
+ * options' tolerance. A rejected item leaves the writer and the cache as they were.
  */
 public final class TeacherCacheWriter implements AutoCloseable {
 
@@ -31,24 +46,78 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private final int rowsPerShard;
     private final int k;
     private final int width;
-    private final float[] buffer;
-    private CacheManifest manifest;
-    private int buffered;
+    private final int rowFloats;
+    private final boolean probabilities;
+    private final CacheWriteOptions options;
+    private final BufferAllocator alloc;
+    private final Slot[] slots = new Slot[2];
+    private final ExecutorService committer;
+    private final CRC32 crc = new CRC32();
+    private volatile CacheManifest manifest;
+    private Slot slot;
+    private long next;
+    private IOException failure;
+    private boolean closed;
 
-    private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard) {
+    /**
+     * One shard's worth of off-heap Arrow buffers. Two alternate: while the committer thread writes and
+     * hashes one, the caller fills the other.
+     */
+    private final class Slot {
+        final VectorSchemaRoot root;
+        final BigIntVector itemVec;
+        final UInt4Vector crcVec;
+        final FloatBuffer values;
+        final ByteBuffer valueBytes;
+        int rows;
+        Future<?> pending;
+
+        Slot() {
+            root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc);
+            itemVec = (BigIntVector) root.getVector(CacheSchema.ITEM);
+            crcVec = (UInt4Vector) root.getVector(CacheSchema.CRC32);
+            FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
+            FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
+            Float4Vector valueVec = (Float4Vector) inner.getDataVector();
+            itemVec.allocateNew(rowsPerShard);
+            crcVec.allocateNew(rowsPerShard);
+            outer.setInitialCapacity(rowsPerShard);
+            outer.allocateNew();
+            inner.setInitialCapacity(rowsPerShard * k);
+            inner.allocateNew();
+            valueVec.allocateNew(rowsPerShard * rowFloats);
+            for (var v : List.of(itemVec, crcVec, outer, inner, valueVec)) {
+                v.getValidityBuffer().setOne(0, v.getValidityBuffer().capacity());
+            }
+            valueBytes = valueVec.getDataBuffer().nioBuffer(0, rowsPerShard * rowFloats * 4).order(ByteOrder.LITTLE_ENDIAN);
+            values = valueBytes.asFloatBuffer();
+        }
+    }
+
+    private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard, CacheWriteOptions options) {
         this.dir = dir;
         this.manifest = manifest;
+        this.next = manifest.items();
         this.rowsPerShard = rowsPerShard;
+        this.options = options;
         this.k = manifest.k();
         this.width = manifest.width();
-        this.buffer = new float[Math.multiplyExact(Math.multiplyExact(rowsPerShard, k), width)];
+        this.rowFloats = k * width;
+        this.probabilities = "probabilities".equals(manifest.signal());
+        this.alloc = new RootAllocator();
+        slots[0] = new Slot();
+        slots[1] = new Slot();
+        slot = slots[0];
+        committer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "distill4j-cache-commit " + dir.getFileName());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
-     * Opens a cache for appending, creating it if the directory holds no manifest.
-     *
-     * <p>When a manifest exists its task, k, width and dataset fingerprint must equal the ones given, and
-     * writing resumes after its last committed item; leftover temporary files are removed.
+     * Opens a cache for appending with {@link CacheWriteOptions#DEFAULT}, creating it if the directory
+     * holds no manifest.
      *
      * @param dir the cache directory
      * @param task {@code classification} or {@code regression}
@@ -63,6 +132,31 @@ public final class TeacherCacheWriter implements AutoCloseable {
      */
     public static TeacherCacheWriter openOrCreate(Path dir, String task, int k, int width, String signal,
             Map<String, Object> teacher, String datasetFingerprint, int rowsPerShard) throws IOException {
+        return openOrCreate(dir, task, k, width, signal, teacher, datasetFingerprint, rowsPerShard,
+                CacheWriteOptions.DEFAULT);
+    }
+
+    /**
+     * Opens a cache for appending, creating it if the directory holds no manifest.
+     *
+     * <p>When a manifest exists its task, k, width, signal and dataset fingerprint must equal the ones
+     * given, and writing resumes after its last committed item ({@link #nextItem()}).
+     *
+     * @param dir the cache directory
+     * @param task {@code classification} or {@code regression}
+     * @param k samples per item, positive
+     * @param width classes or outputs per sample, positive
+     * @param signal {@code probabilities} or {@code logits} (classification), {@code values} (regression)
+     * @param teacher the teacher's provenance
+     * @param datasetFingerprint the fingerprint of the inputs (see {@link Sha256#fingerprint})
+     * @param rowsPerShard items per shard, positive; one shard's values must fit in 2 GiB
+     * @param options fsync and tolerance
+     * @return the writer
+     * @throws IOException if the directory cannot be written
+     */
+    public static TeacherCacheWriter openOrCreate(Path dir, String task, int k, int width, String signal,
+            Map<String, Object> teacher, String datasetFingerprint, int rowsPerShard, CacheWriteOptions options)
+            throws IOException {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -72,14 +166,37 @@ public final class TeacherCacheWriter implements AutoCloseable {
         if (rowsPerShard <= 0) {
             throw new IllegalArgumentException("rowsPerShard must be positive, got " + rowsPerShard);
         }
-        Files.createDirectories(dir);
-        try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                if (p.getFileName().toString().endsWith(".tmp")) {
-                    Files.delete(p);
-                }
-            }
+        if ((long) rowsPerShard * k * width * 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("rowsPerShard " + rowsPerShard + " x k " + k + " x width " + width
+                    + " float32 values exceed 2 GiB per shard");
         }
+        boolean known = switch (task) {
+            case CacheManifest.CLASSIFICATION -> signal.equals("probabilities") || signal.equals("logits");
+            case CacheManifest.REGRESSION -> signal.equals("values");
+            default -> throw new IllegalArgumentException("task must be classification or regression, got " + task);
+        };
+        if (!known) {
+            throw new IllegalArgumentException("signal '" + signal + "' does not fit task " + task
+                    + " (classification: probabilities or logits; regression: values)");
+        }
+        Objects.requireNonNull(options, "options");
+        CacheManifest m = openManifest(dir, task, k, width, signal, datasetFingerprint, options, () ->
+                new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
+                        datasetFingerprint, null, List.of()));
+        return new TeacherCacheWriter(dir, m, rowsPerShard, options);
+    }
+
+    /** Creates a fresh manifest when the directory has none. */
+    interface ManifestFactory {
+        CacheManifest create();
+    }
+
+    /**
+     * Opens or creates the manifest and removes leftovers of an interrupted run.
+     */
+    static CacheManifest openManifest(Path dir, String task, int k, int width, String signal, String fingerprint,
+            CacheWriteOptions options, ManifestFactory fresh) throws IOException {
+        Files.createDirectories(dir);
         CacheManifest m;
         if (Files.exists(dir.resolve(CacheManifest.FILE_NAME))) {
             m = CacheManifest.read(dir);
@@ -87,28 +204,44 @@ public final class TeacherCacheWriter implements AutoCloseable {
             check(dir, "k", m.k(), k);
             check(dir, "width", m.width(), width);
             check(dir, "signal", m.signal(), signal);
-            check(dir, "datasetFingerprint", m.datasetFingerprint(), datasetFingerprint);
+            check(dir, "datasetFingerprint", m.datasetFingerprint(), fingerprint);
         } else {
-            m = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
-                    datasetFingerprint, java.util.List.of());
-            m.writeAtomically(dir);
+            m = fresh.create();
+            m.writeAtomically(dir, options.fsync());
         }
-        return new TeacherCacheWriter(dir, m, rowsPerShard);
+        removeLeftovers(dir, m);
+        return m;
+    }
+
+    /** Deletes temporary files and shard files that the manifest does not list (renamed, never committed). */
+    static void removeLeftovers(Path dir, CacheManifest m) throws IOException {
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (CacheManifest.Shard s : m.shards()) {
+            listed.add(s.file());
+        }
+        try (var s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".tmp") || (name.matches("part-\\d{5,}\\.arrow") && !listed.contains(name))) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static void check(Path dir, String field, Object have, Object want) {
-        if (!java.util.Objects.equals(have, want)) {
+        if (!Objects.equals(have, want)) {
             throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field " + field + ": cache has "
                     + have + ", this run wants " + want + " (use a new cache directory)");
         }
     }
 
-    /** @return the number of items committed or buffered so far: the index the next item gets */
+    /** @return the number of items appended so far (committed, being committed or buffered): the next item's index */
     public long nextItem() {
-        return manifest.items() + buffered;
+        return next;
     }
 
-    /** @return the manifest as committed so far */
+    /** @return the manifest as committed so far (shards still being written are not in it yet) */
     public CacheManifest manifest() {
         return manifest;
     }
@@ -116,105 +249,221 @@ public final class TeacherCacheWriter implements AutoCloseable {
     /**
      * Appends one item's k samples.
      *
-     * @param samples k rows of width values each; no NaN or infinity
+     * @param samples k rows of width values each
+     * @throws IllegalArgumentException if the shape is not k x width, a value is not finite, or a probability
+     *     is negative or a probability vector is off the simplex (naming item and field); nothing is appended
+     *     then
      * @throws IOException if committing a full shard fails
      */
     public void append(float[][] samples) throws IOException {
+        ensureOpen();
         if (samples.length != k) {
-            throw new IllegalArgumentException("item " + nextItem() + ": expected k=" + k + " samples, got " + samples.length);
+            throw new IllegalArgumentException(dir + ": item " + nextItem() + ": expected k=" + k + " samples, got "
+                    + samples.length);
         }
-        int base = buffered * k * width;
         for (int j = 0; j < k; j++) {
             if (samples[j].length != width) {
-                throw new IllegalArgumentException("item " + nextItem() + ": sample " + j + " has width "
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": sample " + j + " has width "
                         + samples[j].length + ", expected " + width);
             }
-            for (int c = 0; c < width; c++) {
-                float v = samples[j][c];
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("item " + nextItem() + ": sample " + j + ", class " + c
-                            + ": value " + v + " is not finite");
-                }
-                buffer[base + j * width + c] = v;
-            }
+            validate(samples[j], 0, j);
         }
-        buffered++;
-        if (buffered == rowsPerShard) {
-            commitShard();
+        int base = slot.rows * rowFloats;
+        for (int j = 0; j < k; j++) {
+            slot.values.put(base + j * width, samples[j]);
+        }
+        finishRow();
+    }
+
+    /**
+     * Appends items from a flat array, item-major: item i's sample j, output c is at
+     * {@code offset + (i * k + j) * width + c}. This is the fast path for teachers that produce batches.
+     *
+     * @param flat the values
+     * @param offset index of the first value
+     * @param items how many items to append
+     * @throws IllegalArgumentException if the array is too short
+     * @throws IllegalArgumentException if a value is invalid (see {@link #append(float[][])}); items before
+     *     the bad one are appended
+     * @throws IOException if committing a full shard fails
+     */
+    public void appendFlat(float[] flat, int offset, int items) throws IOException {
+        ensureOpen();
+        if (offset < 0 || items < 0 || (long) offset + (long) items * rowFloats > flat.length) {
+            throw new IllegalArgumentException(dir + ": appendFlat: " + items + " items of " + rowFloats
+                    + " values from offset " + offset + " exceed the array's " + flat.length);
+        }
+        for (int i = 0; i < items; i++) {
+            int o = offset + i * rowFloats;
+            for (int j = 0; j < k; j++) {
+                validate(flat, o + j * width, j);
+            }
+            slot.values.put(slot.rows * rowFloats, flat, o, rowFloats);
+            finishRow();
+        }
+    }
+
+    private void validate(float[] v, int off, int sample) {
+        // Fast path: a NaN or infinity makes the sum non-finite, a negative value shows in the minimum.
+        float s0 = 0;
+        float s1 = 0;
+        float min = Float.POSITIVE_INFINITY;
+        int c = 0;
+        for (; c + 1 < width; c += 2) {
+            float a = v[off + c];
+            float b = v[off + c + 1];
+            s0 += a;
+            s1 += b;
+            min = Math.min(min, Math.min(a, b));
+        }
+        if (c < width) {
+            s0 += v[off + c];
+            min = Math.min(min, v[off + c]);
+        }
+        double sum = (double) s0 + s1;
+        boolean bad = !Double.isFinite(sum) || (probabilities && (min < 0 || Math.abs(sum - 1) > options.simplexTolerance()));
+        if (bad) {
+            validateSlowly(v, off, sample);
+        }
+    }
+
+    private void validateSlowly(float[] v, int off, int sample) {
+        double sum = 0;
+        for (int c = 0; c < width; c++) {
+            float x = v[off + c];
+            if (!Float.isFinite(x)) {
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                        + "]: value " + x + " is not finite");
+            }
+            if (probabilities && x < 0) {
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                        + "]: probability " + x + " is negative");
+            }
+            sum += x;
+        }
+        if (probabilities && Math.abs(sum - 1) > options.simplexTolerance()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "%s: item %d: field samples[%d]: probabilities sum to %.6g, off the simplex by more than %.3g",
+                    dir, nextItem(), sample, sum, options.simplexTolerance()));
+        }
+    }
+
+    private void finishRow() throws IOException {
+        int base = slot.rows * rowFloats * 4;
+        ByteBuffer row = slot.valueBytes.duplicate();
+        row.position(base).limit(base + rowFloats * 4);
+        crc.reset();
+        crc.update(row);
+        slot.itemVec.set(slot.rows, next);
+        slot.crcVec.set(slot.rows, (int) crc.getValue());
+        slot.rows++;
+        next++;
+        if (slot.rows == rowsPerShard) {
+            submit();
+        }
+    }
+
+    /** Hands the full slot to the committer thread and continues in the other one. */
+    private void submit() throws IOException {
+        Slot full = slot;
+        full.pending = committer.submit(() -> {
+            commit(full);
+            return null;
+        });
+        slot = slots[0] == full ? slots[1] : slots[0];
+        await(slot);
+    }
+
+    private void await(Slot s) throws IOException {
+        if (s.pending == null) {
+            return;
+        }
+        try {
+            s.pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(dir + ": interrupted while committing a shard");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            failure = c instanceof IOException io ? io : new IOException(dir + ": cannot commit a shard: " + c, c);
+            throw failure;
+        } finally {
+            s.pending = null;
         }
     }
 
     /**
-     * Commits the buffered items as a shard (no-op when none are buffered).
+     * Commits the buffered items as a shard (no-op when none are buffered) and waits until every shard is
+     * committed.
      *
      * @throws IOException if writing fails
      */
     public void flush() throws IOException {
-        if (buffered > 0) {
-            commitShard();
+        ensureOpen();
+        if (slot.rows > 0) {
+            submit();
         }
+        await(slots[0]);
+        await(slots[1]);
     }
 
-    private void commitShard() throws IOException {
+    /** Runs on the committer thread, one slot at a time, in order. */
+    private void commit(Slot s) throws IOException {
         String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
-        Path tmp = dir.resolve(name + ".tmp");
         long first = manifest.items();
-        int n = buffered;
-        try (BufferAllocator alloc = new RootAllocator();
-                VectorSchemaRoot root = VectorSchemaRoot.create(CacheSchema.dense(k, width), alloc)) {
-            BigIntVector item = (BigIntVector) root.getVector(CacheSchema.ITEM);
-            FixedSizeListVector outer = (FixedSizeListVector) root.getVector(CacheSchema.SAMPLES);
-            FixedSizeListVector inner = (FixedSizeListVector) outer.getDataVector();
-            Float4Vector values = (Float4Vector) inner.getDataVector();
-            item.allocateNew(n);
-            outer.setInitialCapacity(n);
-            outer.allocateNew();
-            inner.setInitialCapacity(n * k);
-            inner.allocateNew();
-            values.allocateNew(n * k * width);
-            for (int i = 0; i < n; i++) {
-                item.set(i, first + i);
-                outer.setNotNull(i);
-                for (int j = 0; j < k; j++) {
-                    inner.setNotNull(i * k + j);
-                }
-            }
-            values.getDataBuffer().setBytes(0, floatsToBytes(buffer, n * k * width));
-            values.getValidityBuffer().setOne(0, (n * k * width + 7) / 8);
-            values.setValueCount(n * k * width);
-            inner.setValueCount(n * k);
-            outer.setValueCount(n);
-            item.setValueCount(n);
-            root.setRowCount(n);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
-                    ArrowFileWriter w = new ArrowFileWriter(root, null, ch)) {
+        int n = s.rows;
+        FixedSizeListVector outer = (FixedSizeListVector) s.root.getVector(CacheSchema.SAMPLES);
+        s.itemVec.setValueCount(n);
+        s.crcVec.setValueCount(n);
+        outer.setValueCount(n);
+        s.root.setRowCount(n);
+        Path target = dir.resolve(name);
+        String sha = AtomicFiles.write(target, options.fsync(), ch -> {
+            try (ArrowFileWriter w = new ArrowFileWriter(s.root, null, ch)) {
                 w.start();
                 w.writeBatch();
                 w.end();
-                ch.force(true);
             }
+        });
+        CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
+        m.writeAtomically(dir, options.fsync());
+        manifest = m;
+        s.rows = 0;
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IllegalStateException(dir + ": writer is closed");
         }
-        String sha = Sha256.of(tmp);
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        manifest = manifest.withShard(new CacheManifest.Shard(name, first, n, sha));
-        manifest.writeAtomically(dir);
-        buffered = 0;
+        if (failure != null) {
+            throw new IOException(dir + ": an earlier commit failed; reopen the cache to resume", failure);
+        }
     }
 
-    private static byte[] floatsToBytes(float[] src, int count) {
-        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(count * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        bb.asFloatBuffer().put(src, 0, count);
-        return bb.array();
-    }
-
-    /** Commits what is buffered. */
+    /** Commits what is buffered, waits for the committer and frees the off-heap buffers. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         try {
-            flush();
+            if (failure == null) {
+                flush();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot commit the last shard", e);
+        } finally {
+            closed = true;
+            committer.shutdown();
+            try {
+                committer.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (Slot s : slots) {
+                s.root.close();
+            }
+            alloc.close();
         }
     }
 }

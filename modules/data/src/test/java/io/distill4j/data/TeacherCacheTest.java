@@ -30,8 +30,8 @@ class TeacherCacheTest {
     }
 
     private static TeacherCacheWriter open(Path dir, int k, int c, int rowsPerShard) throws IOException {
-        return TeacherCacheWriter.openOrCreate(dir, "classification", k, c, "probabilities",
-                Map.of("name", "test"), "fp", rowsPerShard);
+        return TeacherCacheWriter.openOrCreate(dir, "classification", k, c, "logits",
+                Map.of("name", "test"), "fp", rowsPerShard, CacheWriteOptions.DEFAULT.withFsync(false));
     }
 
     @Test
@@ -74,7 +74,7 @@ class TeacherCacheTest {
         assertEquals(12, back.length);
         assertArrayEquals(items[11][1], back[11][1]);
         assertThrows(BadInputException.class, () -> TeacherCacheWriter.openOrCreate(dir, "classification", 3, 3,
-                "probabilities", Map.of(), "fp", 5));
+                "logits", Map.of(), "fp", 5));
     }
 
     @Test
@@ -103,7 +103,7 @@ class TeacherCacheTest {
         try (TeacherCacheWriter w = open(dir, 1, 2, 4)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> w.append(new float[][] {{0.5f, Float.NaN}}));
-            assertTrue(e.getMessage().contains("item 0: sample 0, class 1: value NaN"), e.getMessage());
+            assertTrue(e.getMessage().contains("item 0: field samples[0][1]: value NaN is not finite"), e.getMessage());
         }
         assertEquals(0, TeacherCache.open(dir).manifest().items());
     }

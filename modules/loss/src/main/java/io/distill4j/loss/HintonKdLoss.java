@@ -2,60 +2,124 @@ package io.distill4j.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.training.loss.Loss;
+import ai.djl.ndarray.types.Shape;
 
 /**
- * Hinton knowledge distillation: hard-label cross-entropy mixed with a tempered KL to the teacher.
+ * Hinton knowledge distillation: hard-label cross-entropy mixed with a tempered KL to the teacher, in two
+ * forms.
  *
- * <p>Formula (Hinton, Vinyals &amp; Dean 2015, "Distilling the Knowledge in a Neural Network"):
+ * <p><b>Hinton KD</b> (Hinton, Vinyals &amp; Dean 2015, "Distilling the Knowledge in a Neural Network"),
+ * {@link #HintonKdLoss(double, double)}, registry name {@code hinton-kd}:
  * <pre>
- *   L = (1 - alpha) * CE(softmax(z_s), y) + alpha * T^2 * KL( p_T^(T) || softmax(z_s / T) )
+ *   l_i = (1 - alpha) * CE(softmax(z_i), y_i) + alpha * T^2 * KL( p_T,i || softmax(z_i / T) )
  * </pre>
- * averaged over the batch, where p_T^(T) is the teacher distribution at temperature T. Labels:
- * {@code labels.get(0)} the integer class labels (B), {@code labels.get(1)} the teacher's tempered
- * probabilities (B, C). Predictions: the student's logits (B, C).
+ * The T^2 factor keeps the soft term's gradient magnitude independent of T.
+ *
+ * <p><b>Bayesian-teacher KD</b> (Morad, Shlezinger &amp; Eldar 2026, "SGD-Based Knowledge Distillation with
+ * Bayesian Teachers", arXiv 2601.01484, as in their code), {@link #HintonKdLoss(double, double, double)},
+ * registry name {@code bayesian-kd}: the teacher is softened at T_T, the student at T_S, and the soft term
+ * is scaled by T_T * T_S:
+ * <pre>
+ *   l_i = (1 - alpha) * CE(softmax(z_i), y_i) + alpha * T_T * T_S * KL( p_T,i || softmax(z_i / T_S) )
+ * </pre>
+ * where p_T is the mean over posterior draws of softmax(z_T / T_T) (build it with
+ * {@link BayesianMeanTarget}). With T_T = T_S = T the two forms agree.
+ *
+ * <p>Labels: {@code [y, p_T, mask?]}: y the class ids (item shape, (B) or (B, T)), p_T the teacher's
+ * probabilities already softened at the teacher temperature (item shape + (C)), and an optional padding
+ * mask (item shape). Predictions: the student logits (item shape + (C)). L is the mean of l_i over
+ * unpadded items. Value checks (when validating): p_T on the simplex, 0 &lt;= y &lt; C.
  */
-public final class HintonKdLoss extends Loss {
-    private final double temperature;
+public final class HintonKdLoss extends DistillationLoss {
+    private final double teacherTemperature;
+    private final double studentTemperature;
     private final double alpha;
 
     /**
-     * Creates the loss.
+     * Creates Hinton KD with one temperature (T^2 scaling), named {@code hinton-kd}.
      *
      * @param temperature T, positive
      * @param alpha the weight of the distillation term, in [0, 1]
      */
     public HintonKdLoss(double temperature, double alpha) {
-        super("hinton-kd");
-        Checks.positive("temperature", temperature);
+        this("hinton-kd", temperature, temperature, alpha);
+    }
+
+    /**
+     * Creates the Bayesian-teacher form of Morad et al. 2026 (T_T * T_S scaling), named {@code bayesian-kd}.
+     *
+     * @param teacherTemperature T_T, positive: the temperature p_T was softened at
+     * @param studentTemperature T_S, positive: the temperature the student's logits are divided by
+     * @param alpha the weight of the distillation term, in [0, 1]
+     */
+    public HintonKdLoss(double teacherTemperature, double studentTemperature, double alpha) {
+        this("bayesian-kd", teacherTemperature, studentTemperature, alpha);
+    }
+
+    private HintonKdLoss(String name, double teacherTemperature, double studentTemperature, double alpha) {
+        super(name);
+        if (teacherTemperature == studentTemperature) {
+            Checks.positive("temperature", teacherTemperature);
+        } else {
+            Checks.positive("teacher temperature", teacherTemperature);
+            Checks.positive("student temperature", studentTemperature);
+        }
         Checks.unitInterval("alpha", alpha);
-        this.temperature = temperature;
+        this.teacherTemperature = teacherTemperature;
+        this.studentTemperature = studentTemperature;
         this.alpha = alpha;
     }
 
     @Override
-    public NDArray evaluate(NDList labels, NDList predictions) {
-        if (labels.size() < 2) {
-            throw new IllegalArgumentException("labels must hold [class labels, teacher probabilities], got "
-                    + labels.size() + " arrays");
-        }
-        NDArray y = labels.get(0);
-        NDArray pT = labels.get(1);
+    public NDArray itemLosses(NDList labels, NDList predictions) {
+        String me = getName();
+        Checks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
+        Checks.predictionCount(me, predictions);
         NDArray z = predictions.head();
-        Checks.rank("predictions", z, 2);
+        Checks.minRank("predictions", z, 2);
+        NDArray pT = labels.get(1);
         Checks.sameShape("teacher probabilities", pT, "predictions", z);
-        NDArray logP = z.logSoftmax(1);
-        NDArray oneHot = y.toType(ai.djl.ndarray.types.DataType.INT64, false).oneHot((int) z.getShape().get(1))
-                .toType(z.getDataType(), false);
-        NDArray ce = logP.mul(oneHot).sum(new int[] {1}).neg();
-        NDArray logPT = z.div(temperature).logSoftmax(1);
-        NDArray kl = pT.mul(pT.clip(1e-30, 1).log().sub(logPT)).sum(new int[] {1});
-        return ce.mul(1 - alpha).add(kl.mul(alpha * temperature * temperature)).mean();
+        Shape item = itemShape(predictions);
+        NDArray mask = maskAt(me, labels, 2, item, z);
+        NDArray idx = classIndex(me, labels.get(0), item, z.getShape().getLastDimension(), mask, isValidate());
+        if (isValidate()) {
+            Checks.simplex(me + ": teacher probabilities", pT, mask);
+        }
+        if (mask != null) {
+            pT = keepWhere(mask, pT, 0);
+        }
+        double scale = alpha * teacherTemperature * studentTemperature;
+        NDArray logP = z.logSoftmax(-1);
+        NDArray logQ = studentTemperature == 1 ? logP : z.div(studentTemperature).logSoftmax(-1);
+        // KL(p_T || q) = sum p_T log p_T - sum p_T log q; the first sum carries no gradient.
+        NDArray negEntropy = pT.xlogy(pT).sum(new int[] {-1});
+        NDArray cross = pT.mul(logQ).sum(new int[] {-1});
+        NDArray l = negEntropy.sub(cross).mul(scale);
+        if (alpha < 1) {
+            NDArray ce = logP.gather(idx, -1).squeeze(-1);
+            l = l.sub(ce.mul(1 - alpha));
+        }
+        return mask == null ? l : l.mul(mask);
     }
 
-    /** @return the temperature T */
+    @Override
+    public NDArray itemMask(NDList labels, NDList predictions) {
+        return maskAt(getName(), labels, 2, itemShape(predictions), predictions.head());
+    }
+
+    /** @return the temperature T (the teacher temperature T_T in the Bayesian form) */
     public double temperature() {
-        return temperature;
+        return teacherTemperature;
+    }
+
+    /** @return the teacher temperature T_T */
+    public double teacherTemperature() {
+        return teacherTemperature;
+    }
+
+    /** @return the student temperature T_S */
+    public double studentTemperature() {
+        return studentTemperature;
     }
 
     /** @return the distillation weight alpha */

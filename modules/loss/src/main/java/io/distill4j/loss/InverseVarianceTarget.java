@@ -6,22 +6,29 @@ import ai.djl.ndarray.NDArray;
  * Inverse-variance fusion of the teacher's k-sample mean with the student's own estimate.
  *
  * <p>Formula (the minimum-variance unbiased combination of two independent estimates, as used by
- * Cui &amp; Pei 2026, arXiv 2601.18909):
+ * Cui &amp; Pei 2026, "How Is Uncertainty Propagated in Knowledge Distillation?", arXiv 2601.18909):
  * <pre>
  *   w_T = 1 / (var_T + 1e-8),  w_S = 1 / (var_S + 1e-8),  a_T = w_T / (w_T + w_S),  a_S = 1 - a_T
- *   t   = a_T * mean_j y^(j) + a_S * mu_S
+ *   t   = a_T * (1/k) sum_j y^(j) + a_S * mu_S
  * </pre>
- * elementwise per output. Two forms:
+ * elementwise per output. With exact variances the fused target has variance
+ * (1/var_T + 1/var_S)^-1, below both inputs'. Two forms:
  * <ul>
- *   <li>{@link Form#PAPER}: var_T is the per-item sample variance of the k samples with ddof 0 (not
- *       divided by k), exactly as the paper's code does; mu_S and var_S are given by the caller (in the
- *       paper an oracle: the noise-free teacher mean and the true noise variance);</li>
- *   <li>{@link Form#PRACTICAL}: var_T is the variance of the k-sample mean, the ddof-1 sample variance
- *       divided by k (ddof 0 when k = 1, which gives var_T = 0 and a_T = 1), and mu_S, var_S come from the
- *       student itself (MC-dropout passes or an EMA copy).</li>
+ *   <li>{@link Form#PAPER} (registry {@code inverse-variance-paper}): var_T is the per-item sample variance
+ *       of the k samples with ddof 0, <em>not</em> divided by k, exactly as the paper's code does; mu_S and
+ *       var_S are given by the caller (in the paper an oracle: the noise-free teacher mean and the true
+ *       noise variance);</li>
+ *   <li>{@link Form#PRACTICAL} (registry {@code inverse-variance}): var_T is the variance of the k-sample
+ *       mean, the ddof-1 sample variance divided by k (ddof 0 when k = 1, which gives var_T = 0 and
+ *       a_T = 1), and mu_S, var_S come from the student itself: MC-dropout passes
+ *       ({@link StudentEstimate#fromPasses}) or a running EMA of its predictions
+ *       ({@link EmaStudentEstimate}).</li>
  * </ul>
  * For probability targets ({@code renormalise = true}) the fused vector is divided by its sum, since
  * elementwise weights do not keep it on the simplex.
+ *
+ * <p>Checks: samples of rank 3 with k &gt; 0 and a student estimate of the teacher mean's shape (always);
+ * a non-negative student variance (when validating, the default).
  */
 public final class InverseVarianceTarget implements TargetBuilder {
 
@@ -38,51 +45,68 @@ public final class InverseVarianceTarget implements TargetBuilder {
 
     private final Form form;
     private final boolean renormalise;
+    private final boolean validate;
+
+    /**
+     * Creates the builder, validating values.
+     *
+     * @param form the teacher-variance form
+     * @param renormalise whether to project the fused target back onto the simplex (probabilities)
+     */
+    public InverseVarianceTarget(Form form, boolean renormalise) {
+        this(form, renormalise, true);
+    }
 
     /**
      * Creates the builder.
      *
      * @param form the teacher-variance form
      * @param renormalise whether to project the fused target back onto the simplex (probabilities)
+     * @param validate whether to check that the student variance is non-negative
      */
-    public InverseVarianceTarget(Form form, boolean renormalise) {
+    public InverseVarianceTarget(Form form, boolean renormalise, boolean validate) {
         this.form = java.util.Objects.requireNonNull(form, "form");
         this.renormalise = renormalise;
+        this.validate = validate;
     }
 
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
         Checks.rank("samples", samples, 3);
+        long k = Checks.samplesK("samples", samples);
         if (student == null) {
             throw new IllegalArgumentException("student estimate is required by inverse-variance fusion, got null");
-        }
-        long k = samples.getShape().get(1);
-        if (k == 0) {
-            throw new IllegalArgumentException("k must be positive, got 0");
         }
         NDArray teacherMean = samples.mean(new int[] {1});
         Checks.sameShape("student mean", student.mean(), "teacher mean", teacherMean);
         Checks.sameShape("student variance", student.variance(), "teacher mean", teacherMean);
-        Checks.nonNegative("student variance", student.variance());
-        NDArray centred = samples.sub(teacherMean.expandDims(1));
-        NDArray ss = centred.mul(centred).sum(new int[] {1});
-        NDArray varT;
-        if (form == Form.PAPER || k == 1) {
-            varT = ss.div(k);
-            if (form == Form.PRACTICAL) {
-                varT = varT.div(k);
-            }
-        } else {
-            varT = ss.div((k - 1) * k);
+        if (validate) {
+            Checks.nonNegative("student variance", student.variance());
         }
+        NDArray ss = samples.sub(teacherMean.expandDims(1)).square().sum(new int[] {1});
+        long divisor = form == Form.PAPER || k == 1 ? k : (k - 1) * k;
+        NDArray varT = ss.div(divisor);
         NDArray wT = varT.add(EPS).pow(-1);
         NDArray wS = student.variance().add(EPS).pow(-1);
         NDArray aT = wT.div(wT.add(wS));
-        NDArray t = aT.mul(teacherMean).add(aT.neg().add(1).mul(student.mean()));
+        NDArray t = aT.mul(teacherMean.sub(student.mean())).add(student.mean());
         if (renormalise) {
             t = t.div(t.sum(new int[] {1}, true));
         }
         return t;
+    }
+
+    /**
+     * The teacher-side variance var_T this builder uses for a batch of samples (B, k, C).
+     *
+     * @param samples teacher samples
+     * @return var_T, shape (B, C)
+     */
+    public NDArray teacherVariance(NDArray samples) {
+        Checks.rank("samples", samples, 3);
+        long k = Checks.samplesK("samples", samples);
+        NDArray ss = samples.sub(samples.mean(new int[] {1}, true)).square().sum(new int[] {1});
+        return ss.div(form == Form.PAPER || k == 1 ? k : (k - 1) * k);
     }
 
     @Override
@@ -93,6 +117,11 @@ public final class InverseVarianceTarget implements TargetBuilder {
     /** @return the teacher-variance form */
     public Form form() {
         return form;
+    }
+
+    /** @return whether the fused target is renormalised onto the simplex */
+    public boolean renormalise() {
+        return renormalise;
     }
 
     @Override

@@ -2,18 +2,21 @@ package io.distill4j.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.training.loss.Loss;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Cross-entropy of student logits against soft (probability) targets.
  *
- * <p>Formula: L = (1/B) sum_i [ - sum_c t_ic log softmax(z_i)_c ], where t is the target distribution in
- * {@code labels.head()} (shape (B, C)) and z the student logits in {@code predictions.head()}. With
- * one-hot targets it is the ordinary cross-entropy; with teacher probabilities it is the soft-target term
- * of Hinton, Vinyals &amp; Dean 2015 at temperature 1 (it differs from KL(t || p) by the target's entropy,
- * a constant, so its gradient is the same).
+ * <p>Formula: l_i = - sum_c t_ic log softmax(z_i)_c, L = mean over unpadded items. With one-hot targets it
+ * is the ordinary cross-entropy; with teacher probabilities it is the soft-target term of Hinton, Vinyals
+ * &amp; Dean 2015 ("Distilling the Knowledge in a Neural Network") at temperature 1. It differs from
+ * KL(t || softmax(z)) by the entropy of t, a constant, so the gradient is the same.
+ *
+ * <p>Labels: {@code [t, mask?]}, t the targets with shape item + (C) (the output of a
+ * {@link TargetBuilder}); the optional mask has the item shape. Predictions: the logits, same shape as t.
+ * Value check (when validating): each row of t is on the simplex.
  */
-public final class SoftTargetCrossEntropyLoss extends Loss {
+public final class SoftTargetCrossEntropyLoss extends DistillationLoss {
 
     /** Creates the loss under the name {@code soft-ce}. */
     public SoftTargetCrossEntropyLoss() {
@@ -21,11 +24,26 @@ public final class SoftTargetCrossEntropyLoss extends Loss {
     }
 
     @Override
-    public NDArray evaluate(NDList labels, NDList predictions) {
+    public NDArray itemLosses(NDList labels, NDList predictions) {
+        Checks.labelCount("soft-ce", labels, 1, "[targets, mask?]");
+        Checks.predictionCount("soft-ce", predictions);
         NDArray t = labels.head();
         NDArray z = predictions.head();
-        Checks.rank("predictions", z, 2);
+        Checks.minRank("predictions", z, 2);
         Checks.sameShape("targets", t, "predictions", z);
-        return z.logSoftmax(1).mul(t).sum(new int[] {1}).neg().mean();
+        Shape item = itemShape(predictions);
+        NDArray mask = maskAt("soft-ce", labels, 1, item, z);
+        if (isValidate()) {
+            Checks.simplex("soft-ce: targets", t, mask);
+        }
+        if (mask != null) {
+            t = keepWhere(mask, t, 0);
+        }
+        return z.logSoftmax(-1).mul(t).sum(new int[] {-1}).neg();
+    }
+
+    @Override
+    public NDArray itemMask(NDList labels, NDList predictions) {
+        return maskAt("soft-ce", labels, 1, itemShape(predictions), predictions.head());
     }
 }

@@ -5,8 +5,13 @@ import ai.djl.ndarray.NDArray;
 /**
  * Builds one training target per item from the item's k teacher samples.
  *
- * <p>Implementations are stateless and thread-safe; the arrays they return belong to the manager of
- * {@code samples}.
+ * <p>Builders compose: {@link WrongMassClipTarget} reshapes the output of any other builder. Implementations
+ * are stateless and thread-safe; the arrays they return belong to the manager of {@code samples}. Shapes,
+ * k and hyperparameters are always checked; value checks (probabilities on the simplex, non-negative
+ * variances) run only in builders that have a {@code validate} flag and have it on (the default).
+ *
+ * <p>Callers that hold the class labels should call {@link #build(NDArray, StudentEstimate, NDArray)}, which
+ * every builder accepts; builders that need them ({@link #needsLabels()}) reject the two-argument form.
  */
 public interface TargetBuilder {
 
@@ -20,8 +25,25 @@ public interface TargetBuilder {
      */
     NDArray build(NDArray samples, StudentEstimate student);
 
+    /**
+     * Builds the targets of a batch, given the true class labels as well.
+     *
+     * @param samples teacher samples, shape (B, k, C)
+     * @param student the student's own estimate, or null when not needed
+     * @param labels the class labels, shape (B), or null when not needed (see {@link #needsLabels()})
+     * @return the targets, shape (B, C)
+     */
+    default NDArray build(NDArray samples, StudentEstimate student, NDArray labels) {
+        return build(samples, student);
+    }
+
     /** @return whether {@link #build} needs the student's estimate; false by default */
     default boolean needsStudentEstimate() {
+        return false;
+    }
+
+    /** @return whether {@link #build(NDArray, StudentEstimate, NDArray)} needs the labels; false by default */
+    default boolean needsLabels() {
         return false;
     }
 

@@ -1,38 +1,73 @@
 package io.distill4j.teacher;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.distill4j.data.Sha256;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.data.TeacherCacheWriter;
-import io.distill4j.trainer.StudentTrainer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.LongConsumer;
 
 /**
- * A classification teacher sampled by MC dropout: each of the k samples of an input is the softmax of
- * one forward pass with dropout active.
+ * A teacher sampled by MC dropout (Gal &amp; Ghahramani 2016): each of the k samples of an input is one
+ * forward pass with dropout active, mapped by the teacher's {@link Output} (softmax with temperature for
+ * classification, raw values for regression).
  *
- * <p>Sampling is reproducible and resumable: the engine is re-seeded with {@code seed + firstRow} before
- * each batch, so a resumed run writes the same samples an uninterrupted one would.
+ * <p>The k passes are fused: a batch of B inputs is repeated to (B * k) rows and run in one forward pass,
+ * each row drawing its own dropout masks. For a {@link SequentialBlock} the children before the first
+ * {@link Dropout} are identical in all k passes, so they run once on the B inputs and only their output
+ * is repeated (for a 64-128-10 MLP this skips 15 of 16 first-layer products). The engine is seeded from
+ * the seed and the batch's first item before every batch, so a batch's samples are reproducible.
  */
-public final class McDropoutTeacher {
+public final class McDropoutTeacher implements Teacher {
 
     private final Model model;
     private final int k;
-    private final int classes;
+    private final int width;
+    private final Output output;
     private final long seed;
     private final String description;
+    private final String weightsSha256;
 
     /**
-     * Creates the teacher.
+     * Creates an MC-dropout teacher.
+     *
+     * @param model a trained model whose block has dropout layers and maps (B, D) to (B, width)
+     * @param k samples (dropout passes) per input, positive
+     * @param width the model's output width (classes or outputs), positive
+     * @param output how raw outputs become samples
+     * @param seed the sampling seed
+     * @param description the architecture, recorded in the cache's provenance
+     */
+    public McDropoutTeacher(Model model, int k, int width, Output output, long seed, String description) {
+        if (k <= 0) {
+            throw new IllegalArgumentException("k must be positive, got " + k);
+        }
+        if (width <= 0) {
+            throw new IllegalArgumentException("width must be positive, got " + width);
+        }
+        this.model = Objects.requireNonNull(model, "model");
+        this.k = k;
+        this.width = width;
+        this.output = Objects.requireNonNull(output, "output");
+        this.seed = seed;
+        this.description = Objects.requireNonNull(description, "description");
+        this.weightsSha256 = Blocks.weightsSha256(model);
+    }
+
+    /**
+     * Creates an MC-dropout classifier teacher whose samples are softmax probabilities (temperature 1).
      *
      * @param model a trained classifier whose block has dropout layers
      * @param k samples per input, positive
@@ -41,17 +76,81 @@ public final class McDropoutTeacher {
      * @param description the architecture, recorded in the cache's provenance
      */
     public McDropoutTeacher(Model model, int k, int classes, long seed, String description) {
-        if (k <= 0) {
-            throw new IllegalArgumentException("k must be positive, got " + k);
+        this(model, k, classes, Output.probabilities(1f), seed, description);
+    }
+
+    @Override
+    public Output output() {
+        return output;
+    }
+
+    @Override
+    public int k() {
+        return k;
+    }
+
+    @Override
+    public int width() {
+        return width;
+    }
+
+    @Override
+    public Device device() {
+        return model.getNDManager().getDevice();
+    }
+
+    @Override
+    public Map<String, Object> provenance() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("name", "mc-dropout");
+        p.put("architecture", description);
+        p.put("k", k);
+        p.put("seed", seed);
+        p.putAll(output.describe());
+        p.put("weightsSha256", weightsSha256);
+        p.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+        return p;
+    }
+
+    @Override
+    public NDArray sample(NDManager manager, NDArray x, long firstItem) {
+        long b = x.getShape().get(0);
+        Engine.getInstance().setRandomSeed((int) Blocks.mix(seed, firstItem));
+        Block block = model.getBlock();
+        ParameterStore ps = new ParameterStore(x.getManager(), false);
+        NDList h = new NDList(x);
+        List<Block> rest = List.of(block);
+        if (block instanceof SequentialBlock s) {
+            List<Block> children = s.getChildren().values();
+            int first = 0;
+            while (first < children.size() && !(children.get(first) instanceof Dropout)) {
+                first++;
+            }
+            if (first < children.size()) {
+                for (int i = 0; i < first; i++) {
+                    h = children.get(i).forward(ps, h, true);
+                }
+                rest = children.subList(first, children.size());
+            }
         }
-        if (classes <= 0) {
-            throw new IllegalArgumentException("classes must be positive, got " + classes);
+        h = new NDList(repeat(h.head(), b));
+        for (Block child : rest) {
+            h = child.forward(ps, h, true);
         }
-        this.model = model;
-        this.k = k;
-        this.classes = classes;
-        this.seed = seed;
-        this.description = description;
+        NDArray raw = h.head();
+        return output.apply(raw).reshape(b, k, raw.getShape().get(1));
+    }
+
+    /** Repeats each row k times: (B, ...) to (B * k, ...), row i * k + j a copy of row i. */
+    private NDArray repeat(NDArray a, long b) {
+        long[] dims = a.getShape().getShape();
+        long[] expanded = new long[dims.length + 1];
+        long[] flat = dims.clone();
+        expanded[0] = b;
+        expanded[1] = k;
+        System.arraycopy(dims, 1, expanded, 2, dims.length - 1);
+        flat[0] = b * k;
+        return a.expandDims(1).broadcast(new Shape(expanded)).reshape(new Shape(flat));
     }
 
     /**
@@ -64,47 +163,7 @@ public final class McDropoutTeacher {
      * @return the cache, opened for reading
      */
     public TeacherCache sample(float[][] features, Path cacheDir, int batchSize, LongConsumer progress) {
-        if (batchSize <= 0) {
-            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
-        }
-        int n = features.length;
-        int d = features[0].length;
-        Map<String, Object> provenance = new LinkedHashMap<>();
-        provenance.put("name", "mc-dropout");
-        provenance.put("architecture", description);
-        provenance.put("k", k);
-        provenance.put("seed", seed);
-        provenance.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
-        try (TeacherCacheWriter w = TeacherCacheWriter.openOrCreate(cacheDir, "classification", k, classes,
-                "probabilities", provenance, Sha256.fingerprint(features), 4096)) {
-            for (int start = (int) w.nextItem(); start < n; start += batchSize) {
-                int end = Math.min(n, start + batchSize);
-                Engine.getInstance().setRandomSeed((int) (seed + start));
-                try (NDManager m = model.getNDManager().newSubManager()) {
-                    float[] flat = new float[(end - start) * d];
-                    for (int i = start; i < end; i++) {
-                        System.arraycopy(features[i], 0, flat, (i - start) * d, d);
-                    }
-                    NDArray x = m.create(flat, new Shape(end - start, d));
-                    NDArray p = StudentTrainer.mcDropout(model.getBlock(), x, k).transpose(1, 0, 2);
-                    float[] values = p.toFloatArray();
-                    int c = (int) p.getShape().get(2);
-                    if (c != classes) {
-                        throw new IllegalStateException("the model outputs " + c + " classes, the teacher was declared with " + classes);
-                    }
-                    for (int i = 0; i < end - start; i++) {
-                        float[][] item = new float[k][c];
-                        for (int j = 0; j < k; j++) {
-                            System.arraycopy(values, (i * k + j) * c, item[j], 0, c);
-                        }
-                        w.append(item);
-                    }
-                }
-                progress.accept(end);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(cacheDir + ": cannot write the teacher cache", e);
-        }
-        return TeacherCache.open(cacheDir);
+        return TeacherSampler.fill(this, features, cacheDir, new TeacherSampler.Options(batchSize, 4096),
+                (done, total) -> progress.accept(done));
     }
 }

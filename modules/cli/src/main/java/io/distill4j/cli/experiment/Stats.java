@@ -98,4 +98,28 @@ public final class Stats {
         } while (s >= 1 || s == 0);
         return u * Math.sqrt(-2 * Math.log(s) / s);
     }
+
+    /**
+     * Least-squares fit of y = c0 + c1 / x (linear in 1/x).
+     *
+     * @param x positive abscissae, at least two distinct
+     * @param y ordinates
+     * @return {c0, c1}
+     */
+    public static double[] fitFloorPlusInverse(double[] x, double[] y) {
+        double[] u = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            u[i] = 1 / x[i];
+        }
+        double mu = mean(u);
+        double my = mean(y);
+        double suy = 0;
+        double suu = 0;
+        for (int i = 0; i < u.length; i++) {
+            suy += (u[i] - mu) * (y[i] - my);
+            suu += (u[i] - mu) * (u[i] - mu);
+        }
+        double c1 = suy / suu;
+        return new double[] {my - c1 * mu, c1};
+    }
 }

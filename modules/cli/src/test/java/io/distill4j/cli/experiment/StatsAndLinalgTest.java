@@ -18,6 +18,8 @@ class StatsAndLinalgTest {
         assertEquals(-1, Stats.logLogSlope(new double[] {1, 2, 5, 10}, new double[] {3, 1.5, 0.6, 0.3}), 1e-12);
         assertEquals(2, Stats.logLogSlope(new double[] {1, 3, 9}, new double[] {1, 9, 81}), 1e-12);
         assertThrows(IllegalArgumentException.class, () -> Stats.logLogSlope(new double[] {1, 2}, new double[] {0, 1}));
+        // y = 0.5 + 2 / x exactly
+        assertArrayEquals(new double[] {0.5, 2}, Stats.fitFloorPlusInverse(new double[] {1, 2, 4}, new double[] {2.5, 1.5, 1}), 1e-12);
     }
 
     @Test

@@ -1,0 +1,124 @@
+package io.distill4j.data;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+/**
+ * Crash-safe file writing: write to {@code NAME.tmp}, optionally force it to disk, rename it over
+ * {@code NAME}. A reader sees either the old file or the complete new one, never a prefix.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** Writes the content of a file through a channel. */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * Writes the content.
+         *
+         * @param out the channel to the temporary file
+         * @throws IOException if writing fails
+         */
+        void write(WritableByteChannel out) throws IOException;
+    }
+
+    /**
+     * Writes {@code target} atomically and returns the SHA-256 of what was written, hashed on the way.
+     *
+     * @param target the final file
+     * @param fsync whether to force the file and its directory to disk before and after the rename
+     * @param body writes the content
+     * @return the SHA-256 of the content, lower-case hex
+     * @throws IOException if writing fails; the temporary file is then removed
+     */
+    public static String write(Path target, boolean fsync, Body body) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        MessageDigest digest = Sha256.newDigest();
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                body.write(new HashingChannel(ch, digest));
+                if (fsync) {
+                    ch.force(true);
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        if (fsync) {
+            syncDirectory(target.toAbsolutePath().getParent());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * Writes bytes to {@code target} atomically.
+     *
+     * @param target the final file
+     * @param bytes the content
+     * @return the SHA-256 of the content
+     * @throws IOException if writing fails
+     */
+    public static String write(Path target, byte[] bytes) throws IOException {
+        return write(target, true, out -> {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                out.write(b);
+            }
+        });
+    }
+
+    /**
+     * Forces a directory's entries (renames) to disk; a no-op where the platform cannot open directories.
+     *
+     * @param dir the directory
+     */
+    public static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // Not supported on this platform (e.g. Windows); the rename itself is still atomic.
+        }
+    }
+
+    /** A channel that feeds everything written through it into a digest. */
+    static final class HashingChannel implements WritableByteChannel {
+        private final WritableByteChannel out;
+        private final MessageDigest digest;
+
+        HashingChannel(WritableByteChannel out, MessageDigest digest) {
+            this.out = out;
+            this.digest = digest;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            ByteBuffer view = src.duplicate();
+            int n = out.write(src);
+            view.limit(view.position() + n);
+            digest.update(view);
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return out.isOpen();
+        }
+
+        /** Leaves the underlying channel open: its owner forces and closes it. */
+        @Override
+        public void close() {
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.distill4j.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import java.util.Objects;
+
+/**
+ * Common part of the divergences between a dense teacher distribution and the student's softmax:
+ * label layout, teacher forms, temperature and padding.
+ *
+ * <p>Labels: {@code [teacher, mask?]}: the teacher distribution with shape item + (C), in the
+ * {@link TeacherForm} given at construction, and an optional padding mask with the item shape (B) or
+ * (B, T). Predictions: the student logits, shape item + (C). The student distribution is
+ * q = softmax(z / T); a teacher given as logits is softened by the same T, a teacher given as
+ * (log-)probabilities is taken as it is. No T^2 factor is applied (use {@link HintonKdLoss} for that).
+ * Teacher log-probabilities are floored at {@link #LOG_FLOOR} so that zero-probability classes stay finite.
+ */
+public abstract class DenseDivergenceLoss extends DistillationLoss {
+    private final TeacherForm teacherForm;
+    private final double temperature;
+
+    DenseDivergenceLoss(String name, TeacherForm teacherForm, double temperature) {
+        super(name);
+        this.teacherForm = Objects.requireNonNull(teacherForm, "teacherForm");
+        Checks.positive("temperature", temperature);
+        this.temperature = temperature;
+    }
+
+    /**
+     * The per-item divergence from the teacher's and student's distributions (all item + (C)).
+     *
+     * @param teacher the teacher distribution, its probabilities and log-probabilities made on demand
+     * @param logQ student log-probabilities (carry the gradient)
+     * @return the per-item divergence, item shape
+     */
+    abstract NDArray divergence(Teacher teacher, NDArray logQ);
+
+    /**
+     * The teacher distribution in the form it was given; probabilities, floored log-probabilities and the
+     * negative entropy are derived only when asked for, so that a loss makes no full-size temporary it does
+     * not need.
+     */
+    static final class Teacher {
+        private final NDArray given;
+        private final TeacherForm form;
+        private final double temperature;
+        private NDArray p;
+        private NDArray logP;
+
+        Teacher(NDArray given, TeacherForm form, double temperature) {
+            this.given = given;
+            this.form = form;
+            this.temperature = temperature;
+        }
+
+        /** @return the probabilities p_T */
+        NDArray p() {
+            if (p == null) {
+                p = form == TeacherForm.PROBABILITIES ? given : logP().exp();
+            }
+            return p;
+        }
+
+        /** @return log p_T, floored at {@link DistillationLoss#LOG_FLOOR} */
+        NDArray logP() {
+            if (logP == null) {
+                switch (form) {
+                    case PROBABILITIES:
+                        logP = given.maximum(1e-30).log();
+                        break;
+                    case LOG_PROBABILITIES:
+                        logP = given.maximum(LOG_FLOOR);
+                        break;
+                    default:
+                        logP = (temperature == 1 ? given : given.div(temperature)).logSoftmax(-1).maximum(LOG_FLOOR);
+                }
+            }
+            return logP;
+        }
+
+        /** @return sum_c p_T log p_T per item (0 log 0 = 0) */
+        NDArray negEntropy() {
+            NDArray terms = form == TeacherForm.PROBABILITIES ? given.xlogy(given) : p().mul(logP());
+            return terms.sum(new int[] {-1});
+        }
+    }
+
+    @Override
+    public final NDArray itemLosses(NDList labels, NDList predictions) {
+        String me = getName();
+        Checks.labelCount(me, labels, 1, "[teacher " + teacherForm.yamlName() + ", mask?]");
+        Checks.predictionCount(me, predictions);
+        NDArray z = predictions.head();
+        Checks.minRank("predictions", z, 2);
+        NDArray teacher = labels.head();
+        Checks.sameShape("teacher " + teacherForm.yamlName(), teacher, "predictions", z);
+        Shape item = itemShape(predictions);
+        NDArray mask = maskAt(me, labels, 1, item, z);
+        if (mask != null) {
+            teacher = keepWhere(mask, teacher, teacherForm == TeacherForm.LOG_PROBABILITIES ? LOG_FLOOR : 0);
+        }
+        if (isValidate()) {
+            validateTeacher(me, teacher, teacherForm, mask);
+        }
+        NDArray logQ = (temperature == 1 ? z : z.div(temperature)).logSoftmax(-1);
+        NDArray l = divergence(new Teacher(teacher, teacherForm, temperature), logQ);
+        return mask == null ? l : l.mul(mask);
+    }
+
+    @Override
+    public final NDArray itemMask(NDList labels, NDList predictions) {
+        return maskAt(getName(), labels, 1, itemShape(predictions), predictions.head());
+    }
+
+    /** @return the form the teacher distribution comes in */
+    public TeacherForm teacherForm() {
+        return teacherForm;
+    }
+
+    /** @return the temperature T */
+    public double temperature() {
+        return temperature;
+    }
+}

@@ -1,0 +1,122 @@
+package io.distill4j.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Gaussian negative log-likelihood for students that predict a mean and a log-variance per output.
+ *
+ * <p>Formula, with mu and s = log sigma^2 the student's outputs and t the target:
+ * <pre>
+ *   l_i = (1/D) sum_d 0.5 * ( s_id + ((t_id - mu_id)^2 + v_id) * exp(-s_id) )  [+ 0.5 log(2 pi) if full]
+ * </pre>
+ * L = mean over unpadded items. Without v it is the heteroscedastic regression loss of Nix &amp; Weigend
+ * 1994 and Kendall &amp; Gal 2017, and equals PyTorch's {@code GaussianNLLLoss(full, eps = 1e-6)} with
+ * var = exp(s). The optional v is the teacher's per-output sample variance: for a target distributed
+ * with mean t and variance v, E[(y - mu)^2] = (t - mu)^2 + v, so the term is the expected NLL of the
+ * teacher's samples and the student learns to predict the teacher's spread (its optimum is
+ * sigma^2 = (t - mu)^2 + v). s is floored at log(1e-6), as PyTorch clamps the variance at eps.
+ *
+ * <p>Predictions: either {@code [mu, s]} (two arrays of shape item + (D)) or one array of shape
+ * item + (2D) whose first half is mu and second half s. Labels: {@code [t, v?, mask?]}: t with shape
+ * item + (D) (rank at least 2); v, if present, the same shape as t; the mask the item shape (told apart
+ * from v by its rank). Value check (when validating): v non-negative.
+ */
+public final class GaussianNllLoss extends DistillationLoss {
+    /** Lower bound on the log-variance, log(1e-6), PyTorch's default eps. */
+    public static final double MIN_LOG_VARIANCE = Math.log(1e-6);
+
+    private final boolean full;
+
+    /** Creates the loss without the constant term (as PyTorch's default). */
+    public GaussianNllLoss() {
+        this(false);
+    }
+
+    /**
+     * Creates the loss.
+     *
+     * @param full whether to add the constant 0.5 log(2 pi)
+     */
+    public GaussianNllLoss(boolean full) {
+        super("gaussian-nll");
+        this.full = full;
+    }
+
+    @Override
+    public Shape itemShape(NDList predictions) {
+        Checks.predictionCount("gaussian-nll", predictions);
+        Shape s = predictions.head().getShape();
+        return s.slice(0, s.dimension() - 1);
+    }
+
+    @Override
+    public NDArray itemLosses(NDList labels, NDList predictions) {
+        Checks.labelCount("gaussian-nll", labels, 1, "[targets, teacher variance?, mask?]");
+        NDArray[] ms = meanAndLogVariance(predictions);
+        NDArray mu = ms[0];
+        NDArray s = ms[1];
+        NDArray t = labels.head();
+        Checks.sameShape("targets", t, "predicted mean", mu);
+        Shape item = itemShape(predictions);
+        NDArray v = null;
+        int maskIndex = 1;
+        if (labels.size() > 1 && labels.get(1).getShape().equals(t.getShape())) {
+            v = labels.get(1);
+            maskIndex = 2;
+        }
+        NDArray mask = maskAt("gaussian-nll", labels, maskIndex, item, mu);
+        if (mask != null) {
+            t = keepWhere(mask, t, 0);
+            if (v != null) {
+                v = keepWhere(mask, v, 0);
+            }
+        }
+        if (v != null && isValidate()) {
+            Checks.nonNegative("gaussian-nll: teacher variance", v);
+        }
+        s = s.maximum(MIN_LOG_VARIANCE);
+        NDArray sq = t.sub(mu).square();
+        if (v != null) {
+            sq = sq.add(v);
+        }
+        NDArray l = s.add(sq.mul(s.neg().exp())).mean(new int[] {-1}).mul(0.5);
+        if (full) {
+            l = l.add(0.5 * Math.log(2 * Math.PI));
+        }
+        return mask == null ? l : l.mul(mask);
+    }
+
+    @Override
+    public NDArray itemMask(NDList labels, NDList predictions) {
+        NDArray mu = meanAndLogVariance(predictions)[0];
+        int maskIndex = labels.size() > 1 && labels.get(1).getShape().equals(labels.head().getShape()) ? 2 : 1;
+        return maskAt("gaussian-nll", labels, maskIndex, itemShape(predictions), mu);
+    }
+
+    private static NDArray[] meanAndLogVariance(NDList predictions) {
+        Checks.predictionCount("gaussian-nll", predictions);
+        if (predictions.size() >= 2) {
+            NDArray mu = predictions.get(0);
+            NDArray s = predictions.get(1);
+            Checks.minRank("gaussian-nll: predicted mean", mu, 2);
+            Checks.sameShape("predicted log-variance", s, "predicted mean", mu);
+            return new NDArray[] {mu, s};
+        }
+        NDArray both = predictions.head();
+        Checks.minRank("gaussian-nll: predictions", both, 2);
+        long width = both.getShape().getLastDimension();
+        if (width % 2 != 0) {
+            throw new IllegalArgumentException("gaussian-nll: a single prediction array must hold [mean, log-variance] "
+                    + "halves on its last axis, so its width must be even, got " + width);
+        }
+        NDList halves = both.split(2, both.getShape().dimension() - 1);
+        return new NDArray[] {halves.get(0), halves.get(1)};
+    }
+
+    /** @return whether the constant 0.5 log(2 pi) is added */
+    public boolean full() {
+        return full;
+    }
+}

@@ -1,0 +1,238 @@
+package io.distill4j.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Per-item inverse-variance weights on any {@link DistillationLoss}: items whose teacher samples disagree
+ * count less.
+ *
+ * <p>Formula, with l_i the base loss's per-item losses, m_i its padding mask and v_i the teacher's
+ * variance for item i:
+ * <pre>
+ *   w_i = 1 / (v_i + eps),   w'_i = w_i / mean_{j: m_j = 1} w_j   (normalised to mean 1 over unpadded items)
+ *   L   = sum_i m_i w'_i l_i / sum_i m_i  =  sum_i m_i w_i l_i / sum_i m_i w_i
+ * </pre>
+ * Inverse-variance weighting is the minimum-variance way to combine unequally noisy observations (Aitken
+ * 1935; the weighting behind Cui &amp; Pei 2026, arXiv 2601.18909). Normalising to mean 1 keeps the loss
+ * on the scale of the unweighted one, so learning rates carry over. The weights are data, not parameters:
+ * no gradient flows through them.
+ *
+ * <p>Labels: the base loss's labels followed by one more array, the variance, in one of two
+ * {@link VarianceSource forms}:
+ * <ul>
+ *   <li>{@link VarianceSource#GIVEN} (default, YAML {@code variance: given}): v precomputed per item, with
+ *       the item shape, or the item shape plus trailing axes (for example per-class variances (B, C)),
+ *       which are averaged. This is the cheap form: the cache pipeline stores each item's variance once
+ *       (see {@code io.distill4j.data.SampleStatistics});</li>
+ *   <li>{@link VarianceSource#SAMPLES} ({@code variance: samples}): the teacher samples (B, k, ...), from
+ *       which v_i is computed in the step as the sample variance over axis 1 (ddof 1; ddof 0 when k = 1),
+ *       averaged over the axes after the item shape (for (B, k, C) samples and (B) items: the mean
+ *       per-class variance).</li>
+ * </ul>
+ * Only the ratio of the variances matters (the weights are normalised) except relative to eps, which
+ * bounds the weight of a zero-variance item: choose eps at the scale of variance the teacher can resolve.
+ * Value check (when validating): v non-negative. Registry name {@code weighted}, with options
+ * {@code base}, {@code eps}, {@code variance}.
+ */
+public final class InverseVarianceWeightedLoss extends DistillationLoss {
+
+    /** Default eps. */
+    public static final double DEFAULT_EPS = 1e-6;
+
+    /** Where the per-item teacher variance comes from. */
+    public enum VarianceSource {
+        /** Precomputed per item; YAML {@code given}. */
+        GIVEN,
+        /** Computed from the teacher samples (B, k, ...) in the step; YAML {@code samples}. */
+        SAMPLES;
+
+        /**
+         * Parses the YAML spelling.
+         *
+         * @param s {@code given} or {@code samples}
+         * @return the source
+         */
+        public static VarianceSource parse(String s) {
+            for (VarianceSource v : values()) {
+                if (v.name().toLowerCase(Locale.ROOT).equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("variance must be 'given' or 'samples', got '" + s + "'");
+        }
+    }
+
+    private final DistillationLoss base;
+    private final double eps;
+    private final VarianceSource source;
+
+    /**
+     * Creates the weighted loss with precomputed variances and eps = {@value #DEFAULT_EPS}.
+     *
+     * @param base the loss to weight
+     */
+    public InverseVarianceWeightedLoss(DistillationLoss base) {
+        this(base, DEFAULT_EPS, VarianceSource.GIVEN);
+    }
+
+    /**
+     * Creates the weighted loss.
+     *
+     * @param base the loss to weight
+     * @param eps positive: added to each variance
+     * @param source where the variance comes from
+     */
+    public InverseVarianceWeightedLoss(DistillationLoss base, double eps, VarianceSource source) {
+        super("weighted-" + Objects.requireNonNull(base, "base").getName());
+        Checks.positive("eps", eps);
+        this.base = base;
+        this.eps = eps;
+        this.source = Objects.requireNonNull(source, "source");
+    }
+
+    @Override
+    public DistillationLoss setValidate(boolean validate) {
+        base.setValidate(validate);
+        return super.setValidate(validate);
+    }
+
+    @Override
+    public Shape itemShape(NDList predictions) {
+        return base.itemShape(predictions);
+    }
+
+    @Override
+    public NDArray evaluate(NDList labels, NDList predictions) {
+        NDList baseLabels = baseLabels(labels);
+        NDArray l = base.itemLosses(baseLabels, predictions);
+        NDArray m = base.itemMask(baseLabels, predictions);
+        NDArray r = variance(labels, l.getShape(), l, m).add(eps);
+        NDArray w = r.pow(-1);
+        if (m != null) {
+            w = w.mul(m);
+        }
+        return l.div(r).sum().div(w.sum().maximum(1e-30f));
+    }
+
+    /** Returns w'_i l_i, the base losses times the weights normalised to mean 1 over unpadded items. */
+    @Override
+    public NDArray itemLosses(NDList labels, NDList predictions) {
+        NDList baseLabels = baseLabels(labels);
+        NDArray l = base.itemLosses(baseLabels, predictions);
+        NDArray m = base.itemMask(baseLabels, predictions);
+        NDArray w = variance(labels, l.getShape(), l, m).add(eps).pow(-1);
+        NDArray count;
+        if (m != null) {
+            w = w.mul(m);
+            count = m.sum().maximum(1);
+        } else {
+            count = w.getManager().create((float) l.getShape().size()).toType(w.getDataType(), false);
+        }
+        NDArray norm = w.sum().maximum(1e-30f).div(count);
+        return l.mul(w).div(norm);
+    }
+
+    @Override
+    public NDArray itemMask(NDList labels, NDList predictions) {
+        return base.itemMask(baseLabels(labels), predictions);
+    }
+
+    /**
+     * The per-item weights w'_i, normalised to mean 1 over unpadded items (0 at padded ones).
+     *
+     * @param labels the labels as given to {@link #evaluate}
+     * @param predictions the predictions as given to {@link #evaluate}
+     * @return the weights, item shape
+     */
+    public NDArray weights(NDList labels, NDList predictions) {
+        NDList baseLabels = baseLabels(labels);
+        NDArray m = base.itemMask(baseLabels, predictions);
+        Shape item = base.itemShape(predictions);
+        NDArray like = predictions.head();
+        NDArray w = variance(labels, item, like, m).add(eps).pow(-1);
+        if (m != null) {
+            w = w.mul(m);
+            return w.div(w.sum().maximum(1e-30f)).mul(m.sum().maximum(1));
+        }
+        return w.div(w.mean());
+    }
+
+    private NDList baseLabels(NDList labels) {
+        Checks.labelCount(getName(), labels, 2, "the base loss's labels followed by the teacher variance");
+        return labels.subNDList(0, labels.size() - 1);
+    }
+
+    /** The per-item variance (item shape), 1 at padded items; value-checked at unpadded ones. */
+    private NDArray variance(NDList labels, Shape item, NDArray like, NDArray mask) {
+        NDArray v = rawVariance(labels, item, like);
+        if (mask != null) {
+            v = keepWhere(mask, v, 1);
+        }
+        if (isValidate()) {
+            Checks.nonNegative(getName() + ": teacher variance", v);
+        }
+        return v;
+    }
+
+    private NDArray rawVariance(NDList labels, Shape item, NDArray like) {
+        NDArray v = labels.get(labels.size() - 1);
+        if (v.getDataType() != like.getDataType()) {
+            v = v.toType(like.getDataType(), false);
+        }
+        int r = item.dimension();
+        if (source == VarianceSource.SAMPLES) {
+            Checks.minRank(getName() + ": teacher samples", v, 2);
+            long k = Checks.samplesK("teacher samples", v);
+            Shape rest = v.getShape().slice(2);
+            Shape afterVar = new Shape(v.getShape().get(0)).addAll(rest);
+            if (afterVar.dimension() < r || !afterVar.slice(0, r).equals(item)) {
+                throw new IllegalArgumentException(getName() + ": teacher samples " + v.getShape()
+                        + " do not match the item shape " + item + " (expected " + item.get(0)
+                        + ", k, then the item's other axes)");
+            }
+            int[] axes = new int[afterVar.dimension() - r + 1];
+            axes[0] = 1;
+            for (int i = 1; i < axes.length; i++) {
+                axes[i] = r + i;
+            }
+            long count = Math.max(1, k - 1);
+            for (int i = r; i < afterVar.dimension(); i++) {
+                count *= afterVar.get(i);
+            }
+            NDArray centred = v.sub(v.mean(new int[] {1}, true));
+            return centred.square().sum(axes).div(count);
+        }
+        Shape s = v.getShape();
+        if (s.dimension() < r || !s.slice(0, r).equals(item)) {
+            throw new IllegalArgumentException(getName() + ": teacher variance (last label) has shape " + s
+                    + " but the items have shape " + item);
+        }
+        if (s.dimension() == r) {
+            return v;
+        }
+        int[] axes = new int[s.dimension() - r];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = r + i;
+        }
+        return v.mean(axes);
+    }
+
+    /** @return the weighted loss */
+    public DistillationLoss base() {
+        return base;
+    }
+
+    /** @return eps */
+    public double eps() {
+        return eps;
+    }
+
+    /** @return where the variance comes from */
+    public VarianceSource source() {
+        return source;
+    }
+}

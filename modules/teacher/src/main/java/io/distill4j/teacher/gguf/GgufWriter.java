@@ -1,0 +1,268 @@
+package io.distill4j.teacher.gguf;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a GGUF v3 file (the model format of llama.cpp and ggml): metadata key-value pairs, then float32
+ * tensors, little-endian, each tensor aligned to {@value #ALIGNMENT} bytes.
+ *
+ * <p>Tensors are given in PyTorch's row-major shape, such as (out, in) for a linear weight; the writer
+ * stores ggml's reversed dimension order ({@code ne[0]} = the innermost extent), so the bytes are the
+ * PyTorch tensor's. The file is written to a temporary name and renamed into place.
+ */
+public final class GgufWriter {
+
+    /** The tensor data alignment in bytes (GGUF's default). */
+    public static final int ALIGNMENT = 32;
+
+    private static final int MAGIC = 0x46554747; // "GGUF" little-endian
+    private static final int VERSION = 3;
+    private static final int T_UINT32 = 4;
+    private static final int T_INT32 = 5;
+    private static final int T_FLOAT32 = 6;
+    private static final int T_BOOL = 7;
+    private static final int T_STRING = 8;
+    private static final int T_ARRAY = 9;
+    private static final int GGML_TYPE_F32 = 0;
+
+    private final Map<String, byte[]> metadata = new LinkedHashMap<>();
+    private final List<Tensor> tensors = new ArrayList<>();
+
+    private record Tensor(String name, long[] shape, float[] data) {
+    }
+
+    /**
+     * Adds a string value.
+     *
+     * @param key the key, such as {@code general.architecture}
+     * @param value the value
+     * @return this writer
+     */
+    public GgufWriter putString(String key, String value) {
+        Bytes b = new Bytes().u32(T_STRING).string(value);
+        return put(key, b);
+    }
+
+    /**
+     * Adds an unsigned 32-bit value.
+     *
+     * @param key the key
+     * @param value the value, >= 0
+     * @return this writer
+     */
+    public GgufWriter putUInt32(String key, long value) {
+        if (value < 0 || value > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException(key + ": " + value + " is not an unsigned 32-bit value");
+        }
+        return put(key, new Bytes().u32(T_UINT32).u32((int) value));
+    }
+
+    /**
+     * Adds a float32 value.
+     *
+     * @param key the key
+     * @param value the value
+     * @return this writer
+     */
+    public GgufWriter putFloat32(String key, float value) {
+        return put(key, new Bytes().u32(T_FLOAT32).f32(value));
+    }
+
+    /**
+     * Adds a boolean value.
+     *
+     * @param key the key
+     * @param value the value
+     * @return this writer
+     */
+    public GgufWriter putBool(String key, boolean value) {
+        return put(key, new Bytes().u32(T_BOOL).u8(value ? 1 : 0));
+    }
+
+    /**
+     * Adds an array of strings.
+     *
+     * @param key the key
+     * @param values the values
+     * @return this writer
+     */
+    public GgufWriter putStringArray(String key, List<String> values) {
+        Bytes b = new Bytes().u32(T_ARRAY).u32(T_STRING).u64(values.size());
+        values.forEach(b::string);
+        return put(key, b);
+    }
+
+    /**
+     * Adds an array of float32 values.
+     *
+     * @param key the key
+     * @param values the values
+     * @return this writer
+     */
+    public GgufWriter putFloat32Array(String key, float[] values) {
+        Bytes b = new Bytes().u32(T_ARRAY).u32(T_FLOAT32).u64(values.length);
+        for (float v : values) {
+            b.f32(v);
+        }
+        return put(key, b);
+    }
+
+    /**
+     * Adds an array of int32 values.
+     *
+     * @param key the key
+     * @param values the values
+     * @return this writer
+     */
+    public GgufWriter putInt32Array(String key, int[] values) {
+        Bytes b = new Bytes().u32(T_ARRAY).u32(T_INT32).u64(values.length);
+        for (int v : values) {
+            b.u32(v);
+        }
+        return put(key, b);
+    }
+
+    private GgufWriter put(String key, Bytes value) {
+        if (key == null || key.isEmpty()) {
+            throw new IllegalArgumentException("a metadata key must be non-empty");
+        }
+        if (metadata.containsKey(key)) {
+            throw new IllegalArgumentException("metadata key " + key + " was already added");
+        }
+        metadata.put(key, value.toByteArray());
+        return this;
+    }
+
+    /**
+     * Adds a float32 tensor.
+     *
+     * @param name the tensor's name, such as {@code blk.0.attn_q.weight}
+     * @param shape its PyTorch (row-major) shape, 1 to 4 positive extents
+     * @param data its values, row-major; the product of the shape's extents
+     * @return this writer
+     */
+    public GgufWriter addTensor(String name, long[] shape, float[] data) {
+        if (shape.length == 0 || shape.length > 4) {
+            throw new IllegalArgumentException(name + ": a tensor has 1 to 4 dimensions, got " + shape.length);
+        }
+        long n = 1;
+        for (long s : shape) {
+            if (s <= 0) {
+                throw new IllegalArgumentException(name + ": extents must be positive, got " + java.util.Arrays.toString(shape));
+            }
+            n *= s;
+        }
+        if (n != data.length) {
+            throw new IllegalArgumentException(name + ": shape " + java.util.Arrays.toString(shape) + " holds " + n
+                    + " values, data has " + data.length);
+        }
+        if (tensors.stream().anyMatch(t -> t.name.equals(name))) {
+            throw new IllegalArgumentException("tensor " + name + " was already added");
+        }
+        tensors.add(new Tensor(name, shape.clone(), data));
+        return this;
+    }
+
+    /**
+     * Writes the file atomically (temporary file, then rename).
+     *
+     * @param file the destination
+     * @throws IOException if writing fails
+     */
+    public void write(Path file) throws IOException {
+        Bytes head = new Bytes().u32(MAGIC).u32(VERSION).u64(tensors.size()).u64(metadata.size());
+        for (Map.Entry<String, byte[]> e : metadata.entrySet()) {
+            head.string(e.getKey()).raw(e.getValue());
+        }
+        long offset = 0;
+        List<Long> offsets = new ArrayList<>();
+        for (Tensor t : tensors) {
+            head.string(t.name).u32(t.shape.length);
+            for (int i = t.shape.length - 1; i >= 0; i--) {
+                head.u64(t.shape[i]);
+            }
+            head.u32(GGML_TYPE_F32).u64(offset);
+            offsets.add(offset);
+            offset = align(offset + 4L * t.data.length);
+        }
+        byte[] header = head.toByteArray();
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(header));
+            long dataStart = align(header.length);
+            ch.write(ByteBuffer.allocate((int) (dataStart - header.length)));
+            for (int i = 0; i < tensors.size(); i++) {
+                Tensor t = tensors.get(i);
+                ByteBuffer b = ByteBuffer.allocate((int) (align(4L * t.data.length))).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(t.data);
+                ch.write(b, dataStart + offsets.get(i));
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static long align(long n) {
+        return (n + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
+    /** A little-endian byte builder. */
+    private static final class Bytes {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteBuffer scratch = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+        Bytes u8(int v) {
+            out.write(v);
+            return this;
+        }
+
+        Bytes u32(int v) {
+            scratch.clear();
+            scratch.putInt(v);
+            out.write(scratch.array(), 0, 4);
+            return this;
+        }
+
+        Bytes u64(long v) {
+            scratch.clear();
+            scratch.putLong(v);
+            out.write(scratch.array(), 0, 8);
+            return this;
+        }
+
+        Bytes f32(float v) {
+            return u32(Float.floatToRawIntBits(v));
+        }
+
+        Bytes string(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            u64(b.length);
+            out.write(b, 0, b.length);
+            return this;
+        }
+
+        Bytes raw(byte[] b) {
+            out.write(b, 0, b.length);
+            return this;
+        }
+
+        byte[] toByteArray() {
+            return out.toByteArray();
+        }
+    }
+}

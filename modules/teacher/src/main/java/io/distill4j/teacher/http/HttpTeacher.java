@@ -1,0 +1,628 @@
+package io.distill4j.teacher.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.distill4j.teacher.SampleProgress;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A teacher behind an OpenAI-compatible HTTP server (vLLM, llama.cpp's llama-server, OpenAI): k sampled
+ * responses per prompt with their per-position top-K log-probabilities.
+ *
+ * <p>Requests go through the JDK's {@link HttpClient} (HTTP/1.1) from a pool of {@code concurrency}
+ * threads, so at most that many are in flight. A transient failure (HTTP 429, 408 or 5xx, a timeout, a
+ * refused or reset connection, malformed or partial JSON) is retried up to {@code maxRetries} times with
+ * exponential back-off and full jitter, honouring a {@code Retry-After} header; any other failure stops
+ * the run with a {@link TeacherServerException} naming the address, the prompt and the fault.
+ *
+ * <p>With {@link HttpTeacherConfig.NMode#AUTO} the teacher first asks for {@code n = k} choices on a
+ * one-token probe; a server that rejects {@code n > 1} or returns fewer choices gets k requests per
+ * prompt, request j carrying its own seed. Results reach the sink in prompt order, so a cache that
+ * appends them holds a prefix of the prompts at any moment and a restart asks only for the missing ones.
+ */
+public final class HttpTeacher {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpTeacherConfig config;
+    private final HttpClient client;
+    private final ResponseParser parser;
+    private final URI endpoint;
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private volatile Boolean multi;
+    private volatile Map<String, Object> serverInfo;
+
+    /**
+     * Creates the teacher; nothing is sent until {@link #negotiate()} or {@link #sample}.
+     *
+     * @param config the validated settings
+     */
+    public HttpTeacher(HttpTeacherConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .build();
+        this.parser = new ResponseParser(config.topLogprobs());
+        this.endpoint = resolve(config.endpoint().path());
+        if (config.nMode() != HttpTeacherConfig.NMode.AUTO) {
+            multi = config.nMode() == HttpTeacherConfig.NMode.MULTI;
+        }
+    }
+
+    private URI resolve(String path) {
+        String base = config.baseUri().toString();
+        return URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) + path : base + path);
+    }
+
+    /** @return the settings */
+    public HttpTeacherConfig config() {
+        return config;
+    }
+
+    /** @return requests sent so far (retries included) */
+    public long requestsSent() {
+        return requests.get();
+    }
+
+    /** @return retries after transient failures so far */
+    public long retriesDone() {
+        return retries.get();
+    }
+
+    /**
+     * Settles how k responses are requested and reads the server's model list: {@code GET /v1/models}
+     * (its {@code id}, and {@code meta.n_vocab} where llama.cpp reports it) and, in AUTO mode, a one-token
+     * probe with {@code n = k}. Called by {@link #sample} when needed; idempotent.
+     *
+     * @return whether one request per prompt asks for all k responses
+     * @throws TeacherServerException if the server cannot be reached or rejects single requests too
+     */
+    public synchronized boolean negotiate() {
+        if (serverInfo == null) {
+            serverInfo = readServerInfo();
+        }
+        if (multi == null) {
+            if (config.k() == 1) {
+                multi = true;
+            } else {
+                multi = probeMulti();
+            }
+        }
+        return multi;
+    }
+
+    private Map<String, Object> readServerInfo() {
+        URI models = resolve("/v1/models");
+        Map<String, Object> info = new LinkedHashMap<>();
+        HttpResponse<String> r = exchangeWhileBusy(HttpRequest.newBuilder(models).timeout(config.requestTimeout()).GET()
+                .build(), models + " (server info)");
+        if (r.statusCode() / 100 != 2) {
+            return info; // not every server lists models; the run does not need it
+        }
+        try {
+            JsonNode first = JSON.readTree(r.body()).path("data").path(0);
+            if (first.hasNonNull("id")) {
+                info.put("serverModel", first.get("id").asText());
+            }
+            if (first.path("meta").path("n_vocab").canConvertToInt()) {
+                info.put("vocabularySize", first.get("meta").get("n_vocab").asInt());
+            }
+        } catch (IOException e) {
+            // a model list we cannot read is not needed for sampling
+        }
+        return info;
+    }
+
+    /**
+     * The server-reported model name and vocabulary size, when {@code GET /v1/models} gives them.
+     *
+     * @return {@code serverModel} and {@code vocabularySize} entries, possibly empty
+     */
+    public Map<String, Object> serverInfo() {
+        negotiate();
+        return serverInfo;
+    }
+
+    private boolean probeMulti() {
+        String where = endpoint + " (probe n=" + config.k() + ")";
+        HttpResponse<String> r = exchangeWhileBusy(post(body("Hello", config.k(), 1, seedFor(0, 0))), where);
+        if (r.statusCode() / 100 == 2) {
+            try {
+                return parser.parse(r.body(), where, 0).size() >= config.k();
+            } catch (TeacherServerException e) {
+                return false; // the real requests report what is wrong with the responses
+            }
+        }
+        // rejected n > 1 (llama.cpp allows n up to its parallel slots): one request per sample
+        return false;
+    }
+
+    /** Sends, retrying transport failures and busy answers (429, 408, 503); returns any other response. */
+    private HttpResponse<String> exchangeWhileBusy(HttpRequest request, String where) {
+        TeacherServerException last = null;
+        for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
+            if (attempt > 0) {
+                retries.incrementAndGet();
+                sleep(backoff(attempt, last));
+            }
+            try {
+                HttpResponse<String> r = exchange(request, where);
+                int status = r.statusCode();
+                if (status != 429 && status != 408 && status != 503) {
+                    return r;
+                }
+                last = new RetryAfter(where + ": HTTP " + status + " " + errorMessage(r.body()),
+                        r.headers().firstValue("Retry-After").orElse(null));
+            } catch (TeacherServerException e) {
+                last = e;
+            }
+        }
+        throw new TeacherServerException(last.getMessage() + " (gave up after " + (config.maxRetries() + 1) + " attempts)",
+                false, last);
+    }
+
+    /** The text whose token ids fingerprint a server's tokenizer. */
+    public static final String TOKENIZER_PROBE = "The quick brown fox jumps over the lazy dog. 0123456789 "
+            + "Ünïcödé, 日本語, emoji \uD83D\uDE00; tabs\tand\nnewlines.";
+
+    /**
+     * Tokenizes a text with the server's tokenizer: {@code POST /tokenize} with llama.cpp's fields
+     * ({@code content}, {@code add_special}) and vLLM's ({@code prompt}, {@code model},
+     * {@code add_special_tokens}); both answer {@code {"tokens": [ids]}}.
+     *
+     * @param text the text
+     * @param addSpecial whether to add the model's special tokens (BOS) as a prompt gets them
+     * @return the token ids
+     * @throws TeacherServerException if the server has no tokenize endpoint or answers without ids
+     */
+    public int[] tokenize(String text, boolean addSpecial) {
+        URI uri = resolve("/tokenize");
+        ObjectNode b = JSON.createObjectNode();
+        b.put("content", text).put("add_special", addSpecial).put("prompt", text).put("add_special_tokens", addSpecial);
+        if (config.model() != null) {
+            b.put("model", config.model());
+        }
+        String where = uri.toString();
+        HttpResponse<String> r;
+        try {
+            r = exchangeWhileBusy(HttpRequest.newBuilder(uri).timeout(config.requestTimeout())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(b))).build(), where);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise a request body", e);
+        }
+        if (r.statusCode() / 100 != 2) {
+            throw new TeacherServerException(where + ": HTTP " + r.statusCode() + " " + errorMessage(r.body())
+                    + " (the server must offer /tokenize, as llama.cpp and vLLM do)", false, null);
+        }
+        try {
+            JsonNode tokens = JSON.readTree(r.body()).get("tokens");
+            if (tokens == null || !tokens.isArray()) {
+                throw ResponseParser.malformed(where, "field tokens: missing or not an array", r.body());
+            }
+            int[] ids = new int[tokens.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode t = tokens.get(i);
+                JsonNode id = t.isObject() ? t.get("id") : t;
+                if (id == null || !id.canConvertToInt()) {
+                    throw ResponseParser.malformed(where, "field tokens[" + i + "]: not a token id", r.body());
+                }
+                ids[i] = id.asInt();
+            }
+            return ids;
+        } catch (IOException e) {
+            throw ResponseParser.malformed(where, "malformed JSON", r.body());
+        }
+    }
+
+    /**
+     * A fingerprint of the server's tokenizer: the SHA-256 of the ids of {@link #TOKENIZER_PROBE}. Two
+     * servers with the same fingerprint split text alike; a cache records it, and a resumed run against a
+     * server with another tokenizer is refused.
+     *
+     * @return lower-case hex
+     */
+    public String tokenizerFingerprint() {
+        int[] ids = tokenize(TOKENIZER_PROBE, false);
+        java.security.MessageDigest d = io.distill4j.data.Sha256.newDigest();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4 * ids.length);
+        for (int id : ids) {
+            buf.putInt(id);
+        }
+        d.update(buf.array());
+        return java.util.HexFormat.of().formatHex(d.digest());
+    }
+
+    /** @return the teacher's settings and the server's answers, for a cache's provenance */
+    public Map<String, Object> provenance() {
+        negotiate();
+        Map<String, Object> p = new LinkedHashMap<>(config.describe());
+        p.put("requestsPerPrompt", multi ? 1 : config.k());
+        p.putAll(serverInfo);
+        return p;
+    }
+
+    /**
+     * The seed of request j for prompt {@code item}: derived from the base seed, the item and j alone,
+     * non-negative and below 2^31 (servers take 32-bit seeds).
+     *
+     * @param item the prompt's index
+     * @param j the sample's index (0 when one request asks for all k)
+     * @return the seed
+     */
+    public long seedFor(long item, int j) {
+        long z = config.seed() + 0x9E3779B97F4A7C15L * (item * config.k() + j + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (z ^ (z >>> 31)) >>> 33;
+    }
+
+    /**
+     * Samples k responses for one prompt, blocking.
+     *
+     * @param prompt the prompt
+     * @param item its index (seeds derive from it)
+     * @return the k responses in sample order
+     */
+    public List<Completion> complete(String prompt, long item) {
+        negotiate();
+        if (multi) {
+            return completeMulti(prompt, item);
+        }
+        List<Completion> out = new ArrayList<>(config.k());
+        for (int j = 0; j < config.k(); j++) {
+            out.add(completeOne(prompt, item, j));
+        }
+        return out;
+    }
+
+    private List<Completion> completeMulti(String prompt, long item) {
+        String where = endpoint + ", item " + item;
+        List<Completion> c = postWithRetries(body(prompt, config.k(), config.maxTokens(), seedFor(item, 0)), where,
+                seedFor(item, 0));
+        if (c.size() != config.k()) {
+            throw new TeacherServerException(where + ": asked for n=" + config.k() + " choices, got " + c.size()
+                    + " (set nMode to SINGLE for this server)", false, null);
+        }
+        return c;
+    }
+
+    private Completion completeOne(String prompt, long item, int j) {
+        long seed = seedFor(item, j);
+        String where = endpoint + ", item " + item + ", sample " + j;
+        List<Completion> c = postWithRetries(body(prompt, 1, config.maxTokens(), seed), where, seed);
+        return c.get(0);
+    }
+
+    /**
+     * Samples k responses for every prompt from {@code prompts[from]} on, with at most {@code concurrency}
+     * requests in flight, and hands each prompt's responses to the sink in prompt order.
+     *
+     * <p>When a request fails for good, the prompts before it have already reached the sink; the run then
+     * stops and the exception is rethrown, so a cache fed by the sink loses nothing and a restart from
+     * its item count asks only for the missing prompts.
+     *
+     * @param prompts all prompts of the run
+     * @param from the first prompt to sample (the number a resumed cache already holds)
+     * @param sink receives each prompt's samples, in order, on the calling thread
+     * @param progress told the number of prompts done after each one
+     * @throws TeacherServerException when a request fails for good
+     */
+    public void sample(List<String> prompts, long from, Consumer<PromptSamples> sink, SampleProgress progress) {
+        sample(prompts, from, false, sink, progress);
+    }
+
+    /**
+     * As {@link #sample(List, long, Consumer, SampleProgress)}, optionally also tokenizing each prompt
+     * through the server ({@link #tokenize}, special tokens added) inside the same bounded pool.
+     *
+     * @param prompts all prompts of the run
+     * @param from the first prompt to sample
+     * @param withPromptIds whether each {@link PromptSamples} carries the prompt's token ids
+     * @param sink receives each prompt's samples, in order, on the calling thread
+     * @param progress told the number of prompts done after each one
+     * @throws TeacherServerException when a request fails for good
+     */
+    public void sample(List<String> prompts, long from, boolean withPromptIds, Consumer<PromptSamples> sink,
+            SampleProgress progress) {
+        int n = prompts.size();
+        if (from < 0 || from > n) {
+            throw new IllegalArgumentException("from must be in [0, " + n + "], got " + from);
+        }
+        negotiate();
+        int perItem = multi ? 1 : config.k();
+        int window = Math.max(2, (2 * config.concurrency() + perItem - 1) / perItem);
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(config.concurrency(), r -> {
+            Thread t = new Thread(r, "distill4j-http-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        List<CompletableFuture<List<Completion>>> pending = new ArrayList<>();
+        List<CompletableFuture<int[]>> ids = new ArrayList<>();
+        try {
+            progress.update(from, n);
+            int submitted = (int) from;
+            for (int item = (int) from; item < n; item++) {
+                while (submitted < n && submitted < item + window) {
+                    pending.add(submit(pool, prompts.get(submitted), submitted));
+                    String p = prompts.get(submitted);
+                    ids.add(withPromptIds ? CompletableFuture.supplyAsync(() -> tokenize(p, true), pool)
+                            : CompletableFuture.completedFuture(null));
+                    submitted++;
+                }
+                CompletableFuture<List<Completion>> f = pending.get(item - (int) from);
+                List<Completion> result;
+                int[] promptIds;
+                try {
+                    result = f.join();
+                    promptIds = ids.get(item - (int) from).join();
+                } catch (CompletionException | CancellationException e) {
+                    Throwable cause = e.getCause() == null ? e : e.getCause();
+                    if (cause instanceof TeacherServerException t) {
+                        throw t;
+                    }
+                    throw new TeacherServerException(endpoint + ", item " + item + ": " + cause, false, cause);
+                }
+                pending.set(item - (int) from, null);
+                ids.set(item - (int) from, null);
+                sink.accept(new PromptSamples(item, prompts.get(item), result, promptIds));
+                progress.update(item + 1L, n);
+            }
+        } finally {
+            for (CompletableFuture<List<Completion>> f : pending) {
+                if (f != null) {
+                    f.cancel(true);
+                }
+            }
+            for (CompletableFuture<int[]> f : ids) {
+                if (f != null) {
+                    f.cancel(true);
+                }
+            }
+            pool.shutdownNow();
+        }
+    }
+
+    private CompletableFuture<List<Completion>> submit(ExecutorService pool, String prompt, long item) {
+        if (multi) {
+            return CompletableFuture.supplyAsync(() -> completeMulti(prompt, item), pool);
+        }
+        List<CompletableFuture<Completion>> parts = new ArrayList<>();
+        for (int j = 0; j < config.k(); j++) {
+            int jj = j;
+            parts.add(CompletableFuture.supplyAsync(() -> completeOne(prompt, item, jj), pool));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+                .thenApply(v -> parts.stream().map(CompletableFuture::join).toList());
+    }
+
+    private ObjectNode body(String prompt, int n, int maxTokens, long seed) {
+        ObjectNode b = JSON.createObjectNode();
+        if (config.model() != null) {
+            b.put("model", config.model());
+        }
+        if (config.endpoint() == HttpTeacherConfig.Endpoint.CHAT) {
+            ArrayNode messages = b.putArray("messages");
+            if (config.systemPrompt() != null) {
+                messages.addObject().put("role", "system").put("content", config.systemPrompt());
+            }
+            messages.addObject().put("role", "user").put("content", prompt);
+            if (config.topLogprobs() > 0) {
+                b.put("logprobs", true);
+                b.put("top_logprobs", config.topLogprobs());
+            }
+        } else {
+            b.put("prompt", prompt);
+            if (config.topLogprobs() > 0) {
+                b.put("logprobs", config.topLogprobs());
+            }
+        }
+        b.put("max_tokens", maxTokens);
+        b.put("temperature", config.temperature());
+        b.put("top_p", config.topP());
+        if (config.topK() > 0) {
+            b.put("top_k", config.topK());
+        }
+        if (config.repetitionPenalty() != 1.0) {
+            b.put("repetition_penalty", config.repetitionPenalty());
+            b.put("repeat_penalty", config.repetitionPenalty());
+        }
+        if (n != 1) {
+            b.put("n", n);
+        }
+        b.put("seed", seed);
+        if (!config.stop().isEmpty()) {
+            ArrayNode s = b.putArray("stop");
+            config.stop().forEach(s::add);
+        }
+        b.put("stream", false);
+        for (Map.Entry<String, Object> e : config.extraBody().entrySet()) {
+            b.set(e.getKey(), JSON.valueToTree(e.getValue()));
+        }
+        return b;
+    }
+
+    private HttpRequest post(ObjectNode body) {
+        try {
+            return HttpRequest.newBuilder(endpoint)
+                    .timeout(config.requestTimeout())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))
+                    .build();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise a request body", e);
+        }
+    }
+
+    /** Posts with retries; parses inside the loop so that malformed responses are retried as well. */
+    private List<Completion> postWithRetries(ObjectNode body, String where, long seed) {
+        HttpRequest request = post(body);
+        TeacherServerException last = null;
+        for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
+            if (attempt > 0) {
+                retries.incrementAndGet();
+                sleep(backoff(attempt, last));
+            }
+            HttpResponse<String> r;
+            try {
+                r = exchange(request, where);
+            } catch (TeacherServerException e) {
+                last = e;
+                continue;
+            }
+            int status = r.statusCode();
+            if (status / 100 == 2) {
+                try {
+                    return parser.parse(r.body(), where, seed);
+                } catch (TeacherServerException e) {
+                    if (!e.retryable()) {
+                        throw e;
+                    }
+                    last = e;
+                    continue;
+                }
+            }
+            String message = where + ": HTTP " + status + " " + errorMessage(r.body());
+            boolean transientStatus = status == 429 || status == 408 || status / 100 == 5;
+            if (!transientStatus) {
+                throw new TeacherServerException(message, false, null);
+            }
+            last = new RetryAfter(message, r.headers().firstValue("Retry-After").orElse(null));
+        }
+        throw new TeacherServerException(last.getMessage() + " (gave up after " + (config.maxRetries() + 1) + " attempts)",
+                false, last);
+    }
+
+    /** Sends one request; transport failures become retryable exceptions. */
+    private HttpResponse<String> exchange(HttpRequest request, String where) {
+        requests.incrementAndGet();
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (HttpConnectTimeoutException e) {
+            throw new TeacherServerException(where + ": cannot connect within " + config.connectTimeout().toMillis() + " ms",
+                    true, e);
+        } catch (HttpTimeoutException e) {
+            throw new TeacherServerException(where + ": no response within " + config.requestTimeout().toMillis() + " ms",
+                    true, e);
+        } catch (ConnectException e) {
+            throw new TeacherServerException(where + ": cannot connect (" + (e.getMessage() == null ? "connection refused"
+                    : e.getMessage()) + "); is the server running?", true, e);
+        } catch (IOException e) {
+            throw new TeacherServerException(where + ": transport error: " + e, true, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException(where + ": interrupted");
+        }
+    }
+
+    private static String errorMessage(String body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            JsonNode m = n.path("error").path("message");
+            if (m.isTextual()) {
+                return m.asText();
+            }
+            if (n.path("error").isTextual()) {
+                return n.get("error").asText();
+            }
+        } catch (IOException e) {
+            // not JSON: quote the start of the body
+        }
+        String s = body.strip().replace('\n', ' ');
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    private long backoff(int attempt, TeacherServerException last) {
+        long cap = config.maxBackoff().toMillis();
+        if (last instanceof RetryAfter ra && ra.after != null) {
+            try {
+                return Math.min(cap, Math.max(0, Long.parseLong(ra.after.trim()) * 1000));
+            } catch (NumberFormatException e) {
+                // an HTTP date: fall back to our own back-off
+            }
+        }
+        long base = config.initialBackoff().toMillis() << Math.min(attempt - 1, 20);
+        long ceiling = Math.min(cap, Math.max(base, 0));
+        return ceiling <= 0 ? 0 : ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while backing off");
+        }
+    }
+
+    /** A retryable HTTP status with the server's {@code Retry-After}, if any. */
+    private static final class RetryAfter extends TeacherServerException {
+        private static final long serialVersionUID = 1L;
+        private final String after;
+
+        RetryAfter(String message, String after) {
+            super(message, true, null);
+            this.after = after;
+        }
+    }
+
+    /**
+     * Checks that every sampled and top-K token of a prompt's responses has an id inside a vocabulary of
+     * the given size: the guard against writing one tokenizer's ids into a cache of another.
+     *
+     * @param samples a prompt's responses
+     * @param vocabularySize V, positive
+     * @throws TeacherServerException naming the item, sample, position and id at fault
+     */
+    public static void requireTokenIds(PromptSamples samples, int vocabularySize) {
+        for (int j = 0; j < samples.completions().size(); j++) {
+            List<TokenStep> steps = samples.completions().get(j).steps();
+            for (int t = 0; t < steps.size(); t++) {
+                TokenStep s = steps.get(t);
+                String where = "item " + samples.item() + ", sample " + j + ", position " + t;
+                checkId(s.id(), s.token(), vocabularySize, where);
+                for (int q = 0; q < s.topK(); q++) {
+                    checkId(s.topIds()[q], s.topTokens()[q], vocabularySize, where + ", top-" + (q + 1));
+                }
+            }
+        }
+    }
+
+    private static void checkId(int id, String token, int v, String where) {
+        if (id < 0) {
+            throw new TeacherServerException(where + ": the server gave no id for token '" + token
+                    + "' (vLLM: set extraBody return_tokens_as_token_ids: true)", false, null);
+        }
+        if (id >= v) {
+            throw new TeacherServerException(where + ": token id " + id + " ('" + token + "') is outside the vocabulary of "
+                    + v + ": the teacher's tokenizer differs from the cache's", false, null);
+        }
+    }
+}

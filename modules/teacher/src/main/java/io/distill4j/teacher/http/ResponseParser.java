@@ -1,0 +1,213 @@
+package io.distill4j.teacher.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Parses OpenAI-compatible completion responses into {@link Completion}s.
+ *
+ * <p>Two log-probability layouts are understood: the legacy completions layout ({@code logprobs.tokens},
+ * {@code token_logprobs}, {@code top_logprobs} as token-to-logprob maps; vLLM) and the chat layout
+ * ({@code logprobs.content[]} entries with {@code token}, {@code logprob}, {@code top_logprobs[]}; OpenAI
+ * chat, vLLM chat, llama.cpp for both endpoints). Token ids are taken from an {@code id} field (llama.cpp)
+ * or from tokens spelt {@code token_id:N} (vLLM's {@code return_tokens_as_token_ids}); otherwise they are
+ * -1.
+ */
+final class ResponseParser {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final int topLogprobs;
+
+    /**
+     * Creates a parser.
+     *
+     * @param topLogprobs K, the alternatives requested per position (0: log-probabilities are not required)
+     */
+    ResponseParser(int topLogprobs) {
+        this.topLogprobs = topLogprobs;
+    }
+
+    /**
+     * Parses a response body.
+     *
+     * @param body the body text
+     * @param where the address and item, for messages
+     * @param seed the seed the request carried
+     * @return the choices, ordered by their {@code index}
+     * @throws TeacherServerException retryable for malformed or partial JSON; not retryable when
+     *     log-probabilities were requested and are missing
+     */
+    List<Completion> parse(String body, String where, long seed) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw malformed(where, "malformed JSON (" + e.getOriginalMessage() + ")", body);
+        }
+        if (root == null || !root.isObject()) {
+            throw malformed(where, "the response is not a JSON object", body);
+        }
+        JsonNode choices = root.get("choices");
+        if (choices == null || !choices.isArray() || choices.isEmpty()) {
+            throw malformed(where, "field choices: missing or empty", body);
+        }
+        List<JsonNode> sorted = new ArrayList<>();
+        choices.forEach(sorted::add);
+        sorted.sort(Comparator.comparingInt(c -> c.path("index").asInt(0)));
+        List<Completion> out = new ArrayList<>();
+        for (int i = 0; i < sorted.size(); i++) {
+            out.add(choice(sorted.get(i), where + ", choice " + i, body, seed));
+        }
+        return out;
+    }
+
+    private Completion choice(JsonNode c, String where, String body, long seed) {
+        String text;
+        if (c.hasNonNull("text")) {
+            text = c.get("text").asText();
+        } else if (c.path("message").hasNonNull("content")) {
+            text = c.get("message").get("content").asText();
+        } else {
+            throw malformed(where, "field text (or message.content): missing", body);
+        }
+        String finish = c.path("finish_reason").isTextual() ? c.get("finish_reason").asText() : "";
+        List<TokenStep> steps = new ArrayList<>();
+        if (topLogprobs > 0) {
+            JsonNode lp = c.get("logprobs");
+            if (lp == null || lp.isNull() || !lp.isObject()) {
+                throw new TeacherServerException(where + ": field logprobs: missing although top_logprobs=" + topLogprobs
+                        + " was requested; the server must return log-probabilities (vLLM: raise --max-logprobs; "
+                        + "llama.cpp: a recent llama-server)", false, null);
+            }
+            if (lp.has("content")) {
+                JsonNode content = lp.get("content");
+                if (!content.isArray()) {
+                    throw malformed(where, "field logprobs.content: not an array", body);
+                }
+                for (int t = 0; t < content.size(); t++) {
+                    steps.add(contentStep(content.get(t), where + ", position " + t, body));
+                }
+            } else if (lp.has("tokens")) {
+                steps.addAll(legacySteps(lp, where, body));
+            } else {
+                throw new TeacherServerException(where + ": field logprobs: holds neither content[] nor tokens[]", false, null);
+            }
+        }
+        return new Completion(text, steps, finish, seed);
+    }
+
+    private TokenStep contentStep(JsonNode e, String where, String body) {
+        String token = text(e, "token", where, body);
+        float logprob = logprob(e.get("logprob"), where + ", field logprob", body);
+        int id = id(e, token);
+        JsonNode top = e.get("top_logprobs");
+        if (top == null || !top.isArray() || top.isEmpty()) {
+            throw malformed(where, "field top_logprobs: missing or empty although top_logprobs=" + topLogprobs
+                    + " was requested", body);
+        }
+        List<Alt> alts = new ArrayList<>();
+        for (int j = 0; j < top.size(); j++) {
+            JsonNode a = top.get(j);
+            String tok = text(a, "token", where + ", top_logprobs[" + j + "]", body);
+            alts.add(new Alt(id(a, tok), tok, logprob(a.get("logprob"), where + ", top_logprobs[" + j + "].logprob", body)));
+        }
+        return step(id, token, logprob, alts);
+    }
+
+    private List<TokenStep> legacySteps(JsonNode lp, String where, String body) {
+        JsonNode tokens = lp.get("tokens");
+        JsonNode logprobs = lp.get("token_logprobs");
+        JsonNode tops = lp.get("top_logprobs");
+        if (!tokens.isArray() || logprobs == null || !logprobs.isArray() || tops == null || !tops.isArray()) {
+            throw malformed(where, "fields logprobs.tokens, token_logprobs and top_logprobs must all be arrays", body);
+        }
+        if (logprobs.size() != tokens.size() || tops.size() != tokens.size()) {
+            throw malformed(where, "partial logprobs: " + tokens.size() + " tokens, " + logprobs.size() + " token_logprobs, "
+                    + tops.size() + " top_logprobs", body);
+        }
+        List<TokenStep> steps = new ArrayList<>();
+        for (int t = 0; t < tokens.size(); t++) {
+            String w = where + ", position " + t;
+            String token = tokens.get(t).asText();
+            float logprob = logprob(logprobs.get(t), w + ", field token_logprobs", body);
+            JsonNode top = tops.get(t);
+            if (top == null || !top.isObject() || top.isEmpty()) {
+                throw malformed(w, "field top_logprobs: missing or empty although top_logprobs=" + topLogprobs
+                        + " was requested", body);
+            }
+            List<Alt> alts = new ArrayList<>();
+            var fields = top.fields();
+            while (fields.hasNext()) {
+                var f = fields.next();
+                alts.add(new Alt(idFromText(f.getKey()), f.getKey(), logprob(f.getValue(), w + ", top_logprobs", body)));
+            }
+            steps.add(step(idFromText(token), token, logprob, alts));
+        }
+        return steps;
+    }
+
+    private record Alt(int id, String token, float logprob) {
+    }
+
+    private TokenStep step(int id, String token, float logprob, List<Alt> alts) {
+        alts.sort(Comparator.comparingDouble((Alt a) -> a.logprob).reversed());
+        int n = Math.min(alts.size(), topLogprobs);
+        int[] ids = new int[n];
+        String[] toks = new String[n];
+        float[] lps = new float[n];
+        for (int j = 0; j < n; j++) {
+            ids[j] = alts.get(j).id;
+            toks[j] = alts.get(j).token;
+            lps[j] = alts.get(j).logprob;
+        }
+        return new TokenStep(id, token, logprob, ids, toks, lps);
+    }
+
+    private static String text(JsonNode n, String field, String where, String body) {
+        JsonNode v = n == null ? null : n.get(field);
+        if (v == null || !v.isTextual()) {
+            throw malformed(where, "field " + field + ": missing or not a string", body);
+        }
+        return v.asText();
+    }
+
+    private static float logprob(JsonNode v, String where, String body) {
+        if (v == null || !v.isNumber()) {
+            throw malformed(where, "missing or not a number: " + v, body);
+        }
+        double d = v.asDouble();
+        if (Double.isNaN(d) || d > 1e-3) {
+            throw malformed(where, "log-probability " + d + " is not <= 0", body);
+        }
+        return (float) Math.min(d, 0);
+    }
+
+    private static int id(JsonNode n, String token) {
+        JsonNode v = n.get("id");
+        if (v != null && v.canConvertToInt()) {
+            return v.asInt();
+        }
+        return idFromText(token);
+    }
+
+    private static int idFromText(String token) {
+        if (token.startsWith("token_id:")) {
+            try {
+                return Integer.parseInt(token.substring("token_id:".length()));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    static TeacherServerException malformed(String where, String what, String body) {
+        String snippet = body.length() > 200 ? body.substring(0, 200) + "..." : body;
+        return new TeacherServerException(where + ": " + what + "; body: " + snippet.replace('\n', ' '), true, null);
+    }
+}

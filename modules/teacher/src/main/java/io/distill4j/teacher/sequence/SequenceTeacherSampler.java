@@ -1,0 +1,67 @@
+package io.distill4j.teacher.sequence;
+
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.CacheManifest;
+import io.distill4j.data.CacheWriteOptions;
+import io.distill4j.data.SequenceCacheWriter;
+import io.distill4j.teacher.Provenance;
+import io.distill4j.teacher.SampleProgress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link SequenceTeacher} over a prompt list into a sequence cache, resuming where the committed
+ * part ends and refusing a cache written by another teacher, tokenizer or prompt list.
+ */
+public final class SequenceTeacherSampler {
+
+    private SequenceTeacherSampler() {
+    }
+
+    /**
+     * Fills (or resumes) a sequence cache.
+     *
+     * @param teacher the teacher
+     * @param prompts the prompts, at least one
+     * @param cacheDir the cache directory, created when missing
+     * @param itemsPerShard prompts per committed shard, positive (small shards lose less to a crash)
+     * @param progress told the number of prompts done after each one
+     * @return the number of items in the cache at the end
+     * @throws BadInputException if the directory holds another teacher's cache, a response breaks the
+     *     cache's rules (ids outside the vocabulary, top-K mass above 1), or the prompt list differs
+     */
+    public static long fill(SequenceTeacher teacher, List<String> prompts, Path cacheDir, int itemsPerShard,
+            SampleProgress progress) {
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("prompts must hold at least one prompt");
+        }
+        Map<String, Object> provenance = teacher.provenance();
+        try (SequenceCacheWriter w = SequenceCacheWriter.openOrCreate(cacheDir, teacher.k(), teacher.vocabularySize(),
+                teacher.topK(), provenance, Prompts.fingerprint(prompts), itemsPerShard, CacheWriteOptions.DEFAULT)) {
+            Provenance.requireSame(cacheDir, w.manifest().teacher(), provenance);
+            long next = w.nextItem();
+            if (next > prompts.size()) {
+                throw new BadInputException(cacheDir.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds " + next
+                        + " items but there are " + prompts.size() + " prompts");
+            }
+            teacher.sample(prompts, next, item -> {
+                if (item.item() != w.nextItem()) {
+                    throw new IllegalStateException("teacher delivered item " + item.item() + ", the cache expects "
+                            + w.nextItem());
+                }
+                try {
+                    w.append(item.prompt(), item.samples());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
+                }
+            }, progress);
+            w.flush();
+            return w.nextItem();
+        } catch (IOException e) {
+            throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
+        }
+    }
+}

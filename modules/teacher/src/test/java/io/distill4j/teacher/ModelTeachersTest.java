@@ -1,0 +1,112 @@
+package io.distill4j.teacher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.trainer.Mlp;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The deterministic, deep-ensemble and MC-dropout teachers against a double-precision reference. */
+class ModelTeachersTest {
+
+    private static Mlp.Builder arch(float dropout) {
+        return Mlp.builder().setInputs(5).setHidden(12).setOutputs(4).optDropout(dropout);
+    }
+
+    @Test
+    void deterministicTeacherWritesKCopiesOfTheTemperedSoftmax(@TempDir Path dir) {
+        float[][] x = TestModels.gaussian(9, 5, 1);
+        try (Model m = TestModels.randomMlp(arch(0.4f), 5, 2)) {
+            float[][][] s = TeacherSampler.fill(new DeterministicTeacher(m, 2, 4, Output.probabilities(3f), "mlp"), x,
+                    dir.resolve("p"), new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
+            float[][][] z = TeacherSampler.fill(new DeterministicTeacher(m, 1, 4, Output.logits(), "mlp"), x,
+                    dir.resolve("z"), new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
+            for (int i = 0; i < 9; i++) {
+                double[] logits = TestModels.referenceForward(m.getBlock(), x[i]);
+                double[] p = TestModels.softmax(logits, 3);
+                for (int c = 0; c < 4; c++) {
+                    assertEquals(p[c], s[i][0][c], 1e-6, "item " + i + " class " + c);
+                    assertEquals(p[c], s[i][1][c], 1e-6);
+                    assertEquals(logits[c], z[i][0][c], 1e-5);
+                }
+            }
+            TeacherCache c = TeacherCache.open(dir.resolve("p"));
+            assertEquals(3.0, c.manifest().teacher().get("temperature"));
+            assertEquals("probabilities", c.manifest().signal());
+        }
+    }
+
+    @Test
+    void ensembleSampleJIsMemberJ(@TempDir Path dir) {
+        float[][] x = TestModels.gaussian(7, 5, 3);
+        try (Model a = TestModels.randomMlp(arch(0.3f), 5, 10);
+                Model b = TestModels.randomMlp(arch(0.3f), 5, 11);
+                Model c = TestModels.randomMlp(arch(0.3f), 5, 12)) {
+            List<Model> members = List.of(a, b, c);
+            DeepEnsembleTeacher t = new DeepEnsembleTeacher(members, 4, Output.probabilities(1f), "mlp 5-12-4");
+            assertEquals(3, t.k());
+            float[][][] s = TeacherSampler.fill(t, x, dir, new TeacherSampler.Options(3, 10), SampleProgress.NONE).readAll();
+            for (int i = 0; i < 7; i++) {
+                for (int j = 0; j < 3; j++) {
+                    double[] p = TestModels.softmax(TestModels.referenceForward(members.get(j).getBlock(), x[i]), 1);
+                    for (int cl = 0; cl < 4; cl++) {
+                        assertEquals(p[cl], s[i][j][cl], 1e-6, "item " + i + " member " + j);
+                    }
+                }
+            }
+            assertEquals(3, ((List<?>) TeacherCache.open(dir).manifest().teacher().get("weightsSha256")).size());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DeepEnsembleTeacher(List.of(), 4, Output.logits(), "none"));
+    }
+
+    @Test
+    void fusedMcDropoutWithoutDropoutIsTheDeterministicModel(@TempDir Path dir) {
+        float[][] x = TestModels.gaussian(6, 5, 4);
+        try (Model m = TestModels.randomMlp(arch(0f), 5, 5)) {
+            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, 3, 4, Output.values(), 1, "mlp"), x, dir,
+                    new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
+            for (int i = 0; i < 6; i++) {
+                double[] y = TestModels.referenceForward(m.getBlock(), x[i]);
+                for (int j = 0; j < 3; j++) {
+                    for (int c = 0; c < 4; c++) {
+                        assertEquals(y[c], s[i][j][c], 1e-5, "item " + i + " pass " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedMcDropoutPassesDrawIndependentMasks(@TempDir Path dir) {
+        float[][] x = TestModels.gaussian(20, 5, 6);
+        int k = 400;
+        float rate = 0.5f;
+        try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(5).setHidden(64).setOutputs(1).optDropout(rate), 5, 7)) {
+            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, k, 1, Output.values(), 3, "mlp"), x, dir,
+                    new TeacherSampler.Options(8, 32), SampleProgress.NONE).readAll();
+            for (int i = 0; i < 20; i++) {
+                for (int j = 1; j < k; j++) {
+                    assertNotEquals(s[i][0][0], s[i][j][0], "item " + i + ": pass " + j + " repeats pass 0");
+                }
+                // Inverted dropout keeps the expectation of the last layer's input: E[y] = reference output.
+                double mean = 0;
+                double sq = 0;
+                for (int j = 0; j < k; j++) {
+                    mean += s[i][j][0] / (double) k;
+                    sq += (double) s[i][j][0] * s[i][j][0] / k;
+                }
+                double sd = Math.sqrt(Math.max(sq - mean * mean, 0));
+                double y = TestModels.referenceForward(m.getBlock(), x[i])[0];
+                assertEquals(y, mean, 5 * sd / Math.sqrt(k), "item " + i);
+                assertTrue(sd > 0, "dropout varies the output");
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package io.distill4j.teacher.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A scripted OpenAI-compatible server on 127.0.0.1 for the HTTP teacher's tests: each POST is answered
+ * by a {@link Script} that sees the request number and body; the server records bodies and the most
+ * requests it had in flight at once.
+ */
+final class FakeOpenAiServer implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One scripted answer. */
+    record Reply(int status, String body, Map<String, String> headers, long delayMillis) {
+        static Reply ok(String body) {
+            return new Reply(200, body, Map.of(), 0);
+        }
+
+        static Reply status(int status, String body) {
+            return new Reply(status, body, Map.of(), 0);
+        }
+
+        Reply delayed(long millis) {
+            return new Reply(status, body, headers, millis);
+        }
+
+        Reply withHeader(String name, String value) {
+            return new Reply(status, body, Map.of(name, value), delayMillis);
+        }
+    }
+
+    /** Decides the answer to the n-th POST (0-based) with the given body. */
+    @FunctionalInterface
+    interface Script {
+        Reply answer(int n, JsonNode body);
+    }
+
+    private final HttpServer server;
+    private final ExecutorService pool = Executors.newFixedThreadPool(32);
+    final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
+    final List<JsonNode> tokenizeBodies = new CopyOnWriteArrayList<>();
+    private final AtomicInteger posts = new AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger maxInFlight = new AtomicInteger();
+    private volatile String models = "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"meta\":{\"n_vocab\":1000}}]}";
+
+    FakeOpenAiServer(Script script) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        server.setExecutor(pool);
+        server.createContext("/v1/models", ex -> send(ex, Reply.ok(models)));
+        server.createContext("/tokenize", ex -> {
+            JsonNode body = JSON.readTree(ex.getRequestBody());
+            tokenizeBodies.add(body);
+            String text = body.path("content").asText();
+            StringBuilder ids = new StringBuilder(body.path("add_special").asBoolean() ? "1" : "");
+            for (char c : text.toCharArray()) { // one token per character, id = code point + 3
+                ids.append(ids.length() == 0 ? "" : ",").append(c + 3);
+            }
+            send(ex, Reply.ok("{\"tokens\":[" + ids + "]}"));
+        });
+        server.createContext("/v1/", ex -> {
+            int now = inFlight.incrementAndGet();
+            maxInFlight.accumulateAndGet(now, Math::max);
+            try {
+                JsonNode body = JSON.readTree(ex.getRequestBody());
+                int n = posts.getAndIncrement();
+                bodies.add(body);
+                Reply r = script.answer(n, body);
+                if (r.delayMillis() > 0) {
+                    Thread.sleep(r.delayMillis());
+                }
+                send(ex, r);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                send(ex, Reply.status(599, "script failed: " + e));
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        });
+        server.start();
+    }
+
+    private static void send(HttpExchange ex, Reply r) throws IOException {
+        byte[] b = r.body().getBytes(StandardCharsets.UTF_8);
+        r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        try {
+            ex.sendResponseHeaders(r.status(), b.length == 0 ? -1 : b.length);
+            if (b.length > 0) {
+                try (OutputStream out = ex.getResponseBody()) {
+                    out.write(b);
+                }
+            }
+        } catch (IOException e) {
+            // the client gave up (timeout test)
+        } finally {
+            ex.close();
+        }
+    }
+
+    String baseUri() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    int posts() {
+        return posts.get();
+    }
+
+    void setModels(String json) {
+        models = json;
+    }
+
+    /** The chat/llama.cpp layout: logprobs.content[] with ids. Token t of choice c is id seed % 900 + 10 c + t. */
+    static String contentReply(JsonNode request, int choices, int tokens) {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode cs = root.putArray("choices");
+        long seed = request.path("seed").asLong();
+        boolean chat = request.has("messages");
+        for (int c = 0; c < choices; c++) {
+            ObjectNode ch = cs.addObject();
+            ch.put("index", c);
+            StringBuilder text = new StringBuilder();
+            ArrayNode content = ch.putObject("logprobs").putArray("content");
+            for (int t = 0; t < tokens; t++) {
+                int id = (int) (seed % 900) + 10 * c + t;
+                text.append("t").append(id);
+                ObjectNode e = content.addObject();
+                e.put("id", id).put("token", "t" + id).put("logprob", -0.2);
+                ArrayNode top = e.putArray("top_logprobs");
+                // deliberately out of order: the parser sorts
+                top.addObject().put("id", id + 1).put("token", "t" + (id + 1)).put("logprob", -2.5);
+                top.addObject().put("id", id).put("token", "t" + id).put("logprob", -0.2);
+                top.addObject().put("id", id + 2).put("token", "t" + (id + 2)).put("logprob", -4.0);
+            }
+            if (chat) {
+                ch.putObject("message").put("role", "assistant").put("content", text.toString());
+            } else {
+                ch.put("text", text.toString());
+            }
+            ch.put("finish_reason", "length");
+        }
+        return root.toString();
+    }
+
+    /** vLLM's legacy completions layout with token_id:N tokens. */
+    static String legacyReply(JsonNode request, int choices, int tokens) {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode cs = root.putArray("choices");
+        long seed = request.path("seed").asLong();
+        for (int c = 0; c < choices; c++) {
+            ObjectNode ch = cs.addObject();
+            ch.put("index", c);
+            ch.put("text", "legacy-" + seed + "-" + c);
+            ch.put("finish_reason", "stop");
+            ObjectNode lp = ch.putObject("logprobs");
+            ArrayNode toks = lp.putArray("tokens");
+            ArrayNode tlp = lp.putArray("token_logprobs");
+            ArrayNode top = lp.putArray("top_logprobs");
+            lp.putArray("text_offset");
+            for (int t = 0; t < tokens; t++) {
+                int id = 100 + 10 * c + t;
+                toks.add("token_id:" + id);
+                tlp.add(-0.5);
+                ObjectNode m = top.addObject();
+                m.put("token_id:" + (id + 1), -3.0);
+                m.put("token_id:" + id, -0.5);
+            }
+        }
+        return root.toString();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        pool.shutdownNow();
+    }
+}
