@@ -87,13 +87,11 @@ public final class MlpDeviceBench {
                     s.forwardBackward(x, y, 1f);
                     s.update(1e-3f);
                 }
-                com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
                 List<Double> scores = new ArrayList<>();
                 double cpu = 0;
                 for (int it = 0; it < iterations; it++) {
                     int n = 0;
-                    long c0 = os.getProcessCpuTime();
+                    double c0 = processCpuMs();
                     long t0 = System.nanoTime();
                     double t;
                     do {
@@ -103,7 +101,7 @@ public final class MlpDeviceBench {
                         t = (System.nanoTime() - t0) / 1e9;
                     } while (t < seconds);
                     scores.add(t / n * 1e3);
-                    cpu += (os.getProcessCpuTime() - c0) / 1e6 / n / iterations;
+                    cpu += (processCpuMs() - c0) / n / iterations;
                 }
                 double mean = scores.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
                 System.out.println(String.format(Locale.ROOT, "{\"benchmark\": \"distill4j-engine\", \"threads\": %d,"
@@ -112,6 +110,21 @@ public final class MlpDeviceBench {
                         scores.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
                         scores.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN), scores, cpu));
             }
+        }
+    }
+
+    /**
+     * Process CPU time (user + system, all threads) from /proc/self/stat, in milliseconds at the kernel's
+     * 10 ms tick (the jlink JRE of benchmarks/gpu/pack.sh has no jdk.management module).
+     */
+    static double processCpuMs() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+        } catch (java.io.IOException e) {
+            return Double.NaN;
         }
     }
 
