@@ -120,7 +120,26 @@ def bench_sparse(repeats):
         pt = (lt - zt).exp()
         return ((pk * (lp - zt[..., None] - lqk)).sum(-1) + pt * (lt - zt - lqt)).mean()
 
-    for name, f in [("dense-logprobs", dense_logprobs), ("dense-probs", dense_probs), ("sparse", sparse)]:
+    rows = max(1, (1 << 20) // v)
+
+    def sparse_chunked(z):
+        # as distill4j's default: the vocabulary pass over row chunks of about 2^20 logits
+        n = bt * t
+        lqk = torch.cat([F.log_softmax(zc, -1).gather(-1, ic) for zc, ic in
+                         zip(z.reshape(n, v).split(rows), ids.reshape(n, k).split(rows))]).reshape(bt, t, k)
+        lqt = torch.log((1 - lqk.exp().sum(-1)).clamp(min=1e-30))
+        zt = torch.logsumexp(torch.cat([lp, lt[..., None]], -1), -1)
+        pk = (lp - zt[..., None]).exp()
+        pt = (lt - zt).exp()
+        return ((pk * (lp - zt[..., None] - lqk)).sum(-1) + pt * (lt - zt - lqt)).mean()
+
+    def dense_chunked(z):
+        n = bt * t
+        return torch.cat([(lc.exp() * (lc - F.log_softmax(zc, -1))).sum(-1) for zc, lc in
+                          zip(z.reshape(n, v).split(rows), tlp.reshape(n, v).split(rows))]).mean()
+
+    for name, f in [("dense-logprobs", dense_logprobs), ("dense-probs", dense_probs), ("dense-chunked", dense_chunked),
+                    ("sparse", sparse), ("sparse-chunked", sparse_chunked)]:
         for backward in (False, True):
             z = z0.clone().requires_grad_(backward)
             times = []

@@ -35,6 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code dense-logprobs}: {@link KlDivergenceLoss} with the teacher's full log-probabilities
  *       (4, 128, 32000), the form a dense cache holds;</li>
  *   <li>{@code dense-probs}: the same with the teacher's full probabilities;</li>
+ *   <li>{@code dense-chunked}: not a library loss but a control written here: the dense KL with the
+ *       teacher's log-probabilities computed over the same row chunks as the sparse loss, to separate the
+ *       gain of sparsity from the gain of chunking;</li>
  *   <li>{@code sparse}: {@link SparseTopKKlLoss}, K+1 buckets, fast tail;</li>
  *   <li>{@code sparse-exact}: the same with the exact (masked logsumexp) student tail;</li>
  *   <li>{@code sparse-notail}: top-K renormalised on both sides;</li>
@@ -57,11 +60,16 @@ public class LossSparseBenchmark {
     static final int V = 32_000;
     static final int K = 64;
 
-    @Param({"dense-logprobs", "dense-probs", "sparse", "sparse-exact", "sparse-notail", "sparse-validated"})
+    @Param({"dense-logprobs", "dense-probs", "dense-chunked", "sparse", "sparse-exact", "sparse-notail",
+        "sparse-validated"})
     public String kind;
 
     @Param({"forward", "backward"})
     public String pass;
+
+    /** PyTorch intra-op threads (set before the engine starts). */
+    @Param({"1"})
+    public int threads = 1;
 
     NDManager manager;
     NDArray studentLogits;
@@ -70,12 +78,17 @@ public class LossSparseBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         manager = NDManager.newBaseManager();
         manager.getEngine().setRandomSeed(7);
         studentLogits = manager.randomNormal(0, 2, new Shape(B, T, V), DataType.FLOAT32);
         NDArray teacherLogits = manager.randomNormal(0, 2, new Shape(B, T, V), DataType.FLOAT32);
         NDArray teacherLogProbs = teacherLogits.logSoftmax(2);
-        if (kind.startsWith("dense")) {
+        if (kind.equals("dense-chunked")) {
+            labels = new NDList(teacherLogProbs);
+            loss = new ChunkedDenseKl();
+        } else if (kind.startsWith("dense")) {
             boolean logs = kind.equals("dense-logprobs");
             labels = new NDList(logs ? teacherLogProbs : teacherLogProbs.exp());
             loss = new KlDivergenceLoss(logs ? TeacherForm.LOG_PROBABILITIES : TeacherForm.PROBABILITIES, 1)
@@ -114,6 +127,33 @@ public class LossSparseBenchmark {
                 gc.backward(l);
             }
             return v + z.getGradient().getFloat(0, 0, 0);
+        }
+    }
+
+    /** Control: dense forward KL over row chunks of about 2^20 logits, teacher as log-probabilities. */
+    static final class ChunkedDenseKl extends Loss {
+        ChunkedDenseKl() {
+            super("dense-chunked");
+        }
+
+        @Override
+        public NDArray evaluate(NDList labels, NDList predictions) {
+            NDArray z = predictions.head();
+            long v = z.getShape().getLastDimension();
+            long n = z.getShape().size() / v;
+            long rows = Math.max(1, (1L << 20) / v);
+            long[] cuts = new long[(int) ((n - 1) / rows)];
+            for (int c = 0; c < cuts.length; c++) {
+                cuts[c] = (c + 1) * rows;
+            }
+            NDList zc = z.reshape(n, v).split(cuts, 0);
+            NDList tc = labels.head().reshape(n, v).split(cuts, 0);
+            NDList kl = new NDList(zc.size());
+            for (int c = 0; c < zc.size(); c++) {
+                NDArray lp = tc.get(c);
+                kl.add(lp.exp().mul(lp.sub(zc.get(c).logSoftmax(-1))).sum(new int[] {-1}));
+            }
+            return ai.djl.ndarray.NDArrays.concat(kl, 0).mean();
         }
     }
 

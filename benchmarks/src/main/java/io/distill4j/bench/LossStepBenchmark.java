@@ -2,9 +2,11 @@ package io.distill4j.bench;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
@@ -20,8 +22,13 @@ import io.distill4j.loss.HintonKdLoss;
 import io.distill4j.loss.InverseVarianceWeightedLoss;
 import io.distill4j.loss.InverseVarianceWeightedLoss.VarianceSource;
 import io.distill4j.loss.MeanTarget;
+import io.distill4j.trainer.Mlp;
+import io.distill4j.trainer.TrainingSession;
+import io.distill4j.trainer.TrainingSpec;
+import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,23 +46,29 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One training step (forward, loss, backward, Adam update) of an MLP 784-512-256-10 at batch 256 on the
  * CPU, with plain cross-entropy against the inverse-variance-weighted KD loss (issue 4: the weighted step
- * must cost at most 1.05x the cross-entropy step). Teacher: k = 16 samples of C = 10 class probabilities.
+ * must cost at most 1.05x the cross-entropy step). Teacher: k = 16 samples of C = 10 class probabilities
+ * per item.
  *
- * <p>Loss kinds:
+ * <p>{@code loss}:
  * <ul>
  *   <li>{@code ce-djl}: DJL's own {@code SoftmaxCrossEntropyLoss} (the baseline a DJL user has);</li>
  *   <li>{@code ce}: distill4j's {@link CrossEntropyLoss};</li>
  *   <li>{@code kd}: Hinton KD (T = 4, alpha = 0.5) on the precomputed mean of the 16 samples;</li>
- *   <li>{@code weighted-given}: that KD loss with per-item inverse-variance weights, target and per-item
- *       variance precomputed (as the cache pipeline stores them), value checks off;</li>
+ *   <li>{@code weighted-given}: that KD loss with per-item inverse-variance weights, the target and the
+ *       per-item variance precomputed (as the cache pipeline stores them), value checks off;</li>
  *   <li>{@code weighted-samples}: the same, with the target (mean of k) and the per-item variance computed
  *       in the step from the (256, 16, 10) samples, value checks off;</li>
  *   <li>{@code weighted-given-validated} / {@code weighted-samples-validated}: as above with the value
  *       checks on (simplex, non-negative variance, label range: one device-to-host copy each).</li>
  * </ul>
+ * {@code trainer}: {@code djl} (DJL's stock {@code Trainer} with Adam) or {@code engine} (distill4j's
+ * {@link TrainingSession}, AdamW with weight decay 0). {@code threads}: PyTorch intra-op threads.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LossStepBenchmark} (with the env and JVM
- * flags of benchmarks/RESULTS.md).
+ * <p>Two benchmarks: {@code step}, the whole step, and {@code lossOnly}, the loss's forward and backward on
+ * fixed logits (256, 10) with no network, whose differences between kinds are the whole differences
+ * between their steps. Both report the calling thread's CPU time per call next to the wall time (on a shared machine
+ * the wall time includes the time other processes hold the cores). {@link LossStepPairedBenchmark} measures
+ * the same steps paired and interleaved.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -73,59 +86,168 @@ public class LossStepBenchmark {
         "weighted-samples-validated"})
     public String loss;
 
-    Model model;
-    Trainer trainer;
-    NDList data;
-    NDList labels;
-    NDArray logits;
-    Loss lossFn;
-    boolean buildTarget;
+    @Param({"djl", "engine"})
+    public String trainer;
+
+    @Param({"1"})
+    public int threads;
+
+    Shared shared;
+    Step step;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        shared = new Shared(trainer);
+        step = new Step(loss, shared);
+    }
+
+    /** What all kinds share: the model (and DJL trainer), the batch and the teacher samples. */
+    static final class Shared implements AutoCloseable {
+        final String trainerKind;
+        final Model model;
+        final Trainer djl;
+        final NDManager data;
+        final NDList x;
+        final NDArray y;
+        final NDArray samples;
+        final NDArray mean;
+        final NDArray var;
+        final NDArray logits;
+
+        Shared(String trainerKind) {
+            this.trainerKind = trainerKind;
+            Engine.getInstance().setRandomSeed(0);
+            model = Model.newInstance("mlp", Device.cpu(), "PyTorch");
+            if (trainerKind.equals("djl")) {
+                model.setBlock(mlp());
+                djl = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build())
+                        .optDevices(new Device[] {Device.cpu()}));
+                djl.initialize(new Shape(BATCH, 784));
+            } else if (trainerKind.equals("engine")) {
+                model.setBlock(Mlp.builder().setInputs(784).setHidden(512, 256).setOutputs(C).build());
+                model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, new Shape(BATCH, 784));
+                djl = null;
+            } else {
+                throw new IllegalArgumentException("trainer must be djl or engine, got " + trainerKind);
+            }
+            data = NDManager.newBaseManager();
+            Random rnd = new Random(42);
+            float[] xs = new float[BATCH * 784];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = (float) rnd.nextGaussian();
+            }
+            long[] ys = new long[BATCH];
+            for (int i = 0; i < BATCH; i++) {
+                ys[i] = rnd.nextInt(C);
+            }
+            x = new NDList(data.create(xs, new Shape(BATCH, 784)));
+            y = data.create(ys, new Shape(BATCH));
+            samples = teacherSamples(data, rnd);
+            mean = new MeanTarget().build(samples, null);
+            var = samples.sub(mean.expandDims(1)).square().sum(new int[] {1, 2}).div((K - 1) * C);
+            logits = data.randomNormal(0, 2, new Shape(BATCH, C), DataType.FLOAT32);
+            logits.setRequiresGradient(true);
+        }
+
+        @Override
+        public void close() {
+            if (djl != null) {
+                djl.close();
+            }
+            model.close();
+            data.close();
+        }
+    }
+
+    /** One kind of step on the shared model: its loss, its labels and (engine) its training session. */
+    static final class Step implements AutoCloseable {
+        final String kind;
+        final Shared shared;
+        final TrainingSession engine;
+        final Loss lossFn;
+        final NDList labels;
+        final boolean buildTarget;
+
+        Step(String kind, Shared shared) {
+            this.kind = kind;
+            this.shared = shared;
+            lossFn = lossOf(kind);
+            engine = shared.djl == null
+                    ? new TrainingSession(shared.model, lossFn, TrainingSpec.builder().setLearningRate(1e-3f).build())
+                    : null;
+            buildTarget = kind.startsWith("weighted-samples");
+            if (kind.startsWith("ce")) {
+                labels = new NDList(shared.y);
+            } else if (kind.equals("kd")) {
+                labels = new NDList(shared.y, shared.mean);
+            } else if (buildTarget) {
+                labels = new NDList(shared.y, shared.samples);
+            } else {
+                labels = new NDList(shared.y, shared.mean, shared.var);
+            }
+        }
+
+        /** The labels of one step; for weighted-samples the target builder runs here, in the step. */
+        NDList stepLabels() {
+            if (!buildTarget) {
+                return labels;
+            }
+            NDArray mean = new MeanTarget().build(labels.get(1), null);
+            return new NDList(labels.get(0), mean, labels.get(1));
+        }
+
+        float step() {
+            if (engine != null) {
+                try (NDManager sub = shared.data.newSubManager()) {
+                    sub.tempAttachAll(shared.x, labels);
+                    float v = engine.forwardBackward(shared.x, stepLabels(), 1f);
+                    engine.update(1e-3f);
+                    return v;
+                }
+            }
+            Trainer djl = shared.djl;
+            try (NDManager sub = djl.getManager().newSubManager()) {
+                sub.tempAttachAll(shared.x, labels);
+                NDList l = stepLabels();
+                NDArray value;
+                try (GradientCollector gc = djl.newGradientCollector()) {
+                    value = lossFn.evaluate(l, djl.forward(shared.x));
+                    gc.backward(value);
+                }
+                djl.step();
+                return value.getFloat();
+            }
+        }
+
+        float lossOnly() {
+            try (NDManager sub = shared.data.newSubManager()) {
+                sub.tempAttachAll(new NDList(shared.logits), labels);
+                NDList l = stepLabels();
+                NDArray value;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    value = lossFn.evaluate(l, new NDList(shared.logits));
+                    gc.backward(value);
+                }
+                return value.getFloat();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (engine != null) {
+                engine.close();
+            }
+        }
+    }
 
     static SequentialBlock mlp() {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(512).build()).add(Activation::relu)
                 .add(Linear.builder().setUnits(256).build()).add(Activation::relu)
                 .add(Linear.builder().setUnits(C).build());
-    }
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        model = Model.newInstance("mlp", Device.cpu(), "PyTorch");
-        model.setBlock(mlp());
-        lossFn = lossOf(loss);
-        DefaultTrainingConfig cfg = new DefaultTrainingConfig(lossFn)
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build())
-                .optDevices(new Device[] {Device.cpu()});
-        trainer = model.newTrainer(cfg);
-        trainer.initialize(new Shape(BATCH, 784));
-        NDManager m = trainer.getManager();
-        Random rnd = new Random(42);
-        float[] xs = new float[BATCH * 784];
-        for (int i = 0; i < xs.length; i++) {
-            xs[i] = (float) rnd.nextGaussian();
-        }
-        long[] ys = new long[BATCH];
-        for (int i = 0; i < BATCH; i++) {
-            ys[i] = rnd.nextInt(C);
-        }
-        NDArray x = m.create(xs, new Shape(BATCH, 784));
-        NDArray y = m.create(ys, new Shape(BATCH));
-        NDArray samples = teacherSamples(m, rnd);
-        NDArray mean = new MeanTarget().build(samples, null);
-        NDArray var = samples.sub(mean.expandDims(1)).square().sum(new int[] {1, 2}).div((K - 1) * C);
-        data = new NDList(x);
-        logits = m.randomNormal(0, 2, new Shape(BATCH, C), ai.djl.ndarray.types.DataType.FLOAT32);
-        logits.setRequiresGradient(true);
-        buildTarget = loss.startsWith("weighted-samples");
-        if (loss.startsWith("ce")) {
-            labels = new NDList(y);
-        } else if (loss.equals("kd")) {
-            labels = new NDList(y, mean);
-        } else if (buildTarget) {
-            labels = new NDList(y, samples);
-        } else {
-            labels = new NDList(y, mean, var);
-        }
     }
 
     /** k = 16 noisy probability vectors per item: softmax of (item logits + noise of item-specific scale). */
@@ -178,55 +300,73 @@ public class LossStepBenchmark {
         }
     }
 
-    @Benchmark
-    public float step() {
-        try (NDManager sub = trainer.getManager().newSubManager()) {
-            data.tempAttach(sub);
-            labels.tempAttach(sub);
-            NDList l = labels;
-            if (buildTarget) {
-                // the target builder runs in the step: labels (y, samples) -> (y, mean of k, samples)
-                NDArray mean = new MeanTarget().build(labels.get(1), null);
-                l = new NDList(labels.get(0), mean, labels.get(1));
-            }
-            NDArray value;
-            try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDList pred = trainer.forward(data);
-                value = lossFn.evaluate(l, pred);
-                gc.backward(value);
-            }
-            trainer.step();
-            return value.getFloat();
+    /**
+     * CPU milliseconds of the calling thread and calls per iteration; their ratio is CPU ms per call. With one
+     * intra-op thread PyTorch runs every op on the calling thread, so this is the step's whole CPU time.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cpu {
+        static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        /** CPU milliseconds spent in the measured calls. */
+        public double cpuMs;
+        /** Measured calls. */
+        public long calls;
+        private long start;
+
+        /** Resets the counters at the start of an iteration. */
+        @Setup(Level.Iteration)
+        public void reset() {
+            cpuMs = 0;
+            calls = 0;
+        }
+
+        static long now() {
+            return THREADS.getCurrentThreadCpuTime();
+        }
+
+        void begin() {
+            start = now();
+        }
+
+        void end() {
+            cpuMs += (now() - start) / 1e6;
+            calls++;
         }
     }
 
     /**
-     * The loss alone: forward and backward of the loss (and, for {@code weighted-samples}, the target
-     * builder) on fixed logits (256, 10) that require a gradient, no network. The difference between two
-     * kinds here is the whole difference between their training steps.
+     * One training step.
+     *
+     * @param cpu CPU-time counters
+     * @return the loss
      */
     @Benchmark
-    public float lossOnly() {
-        try (NDManager sub = trainer.getManager().newSubManager()) {
-            logits.tempAttach(sub);
-            labels.tempAttach(sub);
-            NDList l = labels;
-            if (buildTarget) {
-                NDArray mean = new MeanTarget().build(labels.get(1), null);
-                l = new NDList(labels.get(0), mean, labels.get(1));
-            }
-            NDArray value;
-            try (GradientCollector gc = trainer.newGradientCollector()) {
-                value = lossFn.evaluate(l, new NDList(logits));
-                gc.backward(value);
-            }
-            return value.getFloat();
-        }
+    public float step(Cpu cpu) {
+        cpu.begin();
+        float v = step.step();
+        cpu.end();
+        return v;
+    }
+
+    /**
+     * The loss alone: forward and backward of the loss (and, for {@code weighted-samples}, the target
+     * builder) on fixed logits (256, 10) that require a gradient.
+     *
+     * @param cpu CPU-time counters
+     * @return the loss
+     */
+    @Benchmark
+    public float lossOnly(Cpu cpu) {
+        cpu.begin();
+        float v = step.lossOnly();
+        cpu.end();
+        return v;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        trainer.close();
-        model.close();
+        step.close();
+        shared.close();
     }
 }

@@ -1,18 +1,5 @@
 package io.distill4j.bench;
 
-import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
-import io.distill4j.loss.MeanTarget;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -27,108 +14,38 @@ import java.util.Random;
  * with its 2.5-97.5% bootstrap interval.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.distill4j.bench.LossStepPairedBenchmark
- * [rounds] [steps per block]} (with the env and JVM flags of benchmarks/RESULTS.md).
+ * [rounds] [steps per block] [djl|engine] [threads]} (with the JVM flags of benchmarks/RESULTS.md).
  */
 public final class LossStepPairedBenchmark {
 
     private LossStepPairedBenchmark() {
     }
 
-    /** One kind: its own model, trainer, loss and labels (same seed, same data). */
-    static final class Kind implements AutoCloseable {
-        final String name;
-        final Model model;
-        final Trainer trainer;
-        final Loss loss;
-        final NDList data;
-        final NDList labels;
-        final boolean buildTarget;
-
-        Kind(String name) {
-            this.name = name;
-            model = Model.newInstance("mlp-" + name, Device.cpu(), "PyTorch");
-            model.setBlock(LossStepBenchmark.mlp());
-            loss = LossStepBenchmark.lossOf(name);
-            trainer = model.newTrainer(new DefaultTrainingConfig(loss)
-                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build())
-                    .optDevices(new Device[] {Device.cpu()}));
-            trainer.initialize(new Shape(LossStepBenchmark.BATCH, 784));
-            LossStepBenchmark setup = new LossStepBenchmark();
-            setup.loss = name;
-            NDManager m = trainer.getManager();
-            Random rnd = new Random(42);
-            float[] xs = new float[LossStepBenchmark.BATCH * 784];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = (float) rnd.nextGaussian();
-            }
-            long[] ys = new long[LossStepBenchmark.BATCH];
-            for (int i = 0; i < ys.length; i++) {
-                ys[i] = rnd.nextInt(LossStepBenchmark.C);
-            }
-            NDArray x = m.create(xs, new Shape(LossStepBenchmark.BATCH, 784));
-            NDArray y = m.create(ys, new Shape(LossStepBenchmark.BATCH));
-            NDArray samples = LossStepBenchmark.teacherSamples(m, rnd);
-            NDArray mean = new MeanTarget().build(samples, null);
-            NDArray var = samples.sub(mean.expandDims(1)).square().sum(new int[] {1, 2})
-                    .div((LossStepBenchmark.K - 1) * LossStepBenchmark.C);
-            data = new NDList(x);
-            buildTarget = name.startsWith("weighted-samples");
-            if (name.startsWith("ce")) {
-                labels = new NDList(y);
-            } else if (name.equals("kd")) {
-                labels = new NDList(y, mean);
-            } else if (buildTarget) {
-                labels = new NDList(y, samples);
-            } else {
-                labels = new NDList(y, mean, var);
-            }
-        }
-
-        float step() {
-            try (NDManager sub = trainer.getManager().newSubManager()) {
-                data.tempAttach(sub);
-                labels.tempAttach(sub);
-                NDList l = labels;
-                if (buildTarget) {
-                    NDArray mean = new MeanTarget().build(labels.get(1), null);
-                    l = new NDList(labels.get(0), mean, labels.get(1));
-                }
-                NDArray value;
-                try (GradientCollector gc = trainer.newGradientCollector()) {
-                    NDList pred = trainer.forward(data);
-                    value = loss.evaluate(l, pred);
-                    gc.backward(value);
-                }
-                trainer.step();
-                return value.getFloat();
-            }
-        }
-
-        @Override
-        public void close() {
-            trainer.close();
-            model.close();
-        }
-    }
-
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        String trainerKind = args.length > 2 ? args[2] : "djl";
+        String threads = args.length > 3 ? args[3] : "1";
+        System.setProperty("ai.djl.pytorch.num_threads", threads);
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         String[] names = {"ce-djl", "ce", "kd", "weighted-given", "weighted-samples", "weighted-given-validated",
             "weighted-samples-validated"};
-        List<Kind> kinds = new ArrayList<>();
+        // one model, batch and teacher for all kinds: only the loss differs between them
+        LossStepBenchmark.Shared shared = new LossStepBenchmark.Shared(trainerKind);
+        List<LossStepBenchmark.Step> kinds = new ArrayList<>();
         for (String n : names) {
-            kinds.add(new Kind(n));
+            kinds.add(new LossStepBenchmark.Step(n, shared));
         }
         float sink = 0;
         for (int w = 0; w < 3; w++) {
-            for (Kind k : kinds) {
+            for (LossStepBenchmark.Step k : kinds) {
                 for (int i = 0; i < 50; i++) {
                     sink += k.step();
                 }
             }
         }
         double[][] ms = new double[names.length][rounds];
+        double[][] cpu = new double[names.length][rounds];
         Random order = new Random(1);
         List<Integer> idx = new ArrayList<>();
         for (int i = 0; i < names.length; i++) {
@@ -137,16 +54,18 @@ public final class LossStepPairedBenchmark {
         for (int r = 0; r < rounds; r++) {
             Collections.shuffle(idx, order);
             for (int i : idx) {
-                Kind k = kinds.get(i);
+                LossStepBenchmark.Step k = kinds.get(i);
+                long c0 = LossStepBenchmark.Cpu.now();
                 long t0 = System.nanoTime();
                 for (int s = 0; s < steps; s++) {
                     sink += k.step();
                 }
                 ms[i][r] = (System.nanoTime() - t0) / 1e6 / steps;
+                cpu[i][r] = (LossStepBenchmark.Cpu.now() - c0) / 1e6 / steps;
             }
         }
-        System.out.printf(Locale.ROOT, "paired rounds: %d x %d steps per kind; ratios to the faster cross-entropy "
-                + "of each round (min of ce-djl, ce)%n", rounds, steps);
+        System.out.printf(Locale.ROOT, "paired rounds: %d x %d steps per kind, trainer %s, %s thread(s); ratios to the "
+                + "faster cross-entropy of each round (min of ce-djl, ce)%n", rounds, steps, trainerKind, threads);
         System.out.printf(Locale.ROOT, "%-28s %10s %10s %22s %22s %14s%n", "kind", "median ms", "min ms",
                 "ratio median [95% CI]", "vs ce-djl [95% CI]", "p10/p10 ce");
         for (int i = 0; i < names.length; i++) {
@@ -163,10 +82,22 @@ public final class LossStepPairedBenchmark {
                     names[i], median(ms[i]), Arrays.stream(ms[i]).min().orElse(Double.NaN), median(ratio), ci[0],
                     ci[1], median(ratioDjl), ciDjl[0], ciDjl[1], quantile(ms[i], 0.1) / p10ce);
         }
+        System.out.println("CPU time of the stepping thread per step (excludes time other processes hold the cores; the whole step with 1 intra-op thread):");
+        System.out.printf(Locale.ROOT, "%-28s %14s %26s%n", "kind", "median cpu ms", "cpu ratio median [95% CI]");
+        for (int i = 0; i < names.length; i++) {
+            double[] ratio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = cpu[i][r] / Math.min(cpu[0][r], cpu[1][r]);
+            }
+            double[] ci = bootstrapMedian(ratio, new Random(7));
+            System.out.printf(Locale.ROOT, "%-28s %14.3f %12.3f [%.3f, %.3f]%n", names[i], median(cpu[i]),
+                    median(ratio), ci[0], ci[1]);
+        }
         System.out.println("(sink " + (sink != 0) + ")");
-        for (Kind k : kinds) {
+        for (LossStepBenchmark.Step k : kinds) {
             k.close();
         }
+        shared.close();
     }
 
     static double quantile(double[] v, double q) {

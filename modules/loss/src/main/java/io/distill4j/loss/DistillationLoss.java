@@ -86,6 +86,22 @@ public abstract class DistillationLoss extends Loss {
         return items.sum().div(mask.sum().maximum(1));
     }
 
+    /**
+     * The weighted sum of the per-item losses, sum_i c_i l_i, for coefficients c that the caller has already
+     * normalised (and zeroed at padded items); {@link InverseVarianceWeightedLoss} calls it with
+     * c_i = m_i w_i / sum_j m_j w_j. The default multiplies {@link #itemLosses}; a subclass may fold the
+     * coefficients into its label-side arrays instead, for fewer operations on the gradient path, as long as
+     * the value and gradient are the same.
+     *
+     * @param labels the labels as given to {@link #evaluate}
+     * @param predictions the predictions as given to {@link #evaluate}
+     * @param coefficients c, the item shape, no gradient
+     * @return the scalar sum_i c_i l_i
+     */
+    public NDArray weightedSum(NDList labels, NDList predictions, NDArray coefficients) {
+        return itemLosses(labels, predictions).mul(coefficients).sum();
+    }
+
     /** @return whether value checks run (true by default) */
     public boolean isValidate() {
         return validate;

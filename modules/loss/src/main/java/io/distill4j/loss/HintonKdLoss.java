@@ -72,34 +72,79 @@ public final class HintonKdLoss extends DistillationLoss {
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
+        Parts p = parts(labels, predictions);
+        double scale = alpha * teacherTemperature * studentTemperature;
+        // KL(p_T || q) = sum p_T log p_T - sum p_T log q; the first sum carries no gradient.
+        NDArray negEntropy = p.pT.xlogy(p.pT).sum(new int[] {-1});
+        NDArray cross = p.pT.mul(p.logQ).sum(new int[] {-1});
+        NDArray l = negEntropy.sub(cross).mul(scale);
+        if (alpha < 1) {
+            l = l.sub(p.logP.gather(p.idx, -1).squeeze(-1).mul(1 - alpha));
+        }
+        return p.mask == null ? l : l.mul(p.mask);
+    }
+
+    /** The mean over unpadded items, computed by {@link #weightedSum} with coefficients m_i / sum m. */
+    @Override
+    public NDArray evaluate(NDList labels, NDList predictions) {
+        return weightedSum(labels, predictions, null);
+    }
+
+    /**
+     * sum_i c_i l_i with the coefficients folded into the label-side arrays (c_i * scale * p_T and
+     * c_i * (1 - alpha)), so that the gradient path holds only the two log-softmaxes, one product with its
+     * sum, and one gather with its weighted sum. {@code coefficients == null} means the plain mean over
+     * unpadded items.
+     */
+    @Override
+    public NDArray weightedSum(NDList labels, NDList predictions, NDArray coefficients) {
+        Parts p = parts(labels, predictions);
+        NDArray c = coefficients;
+        if (c == null) {
+            c = p.mask == null
+                    ? p.logP.getManager().ones(p.item, p.logP.getDataType()).div(Math.max(1, p.item.size()))
+                    : p.mask.div(p.mask.sum().maximum(1));
+        }
+        double scale = alpha * teacherTemperature * studentTemperature;
+        NDArray cs = c.mul(scale).expandDims(-1);
+        NDArray value = p.pT.xlogy(p.pT).mul(cs).sum().sub(p.pT.mul(cs).mul(p.logQ).sum());
+        if (alpha < 1) {
+            value = value.sub(p.logP.gather(p.idx, -1).mul(c.mul(1 - alpha).expandDims(-1)).sum());
+        }
+        return value;
+    }
+
+    /** The checked inputs and the student's log-probabilities. */
+    private static final class Parts {
+        NDArray pT;
+        NDArray idx;
+        NDArray mask;
+        NDArray logP;
+        NDArray logQ;
+        Shape item;
+    }
+
+    private Parts parts(NDList labels, NDList predictions) {
         String me = getName();
         Checks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
         Checks.predictionCount(me, predictions);
         NDArray z = predictions.head();
         Checks.minRank("predictions", z, 2);
-        NDArray pT = labels.get(1);
-        Checks.sameShape("teacher probabilities", pT, "predictions", z);
-        Shape item = itemShape(predictions);
-        NDArray mask = maskAt(me, labels, 2, item, z);
-        NDArray idx = classIndex(me, labels.get(0), item, z.getShape().getLastDimension(), mask, isValidate());
+        Parts p = new Parts();
+        p.pT = labels.get(1);
+        Checks.sameShape("teacher probabilities", p.pT, "predictions", z);
+        p.item = itemShape(predictions);
+        p.mask = maskAt(me, labels, 2, p.item, z);
+        p.idx = classIndex(me, labels.get(0), p.item, z.getShape().getLastDimension(), p.mask, isValidate());
         if (isValidate()) {
-            Checks.simplex(me + ": teacher probabilities", pT, mask);
+            Checks.simplex(me + ": teacher probabilities", p.pT, p.mask);
         }
-        if (mask != null) {
-            pT = keepWhere(mask, pT, 0);
+        if (p.mask != null) {
+            p.pT = keepWhere(p.mask, p.pT, 0);
         }
-        double scale = alpha * teacherTemperature * studentTemperature;
-        NDArray logP = z.logSoftmax(-1);
-        NDArray logQ = studentTemperature == 1 ? logP : z.div(studentTemperature).logSoftmax(-1);
-        // KL(p_T || q) = sum p_T log p_T - sum p_T log q; the first sum carries no gradient.
-        NDArray negEntropy = pT.xlogy(pT).sum(new int[] {-1});
-        NDArray cross = pT.mul(logQ).sum(new int[] {-1});
-        NDArray l = negEntropy.sub(cross).mul(scale);
-        if (alpha < 1) {
-            NDArray ce = logP.gather(idx, -1).squeeze(-1);
-            l = l.sub(ce.mul(1 - alpha));
-        }
-        return mask == null ? l : l.mul(mask);
+        p.logP = z.logSoftmax(-1);
+        p.logQ = studentTemperature == 1 ? p.logP : z.div(studentTemperature).logSoftmax(-1);
+        return p;
     }
 
     @Override

@@ -108,14 +108,15 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
         NDList baseLabels = baseLabels(labels);
-        NDArray l = base.itemLosses(baseLabels, predictions);
         NDArray m = base.itemMask(baseLabels, predictions);
-        NDArray r = variance(labels, l.getShape(), l, m).add(eps);
-        NDArray w = r.pow(-1);
+        Shape item = base.itemShape(predictions);
+        NDArray w = variance(labels, item, predictions.head(), m).add(eps).pow(-1);
         if (m != null) {
             w = w.mul(m);
         }
-        return l.div(r).sum().div(w.sum().maximum(1e-30f));
+        // c_i = m_i w_i / sum_j m_j w_j: the weighted mean as a weighted sum the base loss may fuse
+        NDArray c = w.div(w.sum().maximum(1e-30f));
+        return base.weightedSum(baseLabels, predictions, c);
     }
 
     /** Returns w'_i l_i, the base losses times the weights normalised to mean 1 over unpadded items. */
