@@ -356,13 +356,20 @@ final class StackedKd {
                 }
             }
             NDArray rows = m.create(idx, new Shape((long) r * b));
-            NDArray xb = x.get(rows).reshape(r, b, d);
+            // get() makes its result in the source's manager: attach each to the step's manager before anything
+            // else is derived from it, or every step's copy stays alive until the source closes
+            NDArray xr = x.get(rows);
             NDArray yb = y.get(rows);
             NDArray tb = t.get(rows);
-            xb.attach(m);
+            xr.attach(m);
             yb.attach(m);
             tb.attach(m);
-            return new Batch(new NDList(xb), new NDList(yb, tb), r * b);
+            return new Batch(new NDList(xr.reshape(r, b, d)), new NDList(yb, tb), r * b);
+        }
+
+        /** @return the arrays the source itself holds (its rows, labels and targets, and nothing per step) */
+        int heldArrays() {
+            return ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size();
         }
 
         @Override

@@ -160,6 +160,11 @@ class BayesianTeacherExperimentTest {
         try (StackedKd.StackedSource source = new StackedKd.StackedSource(x, y, t, c, 2, 4, Device.cpu());
                 NDManager m = NDManager.newBaseManager(Device.cpu())) {
             assertEquals(3, source.batchesPerEpoch());
+            int held = source.heldArrays();
+            try (NDManager step = m.newSubManager()) {
+                source.batch(step, 9, 1, 0, null);
+            }
+            assertEquals(held, source.heldArrays(), "a step's arrays must be freed with the step's manager");
             Set<Integer>[] seen = new Set[] {new HashSet<>(), new HashSet<>()};
             StringBuilder[] order = {new StringBuilder(), new StringBuilder()};
             for (int k = 0; k < 3; k++) {
