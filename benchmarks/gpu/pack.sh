@@ -85,7 +85,8 @@ unzip -q -o "$M2/ai/djl/pytorch/pytorch-engine/0.35.1/pytorch-engine-0.35.1.jar"
   ai/djl/pytorch/jni/PyTorchLibrary.class -d "$G/tmp"
 javap -p -s -cp "$G/tmp" ai.djl.pytorch.jni.PyTorchLibrary > "$G/PyTorchLibrary.javap.txt"
 rm -rf "$G/tmp"
-python3 "$HERE/jni/gen_stubs.py" "$G/PyTorchLibrary.javap.txt" "$G" "$HERE/jni/djl_torch_min.cc"
+python3 "$HERE/jni/gen_stubs.py" "$G/PyTorchLibrary.javap.txt" "$G" "$HERE/jni/djl_torch_min.cc" \
+  "$HERE/jni/djl_torch_project.cc"
 cp "$JAVA_HOME/include/jni.h" "$G/jni-include/"
 cp "$JAVA_HOME/include/linux/jni_md.h" "$G/jni-include/linux/"
 

@@ -280,7 +280,7 @@ def run_mlp_project(args, variant):
 def run_gpt_project(args, vocab, variant):
     dev = torch.device(DEVICE)
     torch.manual_seed(0)
-    b, t, d, h, layers = 16, 256, 256, 4, 4
+    b, t, d, h, layers = getattr(args, "gpt_batch", 16), getattr(args, "ctx", 256), 256, 4, 4
     finetune = "clip1" in variant
     kd = "kd" in variant
     p = 0.1 if finetune else 0.0
@@ -364,6 +364,8 @@ def main():
     ap.add_argument("--no-ceilings", action="store_true")
     ap.add_argument("--project", action="store_true", help="also run the twins of ProjectGpuBench")
     ap.add_argument("--no-base", action="store_true", help="skip the twins of DjlGpuBench")
+    ap.add_argument("--gpt-batch", type=int, default=16, help="project GPT twins only (small for a CPU check)")
+    ap.add_argument("--ctx", type=int, default=256, help="project GPT twins only")
     args = ap.parse_args()
     assert torch.cuda.is_available(), "needs a CUDA GPU"
     torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32, as in DJL's default

@@ -91,18 +91,22 @@ d = {}
 for f in glob.glob(os.path.join(out, "*-r*-t*.json")):
     side, r, t = re.search(r"(djl|torch)-r(\d+)-t(\d+)\.json", f).groups()
     try:
-        d.setdefault(int(t), {}).setdefault(int(r), {})[side] = json.load(open(f))["ms_per_step"]
+        j = json.load(open(f))
+        d.setdefault(int(t), {}).setdefault(int(r), {})[side] = (j["ms_per_step"], j.get("cpu_ms_per_step", float("nan")))
     except (ValueError, KeyError):
         pass
-print("| threads | round | distill4j engine ms/step | PyTorch eager ms/step | engine / PyTorch |")
-print("|---:|---:|---:|---:|---:|")
+print("| threads | round | distill4j engine ms/step (cpu ms) | PyTorch eager ms/step (cpu ms) | engine / PyTorch wall |"
+      " engine / PyTorch cpu |")
+print("|---:|---:|---:|---:|---:|---:|")
 for t in sorted(d):
     ratios = []
     for r in sorted(d[t]):
         x = d[t][r]
         if "djl" in x and "torch" in x:
-            ratios.append(x["djl"] / x["torch"])
-            print(f"| {t} | {r} | {x['djl']:.2f} | {x['torch']:.2f} | {ratios[-1]:.3f} |")
+            (dw, dc), (pw, pc) = x["djl"], x["torch"]
+            ratios.append((dw / pw, dc / pc))
+            print(f"| {t} | {r} | {dw:.2f} ({dc:.2f}) | {pw:.2f} ({pc:.2f}) | {dw / pw:.3f} | {dc / pc:.3f} |")
     if ratios:
-        print(f"| {t} | median | | | **{statistics.median(ratios):.3f}** |")
+        print(f"| {t} | median | | | **{statistics.median(x[0] for x in ratios):.3f}** |"
+              f" **{statistics.median(x[1] for x in ratios):.3f}** |")
 PYEOF

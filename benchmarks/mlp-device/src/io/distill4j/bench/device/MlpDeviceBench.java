@@ -88,8 +88,10 @@ public final class MlpDeviceBench {
                     s.update(1e-3f);
                 }
                 List<Double> scores = new ArrayList<>();
+                double cpu = 0;
                 for (int it = 0; it < iterations; it++) {
                     int n = 0;
+                    double c0 = processCpuMs();
                     long t0 = System.nanoTime();
                     double t;
                     do {
@@ -99,13 +101,30 @@ public final class MlpDeviceBench {
                         t = (System.nanoTime() - t0) / 1e9;
                     } while (t < seconds);
                     scores.add(t / n * 1e3);
+                    cpu += (processCpuMs() - c0) / n / iterations;
                 }
                 double mean = scores.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
                 System.out.println(String.format(Locale.ROOT, "{\"benchmark\": \"distill4j-engine\", \"threads\": %d,"
-                        + " \"ms_per_step\": %.4f, \"ms_min\": %.4f, \"ms_max\": %.4f, \"scores\": %s}", threads, mean,
+                        + " \"ms_per_step\": %.4f, \"ms_min\": %.4f, \"ms_max\": %.4f, \"scores\": %s,"
+                        + " \"cpu_ms_per_step\": %.4f}", threads, mean,
                         scores.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
-                        scores.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN), scores));
+                        scores.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN), scores, cpu));
             }
+        }
+    }
+
+    /**
+     * Process CPU time (user + system, all threads) from /proc/self/stat, in milliseconds at the kernel's
+     * 10 ms tick (the jlink JRE of benchmarks/gpu/pack.sh has no jdk.management module).
+     */
+    static double processCpuMs() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0;
+        } catch (java.io.IOException e) {
+            return Double.NaN;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.distill4j.cli;
 
+import io.distill4j.teacher.http.TeacherServerException;
 import io.distill4j.teacher.job.SampleJob;
 import io.distill4j.teacher.job.SampleSpec;
 import java.nio.file.Path;
@@ -16,13 +17,22 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code distill4j sample CONFIG.yaml}: runs a teacher from a YAML config (see {@link SampleSpec}) and fills
- * its teacher-output cache with k samples per input, showing progress and items per second. Run it again
- * after an interruption and it resumes where the committed part of the cache ends, with the teacher it
- * trained (or loaded) the first time.
+ * its teacher-output cache with k samples per input, showing progress and items per second. Tabular
+ * teachers (MC dropout, deep ensemble, last-layer Laplace, output noise, deterministic) write a dense
+ * cache; language-model teachers (an OpenAI-compatible server, or a local Hugging Face model folder) write
+ * a sequence cache. Run it again after an interruption and it resumes where the committed part of the
+ * cache ends, with the teacher it trained (or loaded) the first time.
+ *
+ * <p>Exit codes: 0 done; 2 a bad config, data or cache (one line, from {@link Main}); 3 the teacher server
+ * failed for good (one line; what was committed is kept, and running again resumes).
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
-        description = "Run a teacher from a YAML config and cache k samples per input (resumes after interruption).")
+        description = "Run a teacher from a YAML config and cache k samples per input (resumes after interruption). "
+                + "Exit 3 when a teacher server fails for good; committed items are kept.")
 public final class SampleCommand implements Callable<Integer> {
+
+    /** Exit code when a teacher server fails for good. */
+    public static final int SERVER_ERROR = 3;
 
     @Parameters(index = "0", paramLabel = "CONFIG", description = "the job's YAML file (cache, k, data, teacher)")
     Path config;
@@ -34,6 +44,20 @@ public final class SampleCommand implements Callable<Integer> {
     public Integer call() {
         SampleSpec spec = SampleSpec.load(config);
         ProgressBar[] bar = {null};
+        SampleJob.Result r;
+        try {
+            r = run(spec, bar);
+        } catch (TeacherServerException e) {
+            System.err.println("distill4j: teacher server error: " + e.getMessage()
+                    + " (committed items are kept; run the same command again to resume)");
+            return SERVER_ERROR;
+        }
+        System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.1f s, %.0f items/s",
+                r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
+        return 0;
+    }
+
+    private SampleJob.Result run(SampleSpec spec, ProgressBar[] bar) {
         SampleJob.Result r;
         try {
             r = SampleJob.run(spec, Devices.parse(device), (done, total) -> {
@@ -48,10 +72,9 @@ public final class SampleCommand implements Callable<Integer> {
         } finally {
             if (bar[0] != null) {
                 bar[0].close();
+                bar[0] = null;
             }
         }
-        System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.1f s, %.0f items/s",
-                r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
-        return 0;
+        return r;
     }
 }

@@ -3,6 +3,7 @@ package io.distill4j.teacher.job;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.loss.Loss;
@@ -21,7 +22,14 @@ import io.distill4j.teacher.OutputNoiseTeacher;
 import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.Teacher;
 import io.distill4j.teacher.TeacherSampler;
+import io.distill4j.teacher.http.HttpSequenceTeacher;
+import io.distill4j.teacher.http.HttpTeacher;
+import io.distill4j.teacher.lm.CausalLmTeacher;
+import io.distill4j.teacher.lm.SamplingConfig;
+import io.distill4j.teacher.sequence.Prompts;
+import io.distill4j.teacher.sequence.SequenceTeacherSampler;
 import io.distill4j.trainer.BatchTargets;
+import io.distill4j.trainer.lm.io.HfFolder;
 import io.distill4j.trainer.Mlp;
 import io.distill4j.trainer.StepListener;
 import io.distill4j.trainer.StudentTrainer;
@@ -35,7 +43,8 @@ import java.util.function.Consumer;
 
 /**
  * Runs a {@link SampleSpec}: loads the data, loads or trains the teacher model(s), builds the teacher and
- * fills (or resumes) the cache.
+ * fills (or resumes) the cache; for a language-model job, reads the prompts and fills a sequence cache
+ * from an HTTP server or a local Hugging Face model folder.
  *
  * <p>A teacher trained by the job is saved next to the cache, in {@code <cache>-teacher/} (an ensemble's
  * members in {@code member-<m>/} below it), and loaded from there when the job is run again, so a resumed
@@ -108,6 +117,9 @@ public final class SampleJob {
      * @return what was done
      */
     public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        if (spec.isSequence()) {
+            return runSequence(spec, device, progress, log);
+        }
         SampleSpec.DataSpec ds = spec.data();
         Prepared prepared = prepare(ds);
         TabularData all = prepared.all();
@@ -141,6 +153,43 @@ public final class SampleJob {
         } finally {
             models.forEach(Model::close);
         }
+    }
+
+    private static Result runSequence(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        long before = existingItems(spec.cache());
+        long start;
+        long items;
+        if (seq.http() != null) {
+            HttpTeacher http = new HttpTeacher(seq.http());
+            log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + seq.http().baseUri()
+                    + seq.http().endpoint().path() + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency());
+            HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
+            log.accept("server: " + http.serverInfo() + "; " + (http.negotiate() ? "n=k in one request"
+                    : spec.k() + " seeded requests per prompt") + "; vocabulary " + teacher.vocabularySize());
+            start = System.nanoTime();
+            items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+        } else {
+            try (NDManager manager = NDManager.newBaseManager(device);
+                    HfFolder.Loaded loaded = HfFolder.load(seq.folder(), manager)) {
+                if (loaded.tokenizer() == null) {
+                    throw new BadInputException(seq.folder().resolve(HfFolder.TOKENIZER) + ": missing; a local language-model "
+                            + "teacher needs the tokenizer its prompts are encoded with");
+                }
+                SamplingConfig s = seq.sampling();
+                int eos = s.eosId() == -2 ? loaded.model().config().eosTokenId() : s.eosId();
+                SamplingConfig sampling = new SamplingConfig(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(),
+                        s.repetitionPenalty(), s.topLogprobs(), eos);
+                log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + loaded.model() + " from "
+                        + seq.folder() + ", k=" + spec.k());
+                CausalLmTeacher teacher = CausalLmTeacher.withTokenizer(loaded.model(), loaded.tokenizer(), spec.k(),
+                        sampling, spec.seed());
+                start = System.nanoTime();
+                items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+            }
+        }
+        return new Result(spec.cache(), items, before, spec.k(), (System.nanoTime() - start) / 1e9);
     }
 
     private static long existingItems(Path cache) {

@@ -40,6 +40,36 @@ import java.util.Map;
  *   noise: {a: 0.1}                  # output-noise: a * Var(y_train), or variance: [..] per output
  * </pre>
  *
+ * <p>A language-model job names prompts instead of data, and writes a sequence cache:
+ *
+ * <pre>
+ * cache: runs/qa-teacher
+ * k: 4
+ * seed: 0
+ * rowsPerShard: 64                   # prompts per committed shard
+ * prompts: {file: prompts.jsonl, field: prompt}   # or a .txt file, one prompt per line
+ * teacher:
+ *   type: http                       # an OpenAI-compatible server (vLLM, llama.cpp)
+ *   server: http://127.0.0.1:8080
+ *   endpoint: completions            # or chat (systemPrompt: ...)
+ *   model: my-model                  # sent as "model"; optional for llama.cpp
+ *   maxTokens: 64
+ *   temperature: 1.0
+ *   topP: 1.0
+ *   topK: 50
+ *   repetitionPenalty: 1.2
+ *   topLogprobs: 5
+ *   concurrency: 8
+ *   maxRetries: 5
+ *   requestTimeoutSeconds: 120
+ *   nMode: auto                      # auto, multi (n = k) or single (k seeded requests)
+ *   vocabularySize: 0                # 0: from the server's /v1/models (llama.cpp)
+ * # or a local model:
+ * #  type: lm
+ * #  folder: path/to/hf-model        # config.json, model.safetensors, tokenizer.json
+ * #  eosId: 2                        # default: the config's eos_token_id
+ * </pre>
+ *
  * @param source the config's file name (for messages)
  * @param cache the cache directory
  * @param k samples per input
@@ -48,12 +78,34 @@ import java.util.Map;
  * @param rowsPerShard items per committed shard
  * @param data the data settings
  * @param teacher the teacher settings
+ * @param sequence the language-model settings (then {@code data} and {@code teacher} are null)
  */
 public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, DataSpec data,
-        TeacherSpec teacher) {
+        TeacherSpec teacher, SequenceSpec sequence) {
 
-    /** The teacher types. */
+    /** The teacher types of tabular data. */
     public static final List<String> TYPES = List.of("mc-dropout", "deterministic", "ensemble", "laplace", "output-noise");
+    /** The language-model teacher types (prompts into a sequence cache). */
+    public static final List<String> SEQUENCE_TYPES = List.of("http", "lm");
+
+    /** @return whether this job writes a sequence cache from prompts */
+    public boolean isSequence() {
+        return sequence != null;
+    }
+
+    /**
+     * A language-model job: prompts in, k responses per prompt with top-K log-probabilities out.
+     *
+     * @param prompts the prompt file (.jsonl with a string field, or one prompt per line)
+     * @param field the JSONL field holding the prompt
+     * @param http the HTTP teacher's settings (type {@code http}), else null
+     * @param vocabularySize V for the HTTP teacher, 0 to ask the server
+     * @param folder the Hugging Face model folder (type {@code lm}), else null
+     * @param sampling the local model's sampling settings (type {@code lm}), else null
+     */
+    public record SequenceSpec(Path prompts, String field, io.distill4j.teacher.http.HttpTeacherConfig http,
+            int vocabularySize, Path folder, io.distill4j.teacher.lm.SamplingConfig sampling) {
+    }
 
     /**
      * The data settings.
@@ -138,6 +190,10 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
     public static SampleSpec parse(Map<?, ?> root, String source, Path home) {
         Fields f = new Fields(source, "", root);
         Path cache = Path.of(f.requiredString("cache"));
+        Object teacherType = root.get("teacher") instanceof Map<?, ?> tm ? tm.get("type") : null;
+        if (teacherType != null && SEQUENCE_TYPES.contains(String.valueOf(teacherType))) {
+            return parseSequence(f, cache, source);
+        }
         Fields d = f.child("data");
         String dataset = d.choice("dataset", null, List.of("digits", "iris", "wine", "breast_cancer", "diabetes"));
         if (dataset == null) {
@@ -228,8 +284,65 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
             throw f.error("k", "must be in [1, 100000], got " + kValue);
         }
         SampleSpec spec = new SampleSpec(source, cache, (int) kValue, f.integer("seed", 0), f.positiveInt("batchSize", 512),
-                f.positiveInt("rowsPerShard", 4096), data, teacher);
+                f.positiveInt("rowsPerShard", 4096), data, teacher, null);
         f.finish();
         return spec;
+    }
+
+    private static SampleSpec parseSequence(Fields f, Path cache, String source) {
+        long kValue = f.integer("k", 4);
+        if (kValue <= 0 || kValue > 10_000) {
+            throw f.error("k", "must be in [1, 10000], got " + kValue);
+        }
+        int k = (int) kValue;
+        long seed = f.integer("seed", 0);
+        int itemsPerShard = f.positiveInt("rowsPerShard", 64);
+        Fields pr = f.child("prompts");
+        Path prompts = Path.of(pr.requiredString("file"));
+        String field = pr.string("field", "prompt");
+        pr.finish();
+        Fields t = f.child("teacher");
+        String type = t.choice("type", null, SEQUENCE_TYPES);
+        int maxTokens = t.positiveInt("maxTokens", 64);
+        double temperature = t.number("temperature", 1.0);
+        double topP = t.number("topP", 1.0);
+        long topK = t.integer("topK", 0);
+        double penalty = t.number("repetitionPenalty", 1.0);
+        int topLogprobs = t.positiveInt("topLogprobs", 5);
+        SequenceSpec seq;
+        try {
+            if (type.equals("http")) {
+                io.distill4j.teacher.http.HttpTeacherConfig.Builder b = io.distill4j.teacher.http.HttpTeacherConfig.builder()
+                        .setBaseUri(t.requiredString("server")).setK(k).optMaxTokens(maxTokens).optTemperature(temperature)
+                        .optTopP(topP).optTopK((int) topK).optRepetitionPenalty(penalty).optTopLogprobs(topLogprobs)
+                        .optSeed(seed).optModel(t.string("model", null)).optSystemPrompt(t.string("systemPrompt", null))
+                        .optEndpoint(t.choice("endpoint", "completions", List.of("completions", "chat")).equals("chat")
+                                ? io.distill4j.teacher.http.HttpTeacherConfig.Endpoint.CHAT
+                                : io.distill4j.teacher.http.HttpTeacherConfig.Endpoint.COMPLETIONS)
+                        .optNMode(io.distill4j.teacher.http.HttpTeacherConfig.NMode.valueOf(
+                                t.choice("nMode", "auto", List.of("auto", "multi", "single")).toUpperCase(java.util.Locale.ROOT)))
+                        .optConcurrency(t.positiveInt("concurrency", 8)).optMaxRetries((int) t.integer("maxRetries", 5))
+                        .optRequestTimeout(java.time.Duration.ofMillis((long) (1000 * t.positive("requestTimeoutSeconds", 120))));
+                List<Object> stop = t.list("stop");
+                if (stop != null) {
+                    b.optStop(stop.stream().map(String::valueOf).toList());
+                }
+                long v = t.integer("vocabularySize", 0);
+                if (v < 0 || v > Integer.MAX_VALUE) {
+                    throw t.error("vocabularySize", "must be >= 0 (0: ask the server), got " + v);
+                }
+                seq = new SequenceSpec(prompts, field, b.build(), (int) v, null, null);
+            } else {
+                Path folder = Path.of(t.requiredString("folder"));
+                long eos = t.integer("eosId", -2);
+                seq = new SequenceSpec(prompts, field, null, 0, folder, new io.distill4j.teacher.lm.SamplingConfig(maxTokens,
+                        temperature, (int) topK, topP, penalty, topLogprobs, (int) eos));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(source + ": field teacher: " + e.getMessage(), e);
+        }
+        t.finish();
+        f.finish();
+        return new SampleSpec(source, cache, k, seed, 1, itemsPerShard, null, null, seq);
     }
 }

@@ -201,6 +201,20 @@ class CausalLmTest {
     }
 
     @Test
+    void djlParameterFilesRoundTrip() throws java.io.IOException, ai.djl.MalformedModelException {
+        for (LmFamily f : LmFamily.values()) {
+            CausalLm a = model(f, 5);
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            a.saveParameters(new java.io.DataOutputStream(bytes));
+            CausalLm b = model(f, 6);
+            long[][] ids = randomIds(2, 9, 61, 4);
+            assertFalse(Arrays.equals(logits(a, ids, null, null, false), logits(b, ids, null, null, false)));
+            b.loadParameters(manager, new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+            assertArrayEquals(logits(a, ids, null, null, false), logits(b, ids, null, null, false), f.toString());
+        }
+    }
+
+    @Test
     void builderRejectsInconsistentShapes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CausalLmConfig
                 .builder(LmFamily.LLAMA).vocabSize(10).hiddenSize(32).numLayers(1).numHeads(4).numKvHeads(3)
