@@ -65,9 +65,10 @@ print("|---:|---:|---:|---:|---:|---:|---:|---:|")
 ratios = {}
 for (t, r) in sorted(rows):
     d = rows[(t, r)]
-    if not all(k in d for k in ("engine", "djlTrainer", "torch")):
+    if not all(k in d for k in ("engine", "torch")):
         continue
-    e, tr, py = d["engine"], d["djlTrainer"], d["torch"]
+    nan = float("nan")
+    e, tr, py = d["engine"], d.get("djlTrainer", (nan, nan, nan)), d["torch"]
     rw, rc, rt = e[0] / py[0], e[2] / py[2], tr[0] / py[0]
     ratios.setdefault(t, []).append((rw, rc, rt))
     print(f"| {t} | {r} | {e[0]:.2f} ± {e[1]:.2f} ({e[2]:.2f}) | {tr[0]:.2f} ± {tr[1]:.2f} ({tr[2]:.2f}) |"

@@ -2,6 +2,8 @@
 """Medians over several (djl.jsonl, twin.jsonl) pairs, e.g. the runs under results/.
 
 usage: aggregate.py DJL1 TWIN1 [DJL2 TWIN2 ...]
+       aggregate.py PROJECT1 TWIN1 [PROJECT2 TWIN2 ...]   (ProjectGpuBench rows: each is compared with
+       the twin variant its "ref" field names, and only those twin variants are listed)
 Prints a Markdown table: per model and implementation the median ms/step over the pairs, the list,
 the DJL/PyTorch ratio (per pair, against PyTorch eager-fp32 or eager-fp32-fwdbwd of the same pair)
 and the MFU of the median against the H100 SXM dense peaks (fp32 67, bf16 989 TFLOP/s).
@@ -22,15 +24,25 @@ def main():
     table = {}
     for djl_path, twin_path in zip(files[::2], files[1::2]):
         twin = [r for r in load(twin_path) if r.get("impl") == "pytorch"]
+        refs = set()
         for r in load(djl_path):
+            if "error" in r:
+                continue
             phase = r.get("phase", "step")
-            want = "eager-fp32" if phase == "step" else "eager-fp32-fwdbwd"
+            if r.get("impl") == "project":
+                want = r["ref"]
+                label = "DJL project %s%s" % (r["variant"], " fwd+bwd only" if phase == "fwdbwd" else "")
+            else:
+                want = "eager-fp32" if phase == "step" else "eager-fp32-fwdbwd"
+                label = "DJL fp32" + (" fwd+bwd only" if phase == "fwdbwd" else "")
+            refs.add((r["model"], want, r.get("impl") == "project"))
             ref = next((x for x in twin if x["model"] == r["model"] and x["variant"] == want), None)
-            label = "DJL fp32" + (" fwd+bwd only" if phase == "fwdbwd" else "")
             table.setdefault((r["model"], label), []).append((r, ref))
+        project = any(p for _, _, p in refs)
         for x in twin:
-            table.setdefault((x["model"], "PyTorch " + x["variant"]), []).append((x, None))
-    print("| model | implementation | ms/step median over runs | per run | DJL / PyTorch (per run) | MFU at median |")
+            if not project or (x["model"], x["variant"], True) in refs:
+                table.setdefault((x["model"], "PyTorch " + x["variant"]), []).append((x, None))
+    print("| model | implementation | ms/step median over runs | per run | DJL / PyTorch twin (per run) | MFU at median |")
     print("|---|---|---:|---|---|---:|")
     for (model, label), v in sorted(table.items(), key=lambda kv: (kv[0][0], not kv[0][1].startswith("DJL"), kv[0][1])):
         ms = [r["ms_median"] for r, _ in v]

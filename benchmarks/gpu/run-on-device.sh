@@ -9,11 +9,18 @@
 #   3. rebuild the minimal DJL JNI (benchmarks/gpu/jni) against the machine's libtorch
 #   4. DJL training steps on Device.gpu(0) through that JNI (MLP, GPT V=8192 and V=50257)
 #   5. the PyTorch twin (twin.py) on the same GPU, same shapes
+#   4b. the project's own students and training code (ProjectGpuBench: distill4j's TrainingSession,
+#      StudentTrainer, CausalLm + AnswerLoss + AdamWStepper, LmFineTuner) on gpu(0) -> project.jsonl
 #   6. summary table (summarize.py): ms/step, DJL/PyTorch ratio, model FLOPs utilisation
 # Env: BENCH_DEVICE=cpu runs a quick local dry run of steps 3-4 on the CPU (no twin), for testing
 # the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs;
 # ROUNDS=N repeats steps 4-5 N times in the same machine (even rounds run the twin first), writing
-# djl.rK.jsonl / twin.rK.jsonl; SKIP_STOCK=1 skips step 2b (stock-jni.log).
+# djl.rK.jsonl / twin.rK.jsonl / project.rK.jsonl; SKIP_STOCK=1 skips step 2b (stock-jni.log);
+# SKIP_JNI_BUILD=1 reuses a JNI built by an earlier run in the same machine;
+# SKIP_DJL=1 skips step 4 (DjlGpuBench and its twins); SKIP_PROJECT=1 skips step 4b (and the project
+# twins); PROJECT_MODELS (default all; e.g. mlp,gpt,finetune) picks ProjectGpuBench's rows.
+# The JNI build log goes into device.log (at most 8 files come back: device.log, summary.md and three
+# JSON-lines files per round).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -21,6 +28,7 @@ C=$ROOT/.device-carry
 OUT=${OUT:-/tmp/bench-out}
 mkdir -p "$OUT"
 PY=${PY:-python3}
+PROJECT_ARGS=${PROJECT_ARGS:-}   # extra ProjectGpuBench arguments, e.g. "--gpt-batch 2 --ctx 32" for a CPU dry run
 DEV=${BENCH_DEVICE:-gpu}
 STEPS=${STEPS:-50}
 REPEATS=${REPEATS:-5}
@@ -28,6 +36,9 @@ WARMUP=${WARMUP:-20}
 VOCABS=${VOCABS:-8192,50257}
 ROUNDS=${ROUNDS:-1}
 SKIP_STOCK=${SKIP_STOCK:-0}
+SKIP_DJL=${SKIP_DJL:-0}
+SKIP_PROJECT=${SKIP_PROJECT:-0}
+PROJECT_MODELS=${PROJECT_MODELS:-all}
 LOG=$OUT/device.log
 exec > >(tee -a "$LOG") 2>&1
 
@@ -58,7 +69,7 @@ sed 's/@.*//' "$C/djl_torch_undefined.txt" | sort -u | comm -23 - /tmp/torch_def
 cat "$SYM"
 
 JAVA=$C/jre/bin/java
-CP="$C/bench.jar:$C/lib/*"
+CP="$C/bench.jar:$C/lib/*:$C/project/*"
 # JNA (DJL's CudaUtils) looks for an unversioned libcudart.so; pip's CUDA runtime ships only .so.NN
 JNA_DIR=/tmp/jna-cudart
 mkdir -p "$JNA_DIR"
@@ -93,11 +104,15 @@ fi
 
 echo "== 3. build the minimal DJL JNI against $TORCH_LIB"
 export DJL_CACHE_DIR=/tmp/djl-min
-rm -rf "$DJL_CACHE_DIR"
 SO=$DJL_CACHE_DIR/pytorch/$JNI_DIR_NAME/0.35.1-libdjl_torch.so
-time bash benchmarks/gpu/jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > "$OUT/build-jni.log" 2>&1
-RC=$?
-tail -20 "$OUT/build-jni.log"
+if [ "${SKIP_JNI_BUILD:-0}" = 1 ] && [ -f "$SO" ]; then
+  echo "reusing $SO (SKIP_JNI_BUILD=1)"; RC=0
+else
+  rm -rf "$DJL_CACHE_DIR"
+  time bash benchmarks/gpu/jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > /tmp/build-jni.log 2>&1
+  RC=$?
+  cat /tmp/build-jni.log
+fi
 [ $RC -eq 0 ] || { echo "JNI build failed ($RC)"; exit 1; }
 
 run_djl() {
@@ -107,24 +122,39 @@ run_djl() {
     --warmup "$WARMUP" --repeats "$REPEATS" --steps "$STEPS" > "$1"
   echo "djl exit code: $?"
 }
+run_project() {
+  echo "== 4b. the project's students and training code on $DEV through the rebuilt JNI -> $1"
+  timeout 480 "$JAVA" "${JOPTS[@]}" -Xmx24g -XX:ErrorFile="$OUT/hs_err_proj_%p.log" -cp "$CP" \
+    io.distill4j.bench.gpu.ProjectGpuBench --device "$DEV" --model "$PROJECT_MODELS" --vocab "$VOCABS" \
+    --warmup "$WARMUP" --repeats "$REPEATS" --steps "$STEPS" $PROJECT_ARGS > "$1"
+  echo "project exit code: $?"
+}
 run_twin() {
   echo "== 5. PyTorch twin -> $1"
-  PYTHONUNBUFFERED=1 timeout 300 "$PY" benchmarks/gpu/twin.py --vocab "$VOCABS" --warmup "$WARMUP" \
-    --repeats "$REPEATS" --steps "$STEPS" > "$1"
+  TWIN_FLAGS=()
+  [ "$SKIP_PROJECT" != 1 ] && TWIN_FLAGS+=(--project)
+  [ "$SKIP_DJL" = 1 ] && TWIN_FLAGS+=(--no-base)
+  PYTHONUNBUFFERED=1 timeout 400 "$PY" benchmarks/gpu/twin.py --vocab "$VOCABS" --warmup "$WARMUP" \
+    --repeats "$REPEATS" --steps "$STEPS" "${TWIN_FLAGS[@]}" > "$1"
   echo "twin exit code: $?"
 }
+run_java() {
+  [ "$SKIP_DJL" = 1 ] || run_djl "$1"
+  [ "$SKIP_PROJECT" = 1 ] || run_project "$2"
+}
 for ((r = 1; r <= ROUNDS; r++)); do
-  if [ "$ROUNDS" = 1 ]; then DJ=$OUT/djl.jsonl; TW=$OUT/twin.jsonl; else DJ=$OUT/djl.r$r.jsonl; TW=$OUT/twin.r$r.jsonl; fi
+  if [ "$ROUNDS" = 1 ]; then SUF=; else SUF=.r$r; fi
+  DJ=$OUT/djl$SUF.jsonl; TW=$OUT/twin$SUF.jsonl; PJ=$OUT/project$SUF.jsonl
   if [ "$DEV" != gpu ]; then
-    run_djl "$DJ"
+    run_java "$DJ" "$PJ"
   elif (( r % 2 == 1 )); then
-    run_djl "$DJ"; run_twin "$TW"
+    run_java "$DJ" "$PJ"; run_twin "$TW"
   else
-    run_twin "$TW"; run_djl "$DJ"
+    run_twin "$TW"; run_java "$DJ" "$PJ"
   fi
   if [ "$DEV" = gpu ]; then
     echo "== 6. summary (round $r)"
-    { [ "$ROUNDS" = 1 ] || echo "### round $r"; "$PY" benchmarks/gpu/summarize.py "$DJ" "$TW"; echo; } >> "$OUT/summary.md"
+    { [ "$ROUNDS" = 1 ] || echo "### round $r"; "$PY" benchmarks/gpu/summarize.py "$DJ" "$TW" "$PJ"; echo; } >> "$OUT/summary.md"
   fi
 done
 [ -f "$OUT/summary.md" ] && cat "$OUT/summary.md"

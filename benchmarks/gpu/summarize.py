@@ -8,7 +8,10 @@ MFU (model FLOPs utilisation) = model FLOPs per step / step time / peak rate.
   MLP: 6 * B * (784*512 + 512*256 + 256*10).
   Peaks: NVIDIA H100 SXM5 datasheet, dense: FP32 67 TFLOP/s (no tensor cores; fp32 runs here have
   TF32 off), BF16 989 TFLOP/s. The measured 8192^3 matmul rates of the same GPU are shown beside.
-usage: summarize.py djl.jsonl twin.jsonl
+usage: summarize.py djl.jsonl twin.jsonl [project.jsonl]
+With project.jsonl (ProjectGpuBench) a second table compares each project row with the twin.py variant
+named in its "ref" field (the same step in PyTorch; those twins read the loss every step, as the
+project's loops do), and lists failed rows with their exact exception.
 """
 import json
 import sys
@@ -28,8 +31,36 @@ def rows(path):
     return out
 
 
+def project_table(project, twin, djl, env):
+    print("\n#### The project's own students and training code (ProjectGpuBench) vs the same step in PyTorch\n")
+    print("| model | project path | phase | ms/step (median) | PyTorch twin | PyTorch ms/step | project / PyTorch |"
+          " model TFLOP/s | MFU (fp32 peak) | PyTorch MFU | MFU vs measured fp32 matmul |")
+    print("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    measured = env.get("fp32_matmul_tflops")
+    for r in project:
+        if "error" in r:
+            continue
+        ref = next((t for t in twin if t["model"] == r["model"] and t["variant"] == r.get("ref")), None)
+        rate = r["flops_per_step"] / (r["ms_median"] * 1e-3)
+        prate = ref["flops_per_step"] / (ref["ms_median"] * 1e-3) if ref else float("nan")
+        print("| %s | %s | %s | %.3f | %s | %s | %s | %.2f | %.1f%% | %s | %s |" % (
+            r["model"], r["variant"], r.get("phase", "step"), r["ms_median"], r.get("ref", ""),
+            "%.3f" % ref["ms_median"] if ref else "n/a", "%.2f" % (r["ms_median"] / ref["ms_median"]) if ref else "n/a",
+            rate / 1e12, 100 * rate / PEAK["fp32"], "%.1f%%" % (100 * prate / PEAK["fp32"]) if ref else "",
+            "%.1f%%" % (100 * rate / (measured * 1e12)) if measured else ""))
+    print("\nMFU = model FLOPs per step / step time / 67 TFLOP/s (H100 SXM FP32 dense; TF32 off). The fp16 MLP row"
+          " is also divided by the fp32 peak (it is far from any peak).")
+    for r in project:
+        if "error" in r:
+            print("\nFAILED %s %s:\n```\n%s\n```" % (r["model"], r["variant"], r["error"]))
+        elif r.get("phase", "step") == "step":
+            print("project %s %s loss %.4f -> %.4f%s" % (r["model"], r["variant"], r["loss_first"], r["loss_last"],
+                  "; causal check max |logit change| = %g" % r["causal_leak"] if "causal_leak" in r else ""))
+
+
 def main():
     djl, twin = rows(sys.argv[1]), rows(sys.argv[2])
+    project = rows(sys.argv[3]) if len(sys.argv) > 3 else []
     env = next((r for r in twin if r.get("impl") == "env"), {})
     twin = [r for r in twin if r.get("impl") == "pytorch"]
     print("device: %s; torch %s (CUDA %s); measured 8192^3 matmul: fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s\n"
@@ -39,13 +70,14 @@ def main():
           "model TFLOP/s | MFU | MFU vs measured matmul |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     models = []
-    for r in djl + twin:
+    for r in djl + [t for t in twin if not t["variant"].startswith("proj-")]:
         if r["model"] not in models:
             models.append(r["model"])
     for m in models:
         refs = {"step": next((r for r in twin if r["model"] == m and r["variant"] == "eager-fp32"), None),
                 "fwdbwd": next((r for r in twin if r["model"] == m and r["variant"] == "eager-fp32-fwdbwd"), None)}
-        cands = [r for r in djl if r["model"] == m] + [r for r in twin if r["model"] == m]
+        cands = [r for r in djl if r["model"] == m] + [r for r in twin if r["model"] == m
+                                                       and not r["variant"].startswith("proj-")]
         for r in cands:
             phase = r.get("phase", "step")
             ref = refs.get(phase)
@@ -66,6 +98,8 @@ def main():
         if "causal_leak" in r:
             print("DJL %s causal check: max |logit change| at earlier positions = %g" % (r["model"], r["causal_leak"]))
         print("DJL %s loss %.4f -> %.4f over the run" % (r["model"], r["loss_first"], r["loss_last"]))
+    if project:
+        project_table(project, [t for t in twin if t.get("impl") == "pytorch"], djl, env)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the minimal DJL JNI (djl_torch_min.cc + generated stubs.cc) against the libtorch of a
+# Compiles the minimal DJL JNI (djl_torch_min.cc + djl_torch_project.cc + generated stubs.cc) against the libtorch of a
 # Python PyTorch install. Needs g++ and the torch package's headers; no JDK (jni.h travels in
 # GEN/jni-include). Usage:
 #   build-jni.sh PYTHON GEN_DIR OUT_SO
@@ -20,10 +20,11 @@ CXXFLAGS=(-O2 -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI="$ABI" -w
   -isystem "$TORCH/include" -isystem "$TORCH/include/torch/csrc/api/include")
 TMP=$(mktemp -d)
 g++ "${CXXFLAGS[@]}" -c "$HERE/djl_torch_min.cc" -o "$TMP/min.o" & P1=$!
+g++ "${CXXFLAGS[@]}" -c "$HERE/djl_torch_project.cc" -o "$TMP/project.o" & P3=$!
 g++ "${CXXFLAGS[@]}" -c "$GEN/stubs.cc" -o "$TMP/stubs.o" & P2=$!
-wait "$P1"; wait "$P2"
+wait "$P1"; wait "$P2"; wait "$P3"
 mkdir -p "$(dirname "$OUT_SO")"
-g++ -shared -o "$OUT_SO" "$TMP/min.o" "$TMP/stubs.o" -L"$TORCH/lib" -Wl,--no-as-needed "${LIBS[@]}" \
+g++ -shared -o "$OUT_SO" "$TMP/min.o" "$TMP/project.o" "$TMP/stubs.o" -L"$TORCH/lib" -Wl,--no-as-needed "${LIBS[@]}" \
   -Wl,-rpath,"$TORCH/lib"
 rm -rf "$TMP"
 echo "built $OUT_SO"

@@ -85,7 +85,7 @@ def main():
     counts = Counter(name for name, _, _ in methods)
     implemented = set()
     for f in impls:
-        implemented |= set(re.findall(r"\b(Java_ai_djl_pytorch_jni_PyTorchLibrary_\w+)\s*\(", open(f).read()))
+        implemented |= set(re.findall(r"\b(Java_ai_djl_pytorch_jni_PyTorchLibrary_\w+)\s*[(,]", open(f).read()))
     decls, stubs, names = [], [], set()
     for name, desc, static in methods:
         args, ret = split_types(desc)

@@ -32,10 +32,11 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Reads a whole classification cache (k = 16, C = 100, default 2 GiB) into NDArray batches of shape
- * (B, 16, 100), checksum verification off, per operation: the distill4j reader copying each batch once
- * from the memory-mapped shard, the same reader aliasing the mapping (zero copy), the DJL dataset with a
+ * (B, 16, 100), checksum verification off, per operation (with {@code -p consume=true} every batch is also
+ * summed, which touches each byte and adds torch's own time): the distill4j reader copying each batch once from the memory-mapped shard
+ * into the new tensor's memory, the same reader aliasing the mapping (zero copy), the DJL dataset with a
  * seeded shuffle (one gather per batch), and a plain twin that reads the same bytes from a raw float file
- * with FileChannel.read into a direct buffer and makes the NDArray from it. The fork's heap is 256 MiB.
+ * with FileChannel.read straight into each new tensor's memory. The fork's heap is 256 MiB.
  * The cache and the raw file are written to /tmp once per trial and deleted after it.
  */
 @State(Scope.Benchmark)
@@ -51,6 +52,10 @@ public class CacheReadBenchmark {
     /** Items per batch. */
     @Param({"256"})
     public int batch;
+
+    /** Whether each batch is consumed by a {@code sum()} (touching every byte, adding torch's own time). */
+    @Param({"false"})
+    public boolean consume;
 
     private Path dir;
     private TeacherCache cache;
@@ -91,13 +96,22 @@ public class CacheReadBenchmark {
         CacheBenchData.delete(dir);
     }
 
+    private double use(NDArray a) {
+        if (!consume) {
+            return a.getShape().get(0);
+        }
+        try (NDArray total = a.sum()) {
+            return total.getFloat();
+        }
+    }
+
     private double readAll(boolean view) {
         DenseCacheReader r = cache.dense(false);
         double sum = 0;
         for (long first = 0; first < items; first += batch) {
             int n = (int) Math.min(batch, items - first);
             try (NDArray a = r.range(manager, first, n, view)) {
-                sum += a.getShape().get(0);
+                sum += use(a);
             }
         }
         return sum;
@@ -133,7 +147,7 @@ public class CacheReadBenchmark {
         CacheDataset ds = CacheDataset.builder().setCache(cache).optShuffle(batch, 7).build();
         double sum = 0;
         for (Batch b : ds.getData(manager)) {
-            sum += b.getSize();
+            sum += use(b.getLabels().get(ds.teacherIndex()));
             b.close();
         }
         return sum;
@@ -151,15 +165,14 @@ public class CacheReadBenchmark {
         try (FileChannel ch = FileChannel.open(dir.resolve("plain.f32"), StandardOpenOption.READ)) {
             for (long first = 0; first < items; first += batch) {
                 int n = (int) Math.min(batch, items - first);
-                ByteBuffer buf = manager.allocateDirect(n * (int) CacheBenchData.ROW_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                while (buf.hasRemaining()) {
-                    if (ch.read(buf) < 0) {
-                        throw new IOException("short file");
+                try (NDArray a = manager.create(new Shape(n, CacheBenchData.K, CacheBenchData.C), DataType.FLOAT32)) {
+                    ByteBuffer buf = a.toByteBuffer(true);
+                    while (buf.hasRemaining()) {
+                        if (ch.read(buf) < 0) {
+                            throw new IOException("short file");
+                        }
                     }
-                }
-                buf.flip();
-                try (NDArray a = manager.create(buf, new Shape(n, CacheBenchData.K, CacheBenchData.C), DataType.FLOAT32)) {
-                    sum += a.getShape().get(0);
+                    sum += use(a);
                 }
             }
         }

@@ -27,6 +27,8 @@ public final class ExperimentCommand implements Callable<Integer> {
     static {
         EXPERIMENTS.put("linear-regression", LinearRegressionExperiment::new);
         EXPERIMENTS.put("ffn", io.distill4j.cli.experiment.FfnExperiment::new);
+        EXPERIMENTS.put("bayesian-teacher", io.distill4j.cli.experiment.BayesianTeacherExperiment::new);
+        EXPERIMENTS.put("calibrated-teacher", io.distill4j.cli.experiment.CalibratedTeacherExperiment::new);
     }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "the experiment: ${COMPLETION-CANDIDATES}",

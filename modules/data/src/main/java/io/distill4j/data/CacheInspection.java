@@ -1,7 +1,5 @@
 package io.distill4j.data;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -112,13 +110,5 @@ public final class CacheInspection {
 
     private static String human(long bytes) {
         return bytes < 1 << 20 ? bytes + " bytes" : String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
-    }
-
-    static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return -1;
-        }
     }
 }

@@ -164,17 +164,52 @@ public final class DenseCacheReader {
         if (view && shards[s].rowsLeftInBatch(row) >= count) {
             return manager.create(shards[s].values(row, count), shape, DataType.FLOAT32);
         }
-        ByteBuffer buf = manager.allocateDirect(count * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        Target t = target(manager, shape, count);
         long i = first;
         while (i < first + count) {
             int si = shardOf(i);
             long r = i - firstItem[si];
             int n = (int) Math.min(shards[si].rowsLeftInBatch(r), first + count - i);
-            buf.put(shards[si].values(r, n));
+            t.buf.put(shards[si].values(r, n));
             i += n;
         }
-        buf.flip();
-        return manager.create(buf, shape, DataType.FLOAT32);
+        return t.finish(manager, shape);
+    }
+
+    /** Where a batch is copied: straight into a new CPU tensor's memory, or a direct buffer otherwise. */
+    private static final class Target {
+        final NDArray array;
+        final ByteBuffer buf;
+
+        Target(NDArray array, ByteBuffer buf) {
+            this.array = array;
+            this.buf = buf;
+        }
+
+        NDArray finish(NDManager manager, Shape shape) {
+            if (array != null) {
+                return array;
+            }
+            buf.flip();
+            return manager.create(buf, shape, DataType.FLOAT32);
+        }
+    }
+
+    /**
+     * Allocates the destination of a batch. On the CPU the array is created empty and filled through a direct
+     * view of its memory (one copy, no zeroing, no JVM direct-memory accounting); on other devices through a
+     * direct buffer that {@code create} uploads.
+     */
+    private Target target(NDManager manager, Shape shape, int count) {
+        if (!manager.getDevice().isGpu()) {
+            NDArray a = manager.create(shape, DataType.FLOAT32);
+            ByteBuffer view = a.toByteBuffer(true);
+            if (view.isDirect() && view.capacity() == count * rowBytes) {
+                return new Target(a, view.order(ByteOrder.LITTLE_ENDIAN));
+            }
+            a.close();
+        }
+        return new Target(null, manager.allocateDirect(count * rowBytes).order(ByteOrder.LITTLE_ENDIAN));
     }
 
     /**
@@ -185,9 +220,9 @@ public final class DenseCacheReader {
      * @return the array
      */
     public NDArray gather(NDManager manager, long[] items) {
-        ByteBuffer buf = manager.allocateDirect(items.length * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-        gather(items, buf);
-        buf.flip();
-        return manager.create(buf, new Shape(items.length, k, width), DataType.FLOAT32);
+        Shape shape = new Shape(items.length, k, width);
+        Target t = target(manager, shape, items.length);
+        gather(items, t.buf);
+        return t.finish(manager, shape);
     }
 }

@@ -118,9 +118,9 @@ public final class SequenceCacheWriter implements AutoCloseable {
      *
      * @param prompt the prompt's token ids
      * @param samples k responses
-     * @throws IllegalArgumentException if k or an array length is wrong
-     * @throws BadInputException if an id is outside the vocabulary, a log-probability is NaN or positive,
-     *     ids repeat within a position, or top-K plus tail mass is off the simplex beyond the tolerance
+     * @throws IllegalArgumentException if k or an array length is wrong, an id is outside the vocabulary, a
+     *     log-probability is NaN or positive, ids repeat within a position, or top-K plus tail mass is off the
+     *     simplex beyond the tolerance (naming item, sample, position and field)
      * @throws IOException if committing a full shard fails
      */
     public void append(int[] prompt, List<SequenceSample> samples) throws IOException {
@@ -147,7 +147,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
     private void checkIds(int[] ids, long item, String field) {
         for (int t = 0; t < ids.length; t++) {
             if (ids[t] < 0 || ids[t] >= vocab) {
-                throw new BadInputException(dir + ": item " + item + ": field " + field + "[" + t + "]: token id "
+                throw new IllegalArgumentException(dir + ": item " + item + ": field " + field + "[" + t + "]: token id "
                         + ids[t] + " outside the vocabulary [0, " + vocab + ")");
             }
         }
@@ -180,12 +180,12 @@ public final class SequenceCacheWriter implements AutoCloseable {
             for (int r = 0; r < topK; r++) {
                 float v = s.topLogprobs()[o + r];
                 if (Float.isNaN(v) || v > tol) {
-                    throw new BadInputException(String.format(Locale.ROOT,
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
                             "%s: position %d: field topk_logprobs[%d]: %s is not a log-probability (NaN or above 0)",
                             where, t, r, v));
                 }
                 if (!seen.add(s.topIds()[o + r])) {
-                    throw new BadInputException(where + ": position " + t + ": field topk_ids[" + r + "]: id "
+                    throw new IllegalArgumentException(where + ": position " + t + ": field topk_ids[" + r + "]: id "
                             + s.topIds()[o + r] + " appears twice");
                 }
                 mass += Math.exp(v);
@@ -194,7 +194,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
             double tl;
             if (s.tailLogMass() == null) {
                 if (mass > 1 + tol) {
-                    throw new BadInputException(String.format(Locale.ROOT,
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
                             "%s: position %d: field topk_logprobs: top-K mass %.6g exceeds 1 by more than %.3g",
                             where, t, mass, tol));
                 }
@@ -203,7 +203,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
                 tl = s.tailLogMass()[t];
                 double total = mass + Math.exp(tl);
                 if (Double.isNaN(tl) || tl > tol || Math.abs(Math.log(total)) > tol) {
-                    throw new BadInputException(String.format(Locale.ROOT,
+                    throw new IllegalArgumentException(String.format(Locale.ROOT,
                             "%s: position %d: field tail_logmass: %s with top-K mass %.6g gives total mass %.6g, off "
                                     + "the simplex by more than %.3g", where, t, tl, mass, total, tol));
                 }

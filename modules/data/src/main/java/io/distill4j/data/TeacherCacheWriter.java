@@ -250,9 +250,9 @@ public final class TeacherCacheWriter implements AutoCloseable {
      * Appends one item's k samples.
      *
      * @param samples k rows of width values each
-     * @throws IllegalArgumentException if the shape is not k x width
-     * @throws BadInputException if a value is not finite, or a probability is negative or a probability
-     *     vector is off the simplex; nothing is appended then
+     * @throws IllegalArgumentException if the shape is not k x width, a value is not finite, or a probability
+     *     is negative or a probability vector is off the simplex (naming item and field); nothing is appended
+     *     then
      * @throws IOException if committing a full shard fails
      */
     public void append(float[][] samples) throws IOException {
@@ -283,8 +283,8 @@ public final class TeacherCacheWriter implements AutoCloseable {
      * @param offset index of the first value
      * @param items how many items to append
      * @throws IllegalArgumentException if the array is too short
-     * @throws BadInputException if a value is invalid (see {@link #append(float[][])}); items before the bad
-     *     one are appended
+     * @throws IllegalArgumentException if a value is invalid (see {@link #append(float[][])}); items before
+     *     the bad one are appended
      * @throws IOException if committing a full shard fails
      */
     public void appendFlat(float[] flat, int offset, int items) throws IOException {
@@ -332,17 +332,17 @@ public final class TeacherCacheWriter implements AutoCloseable {
         for (int c = 0; c < width; c++) {
             float x = v[off + c];
             if (!Float.isFinite(x)) {
-                throw new BadInputException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
                         + "]: value " + x + " is not finite");
             }
             if (probabilities && x < 0) {
-                throw new BadInputException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
+                throw new IllegalArgumentException(dir + ": item " + nextItem() + ": field samples[" + sample + "][" + c
                         + "]: probability " + x + " is negative");
             }
             sum += x;
         }
         if (probabilities && Math.abs(sum - 1) > options.simplexTolerance()) {
-            throw new BadInputException(String.format(Locale.ROOT,
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "%s: item %d: field samples[%d]: probabilities sum to %.6g, off the simplex by more than %.3g",
                     dir, nextItem(), sample, sum, options.simplexTolerance()));
         }

@@ -27,14 +27,14 @@ class CacheCorruptionTest {
     void negativeNanAndOffSimplexProbabilitiesAreRejectedAndNothingIsWritten(@TempDir Path dir) throws IOException {
         try (TeacherCacheWriter w = probs(dir, 2, 3)) {
             w.append(new float[][] {{0.2f, 0.3f, 0.5f}, {1f, 0f, 0f}});
-            BadInputException neg = assertThrows(BadInputException.class,
+            IllegalArgumentException neg = assertThrows(IllegalArgumentException.class,
                     () -> w.append(new float[][] {{0.2f, 0.3f, 0.5f}, {1.1f, -0.1f, 0f}}));
             assertTrue(neg.getMessage().contains("item 1: field samples[1][1]: probability -0.1 is negative"), neg.getMessage());
-            BadInputException off = assertThrows(BadInputException.class,
+            IllegalArgumentException off = assertThrows(IllegalArgumentException.class,
                     () -> w.append(new float[][] {{0.2f, 0.3f, 0.6f}, {1f, 0f, 0f}}));
             assertTrue(off.getMessage().contains("item 1: field samples[0]: probabilities sum to 1.10000, off the simplex"),
                     off.getMessage());
-            BadInputException nan = assertThrows(BadInputException.class,
+            IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
                     () -> w.append(new float[][] {{Float.NaN, 0.3f, 0.7f}, {1f, 0f, 0f}}));
             assertTrue(nan.getMessage().contains(dir + ": item 1: field samples[0][0]: value NaN"), nan.getMessage());
             // within the tolerance of 1e-3: accepted

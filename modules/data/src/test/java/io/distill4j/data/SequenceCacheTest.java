@@ -106,20 +106,20 @@ class SequenceCacheTest {
     void badTokenDataIsNamedAndNothingIsBuffered(@TempDir Path dir) throws IOException {
         try (SequenceCacheWriter w = SequenceCacheWriter.openOrCreate(dir, 1, 100, 2, Map.of(), "fp", 4, NO_SYNC)) {
             SequenceSample ok = new SequenceSample(new int[] {5}, new int[] {5, 6}, new float[] {-0.5f, -1.5f}, null);
-            BadInputException vocab = assertThrows(BadInputException.class, () -> w.append(new int[] {100}, List.of(ok)));
+            IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class, () -> w.append(new int[] {100}, List.of(ok)));
             assertTrue(vocab.getMessage().contains("item 0: field prompt[0]: token id 100 outside the vocabulary [0, 100)"),
                     vocab.getMessage());
-            BadInputException dup = assertThrows(BadInputException.class, () -> w.append(new int[] {1},
+            IllegalArgumentException dup = assertThrows(IllegalArgumentException.class, () -> w.append(new int[] {1},
                     List.of(new SequenceSample(new int[] {5}, new int[] {5, 5}, new float[] {-0.5f, -1.5f}, null))));
             assertTrue(dup.getMessage().contains("item 0, sample 0: position 0: field topk_ids[1]: id 5 appears twice"),
                     dup.getMessage());
-            BadInputException nan = assertThrows(BadInputException.class, () -> w.append(new int[] {1},
+            IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> w.append(new int[] {1},
                     List.of(new SequenceSample(new int[] {5}, new int[] {5, 6}, new float[] {Float.NaN, -1.5f}, null))));
             assertTrue(nan.getMessage().contains("field topk_logprobs[0]: NaN"), nan.getMessage());
-            BadInputException over = assertThrows(BadInputException.class, () -> w.append(new int[] {1},
+            IllegalArgumentException over = assertThrows(IllegalArgumentException.class, () -> w.append(new int[] {1},
                     List.of(new SequenceSample(new int[] {5}, new int[] {5, 6}, new float[] {-0.1f, -0.2f}, null))));
             assertTrue(over.getMessage().contains("top-K mass 1.72"), over.getMessage());
-            BadInputException tail = assertThrows(BadInputException.class, () -> w.append(new int[] {1},
+            IllegalArgumentException tail = assertThrows(IllegalArgumentException.class, () -> w.append(new int[] {1},
                     List.of(new SequenceSample(new int[] {5}, new int[] {5, 6}, new float[] {-0.5f, -1.5f},
                             new float[] {-0.1f}))));
             assertTrue(tail.getMessage().contains("field tail_logmass: -0.1"), tail.getMessage());

@@ -101,7 +101,7 @@ class TeacherCacheTest {
     @Test
     void nonFiniteValuesAreRejectedBeforeWriting(@TempDir Path dir) throws IOException {
         try (TeacherCacheWriter w = open(dir, 1, 2, 4)) {
-            BadInputException e = assertThrows(BadInputException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> w.append(new float[][] {{0.5f, Float.NaN}}));
             assertTrue(e.getMessage().contains("item 0: field samples[0][1]: value NaN is not finite"), e.getMessage());
         }

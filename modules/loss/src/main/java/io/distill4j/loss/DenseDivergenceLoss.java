@@ -30,12 +30,61 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
     /**
      * The per-item divergence from the teacher's and student's distributions (all item + (C)).
      *
-     * @param pT teacher probabilities
-     * @param logPT teacher log-probabilities, floored
+     * @param teacher the teacher distribution, its probabilities and log-probabilities made on demand
      * @param logQ student log-probabilities (carry the gradient)
      * @return the per-item divergence, item shape
      */
-    abstract NDArray divergence(NDArray pT, NDArray logPT, NDArray logQ);
+    abstract NDArray divergence(Teacher teacher, NDArray logQ);
+
+    /**
+     * The teacher distribution in the form it was given; probabilities, floored log-probabilities and the
+     * negative entropy are derived only when asked for, so that a loss makes no full-size temporary it does
+     * not need.
+     */
+    static final class Teacher {
+        private final NDArray given;
+        private final TeacherForm form;
+        private final double temperature;
+        private NDArray p;
+        private NDArray logP;
+
+        Teacher(NDArray given, TeacherForm form, double temperature) {
+            this.given = given;
+            this.form = form;
+            this.temperature = temperature;
+        }
+
+        /** @return the probabilities p_T */
+        NDArray p() {
+            if (p == null) {
+                p = form == TeacherForm.PROBABILITIES ? given : logP().exp();
+            }
+            return p;
+        }
+
+        /** @return log p_T, floored at {@link DistillationLoss#LOG_FLOOR} */
+        NDArray logP() {
+            if (logP == null) {
+                switch (form) {
+                    case PROBABILITIES:
+                        logP = given.maximum(1e-30).log();
+                        break;
+                    case LOG_PROBABILITIES:
+                        logP = given.maximum(LOG_FLOOR);
+                        break;
+                    default:
+                        logP = (temperature == 1 ? given : given.div(temperature)).logSoftmax(-1).maximum(LOG_FLOOR);
+                }
+            }
+            return logP;
+        }
+
+        /** @return sum_c p_T log p_T per item (0 log 0 = 0) */
+        NDArray negEntropy() {
+            NDArray terms = form == TeacherForm.PROBABILITIES ? given.xlogy(given) : p().mul(logP());
+            return terms.sum(new int[] {-1});
+        }
+    }
 
     @Override
     public final NDArray itemLosses(NDList labels, NDList predictions) {
@@ -51,9 +100,11 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
         if (mask != null) {
             teacher = keepWhere(mask, teacher, teacherForm == TeacherForm.LOG_PROBABILITIES ? LOG_FLOOR : 0);
         }
-        NDList t = teacherDistribution(me, teacher, teacherForm, temperature, mask, isValidate());
+        if (isValidate()) {
+            validateTeacher(me, teacher, teacherForm, mask);
+        }
         NDArray logQ = (temperature == 1 ? z : z.div(temperature)).logSoftmax(-1);
-        NDArray l = divergence(t.get(0), t.get(1), logQ);
+        NDArray l = divergence(new Teacher(teacher, teacherForm, temperature), logQ);
         return mask == null ? l : l.mul(mask);
     }
 

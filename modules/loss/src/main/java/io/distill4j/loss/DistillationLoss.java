@@ -154,35 +154,20 @@ public abstract class DistillationLoss extends Loss {
         return idx.expandDims(-1);
     }
 
-    /**
-     * Teacher log-probabilities and probabilities from the teacher array in the given form; the
-     * log-probabilities are floored at {@link #LOG_FLOOR}.
-     */
-    static NDList teacherDistribution(String loss, NDArray teacher, TeacherForm form, double temperature,
-            NDArray mask, boolean validate) {
+    /** Value checks of a dense teacher distribution in the given form, ignoring padded rows. */
+    static void validateTeacher(String loss, NDArray teacher, TeacherForm form, NDArray mask) {
         switch (form) {
-            case PROBABILITIES: {
-                if (validate) {
-                    Checks.simplex(loss + ": teacher probabilities", teacher, mask);
-                }
-                NDArray lp = teacher.maximum(1e-30).log();
-                return new NDList(teacher, lp);
-            }
+            case PROBABILITIES:
+                Checks.simplex(loss + ": teacher probabilities", teacher, mask);
+                break;
             case LOG_PROBABILITIES: {
-                if (validate) {
-                    NDArray kept = mask == null ? teacher : keepWhere(mask, teacher, 0);
-                    Checks.logProbabilities(loss + ": teacher log-probabilities", kept);
-                    Checks.simplex(loss + ": teacher log-probabilities (exponentiated)", kept.exp(), mask);
-                }
-                NDArray lp = teacher.maximum(LOG_FLOOR);
-                return new NDList(lp.exp(), lp);
-            }
-            case LOGITS: {
-                NDArray lp = (temperature == 1 ? teacher : teacher.div(temperature)).logSoftmax(-1).maximum(LOG_FLOOR);
-                return new NDList(lp.exp(), lp);
+                NDArray kept = mask == null ? teacher : keepWhere(mask, teacher, 0);
+                Checks.logProbabilities(loss + ": teacher log-probabilities", kept);
+                Checks.simplex(loss + ": teacher log-probabilities (exponentiated)", kept.exp(), mask);
+                break;
             }
             default:
-                throw new AssertionError(form);
+                break;
         }
     }
 }

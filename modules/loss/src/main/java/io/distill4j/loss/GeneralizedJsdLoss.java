@@ -55,13 +55,15 @@ public final class GeneralizedJsdLoss extends DenseDivergenceLoss {
     }
 
     @Override
-    NDArray divergence(NDArray pT, NDArray logPT, NDArray logQ) {
+    NDArray divergence(Teacher teacher, NDArray logQ) {
         if (beta == 0) {
-            return KlDivergenceLoss.forward(pT, logPT, logQ);
+            return KlDivergenceLoss.forward(teacher, logQ);
         }
         if (beta == 1) {
-            return ReverseKlLoss.reverse(logPT, logQ);
+            return ReverseKlLoss.reverse(teacher.logP(), logQ);
         }
+        NDArray pT = teacher.p();
+        NDArray logPT = teacher.logP();
         NDArray q = logQ.exp();
         NDArray logM = pT.mul(beta).add(q.mul(1 - beta)).maximum(1e-30).log();
         NDArray klP = pT.mul(logPT.sub(logM)).sum(new int[] {-1});

@@ -115,7 +115,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         if (m != null) {
             w = w.mul(m);
         }
-        return l.div(r).sum().div(w.sum().maximum(1e-30));
+        return l.div(r).sum().div(w.sum().maximum(1e-30f));
     }
 
     /** Returns w'_i l_i, the base losses times the weights normalised to mean 1 over unpadded items. */
@@ -132,7 +132,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         } else {
             count = w.getManager().create((float) l.getShape().size()).toType(w.getDataType(), false);
         }
-        NDArray norm = w.sum().maximum(1e-30).div(count);
+        NDArray norm = w.sum().maximum(1e-30f).div(count);
         return l.mul(w).div(norm);
     }
 
@@ -156,7 +156,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         NDArray w = variance(labels, item, like, m).add(eps).pow(-1);
         if (m != null) {
             w = w.mul(m);
-            return w.div(w.sum().maximum(1e-30)).mul(m.sum().maximum(1));
+            return w.div(w.sum().maximum(1e-30f)).mul(m.sum().maximum(1));
         }
         return w.div(w.mean());
     }

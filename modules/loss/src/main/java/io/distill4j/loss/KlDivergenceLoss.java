@@ -31,11 +31,12 @@ public final class KlDivergenceLoss extends DenseDivergenceLoss {
     }
 
     @Override
-    NDArray divergence(NDArray pT, NDArray logPT, NDArray logQ) {
-        return forward(pT, logPT, logQ);
+    NDArray divergence(Teacher teacher, NDArray logQ) {
+        return forward(teacher, logQ);
     }
 
-    static NDArray forward(NDArray pT, NDArray logPT, NDArray logQ) {
-        return pT.mul(logPT.sub(logQ)).sum(new int[] {-1});
+    /** KL(p_T || q) = sum p_T log p_T - sum p_T log q: the first sum is the teacher's alone (no gradient). */
+    static NDArray forward(Teacher teacher, NDArray logQ) {
+        return teacher.negEntropy().sub(teacher.p().mul(logQ).sum(new int[] {-1}));
     }
 }

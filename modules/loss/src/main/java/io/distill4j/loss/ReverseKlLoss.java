@@ -33,8 +33,8 @@ public final class ReverseKlLoss extends DenseDivergenceLoss {
     }
 
     @Override
-    NDArray divergence(NDArray pT, NDArray logPT, NDArray logQ) {
-        return reverse(logPT, logQ);
+    NDArray divergence(Teacher teacher, NDArray logQ) {
+        return reverse(teacher.logP(), logQ);
     }
 
     static NDArray reverse(NDArray logPT, NDArray logQ) {

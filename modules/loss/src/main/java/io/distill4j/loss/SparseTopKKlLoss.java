@@ -1,6 +1,7 @@
 package io.distill4j.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -33,7 +34,11 @@ import ai.djl.ndarray.types.Shape;
  * the vocabulary.
  *
  * <p>Speed: the full (…, V) logits are touched only by one fused log-softmax and one gather of K columns
- * (and the gather's scatter in the backward pass); everything else is on (…, K) arrays.
+ * (and, backwards, the gather's scatter and the log-softmax's backward); everything else is on (…, K)
+ * arrays. The vocabulary pass runs over chunks of {@code chunkElements} logits (whole positions, 2^20 by
+ * default, 4 MiB in float32), so that no temporary of the full (…, V) size is ever made: only the
+ * gradient itself has that size. The chunks stay in cache, and the allocator reuses their memory instead
+ * of mapping fresh pages for each full-size temporary.
  *
  * <p>Labels: {@code [ids, lp, lt, mask?]}: ids (…, K) integer token ids, lp (…, K) their teacher
  * log-probabilities, lt (…) the log tail mass, and an optional padding mask (…) (1 counted, 0 padded; the
@@ -46,6 +51,10 @@ public final class SparseTopKKlLoss extends DistillationLoss {
     private final double temperature;
     private final boolean tail;
     private final boolean exactTail;
+    private final long chunkElements;
+
+    /** Default number of logits per chunk of the student's vocabulary pass (4 MiB of float32). */
+    public static final long DEFAULT_CHUNK_ELEMENTS = 1L << 20;
 
     /** Creates the loss with the tail bucket, temperature 1 and the fast student tail. */
     public SparseTopKKlLoss() {
@@ -60,11 +69,28 @@ public final class SparseTopKKlLoss extends DistillationLoss {
      * @param exactTail whether to compute the student's tail by a masked logsumexp (exact, slower)
      */
     public SparseTopKKlLoss(double temperature, boolean tail, boolean exactTail) {
+        this(temperature, tail, exactTail, DEFAULT_CHUNK_ELEMENTS);
+    }
+
+    /**
+     * Creates the loss.
+     *
+     * @param temperature T, positive: divides the student logits (the cached teacher is taken as it is)
+     * @param tail whether to use the K+1 buckets (true) or renormalise both sides over the top K (false)
+     * @param exactTail whether to compute the student's tail by a masked logsumexp (exact, slower)
+     * @param chunkElements how many logits one chunk of the vocabulary pass holds (whole rows, at least one
+     *     row); 0 processes all positions at once
+     */
+    public SparseTopKKlLoss(double temperature, boolean tail, boolean exactTail, long chunkElements) {
         super("sparse-topk-kl");
         Checks.positive("temperature", temperature);
+        if (chunkElements < 0) {
+            throw new IllegalArgumentException("chunk elements must be non-negative, got " + chunkElements);
+        }
         this.temperature = temperature;
         this.tail = tail;
         this.exactTail = exactTail;
+        this.chunkElements = chunkElements;
     }
 
     @Override
@@ -116,8 +142,8 @@ public final class SparseTopKKlLoss extends DistillationLoss {
         // teacher, normalised over its buckets
         NDArray pk = lp.exp();
         NDArray l;
-        NDArray logQ = (temperature == 1 ? z : z.div(temperature)).logSoftmax(-1);
-        NDArray lqk = logQ.gather(idx, -1);
+        NDArray[] student = studentBuckets(z, idx, item, v, k, tail && exactTail);
+        NDArray lqk = student[0];
         if (tail) {
             lt = lt.maximum(LOG_FLOOR);
             NDArray pt = lt.exp();
@@ -137,19 +163,8 @@ public final class SparseTopKKlLoss extends DistillationLoss {
             NDArray logZk = logZ.expandDims(-1);
             NDArray pkN = pk.div(sumT.expandDims(-1));
             NDArray ptN = pt.div(sumT);
-            NDArray lqt;
-            if (exactTail) {
-                NDArray zz = temperature == 1 ? z : z.div(temperature);
-                NDArray masked = zz.scatter(idx, z.getManager().full(idx.getShape(), Float.NEGATIVE_INFINITY,
-                        z.getDataType()), -1);
-                NDArray m = zz.max(new int[] {-1}, true).stopGradient();
-                NDArray mt = masked.max(new int[] {-1}, true).stopGradient();
-                NDArray lseAll = zz.sub(m).exp().sum(new int[] {-1}).log();
-                NDArray lseTail = masked.sub(mt).exp().sum(new int[] {-1}).log();
-                lqt = lseTail.sub(lseAll).add(mt.sub(m).squeeze(-1));
-            } else {
-                lqt = lqk.exp().sum(new int[] {-1}).neg().add(1).maximum(1e-30).log();
-            }
+            NDArray lqt = exactTail ? student[1]
+                    : lqk.exp().sum(new int[] {-1}).neg().add(1).maximum(1e-30).log();
             NDArray headKl = pkN.mul(lp.sub(logZk).sub(lqk)).sum(new int[] {-1});
             NDArray tailKl = ptN.mul(lt.sub(logZ).sub(lqt));
             l = headKl.add(tailKl);
@@ -161,6 +176,50 @@ public final class SparseTopKKlLoss extends DistillationLoss {
             l = pkN.mul(logPk.sub(logQk)).sum(new int[] {-1});
         }
         return mask == null ? l : l.mul(mask);
+    }
+
+    /**
+     * The student's log-probabilities of the K ids, log softmax(z / T)_{id}, and (when asked) its exact log
+     * tail mass. The vocabulary pass runs over chunks of whole rows so that no temporary the size of the
+     * full logits is made: the log-softmax of a chunk is gathered at once and dropped. The backward pass
+     * likewise works chunk by chunk, and only the gradient itself has the full size.
+     */
+    private NDArray[] studentBuckets(NDArray z, NDArray idx, Shape item, long v, long k, boolean exact) {
+        long n = item.size();
+        NDArray z2 = z.reshape(n, v);
+        NDArray i2 = idx.reshape(n, k);
+        long rows = chunkElements == 0 ? n : Math.max(1, chunkElements / v);
+        NDList zc;
+        NDList ic;
+        if (rows >= n) {
+            zc = new NDList(z2);
+            ic = new NDList(i2);
+        } else {
+            long[] cuts = new long[(int) ((n - 1) / rows)];
+            for (int c = 0; c < cuts.length; c++) {
+                cuts[c] = (c + 1) * rows;
+            }
+            zc = z2.split(cuts, 0);
+            ic = i2.split(cuts, 0);
+        }
+        NDList heads = new NDList(zc.size());
+        NDList tails = new NDList(exact ? zc.size() : 0);
+        for (int c = 0; c < zc.size(); c++) {
+            NDArray zz = temperature == 1 ? zc.get(c) : zc.get(c).div(temperature);
+            heads.add(zz.logSoftmax(-1).gather(ic.get(c), -1));
+            if (exact) {
+                NDArray masked = zz.scatter(ic.get(c), zz.getManager().full(ic.get(c).getShape(),
+                        Float.NEGATIVE_INFINITY, zz.getDataType()), -1);
+                NDArray m = zz.max(new int[] {-1}, true).stopGradient();
+                NDArray mt = masked.max(new int[] {-1}, true).stopGradient();
+                NDArray lseAll = zz.sub(m).exp().sum(new int[] {-1}).log();
+                NDArray lseTail = masked.sub(mt).exp().sum(new int[] {-1}).log();
+                tails.add(lseTail.sub(lseAll).add(mt.sub(m).squeeze(-1)));
+            }
+        }
+        NDArray lqk = (heads.size() == 1 ? heads.get(0) : NDArrays.concat(heads, 0)).reshape(item.add(k));
+        NDArray lqt = exact ? (tails.size() == 1 ? tails.get(0) : NDArrays.concat(tails, 0)).reshape(item) : null;
+        return new NDArray[] {lqk, lqt};
     }
 
     @Override
@@ -176,6 +235,11 @@ public final class SparseTopKKlLoss extends DistillationLoss {
     /** @return whether the K+1-bucket form (with the tail) is used */
     public boolean tail() {
         return tail;
+    }
+
+    /** @return how many logits one chunk of the vocabulary pass holds (0: no chunking) */
+    public long chunkElements() {
+        return chunkElements;
     }
 
     /** @return whether the student's tail is computed exactly by a masked logsumexp */

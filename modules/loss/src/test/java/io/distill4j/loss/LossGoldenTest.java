@@ -213,9 +213,11 @@ class LossGoldenTest extends NdTestBase {
         for (boolean tail : new boolean[] {true, false}) {
             for (boolean exact : new boolean[] {false, true}) {
                 for (double t : new double[] {1, 1.5}) {
+                  // chunks: all rows at once, 2 rows per chunk (3 chunks), 4 rows per chunk (4 + 2), default
+                  for (long chunk : new long[] {0, 2 * V, 4 * V + 3, SparseTopKKlLoss.DEFAULT_CHUNK_ELEMENTS}) {
                     double ref = Ref.mean(Ref.sparseItems(zs, id, lp, lt, t, tail), null);
-                    SparseTopKKlLoss loss = new SparseTopKKlLoss(t, tail, exact);
-                    String what = "sparse tail=" + tail + " exact=" + exact + " T=" + t;
+                    SparseTopKKlLoss loss = new SparseTopKKlLoss(t, tail, exact, chunk);
+                    String what = "sparse tail=" + tail + " exact=" + exact + " T=" + t + " chunk=" + chunk;
                     close(ref, scalar(loss.evaluate(labels, list(nd(zs, 2, 3, V)))), 1e-12, what);
                     NDList l32 = list(labels.get(0).toType(DataType.INT32, false), labels.get(1).toType(DataType.FLOAT32, false),
                             labels.get(2).toType(DataType.FLOAT32, false));
@@ -223,6 +225,7 @@ class LossGoldenTest extends NdTestBase {
                             what + " float32");
                     gradCheck(what, zs, new long[] {2, 3, V}, q -> Ref.mean(Ref.sparseItems(q, id, lp, lt, t, tail), null),
                             q -> loss.evaluate(labels, list(q)));
+                  }
                 }
             }
         }

@@ -152,7 +152,8 @@ class TeacherSamplerTest {
     @Test
     void aNonFiniteSampleStopsTheRunAndKeepsTheItemsBeforeIt(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(20, 4, 5);
-        BadInputException e = assertThrows(BadInputException.class, () -> TeacherSampler.fill(
+        // The cache writer rejects a non-finite value as a programming error (IllegalArgumentException).
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TeacherSampler.fill(
                 new IndexTeacher(Float.NaN), x, dir, new TeacherSampler.Options(5, 100), SampleProgress.NONE));
         assertTrue(e.getMessage().contains("item 10") && e.getMessage().contains("NaN"), e.getMessage());
         assertEquals(10, TeacherCache.open(dir).manifest().items(), "items before the bad one are committed");

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -178,10 +179,14 @@ public final class TrainingEngine {
                 for (StepListener l : all) {
                     l.onStep(epochOfStep, run.step, items, run.lastLoss);
                 }
-                if ((spec.logEvery() > 0 && run.step % spec.logEvery() == 0) || epochEnd) {
-                    LOG.info(String.format(Locale.ROOT, "%s: update %d/%d epoch %d loss %.5f lr %.3g grad-norm %.4g"
-                            + " %.0f items/s", model.getName(), run.step, run.totalSteps, epochOfStep, run.lastLoss, lr,
-                            session.lastGradNorm(), run.itemsPerSecond()));
+                boolean periodic = spec.logEvery() > 0 && run.step % spec.logEvery() == 0;
+                if (periodic || epochEnd) {
+                    double norm = session.lastGradNorm();
+                    LOG.log(periodic || spec.logEvery() > 0 ? Level.INFO : Level.DEBUG, String.format(Locale.ROOT,
+                            "%s: update %d/%d epoch %d loss %.5f lr %.3g%s %.0f items/s", model.getName(), run.step,
+                            run.totalSteps, epochOfStep, run.lastLoss, lr,
+                            Double.isNaN(norm) ? "" : String.format(Locale.ROOT, " grad-norm %.4g", norm),
+                            run.itemsPerSecond()));
                 }
                 boolean validate = validator != null
                         && (spec.validateEvery() > 0 ? run.step % spec.validateEvery() == 0 : epochEnd);
@@ -267,8 +272,9 @@ public final class TrainingEngine {
             Batch b = source.batch(m, spec.seed(), run.epoch, run.batch, probe);
             try {
                 float l = session.evaluate(b.inputs(), b.labels());
-                LOG.info("{}: {} updates of {} micro-batches ({} per epoch); first batch loss {}", model.getName(),
-                        run.totalSteps - run.step, spec.accumulationSteps(), source.batchesPerEpoch(), l);
+                LOG.log(spec.logEvery() > 0 ? Level.INFO : Level.DEBUG, "{}: {} updates of {} micro-batch(es) ({} per"
+                        + " epoch) on {}; first batch loss {}", model.getName(), run.totalSteps - run.step,
+                        spec.accumulationSteps(), source.batchesPerEpoch(), spec.device(), l);
             } catch (RuntimeException e) {
                 throw new BadInputException(model.getName() + ": a batch with inputs " + describe(b.inputs())
                         + " and labels " + describe(b.labels()) + " does not fit the model and loss: " + e.getMessage(), e);

@@ -74,14 +74,14 @@ class StudentTrainerTest {
     }
 
     @Test
-    void nanTargetsStopTheRunNamingTheStep() {
+    void nanTargetsAreRefusedBeforeTrainingStarts() {
         TabularData.Split s = digits();
         TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
         BatchTargets nan = (m, rows, x, probe) -> new NDList(m.full(new ai.djl.ndarray.types.Shape(rows.length, 10), Float.NaN));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> StudentTrainer.train("nan",
-                Mlp.builder().setInputs(64).setHidden(8).setOutputs(10).build(), s.train().features(), nan,
-                new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE));
-        assertTrue(e.getMessage().contains("loss is NaN at epoch 0, step 1"), e.getMessage());
+        io.distill4j.data.BadInputException e = assertThrows(io.distill4j.data.BadInputException.class,
+                () -> StudentTrainer.train("nan", Mlp.builder().setInputs(64).setHidden(8).setOutputs(10).build(),
+                        s.train().features(), nan, new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE));
+        assertTrue(e.getMessage().contains("holds NaN at index [0, 0]"), e.getMessage());
     }
 
     @Test

@@ -157,8 +157,8 @@ public final class DenseInterop {
     private static void append(TeacherCacheWriter w, float[][] item, String where) throws IOException {
         try {
             w.append(item);
-        } catch (BadInputException e) {
-            // Name the source file rather than the temporary cache directory.
+        } catch (IllegalArgumentException e) {
+            // The writer names the temporary cache directory; name the source file instead.
             String msg = e.getMessage();
             int at = msg.indexOf(": item ");
             throw new BadInputException(where + (at >= 0 ? msg.substring(at) : ": " + msg), e);

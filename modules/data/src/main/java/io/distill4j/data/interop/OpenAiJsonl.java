@@ -100,7 +100,7 @@ public final class OpenAiJsonl {
                     }
                     try {
                         w.append(prompt, samples);
-                    } catch (BadInputException e) {
+                    } catch (IllegalArgumentException e) {
                         String msg = e.getMessage();
                         int at = msg.indexOf(": item ");
                         throw new BadInputException(where + (at >= 0 ? msg.substring(at) : ": " + msg), e);

@@ -72,6 +72,42 @@ public final class SampleJob {
     }
 
     /**
+     * The rows of a job's data: the whole (scaled, standardised) table, its split, and the part sampled.
+     *
+     * @param all every row
+     * @param split the train/test split
+     * @param sampled the rows the teacher is run on, in cache item order
+     */
+    public record Prepared(TabularData all, TabularData.Split split, TabularData sampled) {
+    }
+
+    /**
+     * Loads, scales, splits and standardises a job's data exactly as {@link #run} does, so that a student
+     * trained from the cache later sees the same rows in the same order.
+     *
+     * @param ds the data settings
+     * @return the prepared rows
+     */
+    public static Prepared prepare(SampleSpec.DataSpec ds) {
+        TabularData all = SklearnCsv.load(ds.dataset(), ds.dir());
+        if (ds.scale() != 1.0) {
+            all = all.scale((float) ds.scale());
+        }
+        TabularData.Split split = all.split(ds.testFraction(), ds.splitSeed());
+        if (ds.standardize()) {
+            Standardizer z = Standardizer.fit(split.train());
+            all = z.apply(all);
+            split = new TabularData.Split(z.apply(split.train()), z.apply(split.test()));
+        }
+        TabularData sampled = switch (ds.sample()) {
+            case "train" -> split.train();
+            case "test" -> split.test();
+            default -> all;
+        };
+        return new Prepared(all, split, sampled);
+    }
+
+    /**
      * Runs the job.
      *
      * @param spec the job
@@ -85,22 +121,10 @@ public final class SampleJob {
             return runSequence(spec, device, progress, log);
         }
         SampleSpec.DataSpec ds = spec.data();
-        TabularData all = SklearnCsv.load(ds.dataset(), ds.dir());
-        if (ds.scale() != 1.0) {
-            all = all.scale((float) ds.scale());
-        }
-        TabularData.Split split = all.split(ds.testFraction(), ds.splitSeed());
-        if (ds.standardize()) {
-            Standardizer z = Standardizer.fit(split.train());
-            all = z.apply(all);
-            split = new TabularData.Split(z.apply(split.train()), z.apply(split.test()));
-        }
-        TabularData train = split.train();
-        TabularData sampled = switch (ds.sample()) {
-            case "train" -> split.train();
-            case "test" -> split.test();
-            default -> all;
-        };
+        Prepared prepared = prepare(ds);
+        TabularData all = prepared.all();
+        TabularData train = prepared.split().train();
+        TabularData sampled = prepared.sampled();
         boolean classification = all.isClassification();
         int width = classification ? all.numClasses() : 1;
         SampleSpec.TeacherSpec ts = spec.teacher();

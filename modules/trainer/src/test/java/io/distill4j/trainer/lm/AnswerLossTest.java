@@ -25,13 +25,11 @@ class AnswerLossTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     /** Random logits, targets, weights and a valid teacher top-K + tail per position. */

@@ -27,13 +27,11 @@ class CausalLmTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     static CausalLmConfig small(LmFamily family) {
@@ -200,6 +198,20 @@ class CausalLmTest {
         // GPT-2 small: 124,439,808 parameters (tied head)
         assertEquals(124_439_808L, CausalLmConfig.builder(LmFamily.GPT2).vocabSize(50257).hiddenSize(768)
                 .numLayers(12).numHeads(12).maxPositions(1024).build().parameterCount());
+    }
+
+    @Test
+    void djlParameterFilesRoundTrip() throws java.io.IOException, ai.djl.MalformedModelException {
+        for (LmFamily f : LmFamily.values()) {
+            CausalLm a = model(f, 5);
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            a.saveParameters(new java.io.DataOutputStream(bytes));
+            CausalLm b = model(f, 6);
+            long[][] ids = randomIds(2, 9, 61, 4);
+            assertFalse(Arrays.equals(logits(a, ids, null, null, false), logits(b, ids, null, null, false)));
+            b.loadParameters(manager, new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+            assertArrayEquals(logits(a, ids, null, null, false), logits(b, ids, null, null, false), f.toString());
+        }
     }
 
     @Test

@@ -27,13 +27,11 @@ class EncoderClassifierTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     static EncoderClassifier model(EncoderClassifier.Pooling pooling, double dropout, int seed) {

@@ -23,13 +23,11 @@ class LmFineTunerTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     static final String[][] QA = {

@@ -16,7 +16,6 @@ import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.Fixtures;
 import io.distill4j.trainer.lm.LmFamily;
-import io.distill4j.trainer.lm.SingleThread;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,13 +41,11 @@ class HfFolderTest {
     @BeforeAll
     static void setUp() {
         manager = NDManager.newBaseManager();
-        SingleThread.enter();
     }
 
     @AfterAll
     static void tearDown() {
         manager.close();
-        SingleThread.exit();
     }
 
     static float[] run(CausalLm model, long[][] ids, long[][] segments) {
