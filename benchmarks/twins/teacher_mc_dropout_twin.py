@@ -10,7 +10,8 @@ Variants (one JSON line each):
   shared-prefix  what distill4j's McDropoutTeacher does: Linear+ReLU once on the 1024 inputs, then the
                  hidden activations repeated to (1024 * 16, 128) for dropout and the last Linear
   repeat-input   the inputs repeated to (1024 * 16, 64) and the whole network run on them
-Prints items per second (median of REPEATS timed fills after WARMUP).
+Prints items per second (median of REPEATS timed fills after WARMUP) and items per process-CPU-second
+(time.process_time: all threads of the process), comparable with the Java side's cpuMicros counter.
 """
 import json
 import statistics
@@ -51,14 +52,18 @@ def main():
         for _ in range(WARMUP):
             fill(shared)
         times = []
+        cpu = 0.0
         for _ in range(REPEATS):
             t0 = time.perf_counter()
+            c0 = time.process_time()
             fill(shared)
+            cpu += time.process_time() - c0
             times.append(time.perf_counter() - t0)
         med = statistics.median(times)
         print(json.dumps({"benchmark": "torch-mc-dropout-forward", "variant": variant, "torch": torch.__version__,
                           "threads": 2, "items": ITEMS, "k": K, "batch": BATCH, "seconds_median": med,
-                          "items_per_s": ITEMS / med, "items_per_s_all": [ITEMS / t for t in times]}), flush=True)
+                          "items_per_s": ITEMS / med, "items_per_s_all": [ITEMS / t for t in times],
+                          "items_per_cpu_s": ITEMS * REPEATS / cpu}), flush=True)
 
 
 if __name__ == "__main__":

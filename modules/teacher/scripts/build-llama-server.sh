@@ -49,7 +49,7 @@ BUNDLE="$WORK/package/llama/gitRelease.bundle"
 [[ -f "$BUNDLE" ]] || { echo "build-llama-server.sh: $TARBALL has no llama/gitRelease.bundle" >&2; exit 1; }
 
 echo "[2/4] git clone from the bundle" >&2
-git clone --quiet "$BUNDLE" "$WORK/src"
+git -c advice.detachedHead=false clone --quiet "$BUNDLE" "$WORK/src"
 COMMIT="$(git -C "$WORK/src" rev-parse HEAD)"
 DEST="$CACHE/$COMMIT"
 if [[ -x "$DEST/bin/llama-server" ]]; then

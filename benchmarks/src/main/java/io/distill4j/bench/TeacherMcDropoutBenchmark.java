@@ -20,6 +20,8 @@ import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.lang.management.ManagementFactory;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -86,27 +88,48 @@ public class TeacherMcDropoutBenchmark {
         root = Files.createTempDirectory("teacher-bench");
     }
 
+    /** Process CPU time and items, summed per iteration (JMH prints them next to the score). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cpu {
+        /** Items sampled. */
+        public long items;
+        /** CPU time of the whole process (all threads, native included), in microseconds. */
+        public long cpuMicros;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     /**
      * Fills a fresh cache with 20,000 items x 16 samples.
      *
+     * @param cpu the CPU-time counters
      * @return the number of committed items
      */
     @Benchmark
     @OperationsPerInvocation(ITEMS)
-    public long fillCache() {
+    public long fillCache(Cpu cpu) {
         Path dir = root.resolve("cache-" + run++);
-        return TeacherSampler.fill(teacher, features, dir, new TeacherSampler.Options(batch, 8192), SampleProgress.NONE)
+        long t0 = processCpuNanos();
+        long n = TeacherSampler.fill(teacher, features, dir, new TeacherSampler.Options(batch, 8192), SampleProgress.NONE)
                 .manifest().items();
+        cpu.cpuMicros += (processCpuNanos() - t0) / 1000;
+        cpu.items += n;
+        return n;
     }
 
     /**
      * Runs the fused MC-dropout passes over 20,000 items and copies the samples to Java, without a cache.
      *
+     * @param cpu the CPU-time counters
      * @return a checksum of the samples
      */
     @Benchmark
     @OperationsPerInvocation(ITEMS)
-    public double forwardOnly() {
+    public double forwardOnly(Cpu cpu) {
+        long t0 = processCpuNanos();
         double sum = 0;
         float[] flat = new float[batch * 64];
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
@@ -122,6 +145,8 @@ public class TeacherMcDropoutBenchmark {
                 }
             }
         }
+        cpu.cpuMicros += (processCpuNanos() - t0) / 1000;
+        cpu.items += ITEMS;
         return sum;
     }
 

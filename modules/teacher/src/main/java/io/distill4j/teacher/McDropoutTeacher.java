@@ -12,11 +12,13 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import io.distill4j.data.TeacherCache;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
 /**
@@ -27,8 +29,14 @@ import java.util.function.LongConsumer;
  * <p>The k passes are fused: a batch of B inputs is repeated to (B * k) rows and run in one forward pass,
  * each row drawing its own dropout masks. For a {@link SequentialBlock} the children before the first
  * {@link Dropout} are identical in all k passes, so they run once on the B inputs and only their output
- * is repeated (for a 64-128-10 MLP this skips 15 of 16 first-layer products). The engine is seeded from
- * the seed and the batch's first item before every batch, so a batch's samples are reproducible.
+ * is repeated (for a 64-128-10 MLP this skips 15 of 16 first-layer products).
+ *
+ * <p>The dropout masks of the repeated rows are drawn in Java, not by libtorch's Bernoulli kernel, which
+ * dominated the cost: inverted dropout as DJL's {@link Dropout} computes it (an element is kept with
+ * probability 1 - p and scaled by 1 / (1 - p)), each keep decided by comparing 32 random bits with
+ * round(p 2^32), from a {@link SplittableRandom} seeded by the seed and the batch's first item. A batch's
+ * samples are therefore reproducible, on any platform. (Dropout layers whose rate cannot be read fall
+ * back to DJL's own dropout, seeded through the engine.)
  */
 public final class McDropoutTeacher implements Teacher {
 
@@ -107,6 +115,7 @@ public final class McDropoutTeacher implements Teacher {
         p.put("k", k);
         p.put("seed", seed);
         p.putAll(output.describe());
+        p.put("dropoutMasks", RATE != null ? "java SplittableRandom, 32-bit threshold" : "engine");
         p.put("weightsSha256", weightsSha256);
         p.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
         return p;
@@ -116,6 +125,7 @@ public final class McDropoutTeacher implements Teacher {
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
         long b = x.getShape().get(0);
         Engine.getInstance().setRandomSeed((int) Blocks.mix(seed, firstItem));
+        SplittableRandom random = new SplittableRandom(Blocks.mix(seed, firstItem));
         Block block = model.getBlock();
         ParameterStore ps = new ParameterStore(x.getManager(), false);
         NDList h = new NDList(x);
@@ -135,10 +145,65 @@ public final class McDropoutTeacher implements Teacher {
         }
         h = new NDList(repeat(h.head(), b));
         for (Block child : rest) {
-            h = child.forward(ps, h, true);
+            float rate = child instanceof Dropout d ? rate(d) : -1;
+            h = rate >= 0 ? new NDList(dropout(h.head(), rate, random)) : child.forward(ps, h, true);
         }
         NDArray raw = h.head();
         return output.apply(raw).reshape(b, k, raw.getShape().get(1));
+    }
+
+    private static final Field RATE = rateField();
+
+    private static Field rateField() {
+        try {
+            Field f = Dropout.class.getDeclaredField("rate");
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** @return the layer's dropout rate, or -1 if it cannot be read */
+    private static float rate(Dropout d) {
+        if (RATE == null) {
+            return -1;
+        }
+        try {
+            return RATE.getFloat(d);
+        } catch (IllegalAccessException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Inverted dropout with a Java-drawn mask: each element kept with probability 1 - p (32 random bits
+     * at least round(p 2^32)) and scaled by 1 / (1 - p).
+     *
+     * @param h the activations
+     * @param p the dropout rate, in [0, 1)
+     * @param random the batch's generator
+     * @return the masked activations, in {@code h}'s manager
+     */
+    static NDArray dropout(NDArray h, float p, SplittableRandom random) {
+        if (p == 0) {
+            return h;
+        }
+        long n = h.size();
+        if (n > Integer.MAX_VALUE - 1) {
+            throw new IllegalArgumentException("a dropout input of " + n + " elements is too large for one mask");
+        }
+        float[] mask = new float[(int) n];
+        float keep = 1f / (1f - p);
+        long threshold = Math.round(p * 4294967296.0);
+        for (int i = 0; i < mask.length; i += 2) {
+            long bits = random.nextLong();
+            mask[i] = (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f;
+            if (i + 1 < mask.length) {
+                mask[i + 1] = (bits >>> 32) >= threshold ? keep : 0f;
+            }
+        }
+        return h.mul(h.getManager().create(mask, h.getShape()));
     }
 
     /** Repeats each row k times: (B, ...) to (B * k, ...), row i * k + j a copy of row i. */

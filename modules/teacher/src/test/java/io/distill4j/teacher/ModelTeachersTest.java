@@ -109,4 +109,26 @@ class ModelTeachersTest {
             }
         }
     }
+
+    @Test
+    void javaDropoutKeepsOneMinusPScaledAndIsSeeded() {
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            int n = 200_001;
+            ai.djl.ndarray.NDArray ones = m.ones(new ai.djl.ndarray.types.Shape(n));
+            float[] a = McDropoutTeacher.dropout(ones, 0.2f, new java.util.SplittableRandom(5)).toFloatArray();
+            float[] b = McDropoutTeacher.dropout(ones, 0.2f, new java.util.SplittableRandom(5)).toFloatArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, "same seed, same mask");
+            int dropped = 0;
+            for (float v : a) {
+                if (v == 0f) {
+                    dropped++;
+                } else {
+                    assertEquals(1.25f, v, 0f, "kept values are scaled by 1 / (1 - p)");
+                }
+            }
+            double sd = Math.sqrt(n * 0.2 * 0.8);
+            assertEquals(0.2 * n, dropped, 5 * sd, "Bernoulli(0.2) drops");
+            assertEquals(ones, McDropoutTeacher.dropout(ones, 0f, new java.util.SplittableRandom(5)), "p = 0 is the identity");
+        }
+    }
 }

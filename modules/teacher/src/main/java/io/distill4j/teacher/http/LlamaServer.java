@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * <p>{@link #locate(Path)} finds the binary that {@code modules/teacher/scripts/build-llama-server.sh}
  * builds and caches (or the one named by the environment variable {@value #ENV_BINARY}).
  * {@link #start} launches it with a GGUF model and waits until {@code GET /health} answers 200; its output
- * goes to a log file whose tail is quoted if the server fails to come up. {@link #close()} stops it.
+ * goes to a log file whose tail is quoted if the server fails to come up. {@link #close()} stops it. The
+ * server runs with {@code OMP_WAIT_POLICY=PASSIVE} unless the environment sets it.
  */
 public final class LlamaServer implements AutoCloseable {
 
@@ -116,7 +117,11 @@ public final class LlamaServer implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-m", model.toString(), "--host", "127.0.0.1",
                 "--port", Integer.toString(port), "-np", Integer.toString(slots), "-c",
                 Integer.toString(slots * contextPerSlot), "-t", Integer.toString(threads), "-tb", Integer.toString(threads)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile());
+        // ggml's OpenMP threads spin while they wait; on a shared machine that starves everyone (30x slower
+        // measured on the 2-core CI VM). Passive waiting unless the caller chose otherwise.
+        pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        Process p = pb.start();
         LlamaServer server = new LlamaServer(p, port, logFile);
         try {
             server.awaitHealthy(timeout);
