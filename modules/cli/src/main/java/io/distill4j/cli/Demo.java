@@ -150,10 +150,11 @@ public final class Demo {
                 NDArray all = data.create(flat, new Shape(samples.length, k, classes));
                 BatchTargets targets = (mgr, rows, x, probe) -> {
                     NDArray batch = all.get(mgr.create(rows));
+                    batch.attach(mgr); // the gathered rows belong to the step, not to the run's data manager
                     StudentEstimate est = null;
                     if (builder.needsStudentEstimate()) {
                         NDArray passes = probe.mcDropoutProbabilities(x, STUDENT_PASSES);
-                        est = new StudentEstimate(passes.mean(new int[] {0}), variance(passes));
+                        est = StudentEstimate.fromPasses(passes.transpose(1, 0, 2));
                     }
                     return new NDList(builder.build(batch, est));
                 };
@@ -171,13 +172,6 @@ public final class Demo {
         }
         return new ResultsTable.Row(name, m, ResultsTable.Stat.of(acc), ResultsTable.Stat.of(nll), ResultsTable.Stat.of(ece),
                 Metrics.interStudentVariance(probs), entropy);
-    }
-
-    /** Sample variance (ddof 1) over axis 0 of (S, B, C) passes. */
-    private static NDArray variance(NDArray passes) {
-        long s = passes.getShape().get(0);
-        NDArray centred = passes.sub(passes.mean(new int[] {0}, true));
-        return centred.mul(centred).sum(new int[] {0}).div(Math.max(1, s - 1));
     }
 
     private static BatchTargets oneHot(int[] labels, int classes) {

@@ -153,28 +153,39 @@ public final class TrainJob {
                 System.arraycopy(samples[i][j], 0, flat, (i * k + j) * c, c);
             }
         }
-        BatchTargets targets = (mgr, rows, x, probe) -> {
-            long[] idx = new long[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                idx[i] = rows[i];
-            }
-            NDArray all = mgr.create(flat, new Shape(samples.length, k, c));
-            NDArray batch = all.get(mgr.create(idx));
-            StudentEstimate est = null;
-            if (target.needsStudentEstimate()) {
-                NDArray p = probe.mcDropoutProbabilities(x, passes);
-                NDArray mean = p.mean(new int[] {0});
-                NDArray centred = p.sub(mean.expandDims(0));
-                est = new StudentEstimate(mean, centred.square().sum(new int[] {0}).div(passes - 1));
-            }
-            return new NDList(target.build(batch, est));
-        };
+        int[] labels = train.labels();
         List<Long> seeds = engine.seedList(src);
+        ai.djl.Device device = EngineConfig.parseDevice(engine.device() == null ? "cpu" : engine.device());
+        // The cached samples go to the device once per run; each step gathers its rows into the step's manager.
+        try (ai.djl.ndarray.NDManager cached = ai.djl.ndarray.NDManager.newBaseManager(device)) {
+            NDArray all = cached.create(flat, new Shape(samples.length, k, c));
+            BatchTargets targets = (mgr, rows, x, probe) -> {
+                long[] idx = new long[rows.length];
+                int[] y = new int[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    idx[i] = rows[i];
+                    y[i] = labels[rows[i]];
+                }
+                NDArray batch = all.get(mgr.create(idx));
+                batch.attach(mgr);
+                StudentEstimate est = target.needsStudentEstimate()
+                        ? StudentEstimate.fromPasses(probe.mcDropoutProbabilities(x, passes).transpose(1, 0, 2)) : null;
+                return new NDList(target.build(batch, est, target.needsLabels() ? mgr.create(y) : null));
+            };
+            return trainAndWrite(root, file, sample, targetName, lossName, k, m, train, test, preset, loss, engine, seeds,
+                    device, targets, home);
+        }
+    }
+
+    private static Outcome trainAndWrite(Map<String, Object> root, Path file, SampleSpec sample, String targetName,
+            String lossName, int k, CacheManifest m, TabularData train, TabularData test, MlpPreset preset,
+            ai.djl.training.loss.Loss loss, EngineConfig engine, List<Long> seeds, ai.djl.Device device, BatchTargets targets,
+            Path home) throws IOException {
+        String src = file.toString();
         Path out = home.resolve(String.valueOf(root.getOrDefault("out", "runs/train")))
                 .resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         MultiStudentRun.Result result;
-        try (TabularBatchSource source = new TabularBatchSource(train.features(), targets, engine.batchSizeOrDefault(),
-                EngineConfig.parseDevice(engine.device() == null ? "cpu" : engine.device()))) {
+        try (TabularBatchSource source = new TabularBatchSource(train.features(), targets, engine.batchSizeOrDefault(), device)) {
             MultiStudentRun.Builder b = MultiStudentRun.builder().optName("train").setSeeds(seeds)
                     .setStudents(seed -> preset.builder().build()).setData(source).setLoss(loss)
                     .setSpec(engine.toSpec(seeds.get(0), src))

@@ -54,6 +54,10 @@ class TrainJobTest {
         assertTrue(r.predictionVariance() > 0 && r.parameterVariance() > 0);
         assertTrue(Files.readString(o.runDir().resolve("results.md")).contains("| **mean ± std** |"));
         assertTrue(Files.size(o.runDir().resolve("results.json")) > 0);
+
+        // A target that needs the labels gets them: wrong-mass clipping around the mean.
+        TrainJob.Outcome clipped = TrainJob.run(trainConfig(dir, sample, "wrong-mass-clip"), HOME);
+        assertTrue(clipped.result().aggregates().get("accuracy").mean() > 0.7);
     }
 
     @Test

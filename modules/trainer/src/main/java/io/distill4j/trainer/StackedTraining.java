@@ -163,6 +163,7 @@ public final class StackedTraining {
                     try (NDManager sub = manager.newSubManager()) {
                         NDArray rows = sub.create(idx, new Shape(r, b));
                         NDArray x = all.get(rows);
+                        x.attach(sub); // results of `all` land in the trainer's manager: keep them per step
                         NDArray t = targets.targets(sub, rows, x, probe);
                         float value;
                         try (GradientCollector gc = trainer.newGradientCollector()) {

@@ -433,11 +433,12 @@ public final class FfnExperiment implements Experiment {
             case "inverse-variance" -> {
                 TargetBuilder b = Registry.target("inverse-variance", Map.of());
                 yield (m, rows, x, probe) -> {
+                    // (S, R, B, C) passes -> (R * B, S, C): the variance of the student's S-pass mean per item.
                     NDArray passes = probe.passes(x, 4).softmax(3);
-                    NDArray mean = passes.mean(new int[] {0});
-                    NDArray centred = passes.sub(mean.expandDims(0));
-                    NDArray var = centred.square().sum(new int[] {0}).div(3);
-                    return perStudent(samples, rows, k, c, b::build, new StudentEstimate(mean, var));
+                    long r = passes.getShape().get(1);
+                    long bsz = passes.getShape().get(2);
+                    StudentEstimate est = StudentEstimate.fromPasses(passes.transpose(1, 2, 0, 3).reshape(r * bsz, 4, c));
+                    return perStudent(samples, rows, k, c, b::build, est);
                 };
             }
             default -> throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
@@ -449,18 +450,21 @@ public final class FfnExperiment implements Experiment {
     private static NDArray gatherRows(NDArray samples, NDArray rows, int k, int c) {
         Shape rs = rows.getShape();
         NDArray idx = rows.reshape(rs.get(0), rs.get(1), 1, 1).broadcast(new Shape(rs.get(0), rs.get(1), k, c));
-        return samples.gather(idx, 1);
+        NDArray g = samples.gather(idx, 1);
+        g.attach(rows.getManager()); // the step's rows belong to the step, not to the run's sample manager
+        return g;
     }
 
-    /** Applies a (B', k, C) target builder to every student's rows at once by folding R into the batch. */
+    /**
+     * Applies a (B', k, C) target builder to every student's rows at once by folding R into the batch; the
+     * student estimate, when given, is already folded to (R * B, C).
+     */
     private static NDArray perStudent(NDArray samples, NDArray rows, int k, int c,
             java.util.function.BiFunction<NDArray, StudentEstimate, NDArray> build, StudentEstimate est) {
         NDArray g = gatherRows(samples, rows, k, c);
         long r = g.getShape().get(0);
         long b = g.getShape().get(1);
-        StudentEstimate folded = est == null ? null : new StudentEstimate(est.mean().reshape(r * b, c),
-                est.variance().reshape(r * b, c));
-        return build.apply(g.reshape(r * b, k, c), folded).reshape(r, b, c);
+        return build.apply(g.reshape(r * b, k, c), est).reshape(r, b, c);
     }
 
     // ---------------------------------------------------------------- helpers
