@@ -29,6 +29,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         EXPERIMENTS.put("ffn", io.distill4j.cli.experiment.FfnExperiment::new);
         EXPERIMENTS.put("bayesian-teacher", io.distill4j.cli.experiment.BayesianTeacherExperiment::new);
         EXPERIMENTS.put("calibrated-teacher", io.distill4j.cli.experiment.CalibratedTeacherExperiment::new);
+        EXPERIMENTS.put("llm", io.distill4j.cli.experiment.LlmExperiment::new);
     }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "the experiment: ${COMPLETION-CANDIDATES}",
