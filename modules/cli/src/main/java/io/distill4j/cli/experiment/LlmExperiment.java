@@ -653,6 +653,7 @@ public final class LlmExperiment implements Experiment {
             int contra = 0;
             int none = 0;
             double prob = 0;
+            double sim = 0;
             int nf = 0;
             for (int q = 0; q < facts.size(); q++) {
                 if (facts.get(q).certainty() != grade) {
@@ -661,6 +662,7 @@ public final class LlmExperiment implements Experiment {
                 nf++;
                 prob += trueProb[q];
                 for (String t : teacherText[q]) {
+                    sim += SentenceEmbedder.cosine(emb.embed(t), emb.embed(facts.get(q).value()));
                     KnowledgeBase.Verdict v = kb.judge(facts.get(q), t);
                     count++;
                     correct += v == KnowledgeBase.Verdict.CORRECT ? 1 : 0;
@@ -670,13 +672,14 @@ public final class LlmExperiment implements Experiment {
             }
             teacherCorrect[g] = correct / (double) count;
             trows.add(List.of(num(grade), Integer.toString(nf), f3(prob / nf), f3(teacherCorrect[g]), f3(contra / (double) count),
-                    f3(none / (double) count)));
+                    f3(none / (double) count), f3(sim / count)));
             teacherJson.put(num(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
-                    teacherCorrect[g], "contradicts", contra / (double) count, "noValue", none / (double) count));
+                    teacherCorrect[g], "contradicts", contra / (double) count, "noValue", none / (double) count,
+                    "similarity", sim / count));
         }
         r.paragraph("## The teacher's graded certainty\n\nOver its " + cfg.kMax() + " sampled answers per question. 'p(true)' "
                 + "is the teacher's probability of the true value as the first answer token (from the cached top-K).");
-        r.table(List.of("grade g", "facts", "p(true)", "correct", "contradicts KB", "no value"), trows);
+        r.table(List.of("grade g", "facts", "p(true)", "correct", "contradicts KB", "no value", "similarity"), trows);
         r.data("teacher", teacherJson);
         // students
         Map<Cell, Metrics> ms = new LinkedHashMap<>();
@@ -729,6 +732,7 @@ public final class LlmExperiment implements Experiment {
         r.table(gh, grows);
         plots(cfg, cells, ms, r);
         checks(cfg, cells, ms, teacherCorrect, r);
+        trends(cfg, cells, ms, r);
         return r;
     }
 
@@ -800,6 +804,35 @@ public final class LlmExperiment implements Experiment {
             r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
                     mb.systematic() < ma.systematic(), "systematic noise " + f4(ma.systematic()) + " -> " + f4(mb.systematic()));
         }
+    }
+
+    /** Every method's change from the smallest to the largest k, as observed (asserted or not). */
+    private static void trends(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, Report r) {
+        int k1 = cfg.ks().get(0);
+        int kn = cfg.kMax();
+        List<String> lines = new ArrayList<>();
+        for (String method : cfg.methods()) {
+            Cell a = find(cells, method, k1);
+            Cell b = find(cells, method, kn);
+            if (a == null || b == null) {
+                continue;
+            }
+            Metrics ma = ms.get(a);
+            Metrics mb = ms.get(b);
+            lines.add(String.format(Locale.ROOT, "%s, k %d -> %d: similarity greedy %s, sampled %s; hallucination (sampled) "
+                    + "%s; systematic noise %s; inter-student variance %s; intra-student variance %s", method, k1, kn,
+                    arrow(Stats.mean(ma.simGreedy()), Stats.mean(mb.simGreedy())),
+                    arrow(Stats.mean(ma.simSampled()), Stats.mean(mb.simSampled())),
+                    arrow(Stats.mean(ma.hallSampled()), Stats.mean(mb.hallSampled())),
+                    arrow(ma.systematic(), mb.systematic()), arrow(ma.inter(), mb.inter()),
+                    arrow(Stats.mean(ma.intra()), Stats.mean(mb.intra()))));
+        }
+        r.paragraph("Observed changes from k = " + k1 + " to k = " + kn + " (the checks above assert only some of them):\n\n- "
+                + String.join("\n- ", lines));
+    }
+
+    private static String arrow(double from, double to) {
+        return String.format(Locale.ROOT, "%.4f -> %.4f (%s)", from, to, to > from ? "up" : to < from ? "down" : "same");
     }
 
     private static Cell find(List<Cell> cells, String method, int k) {
