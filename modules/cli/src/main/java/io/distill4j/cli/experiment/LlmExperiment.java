@@ -56,8 +56,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * initialisation) are fine-tuned: <b>multi-response</b> (all k answers as examples), <b>mean</b>
  * (the answer closest to the mean sentence embedding), <b>inverse-variance</b> (closest to
  * a_T mu_T + a_S mu_S, mu_S from k samples of the untrained student; {@link AnswerSelection}) and
- * <b>token-kd</b> (token-level top-K distillation on all k answers). Every method trains the same number of
- * epochs, as the paper's (so multi-response and token-kd take k times the steps of the selection rules).
+ * <b>token-kd</b> (token-level top-K distillation on all k answers). The selection rules train E epochs on
+ * one answer per question; multi-response and token-kd train {@link #allAnswerEpochs} epochs on all k.
  * Each student answers every question greedily once and m times sampled (the teacher's sampling). Answers are
  * compared with the truth by cosine similarity of all-MiniLM-L6-v2 embeddings ({@link SentenceEmbedder}) and
  * judged against the knowledge base ({@link KnowledgeBase#judge}).
@@ -129,6 +129,8 @@ public final class LlmExperiment implements Experiment {
      * @param student the students' shape and training
      * @param students students R per method and k, at least 2
      * @param kdAlpha the distillation weight of token-kd (1: pure top-K KL)
+     * @param allAnswerEpochShare f in [0, 1]: multi-response and token-kd, which train on all k answers, get
+     *     round(E (1 + f (k - 1)) / k) epochs (f = 1: the paper's equal epochs; f = 0: equal steps)
      * @param ks the response counts k, ascending, at least two
      * @param methods the methods compared
      * @param sampling the paper's sampling (teacher, students' sampled answers, the untrained student)
@@ -136,7 +138,8 @@ public final class LlmExperiment implements Experiment {
      */
     public record Config(long seed, int entities, int relations, List<Double> grades, int repeats, int distractors,
             String corpus, String corpusFallback, int corpusChunks, int corpusWords, int corpusVocab, int context,
-            ModelConfig teacher, int topLogprobs, ModelConfig student, int students, double kdAlpha, List<Integer> ks,
+            ModelConfig teacher, int topLogprobs, ModelConfig student, int students, double kdAlpha,
+            double allAnswerEpochShare, List<Integer> ks,
             List<String> methods, Sampling sampling, int evalSamples) {
         /** Validates the configuration. */
         public Config {
@@ -161,6 +164,9 @@ public final class LlmExperiment implements Experiment {
             if (context < 16 || corpusWords < 2 || corpusWords >= context || corpusChunks < 0 || corpusVocab < 0) {
                 throw new IllegalArgumentException("context must be >= 16, corpusWords in [2, context), corpusChunks and "
                         + "corpusVocab >= 0; got " + context + ", " + corpusWords + ", " + corpusChunks + ", " + corpusVocab);
+            }
+            if (!(allAnswerEpochShare >= 0 && allAnswerEpochShare <= 1)) {
+                throw new IllegalArgumentException("allAnswerEpochShare must be in [0, 1], got " + allAnswerEpochShare);
             }
             if (topLogprobs < 1 || !(kdAlpha > 0 && kdAlpha <= 1)) {
                 throw new IllegalArgumentException("topLogprobs must be positive and kdAlpha in (0, 1], got " + topLogprobs
@@ -284,7 +290,8 @@ public final class LlmExperiment implements Experiment {
                     } else {
                         for (int r = 0; r < cfg.students(); r++) {
                             List<LmExample> ex = examples(cfg, method, k, items, teacherEmb, untrained.get(r), embedder);
-                            int epochs = cfg.student().epochs();
+                            boolean all = method.equals("multi-response") || method.equals("token-kd");
+                            int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
                             LmFineTuner.Mode mode = method.equals("token-kd") ? LmFineTuner.Mode.TOKEN_KD
                                     : LmFineTuner.Mode.SFT;
                             CausalLm[] h = new CausalLm[1];
@@ -312,19 +319,20 @@ public final class LlmExperiment implements Experiment {
         }
     }
 
-    /** Restarts after a non-finite loss or gradient, each at half the learning rate, described in the report. */
+    /** Restarts after a non-finite loss or gradient, each from a new seed, described in the report. */
     private final List<String> restarts = new ArrayList<>();
 
     /**
      * Initialises a model from its seed and fine-tunes it; when the run stops on a non-finite loss or gradient
-     * norm (LmFineTuner and AdamWStepper refuse them), starts again from the same initialisation at half the
-     * learning rate, at most 3 times.
+     * norm (LmFineTuner and AdamWStepper refuse them), starts again from another initialisation and data order
+     * (seed + 7919 per attempt), at most 3 times. (Halving the learning rate did not help: the non-finite
+     * gradients came at every rate tried, see the report.)
      */
     private LmFineTuner.Result trainWithRestarts(ModelConfig m, int vocab, int context, int eos, long seed,
             NDManager manager, List<LmExample> ex, LmFineTuner.Config ft, CausalLm[] out, String what) {
         LmFineTuner.Config c = ft;
         for (int attempt = 0;; attempt++) {
-            CausalLm lm = model(m, vocab, context, eos, seed, manager);
+            CausalLm lm = model(m, vocab, context, eos, seed + 7919L * attempt, manager);
             try {
                 LmFineTuner.Result res = LmFineTuner.train(lm, manager, ex, c, null);
                 out[0] = lm;
@@ -332,15 +340,23 @@ public final class LlmExperiment implements Experiment {
             } catch (IllegalStateException e) {
                 close(lm);
                 if (attempt == 3) {
-                    throw new IllegalStateException(what + ": " + e.getMessage() + " in 4 attempts, the last at learning "
-                            + "rate " + c.learningRate(), e);
+                    throw new IllegalStateException(what + ": " + e.getMessage() + " in 4 attempts", e);
                 }
-                restarts.add(String.format(Locale.ROOT, "%s: %s at learning rate %s; restarted at %s", what, e.getMessage(),
-                        c.learningRate(), c.learningRate() / 2));
+                restarts.add(String.format(Locale.ROOT, "%s: %s (attempt %d); restarted from seed %d", what, e.getMessage(),
+                        attempt + 1, seed + 7919L * (attempt + 1)));
                 LOG.warn("llm: {}", restarts.get(restarts.size() - 1));
-                c = c.withLearningRate(c.learningRate() / 2, c.warmupSteps());
+                c = c.withSeed(ft.seed() + 7919L * (attempt + 1));
             }
         }
+    }
+
+    /**
+     * Epochs of the methods that train on all k answers: round(E (1 + f (k - 1)) / k), at least 1, with E the
+     * students' epochs and f the configured share: f = 1 trains as many epochs as the selection rules (k times
+     * their steps, as the paper), f = 0 as many answers (the same steps).
+     */
+    static int allAnswerEpochs(Config cfg, int k) {
+        return (int) Math.max(1, Math.round(cfg.student().epochs() * (1 + cfg.allAnswerEpochShare() * (k - 1)) / k));
     }
 
     private static long studentSeed(Config cfg, int r) {
@@ -612,19 +628,21 @@ public final class LlmExperiment implements Experiment {
                         num(cfg.sampling().topP()), num(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
                         sampleSeconds, cfg.ks())
                 + String.format(Locale.ROOT, "- Students: GPT-2 family, d %d, %d layers, %d heads; %d per method and k, "
-                        + "student r starting from the same initialisation in every cell (paired). Every method trains %d "
-                        + "epochs, as in the paper (multi-response and token-kd on all k answers per question: k times the "
-                        + "steps of the selection rules, which train on one; the paper's students are not budget-matched "
-                        + "either). Batches of %d packed rows, AdamW, learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
+                        + "student r starting from the same initialisation in every cell (paired). The selection rules train "
+                        + "E = %d epochs on one answer per question; multi-response and token-kd train on all k answers for "
+                        + "round(E (1 + f (k - 1)) / k) epochs with f = %s (f = 1 would be the paper's equal epochs, k times "
+                        + "the steps; f = 0 equal steps), i.e. %s epochs at k = %s. Batches of %d packed rows, AdamW, "
+                        + "learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
                         + "against the cached top-%d log-probabilities and tail mass.%n", cfg.student().hidden(),
                         cfg.student().layers(), cfg.student().heads(), cfg.students(), cfg.student().epochs(),
-                        cfg.student().batchRows(), num(cfg.student().learningRate()), num(cfg.kdAlpha()), cfg.topLogprobs())
+                        num(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
+                                .toList(), cfg.ks(), cfg.student().batchRows(), num(cfg.student().learningRate()), num(cfg.kdAlpha()), cfg.topLogprobs())
                 + "- Inverse-variance selection: mu_VA = a_T mu_T + a_S mu_S with mu_S the mean embedding of k sampled "
                 + "answers of the untrained student r (its own initialisation), w = 1/(mean per-dimension variance + 1e-8).\n"
                 + String.format(Locale.ROOT, "- Evaluation: every student answers every question once greedily and %d times "
                         + "sampled (the teacher's sampling). Embedder: %s.%n", cfg.evalSamples(), SentenceEmbedder.NAME)
                 + String.format(Locale.ROOT, "- Wall time %.1f minutes.%n", minutes)
-                + "- Restarts after a non-finite loss or gradient (same initialisation, half the learning rate): "
+                + "- Restarts after a non-finite loss or gradient (a new initialisation and data order): "
                 + (restarts.isEmpty() ? "none." : restarts.size() + ": " + String.join("; ", restarts) + "."));
         r.data("restarts", List.copyOf(restarts));
         r.paragraph("## Definitions\n\n"
