@@ -271,9 +271,10 @@ public final class LlmExperiment implements Experiment {
             List<Cell> cells = new ArrayList<>();
             Map<Integer, String[][]> untrained = new LinkedHashMap<>(); // student -> [q][j] untrained answers
             for (int r = 0; r < cfg.students(); r++) {
-                CausalLm s = model(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), manager);
-                untrained.put(r, sampleTexts(s, tok, prompts, cfg.kMax(), paper, cfg.seed() * 31 + r));
-                close(s);
+                try (NDManager sm = manager.newSubManager()) {
+                    CausalLm s = model(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm);
+                    untrained.put(r, sampleTexts(s, tok, prompts, cfg.kMax(), paper, cfg.seed() * 31 + r));
+                }
             }
             List<String> mainMethods = new ArrayList<>(cfg.methods());
             for (int k : cfg.ks()) {
@@ -294,13 +295,14 @@ public final class LlmExperiment implements Experiment {
                             int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
                             LmFineTuner.Mode mode = method.equals("token-kd") ? LmFineTuner.Mode.TOKEN_KD
                                     : LmFineTuner.Mode.SFT;
-                            CausalLm[] h = new CausalLm[1];
-                            trainWithRestarts(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), manager, ex,
-                                    fineTune(mode, cfg.student(), epochs, cfg.context(), cfg.kdAlpha(),
-                                            studentSeed(cfg, r) + 1000L * k), h, method + " k " + k + " student " + r);
-                            CausalLm s = h[0];
-                            answers.add(evaluate(s, tok, prompts, cfg, paper, eos, r, k, method));
-                            close(s);
+                            // each student's weights, masks and optimiser state live in its own manager, closed after it
+                            try (NDManager sm = manager.newSubManager()) {
+                                CausalLm[] h = new CausalLm[1];
+                                trainWithRestarts(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm, ex,
+                                        fineTune(mode, cfg.student(), epochs, cfg.context(), cfg.kdAlpha(),
+                                                studentSeed(cfg, r) + 1000L * k), h, method + " k " + k + " student " + r);
+                                answers.add(evaluate(h[0], tok, prompts, cfg, paper, eos, r, k, method));
+                            }
                         }
                     }
                     byMethod.put(method, answers);
