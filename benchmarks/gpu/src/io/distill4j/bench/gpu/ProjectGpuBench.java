@@ -17,7 +17,7 @@
  *   GPT-2 student io.distill4j.trainer.lm.CausalLm from the preset models/gpt2-student-4x256.yaml
  *       (4 layers, width 256, 4 heads, context 256, fused c_attn, tied head), batch 16:
  *         proj-lm         vocab from --vocab, dropout 0 (as the PyTorch twin), AnswerLoss(0) (next-token
- *                         cross-entropy) on all positions, AdamWStepper (lr 3e-4, wd 0.01 on matrices,
+ *                         cross-entropy) on all positions, the engine's TrainingSession + AdamW (lr 3e-4, wd 0.01 on matrices,
  *                         no clipping); the step is LmFineTuner's inner loop: sub-manager, inputs
  *                         created from host arrays, logits, loss, loss read back, backward, AdamW step
  *         proj-lm fwdbwd  the same without the optimizer step
@@ -51,13 +51,11 @@ import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
-import io.distill4j.trainer.lm.AdamWStepper;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.LmExample;
 import io.distill4j.trainer.lm.LmFineTuner;
-import io.distill4j.trainer.lm.LrSchedule;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -353,24 +351,22 @@ public final class ProjectGpuBench {
                     name, leak);
             extra += String.format(Locale.ROOT, ",\"causal_leak\":%.3g", leak);
             AnswerLoss loss = new AnswerLoss(0);
-            AdamWStepper stepper = new AdamWStepper(model, new LrSchedule(LrSchedule.Kind.CONSTANT, 3e-4, 0, 1_000_000),
-                    0.01, 0);
+            ai.djl.Model djlModel = ai.djl.Model.newInstance(name, device, "PyTorch");
+            djlModel.setBlock(model);
+            io.distill4j.trainer.TrainingSession session = new io.distill4j.trainer.TrainingSession(djlModel, loss,
+                    io.distill4j.trainer.TrainingSpec.builder().setDevice(device).setLearningRate(3e-4f)
+                            .optWeightDecay(0.01f).optNoDecay(LmFineTuner.vectorParameters(model)).build());
             for (boolean update : new boolean[] {true, false}) {
                 try {
                     measure(name, "proj-lm", update ? "step" : "fwdbwd",
                             update ? "proj-fused-sync" : "proj-fused-fwdbwd-sync", () -> {
                                 float value;
                                 try (NDManager sub = manager.newSubManager()) {
-                                    NDArray in = sub.create(ids, s);
+                                    NDList in = new NDList(sub.create(ids, s));
                                     NDList labels = new NDList(sub.create(targets, s), sub.create(weights, s));
-                                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                        NDArray z = model.logits(new ParameterStore(sub, false), in, null, null, true);
-                                        NDArray l = loss.evaluate(labels, new NDList(z));
-                                        value = l.getFloat();
-                                        gc.backward(l);
-                                    }
+                                    value = session.forwardBackward(in, labels, 1f);
                                     if (update) {
-                                        stepper.step();
+                                        session.update(3e-4f);
                                     }
                                 }
                                 return value;
