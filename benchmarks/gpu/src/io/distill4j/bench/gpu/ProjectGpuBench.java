@@ -382,8 +382,13 @@ public final class ProjectGpuBench {
 
     /** LmFineTuner.train itself on rows of exactly {@code ctx} tokens; per-step times from its listener. */
     static void finetune(Device device, CausalLmConfig c, int batch, int ctx, boolean kd, int k) {
+        finetune(device, c, batch, ctx, kd, k, Precision.FP32);
+    }
+
+    /** The same with a precision: FP16 is LmFineTuner's mixed precision through the engine (GPU only). */
+    static void finetune(Device device, CausalLmConfig c, int batch, int ctx, boolean kd, int k, Precision precision) {
         String name = "gpt_v" + c.vocabSize();
-        String variant = kd ? "finetune-kd" : "finetune-sft";
+        String variant = (kd ? "finetune-kd" : "finetune-sft") + (precision == Precision.FP16 ? "-fp16" : "");
         try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
             int nSteps = warmup + repeats * steps;
             int v = c.vocabSize();
@@ -425,12 +430,13 @@ public final class ProjectGpuBench {
                     .withEpochs(1).withBatch(batch, ctx).withPacking(false).withLearningRate(3e-4, 10);
             long[] stamps = new long[nSteps];
             int[] count = {0};
-            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, cfg, (step, loss, lr) -> {
-                if (count[0] < nSteps) {
-                    stamps[count[0]] = System.nanoTime();
-                }
-                count[0]++;
-            });
+            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, cfg,
+                    LmFineTuner.Options.defaults().withPrecision(precision), (step, loss, lr) -> {
+                        if (count[0] < nSteps) {
+                            stamps[count[0]] = System.nanoTime();
+                        }
+                        count[0]++;
+                    }).result();
             if (r.steps() != nSteps) {
                 throw new IllegalStateException("expected " + nSteps + " steps, got " + r.steps());
             }
@@ -439,8 +445,8 @@ public final class ProjectGpuBench {
                 int a = warmup - 1 + i * steps;
                 ms[i] = (stamps[a + steps] - stamps[a]) / 1e6 / steps;
             }
-            emit(name, variant, "step", kd ? "proj-fused-drop0.1-clip1-topk" + k + "kd-sync"
-                    : "proj-fused-drop0.1-clip1-sync", ms, steps, r.losses().get(0), r.losses().get(nSteps - 1),
+            emit(name, variant, "step", (kd ? "proj-fused-drop0.1-clip1-topk" + k + "kd" : "proj-fused-drop0.1-clip1")
+                    + (precision == Precision.FP16 ? "-fp16" : "") + "-sync", ms, steps, r.losses().get(0), r.losses().get(nSteps - 1),
                     device, extra + String.format(Locale.ROOT, ",\"mode\":\"%s\",\"clip\":%s,\"k\":%d,"
                             + "\"train_seconds\":%.3f,\"tokens_per_s\":%.0f", cfg.mode(), cfg.clipNorm(), kd ? k : 0,
                             r.seconds(), r.tokensPerSecond()));
@@ -504,6 +510,9 @@ public final class ProjectGpuBench {
             if (all || which.contains("finetune")) {
                 finetune(device, preset, gptBatch, ctx, false, 0);
                 finetune(device, preset, gptBatch, ctx, true, 16);
+                if ("gpu".equals(device.getDeviceType())) {
+                    finetune(device, preset, gptBatch, ctx, false, 0, Precision.FP16);
+                }
             }
         }
     }
