@@ -83,21 +83,40 @@ public final class LossStepPairedBenchmark {
                     ci[1], median(ratioDjl), ciDjl[0], ciDjl[1], quantile(ms[i], 0.1) / p10ce);
         }
         System.out.println("CPU time of the stepping thread per step (excludes time other processes hold the cores; the whole step with 1 intra-op thread):");
-        System.out.printf(Locale.ROOT, "%-28s %14s %26s%n", "kind", "median cpu ms", "cpu ratio median [95% CI]");
-        for (int i = 0; i < names.length; i++) {
-            double[] ratio = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                ratio[r] = cpu[i][r] / Math.min(cpu[0][r], cpu[1][r]);
-            }
-            double[] ci = bootstrapMedian(ratio, new Random(7));
-            System.out.printf(Locale.ROOT, "%-28s %14.3f %12.3f [%.3f, %.3f]%n", names[i], median(cpu[i]),
-                    median(ratio), ci[0], ci[1]);
-        }
+        table(names, cpu, "cpu");
+        System.out.println("Wall time per step, the same ratios:");
+        table(names, ms, "wall");
         System.out.println("(sink " + (sink != 0) + ")");
         for (LossStepBenchmark.Step k : kinds) {
             k.close();
         }
         shared.close();
+    }
+
+    /**
+     * Median per-round ratios of each kind to the cross-entropy kinds: to the faster of the two (biased
+     * against the other kinds: the minimum of two noisy times is low by about half their noise), to each,
+     * and to their mean (the unbiased reference).
+     */
+    static void table(String[] names, double[][] t, String what) {
+        System.out.printf(Locale.ROOT, "%-28s %12s %24s %24s %24s %24s%n", "kind", "median " + what + " ms",
+                "vs min(ce-djl, ce)", "vs ce-djl", "vs ce", "vs mean(ce-djl, ce)");
+        int rounds = t[0].length;
+        for (int i = 0; i < names.length; i++) {
+            double[][] r = new double[4][rounds];
+            for (int k = 0; k < rounds; k++) {
+                r[0][k] = t[i][k] / Math.min(t[0][k], t[1][k]);
+                r[1][k] = t[i][k] / t[0][k];
+                r[2][k] = t[i][k] / t[1][k];
+                r[3][k] = t[i][k] / (0.5 * (t[0][k] + t[1][k]));
+            }
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-28s %12.3f", names[i], median(t[i])));
+            for (double[] ratio : r) {
+                double[] ci = bootstrapMedian(ratio, new Random(7));
+                line.append(String.format(Locale.ROOT, " %8.3f [%.3f, %.3f]", median(ratio), ci[0], ci[1]));
+            }
+            System.out.println(line);
+        }
     }
 
     static double quantile(double[] v, double q) {

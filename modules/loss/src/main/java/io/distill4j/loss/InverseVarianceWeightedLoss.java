@@ -1,7 +1,9 @@
 package io.distill4j.loss;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Locale;
 import java.util.Objects;
@@ -110,13 +112,80 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         NDList baseLabels = baseLabels(labels);
         NDArray m = base.itemMask(baseLabels, predictions);
         Shape item = base.itemShape(predictions);
-        NDArray w = variance(labels, item, predictions.head(), m).add(eps).pow(-1);
-        if (m != null) {
-            w = w.mul(m);
-        }
-        // c_i = m_i w_i / sum_j m_j w_j: the weighted mean as a weighted sum the base loss may fuse
-        NDArray c = w.div(w.sum().maximum(1e-30f));
+        NDArray like = predictions.head();
+        NDArray c = Device.Type.CPU.equals(like.getDevice().getDeviceType())
+                && item.size() <= HintonKdLoss.HOST_LIMIT
+                && (source == VarianceSource.GIVEN || item.dimension() == 1)
+                ? hostCoefficients(labels, item, like, m)
+                : tensorCoefficients(labels, item, like, m);
         return base.weightedSum(baseLabels, predictions, c);
+    }
+
+    /** c_i = m_i w_i / sum_j m_j w_j: the weighted mean as a weighted sum the base loss may fuse. */
+    NDArray tensorCoefficients(NDList labels, Shape item, NDArray like, NDArray mask) {
+        NDArray w = variance(labels, item, like, mask).add(eps).pow(-1);
+        if (mask != null) {
+            w = w.mul(mask);
+        }
+        return w.div(w.sum().maximum(1e-30f));
+    }
+
+    /**
+     * The coefficients c_i = m_i w_i / sum_j m_j w_j of {@link #evaluate}, computed in one double-precision
+     * pass on the host (CPU arrays, small batches): a few native calls instead of about ten small tensor
+     * operations. Same values as the tensor path.
+     */
+    NDArray hostCoefficients(NDList labels, Shape item, NDArray like, NDArray mask) {
+        NDArray raw = labels.get(labels.size() - 1);
+        int n = Math.toIntExact(item.size());
+        double[] v;
+        if (source == VarianceSource.SAMPLES) {
+            // (B, k, rest...) samples, items (B): per item the ddof-1 variance over k, averaged over rest
+            rawVariance(labels, item, like); // shape checks and their messages
+            long k = raw.getShape().get(1);
+            int rest = Math.toIntExact(raw.getShape().size() / (n * k));
+            double[] s = raw.toType(DataType.FLOAT64, false).toDoubleArray();
+            v = new double[n];
+            double count = Math.max(1, k - 1) * (double) rest;
+            for (int i = 0; i < n; i++) {
+                double total = 0;
+                for (int e = 0; e < rest; e++) {
+                    double mean = 0;
+                    for (int j = 0; j < k; j++) {
+                        mean += s[(int) ((i * k + j) * rest + e)];
+                    }
+                    mean /= k;
+                    for (int j = 0; j < k; j++) {
+                        double d = s[(int) ((i * k + j) * rest + e)] - mean;
+                        total += d * d;
+                    }
+                }
+                v[i] = total / count;
+            }
+        } else {
+            // variance() value-checks (with the tensor path's message) when validating
+            NDArray given = isValidate() ? variance(labels, item, like, mask) : rawVariance(labels, item, like);
+            v = given.toType(DataType.FLOAT64, false).toDoubleArray();
+        }
+        double[] m = mask == null ? null : mask.toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] w = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (m != null && m[i] == 0) {
+                continue;
+            }
+            if (isValidate() && !(v[i] >= 0)) {
+                throw new IllegalArgumentException(getName() + ": teacher variance must be non-negative and not NaN, got "
+                        + v[i] + " at item " + i);
+            }
+            w[i] = (m == null ? 1 : m[i]) / (v[i] + eps);
+            sum += w[i];
+        }
+        double norm = Math.max(sum, 1e-30);
+        for (int i = 0; i < n; i++) {
+            w[i] /= norm;
+        }
+        return like.getManager().create(w, item).toType(like.getDataType(), false);
     }
 
     /** Returns w'_i l_i, the base losses times the weights normalised to mean 1 over unpadded items. */
