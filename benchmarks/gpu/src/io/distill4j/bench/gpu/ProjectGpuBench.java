@@ -24,6 +24,8 @@
  *         finetune-sft    LmFineTuner.train itself, the preset unchanged (V = 50257, dropout 0.1), SFT
  *                         mode, clip 1.0, cosine schedule, rows of exactly 256 tokens (no packing)
  *         finetune-kd     the same in TOKEN_KD mode (alpha 1) against synthetic top-16 teacher rows
+ *         finetune-sft-fp16  finetune-sft with LmFineTuner.Options precision FP16 (GPU only; no twin row);
+ *                         --model finetune16 runs this row alone
  *
  * Output: human lines on stderr, one JSON object per measurement on stdout ("impl":"project"; "ref"
  * names the twin.py variant that does the same step in PyTorch). A row that fails prints its exact
@@ -508,8 +510,10 @@ public final class ProjectGpuBench {
                 }
             }
             if (all || which.contains("finetune")) {
-                finetune(device, preset, gptBatch, ctx, false, 0);
-                finetune(device, preset, gptBatch, ctx, true, 16);
+                if (!which.contains("finetune16")) {
+                    finetune(device, preset, gptBatch, ctx, false, 0);
+                    finetune(device, preset, gptBatch, ctx, true, 16);
+                }
                 if ("gpu".equals(device.getDeviceType())) {
                     finetune(device, preset, gptBatch, ctx, false, 0, Precision.FP16);
                 }
