@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
@@ -205,6 +206,22 @@ class LmFineTunerEngineTest {
         e = assertThrows(BadInputException.class, () -> LmFineTuner.train(llama, manager, ex, cfg,
                 LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
         assertTrue(e.getMessage().contains("checkpoint of another architecture"), e.getMessage());
+    }
+
+    @Test
+    void aRunLeavesNoArraysBehind(@TempDir Path tmp) {
+        List<LmExample> ex = examples(10, 6);
+        CausalLm m = student(gpt2(32, 0.1), 2);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(2, 16);
+        LmFineTuner.Options opts = LmFineTuner.Options.defaults().withAccumulation(2)
+                .withCheckpoints(2, tmp.resolve("ck"), 1)
+                .withValidation(examples(3, 7), 1, new EarlyStopping(false, 100, 0, true));
+        BaseNDManager base = (BaseNDManager) manager;
+        LmFineTuner.train(m, manager, ex, cfg, opts, null); // the first run caches the model's masks
+        int after1 = base.getManagedArrays().size();
+        LmFineTuner.train(m, manager, ex, cfg.withSeed(3), opts.withCheckpoints(2, tmp.resolve("ck2"), 1), null);
+        LmFineTuner.train(m, manager, ex, cfg.withSeed(4), opts.withCheckpoints(2, tmp.resolve("ck3"), 1), null);
+        assertEquals(after1, base.getManagedArrays().size(), "arrays left in the model's manager");
     }
 
     @Test
