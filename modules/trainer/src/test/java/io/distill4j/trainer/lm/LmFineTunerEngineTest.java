@@ -215,7 +215,7 @@ class LmFineTunerEngineTest {
         LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(2, 16);
         LmFineTuner.Options opts = LmFineTuner.Options.defaults().withAccumulation(2)
                 .withCheckpoints(2, tmp.resolve("ck"), 1)
-                .withValidation(examples(3, 7), 1, new EarlyStopping(false, 100, 0, true));
+                .withValidation(examples(3, 7), 1, new EarlyStopping(false, 100, 0, true)).withProgress(true, 1);
         BaseNDManager base = (BaseNDManager) manager;
         LmFineTuner.train(m, manager, ex, cfg, opts, null); // the first run caches the model's masks
         int after1 = base.getManagedArrays().size();
