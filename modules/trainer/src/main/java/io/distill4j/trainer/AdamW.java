@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 
 /**
  * AdamW (Loshchilov &amp; Hutter 2019, "Decoupled Weight Decay Regularization") with moments this class owns,
@@ -214,7 +216,22 @@ public final class AdamW implements AutoCloseable {
     static void hostUpdate(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float keep, float b1, float b2,
             float rootScale, float eps, float stepScale, float rescale, boolean zero) {
         int n = w.capacity();
-        for (int j = 0; j < n; j++) {
+        if (n < PARALLEL_FROM || ForkJoinPool.getCommonPoolParallelism() < 2) {
+            hostUpdate(w, g, m, v, keep, b1, b2, rootScale, eps, stepScale, rescale, zero, 0, n);
+            return;
+        }
+        // large parameters (embeddings, LM heads): disjoint chunks on the common pool
+        int chunks = (n + PARALLEL_FROM - 1) / PARALLEL_FROM;
+        IntStream.range(0, chunks).parallel().forEach(c -> hostUpdate(w, g, m, v, keep, b1, b2, rootScale, eps,
+                stepScale, rescale, zero, c * PARALLEL_FROM, Math.min(n, (c + 1) * PARALLEL_FROM)));
+    }
+
+    /** Parameters of at least this many elements are updated in chunks of this size in parallel. */
+    static final int PARALLEL_FROM = 1 << 20;
+
+    private static void hostUpdate(FloatBuffer w, FloatBuffer g, FloatBuffer m, FloatBuffer v, float keep, float b1,
+            float b2, float rootScale, float eps, float stepScale, float rescale, boolean zero, int from, int to) {
+        for (int j = from; j < to; j++) {
             float gj = rescale == 1f ? g.get(j) : g.get(j) * rescale;
             float mj = m.get(j) * b1 + gj;
             float vj = v.get(j) * b2 + gj * gj;
