@@ -10,7 +10,7 @@
 #   4. DJL training steps on Device.gpu(0) through that JNI (MLP, GPT V=8192 and V=50257)
 #   5. the PyTorch twin (twin.py) on the same GPU, same shapes
 #   4b. the project's own students and training code (ProjectGpuBench: distill4j's TrainingSession,
-#      StudentTrainer, CausalLm + AnswerLoss + AdamWStepper, LmFineTuner) on gpu(0) -> project.jsonl
+#      StudentTrainer, CausalLm + AnswerLoss + TrainingSession, LmFineTuner) on gpu(0) -> project.jsonl
 #   6. summary table (summarize.py): ms/step, DJL/PyTorch ratio, model FLOPs utilisation
 # Env: BENCH_DEVICE=cpu runs a quick local dry run of steps 3-4 on the CPU (no twin), for testing
 # the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs;

@@ -17,13 +17,15 @@
  *   GPT-2 student io.distill4j.trainer.lm.CausalLm from the preset models/gpt2-student-4x256.yaml
  *       (4 layers, width 256, 4 heads, context 256, fused c_attn, tied head), batch 16:
  *         proj-lm         vocab from --vocab, dropout 0 (as the PyTorch twin), AnswerLoss(0) (next-token
- *                         cross-entropy) on all positions, AdamWStepper (lr 3e-4, wd 0.01 on matrices,
+ *                         cross-entropy) on all positions, the engine's TrainingSession + AdamW (lr 3e-4, wd 0.01 on matrices,
  *                         no clipping); the step is LmFineTuner's inner loop: sub-manager, inputs
  *                         created from host arrays, logits, loss, loss read back, backward, AdamW step
  *         proj-lm fwdbwd  the same without the optimizer step
  *         finetune-sft    LmFineTuner.train itself, the preset unchanged (V = 50257, dropout 0.1), SFT
  *                         mode, clip 1.0, cosine schedule, rows of exactly 256 tokens (no packing)
  *         finetune-kd     the same in TOKEN_KD mode (alpha 1) against synthetic top-16 teacher rows
+ *         finetune-sft-fp16  finetune-sft with LmFineTuner.Options precision FP16 (GPU only; no twin row);
+ *                         --model finetune16 runs this row alone
  *
  * Output: human lines on stderr, one JSON object per measurement on stdout ("impl":"project"; "ref"
  * names the twin.py variant that does the same step in PyTorch). A row that fails prints its exact
@@ -51,13 +53,11 @@ import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
-import io.distill4j.trainer.lm.AdamWStepper;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.LmExample;
 import io.distill4j.trainer.lm.LmFineTuner;
-import io.distill4j.trainer.lm.LrSchedule;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -353,24 +353,22 @@ public final class ProjectGpuBench {
                     name, leak);
             extra += String.format(Locale.ROOT, ",\"causal_leak\":%.3g", leak);
             AnswerLoss loss = new AnswerLoss(0);
-            AdamWStepper stepper = new AdamWStepper(model, new LrSchedule(LrSchedule.Kind.CONSTANT, 3e-4, 0, 1_000_000),
-                    0.01, 0);
+            ai.djl.Model djlModel = ai.djl.Model.newInstance(name, device, "PyTorch");
+            djlModel.setBlock(model);
+            io.distill4j.trainer.TrainingSession session = new io.distill4j.trainer.TrainingSession(djlModel, loss,
+                    io.distill4j.trainer.TrainingSpec.builder().setDevice(device).setLearningRate(3e-4f)
+                            .optWeightDecay(0.01f).optNoDecay(LmFineTuner.vectorParameters(model)).build());
             for (boolean update : new boolean[] {true, false}) {
                 try {
                     measure(name, "proj-lm", update ? "step" : "fwdbwd",
                             update ? "proj-fused-sync" : "proj-fused-fwdbwd-sync", () -> {
                                 float value;
                                 try (NDManager sub = manager.newSubManager()) {
-                                    NDArray in = sub.create(ids, s);
+                                    NDList in = new NDList(sub.create(ids, s));
                                     NDList labels = new NDList(sub.create(targets, s), sub.create(weights, s));
-                                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                        NDArray z = model.logits(new ParameterStore(sub, false), in, null, null, true);
-                                        NDArray l = loss.evaluate(labels, new NDList(z));
-                                        value = l.getFloat();
-                                        gc.backward(l);
-                                    }
+                                    value = session.forwardBackward(in, labels, 1f);
                                     if (update) {
-                                        stepper.step();
+                                        session.update(3e-4f);
                                     }
                                 }
                                 return value;
@@ -386,8 +384,13 @@ public final class ProjectGpuBench {
 
     /** LmFineTuner.train itself on rows of exactly {@code ctx} tokens; per-step times from its listener. */
     static void finetune(Device device, CausalLmConfig c, int batch, int ctx, boolean kd, int k) {
+        finetune(device, c, batch, ctx, kd, k, Precision.FP32);
+    }
+
+    /** The same with a precision: FP16 is LmFineTuner's mixed precision through the engine (GPU only). */
+    static void finetune(Device device, CausalLmConfig c, int batch, int ctx, boolean kd, int k, Precision precision) {
         String name = "gpt_v" + c.vocabSize();
-        String variant = kd ? "finetune-kd" : "finetune-sft";
+        String variant = (kd ? "finetune-kd" : "finetune-sft") + (precision == Precision.FP16 ? "-fp16" : "");
         try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
             int nSteps = warmup + repeats * steps;
             int v = c.vocabSize();
@@ -429,12 +432,13 @@ public final class ProjectGpuBench {
                     .withEpochs(1).withBatch(batch, ctx).withPacking(false).withLearningRate(3e-4, 10);
             long[] stamps = new long[nSteps];
             int[] count = {0};
-            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, cfg, (step, loss, lr) -> {
-                if (count[0] < nSteps) {
-                    stamps[count[0]] = System.nanoTime();
-                }
-                count[0]++;
-            });
+            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, cfg,
+                    LmFineTuner.Options.defaults().withPrecision(precision), (step, loss, lr) -> {
+                        if (count[0] < nSteps) {
+                            stamps[count[0]] = System.nanoTime();
+                        }
+                        count[0]++;
+                    }).result();
             if (r.steps() != nSteps) {
                 throw new IllegalStateException("expected " + nSteps + " steps, got " + r.steps());
             }
@@ -443,8 +447,8 @@ public final class ProjectGpuBench {
                 int a = warmup - 1 + i * steps;
                 ms[i] = (stamps[a + steps] - stamps[a]) / 1e6 / steps;
             }
-            emit(name, variant, "step", kd ? "proj-fused-drop0.1-clip1-topk" + k + "kd-sync"
-                    : "proj-fused-drop0.1-clip1-sync", ms, steps, r.losses().get(0), r.losses().get(nSteps - 1),
+            emit(name, variant, "step", (kd ? "proj-fused-drop0.1-clip1-topk" + k + "kd" : "proj-fused-drop0.1-clip1")
+                    + (precision == Precision.FP16 ? "-fp16" : "") + "-sync", ms, steps, r.losses().get(0), r.losses().get(nSteps - 1),
                     device, extra + String.format(Locale.ROOT, ",\"mode\":\"%s\",\"clip\":%s,\"k\":%d,"
                             + "\"train_seconds\":%.3f,\"tokens_per_s\":%.0f", cfg.mode(), cfg.clipNorm(), kd ? k : 0,
                             r.seconds(), r.tokensPerSecond()));
@@ -506,8 +510,13 @@ public final class ProjectGpuBench {
                 }
             }
             if (all || which.contains("finetune")) {
-                finetune(device, preset, gptBatch, ctx, false, 0);
-                finetune(device, preset, gptBatch, ctx, true, 16);
+                if (!which.contains("finetune16")) {
+                    finetune(device, preset, gptBatch, ctx, false, 0);
+                    finetune(device, preset, gptBatch, ctx, true, 16);
+                }
+                if ("gpu".equals(device.getDeviceType())) {
+                    finetune(device, preset, gptBatch, ctx, false, 0, Precision.FP16);
+                }
             }
         }
     }

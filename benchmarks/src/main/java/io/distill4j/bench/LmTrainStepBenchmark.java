@@ -1,19 +1,19 @@
 package io.distill4j.bench;
 
+import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.distill4j.trainer.lm.AdamWStepper;
+import io.distill4j.trainer.TrainingSession;
+import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
-import io.distill4j.trainer.lm.LrSchedule;
+import io.distill4j.trainer.lm.LmFineTuner;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step of a causal-LM student (forward in training mode with dropout, next-token
- * cross-entropy on every position, backward, AdamW update of every parameter), timed per step
+ * cross-entropy on every position, backward, AdamW update of every parameter: the engine's
+ * {@code TrainingSession}, as {@code LmFineTuner} runs it through {@code TrainingEngine}), timed per step
  * (single-shot) as its PyTorch twin {@code benchmarks/pytorch/lm_train_step.py} times it. Tokens per
  * second = batch * context / step time. Run both with {@code benchmarks/run-lm-bench.sh}.
  *
@@ -69,9 +70,10 @@ public class LmTrainStepBenchmark {
     @Param({"step"})
     public String phase;
 
+    private Model djlModel;
     private NDManager manager;
     private CausalLm model;
-    private AdamWStepper stepper;
+    private TrainingSession session;
     private AnswerLoss loss;
     private long[] ids;
     private long[] targets;
@@ -89,9 +91,11 @@ public class LmTrainStepBenchmark {
         if (vocab > 0) {
             c = c.toBuilder().vocabSize(vocab).bosTokenId(-1).eosTokenId(-1).build();
         }
-        manager = NDManager.newBaseManager();
+        djlModel = Model.newInstance("lm-bench");
+        manager = djlModel.getNDManager();
         Engine.getInstance().setRandomSeed(0);
         model = new CausalLm(c);
+        djlModel.setBlock(model);
         model.initialize(manager);
         int t = c.maxPositions();
         Random r = new Random(0);
@@ -112,7 +116,8 @@ public class LmTrainStepBenchmark {
         targets = next;
         weights = ones;
         loss = new AnswerLoss(0);
-        stepper = new AdamWStepper(model, new LrSchedule(LrSchedule.Kind.CONSTANT, 1e-4, 0, 1), 0.01, 0);
+        session = new TrainingSession(djlModel, loss, TrainingSpec.builder().setLearningRate(1e-4f)
+                .optWeightDecay(0.01f).optNoDecay(LmFineTuner.vectorParameters(model)).build());
         System.out.println("# " + model + ": " + model.parameterCount() + " parameters, torch intra-op threads "
                 + ai.djl.pytorch.jni.JniUtils.getNumThreads());
     }
@@ -120,7 +125,8 @@ public class LmTrainStepBenchmark {
     /** Frees the native memory. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        manager.close();
+        session.close();
+        djlModel.close();
     }
 
     /**
@@ -131,20 +137,17 @@ public class LmTrainStepBenchmark {
     @Benchmark
     public float trainStep() {
         try (NDManager sub = manager.newSubManager()) {
-            float value;
-            NDArray x = sub.create(ids, shape);
+            NDList x = new NDList(sub.create(ids, shape));
             NDList labels = new NDList(sub.create(targets, shape), sub.create(weights, shape));
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray z = model.logits(new ParameterStore(sub, false), x, null, null, true);
-                NDArray l = loss.evaluate(labels, new NDList(z));
-                if ("fwd".equals(phase)) {
-                    return l.getFloat();
+            if ("fwd".equals(phase)) {
+                try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    return loss.evaluate(labels, model.forward(new ai.djl.training.ParameterStore(sub, false), x,
+                            true)).getFloat();
                 }
-                gc.backward(l);
-                value = l.getFloat();
             }
+            float value = session.forwardBackward(x, labels, 1f);
             if ("step".equals(phase)) {
-                stepper.step();
+                session.update(1e-4f);
             } else {
                 for (var p : model.getParameters().values()) {
                     try (NDArray g = p.getArray().getGradient()) {

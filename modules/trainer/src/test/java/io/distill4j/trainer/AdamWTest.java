@@ -21,6 +21,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** AdamW and gradient clipping against a plain double-precision implementation of torch.optim.AdamW. */
 class AdamWTest {
@@ -106,13 +108,15 @@ class AdamWTest {
         return w;
     }
 
-    @Test
-    void updatesMatchTorchAdamWInDoublePrecision() {
+    @ParameterizedTest(name = "host pass {0}")
+    @ValueSource(booleans = {true, false})
+    void updatesMatchTorchAdamWInDoublePrecision(boolean hostPass) {
         double[] lrs = {LR, LR / 2, LR * 3};
         double[] rescale = {1, 0.25, 2};
         try (Model m = linear()) {
             float[][] w0 = values(m);
             try (AdamW opt = new AdamW(m.getNDManager(), m.getBlock().getParameters(), WD, List.of("bias"), B1, B2, EPS)) {
+                opt.hostPass(hostPass);
                 assertEquals(List.of("weight", "bias"), opt.names());
                 for (int t = 1; t <= 3; t++) {
                     setGradients(m, t);
@@ -133,6 +137,43 @@ class AdamWTest {
                     assertEquals(0f, g.abs().sum().getFloat(), 0f);
                 }
             }
+        }
+    }
+
+    @Test
+    void hostAndTensorPassesGiveTheSameParameters() {
+        double[] lrs = {LR, LR / 2, LR * 3, LR, LR / 5, LR};
+        double[] rescale = {1, 0.25, 2, 1, 0.5, 1};
+        try (Model a = linear(); Model b = linear();
+                AdamW host = new AdamW(a.getNDManager(), a.getBlock().getParameters(), WD, List.of("bias"), B1, B2, EPS);
+                AdamW tensor = new AdamW(b.getNDManager(), b.getBlock().getParameters(), WD, List.of("bias"), B1, B2,
+                        EPS)) {
+            tensor.hostPass(false);
+            for (int t = 1; t <= lrs.length; t++) {
+                setGradients(a, t);
+                host.update((float) lrs[t - 1], (float) rescale[t - 1]);
+                setGradients(b, t);
+                tensor.update((float) lrs[t - 1], (float) rescale[t - 1]);
+            }
+            assertEquals(2L * lrs.length, host.hostUpdates(), "every update of the CPU float32 parameters ran on the host");
+            assertEquals(0L, tensor.hostUpdates());
+            float[][] va = values(a);
+            float[][] vb = values(b);
+            for (int p = 0; p < va.length; p++) {
+                // the same float operations in the same order: equal to the last bit, or within one ulp
+                for (int j = 0; j < va[p].length; j++) {
+                    assertEquals(vb[p][j], va[p][j], Math.ulp(vb[p][j]), "parameter " + p + " element " + j);
+                }
+            }
+            ByteArrayOutputStream sa = new ByteArrayOutputStream();
+            ByteArrayOutputStream sb = new ByteArrayOutputStream();
+            try {
+                host.save(new DataOutputStream(sa));
+                tensor.save(new DataOutputStream(sb));
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+            assertEquals(sb.size(), sa.size(), "saved moments have the same layout");
         }
     }
 

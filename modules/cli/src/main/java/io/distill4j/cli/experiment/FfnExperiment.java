@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.SklearnCsv;
+import io.distill4j.data.datasets.Mnist;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.loss.StudentEstimate;
@@ -41,7 +42,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * {@code inverse-variance} target (the mean fused with the student's own exponential moving average of its
  * predictions, weighted by the inverse of the EMA variance against the teacher side's ddof-1 variance / k).
  *
- * <p>Classification (digits, breast cancer, wine): an MLP(128) teacher with dropout 0.3 gives k MC-dropout
+ * <p>Classification (digits, breast cancer, wine, MNIST): an MLP(128) teacher with dropout 0.3 gives k MC-dropout
  * samples per training input, drawn afresh for every student; students MLP(64) with dropout 0.1 learn from
  * {@code single} (one sample), {@code mean} (mean of k), {@code inverse-variance} (practical, the student's
  * MC-dropout estimate) or {@code multi-sample} (the k samples' arg-max labels, i.e. their vote histogram).
@@ -70,6 +71,10 @@ public final class FfnExperiment implements Experiment {
      * Classification settings.
      *
      * @param datasets scikit-learn dataset names ({@code digits}, {@code breast_cancer}, {@code wine}, {@code iris})
+     *     or {@code mnist} (the official training and test sets from {@code datasets/mnist/raw}, fetched by
+     *     {@code datasets/mnist/fetch.sh}, subsampled as below)
+     * @param mnistTrain MNIST training images used (a seeded random subset of the 60,000; 0 = all)
+     * @param mnistTest MNIST test images used (a seeded random subset of the 10,000; 0 = all)
      * @param k MC-dropout samples per input
      * @param students students per method
      * @param teacherHidden teacher hidden width
@@ -80,8 +85,9 @@ public final class FfnExperiment implements Experiment {
      * @param learningRate Adam's learning rate
      * @param methods {@code single}, {@code mean}, {@code inverse-variance}, {@code multi-sample}
      */
-    public record ClassificationConfig(List<String> datasets, int k, int students, int teacherHidden, int studentHidden,
-            int teacherEpochs, int studentEpochs, int batchSize, float learningRate, List<String> methods) {
+    public record ClassificationConfig(List<String> datasets, int mnistTrain, int mnistTest, int k, int students,
+            int teacherHidden, int studentHidden, int teacherEpochs, int studentEpochs, int batchSize, float learningRate,
+            List<String> methods) {
     }
 
     /**
@@ -308,6 +314,37 @@ public final class FfnExperiment implements Experiment {
         };
     }
 
+    /**
+     * The train/test split of a classification dataset: a seeded split of a scikit-learn table, or MNIST's
+     * official sets, each a seeded random subset of the configured size.
+     */
+    private TabularData.Split classificationSplit(String ds, Config cfg, ClassificationConfig cc) {
+        if (!"mnist".equals(ds)) {
+            return SklearnCsv.load(ds, home.resolve("datasets/sklearn")).split(cfg.testFraction(), cfg.seed());
+        }
+        Path dir = home.resolve("datasets/mnist/raw");
+        if (!Mnist.present(dir, Mnist.Split.TRAIN) || !Mnist.present(dir, Mnist.Split.TEST)) {
+            throw new io.distill4j.data.BadInputException("experiment ffn: classification.datasets: 'mnist' needs the IDX "
+                    + "files in " + dir + "; run datasets/mnist/fetch.sh, or remove mnist from the list");
+        }
+        TabularData train = subset(Mnist.load(dir, Mnist.Split.TRAIN, "mnist"), cc.mnistTrain(), cfg.seed());
+        TabularData test = subset(Mnist.load(dir, Mnist.Split.TEST, "mnist"), cc.mnistTest(), cfg.seed() + 1);
+        LOG.info("ffn classification mnist: {} training and {} test images", train.size(), test.size());
+        return new TabularData.Split(train, test);
+    }
+
+    /** A seeded random subset of n rows (all rows when n is 0 or at least the table's size). */
+    private static TabularData subset(TabularData t, int n, long seed) {
+        if (n < 0) {
+            throw new io.distill4j.data.BadInputException("experiment ffn: classification.mnistTrain/mnistTest must be >= 0, got "
+                    + n);
+        }
+        if (n == 0 || n >= t.size()) {
+            return t;
+        }
+        return t.select(java.util.Arrays.copyOf(TabularData.permutation(t.size(), seed), n));
+    }
+
     // ---------------------------------------------------------------- classification
 
     private void classification(Config cfg, ClassificationConfig cc, Report r) {
@@ -316,9 +353,9 @@ public final class FfnExperiment implements Experiment {
         List<List<String>> rows = new ArrayList<>();
         List<Map<String, Object>> cells = new ArrayList<>();
         for (String ds : cc.datasets()) {
-            TabularData data = SklearnCsv.load(ds, home.resolve("datasets/sklearn"));
-            Standardised s = Standardised.of(data.split(cfg.testFraction(), cfg.seed()));
-            int c = data.numClasses();
+            TabularData.Split split = classificationSplit(ds, cfg, cc);
+            Standardised s = Standardised.of(split);
+            int c = split.train().numClasses();
             int n = s.xTrain().length;
             int students = cc.students();
             int[] yTest = s.labelsTest();

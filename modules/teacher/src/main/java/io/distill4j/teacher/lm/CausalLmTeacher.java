@@ -10,6 +10,7 @@ import io.distill4j.data.Sha256;
 import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.sequence.SequenceTeacher;
 import io.distill4j.trainer.lm.CausalLm;
+import io.distill4j.trainer.lm.KvCacheDecoder;
 import io.distill4j.trainer.lm.LmTokenizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

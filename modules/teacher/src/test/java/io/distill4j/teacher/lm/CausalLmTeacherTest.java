@@ -22,6 +22,7 @@ import io.distill4j.trainer.lm.Activation;
 import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.Generation;
+import io.distill4j.trainer.lm.KvCacheDecoder;
 import io.distill4j.trainer.lm.LmFamily;
 import io.distill4j.trainer.lm.io.HfFolder;
 import java.nio.file.Path;

@@ -26,7 +26,10 @@ import ai.djl.training.loss.Loss;
  * 0 * finite = 0 instead of 0 * -inf = NaN. If no position carries weight the loss is 0.
  *
  * <p>Labels: [targets (B, T) int64, weights (B, T)] and, when alpha &gt; 0, also [topIds (B, T, K) int64,
- * topLogProbs (B, T, K), tailLogMass (B, T)], as {@link SequencePacker.Batch#labels} builds them.
+ * topLogProbs (B, T, K), tailLogMass (B, T)], as {@link SequencePacker.Batch#labels} builds them;
+ * optionally followed by one more array, a positive scalar N that replaces the denominator sum_t w_t
+ * (with gradient accumulation over G micro-batches holding N_g answer tokens in all, N = N_g / G makes the
+ * accumulated update the token mean over the whole group, as one batch of all G would give).
  * Predictions: [logits (B, T, V)].
  */
 public final class AnswerLoss extends Loss {
@@ -59,9 +62,11 @@ public final class AnswerLoss extends Loss {
         if (z.getShape().dimension() != 3) {
             throw new IllegalArgumentException("predictions must be logits (B, T, V), got shape " + z.getShape());
         }
-        if (labels.size() < 2 || alpha > 0 && labels.size() < 5) {
+        int expected = alpha > 0 ? 5 : labels.size() >= 5 ? 5 : 2;
+        if (labels.size() != expected && labels.size() != expected + 1) {
             throw new IllegalArgumentException("labels must be [targets, weights" + (alpha > 0
-                    ? ", topIds, topLogProbs, tailLogMass" : "") + "], got " + labels.size() + " arrays");
+                    ? ", topIds, topLogProbs, tailLogMass" : "") + "] and optionally a normaliser, got "
+                    + labels.size() + " arrays");
         }
         NDArray targets = labels.get(0);
         NDArray w = labels.get(1).toType(DataType.FLOAT32, false);
@@ -70,7 +75,17 @@ public final class AnswerLoss extends Loss {
                     + " must be (B, T) of logits " + z.getShape());
         }
         NDArray logQ = z.logSoftmax(2);
-        NDArray total = w.sum().maximum(1f);
+        NDArray total;
+        if (labels.size() == expected + 1) {
+            total = labels.get(expected).toType(DataType.FLOAT32, false);
+            if (total.getShape().size() != 1) {
+                throw new IllegalArgumentException("the normaliser label must be a scalar, got shape "
+                        + total.getShape());
+            }
+            total = total.reshape(new ai.djl.ndarray.types.Shape());
+        } else {
+            total = w.sum().maximum(1f);
+        }
         NDArray perToken = null;
         if (alpha < 1) {
             NDArray nll = logQ.gather(targets.toType(DataType.INT64, false).expandDims(2), 2).squeeze(2).neg();

@@ -258,6 +258,15 @@ public final class CausalLm extends AbstractBlock {
             cos = pos.getNDArrayInternal().embedding(pos, tables[0], SparseFormat.DENSE).head().expandDims(1);
             sin = pos.getNDArrayInternal().embedding(pos, tables[1], SparseFormat.DENSE).head().expandDims(1);
         }
+        DataType compute = wte.getDataType();
+        if (compute != DataType.FLOAT32) {
+            // mixed precision hands the layers float16 weights: float32 constants would promote the scores
+            // to float32 and the next matmul would fail (a blocked -1e30 becomes -inf, and every row keeps
+            // its own position, so the softmax stays finite)
+            mask = mask.toType(compute, false);
+            cos = cos == null ? null : cos.toType(compute, false);
+            sin = sin == null ? null : sin.toType(compute, false);
+        }
         AttentionContext ctx = new AttentionContext(mask, cos, sin);
         for (DecoderLayer layer : layers) {
             h = layer.apply(ps, h, ctx, training);

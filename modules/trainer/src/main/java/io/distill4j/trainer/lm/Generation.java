@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Decoding with a {@link CausalLm} and reading a model's sparse next-token distributions, for small
- * students and teachers (no key/value cache: each new token reruns the sequence, which is fine at the
- * lengths of tests and demos).
+ * Decoding with a {@link CausalLm} and reading a model's sparse next-token distributions, for students and
+ * small teachers. Decoding uses the key/value cache of {@link KvCacheDecoder} (the prompt runs once, each
+ * new token costs one position per layer); {@link #sample(CausalLm, NDManager, int[], int, int, double, int,
+ * Random, boolean)} can instead rerun the whole sequence per token, which is what the cache is checked
+ * against.
  */
 public final class Generation {
     private Generation() {
@@ -49,15 +51,56 @@ public final class Generation {
      */
     public static int[] sample(CausalLm model, NDManager manager, int[] prompt, int maxNew, int eosId,
             double temperature, int topK, Random random) {
+        return sample(model, manager, prompt, maxNew, eosId, temperature, topK, random, true);
+    }
+
+    /**
+     * Samples a continuation with or without the key/value cache; both give the same tokens (the cache's
+     * logits agree with a full pass to float rounding).
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (and the cache, freed at the end)
+     * @param prompt the prompt ids (at least one)
+     * @param maxNew the most tokens to add
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @param kvCache true to decode with {@link KvCacheDecoder}, false to rerun the sequence for every token
+     * @return the new tokens
+     */
+    public static int[] sample(CausalLm model, NDManager manager, int[] prompt, int maxNew, int eosId,
+            double temperature, int topK, Random random, boolean kvCache) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt must hold at least one token");
         }
         if (temperature < 0 || Double.isNaN(temperature)) {
             throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         }
-        List<Integer> out = new ArrayList<>();
-        int[] seq = prompt.clone();
+        if (temperature > 0 && random == null) {
+            throw new IllegalArgumentException("sampling at temperature " + temperature + " needs a random source");
+        }
         int limit = model.config().maxPositions();
+        if (maxNew <= 0 || prompt.length >= limit) {
+            return new int[0];
+        }
+        List<Integer> out = new ArrayList<>();
+        if (kvCache) {
+            KvCacheDecoder decoder = new KvCacheDecoder(model);
+            float[][] logits = new float[1][];
+            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, 1, logits)) {
+                while (true) {
+                    int next = temperature == 0 ? argMax(logits[0]) : draw(logits[0], temperature, topK, random);
+                    out.add(next);
+                    if (next == eosId || out.size() >= maxNew || prompt.length + out.size() >= limit) {
+                        break;
+                    }
+                    logits = decoder.step(manager, state, new int[] {next});
+                }
+            }
+            return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+        int[] seq = prompt.clone();
         while (out.size() < maxNew && seq.length < limit) {
             float[] z;
             try (NDManager sub = manager.newSubManager()) {

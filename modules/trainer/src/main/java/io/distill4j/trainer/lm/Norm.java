@@ -70,8 +70,13 @@ final class Norm extends AbstractBlock {
             return x.getNDArrayInternal().layerNorm(x, new Shape(width), g, b, eps).head();
         }
         int last = x.getShape().dimension() - 1;
-        NDArray inv = x.square().mean(new int[] {last}, true).add(eps).pow(-0.5);
-        return x.mul(inv).mul(g);
+        NDArray ms = x.square().mean(new int[] {last}, true).add(eps);
+        if (x.getDataType() != DataType.FLOAT32) {
+            // float16 (mixed precision): divide by sqrt(ms) instead of multiplying by ms^-0.5, whose
+            // derivative -0.5 ms^-1.5 overflows float16 for hidden states of ordinary size (|x| ~ 0.02)
+            return x.div(ms.sqrt()).mul(g);
+        }
+        return x.mul(ms.pow(-0.5)).mul(g);
     }
 
     @Override

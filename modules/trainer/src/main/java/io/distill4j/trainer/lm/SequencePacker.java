@@ -156,6 +156,62 @@ public final class SequencePacker {
         return out;
     }
 
+    /**
+     * Stacks batches of the same context and K into one, rows in the given order (for example single-row
+     * batches from {@code layout(examples, context, 1, pack, withTeacher)}, regrouped in a new order).
+     *
+     * @param parts the batches, at least one
+     * @return one batch with all their rows
+     * @throws IllegalArgumentException if the parts differ in context or K
+     */
+    public static Batch concat(List<Batch> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("nothing to concatenate");
+        }
+        Batch first = parts.get(0);
+        if (parts.size() == 1) {
+            return first;
+        }
+        int t = first.context();
+        int k = first.k();
+        int b = 0;
+        int examples = 0;
+        int truncated = 0;
+        for (Batch p : parts) {
+            if (p.context() != t || p.k() != k) {
+                throw new IllegalArgumentException("batches of context " + p.context() + " and K " + p.k()
+                        + " cannot join batches of context " + t + " and K " + k);
+            }
+            b += p.rows();
+            examples += p.examples();
+            truncated += p.truncated();
+        }
+        long[] ids = new long[b * t];
+        long[] seg = new long[b * t];
+        long[] pos = new long[b * t];
+        long[] tgt = new long[b * t];
+        float[] w = new float[b * t];
+        long[] topIds = k > 0 ? new long[b * t * k] : null;
+        float[] topLp = k > 0 ? new float[b * t * k] : null;
+        float[] tail = k > 0 ? new float[b * t] : null;
+        int at = 0;
+        for (Batch p : parts) {
+            int n = p.rows() * t;
+            System.arraycopy(p.ids(), 0, ids, at, n);
+            System.arraycopy(p.segments(), 0, seg, at, n);
+            System.arraycopy(p.positions(), 0, pos, at, n);
+            System.arraycopy(p.targets(), 0, tgt, at, n);
+            System.arraycopy(p.weights(), 0, w, at, n);
+            if (k > 0) {
+                System.arraycopy(p.topIds(), 0, topIds, at * k, n * k);
+                System.arraycopy(p.topLogProbs(), 0, topLp, at * k, n * k);
+                System.arraycopy(p.tailLogMass(), 0, tail, at, n);
+            }
+            at += n;
+        }
+        return new Batch(b, t, k, ids, seg, pos, tgt, w, topIds, topLp, tail, examples, truncated);
+    }
+
     private static Batch batch(List<LmExample> examples, List<List<Integer>> rows, int t, int k) {
         int b = rows.size();
         long[] ids = new long[b * t];

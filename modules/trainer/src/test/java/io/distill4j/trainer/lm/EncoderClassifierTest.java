@@ -12,8 +12,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import ai.djl.nn.Parameter;
 import io.distill4j.data.BadInputException;
+import io.distill4j.trainer.AdamW;
+import io.distill4j.trainer.GradientClipping;
+import io.distill4j.trainer.LrSchedule;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -107,8 +113,14 @@ class EncoderClassifierTest {
         long[][][] train = orderTask(512, 1);
         long[][][] test = orderTask(256, 2);
         int steps = 300;
-        AdamWStepper stepper = new AdamWStepper(m, new LrSchedule(LrSchedule.Kind.COSINE, 3e-3, 20, steps), 0.01,
-                1.0);
+        LrSchedule schedule = new LrSchedule(LrSchedule.Kind.COSINE, 3e-3, 20, steps);
+        AdamW optimizer = new AdamW(manager, m.getParameters(), 0.01f, List.of(), 0.9f, 0.999f, 1e-8f);
+        List<Parameter> params = new ArrayList<>();
+        for (Parameter p : m.getParameters().values()) {
+            if (p.requiresGradient()) {
+                params.add(p);
+            }
+        }
         Loss ce = Loss.softmaxCrossEntropyLoss();
         Random r = new Random(3);
         for (int s = 0; s < steps; s++) {
@@ -126,9 +138,11 @@ class EncoderClassifierTest {
                     NDArray z = m.logits(new ParameterStore(sub, false), sub.create(x), sub.create(mk), true);
                     gc.backward(ce.evaluate(new NDList(sub.create(y)), new NDList(z)));
                 }
-                stepper.step();
+                double norm = GradientClipping.globalNorm(sub, params, 1f);
+                optimizer.update((float) schedule.rate(s), (float) GradientClipping.coefficient(norm, 1.0));
             }
         }
+        optimizer.close();
         float[] z = logits(m, test[0], test[1], false);
         int correct = 0;
         for (int i = 0; i < test[0].length; i++) {

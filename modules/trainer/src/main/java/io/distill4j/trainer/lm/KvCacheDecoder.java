@@ -1,4 +1,4 @@
-package io.distill4j.teacher.lm;
+package io.distill4j.trainer.lm;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -9,9 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
-import io.distill4j.trainer.lm.CausalLm;
-import io.distill4j.trainer.lm.CausalLmConfig;
-import io.distill4j.trainer.lm.LmFamily;
 import java.util.Map;
 
 /**
@@ -23,9 +20,10 @@ import java.util.Map;
  * configured GELU) and Llama (RMSNorm, rotary embeddings with {@code rotate_half}, grouped-query attention,
  * SwiGLU). The state holds R rows that share one prompt (the k samples of a prompt): the prompt's keys and
  * values are computed once and broadcast to the rows. Its logits agree with {@link CausalLm#logits} on the
- * same sequence (checked by the tests).
+ * same sequence (checked by the tests). Used by {@link Generation} for students and by the teacher
+ * module's {@code CausalLmTeacher}; inference only (no dropout, no gradients).
  */
-final class KvCacheDecoder {
+public final class KvCacheDecoder {
 
     private final CausalLmConfig c;
     private final boolean llama;
@@ -33,7 +31,12 @@ final class KvCacheDecoder {
     private final String root;
     private final float[] invFreq;
 
-    KvCacheDecoder(CausalLm model) {
+    /**
+     * Creates a decoder that reads the model's current weights at every call.
+     *
+     * @param model the initialised model
+     */
+    public KvCacheDecoder(CausalLm model) {
         this.c = model.config();
         this.llama = c.family() == LmFamily.LLAMA;
         this.p = model.namedParameters();
@@ -47,7 +50,7 @@ final class KvCacheDecoder {
     }
 
     /** The per-layer key and value caches of R rows, (R, kvHeads, t, headDim) each, and the position t. */
-    static final class State implements AutoCloseable {
+    public static final class State implements AutoCloseable {
         final NDManager manager;
         final NDArray[] keys;
         final NDArray[] values;
@@ -59,6 +62,12 @@ final class KvCacheDecoder {
             this.values = new NDArray[layers];
         }
 
+        /** @return the positions held so far (prompt plus appended tokens) */
+        public int length() {
+            return length;
+        }
+
+        /** Frees the caches. */
         @Override
         public void close() {
             manager.close();
@@ -220,9 +229,10 @@ final class KvCacheDecoder {
      * @param parent the manager the state's caches live under (a sub-manager is made)
      * @param prompt the prompt's ids, at least one, shorter than the context
      * @param rows R, positive
-     * @return the state and the next-token logits (R, V) of the last prompt position, in {@code logits[0]}
+     * @param logits receives the next-token logits of the last prompt position, one row of V per state row
+     * @return the state
      */
-    State prefill(NDManager parent, int[] prompt, int rows, float[][] logits) {
+    public State prefill(NDManager parent, int[] prompt, int rows, float[][] logits) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("a prompt needs at least one token (for example the BOS id)");
         }
@@ -273,7 +283,7 @@ final class KvCacheDecoder {
      * @param tokens R ids, one per row
      * @return logits, R rows of V
      */
-    float[][] step(NDManager parent, State state, int[] tokens) {
+    public float[][] step(NDManager parent, State state, int[] tokens) {
         if (state.length >= c.maxPositions()) {
             throw new IllegalStateException("the sequence reached the model's context of " + c.maxPositions());
         }
@@ -291,7 +301,7 @@ final class KvCacheDecoder {
     }
 
     /** @return the model's context length */
-    int maxPositions() {
+    public int maxPositions() {
         return c.maxPositions();
     }
 }

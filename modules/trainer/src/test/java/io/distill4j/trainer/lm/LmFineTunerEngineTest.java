@@ -1,0 +1,254 @@
+package io.distill4j.trainer.lm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import io.distill4j.data.BadInputException;
+import io.distill4j.trainer.Checkpoint;
+import io.distill4j.trainer.EarlyStopping;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Causal-LM fine-tuning on the shared training engine: a resumed run continues the same run, gradient
+ * accumulation equals the larger batch, early stopping on the validation loss, and a checkpoint of another
+ * architecture is refused before training.
+ */
+class LmFineTunerEngineTest {
+    static NDManager manager;
+
+    @BeforeAll
+    static void setUp() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        manager.close();
+    }
+
+    static CausalLmConfig gpt2(int width, double dropout) {
+        return CausalLmConfig.builder(LmFamily.GPT2).vocabSize(40).hiddenSize(width).numLayers(2).numHeads(4)
+                .maxPositions(32).dropout(dropout).build();
+    }
+
+    static CausalLm student(CausalLmConfig c, int seed) {
+        Engine.getInstance().setRandomSeed(seed);
+        CausalLm m = new CausalLm(c);
+        m.initialize(manager);
+        return m;
+    }
+
+    /** Examples of different lengths (so micro-batches hold different numbers of answer tokens). */
+    static List<LmExample> examples(int n, long seed) {
+        Random r = new Random(seed);
+        List<LmExample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] p = new int[2 + r.nextInt(4)];
+            int[] a = new int[1 + r.nextInt(6)];
+            for (int j = 0; j < p.length; j++) {
+                p[j] = 1 + r.nextInt(39);
+            }
+            for (int j = 0; j < a.length; j++) {
+                a[j] = 1 + r.nextInt(39);
+            }
+            out.add(LmExample.of(p, a));
+        }
+        return out;
+    }
+
+    static float[][] parameters(CausalLm m) {
+        List<float[]> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : m.getParameters()) {
+            out.add(p.getValue().getArray().toFloatArray());
+        }
+        return out.toArray(new float[0][]);
+    }
+
+    @Test
+    void aResumedRunContinuesTheSameRun(@TempDir Path tmp) {
+        List<LmExample> ex = examples(14, 1);
+        // dropout on: the resumed half must also draw the same masks
+        CausalLmConfig c = gpt2(32, 0.1);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(4).withBatch(2, 16)
+                .withPacking(false).withLearningRate(3e-3, 3).withSeed(7);
+        int perEpoch = new LmBatchSource(ex, 16, 2, false, false, 1).batchesPerEpoch();
+        int n = perEpoch * 4;
+        assertEquals(0, n % 2);
+        List<Integer> stepsA = new ArrayList<>();
+        CausalLm a = student(c, 3);
+        LmFineTuner.Outcome straight = LmFineTuner.train(a, manager, ex, cfg,
+                LmFineTuner.Options.defaults().withCheckpoints(n / 2, tmp.resolve("a"), 0),
+                (step, loss, lr) -> stepsA.add(step));
+        assertEquals(n, straight.result().steps());
+        Path half = tmp.resolve("a").resolve(String.format("step-%09d", n / 2));
+        assertTrue(Files.isDirectory(half), "checkpoint " + half);
+
+        // a fresh model with other initial weights, and a fresh optimiser: everything comes from the checkpoint
+        List<Integer> stepsB = new ArrayList<>();
+        CausalLm b = student(c, 99);
+        LmFineTuner.Outcome resumed = LmFineTuner.train(b, manager, ex, cfg, LmFineTuner.Options.defaults()
+                .withCheckpoints(n / 2, tmp.resolve("b"), 0).withResumeFrom(half),
+                (step, loss, lr) -> stepsB.add(step));
+        assertEquals(n / 2, resumed.result().steps());
+        assertEquals(n, resumed.training().steps());
+        assertEquals(stepsA.subList(n / 2, n), stepsB);
+        // same data, same dropout masks, same optimiser state: the same loss at every step, to the bit
+        assertEquals(straight.result().losses().subList(n / 2, n), resumed.result().losses());
+        float[][] pa = parameters(a);
+        float[][] pb = parameters(b);
+        for (int i = 0; i < pa.length; i++) {
+            assertArrayEquals(pa[i], pb[i], 1e-6f, "parameter " + i);
+        }
+        // the second half saw the rows in the order the batch source promises
+        LmBatchSource src = new LmBatchSource(ex, 16, 2, false, false, 1);
+        assertFalse(java.util.Arrays.equals(src.order(7, 2), src.order(7, 3)), "epochs are shuffled differently");
+    }
+
+    @Test
+    void accumulatingTwoHalfBatchesEqualsOneBatch() {
+        List<LmExample> ex = examples(13, 2);
+        CausalLmConfig c = gpt2(32, 0);
+        LmFineTuner.Config big = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(4, 16)
+                .withLearningRate(3e-3, 2).withSeed(5);
+        CausalLm a = student(c, 4);
+        LmFineTuner.Result ra = LmFineTuner.train(a, manager, ex, big, null);
+        CausalLm b = student(c, 4);
+        LmFineTuner.Result rb = LmFineTuner.train(b, manager, ex, big.withBatch(2, 16),
+                LmFineTuner.Options.defaults().withAccumulation(2), null).result();
+        assertEquals(ra.steps(), rb.steps());
+        assertEquals(ra.answerTokens(), rb.answerTokens());
+        for (int s = 0; s < ra.steps(); s++) {
+            assertEquals(ra.losses().get(s), rb.losses().get(s), 2e-5, "loss of step " + s);
+        }
+        float[][] pa = parameters(a);
+        float[][] pb = parameters(b);
+        for (int i = 0; i < pa.length; i++) {
+            assertArrayEquals(pa[i], pb[i], 2e-5f, "parameter " + i);
+        }
+        // and without the group normaliser it would not be: the micro-batches hold different token counts
+        LmBatchSource src = new LmBatchSource(ex, 16, 2, true, false, 2);
+        long t0 = src.layout(5, 0, 0).answerTokens();
+        long t1 = src.layout(5, 0, 1).answerTokens();
+        assertTrue(t0 != t1, "test data must give micro-batches of unequal answer tokens: " + t0 + ", " + t1);
+    }
+
+    @Test
+    void earlyStoppingOnTheValidationLossRestoresTheBestParameters() {
+        // the validation set asks for other answers to the same prompts: fitting the training answers
+        // first lowers its loss (common tokens), then raises it
+        List<LmExample> train = examples(8, 3);
+        List<LmExample> val = new ArrayList<>();
+        Random r = new Random(4);
+        for (LmExample e : train) {
+            int[] other = new int[e.answer().length];
+            for (int j = 0; j < other.length; j++) {
+                other[j] = 1 + r.nextInt(39);
+            }
+            val.add(LmExample.of(e.prompt(), other));
+        }
+        CausalLm m = student(gpt2(32, 0), 6);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(200).withBatch(4, 16)
+                .withLearningRate(1e-2, 0).withSeed(2);
+        LmFineTuner.Outcome o = LmFineTuner.train(m, manager, train, cfg, LmFineTuner.Options.defaults()
+                .withValidation(val, 2, new EarlyStopping(false, 3, 0, true)), null);
+        int perEpoch = new LmBatchSource(train, 16, 4, true, false, 1).batchesPerEpoch();
+        assertTrue(o.training().stoppedEarly(), "stopped early: " + o.training());
+        assertTrue(o.training().steps() < 200L * perEpoch, "steps " + o.training().steps());
+        assertTrue(o.training().restoredBest());
+        double best = o.training().validations().stream().mapToDouble(d -> d).min().orElseThrow();
+        assertEquals(best, o.training().bestMetric(), 0);
+        // the model now holds the parameters of the best validation
+        assertEquals(best, LmFineTuner.evaluate(m, manager, val, 16, 0), 1e-5);
+        List<Double> v = o.training().validations();
+        assertTrue(v.get(v.size() - 1) > best, "the last validations were worse: " + v);
+    }
+
+    @Test
+    void aCheckpointOfAnotherArchitectureIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
+        List<LmExample> ex = examples(4, 5);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(1).withBatch(2, 16);
+        LmFineTuner.train(student(gpt2(32, 0), 1), manager, ex, cfg,
+                LmFineTuner.Options.defaults().withCheckpoints(1, tmp.resolve("ck"), 0), null);
+        Path ckpt = Checkpoint.latest(tmp.resolve("ck")).orElseThrow();
+        CausalLm wider = student(gpt2(64, 0), 1);
+        float[] before = wider.getParameters().get(0).getValue().getArray().toFloatArray();
+        BadInputException e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, cfg,
+                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        assertEquals(tmp.resolve("ck").resolve(LmFineTuner.ARCHITECTURE).toAbsolutePath() + ": checkpoint of another "
+                + "architecture: field n_embd is 32 in the checkpoint and 64 in the model " + wider, e.getMessage());
+        assertArrayEquals(before, wider.getParameters().get(0).getValue().getArray().toFloatArray(), 0f);
+        // without the architecture file, the engine's parameter-by-parameter check names the parameter
+        Files.delete(tmp.resolve("ck").resolve(LmFineTuner.ARCHITECTURE));
+        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, cfg,
+                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        assertTrue(e.getMessage().startsWith(ckpt + ": checkpoint of another architecture: parameter 0 is 'wte (40, 32)"),
+                e.getMessage());
+        // another family
+        CausalLm llama = student(CausalLmConfig.builder(LmFamily.LLAMA).vocabSize(40).hiddenSize(32).numLayers(2)
+                .numHeads(4).numKvHeads(2).intermediateSize(64).maxPositions(32).build(), 1);
+        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(llama, manager, ex, cfg,
+                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        assertTrue(e.getMessage().contains("checkpoint of another architecture"), e.getMessage());
+    }
+
+    @Test
+    void aRunLeavesNoArraysBehind(@TempDir Path tmp) {
+        List<LmExample> ex = examples(10, 6);
+        CausalLm m = student(gpt2(32, 0.1), 2);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(2, 16);
+        LmFineTuner.Options opts = LmFineTuner.Options.defaults().withAccumulation(2)
+                .withCheckpoints(2, tmp.resolve("ck"), 1)
+                .withValidation(examples(3, 7), 1, new EarlyStopping(false, 100, 0, true)).withProgress(true, 1);
+        BaseNDManager base = (BaseNDManager) manager;
+        LmFineTuner.train(m, manager, ex, cfg, opts, null); // the first run caches the model's masks
+        int after1 = base.getManagedArrays().size();
+        LmFineTuner.train(m, manager, ex, cfg.withSeed(3), opts.withCheckpoints(2, tmp.resolve("ck2"), 1), null);
+        LmFineTuner.train(m, manager, ex, cfg.withSeed(4), opts.withCheckpoints(2, tmp.resolve("ck3"), 1), null);
+        assertEquals(after1, base.getManagedArrays().size(), "arrays left in the model's manager");
+    }
+
+    @Test
+    void theTokenizersVocabularyMustFitTheModel() {
+        try (LmTokenizer tok = LmTokenizer.load(Fixtures.folder("gpt2-tiny").resolve("tokenizer.json"))) {
+            int v = tok.vocabSize();
+            tok.checkFits(v, "models/x.yaml");
+            tok.checkFits(v + 10, "models/x.yaml");
+            BadInputException e = assertThrows(BadInputException.class, () -> tok.checkFits(v - 1, "models/x.yaml"));
+            assertEquals(tok.file() + ": tokenizer vocabulary of " + v + " ids does not match models/x.yaml: vocab_size "
+                    + (v - 1) + " (ids up to " + (v - 1) + " would index past the embedding)", e.getMessage());
+        }
+    }
+
+    @Test
+    void optionsThatCannotWorkAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> LmFineTuner.Options.defaults()
+                .withValidation(List.of(), 0, new EarlyStopping(false, 2, 0, true)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LmFineTuner.Options.defaults()
+                .withValidation(examples(1, 1), 0, new EarlyStopping(true, 2, 0, true)));
+        assertTrue(e.getMessage().contains("validation loss"), e.getMessage());
+        List<LmExample> ex = examples(2, 1);
+        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withBatch(2, 16);
+        BadInputException b = assertThrows(BadInputException.class, () -> LmFineTuner.train(student(gpt2(32, 0), 1),
+                manager, ex, cfg, LmFineTuner.Options.defaults().withValidation(
+                        List.of(LmExample.of(new int[] {1}, new int[] {40})), 0, null), null));
+        assertEquals("validation examples: example 0: field answer[0] = 40 is outside the model's vocabulary of 40 "
+                + "(tokenizer and model differ?)", b.getMessage());
+    }
+}
