@@ -64,7 +64,7 @@ public final class AdamW implements AutoCloseable {
     private final float beta2;
     private final float epsilon;
     private NDArray betas;
-    private boolean hostPass = true;
+    private boolean hostPass = !"false".equalsIgnoreCase(System.getProperty(HOST_PASS_PROPERTY, "true"));
     private long hostUpdates;
     private final Map<NDArray, Boolean> checkedViews = new IdentityHashMap<>();
 
@@ -225,6 +225,12 @@ public final class AdamW implements AutoCloseable {
         IntStream.range(0, chunks).parallel().forEach(c -> hostUpdate(w, g, m, v, keep, b1, b2, rootScale, eps,
                 stepScale, rescale, zero, c * PARALLEL_FROM, Math.min(n, (c + 1) * PARALLEL_FROM)));
     }
+
+    /**
+     * System property that turns the host pass off when set to {@code false} (it is on by default), e.g.
+     * {@code DISTILL4J_JAVA_OPTS=-Ddistill4j.adamw.hostPass=false}: every update then runs as tensor ops.
+     */
+    public static final String HOST_PASS_PROPERTY = "distill4j.adamw.hostPass";
 
     /** Parameters of at least this many elements are updated in chunks of this size in parallel. */
     static final int PARALLEL_FROM = 1 << 20;
