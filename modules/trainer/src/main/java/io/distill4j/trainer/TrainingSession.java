@@ -185,12 +185,36 @@ public final class TrainingSession implements AutoCloseable {
                 lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), 1f);
             }
             if (!Double.isFinite(lastNorm)) {
-                throw new IllegalStateException("gradient norm is " + lastNorm);
+                throw new IllegalStateException("gradient norm is " + lastNorm + nonFiniteGradients());
             }
             rescale = (float) GradientClipping.coefficient(lastNorm, spec.maxGradNorm());
         }
         optimizer.update(learningRate, rescale);
         return true;
+    }
+
+    /** ", non-finite in: a, b (first element index of each)" for the parameters whose gradient is not finite. */
+    private String nonFiniteGradients() {
+        List<String> bad = new ArrayList<>();
+        List<String> names = optimizer.names();
+        List<Parameter> ps = optimizer.parameters();
+        try (NDManager sub = model.getNDManager().newSubManager()) {
+            for (int i = 0; i < ps.size(); i++) {
+                NDArray g = ps.get(i).getArray().getGradient();
+                if (g == null) {
+                    continue;
+                }
+                g.attach(sub);
+                float[] v = g.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                for (int j = 0; j < v.length; j++) {
+                    if (!Float.isFinite(v[j])) {
+                        bad.add(names.get(i) + " [" + j + " of " + v.length + ": " + v[j] + "]");
+                        break;
+                    }
+                }
+            }
+        }
+        return bad.isEmpty() ? "" : "; non-finite gradients in " + String.join(", ", bad);
     }
 
     private boolean updateFromHalf(float learningRate) {
