@@ -41,8 +41,10 @@ public enum Activation {
             case GELU:
                 return x.getNDArrayInternal().gelu();
             case GELU_TANH: {
-                // no in-place ops: autograd keeps tanh's output for the backward pass
-                NDArray inner = x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh();
+                // no in-place ops: autograd keeps tanh's output for the backward pass. The cube sees x clipped to
+                // [-10, 10]: the same values (tanh is saturated to +-1 in float32 beyond |x| = 10 either way), but
+                // the composite's backward no longer forms 0 * inf = NaN for |x| >= 1.8e19 (x^2 overflows).
+                NDArray inner = x.clip(-10, 10).pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh();
                 return inner.add(1).mul(x).mul(0.5);
             }
             case RELU:
