@@ -2,6 +2,7 @@ package io.distill4j.trainer.lm;
 
 import ai.djl.ndarray.NDArray;
 import java.util.Locale;
+import io.distill4j.loss.Scalars;
 
 /** The MLP activations of the causal-LM families, under their Hugging Face names. */
 public enum Activation {
@@ -44,8 +45,10 @@ public enum Activation {
                 // no in-place ops: autograd keeps tanh's output for the backward pass. The cube sees x clipped to
                 // [-10, 10]: the same values (tanh is saturated to +-1 in float32 beyond |x| = 10 either way), but
                 // the composite's backward no longer forms 0 * inf = NaN for |x| >= 1.8e19 (x^2 overflows).
-                NDArray inner = x.clip(-10, 10).pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh();
-                return inner.add(1).mul(x).mul(0.5);
+                // constants through Scalars: DJL's mul(Number) lends libtorch a Java buffer that is freed before backward
+                NDArray inner = Scalars.mul(Scalars.mul(Scalars.pow(x.clip(-10, 10), 3), 0.044715).add(x), SQRT_2_OVER_PI)
+                        .tanh();
+                return Scalars.mul(inner.add(1).mul(x), 0.5);
             }
             case RELU:
                 return x.getNDArrayInternal().relu();

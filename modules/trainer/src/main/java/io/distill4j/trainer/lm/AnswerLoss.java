@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.loss.Loss;
+import io.distill4j.loss.Scalars;
 
 /**
  * The fine-tuning loss of a causal-LM student on answer tokens only: next-token cross-entropy against the
@@ -89,17 +90,17 @@ public final class AnswerLoss extends Loss {
         NDArray perToken = null;
         if (alpha < 1) {
             NDArray nll = logQ.gather(targets.toType(DataType.INT64, false).expandDims(2), 2).squeeze(2).neg();
-            perToken = nll.mul(1 - alpha);
+            perToken = Scalars.mul(nll, 1 - alpha);
         }
         if (alpha > 0) {
             NDArray topIds = labels.get(2).toType(DataType.INT64, false);
             NDArray logP = labels.get(3).maximum(FLOOR);
             NDArray logPTail = labels.get(4).maximum(FLOOR);
             NDArray logQk = logQ.gather(topIds, 2);
-            NDArray qTail = logQk.exp().sum(new int[] {2}).neg().add(1f).maximum(TAIL_EPS);
+            NDArray qTail = Scalars.maximum(logQk.exp().sum(new int[] {2}).neg().add(1f), TAIL_EPS);
             NDArray kl = logP.exp().mul(logP.sub(logQk)).sum(new int[] {2})
                     .add(logPTail.exp().mul(logPTail.sub(qTail.log())));
-            perToken = perToken == null ? kl.mul(alpha) : perToken.add(kl.mul(alpha));
+            perToken = perToken == null ? Scalars.mul(kl, alpha) : perToken.add(Scalars.mul(kl, alpha));
         }
         return perToken.mul(w).sum().div(total);
     }

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import io.distill4j.loss.Scalars;
 
 /**
  * Normalisation over the last axis only (so that no position sees another): LayerNorm or RMSNorm.
@@ -76,7 +77,7 @@ final class Norm extends AbstractBlock {
             // derivative -0.5 ms^-1.5 overflows float16 for hidden states of ordinary size (|x| ~ 0.02)
             return x.div(ms.sqrt()).mul(g);
         }
-        return x.mul(ms.pow(-0.5)).mul(g);
+        return x.mul(Scalars.pow(ms, -0.5)).mul(g);
     }
 
     @Override

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.distill4j.loss.Scalars;
 
 /**
  * Multi-head scaled dot-product self-attention (Vaswani et al. 2017), in the two layouts of the families.
@@ -117,7 +118,7 @@ final class SelfAttention extends AbstractBlock {
             kh = repeatKv(kh, b, t);
             vh = repeatKv(vh, b, t);
         }
-        NDArray scores = qh.mul(1.0 / Math.sqrt(headDim)).matMul(kh.transpose(0, 1, 3, 2));
+        NDArray scores = Scalars.mul(qh, 1.0 / Math.sqrt(headDim)).matMul(kh.transpose(0, 1, 3, 2));
         if (ctx.mask() != null) {
             scores = scores.add(ctx.mask());
         }
