@@ -103,7 +103,7 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
         if (isValidate()) {
             validateTeacher(me, teacher, teacherForm, mask);
         }
-        NDArray logQ = (temperature == 1 ? z : z.div(temperature)).logSoftmax(-1);
+        NDArray logQ = (temperature == 1 ? z : Scalars.div(z, temperature)).logSoftmax(-1);
         NDArray l = divergence(new Teacher(teacher, teacherForm, temperature), logQ);
         return mask == null ? l : l.mul(mask);
     }

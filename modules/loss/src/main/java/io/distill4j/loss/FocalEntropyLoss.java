@@ -73,7 +73,7 @@ public final class FocalEntropyLoss extends DistillationLoss {
         NDArray logP = z.logSoftmax(-1);
         NDArray logPy = logP.gather(idx, -1).squeeze(-1);
         NDArray pY = logPy.exp();
-        NDArray focal = gamma == 0 ? logPy.neg() : pY.neg().add(1).maximum(0).pow(gamma).mul(logPy.neg());
+        NDArray focal = gamma == 0 ? logPy.neg() : Scalars.pow(Scalars.maximum(pY.neg().add(1), 0), gamma).mul(logPy.neg());
         NDArray l = focal;
         if (lambda > 0) {
             NDArray entropy = logP.exp().mul(logP).sum(new int[] {-1}).neg();

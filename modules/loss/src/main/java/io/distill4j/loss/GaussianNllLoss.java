@@ -76,12 +76,12 @@ public final class GaussianNllLoss extends DistillationLoss {
         if (v != null && isValidate()) {
             Checks.nonNegative("gaussian-nll: teacher variance", v);
         }
-        s = s.maximum(MIN_LOG_VARIANCE);
+        s = Scalars.maximum(s, MIN_LOG_VARIANCE);
         NDArray sq = t.sub(mu).square();
         if (v != null) {
             sq = sq.add(v);
         }
-        NDArray l = s.add(sq.mul(s.neg().exp())).mean(new int[] {-1}).mul(0.5);
+        NDArray l = Scalars.mul(s.add(sq.mul(s.neg().exp())).mean(new int[] {-1}), 0.5);
         if (full) {
             l = l.add(0.5 * Math.log(2 * Math.PI));
         }

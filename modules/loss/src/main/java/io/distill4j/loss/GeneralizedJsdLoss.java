@@ -65,11 +65,11 @@ public final class GeneralizedJsdLoss extends DenseDivergenceLoss {
         NDArray pT = teacher.p();
         NDArray logPT = teacher.logP();
         NDArray q = logQ.exp();
-        NDArray logM = pT.mul(beta).add(q.mul(1 - beta)).maximum(1e-30).log();
+        NDArray logM = Scalars.maximum(pT.mul(beta).add(Scalars.mul(q, 1 - beta)), 1e-30).log();
         NDArray klP = pT.mul(logPT.sub(logM)).sum(new int[] {-1});
         NDArray klQ = q.mul(logQ.sub(logM)).sum(new int[] {-1});
-        NDArray jsd = klP.mul(beta).add(klQ.mul(1 - beta));
-        return normalise ? jsd.div(beta * (1 - beta)) : jsd;
+        NDArray jsd = Scalars.mul(klP, beta).add(Scalars.mul(klQ, 1 - beta));
+        return normalise ? Scalars.div(jsd, beta * (1 - beta)) : jsd;
     }
 
     /** @return beta, the teacher weight */

@@ -80,9 +80,9 @@ public final class HintonKdLoss extends DistillationLoss {
         // KL(p_T || q) = sum p_T log p_T - sum p_T log q; the first sum carries no gradient.
         NDArray negEntropy = p.pT.xlogy(p.pT).sum(new int[] {-1});
         NDArray cross = p.pT.mul(p.logQ).sum(new int[] {-1});
-        NDArray l = negEntropy.sub(cross).mul(scale);
+        NDArray l = Scalars.mul(negEntropy.sub(cross), scale);
         if (alpha < 1) {
-            l = l.sub(p.logP.gather(p.idx, -1).squeeze(-1).mul(1 - alpha));
+            l = l.sub(Scalars.mul(p.logP.gather(p.idx, -1).squeeze(-1), 1 - alpha));
         }
         return p.mask == null ? l : l.mul(p.mask);
     }
@@ -286,7 +286,7 @@ public final class HintonKdLoss extends DistillationLoss {
             p.pT = keepWhere(p.mask, p.pT, 0);
         }
         p.logP = z.logSoftmax(-1);
-        p.logQ = studentTemperature == 1 ? p.logP : z.div(studentTemperature).logSoftmax(-1);
+        p.logQ = studentTemperature == 1 ? p.logP : Scalars.div(z, studentTemperature).logSoftmax(-1);
         return p;
     }
 

@@ -1,6 +1,7 @@
 package io.distill4j.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -23,13 +24,18 @@ public final class Scalars {
     }
 
     /**
-     * A 0-d array holding v (rounded to float), owned by libtorch, with {@code like}'s type, device and manager.
+     * A 0-d array holding v (exactly for float64 arrays, else rounded to the type), owned by libtorch, with {@code like}'s type, device and manager.
      *
      * @param like the array the scalar is combined with
      * @param v the value
      * @return the scalar
      */
     public static NDArray of(NDArray like, double v) {
+        if (like.getDataType() == DataType.FLOAT64) {
+            // full() takes a float; 0 + v in float64 keeps every bit of v (the result is libtorch's own tensor,
+            // and add's backward does not read its scalar)
+            return like.getManager().full(new Shape(), 0f, DataType.FLOAT64).add(v);
+        }
         return like.getManager().full(new Shape(), (float) v, like.getDataType());
     }
 

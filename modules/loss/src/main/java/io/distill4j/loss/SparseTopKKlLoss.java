@@ -164,7 +164,7 @@ public final class SparseTopKKlLoss extends DistillationLoss {
             NDArray pkN = pk.div(sumT.expandDims(-1));
             NDArray ptN = pt.div(sumT);
             NDArray lqt = exactTail ? student[1]
-                    : lqk.exp().sum(new int[] {-1}).neg().add(1).maximum(1e-30).log();
+                    : Scalars.maximum(lqk.exp().sum(new int[] {-1}).neg().add(1), 1e-30).log();
             NDArray headKl = pkN.mul(lp.sub(logZk).sub(lqk)).sum(new int[] {-1});
             NDArray tailKl = ptN.mul(lt.sub(logZ).sub(lqt));
             l = headKl.add(tailKl);
@@ -205,7 +205,7 @@ public final class SparseTopKKlLoss extends DistillationLoss {
         NDList heads = new NDList(zc.size());
         NDList tails = new NDList(exact ? zc.size() : 0);
         for (int c = 0; c < zc.size(); c++) {
-            NDArray zz = temperature == 1 ? zc.get(c) : zc.get(c).div(temperature);
+            NDArray zz = temperature == 1 ? zc.get(c) : Scalars.div(zc.get(c), temperature);
             heads.add(zz.logSoftmax(-1).gather(ic.get(c), -1));
             if (exact) {
                 NDArray masked = zz.scatter(ic.get(c), zz.getManager().full(ic.get(c).getShape(),
