@@ -79,7 +79,7 @@ public final class StackedMlp extends AbstractBlock {
             NDArray b = ps.getValue(biases[l], x.getDevice(), training);
             x = x.batchMatMul(w).add(b);
             if (l < weights.length - 1) {
-                x = x.maximum(0f);
+                x = x.getNDArrayInternal().relu(); // not maximum(0f): DJL's Number ops leave autograd a scalar that GC frees
                 if (dropout > 0 && training) {
                     x = Dropout.dropout(x, dropout, true).head();
                 }

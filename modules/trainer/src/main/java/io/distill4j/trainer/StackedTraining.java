@@ -16,6 +16,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.distill4j.data.TabularData;
+import io.distill4j.loss.Scalars;
 
 /**
  * Trains the R students of a {@link StackedMlp} at once, each on its own targets and its own data order.
@@ -103,8 +104,8 @@ public final class StackedTraining {
             // PyTorch's DJL mean takes one axis at a time: sum over (B, C) and divide.
             long b = z.getShape().get(1);
             long c = z.getShape().get(2);
-            NDArray perStudent = objective == Objective.MSE ? z.sub(t).square().sum(new int[] {1, 2}).div(b * c)
-                    : z.logSoftmax(2).mul(t).sum(new int[] {1, 2}).neg().div(b);
+            NDArray perStudent = objective == Objective.MSE ? Scalars.div(z.sub(t).square().sum(new int[] {1, 2}), (double) b * c)
+                    : Scalars.div(z.logSoftmax(2).mul(t).sum(new int[] {1, 2}).neg(), b);
             return perStudent.sum();
         }
     }

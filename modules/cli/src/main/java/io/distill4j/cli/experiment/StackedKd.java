@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import io.distill4j.loss.Scalars;
 
 /**
  * Shared pieces of the teacher-comparison experiments: MLP teachers trained with a registry loss, their k
@@ -287,7 +288,7 @@ final class StackedKd {
             if (s.dimension() != 3 || s.get(0) != students) {
                 throw new IllegalArgumentException("stacked predictions must be (" + students + ", B, C), got " + s);
             }
-            return base.evaluate(labels, new NDList(z.reshape(s.get(0) * s.get(1), s.get(2)))).mul(students);
+            return Scalars.mul(base.evaluate(labels, new NDList(z.reshape(s.get(0) * s.get(1), s.get(2)))), students);
         }
     }
 
