@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.distill4j.loss.Scalars;
 
 /**
  * The optimisation steps of one model: forward, loss and backward of micro-batches, then one update
@@ -136,7 +137,7 @@ public final class TrainingSession implements AutoCloseable {
                     throw new IllegalStateException("loss is " + value);
                 }
                 float factor = weight * lossScale;
-                gc.backward(factor == 1f ? l : l.mul(factor));
+                gc.backward(factor == 1f ? l : Scalars.mul(l, factor));
             }
             pendingMicroBatches++;
             return value;
