@@ -55,9 +55,18 @@ class ScalarsTest {
 
     @Test
     void djlNumberArgumentsLoseTheirScalar() throws InterruptedException {
-        // the DJL pitfall itself: if this starts to pass (a DJL release that copies scalars), Scalars can go
-        float[] g = gradientAfterCollection(x -> x.mul(0.5).mul(3.0));
-        org.junit.jupiter.api.Assertions.assertFalse(g[0] == 1.5f && g[1] == 1.5f && g[2] == 1.5f,
-                "DJL's mul(Number) kept its scalar alive: " + java.util.Arrays.toString(g));
+        // The DJL pitfall itself, which also shows that the harness above can catch it: a collection and memory
+        // reuse between forward and backward change the gradient (20 of 20 probes did; up to 5 tries here, so
+        // that the allocator's luck cannot flake the build). If this starts to fail, a DJL release copies its
+        // scalars and Scalars can go.
+        String seen = "";
+        for (int attempt = 0; attempt < 5; attempt++) {
+            float[] g = gradientAfterCollection(x -> x.mul(0.5).mul(3.0));
+            if (!(g[0] == 1.5f && g[1] == 1.5f && g[2] == 1.5f)) {
+                return;
+            }
+            seen = java.util.Arrays.toString(g);
+        }
+        org.junit.jupiter.api.Assertions.fail("DJL's mul(Number) kept its scalar alive in 5 tries: " + seen);
     }
 }
