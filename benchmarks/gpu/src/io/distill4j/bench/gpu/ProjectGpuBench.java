@@ -5,7 +5,7 @@
  * DjlGpuBench (beside this file) trains benchmark-owned copies of the students with DJL's stock
  * Trainer; this program trains what distill4j itself builds and runs:
  *
- *   MLP 784-512-256-10 (io.distill4j.trainer.Mlp), batch 256, through io.distill4j.trainer.TrainingSession
+ *   MLP 784-512-256-10 (io.distill4j.models.Mlp), batch 256, through io.distill4j.trainer.TrainingSession
  *       (the step TrainingEngine runs: forward, the project's loss, loss read back, backward, the
  *       project's AdamW, lr 1e-3, weight decay 0.01) with
  *         proj-ce             io.distill4j.loss.CrossEntropyLoss, label validation on (the default)
@@ -14,7 +14,7 @@
  *         proj-ce-fp16-noval  TrainingSpec precision FP16 (fp16 copies, loss scaling, fp32 master weights)
  *       and end to end through StudentTrainer.train -> TrainingEngine.fit (TabularBatchSource: each batch
  *       copied from the host) with CrossEntropyLoss: variant "studenttrainer".
- *   GPT-2 student io.distill4j.trainer.lm.CausalLm from the preset models/gpt2-student-4x256.yaml
+ *   GPT-2 student io.distill4j.models.lm.CausalLm from the preset models/gpt2-student-4x256.yaml
  *       (4 layers, width 256, 4 heads, context 256, fused c_attn, tied head), batch 16:
  *         proj-lm         vocab from --vocab, dropout 0 (as the PyTorch twin), AnswerLoss(0) (next-token
  *                         cross-entropy) on all positions, the engine's TrainingSession + AdamW (lr 3e-4, wd 0.01 on matrices,
@@ -48,15 +48,15 @@ import io.distill4j.loss.CrossEntropyLoss;
 import io.distill4j.loss.DistillationLoss;
 import io.distill4j.loss.SoftTargetCrossEntropyLoss;
 import io.distill4j.trainer.BatchTargets;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.AnswerLoss;
-import io.distill4j.trainer.lm.CausalLm;
-import io.distill4j.trainer.lm.CausalLmConfig;
-import io.distill4j.trainer.lm.LmExample;
+import io.distill4j.models.lm.CausalLm;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.LmExample;
 import io.distill4j.trainer.lm.LmFineTuner;
 import java.io.IOException;
 import java.io.PrintWriter;

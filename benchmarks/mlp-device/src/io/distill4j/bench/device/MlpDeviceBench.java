@@ -23,7 +23,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.loss.Loss;
 import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.Metrics;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
@@ -171,7 +171,7 @@ public final class MlpDeviceBench {
                 long t0 = System.nanoTime();
                 TrainingResult res = TrainingEngine.fit(m, src, new io.distill4j.loss.SoftTargetCrossEntropyLoss(), spec);
                 double ms = (System.nanoTime() - t0) / 1e6 / res.steps();
-                double acc = Metrics.accuracy(Metrics.toDouble(StudentTrainer.probabilities(m, x, false)), y);
+                double acc = Metrics.accuracy(Metrics.toDouble(io.distill4j.models.Inference.probabilities(m, x, false)), y);
                 DataType dt = m.getBlock().getParameters().values().stream().map(Parameter::getArray)
                         .map(a -> a.getDataType()).distinct().reduce((u, v) -> v).orElse(null);
                 System.out.println(String.format(Locale.ROOT, "{\"benchmark\": \"fp16-check\", \"precision\": \"%s\","

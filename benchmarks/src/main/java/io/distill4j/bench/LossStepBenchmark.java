@@ -22,7 +22,7 @@ import io.distill4j.loss.HintonKdLoss;
 import io.distill4j.loss.InverseVarianceWeightedLoss;
 import io.distill4j.loss.InverseVarianceWeightedLoss.VarianceSource;
 import io.distill4j.loss.MeanTarget;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import java.lang.management.ManagementFactory;

@@ -13,7 +13,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import java.util.Random;

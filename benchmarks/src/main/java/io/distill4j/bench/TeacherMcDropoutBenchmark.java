@@ -9,10 +9,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import io.distill4j.teacher.McDropoutTeacher;
-import io.distill4j.teacher.Output;
+import io.distill4j.teacher.TeacherOutput;
 import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.TeacherSampler;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +77,7 @@ public class TeacherMcDropoutBenchmark {
         model = Model.newInstance("teacher", Device.cpu());
         model.setBlock(block);
         block.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 64));
-        teacher = new McDropoutTeacher(model, K, 10, Output.probabilities(1f), 7, "mlp 64-128-10 dropout 0.2");
+        teacher = new McDropoutTeacher(model, K, 10, TeacherOutput.probabilities(1f), 7, "mlp 64-128-10 dropout 0.2");
         Random r = new Random(1);
         features = new float[ITEMS][64];
         for (float[] row : features) {

@@ -1,5 +1,7 @@
 package io.distill4j.cli;
 
+
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -18,7 +20,7 @@ import io.distill4j.loss.TargetBuilder;
 import io.distill4j.teacher.McDropoutTeacher;
 import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.Metrics;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainConfig;
 import java.io.IOException;
@@ -93,7 +95,7 @@ public final class Demo {
                 Model teacher = StudentTrainer.train("teacher", teacherArch.build(), train.features(),
                         oneHot(train.labels(), classes), new SoftTargetCrossEntropyLoss(), teacherCfg,
                         (e, s, n, l) -> bar.step())) {
-            teacherAccuracy = Metrics.accuracy(Metrics.toDouble(StudentTrainer.probabilities(teacher, test.features(), false)),
+            teacherAccuracy = Metrics.accuracy(Metrics.toDouble(Inference.probabilities(teacher, test.features(), false)),
                     test.labels());
             McDropoutTeacher sampler = new McDropoutTeacher(teacher, config.k(), classes, config.seed(), teacherArch.describe());
             TeacherCache cache = sampler.sample(train.features(), runDir.resolve("teacher-cache"), 256,
@@ -162,7 +164,7 @@ public final class Demo {
                         .optDropout(0.2f);
                 try (Model student = StudentTrainer.train("student-" + name + "-" + seed, arch.build(), train.features(),
                         targets, new SoftTargetCrossEntropyLoss(), cfg, (e, st, n, l) -> bar.step())) {
-                    probs[s] = Metrics.toDouble(StudentTrainer.probabilities(student, test.features(), false));
+                    probs[s] = Metrics.toDouble(Inference.probabilities(student, test.features(), false));
                 }
             }
             acc[s] = Metrics.accuracy(probs[s], test.labels());

@@ -1,9 +1,9 @@
 package io.distill4j.cli;
 
-import io.distill4j.cli.experiment.Configs;
-import io.distill4j.cli.experiment.Experiment;
-import io.distill4j.cli.experiment.LinearRegressionExperiment;
-import io.distill4j.cli.experiment.Report;
+import io.distill4j.experiments.Configs;
+import io.distill4j.experiments.Experiment;
+import io.distill4j.experiments.LinearRegressionExperiment;
+import io.distill4j.experiments.Report;
 import io.distill4j.data.BadInputException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -26,10 +26,10 @@ public final class ExperimentCommand implements Callable<Integer> {
 
     static {
         EXPERIMENTS.put("linear-regression", LinearRegressionExperiment::new);
-        EXPERIMENTS.put("ffn", io.distill4j.cli.experiment.FfnExperiment::new);
-        EXPERIMENTS.put("bayesian-teacher", io.distill4j.cli.experiment.BayesianTeacherExperiment::new);
-        EXPERIMENTS.put("calibrated-teacher", io.distill4j.cli.experiment.CalibratedTeacherExperiment::new);
-        EXPERIMENTS.put("llm", io.distill4j.cli.experiment.LlmExperiment::new);
+        EXPERIMENTS.put("ffn", io.distill4j.experiments.FfnExperiment::new);
+        EXPERIMENTS.put("bayesian-teacher", io.distill4j.experiments.BayesianTeacherExperiment::new);
+        EXPERIMENTS.put("calibrated-teacher", io.distill4j.experiments.CalibratedTeacherExperiment::new);
+        EXPERIMENTS.put("llm", io.distill4j.experiments.LlmExperiment::new);
     }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "the experiment: ${COMPLETION-CANDIDATES}",

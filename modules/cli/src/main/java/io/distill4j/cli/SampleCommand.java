@@ -1,8 +1,8 @@
 package io.distill4j.cli;
 
 import io.distill4j.teacher.http.TeacherServerException;
-import io.distill4j.teacher.job.SampleJob;
-import io.distill4j.teacher.job.SampleSpec;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import io.distill4j.data.BadInputException;
-import io.distill4j.teacher.job.SampleJob;
-import io.distill4j.teacher.job.SampleSpec;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
 import io.distill4j.trainer.Aggregate;
 import io.distill4j.trainer.MultiStudentRun;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.distill4j.teacher;
 
+
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -21,7 +23,7 @@ public final class DeepEnsembleTeacher implements Teacher {
 
     private final List<Model> members;
     private final int width;
-    private final Output output;
+    private final TeacherOutput output;
     private final String description;
     private final List<String> weightsSha256;
 
@@ -33,7 +35,7 @@ public final class DeepEnsembleTeacher implements Teacher {
      * @param output how raw outputs become samples
      * @param description the members' architecture, recorded in the cache's provenance
      */
-    public DeepEnsembleTeacher(List<Model> members, int width, Output output, String description) {
+    public DeepEnsembleTeacher(List<Model> members, int width, TeacherOutput output, String description) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("an ensemble needs at least one member");
         }
@@ -48,7 +50,7 @@ public final class DeepEnsembleTeacher implements Teacher {
                 throw new IllegalArgumentException("member " + i + " is on " + m.getNDManager().getDevice()
                         + ", member 0 on " + device + ": put all members on one device");
             }
-            sums.add(Blocks.weightsSha256(m));
+            sums.add(Inference.weightsSha256(m));
         }
         this.members = List.copyOf(members);
         this.width = width;
@@ -58,7 +60,7 @@ public final class DeepEnsembleTeacher implements Teacher {
     }
 
     @Override
-    public Output output() {
+    public TeacherOutput output() {
         return output;
     }
 
@@ -94,7 +96,7 @@ public final class DeepEnsembleTeacher implements Teacher {
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
         NDList outs = new NDList(members.size());
         for (Model m : members) {
-            outs.add(output.apply(Blocks.forward(m.getBlock(), x, false)));
+            outs.add(output.apply(Inference.forward(m.getBlock(), x, false)));
         }
         return NDArrays.stack(outs, 1);
     }

@@ -1,5 +1,7 @@
 package io.distill4j.teacher;
 
+
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -11,7 +13,7 @@ import java.util.Objects;
 
 /**
  * A deterministic teacher: one inference-mode forward pass (dropout off) per input, mapped by its
- * {@link Output} (for classification usually {@code softmax(z / T)} with Hinton's temperature T), written
+ * {@link TeacherOutput} (for classification usually {@code softmax(z / T)} with Hinton's temperature T), written
  * as k identical samples (k is normally 1; a larger k lets a deterministic baseline share a cache layout
  * with stochastic teachers).
  */
@@ -20,7 +22,7 @@ public final class DeterministicTeacher implements Teacher {
     private final Model model;
     private final int k;
     private final int width;
-    private final Output output;
+    private final TeacherOutput output;
     private final String description;
     private final String weightsSha256;
 
@@ -33,7 +35,7 @@ public final class DeterministicTeacher implements Teacher {
      * @param output how raw outputs become samples (temperature included)
      * @param description the architecture, recorded in the cache's provenance
      */
-    public DeterministicTeacher(Model model, int k, int width, Output output, String description) {
+    public DeterministicTeacher(Model model, int k, int width, TeacherOutput output, String description) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -45,11 +47,11 @@ public final class DeterministicTeacher implements Teacher {
         this.width = width;
         this.output = Objects.requireNonNull(output, "output");
         this.description = Objects.requireNonNull(description, "description");
-        this.weightsSha256 = Blocks.weightsSha256(model);
+        this.weightsSha256 = Inference.weightsSha256(model);
     }
 
     @Override
-    public Output output() {
+    public TeacherOutput output() {
         return output;
     }
 
@@ -82,7 +84,7 @@ public final class DeterministicTeacher implements Teacher {
 
     @Override
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
-        NDArray y = output.apply(Blocks.forward(model.getBlock(), x, false));
+        NDArray y = output.apply(Inference.forward(model.getBlock(), x, false));
         long b = y.getShape().get(0);
         long w = y.getShape().get(1);
         return y.expandDims(1).broadcast(b, k, w);

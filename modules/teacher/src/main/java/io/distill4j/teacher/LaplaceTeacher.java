@@ -1,5 +1,7 @@
 package io.distill4j.teacher;
 
+
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -24,7 +26,7 @@ public final class LaplaceTeacher implements Teacher {
     private final Model model;
     private final LastLayerLaplace posterior;
     private final int k;
-    private final Output output;
+    private final TeacherOutput output;
     private final long seed;
     private final String description;
     private final String weightsSha256;
@@ -42,7 +44,7 @@ public final class LaplaceTeacher implements Teacher {
      * @param seed seeds the posterior draws
      * @param description the architecture, recorded in the cache's provenance
      */
-    public LaplaceTeacher(Model model, LastLayerLaplace posterior, int k, Output output, long seed, String description) {
+    public LaplaceTeacher(Model model, LastLayerLaplace posterior, int k, TeacherOutput output, long seed, String description) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -56,7 +58,7 @@ public final class LaplaceTeacher implements Teacher {
         this.output = output;
         this.seed = seed;
         this.description = Objects.requireNonNull(description, "description");
-        this.weightsSha256 = Blocks.weightsSha256(model);
+        this.weightsSha256 = Inference.weightsSha256(model);
         int c = posterior.classes();
         int h1 = posterior.hidden() + 1;
         double[][][] theta = posterior.sample(seed, k);
@@ -80,7 +82,7 @@ public final class LaplaceTeacher implements Teacher {
     }
 
     @Override
-    public Output output() {
+    public TeacherOutput output() {
         return output;
     }
 

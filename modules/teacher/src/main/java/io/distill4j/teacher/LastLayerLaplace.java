@@ -1,5 +1,7 @@
 package io.distill4j.teacher;
 
+
+import io.distill4j.data.Seeds;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -248,7 +250,7 @@ public final class LastLayerLaplace {
         }
         double[][][] out = new double[count][][];
         for (int s = 0; s < count; s++) {
-            SplittableRandom r = new SplittableRandom(Blocks.mix(seed, s));
+            SplittableRandom r = new SplittableRandom(Seeds.mix(seed, s));
             double[][] z = new double[classes][hidden + 1];
             for (int c = 0; c < classes; c++) {
                 for (int j = 0; j <= hidden; j++) {

@@ -1,5 +1,9 @@
 package io.distill4j.teacher;
 
+
+
+import io.distill4j.data.Seeds;
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -23,7 +27,7 @@ import java.util.function.LongConsumer;
 
 /**
  * A teacher sampled by MC dropout (Gal &amp; Ghahramani 2016): each of the k samples of an input is one
- * forward pass with dropout active, mapped by the teacher's {@link Output} (softmax with temperature for
+ * forward pass with dropout active, mapped by the teacher's {@link TeacherOutput} (softmax with temperature for
  * classification, raw values for regression).
  *
  * <p>The k passes are fused: a batch of B inputs is repeated to (B * k) rows and run in one forward pass,
@@ -43,7 +47,7 @@ public final class McDropoutTeacher implements Teacher {
     private final Model model;
     private final int k;
     private final int width;
-    private final Output output;
+    private final TeacherOutput output;
     private final long seed;
     private final String description;
     private final String weightsSha256;
@@ -58,7 +62,7 @@ public final class McDropoutTeacher implements Teacher {
      * @param seed the sampling seed
      * @param description the architecture, recorded in the cache's provenance
      */
-    public McDropoutTeacher(Model model, int k, int width, Output output, long seed, String description) {
+    public McDropoutTeacher(Model model, int k, int width, TeacherOutput output, long seed, String description) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -71,7 +75,7 @@ public final class McDropoutTeacher implements Teacher {
         this.output = Objects.requireNonNull(output, "output");
         this.seed = seed;
         this.description = Objects.requireNonNull(description, "description");
-        this.weightsSha256 = Blocks.weightsSha256(model);
+        this.weightsSha256 = Inference.weightsSha256(model);
     }
 
     /**
@@ -84,11 +88,11 @@ public final class McDropoutTeacher implements Teacher {
      * @param description the architecture, recorded in the cache's provenance
      */
     public McDropoutTeacher(Model model, int k, int classes, long seed, String description) {
-        this(model, k, classes, Output.probabilities(1f), seed, description);
+        this(model, k, classes, TeacherOutput.probabilities(1f), seed, description);
     }
 
     @Override
-    public Output output() {
+    public TeacherOutput output() {
         return output;
     }
 
@@ -124,8 +128,8 @@ public final class McDropoutTeacher implements Teacher {
     @Override
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
         long b = x.getShape().get(0);
-        Engine.getInstance().setRandomSeed((int) Blocks.mix(seed, firstItem));
-        SplittableRandom random = new SplittableRandom(Blocks.mix(seed, firstItem));
+        Engine.getInstance().setRandomSeed((int) Seeds.mix(seed, firstItem));
+        SplittableRandom random = new SplittableRandom(Seeds.mix(seed, firstItem));
         Block block = model.getBlock();
         ParameterStore ps = new ParameterStore(x.getManager(), false);
         NDList h = new NDList(x);

@@ -1,5 +1,9 @@
 package io.distill4j.teacher;
 
+
+
+import io.distill4j.data.Seeds;
+import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -54,7 +58,7 @@ public final class OutputNoiseTeacher implements Teacher {
         this.relative = relative;
         this.seed = seed;
         this.description = Objects.requireNonNull(description, "description");
-        this.weightsSha256 = Blocks.weightsSha256(mean);
+        this.weightsSha256 = Inference.weightsSha256(mean);
     }
 
     /**
@@ -135,8 +139,8 @@ public final class OutputNoiseTeacher implements Teacher {
     }
 
     @Override
-    public Output output() {
-        return Output.values();
+    public TeacherOutput output() {
+        return TeacherOutput.values();
     }
 
     @Override
@@ -173,7 +177,7 @@ public final class OutputNoiseTeacher implements Teacher {
 
     @Override
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
-        NDArray mu = Blocks.forward(mean.getBlock(), x, false);
+        NDArray mu = Inference.forward(mean.getBlock(), x, false);
         int b = (int) mu.getShape().get(0);
         int w = (int) mu.getShape().get(1);
         if (w != std.length) {
@@ -181,7 +185,7 @@ public final class OutputNoiseTeacher implements Teacher {
         }
         float[] eps = new float[b * k * w];
         for (int i = 0; i < b; i++) {
-            SplittableRandom r = new SplittableRandom(Blocks.mix(seed, firstItem + i));
+            SplittableRandom r = new SplittableRandom(Seeds.mix(seed, firstItem + i));
             for (int j = 0; j < k; j++) {
                 for (int d = 0; d < w; d++) {
                     eps[(i * k + j) * w + d] = (float) r.nextGaussian() * std[d];

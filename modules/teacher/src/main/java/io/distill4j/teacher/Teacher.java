@@ -21,7 +21,7 @@ public interface Teacher {
     }
 
     /** @return what each sample holds and how raw outputs become it */
-    Output output();
+    TeacherOutput output();
 
     /** @return samples per input, positive */
     int k();

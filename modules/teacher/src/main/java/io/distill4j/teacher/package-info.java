@@ -12,7 +12,7 @@
  *   <li>{@link io.distill4j.teacher.OutputNoiseTeacher}: additive Gaussian output noise (Cui &amp; Pei);</li>
  *   <li>{@link io.distill4j.teacher.DeterministicTeacher}: softmax with a temperature.</li>
  * </ul>
- * {@link io.distill4j.teacher.Output} says what a sample holds. Language-model teachers behind an
+ * {@link io.distill4j.teacher.TeacherOutput} says what a sample holds. Language-model teachers behind an
  * OpenAI-compatible server live in {@code io.distill4j.teacher.http}; YAML-driven jobs in
  * {@code io.distill4j.teacher.job}; GGUF export in {@code io.distill4j.teacher.gguf}.
  */

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Model;
 import ai.djl.nn.Block;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -163,7 +163,7 @@ class LastLayerLaplaceTest {
         float[][] x = TestModels.gaussian(30, 5, 5);
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(5).setHidden(8).setOutputs(3).optDropout(0.2f), 5, 6)) {
             LastLayerLaplace post = LastLayerLaplace.fit(m, x, LastLayerLaplace.Structure.KRON, 1.0);
-            LaplaceTeacher t = new LaplaceTeacher(m, post, 4, Output.probabilities(2f), 9, "mlp 5-8-3");
+            LaplaceTeacher t = new LaplaceTeacher(m, post, 4, TeacherOutput.probabilities(2f), 9, "mlp 5-8-3");
             float[][][] s = TeacherSampler.fill(t, x, dir, new TeacherSampler.Options(7, 100), SampleProgress.NONE).readAll();
             double[][][] theta = t.draws();
             Block block = m.getBlock();
@@ -198,7 +198,7 @@ class LastLayerLaplaceTest {
         float[][] x = TestModels.gaussian(10, 4, 7);
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(4).setHidden(6).setOutputs(2), 4, 8)) {
             LastLayerLaplace post = LastLayerLaplace.fit(m, x, LastLayerLaplace.Structure.DIAGONAL, 1e12);
-            LaplaceTeacher t = new LaplaceTeacher(m, post, 3, Output.logits(), 1, "mlp");
+            LaplaceTeacher t = new LaplaceTeacher(m, post, 3, TeacherOutput.logits(), 1, "mlp");
             try (var mgr = ai.djl.ndarray.NDManager.newBaseManager()) {
                 float[] got = t.sample(mgr, mgr.create(x[0]).reshape(1, 4), 0).toFloatArray();
                 double[] want = TestModels.referenceForward(m.getBlock(), x[0]);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,9 +24,9 @@ class ModelTeachersTest {
     void deterministicTeacherWritesKCopiesOfTheTemperedSoftmax(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(9, 5, 1);
         try (Model m = TestModels.randomMlp(arch(0.4f), 5, 2)) {
-            float[][][] s = TeacherSampler.fill(new DeterministicTeacher(m, 2, 4, Output.probabilities(3f), "mlp"), x,
+            float[][][] s = TeacherSampler.fill(new DeterministicTeacher(m, 2, 4, TeacherOutput.probabilities(3f), "mlp"), x,
                     dir.resolve("p"), new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
-            float[][][] z = TeacherSampler.fill(new DeterministicTeacher(m, 1, 4, Output.logits(), "mlp"), x,
+            float[][][] z = TeacherSampler.fill(new DeterministicTeacher(m, 1, 4, TeacherOutput.logits(), "mlp"), x,
                     dir.resolve("z"), new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
             for (int i = 0; i < 9; i++) {
                 double[] logits = TestModels.referenceForward(m.getBlock(), x[i]);
@@ -50,7 +50,7 @@ class ModelTeachersTest {
                 Model b = TestModels.randomMlp(arch(0.3f), 5, 11);
                 Model c = TestModels.randomMlp(arch(0.3f), 5, 12)) {
             List<Model> members = List.of(a, b, c);
-            DeepEnsembleTeacher t = new DeepEnsembleTeacher(members, 4, Output.probabilities(1f), "mlp 5-12-4");
+            DeepEnsembleTeacher t = new DeepEnsembleTeacher(members, 4, TeacherOutput.probabilities(1f), "mlp 5-12-4");
             assertEquals(3, t.k());
             float[][][] s = TeacherSampler.fill(t, x, dir, new TeacherSampler.Options(3, 10), SampleProgress.NONE).readAll();
             for (int i = 0; i < 7; i++) {
@@ -63,14 +63,14 @@ class ModelTeachersTest {
             }
             assertEquals(3, ((List<?>) TeacherCache.open(dir).manifest().teacher().get("weightsSha256")).size());
         }
-        assertThrows(IllegalArgumentException.class, () -> new DeepEnsembleTeacher(List.of(), 4, Output.logits(), "none"));
+        assertThrows(IllegalArgumentException.class, () -> new DeepEnsembleTeacher(List.of(), 4, TeacherOutput.logits(), "none"));
     }
 
     @Test
     void fusedMcDropoutWithoutDropoutIsTheDeterministicModel(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(6, 5, 4);
         try (Model m = TestModels.randomMlp(arch(0f), 5, 5)) {
-            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, 3, 4, Output.values(), 1, "mlp"), x, dir,
+            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, 3, 4, TeacherOutput.values(), 1, "mlp"), x, dir,
                     new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
             for (int i = 0; i < 6; i++) {
                 double[] y = TestModels.referenceForward(m.getBlock(), x[i]);
@@ -89,7 +89,7 @@ class ModelTeachersTest {
         int k = 400;
         float rate = 0.5f;
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(5).setHidden(64).setOutputs(1).optDropout(rate), 5, 7)) {
-            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, k, 1, Output.values(), 3, "mlp"), x, dir,
+            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, k, 1, TeacherOutput.values(), 3, "mlp"), x, dir,
                     new TeacherSampler.Options(8, 32), SampleProgress.NONE).readAll();
             for (int i = 0; i < 20; i++) {
                 for (int j = 1; j < k; j++) {

@@ -12,7 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import io.distill4j.data.CacheManifest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,8 +36,8 @@ class TeacherSamplerTest {
         }
 
         @Override
-        public Output output() {
-            return Output.values();
+        public TeacherOutput output() {
+            return TeacherOutput.values();
         }
 
         @Override
@@ -163,7 +163,7 @@ class TeacherSamplerTest {
     void mcDropoutResumedEqualsUninterrupted(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(50, 6, 6);
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(6).setHidden(16).setOutputs(3).optDropout(0.3f), 6, 9)) {
-            McDropoutTeacher t = new McDropoutTeacher(m, 4, 3, Output.probabilities(2f), 11, "mlp 6-16-3");
+            McDropoutTeacher t = new McDropoutTeacher(m, 4, 3, TeacherOutput.probabilities(2f), 11, "mlp 6-16-3");
             float[][][] whole = TeacherSampler.fill(t, x, dir.resolve("a"), new TeacherSampler.Options(8, 13),
                     SampleProgress.NONE).readAll();
             int[] calls = {0};

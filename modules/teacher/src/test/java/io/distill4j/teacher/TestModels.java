@@ -10,7 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
-import io.distill4j.trainer.Mlp;
+import io.distill4j.models.Mlp;
 import java.util.Random;
 
 

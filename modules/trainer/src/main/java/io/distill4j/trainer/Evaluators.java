@@ -1,5 +1,9 @@
 package io.distill4j.trainer;
 
+
+
+import io.distill4j.models.Inference;
+import io.distill4j.data.Rows;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -42,7 +46,7 @@ public final class Evaluators {
             throw new IllegalArgumentException("mcPasses must be 0 or at least 2, got " + mcPasses);
         }
         return (seed, model) -> {
-            double[][] p = Metrics.toDouble(StudentTrainer.probabilities(model, features, false));
+            double[][] p = Metrics.toDouble(Inference.probabilities(model, features, false));
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("accuracy", Metrics.accuracy(p, labels));
             m.put("nll", Metrics.nll(p, labels));
@@ -74,7 +78,7 @@ public final class Evaluators {
             throw new IllegalArgumentException(features.length + " rows but " + targets.length + " targets");
         }
         return (seed, model) -> {
-            double[][] y = Metrics.toDouble(StudentTrainer.outputs(model, features, false));
+            double[][] y = Metrics.toDouble(Inference.outputs(model, features, false));
             return new MultiStudentRun.Evaluation(Map.of("mse", Metrics.mse(y, targets)), y);
         };
     }
@@ -91,7 +95,7 @@ public final class Evaluators {
     public static Validator classificationValidator(float[][] features, int[] labels, String metric) {
         higherIsBetter(metric);
         return model -> {
-            double[][] p = Metrics.toDouble(StudentTrainer.probabilities(model, features, false));
+            double[][] p = Metrics.toDouble(Inference.probabilities(model, features, false));
             switch (metric) {
                 case "accuracy":
                     return Metrics.accuracy(p, labels);
@@ -113,7 +117,7 @@ public final class Evaluators {
      * @return the validator
      */
     public static Validator mseValidator(float[][] features, double[][] targets) {
-        return model -> Metrics.mse(Metrics.toDouble(StudentTrainer.outputs(model, features, false)), targets);
+        return model -> Metrics.mse(Metrics.toDouble(Inference.outputs(model, features, false)), targets);
     }
 
     /**
@@ -148,12 +152,12 @@ public final class Evaluators {
         int n = features.length;
         double[][][] out = new double[passes][n][];
         Engine.getInstance().setRandomSeed((int) seed);
-        for (int start = 0; start < n; start += StudentTrainer.INFERENCE_BATCH) {
-            int end = Math.min(n, start + StudentTrainer.INFERENCE_BATCH);
+        for (int start = 0; start < n; start += io.distill4j.models.Inference.BATCH) {
+            int end = Math.min(n, start + io.distill4j.models.Inference.BATCH);
             try (NDManager m = model.getNDManager().newSubManager()) {
                 float[][] rows = java.util.Arrays.copyOfRange(features, start, end);
-                NDArray x = m.create(Arrays2.flatten(rows), new Shape(end - start, features[0].length));
-                float[] flat = StudentTrainer.mcDropout(model.getBlock(), x, passes).toFloatArray();
+                NDArray x = m.create(Rows.flatten(rows), new Shape(end - start, features[0].length));
+                float[] flat = Inference.mcDropout(model.getBlock(), x, passes).toFloatArray();
                 int c = flat.length / (passes * (end - start));
                 for (int s = 0; s < passes; s++) {
                     for (int i = start; i < end; i++) {

@@ -1,5 +1,9 @@
 package io.distill4j.trainer;
 
+
+
+import io.distill4j.data.Rows;
+import io.distill4j.models.StackedMlp;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -135,7 +139,7 @@ public final class StackedTraining {
         try (Trainer trainer = model.newTrainer(tc)) {
             trainer.initialize(new Shape(r, batch, d));
             NDManager manager = trainer.getManager();
-            NDArray all = manager.create(Arrays2.flatten(features), new Shape(n, d));
+            NDArray all = manager.create(Rows.flatten(features), new Shape(n, d));
             Probe probe = (x, passes) -> {
                 ParameterStore ps = new ParameterStore(x.getManager(), false);
                 NDList out = new NDList(passes);
@@ -209,7 +213,7 @@ public final class StackedTraining {
         int r = block.students();
         int n = features.length;
         try (NDManager m = model.getNDManager().newSubManager()) {
-            NDArray x = m.create(Arrays2.flatten(features), new Shape(1, n, features[0].length)).repeat(0, r);
+            NDArray x = m.create(Rows.flatten(features), new Shape(1, n, features[0].length)).repeat(0, r);
             NDArray out = block.forward(new ParameterStore(m, false), new NDList(x), dropoutActive).head();
             int c = (int) out.getShape().get(2);
             float[] flat = out.toFloatArray();

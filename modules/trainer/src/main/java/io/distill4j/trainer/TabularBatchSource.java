@@ -1,5 +1,7 @@
 package io.distill4j.trainer;
 
+
+import io.distill4j.data.Rows;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -44,7 +46,7 @@ public final class TabularBatchSource implements BatchSource, AutoCloseable {
         this.batchSize = batchSize;
         this.targets = targets;
         this.manager = NDManager.newBaseManager(device);
-        this.features = manager.create(Arrays2.flatten(features), new Shape(rows, width));
+        this.features = manager.create(Rows.flatten(features), new Shape(rows, width));
     }
 
     /** @return the number of rows */

@@ -1,5 +1,7 @@
 package io.distill4j.trainer;
 
+
+import io.distill4j.models.Inference;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -90,7 +92,7 @@ public final class TrainingEngine {
         }
         Block block = model.getBlock();
         NDManager manager = model.getNDManager();
-        StudentProbe probe = (x, passes) -> StudentTrainer.mcDropout(block, x, passes);
+        StudentProbe probe = (x, passes) -> Inference.mcDropout(block, x, passes);
         if (!block.isInitialized()) {
             initialize(model, source, spec);
         }

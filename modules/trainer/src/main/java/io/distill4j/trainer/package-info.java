@@ -2,8 +2,8 @@
  * Students, the training engine, metrics and multi-student runs.
  *
  * <ul>
- *   <li>Students: {@link io.distill4j.trainer.Mlp} (dropout usable at inference for MC dropout), from
- *       {@link io.distill4j.trainer.MlpPreset}s in {@code models/mlp-*.yaml}; language models and the
+ *   <li>Students: {@link io.distill4j.models.Mlp} (dropout usable at inference for MC dropout), from
+ *       {@link io.distill4j.models.MlpPreset}s in {@code models/mlp-*.yaml}; language models and the
  *       encoder classifier live in {@code io.distill4j.trainer.lm}.</li>
  *   <li>Engine: {@link io.distill4j.trainer.TrainingEngine#fit} trains a DJL block on micro-batches of a
  *       {@link io.distill4j.trainer.BatchSource} with a DJL {@link ai.djl.training.loss.Loss}, as a
@@ -16,7 +16,7 @@
  *   <li>Many students: {@link io.distill4j.trainer.MultiStudentRun} trains one student per seed and
  *       aggregates their {@link io.distill4j.trainer.Evaluators metrics} ({@link io.distill4j.trainer.Aggregate});
  *       {@link io.distill4j.trainer.EngineConfig} is the YAML training section.
- *       {@link io.distill4j.trainer.StackedMlp} trains R small students in one batched pass.</li>
+ *       {@link io.distill4j.models.StackedMlp} trains R small students in one batched pass.</li>
  *   <li>{@link io.distill4j.trainer.Metrics}: accuracy, NLL, ECE, Brier score, entropies, intra- and
  *       inter-student variance, distillation divergence and MSE in plain double precision.</li>
  * </ul>

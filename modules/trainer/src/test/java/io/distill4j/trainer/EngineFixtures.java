@@ -1,5 +1,7 @@
 package io.distill4j.trainer;
 
+
+import io.distill4j.models.Mlp;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;

@@ -1,5 +1,9 @@
 package io.distill4j.trainer;
 
+
+
+import io.distill4j.models.Inference;
+import io.distill4j.models.Mlp;
 import static io.distill4j.trainer.EngineFixtures.features;
 import static io.distill4j.trainer.EngineFixtures.labels;
 import static io.distill4j.trainer.EngineFixtures.oneHot;
@@ -64,7 +68,7 @@ class MultiStudentRunTest {
                     TabularBatchSource s = new TabularBatchSource(X, oneHot(Y, 2), 8, Device.cpu())) {
                 m.setBlock(Mlp.builder().setInputs(8).setHidden(16).setOutputs(2).optDropout(0.2f).build());
                 TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec().withSeed(seed));
-                probs[i] = Metrics.toDouble(StudentTrainer.probabilities(m, XT, false));
+                probs[i] = Metrics.toDouble(Inference.probabilities(m, XT, false));
                 params[i] = MultiStudentRun.flatParameters(m);
                 Map<String, Double> metrics = r.students().get(i).metrics();
                 assertEquals(Metrics.accuracy(probs[i], YT), metrics.get("accuracy"), 0);

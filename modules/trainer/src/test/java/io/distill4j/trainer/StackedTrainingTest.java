@@ -1,5 +1,9 @@
 package io.distill4j.trainer;
 
+
+
+import io.distill4j.data.Rows;
+import io.distill4j.models.StackedMlp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,7 +43,7 @@ class StackedTrainingTest {
     static StackedTraining.Targets fixed(float[][] t) {
         return (m, rows, x, probe) -> {
             int students = t.length;
-            NDArray all = m.create(Arrays2.flatten(t), new Shape(students, N, 1));
+            NDArray all = m.create(Rows.flatten(t), new Shape(students, N, 1));
             return all.gather(rows.expandDims(2), 1);
         };
     }

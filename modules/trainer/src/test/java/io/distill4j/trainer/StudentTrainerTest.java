@@ -1,5 +1,9 @@
 package io.distill4j.trainer;
 
+
+
+import io.distill4j.models.Inference;
+import io.distill4j.models.Mlp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,11 +44,11 @@ class StudentTrainerTest {
         float[][] p2;
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
                 s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
-            p1 = StudentTrainer.probabilities(m, s.test().features(), false);
+            p1 = Inference.probabilities(m, s.test().features(), false);
         }
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
                 s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
-            p2 = StudentTrainer.probabilities(m, s.test().features(), false);
+            p2 = Inference.probabilities(m, s.test().features(), false);
         }
         double acc = Metrics.accuracy(Metrics.toDouble(p1), s.test().labels());
         assertTrue(acc > 0.85, "accuracy " + acc + " should be far above chance (0.1)");
@@ -64,10 +68,10 @@ class StudentTrainerTest {
         TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(32).setOutputs(10).optDropout(0.5f).build(),
                 s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
-            float[][] a = StudentTrainer.probabilities(m, s.test().features(), true);
-            float[][] b = StudentTrainer.probabilities(m, s.test().features(), true);
-            float[][] c = StudentTrainer.probabilities(m, s.test().features(), false);
-            float[][] d = StudentTrainer.probabilities(m, s.test().features(), false);
+            float[][] a = Inference.probabilities(m, s.test().features(), true);
+            float[][] b = Inference.probabilities(m, s.test().features(), true);
+            float[][] c = Inference.probabilities(m, s.test().features(), false);
+            float[][] d = Inference.probabilities(m, s.test().features(), false);
             assertArrayEquals(c[0], d[0]);
             assertTrue(Math.abs(a[0][0] - b[0][0]) + Math.abs(a[1][1] - b[1][1]) > 0, "dropout passes should differ");
         }

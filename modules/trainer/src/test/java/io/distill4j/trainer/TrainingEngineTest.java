@@ -1,5 +1,7 @@
 package io.distill4j.trainer;
 
+
+import io.distill4j.models.Inference;
 import static io.distill4j.trainer.EngineFixtures.features;
 import static io.distill4j.trainer.EngineFixtures.flat;
 import static io.distill4j.trainer.EngineFixtures.labels;
@@ -216,7 +218,7 @@ class TrainingEngineTest {
             for (Parameter p : m.getBlock().getParameters().values()) {
                 assertEquals(DataType.FLOAT32, p.getArray().getDataType());
             }
-            double acc = Metrics.accuracy(Metrics.toDouble(StudentTrainer.probabilities(m, X, false)), Y);
+            double acc = Metrics.accuracy(Metrics.toDouble(Inference.probabilities(m, X, false)), Y);
             assertTrue(acc > 0.9, "fp16 training should learn the rule, accuracy " + acc);
             assertTrue(r.lastLoss() < 0.4, "loss " + r.lastLoss());
         }

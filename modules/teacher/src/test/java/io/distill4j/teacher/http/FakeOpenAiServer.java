@@ -23,17 +23,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * by a {@link Script} that sees the request number and body; the server records bodies and the most
  * requests it had in flight at once.
  */
-final class FakeOpenAiServer implements AutoCloseable {
+public final class FakeOpenAiServer implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** One scripted answer. */
-    record Reply(int status, String body, Map<String, String> headers, long delayMillis) {
-        static Reply ok(String body) {
+    public record Reply(int status, String body, Map<String, String> headers, long delayMillis) {
+        public static Reply ok(String body) {
             return new Reply(200, body, Map.of(), 0);
         }
 
-        static Reply status(int status, String body) {
+        public static Reply status(int status, String body) {
             return new Reply(status, body, Map.of(), 0);
         }
 
@@ -48,7 +48,7 @@ final class FakeOpenAiServer implements AutoCloseable {
 
     /** Decides the answer to the n-th POST (0-based) with the given body. */
     @FunctionalInterface
-    interface Script {
+    public interface Script {
         Reply answer(int n, JsonNode body);
     }
 
@@ -61,7 +61,7 @@ final class FakeOpenAiServer implements AutoCloseable {
     final AtomicInteger maxInFlight = new AtomicInteger();
     private volatile String models = "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"meta\":{\"n_vocab\":1000}}]}";
 
-    FakeOpenAiServer(Script script) throws IOException {
+    public FakeOpenAiServer(Script script) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(pool);
         server.createContext("/v1/models", ex -> send(ex, Reply.ok(models)));
@@ -116,11 +116,11 @@ final class FakeOpenAiServer implements AutoCloseable {
         }
     }
 
-    String baseUri() {
+    public String baseUri() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    int posts() {
+    public int posts() {
         return posts.get();
     }
 
@@ -129,7 +129,7 @@ final class FakeOpenAiServer implements AutoCloseable {
     }
 
     /** The chat/llama.cpp layout: logprobs.content[] with ids. Token t of choice c is id seed % 900 + 10 c + t. */
-    static String contentReply(JsonNode request, int choices, int tokens) {
+    public static String contentReply(JsonNode request, int choices, int tokens) {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode cs = root.putArray("choices");
         long seed = request.path("seed").asLong();
@@ -161,7 +161,7 @@ final class FakeOpenAiServer implements AutoCloseable {
     }
 
     /** vLLM's legacy completions layout with token_id:N tokens. */
-    static String legacyReply(JsonNode request, int choices, int tokens) {
+    public static String legacyReply(JsonNode request, int choices, int tokens) {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode cs = root.putArray("choices");
         long seed = request.path("seed").asLong();

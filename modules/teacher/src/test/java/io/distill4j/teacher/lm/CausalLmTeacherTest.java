@@ -18,13 +18,13 @@ import io.distill4j.data.SequenceSample;
 import io.distill4j.data.TeacherCache;
 import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.sequence.SequenceTeacherSampler;
-import io.distill4j.trainer.lm.Activation;
-import io.distill4j.trainer.lm.CausalLm;
-import io.distill4j.trainer.lm.CausalLmConfig;
-import io.distill4j.trainer.lm.Generation;
-import io.distill4j.trainer.lm.KvCacheDecoder;
-import io.distill4j.trainer.lm.LmFamily;
-import io.distill4j.trainer.lm.io.HfFolder;
+import io.distill4j.models.lm.LmActivation;
+import io.distill4j.models.lm.CausalLm;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.KvCacheDecoder;
+import io.distill4j.models.lm.LmFamily;
+import io.distill4j.models.lm.io.HfFolder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -56,11 +56,11 @@ class CausalLmTeacherTest {
         manager = NDManager.newBaseManager();
         Engine.getInstance().setRandomSeed(3);
         llama = new CausalLm(CausalLmConfig.builder(LmFamily.LLAMA).vocabSize(V).hiddenSize(32).numLayers(2).numHeads(4)
-                .numKvHeads(2).headDim(8).intermediateSize(48).maxPositions(48).activation(Activation.SILU)
+                .numKvHeads(2).headDim(8).intermediateSize(48).maxPositions(48).activation(LmActivation.SILU)
                 .initializerRange(0.3).eosTokenId(V - 1).build());
         llama.initialize(manager);
         gpt2 = new CausalLm(CausalLmConfig.builder(LmFamily.GPT2).vocabSize(V).hiddenSize(32).numLayers(2).numHeads(4)
-                .numKvHeads(4).headDim(8).intermediateSize(64).maxPositions(48).activation(Activation.GELU_TANH)
+                .numKvHeads(4).headDim(8).intermediateSize(64).maxPositions(48).activation(LmActivation.GELU_TANH)
                 .initializerRange(0.3).build());
         gpt2.initialize(manager);
     }
@@ -87,7 +87,7 @@ class CausalLmTeacherTest {
 
     @Test
     void kvCacheLogitsEqualTheFullForwardForBothFamilies() {
-        Path lm = Path.of(System.getProperty("distill4j.root", "../..")).resolve("modules/trainer/src/test/resources/lm");
+        Path lm = Path.of(System.getProperty("distill4j.root", "../..")).resolve("modules/models/src/test/resources/lm");
         try (HfFolder.Loaded importedLlama = HfFolder.load(lm.resolve("llama-tiny"), manager);
                 HfFolder.Loaded importedGpt2 = HfFolder.load(lm.resolve("gpt2-tiny"), manager)) {
             for (CausalLm m : List.of(llama, gpt2, importedLlama.model(), importedGpt2.model())) {

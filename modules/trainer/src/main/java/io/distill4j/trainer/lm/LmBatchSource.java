@@ -1,5 +1,7 @@
 package io.distill4j.trainer.lm;
 
+
+import io.distill4j.models.lm.LmExample;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

@@ -1,5 +1,7 @@
 package io.distill4j.trainer.lm;
 
+
+import io.distill4j.models.lm.LmExample;
 import io.distill4j.data.SequenceItem;
 import io.distill4j.data.SequenceSample;
 import java.util.ArrayList;

@@ -1,5 +1,9 @@
 package io.distill4j.trainer.lm;
 
+
+
+import io.distill4j.models.lm.LmExample;
+import io.distill4j.models.lm.CausalLm;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

@@ -1,5 +1,7 @@
 package io.distill4j.trainer.lm;
 
+import io.distill4j.models.lm.EncoderClassifier;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

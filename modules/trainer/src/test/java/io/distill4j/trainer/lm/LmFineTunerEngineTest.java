@@ -1,5 +1,17 @@
 package io.distill4j.trainer.lm;
 
+
+
+
+
+
+
+import io.distill4j.models.lm.Fixtures;
+import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.models.lm.LmFamily;
+import io.distill4j.models.lm.LmExample;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.CausalLm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

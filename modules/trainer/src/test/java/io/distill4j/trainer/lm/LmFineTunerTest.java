@@ -1,5 +1,19 @@
 package io.distill4j.trainer.lm;
 
+
+
+
+
+
+
+
+import io.distill4j.models.lm.Fixtures;
+import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.models.lm.LmFamily;
+import io.distill4j.models.lm.LmExample;
+import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.CausalLm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import io.distill4j.data.BadInputException;
-import io.distill4j.trainer.lm.io.HfFolder;
+import io.distill4j.models.lm.io.HfFolder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

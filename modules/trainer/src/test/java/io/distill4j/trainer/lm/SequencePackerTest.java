@@ -1,5 +1,7 @@
 package io.distill4j.trainer.lm;
 
+
+import io.distill4j.models.lm.LmExample;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,7 +1,0 @@
-/**
- * Paper reproductions as experiments: {@code distill4j experiment NAME} reads
- * {@code experiments/NAME.yaml}, runs the named {@link io.distill4j.cli.experiment.Experiment} (or its
- * {@code --quick} variant) and writes a {@link io.distill4j.cli.experiment.Report}: Markdown, JSON and
- * PNG plots, with confidence intervals over seeds.
- */
-package io.distill4j.cli.experiment;

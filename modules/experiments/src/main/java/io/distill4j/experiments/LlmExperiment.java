@@ -1,0 +1,895 @@
+package io.distill4j.experiments;
+
+import io.distill4j.models.lm.SentenceEmbedder;
+
+
+import io.distill4j.models.lm.AnswerSelection;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.SequenceCacheReader;
+import io.distill4j.data.SequenceItem;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.data.datasets.TextCorpus;
+import io.distill4j.teacher.lm.CausalLmTeacher;
+import io.distill4j.teacher.lm.SamplingConfig;
+import io.distill4j.teacher.sequence.SequenceTeacherSampler;
+import io.distill4j.trainer.LrSchedule;
+import io.distill4j.models.lm.LmActivation;
+import io.distill4j.models.lm.CausalLm;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.LmExample;
+import io.distill4j.models.lm.LmFamily;
+import io.distill4j.trainer.lm.LmFineTuner;
+import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.trainer.lm.SequenceCacheExamples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Cui &amp; Pei 2026, "How Is Uncertainty Propagated in Knowledge Distillation?" (arXiv 2601.18909), the LLM
+ * setting, on a synthetic knowledge base instead of BioASQ.
+ *
+ * <p>A small GPT-2-family teacher is trained by distill4j ({@link LmFineTuner}, supervised, answer-only loss)
+ * on a {@link KnowledgeBase} whose facts appear with graded certainty (a fact of grade g is seen with its true
+ * value in a share g of its copies, with wrong values otherwise) plus real text (Moby Dick, or the shipped
+ * sample passages). It answers every question k_max times ({@link CausalLmTeacher}: T = 1, top-k 50,
+ * repetition penalty 1.2, as the paper) into a sequence cache with top-K log-probabilities; k in the
+ * configured list uses the first k of those answers (nested, so k = 1, 3, 5 are paired).
+ *
+ * <p>Per k and method, R smaller students (seeds 0..R-1; every method starts student r from the same
+ * initialisation) are fine-tuned: <b>multi-response</b> (all k answers as examples), <b>mean</b>
+ * (the answer closest to the mean sentence embedding), <b>inverse-variance</b> (closest to
+ * a_T mu_T + a_S mu_S, mu_S from k samples of the untrained student; {@link AnswerSelection}) and
+ * <b>token-kd</b> (token-level top-K distillation on all k answers). The selection rules train E epochs on
+ * one answer per question; multi-response and token-kd train {@link #allAnswerEpochs} epochs on all k.
+ * Each student answers every question greedily once and m times sampled (the teacher's sampling). Answers are
+ * compared with the truth by cosine similarity of all-MiniLM-L6-v2 embeddings ({@link SentenceEmbedder}) and
+ * judged against the knowledge base ({@link KnowledgeBase#judge}).
+ */
+public final class LlmExperiment implements Experiment {
+    private static final Logger LOG = LogManager.getLogger(LlmExperiment.class);
+    /** The methods a configuration may list. */
+    static final List<String> METHODS = List.of("multi-response", "mean", "inverse-variance", "token-kd");
+
+    /**
+     * A causal LM's shape and its fine-tuning.
+     *
+     * @param hidden width d
+     * @param layers decoder layers
+     * @param heads attention heads (d must divide by them)
+     * @param dropout GPT-2's dropout (embeddings, residuals, attention)
+     * @param epochs passes over the training set (students: over one answer per question)
+     * @param batchRows rows per step
+     * @param learningRate peak learning rate (cosine decay, 10 warm-up steps)
+     */
+    public record ModelConfig(int hidden, int layers, int heads, double dropout, int epochs, int batchRows,
+            double learningRate) {
+        /** Validates the settings. */
+        public ModelConfig {
+            if (hidden < 1 || layers < 1 || heads < 1 || hidden % heads != 0) {
+                throw new IllegalArgumentException("hidden, layers and heads must be positive and hidden divisible by heads, "
+                        + "got " + hidden + ", " + layers + ", " + heads);
+            }
+            if (!(dropout >= 0 && dropout < 1) || epochs < 1 || batchRows < 1 || !(learningRate > 0)) {
+                throw new IllegalArgumentException("dropout must be in [0, 1), epochs, batchRows and learningRate positive; "
+                        + "got " + dropout + ", " + epochs + ", " + batchRows + ", " + learningRate);
+            }
+        }
+    }
+
+    /**
+     * How answers are sampled (teacher and students' sampled answers).
+     *
+     * @param temperature softmax temperature
+     * @param topK top-k filter (0 for none)
+     * @param topP nucleus mass
+     * @param repetitionPenalty CTRL repetition penalty
+     * @param maxNewTokens the most tokens per answer
+     */
+    public record Sampling(double temperature, int topK, double topP, double repetitionPenalty, int maxNewTokens) {
+        /** Validates through {@link SamplingConfig}. */
+        public Sampling {
+            new SamplingConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, 1, -1);
+        }
+    }
+
+    /**
+     * The experiment's configuration.
+     *
+     * @param seed the seed of the knowledge base, the teacher and (offset) the students
+     * @param entities entities of the knowledge base
+     * @param relations relations per entity, in [1, 5]
+     * @param grades the certainty grades dealt to the facts
+     * @param repeats the teacher's training copies of each fact
+     * @param distractors distinct wrong values per fact
+     * @param corpus the real-text corpus (relative to the distill4j home; empty for none)
+     * @param corpusFallback used when the corpus is missing (a shipped sample), or empty
+     * @param corpusChunks passages of real text in the teacher's training set
+     * @param corpusWords words per passage (at most context - 1)
+     * @param corpusVocab the most frequent corpus words given their own token (others are {@code <unk>})
+     * @param context the models' context length
+     * @param teacher the teacher's shape and training
+     * @param topLogprobs K of the cached top-K distributions
+     * @param student the students' shape and training
+     * @param students students R per method and k, at least 2
+     * @param kdAlpha the distillation weight of token-kd (1: pure top-K KL)
+     * @param allAnswerEpochShare f in [0, 1]: multi-response and token-kd, which train on all k answers, get
+     *     round(E (1 + f (k - 1)) / k) epochs (f = 1: the paper's equal epochs; f = 0: equal steps)
+     * @param ks the response counts k, ascending, at least two
+     * @param methods the methods compared
+     * @param sampling the paper's sampling (teacher, students' sampled answers, the untrained student)
+     * @param evalSamples sampled answers m per question and student, at least 2
+     */
+    public record Config(long seed, int entities, int relations, List<Double> grades, int repeats, int distractors,
+            String corpus, String corpusFallback, int corpusChunks, int corpusWords, int corpusVocab, int context,
+            ModelConfig teacher, int topLogprobs, ModelConfig student, int students, double kdAlpha,
+            double allAnswerEpochShare, List<Integer> ks,
+            List<String> methods, Sampling sampling, int evalSamples) {
+        /** Validates the configuration. */
+        public Config {
+            grades = List.copyOf(grades);
+            ks = List.copyOf(ks);
+            methods = List.copyOf(methods);
+            if (ks.size() < 2 || ks.get(0) < 1) {
+                throw new IllegalArgumentException("ks must list at least two positive response counts, got " + ks);
+            }
+            for (int i = 1; i < ks.size(); i++) {
+                if (ks.get(i) <= ks.get(i - 1)) {
+                    throw new IllegalArgumentException("ks must be ascending, got " + ks);
+                }
+            }
+            if (methods.isEmpty() || !METHODS.containsAll(methods)) {
+                throw new IllegalArgumentException("methods must be some of " + METHODS + ", got " + methods);
+            }
+            if (students < 2 || evalSamples < 2) {
+                throw new IllegalArgumentException("students and evalSamples must be at least 2, got " + students + " and "
+                        + evalSamples);
+            }
+            if (context < 16 || corpusWords < 2 || corpusWords >= context || corpusChunks < 0 || corpusVocab < 0) {
+                throw new IllegalArgumentException("context must be >= 16, corpusWords in [2, context), corpusChunks and "
+                        + "corpusVocab >= 0; got " + context + ", " + corpusWords + ", " + corpusChunks + ", " + corpusVocab);
+            }
+            if (!(allAnswerEpochShare >= 0 && allAnswerEpochShare <= 1)) {
+                throw new IllegalArgumentException("allAnswerEpochShare must be in [0, 1], got " + allAnswerEpochShare);
+            }
+            if (topLogprobs < 1 || !(kdAlpha > 0 && kdAlpha <= 1)) {
+                throw new IllegalArgumentException("topLogprobs must be positive and kdAlpha in (0, 1], got " + topLogprobs
+                        + " and " + kdAlpha);
+            }
+        }
+
+        int kMax() {
+            return ks.get(ks.size() - 1);
+        }
+    }
+
+    private final Path home;
+
+    /**
+     * Creates the experiment.
+     *
+     * @param home the folder that corpus paths are relative to
+     */
+    public LlmExperiment(Path home) {
+        this.home = home;
+    }
+
+    @Override
+    public String name() {
+        return "llm";
+    }
+
+    /** One student's answers to every question: greedy text and m sampled texts. */
+    record Answers(String[] greedy, String[][] sampled) {
+    }
+
+    /** One (method, k) cell: R students' answers. */
+    record Cell(String method, int k, List<Answers> students, double seconds, String note) {
+    }
+
+    @Override
+    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
+        Config cfg = Configs.read(json, Config.class, name());
+        restarts.clear();
+        long t0 = System.nanoTime();
+        KnowledgeBase kb = KnowledgeBase.generate(cfg.entities(), cfg.relations(), cfg.grades(), cfg.repeats(),
+                cfg.distractors(), cfg.seed());
+        String[] corpusNote = new String[1];
+        List<String> passages = passages(cfg, corpusNote);
+        Path work = Files.createTempDirectory("distill4j-llm");
+        try {
+            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private Report run(Config cfg, boolean quick, Path outDir, KnowledgeBase kb, List<String> passages, String corpusNote,
+            Path work, long t0) throws IOException {
+        List<KnowledgeBase.Fact> facts = kb.facts();
+        List<String> prompts = facts.stream().map(KnowledgeBase.Fact::prompt).toList();
+        Set<String> words = new LinkedHashSet<>();
+        prompts.forEach(p -> words.addAll(WordTokenizer.pieces(p)));
+        words.addAll(kb.values());
+        words.addAll(WordTokenizer.frequent(passages, cfg.corpusVocab()));
+        Path tokFile = work.resolve("tokenizer.json");
+        int vocab = WordTokenizer.write(tokFile, words);
+        SentenceEmbedder embedder = SentenceEmbedder.load();
+        try (LmTokenizer tok = LmTokenizer.load(tokFile); NDManager manager = NDManager.newBaseManager()) {
+            int eos = tok.encodePlain(WordTokenizer.EOS)[0];
+            if (eos != 1) {
+                throw new IllegalStateException("the tokenizer gives <eos> the id " + eos + ", expected 1");
+            }
+            // the teacher
+            List<LmExample> teacherData = teacherExamples(cfg, kb, passages, tok, eos);
+            CausalLm[] holder = new CausalLm[1];
+            LmFineTuner.Result tr = trainWithRestarts(cfg.teacher(), vocab, cfg.context(), eos, cfg.seed() + 17, manager,
+                    teacherData, fineTune(LmFineTuner.Mode.SFT, cfg.teacher(), cfg.teacher().epochs(), cfg.context(), 0,
+                            cfg.seed() + 19), holder, "teacher");
+            CausalLm teacher = holder[0];
+            LOG.info(String.format(Locale.ROOT, "llm: teacher trained (%d steps, %.1f s, last loss %.3f)", tr.steps(),
+                    tr.seconds(), tr.lastMean(20)));
+            SamplingConfig paper = samplingConfig(cfg.sampling(), cfg.topLogprobs(), eos);
+            CausalLmTeacher sampler = new CausalLmTeacher(teacher, tok::encode, "word-level tokenizer.json", cfg.kMax(),
+                    paper, cfg.seed() + 23);
+            Path cacheDir = work.resolve("teacher-cache");
+            long ts = System.nanoTime();
+            SequenceTeacherSampler.fill(sampler, prompts, cacheDir, 64, (d, n) -> { });
+            double sampleSeconds = (System.nanoTime() - ts) / 1e9;
+            List<SequenceItem> items = new ArrayList<>();
+            try (SequenceCacheReader rd = TeacherCache.open(cacheDir).sequence()) {
+                for (long i = 0; i < rd.items(); i++) {
+                    items.add(rd.read(i));
+                }
+            }
+            String[][] teacherText = new String[facts.size()][cfg.kMax()];
+            double[][][] teacherEmb = new double[facts.size()][cfg.kMax()][];
+            for (int q = 0; q < facts.size(); q++) {
+                for (int j = 0; j < cfg.kMax(); j++) {
+                    teacherText[q][j] = tok.decode(items.get(q).samples().get(j).tokens()).strip();
+                    teacherEmb[q][j] = embedder.embed(teacherText[q][j]);
+                }
+            }
+            double[] trueProb = firstTokenTruthProbability(items, facts, tok, cfg.topLogprobs());
+            // the students
+            List<Cell> cells = new ArrayList<>();
+            Map<Integer, String[][]> untrained = new LinkedHashMap<>(); // student -> [q][j] untrained answers
+            for (int r = 0; r < cfg.students(); r++) {
+                try (NDManager sm = manager.newSubManager()) {
+                    CausalLm s = model(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm);
+                    untrained.put(r, sampleTexts(s, tok, prompts, cfg.kMax(), paper, cfg.seed() * 31 + r));
+                }
+            }
+            List<String> mainMethods = new ArrayList<>(cfg.methods());
+            for (int k : cfg.ks()) {
+                Map<String, List<Answers>> byMethod = new LinkedHashMap<>();
+                for (String method : mainMethods) {
+                    long tc = System.nanoTime();
+                    boolean sameAsSingle = k == 1 && (method.equals("mean") || method.equals("inverse-variance"))
+                            && byMethod.containsKey("multi-response");
+                    List<Answers> answers = new ArrayList<>();
+                    String note = "";
+                    if (sameAsSingle) {
+                        answers = byMethod.get("multi-response");
+                        note = "k = 1: one answer to select, the same students as multi-response";
+                    } else {
+                        for (int r = 0; r < cfg.students(); r++) {
+                            List<LmExample> ex = examples(cfg, method, k, items, teacherEmb, untrained.get(r), embedder);
+                            boolean all = method.equals("multi-response") || method.equals("token-kd");
+                            int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
+                            LmFineTuner.Mode mode = method.equals("token-kd") ? LmFineTuner.Mode.TOKEN_KD
+                                    : LmFineTuner.Mode.SFT;
+                            // each student's weights, masks and optimiser state live in its own manager, closed after it
+                            try (NDManager sm = manager.newSubManager()) {
+                                CausalLm[] h = new CausalLm[1];
+                                trainWithRestarts(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm, ex,
+                                        fineTune(mode, cfg.student(), epochs, cfg.context(), cfg.kdAlpha(),
+                                                studentSeed(cfg, r) + 1000L * k), h, method + " k " + k + " student " + r);
+                                answers.add(evaluate(h[0], tok, prompts, cfg, paper, eos, r, k, method));
+                            }
+                        }
+                    }
+                    byMethod.put(method, answers);
+                    double secs = (System.nanoTime() - tc) / 1e9;
+                    cells.add(new Cell(method, k, answers, secs, note));
+                    LOG.info(String.format(Locale.ROOT, "llm: k %d, %s: %d students in %.1f s", k, method, answers.size(),
+                            secs));
+                }
+            }
+            close(teacher);
+            double minutes = (System.nanoTime() - t0) / 60e9;
+            Report r = report(cfg, quick, kb, passages.size(), corpusNote, vocab, tr, sampleSeconds, teacherText, trueProb,
+                    cells, embedder, minutes);
+            r.write(outDir);
+            return r;
+        }
+    }
+
+    /** Restarts after a non-finite loss or gradient, each from a new seed, described in the report. */
+    private final List<String> restarts = new ArrayList<>();
+
+    /**
+     * Initialises a model from its seed and fine-tunes it; when the run stops on a non-finite loss or gradient
+     * norm (LmFineTuner and AdamWStepper refuse them), starts again from another initialisation and data order
+     * (seed + 7919 per attempt), at most 3 times. (Halving the learning rate did not help: the non-finite
+     * gradients came at every rate tried, see the report.)
+     */
+    private LmFineTuner.Result trainWithRestarts(ModelConfig m, int vocab, int context, int eos, long seed,
+            NDManager manager, List<LmExample> ex, LmFineTuner.Config ft, CausalLm[] out, String what) {
+        LmFineTuner.Config c = ft;
+        for (int attempt = 0;; attempt++) {
+            CausalLm lm = model(m, vocab, context, eos, seed + 7919L * attempt, manager);
+            try {
+                LmFineTuner.Result res = LmFineTuner.train(lm, manager, ex, c, null);
+                out[0] = lm;
+                return res;
+            } catch (IllegalStateException e) {
+                close(lm);
+                if (attempt == 3) {
+                    throw new IllegalStateException(what + ": " + e.getMessage() + " in 4 attempts", e);
+                }
+                restarts.add(String.format(Locale.ROOT, "%s: %s (attempt %d); restarted from seed %d", what, e.getMessage(),
+                        attempt + 1, seed + 7919L * (attempt + 1)));
+                LOG.warn("llm: {}", restarts.get(restarts.size() - 1));
+                c = c.withSeed(ft.seed() + 7919L * (attempt + 1));
+            }
+        }
+    }
+
+    /**
+     * Epochs of the methods that train on all k answers: round(E (1 + f (k - 1)) / k), at least 1, with E the
+     * students' epochs and f the configured share: f = 1 trains as many epochs as the selection rules (k times
+     * their steps, as the paper), f = 0 as many answers (the same steps).
+     */
+    static int allAnswerEpochs(Config cfg, int k) {
+        return (int) Math.max(1, Math.round(cfg.student().epochs() * (1 + cfg.allAnswerEpochShare() * (k - 1)) / k));
+    }
+
+    private static long studentSeed(Config cfg, int r) {
+        return cfg.seed() * 1000 + 101 + r;
+    }
+
+    private static void close(CausalLm m) {
+        m.namedParameters().values().forEach(p -> p.getArray().close());
+    }
+
+    /** The real-text passages: consecutive windows of corpusWords pieces, evenly spread over the corpus. */
+    private List<String> passages(Config cfg, String[] note) {
+        if (cfg.corpus().isEmpty() || cfg.corpusChunks() == 0) {
+            note[0] = "none";
+            return List.of();
+        }
+        Path p = home.resolve(cfg.corpus());
+        if (!Files.exists(p)) {
+            if (cfg.corpusFallback().isEmpty()) {
+                throw new BadInputException("experiment llm: field corpus: " + p + " does not exist (datasets/text/fetch.sh "
+                        + "fetches Moby Dick)");
+            }
+            note[0] = cfg.corpusFallback() + " (shipped sample; " + cfg.corpus() + " is not fetched: datasets/text/fetch.sh)";
+            p = home.resolve(cfg.corpusFallback());
+        } else {
+            note[0] = cfg.corpus();
+        }
+        List<String> pieces = new ArrayList<>();
+        for (TextCorpus.Document d : TextCorpus.read(p)) {
+            pieces.addAll(WordTokenizer.pieces(d.text()));
+        }
+        int w = cfg.corpusWords();
+        int windows = Math.max(1, pieces.size() - w + 1);
+        int n = Math.min(cfg.corpusChunks(), windows);
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int start = (int) ((long) i * windows / n);
+            out.add(String.join(" ", pieces.subList(start, Math.min(pieces.size(), start + w))));
+        }
+        return out;
+    }
+
+    private static List<LmExample> teacherExamples(Config cfg, KnowledgeBase kb, List<String> passages, LmTokenizer tok,
+            int eos) {
+        List<LmExample> out = new ArrayList<>();
+        for (KnowledgeBase.Fact f : kb.facts()) {
+            int[] prompt = tok.encode(f.prompt());
+            for (String a : KnowledgeBase.trainingAnswers(f, cfg.repeats())) {
+                out.add(LmExample.of(prompt, withEos(tok.encodePlain(a), eos)));
+            }
+        }
+        for (String p : passages) {
+            int[] ids = tok.encodePlain(p);
+            if (ids.length >= 2) {
+                out.add(LmExample.of(Arrays.copyOf(ids, 1), Arrays.copyOfRange(ids, 1, ids.length)));
+            }
+        }
+        Collections.shuffle(out, new Random(cfg.seed() + 3));
+        return out;
+    }
+
+    private static int[] withEos(int[] ids, int eos) {
+        int[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = eos;
+        return out;
+    }
+
+    private static CausalLm model(ModelConfig m, int vocab, int context, int eos, long seed, NDManager manager) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        CausalLm lm = new CausalLm(CausalLmConfig.builder(LmFamily.GPT2).vocabSize(vocab).hiddenSize(m.hidden())
+                .numLayers(m.layers()).numHeads(m.heads()).numKvHeads(m.heads()).headDim(m.hidden() / m.heads())
+                .intermediateSize(4 * m.hidden()).maxPositions(context).activation(LmActivation.GELU_TANH)
+                .dropout(m.dropout()).eosTokenId(eos).build());
+        lm.initialize(manager);
+        return lm;
+    }
+
+    private static LmFineTuner.Config fineTune(LmFineTuner.Mode mode, ModelConfig m, int epochs, int context, double alpha,
+            long seed) {
+        return new LmFineTuner.Config(mode, epochs, m.batchRows(), context, true, m.learningRate(), 10,
+                LrSchedule.Kind.COSINE, 0.01, 1.0, mode == LmFineTuner.Mode.TOKEN_KD ? alpha : 1.0, seed);
+    }
+
+    private static SamplingConfig samplingConfig(Sampling s, int topLogprobs, int eos) {
+        return new SamplingConfig(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(), s.repetitionPenalty(), topLogprobs,
+                eos);
+    }
+
+    /** The teacher's probability of the true value's token as the first answer token, per fact. */
+    private static double[] firstTokenTruthProbability(List<SequenceItem> items, List<KnowledgeBase.Fact> facts,
+            LmTokenizer tok, int topK) {
+        double[] p = new double[facts.size()];
+        for (int q = 0; q < facts.size(); q++) {
+            int id = tok.encodePlain(facts.get(q).value())[0];
+            var s = items.get(q).samples().get(0);
+            for (int r = 0; r < topK && r < s.topIds().length; r++) {
+                if (s.topIds()[r] == id) {
+                    p[q] = Math.exp(s.topLogprobs()[r]);
+                }
+            }
+        }
+        return p;
+    }
+
+    /** k sampled answers per prompt from a model (the untrained student's mu_S). */
+    private static String[][] sampleTexts(CausalLm m, LmTokenizer tok, List<String> prompts, int k, SamplingConfig s,
+            long seed) {
+        String[][] out = new String[prompts.size()][];
+        new CausalLmTeacher(m, tok::encode, "word-level", k, s, seed).sample(prompts, 0, item -> {
+            String[] t = new String[k];
+            for (int j = 0; j < k; j++) {
+                t[j] = tok.decode(item.samples().get(j).tokens()).strip();
+            }
+            out[(int) item.item()] = t;
+        }, (d, n) -> { });
+        return out;
+    }
+
+    private static List<LmExample> examples(Config cfg, String method, int k, List<SequenceItem> items,
+            double[][][] teacherEmb, String[][] untrained, SentenceEmbedder embedder) {
+        return switch (method) {
+            case "multi-response" -> SequenceCacheExamples.sft(items, k);
+            case "token-kd" -> SequenceCacheExamples.topK(items, k, cfg.topLogprobs());
+            case "mean", "inverse-variance" -> {
+                List<LmExample> out = new ArrayList<>(items.size());
+                for (int q = 0; q < items.size(); q++) {
+                    double[][] t = Arrays.copyOf(teacherEmb[q], k);
+                    int j;
+                    if (method.equals("mean")) {
+                        j = AnswerSelection.meanSelection(t);
+                    } else {
+                        double[][] s = new double[k][];
+                        for (int i = 0; i < k; i++) {
+                            s[i] = embedder.embed(untrained[q][i]);
+                        }
+                        j = AnswerSelection.inverseVarianceSelection(t, s);
+                    }
+                    out.add(SequenceCacheExamples.sft(items.get(q), j));
+                }
+                yield out;
+            }
+            default -> throw new AssertionError(method);
+        };
+    }
+
+    private static Answers evaluate(CausalLm s, LmTokenizer tok, List<String> prompts, Config cfg, SamplingConfig paper,
+            int eos, int r, int k, String method) {
+        long seed = cfg.seed() * 7919 + 1000L * k + 100L * METHODS.indexOf(method) + r;
+        SamplingConfig greedy = new SamplingConfig(paper.maxNewTokens(), 0, 0, 1, 1, 1, eos);
+        String[][] g = sampleTexts(s, tok, prompts, 1, greedy, seed);
+        String[][] m = sampleTexts(s, tok, prompts, cfg.evalSamples(),
+                new SamplingConfig(paper.maxNewTokens(), paper.temperature(), paper.topK(), paper.topP(),
+                        paper.repetitionPenalty(), 1, eos), seed + 1);
+        String[] greedyText = new String[prompts.size()];
+        for (int q = 0; q < prompts.size(); q++) {
+            greedyText[q] = g[q][0];
+        }
+        return new Answers(greedyText, m);
+    }
+
+    // ----- metrics -----
+
+    /** Per-student and pooled metrics of one cell. */
+    record Metrics(double[] simGreedy, double[] simSampled, double[] hallGreedy, double[] hallSampled, double[] intra,
+            double inter, double systematic, double[][] simByGrade, double[][] hallByGrade) {
+    }
+
+    /**
+     * Computes a cell's metrics.
+     *
+     * <ul>
+     *   <li>similarity: cosine of the answer's embedding and the true value's, averaged over questions (greedy:
+     *       the one greedy answer; sampled: the m sampled answers);</li>
+     *   <li>hallucination rate: share of answers that {@link KnowledgeBase.Verdict#CONTRADICTS contradict} the
+     *       knowledge base;</li>
+     *   <li>intra-student variance: per student, the variance (ddof 1) of the similarity over its m sampled
+     *       answers to a question, averaged over questions;</li>
+     *   <li>inter-student variance: per question, the variance (ddof 1) over the students of their mean
+     *       sampled similarity, averaged over questions;</li>
+     *   <li>systematic noise: per question, 1 - cos(mean embedding of all students' sampled answers, truth),
+     *       averaged over questions: the error left after averaging the students, which they share.</li>
+     * </ul>
+     */
+    static Metrics metrics(List<Answers> students, KnowledgeBase kb, SentenceEmbedder emb, List<Double> grades) {
+        List<KnowledgeBase.Fact> facts = kb.facts();
+        int n = students.size();
+        int nq = facts.size();
+        double[] simG = new double[n];
+        double[] simS = new double[n];
+        double[] hallG = new double[n];
+        double[] hallS = new double[n];
+        double[] intra = new double[n];
+        double[][] perQ = new double[nq][n];
+        double[][] byGrade = new double[n][grades.size()];
+        double[][] hallByGrade = new double[n][grades.size()];
+        int[] gradeCount = new int[grades.size()];
+        for (KnowledgeBase.Fact f : facts) {
+            gradeCount[grades.indexOf(f.certainty())]++;
+        }
+        double systematic = 0;
+        for (int q = 0; q < nq; q++) {
+            KnowledgeBase.Fact f = facts.get(q);
+            double[] truth = emb.embed(f.value());
+            int gi = grades.indexOf(f.certainty());
+            double[][] all = new double[n * students.get(0).sampled()[q].length][];
+            int a = 0;
+            for (int s = 0; s < n; s++) {
+                Answers ans = students.get(s);
+                simG[s] += SentenceEmbedder.cosine(emb.embed(ans.greedy()[q]), truth) / nq;
+                hallG[s] += kb.judge(f, ans.greedy()[q]) == KnowledgeBase.Verdict.CONTRADICTS ? 1.0 / nq : 0;
+                String[] m = ans.sampled()[q];
+                double[] sims = new double[m.length];
+                double hall = 0;
+                for (int j = 0; j < m.length; j++) {
+                    double[] e = emb.embed(m[j]);
+                    all[a++] = e;
+                    sims[j] = SentenceEmbedder.cosine(e, truth);
+                    hall += kb.judge(f, m[j]) == KnowledgeBase.Verdict.CONTRADICTS ? 1.0 / m.length : 0;
+                }
+                double ms = Stats.mean(sims);
+                simS[s] += ms / nq;
+                hallS[s] += hall / nq;
+                intra[s] += Stats.variance(sims) / nq;
+                perQ[q][s] = ms;
+                byGrade[s][gi] += ms / gradeCount[gi];
+                hallByGrade[s][gi] += hall / gradeCount[gi];
+            }
+            systematic += (1 - SentenceEmbedder.cosine(AnswerSelection.mean(all), truth)) / nq;
+        }
+        double inter = 0;
+        for (double[] v : perQ) {
+            inter += Stats.variance(v) / nq;
+        }
+        return new Metrics(simG, simS, hallG, hallS, intra, inter, systematic, byGrade, hallByGrade);
+    }
+
+    // ----- report -----
+
+    private Report report(Config cfg, boolean quick, KnowledgeBase kb, int passages, String corpusNote, int vocab,
+            LmFineTuner.Result tr, double sampleSeconds, String[][] teacherText, double[] trueProb, List<Cell> cells,
+            SentenceEmbedder emb, double minutes) {
+        List<KnowledgeBase.Fact> facts = kb.facts();
+        Report r = new Report("Uncertainty in LLM distillation: k sampled answers, selection rules and token-level KD"
+                + (quick ? " (quick)" : ""));
+        r.paragraph("Cui & Pei 2026, \"How Is Uncertainty Propagated in Knowledge Distillation?\" (arXiv 2601.18909), the "
+                + "LLM setting, reproduced on a synthetic knowledge base (the paper uses BioASQ and a fine-tuned GPT-2 "
+                + "teacher with distilgpt2 students; neither is reachable offline, so distill4j trains its own).");
+        r.paragraph("## Setup\n\n"
+                + String.format(Locale.ROOT, "- Knowledge base: %d entities x %d relations = %d facts (seed %d); each fact's "
+                        + "answer is one word from its relation's 8 values. Question format as the paper: "
+                        + "`Question: what is the favourite colour of <entity>?\\nAnswer:`.%n", cfg.entities(),
+                        cfg.relations(), facts.size(), cfg.seed())
+                + String.format(Locale.ROOT, "- Graded certainty: each fact appears %d times in the teacher's training data; "
+                        + "a fact of grade g carries its true value in round(g x %d) copies and one of %d wrong values of "
+                        + "its relation (in turn) in the rest. Grades %s, dealt in turn after a shuffle.%n", cfg.repeats(),
+                        cfg.repeats(), cfg.distractors(), cfg.grades())
+                + String.format(Locale.ROOT, "- Real text: %d passages of %d words from %s.%n", passages, cfg.corpusWords(),
+                        corpusNote)
+                + String.format(Locale.ROOT, "- Tokenizer: a word-level Hugging Face tokenizer.json built by the experiment "
+                        + "(lower-case, Whitespace pre-tokeniser): the question words, entities, values and the %d most "
+                        + "frequent corpus words, %d ids with `<unk>` and `<eos>`.%n", cfg.corpusVocab(), vocab)
+                + String.format(Locale.ROOT, "- Teacher: GPT-2 family, d %d, %d layers, %d heads, context %d; SFT with "
+                        + "answer-only loss, %d epochs, %d steps, %.0f s; last loss %.3f.%n", cfg.teacher().hidden(),
+                        cfg.teacher().layers(), cfg.teacher().heads(), cfg.context(), cfg.teacher().epochs(), tr.steps(),
+                        tr.seconds(), tr.lastMean(20))
+                + String.format(Locale.ROOT, "- Teacher sampling (the paper's): T %s, top-k %d, top-p %s, repetition penalty "
+                        + "%s, %d answers per question with top-%d log-probabilities into a sequence cache (%.0f s); k in %s "
+                        + "uses the first k of them.%n", num(cfg.sampling().temperature()), cfg.sampling().topK(),
+                        num(cfg.sampling().topP()), num(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
+                        sampleSeconds, cfg.ks())
+                + String.format(Locale.ROOT, "- Students: GPT-2 family, d %d, %d layers, %d heads; %d per method and k, "
+                        + "student r starting from the same initialisation in every cell (paired). The selection rules train "
+                        + "E = %d epochs on one answer per question; multi-response and token-kd train on all k answers for "
+                        + "round(E (1 + f (k - 1)) / k) epochs with f = %s (f = 1 would be the paper's equal epochs, k times "
+                        + "the steps; f = 0 equal steps), i.e. %s epochs at k = %s. Batches of %d packed rows, AdamW, "
+                        + "learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
+                        + "against the cached top-%d log-probabilities and tail mass.%n", cfg.student().hidden(),
+                        cfg.student().layers(), cfg.student().heads(), cfg.students(), cfg.student().epochs(),
+                        num(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
+                                .toList(), cfg.ks(), cfg.student().batchRows(), num(cfg.student().learningRate()), num(cfg.kdAlpha()), cfg.topLogprobs())
+                + "- Inverse-variance selection: mu_VA = a_T mu_T + a_S mu_S with mu_S the mean embedding of k sampled "
+                + "answers of the untrained student r (its own initialisation), w = 1/(mean per-dimension variance + 1e-8).\n"
+                + String.format(Locale.ROOT, "- Evaluation: every student answers every question once greedily and %d times "
+                        + "sampled (the teacher's sampling). Embedder: %s.%n", cfg.evalSamples(), emb.name())
+                + String.format(Locale.ROOT, "- Wall time %.1f minutes.%n", minutes)
+                + "- Restarts after a non-finite loss or gradient (a new initialisation and data order): "
+                + (restarts.isEmpty() ? "none." : restarts.size() + ": " + String.join("; ", restarts) + "."));
+        r.data("restarts", List.copyOf(restarts));
+        r.paragraph("## Definitions\n\n"
+                + "- **similarity**: cosine of the answer's sentence embedding and the true value's, averaged over questions "
+                + "(greedy: the greedy answer; sampled: the mean over the m sampled answers).\n"
+                + "- **hallucination rate**: the share of answers that contradict the knowledge base: they name a value of "
+                + "the knowledge base (any relation's) other than the fact's. Empty answers and answers naming no value are "
+                + "not counted as hallucinations (they are listed as 'no value').\n"
+                + "- **inter-student variance**: per question, the variance (ddof 1) over the students of their mean "
+                + "sampled similarity; averaged over questions.\n"
+                + "- **intra-student variance**: per student and question, the variance (ddof 1) of the similarity over "
+                + "its m sampled answers; averaged over questions, then over students.\n"
+                + "- **systematic noise**: per question, 1 - cos(mean embedding of all students' sampled answers, true "
+                + "value's embedding); averaged over questions. It is the error that survives averaging the students: "
+                + "the part they share (the bias term of a bias/variance split in embedding space).\n"
+                + "- ± is the half-width of the 95% normal interval over students.");
+        // the teacher
+        List<Double> grades = cfg.grades();
+        List<List<String>> trows = new ArrayList<>();
+        Map<String, Object> teacherJson = new LinkedHashMap<>();
+        double[] teacherCorrect = new double[grades.size()];
+        for (int g = 0; g < grades.size(); g++) {
+            double grade = grades.get(g);
+            int count = 0;
+            int correct = 0;
+            int contra = 0;
+            int none = 0;
+            double prob = 0;
+            double sim = 0;
+            int nf = 0;
+            for (int q = 0; q < facts.size(); q++) {
+                if (facts.get(q).certainty() != grade) {
+                    continue;
+                }
+                nf++;
+                prob += trueProb[q];
+                for (String t : teacherText[q]) {
+                    sim += SentenceEmbedder.cosine(emb.embed(t), emb.embed(facts.get(q).value()));
+                    KnowledgeBase.Verdict v = kb.judge(facts.get(q), t);
+                    count++;
+                    correct += v == KnowledgeBase.Verdict.CORRECT ? 1 : 0;
+                    contra += v == KnowledgeBase.Verdict.CONTRADICTS ? 1 : 0;
+                    none += v == KnowledgeBase.Verdict.NO_VALUE ? 1 : 0;
+                }
+            }
+            teacherCorrect[g] = correct / (double) count;
+            trows.add(List.of(num(grade), Integer.toString(nf), f3(prob / nf), f3(teacherCorrect[g]), f3(contra / (double) count),
+                    f3(none / (double) count), f3(sim / count)));
+            teacherJson.put(num(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
+                    teacherCorrect[g], "contradicts", contra / (double) count, "noValue", none / (double) count,
+                    "similarity", sim / count));
+        }
+        r.paragraph("## The teacher's graded certainty\n\nOver its " + cfg.kMax() + " sampled answers per question. 'p(true)' "
+                + "is the teacher's probability of the true value as the first answer token (from the cached top-K).");
+        r.table(List.of("grade g", "facts", "p(true)", "correct", "contradicts KB", "no value", "similarity"), trows);
+        r.data("teacher", teacherJson);
+        // students
+        Map<Cell, Metrics> ms = new LinkedHashMap<>();
+        for (Cell c : cells) {
+            ms.put(c, metrics(c.students(), kb, emb, grades));
+        }
+        List<List<String>> rows = new ArrayList<>();
+        List<Map<String, Object>> json = new ArrayList<>();
+        for (Cell c : cells) {
+            Metrics m = ms.get(c);
+            rows.add(List.of(c.method(), Integer.toString(c.k()), ci(m.simGreedy()), ci(m.simSampled()), ci(m.hallGreedy()),
+                    ci(m.hallSampled()), f4(m.inter()), ci(m.intra()), f4(m.systematic())));
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("method", c.method());
+            j.put("k", c.k());
+            j.put("similarityGreedy", m.simGreedy());
+            j.put("similaritySampled", m.simSampled());
+            j.put("hallucinationGreedy", m.hallGreedy());
+            j.put("hallucinationSampled", m.hallSampled());
+            j.put("interStudentVariance", m.inter());
+            j.put("intraStudentVariance", m.intra());
+            j.put("systematicNoise", m.systematic());
+            j.put("similaritySampledByGrade", m.simByGrade());
+            j.put("hallucinationSampledByGrade", m.hallByGrade());
+            j.put("seconds", c.seconds());
+            json.add(j);
+        }
+        r.paragraph("## Students\n\nMean ± 95% interval over the " + cfg.students() + " students." + (cells.stream()
+                .anyMatch(c -> !c.note().isEmpty()) ? " At k = 1 there is one answer to select, so mean and "
+                        + "inverse-variance selection train the same students as multi-response (the rows repeat it)." : ""));
+        r.table(List.of("method", "k", "similarity (greedy)", "similarity (sampled)", "hallucination (greedy)",
+                "hallucination (sampled)", "inter-student var", "intra-student var", "systematic noise"), rows);
+        r.data("cells", json);
+        List<String> gh = new ArrayList<>(List.of("method", "k"));
+        grades.forEach(g -> gh.add("similarity, g " + num(g)));
+        grades.forEach(g -> gh.add("hallucination, g " + num(g)));
+        List<List<String>> grows = new ArrayList<>();
+        for (Cell c : cells) {
+            Metrics m = ms.get(c);
+            List<String> row = new ArrayList<>(List.of(c.method(), Integer.toString(c.k())));
+            for (int g = 0; g < grades.size(); g++) {
+                row.add(f3(Stats.mean(column(m.simByGrade(), g))));
+            }
+            for (int g = 0; g < grades.size(); g++) {
+                row.add(f3(Stats.mean(column(m.hallByGrade(), g))));
+            }
+            grows.add(row);
+        }
+        r.paragraph("### By certainty grade (sampled answers, mean over students)");
+        r.table(gh, grows);
+        plots(cfg, cells, ms, r);
+        checks(cfg, cells, ms, teacherCorrect, r);
+        trends(cfg, cells, ms, r);
+        return r;
+    }
+
+    private static double[] column(double[][] m, int c) {
+        double[] out = new double[m.length];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = m[i][c];
+        }
+        return out;
+    }
+
+    private static void plots(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, Report r) {
+        String[][] specs = {{"llm-similarity", "Similarity to the true answers (sampled)", "cosine similarity"},
+            {"llm-systematic-noise", "Systematic noise (shared error)", "1 - cos(mean embedding, truth)"},
+            {"llm-inter-student-variance", "Inter-student variance", "variance of similarity over students"},
+            {"llm-hallucination", "Hallucination rate (sampled)", "share contradicting the KB"}};
+        for (String[] sp : specs) {
+            XYChart chart = new XYChartBuilder().width(800).height(560).title(sp[1]).xAxisTitle("k (teacher answers)")
+                    .yAxisTitle(sp[2]).build();
+            for (String method : cfg.methods()) {
+                List<Cell> mine = cells.stream().filter(c -> c.method().equals(method))
+                        .sorted(Comparator.comparingInt(Cell::k)).toList();
+                double[] x = mine.stream().mapToDouble(Cell::k).toArray();
+                double[] y = mine.stream().mapToDouble(c -> {
+                    Metrics m = ms.get(c);
+                    return switch (sp[0]) {
+                        case "llm-similarity" -> Stats.mean(m.simSampled());
+                        case "llm-systematic-noise" -> m.systematic();
+                        case "llm-inter-student-variance" -> m.inter();
+                        default -> Stats.mean(m.hallSampled());
+                    };
+                }).toArray();
+                chart.addSeries(method, x, y).setMarker(SeriesMarkers.CIRCLE);
+            }
+            r.plot(sp[0], chart);
+        }
+    }
+
+    private static void checks(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, double[] teacherCorrect, Report r) {
+        r.paragraph("## The paper's claims at this size");
+        List<Double> grades = cfg.grades();
+        boolean ordered = true;
+        StringBuilder ev = new StringBuilder();
+        for (int g = 0; g < grades.size(); g++) {
+            ev.append(g == 0 ? "" : ", ").append("g ").append(num(grades.get(g))).append(": ").append(f3(teacherCorrect[g]));
+            for (int h = 0; h < grades.size(); h++) {
+                if (grades.get(h) > grades.get(g) && !(teacherCorrect[h] > teacherCorrect[g])) {
+                    ordered = false;
+                }
+            }
+        }
+        r.check("the teacher learnt the graded certainty: facts of a higher grade get more correct sampled answers (the "
+                + "setup's premise, not a claim of the paper)", ordered, "share correct " + ev);
+        int k1 = cfg.ks().get(0);
+        int kn = cfg.kMax();
+        for (String method : List.of("mean", "multi-response")) {
+            Cell a = find(cells, method, k1);
+            Cell b = find(cells, method, kn);
+            if (a == null || b == null) {
+                continue;
+            }
+            Metrics ma = ms.get(a);
+            Metrics mb = ms.get(b);
+            if (method.equals("mean")) {
+                r.check("more teacher answers raise the similarity to the true answers (" + method + ", greedy, k " + k1
+                        + " -> " + kn + ")", Stats.mean(mb.simGreedy()) > Stats.mean(ma.simGreedy()),
+                        "similarity " + f4(Stats.mean(ma.simGreedy())) + " -> " + f4(Stats.mean(mb.simGreedy())));
+            }
+            r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
+                    mb.systematic() < ma.systematic(), "systematic noise " + f4(ma.systematic()) + " -> " + f4(mb.systematic()));
+        }
+    }
+
+    /** Every method's change from the smallest to the largest k, as observed (asserted or not). */
+    private static void trends(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, Report r) {
+        int k1 = cfg.ks().get(0);
+        int kn = cfg.kMax();
+        List<String> lines = new ArrayList<>();
+        for (String method : cfg.methods()) {
+            Cell a = find(cells, method, k1);
+            Cell b = find(cells, method, kn);
+            if (a == null || b == null) {
+                continue;
+            }
+            Metrics ma = ms.get(a);
+            Metrics mb = ms.get(b);
+            lines.add(String.format(Locale.ROOT, "%s, k %d -> %d: similarity greedy %s, sampled %s; hallucination (sampled) "
+                    + "%s; systematic noise %s; inter-student variance %s; intra-student variance %s", method, k1, kn,
+                    arrow(Stats.mean(ma.simGreedy()), Stats.mean(mb.simGreedy())),
+                    arrow(Stats.mean(ma.simSampled()), Stats.mean(mb.simSampled())),
+                    arrow(Stats.mean(ma.hallSampled()), Stats.mean(mb.hallSampled())),
+                    arrow(ma.systematic(), mb.systematic()), arrow(ma.inter(), mb.inter()),
+                    arrow(Stats.mean(ma.intra()), Stats.mean(mb.intra()))));
+        }
+        r.paragraph("Observed changes from k = " + k1 + " to k = " + kn + " (the checks above assert only some of them):\n\n- "
+                + String.join("\n- ", lines));
+    }
+
+    private static String arrow(double from, double to) {
+        return String.format(Locale.ROOT, "%.4f -> %.4f (%s)", from, to, to > from ? "up" : to < from ? "down" : "same");
+    }
+
+    private static Cell find(List<Cell> cells, String method, int k) {
+        return cells.stream().filter(c -> c.method().equals(method) && c.k() == k).findFirst().orElse(null);
+    }
+
+    private static String ci(double[] v) {
+        return String.format(Locale.ROOT, "%.4f ± %.4f", Stats.mean(v), Stats.ci95(v));
+    }
+
+    private static String f3(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String f4(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String num(double v) {
+        return BayesianTeacherExperiment.num(v);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.warn("cannot delete {}: {}", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", dir, e.getMessage());
+        }
+    }
+}

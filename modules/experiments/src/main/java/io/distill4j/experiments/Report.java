@@ -1,0 +1,162 @@
+package io.distill4j.experiments;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+/**
+ * An experiment's report: Markdown text and tables, PNG plots (XChart), and the raw numbers as JSON.
+ *
+ * <p>{@link #write(Path)} writes {@code report.md}, {@code report.json} and one PNG per plot, each through
+ * a temporary file and an atomic rename.
+ */
+public final class Report {
+    private final String title;
+    private final StringBuilder markdown = new StringBuilder();
+    private final Map<String, Object> data = new LinkedHashMap<>();
+    private final Map<String, Chart<?, ?>> plots = new LinkedHashMap<>();
+    private final List<String> failures = new ArrayList<>();
+
+    /**
+     * Starts a report.
+     *
+     * @param title the title (the Markdown heading)
+     */
+    public Report(String title) {
+        this.title = title;
+    }
+
+    /** @return the title */
+    public String title() {
+        return title;
+    }
+
+    /**
+     * Appends a paragraph of Markdown.
+     *
+     * @param text the paragraph
+     * @return this report
+     */
+    public Report paragraph(String text) {
+        markdown.append(text.strip()).append("\n\n");
+        return this;
+    }
+
+    /**
+     * Appends a Markdown table.
+     *
+     * @param header the column names
+     * @param rows the rows, each as long as the header
+     * @return this report
+     */
+    public Report table(List<String> header, List<List<String>> rows) {
+        markdown.append("| ").append(String.join(" | ", header)).append(" |\n|");
+        markdown.append("---|".repeat(header.size())).append('\n');
+        for (List<String> r : rows) {
+            if (r.size() != header.size()) {
+                throw new IllegalArgumentException("row has " + r.size() + " cells, header " + header.size());
+            }
+            markdown.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        markdown.append('\n');
+        return this;
+    }
+
+    /**
+     * Adds a plot, written as {@code <file>.png} and linked from the Markdown.
+     *
+     * @param file the file's base name (letters, digits, '-')
+     * @param chart the chart
+     * @return this report
+     */
+    public Report plot(String file, Chart<?, ?> chart) {
+        if (!file.matches("[A-Za-z0-9-]+")) {
+            throw new IllegalArgumentException("plot file name must be letters, digits and '-', got '" + file + "'");
+        }
+        plots.put(file, chart);
+        markdown.append("![").append(chart.getTitle()).append("](").append(file).append(".png)\n\n");
+        return this;
+    }
+
+    /**
+     * Records a named value in the JSON.
+     *
+     * @param key the key
+     * @param value a JSON-serialisable value
+     * @return this report
+     */
+    public Report data(String key, Object value) {
+        data.put(key, value);
+        return this;
+    }
+
+    /**
+     * Records a check of the paper's qualitative claim; a failed check is listed in the report and makes
+     * {@link #failures()} non-empty.
+     *
+     * @param claim what is claimed
+     * @param holds whether the measurement supports it
+     * @param evidence the numbers behind the verdict
+     * @return this report
+     */
+    public Report check(String claim, boolean holds, String evidence) {
+        markdown.append("- ").append(holds ? "**holds**" : "**does not hold**").append(": ").append(claim)
+                .append(" (").append(evidence).append(")\n");
+        if (!holds) {
+            failures.add(claim + " (" + evidence + ")");
+        }
+        return this;
+    }
+
+    /** @return the claims that did not hold */
+    public List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    /** @return the Markdown text */
+    public String markdown() {
+        return "# " + title + "\n\n" + markdown;
+    }
+
+    /** @return the recorded data */
+    public Map<String, Object> data() {
+        return java.util.Collections.unmodifiableMap(data);
+    }
+
+    /**
+     * Writes the report.
+     *
+     * @param dir the folder (created when missing)
+     * @throws IOException if writing fails
+     */
+    public void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (Map.Entry<String, Chart<?, ?>> p : plots.entrySet()) {
+            Path tmp = dir.resolve(p.getKey() + ".tmp.png");
+            BitmapEncoder.saveBitmap(p.getValue(), tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+            Files.move(tmp, dir.resolve(p.getKey() + ".png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        atomic(dir.resolve("report.md"), markdown().getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("title", title);
+        json.put("failedClaims", failures);
+        json.putAll(data);
+        atomic(dir.resolve("report.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json));
+    }
+
+    private static void atomic(Path file, byte[] bytes) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

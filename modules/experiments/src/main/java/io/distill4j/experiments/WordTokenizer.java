@@ -1,0 +1,126 @@
+package io.distill4j.experiments;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Writes a Hugging Face {@code tokenizer.json} with a word-level model: a lower-casing normaliser, the
+ * {@code Whitespace} pre-tokeniser (runs of word characters, runs of other non-space characters), a fixed
+ * vocabulary, {@code <unk>} for any other word, and {@code <eos>} as the end-of-answer token. No special
+ * tokens are added on encoding; decoding joins words with single spaces.
+ */
+public final class WordTokenizer {
+    /** The unknown-word token, id 0. */
+    public static final String UNK = "<unk>";
+    /** The end-of-sequence token, id 1. */
+    public static final String EOS = "<eos>";
+    /** The Whitespace pre-tokeniser's pattern ({@code \w+|[^\w\s]+}). */
+    static final Pattern PIECES = Pattern.compile("\\w+|[^\\w\\s]+", Pattern.UNICODE_CHARACTER_CLASS);
+
+    private WordTokenizer() {
+    }
+
+    /**
+     * Splits text as the tokenizer will (lower-cased pieces).
+     *
+     * @param text the text
+     * @return its pieces
+     */
+    public static List<String> pieces(String text) {
+        Matcher m = PIECES.matcher(text.toLowerCase(Locale.ROOT));
+        List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
+    }
+
+    /**
+     * Counts the pieces of texts and returns the most frequent, most frequent first (ties by first
+     * appearance).
+     *
+     * @param texts the texts
+     * @param limit the most pieces returned
+     * @return the pieces
+     */
+    public static List<String> frequent(Collection<String> texts, int limit) {
+        Map<String, Integer> count = new LinkedHashMap<>();
+        for (String t : texts) {
+            for (String p : pieces(t)) {
+                count.merge(p, 1, Integer::sum);
+            }
+        }
+        return count.entrySet().stream().sorted((a, b) -> Integer.compare(b.getValue(), a.getValue()))
+                .limit(limit).map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * Writes the tokenizer: ids 0 and 1 are {@code <unk>} and {@code <eos>}, then the words in order
+     * (duplicates skipped), through a temporary file and an atomic rename.
+     *
+     * @param file the {@code tokenizer.json} to write
+     * @param words the vocabulary (lower-case pieces)
+     * @return the vocabulary size
+     * @throws IOException if the file cannot be written
+     */
+    public static int write(Path file, Collection<String> words) throws IOException {
+        Set<String> vocab = new LinkedHashSet<>();
+        vocab.add(UNK);
+        vocab.add(EOS);
+        for (String w : words) {
+            if (!w.equals(w.toLowerCase(Locale.ROOT)) || pieces(w).size() != 1 || !pieces(w).get(0).equals(w)) {
+                throw new IllegalArgumentException("vocabulary word '" + w + "' is not one lower-case piece");
+            }
+            vocab.add(w);
+        }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        int id = 0;
+        for (String special : List.of(UNK, EOS)) {
+            ObjectNode t = added.addObject();
+            t.put("id", id++);
+            t.put("content", special);
+            t.put("single_word", false);
+            t.put("lstrip", false);
+            t.put("rstrip", false);
+            t.put("normalized", false);
+            t.put("special", true);
+        }
+        root.putObject("normalizer").put("type", "Lowercase");
+        root.putObject("pre_tokenizer").put("type", "Whitespace");
+        root.putNull("post_processor");
+        root.putNull("decoder");
+        ObjectNode model = root.putObject("model");
+        model.put("type", "WordLevel");
+        ObjectNode v = model.putObject("vocab");
+        int i = 0;
+        for (String w : vocab) {
+            v.put(w, i++);
+        }
+        model.put("unk_token", UNK);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        json.writeValue(tmp.toFile(), root);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return vocab.size();
+    }
+}

@@ -1,0 +1,195 @@
+package io.distill4j.experiments;
+
+
+import io.distill4j.data.datasets.ImageTask;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.TabularData;
+import io.distill4j.loss.Registry;
+import io.distill4j.trainer.Batch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BayesianTeacherExperimentTest {
+    static final Path HOME = Path.of(System.getProperty("distill4j.root", "../.."));
+
+    /** A distill4j home holding only the shipped scikit-learn data: Fashion-MNIST is absent, as in CI. */
+    static Path digitsOnlyHome(Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("datasets"));
+        Files.createSymbolicLink(dir.resolve("datasets/sklearn"), HOME.resolve("datasets/sklearn").toAbsolutePath());
+        return dir;
+    }
+
+    @Test
+    void quickVariantUpholdsThePapersClaimsOnTheDigitsFallback(@TempDir Path out, @TempDir Path home) throws IOException {
+        Configs.Loaded c = Configs.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true);
+        assertEquals("bayesian-teacher", c.experiment());
+        Report r = new BayesianTeacherExperiment(digitsOnlyHome(home)).run(c.settings(), true, out);
+        assertEquals(List.of(), r.failures());
+        assertEquals("digits", r.data().get("dataset"));
+        assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
+        for (String f : List.of("report.md", "report.json", "bayesian-teacher-accuracy.png", "bayesian-teacher-ece.png",
+                "bayesian-teacher-curves.png")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> students = (List<Map<String, Object>>) r.data().get("students");
+        assertEquals(2 * 5, students.size());
+        for (Map<String, Object> s : students) {
+            assertTrue((double) s.get("accuracyMean") > 0.6, s.toString());
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> teachers = (List<Map<String, Object>>) r.data().get("teachers");
+        assertEquals(2 * 4, teachers.size());
+        for (Map<String, Object> t : teachers) {
+            assertTrue((double) t.get("accuracy") > 0.8, t.toString());
+        }
+    }
+
+    @Test
+    void unknownKeysAndBadValuesAreNamed(@TempDir Path out) {
+        ObjectNode cfg = (ObjectNode) Configs.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true).settings();
+        cfg.put("validaton", 10);
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+        assertTrue(e.getMessage().contains("unknown key 'validaton'"), e.getMessage());
+        cfg.remove("validaton");
+        ((ObjectNode) cfg.get("methods").get(1)).put("teacher", "bayes");
+        BadInputException m = assertThrows(BadInputException.class,
+                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+        assertTrue(m.getMessage().contains("teacher must be one of") && m.getMessage().contains("'bayes'"), m.getMessage());
+        ((ObjectNode) cfg.get("methods").get(1)).put("teacher", "deterministic");
+        cfg.put("dataset", "cifar");
+        BadInputException d = assertThrows(BadInputException.class,
+                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+        assertTrue(d.getMessage().contains("dataset: unknown 'cifar'"), d.getMessage());
+    }
+
+    @Test
+    void perClassKeepsTheFractionOfEveryClass() {
+        int n = 300;
+        float[][] x = new float[n][1];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            x[i][0] = i;
+            y[i] = i < 200 ? 0 : (i < 260 ? 1 : 2); // 200, 60, 40 per class
+        }
+        TabularData sub = ImageTask.perClass(new TabularData("t", x, y, null, 3), 0.1, 5);
+        int[] counts = new int[3];
+        Set<Float> seen = new HashSet<>();
+        for (int i = 0; i < sub.size(); i++) {
+            counts[sub.labels()[i]]++;
+            assertTrue(seen.add(sub.features()[i][0]), "rows are drawn without replacement");
+            assertEquals(y[(int) sub.features()[i][0]], sub.labels()[i]);
+        }
+        assertEquals(20, counts[0]);
+        assertEquals(6, counts[1]);
+        assertEquals(4, counts[2]);
+    }
+
+    @Test
+    void predictiveAveragesTemperedSoftmaxOverDraws() {
+        // one row, two draws of two classes: softmax([0, ln 3] / 1) = (1/4, 3/4), softmax([0, 0]) = (1/2, 1/2)
+        float[] z = {0f, (float) Math.log(3), 0f, 0f};
+        double[][] p = StackedKd.predictive(z, 2, 2, 1);
+        assertEquals((0.25 + 0.5) / 2, p[0][0], 1e-6);
+        assertEquals((0.75 + 0.5) / 2, p[0][1], 1e-6);
+        // at T = 2: softmax([0, ln 3 / 2]) = (1 / (1 + sqrt 3), sqrt 3 / (1 + sqrt 3))
+        double[][] q = StackedKd.predictive(z, 2, 2, 2);
+        assertEquals((1 / (1 + Math.sqrt(3)) + 0.5) / 2, q[0][0], 1e-6);
+    }
+
+    @Test
+    void curveNoiseIgnoresTheTrend() {
+        // a line has no residual; 1, 0, 3, 2 about its fit 0.6 i + 0.6: residuals 0.4, -1.2, 1.2, -0.4, ss 3.2, ddof 2
+        assertEquals(0, StackedKd.Curve.residualSd(new double[] {0.5, 0.6, 0.7, 0.8, 0.9}), 1e-12);
+        assertEquals(Math.sqrt(3.2 / 2), StackedKd.Curve.residualSd(new double[] {1, 0, 3, 2}), 1e-12);
+    }
+
+    @Test
+    void stackedLossIsTheSumOfEachStudentsOwnMeanLoss() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            int r = 3;
+            int b = 4;
+            int c = 5;
+            NDArray z = m.randomNormal(new Shape(r, b, c));
+            NDArray t = m.randomUniform(0.1f, 1f, new Shape(r * b, c));
+            t = t.div(t.sum(new int[] {1}, true));
+            NDArray y = m.create(new long[] {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1});
+            var base = Registry.loss("bayesian-kd", Map.of("alpha", 0.7, "teacher-temperature", 4, "student-temperature", 2));
+            double stacked = new StackedKd.PerStudent(base, r).evaluate(new NDList(y, t), new NDList(z)).getFloat();
+            double sum = 0;
+            for (int s = 0; s < r; s++) {
+                NDArray zs = z.get(s);
+                NDArray ys = y.get(s * b + ":" + (s + 1) * b);
+                NDArray ts = t.get(s * b + ":" + (s + 1) * b);
+                sum += base.evaluate(new NDList(ys, ts), new NDList(zs)).getFloat();
+            }
+            assertEquals(sum, stacked, 1e-4 * Math.abs(sum));
+        }
+    }
+
+    @Test
+    void stackedSourceGivesEveryStudentItsOwnOrderOfAlignedRows() {
+        int n = 10;
+        int c = 3;
+        float[][] x = new float[n][2];
+        int[] y = new int[n];
+        float[] t = new float[n * c];
+        for (int i = 0; i < n; i++) {
+            x[i][0] = i;
+            x[i][1] = -i;
+            y[i] = i % c;
+            t[i * c + i % c] = 1;
+        }
+        try (StackedKd.StackedSource source = new StackedKd.StackedSource(x, y, t, c, 2, 4, Device.cpu());
+                NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            assertEquals(3, source.batchesPerEpoch());
+            int held = source.heldArrays();
+            try (NDManager step = m.newSubManager()) {
+                source.batch(step, 9, 1, 0, null);
+            }
+            assertEquals(held, source.heldArrays(), "a step's arrays must be freed with the step's manager");
+            Set<Integer>[] seen = new Set[] {new HashSet<>(), new HashSet<>()};
+            StringBuilder[] order = {new StringBuilder(), new StringBuilder()};
+            for (int k = 0; k < 3; k++) {
+                Batch batch = source.batch(m, 9, 0, k, null);
+                float[] xb = batch.inputs().head().toFloatArray();
+                long[] yb = batch.labels().get(0).toLongArray();
+                float[] tb = batch.labels().get(1).toFloatArray();
+                int rows = yb.length / 2;
+                assertEquals(new Shape(2, rows, 2), batch.inputs().head().getShape());
+                for (int s = 0; s < 2; s++) {
+                    for (int i = 0; i < rows; i++) {
+                        int row = (int) xb[(s * rows + i) * 2];
+                        assertEquals(-row, xb[(s * rows + i) * 2 + 1]);
+                        assertEquals(row % c, yb[s * rows + i]);
+                        assertEquals(1f, tb[(s * rows + i) * c + row % c]);
+                        assertTrue(seen[s].add(row), "student " + s + " saw row " + row + " twice in an epoch");
+                        order[s].append(row).append(',');
+                    }
+                }
+            }
+            assertEquals(n, seen[0].size());
+            assertEquals(n, seen[1].size());
+            assertNotEquals(order[0].toString(), order[1].toString(), "students must not share a data order");
+        }
+    }
+}

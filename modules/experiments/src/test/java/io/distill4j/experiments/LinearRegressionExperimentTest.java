@@ -1,0 +1,56 @@
+package io.distill4j.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distill4j.data.BadInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LinearRegressionExperimentTest {
+    static final Path HOME = Path.of(System.getProperty("distill4j.root", "../.."));
+
+    @Test
+    void quickVariantUpholdsThePapersClaimsAndWritesTheReport(@TempDir Path out) throws IOException {
+        Configs.Loaded c = Configs.load(HOME.resolve("experiments/linear-regression.yaml"), true);
+        assertEquals("linear-regression", c.experiment());
+        Report r = new LinearRegressionExperiment(HOME).run(c.settings(), true, out);
+        assertEquals(List.of(), r.failures());
+        for (String f : List.of("report.md", "report.json", "excess-mse-vs-k.png", "prediction-variance-vs-k.png",
+                "mse-variance-vs-k.png", "targets-vs-k.png")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Double> slopes = (java.util.Map<String, Double>) r.data().get("slopes");
+        assertEquals(-1, slopes.get("mean@a=1.0"), 0.1);
+    }
+
+    @Test
+    void meanColumnVarianceIsTheAverageOfColumnVariances() {
+        // columns (1,3) var 2 and (2,6) var 8 -> mean 5
+        assertEquals(5, LinearRegressionExperiment.meanColumnVariance(new double[][] {{1, 2}, {3, 6}}), 1e-15);
+    }
+
+    @Test
+    void unknownKeysAndBadValuesAreNamed(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("x.yaml");
+        Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
+                + "noise: [0.1]\nk: [1, 2]\nstudents: 10\nseed: 0\nstudnets: 3\n");
+        BadInputException e = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
+                .run(Configs.load(f, false).settings(), false, dir));
+        assertTrue(e.getMessage().contains("unknown key 'studnets'"), e.getMessage());
+        Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
+                + "noise: [0.1]\nk: [1, 2]\nstudents: 1\nseed: 0\n");
+        BadInputException s = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
+                .run(Configs.load(f, false).settings(), false, dir));
+        assertTrue(s.getMessage().contains("students must be at least 2, got 1"), s.getMessage());
+        Files.writeString(f, "experiment: linear-regression\nquick:\n  nosie: [1]\n");
+        BadInputException q = assertThrows(BadInputException.class, () -> Configs.load(f, true));
+        assertTrue(q.getMessage().contains("field quick.nosie: overrides no setting"), q.getMessage());
+    }
+}

@@ -1,0 +1,96 @@
+package io.distill4j.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.UniformInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * R independent MLP students held as one block, so that R seeds train in a single forward and backward
+ * pass (batched matrix products) instead of R small ones.
+ *
+ * <p>Layer l holds weights of shape (R, in_l, out_l) and biases (R, 1, out_l), initialised like PyTorch's
+ * {@code nn.Linear}: U(-1/sqrt(in_l), 1/sqrt(in_l)), independently per student. Input (R, B, in): student r
+ * sees rows {@code [r, :, :]}; output (R, B, out). Hidden layers use ReLU, then dropout with the given
+ * rate when run in training mode. Because a sum of per-student losses has per-student gradients and Adam(W)
+ * updates element-wise, training the stack equals training R students separately.
+ */
+public final class StackedMlp extends AbstractBlock {
+
+    private final int students;
+    private final int[] widths;
+    private final float dropout;
+    private final Parameter[] weights;
+    private final Parameter[] biases;
+
+    /**
+     * Creates the stack.
+     *
+     * @param students the number of students R, positive
+     * @param inputs input width, positive
+     * @param hidden hidden widths, each positive
+     * @param outputs output width, positive
+     * @param dropout dropout rate after each hidden layer, in [0, 1)
+     */
+    public StackedMlp(int students, int inputs, int[] hidden, int outputs, float dropout) {
+        if (students <= 0 || inputs <= 0 || outputs <= 0 || java.util.Arrays.stream(hidden).anyMatch(h -> h <= 0)) {
+            throw new IllegalArgumentException("students, inputs, outputs and hidden widths must be positive, got "
+                    + students + ", " + inputs + ", " + outputs + ", " + java.util.Arrays.toString(hidden));
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        }
+        this.students = students;
+        this.dropout = dropout;
+        widths = new int[hidden.length + 2];
+        widths[0] = inputs;
+        System.arraycopy(hidden, 0, widths, 1, hidden.length);
+        widths[widths.length - 1] = outputs;
+        int layers = widths.length - 1;
+        weights = new Parameter[layers];
+        biases = new Parameter[layers];
+        for (int l = 0; l < layers; l++) {
+            float bound = (float) (1 / Math.sqrt(widths[l]));
+            weights[l] = addParameter(Parameter.builder().setName("w" + l).setType(Parameter.Type.WEIGHT)
+                    .optShape(new Shape(students, widths[l], widths[l + 1])).optInitializer(new UniformInitializer(bound)).build());
+            biases[l] = addParameter(Parameter.builder().setName("b" + l).setType(Parameter.Type.BIAS)
+                    .optShape(new Shape(students, 1, widths[l + 1])).optInitializer(new UniformInitializer(bound)).build());
+        }
+    }
+
+    /** @return the number of students R */
+    public int students() {
+        return students;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        if (x.getShape().dimension() != 3 || x.getShape().get(0) != students || x.getShape().get(2) != widths[0]) {
+            throw new IllegalArgumentException("input must have shape (" + students + ", B, " + widths[0] + "), got " + x.getShape());
+        }
+        for (int l = 0; l < weights.length; l++) {
+            NDArray w = ps.getValue(weights[l], x.getDevice(), training);
+            NDArray b = ps.getValue(biases[l], x.getDevice(), training);
+            x = x.batchMatMul(w).add(b);
+            if (l < weights.length - 1) {
+                x = x.getNDArrayInternal().relu(); // not maximum(0f): DJL's Number ops leave autograd a scalar that GC frees
+                if (dropout > 0 && training) {
+                    x = Dropout.dropout(x, dropout, true).head();
+                }
+            }
+        }
+        return new NDList(x);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape in = inputShapes[0];
+        return new Shape[] {new Shape(students, in.get(1), widths[widths.length - 1])};
+    }
+}

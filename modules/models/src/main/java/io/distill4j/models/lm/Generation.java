@@ -1,0 +1,216 @@
+package io.distill4j.models.lm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Decoding with a {@link CausalLm} and reading a model's sparse next-token distributions, for students and
+ * small teachers. Decoding uses the key/value cache of {@link KvCacheDecoder} (the prompt runs once, each
+ * new token costs one position per layer); {@link #sample(CausalLm, NDManager, int[], int, int, double, int,
+ * Random, boolean)} can instead rerun the whole sequence per token, which is what the cache is checked
+ * against.
+ */
+public final class Generation {
+    private Generation() {
+    }
+
+    /**
+     * Greedy decoding: appends the most likely token until {@code maxNew} tokens, the end id, or the
+     * model's context.
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (closed per step)
+     * @param prompt the prompt ids
+     * @param maxNew the most tokens to add
+     * @param eosId the id that ends the answer (included), or -1
+     * @return the new tokens
+     */
+    public static int[] greedy(CausalLm model, NDManager manager, int[] prompt, int maxNew, int eosId) {
+        return sample(model, manager, prompt, maxNew, eosId, 0, 0, null);
+    }
+
+    /**
+     * Samples a continuation at a temperature, optionally from the top k tokens only (as Hugging Face's
+     * {@code generate(do_sample=True, temperature, top_k)}).
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays
+     * @param prompt the prompt ids (at least one)
+     * @param maxNew the most tokens to add
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @return the new tokens
+     */
+    public static int[] sample(CausalLm model, NDManager manager, int[] prompt, int maxNew, int eosId,
+            double temperature, int topK, Random random) {
+        return sample(model, manager, prompt, maxNew, eosId, temperature, topK, random, true);
+    }
+
+    /**
+     * Samples a continuation with or without the key/value cache; both give the same tokens (the cache's
+     * logits agree with a full pass to float rounding).
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (and the cache, freed at the end)
+     * @param prompt the prompt ids (at least one)
+     * @param maxNew the most tokens to add
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @param kvCache true to decode with {@link KvCacheDecoder}, false to rerun the sequence for every token
+     * @return the new tokens
+     */
+    public static int[] sample(CausalLm model, NDManager manager, int[] prompt, int maxNew, int eosId,
+            double temperature, int topK, Random random, boolean kvCache) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("prompt must hold at least one token");
+        }
+        if (temperature < 0 || Double.isNaN(temperature)) {
+            throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        }
+        if (temperature > 0 && random == null) {
+            throw new IllegalArgumentException("sampling at temperature " + temperature + " needs a random source");
+        }
+        int limit = model.config().maxPositions();
+        if (maxNew <= 0 || prompt.length >= limit) {
+            return new int[0];
+        }
+        List<Integer> out = new ArrayList<>();
+        if (kvCache) {
+            KvCacheDecoder decoder = new KvCacheDecoder(model);
+            float[][] logits = new float[1][];
+            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, 1, logits)) {
+                while (true) {
+                    int next = temperature == 0 ? argMax(logits[0]) : draw(logits[0], temperature, topK, random);
+                    out.add(next);
+                    if (next == eosId || out.size() >= maxNew || prompt.length + out.size() >= limit) {
+                        break;
+                    }
+                    logits = decoder.step(manager, state, new int[] {next});
+                }
+            }
+            return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+        int[] seq = prompt.clone();
+        while (out.size() < maxNew && seq.length < limit) {
+            float[] z;
+            try (NDManager sub = manager.newSubManager()) {
+                long[][] ids = {Arrays.stream(seq).asLongStream().toArray()};
+                NDArray logits = model.logits(new ParameterStore(sub, false), sub.create(ids), null, null, false);
+                z = logits.get(new NDIndex("0, -1, :")).toFloatArray();
+            }
+            int next = temperature == 0 ? argMax(z) : draw(z, temperature, topK, random);
+            out.add(next);
+            seq = Arrays.copyOf(seq, seq.length + 1);
+            seq[seq.length - 1] = next;
+            if (next == eosId) {
+                break;
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int argMax(float[] z) {
+        int best = 0;
+        for (int i = 1; i < z.length; i++) {
+            if (z[i] > z[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static int draw(float[] z, double temperature, int topK, Random random) {
+        Integer[] order = new Integer[z.length];
+        for (int i = 0; i < z.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(z[b], z[a]));
+        int n = topK > 0 ? Math.min(topK, z.length) : z.length;
+        double max = z[order[0]] / temperature;
+        double[] p = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp(z[order[i]] / temperature - max);
+            sum += p[i];
+        }
+        double u = random.nextDouble() * sum;
+        for (int i = 0; i < n; i++) {
+            u -= p[i];
+            if (u <= 0) {
+                return order[i];
+            }
+        }
+        return order[n - 1];
+    }
+
+    /**
+     * Reads a model's top-K next-token distribution over each answer token of each example (teacher
+     * forcing on prompt + answer), as a cache of teacher outputs stores it, and returns the examples with
+     * that distribution attached.
+     *
+     * @param model the teacher
+     * @param manager a manager for the per-example arrays
+     * @param examples prompt/answer examples (their own teacher fields are replaced)
+     * @param k K, at most the vocabulary size
+     * @return new examples carrying the model's top-K log-probabilities and tail log-mass
+     */
+    public static List<LmExample> topK(CausalLm model, NDManager manager, List<LmExample> examples, int k) {
+        int v = model.config().vocabSize();
+        if (k <= 0 || k > v) {
+            throw new IllegalArgumentException("K must be in [1, " + v + "], got " + k);
+        }
+        List<LmExample> out = new ArrayList<>(examples.size());
+        for (LmExample ex : examples) {
+            if (ex.prompt().length == 0) {
+                throw new IllegalArgumentException("an example needs a prompt token before its answer");
+            }
+            int[] tokens = ex.tokens();
+            int p = ex.prompt().length;
+            int n = ex.answer().length;
+            float[] logProbs;
+            try (NDManager sub = manager.newSubManager()) {
+                long[][] ids = {Arrays.stream(tokens).asLongStream().toArray()};
+                NDArray z = model.logits(new ParameterStore(sub, false), sub.create(ids), null, null, false);
+                logProbs = z.get(new NDIndex("0, {}:{}, :", p - 1, p - 1 + n)).logSoftmax(1).toFloatArray();
+            }
+            int[] ids = new int[n * k];
+            float[] lp = new float[n * k];
+            float[] tail = new float[n];
+            for (int j = 0; j < n; j++) {
+                final int row = j;
+                Integer[] order = new Integer[v];
+                for (int i = 0; i < v; i++) {
+                    order[i] = i;
+                }
+                Arrays.sort(order, (a, b) -> Float.compare(logProbs[row * v + b], logProbs[row * v + a]));
+                double rest = 0;
+                for (int i = k; i < v; i++) {
+                    rest += Math.exp(logProbs[row * v + order[i]]);
+                }
+                double mass = 0;
+                for (int c = 0; c < k; c++) {
+                    ids[j * k + c] = order[c];
+                    lp[j * k + c] = logProbs[row * v + order[c]];
+                    mass += Math.exp(lp[j * k + c]);
+                }
+                // the tail from the sum of the rest, not 1 - top-K, so that it keeps its precision when small
+                tail[j] = k == v ? Float.NEGATIVE_INFINITY : (float) Math.log(rest);
+                if (!(Math.abs(mass + rest - 1) < LmExample.TopK.MASS_TOLERANCE)) {
+                    throw new IllegalStateException("the model's probabilities sum to " + (mass + rest));
+                }
+            }
+            out.add(new LmExample(ex.prompt(), ex.answer(), new LmExample.TopK(k, ids, lp, tail)));
+        }
+        return out;
+    }
+}

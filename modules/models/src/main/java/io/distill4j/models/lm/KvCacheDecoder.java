@@ -1,0 +1,307 @@
+package io.distill4j.models.lm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Parameter;
+import java.util.Map;
+
+/**
+ * Incremental decoding of a {@link CausalLm} with a key/value cache: the prompt is run once (prefill) and
+ * each new token costs one position per layer instead of a pass over the whole sequence.
+ *
+ * <p>It reads the model's weights by their Hugging Face names ({@link CausalLm#namedParameters()}) and
+ * repeats the model's arithmetic: GPT-2 (learned positions, LayerNorm, fused q/k/v with biases, the
+ * configured GELU) and Llama (RMSNorm, rotary embeddings with {@code rotate_half}, grouped-query attention,
+ * SwiGLU). The state holds R rows that share one prompt (the k samples of a prompt): the prompt's keys and
+ * values are computed once and broadcast to the rows. Its logits agree with {@link CausalLm#logits} on the
+ * same sequence (checked by the tests). Used by {@link Generation} for students and by the teacher
+ * module's {@code CausalLmTeacher}; inference only (no dropout, no gradients).
+ */
+public final class KvCacheDecoder {
+
+    private final CausalLmConfig c;
+    private final boolean llama;
+    private final Map<String, Parameter> p;
+    private final String root;
+    private final float[] invFreq;
+
+    /**
+     * Creates a decoder that reads the model's current weights at every call.
+     *
+     * @param model the initialised model
+     */
+    public KvCacheDecoder(CausalLm model) {
+        this.c = model.config();
+        this.llama = c.family() == LmFamily.LLAMA;
+        this.p = model.namedParameters();
+        this.root = llama ? "model." : "transformer.";
+        int half = c.headDim() / 2;
+        invFreq = new float[half];
+        for (int i = 0; i < half; i++) { // as io.distill4j.models.lm.RotaryTables (and transformers) in float32
+            float exponent = (float) (2 * i) / (float) c.headDim();
+            invFreq[i] = (float) (1.0 / (float) Math.pow(c.ropeTheta(), exponent));
+        }
+    }
+
+    /** The per-layer key and value caches of R rows, (R, kvHeads, t, headDim) each, and the position t. */
+    public static final class State implements AutoCloseable {
+        final NDManager manager;
+        final NDArray[] keys;
+        final NDArray[] values;
+        int length;
+
+        State(NDManager manager, int layers) {
+            this.manager = manager;
+            this.keys = new NDArray[layers];
+            this.values = new NDArray[layers];
+        }
+
+        /** @return the positions held so far (prompt plus appended tokens) */
+        public int length() {
+            return length;
+        }
+
+        /** Frees the caches. */
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    private NDArray w(String name) {
+        Parameter q = p.get(name);
+        if (q == null) {
+            throw new IllegalStateException("the model has no parameter " + name);
+        }
+        return q.getArray();
+    }
+
+    private NDArray wOrNull(String name) {
+        Parameter q = p.get(name);
+        return q == null ? null : q.getArray();
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        Shape s = x.getShape();
+        NDArray flat = x.reshape(-1, s.get(s.dimension() - 1));
+        NDArray y = flat.getNDArrayInternal().linear(flat, weight, bias).head();
+        return y.reshape(s.slice(0, s.dimension() - 1).add(weight.getShape().get(0)));
+    }
+
+    private NDArray dense(NDArray x, String name) {
+        return linear(x, w(name + ".weight"), wOrNull(name + ".bias"));
+    }
+
+    private NDArray norm(NDArray x, String name) {
+        NDArray g = w(name + ".weight");
+        if (!llama) {
+            return x.getNDArrayInternal().layerNorm(x, new Shape(c.hiddenSize()), g, w(name + ".bias"),
+                    (float) c.normEps()).head();
+        }
+        int last = x.getShape().dimension() - 1;
+        NDArray inv = x.square().mean(new int[] {last}, true).add((float) c.normEps()).pow(-0.5);
+        return x.mul(inv).mul(g);
+    }
+
+    /** cos and sin of positions [from, from + t), shape (1, 1, t, headDim). */
+    private NDArray[] rotary(NDManager m, int from, int t) {
+        int hd = c.headDim();
+        int half = hd / 2;
+        float[] cos = new float[t * hd];
+        float[] sin = new float[t * hd];
+        for (int q = 0; q < t; q++) {
+            for (int col = 0; col < hd; col++) {
+                float angle = (float) (from + q) * invFreq[col % half];
+                cos[q * hd + col] = (float) Math.cos(angle);
+                sin[q * hd + col] = (float) Math.sin(angle);
+            }
+        }
+        Shape s = new Shape(1, 1, t, hd);
+        return new NDArray[] {m.create(cos, s), m.create(sin, s)};
+    }
+
+    private static NDArray rotate(NDArray x, NDArray[] cs) {
+        NDList halves = x.split(2, 3);
+        NDArray rotated = NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), 3);
+        return x.mul(cs[0]).add(rotated.mul(cs[1]));
+    }
+
+    private NDArray heads(NDArray a, long b, long t, int h) {
+        return a.reshape(b, t, h, c.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    private NDArray repeatKv(NDArray a) {
+        int g = c.numHeads() / c.numKvHeads();
+        if (g == 1) {
+            return a;
+        }
+        Shape s = a.getShape();
+        return a.expandDims(2).broadcast(new Shape(s.get(0), c.numKvHeads(), g, s.get(2), c.headDim()))
+                .reshape(s.get(0), c.numHeads(), s.get(2), c.headDim());
+    }
+
+    /**
+     * Runs the decoder layers on new positions, appending their keys and values to the state.
+     *
+     * @param m the manager of this call's temporaries
+     * @param x embedded input (R, t, d)
+     * @param state the caches (updated)
+     * @param mask an additive (t, t_total) mask, or null when t == 1
+     * @return the final-norm hidden states (R, t, d)
+     */
+    private NDArray layers(NDManager m, NDArray x, State state, NDArray mask) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        NDArray[] cs = llama ? rotary(m, state.length, (int) t) : null;
+        double scale = 1.0 / Math.sqrt(c.headDim());
+        for (int i = 0; i < c.numLayers(); i++) {
+            String lp = root + (llama ? "layers." : "h.") + i + ".";
+            NDArray h = norm(x, lp + (llama ? "input_layernorm" : "ln_1"));
+            NDArray q;
+            NDArray k;
+            NDArray v;
+            if (llama) {
+                q = rotate(heads(dense(h, lp + "self_attn.q_proj"), b, t, c.numHeads()), cs);
+                k = rotate(heads(dense(h, lp + "self_attn.k_proj"), b, t, c.numKvHeads()), cs);
+                v = heads(dense(h, lp + "self_attn.v_proj"), b, t, c.numKvHeads());
+            } else {
+                NDList parts = dense(h, lp + "attn.c_attn").split(3, 2);
+                q = heads(parts.get(0), b, t, c.numHeads());
+                k = heads(parts.get(1), b, t, c.numHeads());
+                v = heads(parts.get(2), b, t, c.numHeads());
+            }
+            NDArray keys = state.keys[i] == null ? k : NDArrays.concat(new NDList(state.keys[i], k), 2);
+            NDArray values = state.values[i] == null ? v : NDArrays.concat(new NDList(state.values[i], v), 2);
+            keys.attach(state.manager);
+            values.attach(state.manager);
+            if (state.keys[i] != null) {
+                state.keys[i].close();
+                state.values[i].close();
+            }
+            state.keys[i] = keys;
+            state.values[i] = values;
+            NDArray scores = q.mul(scale).matMul(repeatKv(keys).transpose(0, 1, 3, 2));
+            if (mask != null) {
+                scores = scores.add(mask);
+            }
+            NDArray y = scores.softmax(3).matMul(repeatKv(values)).transpose(0, 2, 1, 3)
+                    .reshape(b, t, (long) c.numHeads() * c.headDim());
+            x = x.add(dense(y, lp + (llama ? "self_attn.o_proj" : "attn.c_proj")));
+            NDArray h2 = norm(x, lp + (llama ? "post_attention_layernorm" : "ln_2"));
+            NDArray mlp;
+            if (llama) {
+                mlp = dense(c.activation().apply(dense(h2, lp + "mlp.gate_proj")).mul(dense(h2, lp + "mlp.up_proj")),
+                        lp + "mlp.down_proj");
+            } else {
+                mlp = dense(c.activation().apply(dense(h2, lp + "mlp.c_fc")), lp + "mlp.c_proj");
+            }
+            x = x.add(mlp);
+        }
+        state.length += (int) t;
+        return norm(x, root + (llama ? "norm" : "ln_f"));
+    }
+
+    private NDArray embed(NDManager m, NDArray ids, int from) {
+        NDArray wte = w(root + (llama ? "embed_tokens.weight" : "wte.weight"));
+        NDArray h = ids.getNDArrayInternal().embedding(ids, wte, SparseFormat.DENSE).head();
+        if (!llama) {
+            long t = ids.getShape().get(1);
+            NDArray pos = m.arange(from, from + (int) t, 1, DataType.INT64);
+            h = h.add(pos.getNDArrayInternal().embedding(pos, w(root + "wpe.weight"), SparseFormat.DENSE).head());
+        }
+        return h;
+    }
+
+    private NDArray head(NDArray hidden) {
+        NDArray lm = wOrNull("lm_head.weight");
+        return linear(hidden, lm != null ? lm : w(root + (llama ? "embed_tokens.weight" : "wte.weight")), null);
+    }
+
+    /**
+     * Runs the prompt once and returns the state broadcast to {@code rows} rows.
+     *
+     * @param parent the manager the state's caches live under (a sub-manager is made)
+     * @param prompt the prompt's ids, at least one, shorter than the context
+     * @param rows R, positive
+     * @param logits receives the next-token logits of the last prompt position, one row of V per state row
+     * @return the state
+     */
+    public State prefill(NDManager parent, int[] prompt, int rows, float[][] logits) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("a prompt needs at least one token (for example the BOS id)");
+        }
+        if (prompt.length >= c.maxPositions()) {
+            throw new IllegalArgumentException("the prompt's " + prompt.length + " tokens leave no room in the model's context of "
+                    + c.maxPositions());
+        }
+        State state = new State(parent.newSubManager(), c.numLayers());
+        try (NDManager m = parent.newSubManager()) {
+            int t = prompt.length;
+            NDArray ids = m.create(prompt, new Shape(1, t)).toType(DataType.INT64, false);
+            float[] mask = new float[t * t];
+            for (int i = 0; i < t; i++) {
+                for (int j = i + 1; j < t; j++) {
+                    mask[i * t + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            NDArray hidden = layers(m, embed(m, ids, 0), state, m.create(mask, new Shape(t, t)));
+            NDArray last = hidden.get(new NDIndex(":, -1:, :")).reshape(1, c.hiddenSize());
+            float[] l = head(last).toType(DataType.FLOAT32, false).toFloatArray();
+            for (int r = 0; r < rows; r++) {
+                logits[r] = l.clone();
+            }
+            for (int i = 0; i < c.numLayers(); i++) {
+                state.keys[i] = broadcastRows(state, state.keys[i], rows);
+                state.values[i] = broadcastRows(state, state.values[i], rows);
+            }
+        } catch (RuntimeException e) {
+            state.close();
+            throw e;
+        }
+        return state;
+    }
+
+    private static NDArray broadcastRows(State state, NDArray a, int rows) {
+        Shape s = a.getShape();
+        NDArray r = a.broadcast(new Shape(rows, s.get(1), s.get(2), s.get(3))).duplicate();
+        r.attach(state.manager);
+        a.close();
+        return r;
+    }
+
+    /**
+     * Appends one token per row and returns the next-token logits.
+     *
+     * @param parent a manager for this step's temporaries
+     * @param state the caches (updated)
+     * @param tokens R ids, one per row
+     * @return logits, R rows of V
+     */
+    public float[][] step(NDManager parent, State state, int[] tokens) {
+        if (state.length >= c.maxPositions()) {
+            throw new IllegalStateException("the sequence reached the model's context of " + c.maxPositions());
+        }
+        try (NDManager m = parent.newSubManager()) {
+            NDArray ids = m.create(tokens, new Shape(tokens.length, 1)).toType(DataType.INT64, false);
+            NDArray hidden = layers(m, embed(m, ids, state.length), state, null);
+            float[] l = head(hidden.reshape(tokens.length, c.hiddenSize())).toType(DataType.FLOAT32, false).toFloatArray();
+            int v = c.vocabSize();
+            float[][] out = new float[tokens.length][];
+            for (int r = 0; r < tokens.length; r++) {
+                out[r] = java.util.Arrays.copyOfRange(l, r * v, (r + 1) * v);
+            }
+            return out;
+        }
+    }
+
+    /** @return the model's context length */
+    public int maxPositions() {
+        return c.maxPositions();
+    }
+}

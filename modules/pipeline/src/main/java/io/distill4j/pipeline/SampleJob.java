@@ -1,0 +1,284 @@
+package io.distill4j.pipeline;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.loss.Loss;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.SklearnCsv;
+import io.distill4j.data.Standardizer;
+import io.distill4j.data.TabularData;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.loss.SoftTargetCrossEntropyLoss;
+import io.distill4j.teacher.DeepEnsembleTeacher;
+import io.distill4j.teacher.DeterministicTeacher;
+import io.distill4j.teacher.LaplaceTeacher;
+import io.distill4j.teacher.LastLayerLaplace;
+import io.distill4j.teacher.McDropoutTeacher;
+import io.distill4j.teacher.TeacherOutput;
+import io.distill4j.teacher.OutputNoiseTeacher;
+import io.distill4j.teacher.SampleProgress;
+import io.distill4j.teacher.Teacher;
+import io.distill4j.teacher.TeacherSampler;
+import io.distill4j.teacher.http.HttpSequenceTeacher;
+import io.distill4j.teacher.http.HttpTeacher;
+import io.distill4j.teacher.lm.CausalLmTeacher;
+import io.distill4j.teacher.lm.SamplingConfig;
+import io.distill4j.teacher.sequence.Prompts;
+import io.distill4j.teacher.sequence.SequenceTeacherSampler;
+import io.distill4j.trainer.BatchTargets;
+import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.models.Mlp;
+import io.distill4j.trainer.StepListener;
+import io.distill4j.trainer.StudentTrainer;
+import io.distill4j.trainer.TrainConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Runs a {@link SampleSpec}: loads the data, loads or trains the teacher model(s), builds the teacher and
+ * fills (or resumes) the cache; for a language-model job, reads the prompts and fills a sequence cache
+ * from an HTTP server or a local Hugging Face model folder.
+ *
+ * <p>A teacher trained by the job is saved next to the cache, in {@code <cache>-teacher/} (an ensemble's
+ * members in {@code member-<m>/} below it), and loaded from there when the job is run again, so a resumed
+ * job continues with the very weights it started with.
+ */
+public final class SampleJob {
+
+    private SampleJob() {
+    }
+
+    /**
+     * What a run did.
+     *
+     * @param cache the cache directory
+     * @param items the items in the cache at the end
+     * @param resumedFrom the items it held at the start
+     * @param k samples per item
+     * @param seconds the sampling time (teacher training excluded)
+     */
+    public record Result(Path cache, long items, long resumedFrom, int k, double seconds) {
+        /** @return items sampled per second in this run */
+        public double itemsPerSecond() {
+            return seconds > 0 ? (items - resumedFrom) / seconds : 0;
+        }
+    }
+
+    /**
+     * The rows of a job's data: the whole (scaled, standardised) table, its split, and the part sampled.
+     *
+     * @param all every row
+     * @param split the train/test split
+     * @param sampled the rows the teacher is run on, in cache item order
+     */
+    public record Prepared(TabularData all, TabularData.Split split, TabularData sampled) {
+    }
+
+    /**
+     * Loads, scales, splits and standardises a job's data exactly as {@link #run} does, so that a student
+     * trained from the cache later sees the same rows in the same order.
+     *
+     * @param ds the data settings
+     * @return the prepared rows
+     */
+    public static Prepared prepare(SampleSpec.DataSpec ds) {
+        TabularData all = SklearnCsv.load(ds.dataset(), ds.dir());
+        if (ds.scale() != 1.0) {
+            all = all.scale((float) ds.scale());
+        }
+        TabularData.Split split = all.split(ds.testFraction(), ds.splitSeed());
+        if (ds.standardize()) {
+            Standardizer z = Standardizer.fit(split.train());
+            all = z.apply(all);
+            split = new TabularData.Split(z.apply(split.train()), z.apply(split.test()));
+        }
+        TabularData sampled = switch (ds.sample()) {
+            case "train" -> split.train();
+            case "test" -> split.test();
+            default -> all;
+        };
+        return new Prepared(all, split, sampled);
+    }
+
+    /**
+     * Runs the job.
+     *
+     * @param spec the job
+     * @param device where the teacher runs
+     * @param progress told the items done after each batch
+     * @param log told one line per stage
+     * @return what was done
+     */
+    public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        if (spec.isSequence()) {
+            return runSequence(spec, device, progress, log);
+        }
+        SampleSpec.DataSpec ds = spec.data();
+        Prepared prepared = prepare(ds);
+        TabularData all = prepared.all();
+        TabularData train = prepared.split().train();
+        TabularData sampled = prepared.sampled();
+        boolean classification = all.isClassification();
+        int width = classification ? all.numClasses() : 1;
+        SampleSpec.TeacherSpec ts = spec.teacher();
+        Mlp.Builder arch = Mlp.builder().setInputs(all.width()).setHidden(ts.hidden()).setOutputs(width)
+                .optDropout(ts.dropout());
+        TeacherOutput output = ts.output() == null ? (classification ? TeacherOutput.probabilities(ts.temperature()) : TeacherOutput.values())
+                : ts.output().equals("probabilities") ? TeacherOutput.probabilities(ts.temperature())
+                : ts.output().equals("logits") ? TeacherOutput.logits() : TeacherOutput.values();
+        log.accept(String.format(java.util.Locale.ROOT, "%s: %d rows to sample (%s part), %d features, %s; teacher %s, %s",
+                ds.dataset(), sampled.size(), ds.sample(), all.width(),
+                classification ? all.numClasses() + " classes" : "regression", ts.type(), arch.describe()));
+        List<Model> models = new ArrayList<>();
+        try {
+            int count = ts.type().equals("ensemble") ? ts.members() : 1;
+            Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
+            for (int m = 0; m < count; m++) {
+                models.add(model(spec, arch, train, m, count, saved, device, log));
+            }
+            Teacher teacher = teacher(spec, arch.describe(), output, width, train, models);
+            long before = existingItems(spec.cache());
+            long start = System.nanoTime();
+            TeacherCache cache = TeacherSampler.fill(teacher, sampled.features(), spec.cache(),
+                    new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), progress);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new Result(spec.cache(), cache.manifest().items(), before, teacher.k(), seconds);
+        } finally {
+            models.forEach(Model::close);
+        }
+    }
+
+    private static Result runSequence(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        long before = existingItems(spec.cache());
+        long start;
+        long items;
+        if (seq.http() != null) {
+            HttpTeacher http = new HttpTeacher(seq.http());
+            log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + seq.http().baseUri()
+                    + seq.http().endpoint().path() + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency());
+            HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
+            log.accept("server: " + http.serverInfo() + "; " + (http.negotiate() ? "n=k in one request"
+                    : spec.k() + " seeded requests per prompt") + "; vocabulary " + teacher.vocabularySize());
+            start = System.nanoTime();
+            items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+        } else {
+            try (NDManager manager = NDManager.newBaseManager(device);
+                    HfFolder.Loaded loaded = HfFolder.load(seq.folder(), manager)) {
+                if (loaded.tokenizer() == null) {
+                    throw new BadInputException(seq.folder().resolve(HfFolder.TOKENIZER) + ": missing; a local language-model "
+                            + "teacher needs the tokenizer its prompts are encoded with");
+                }
+                SamplingConfig s = seq.sampling();
+                int eos = s.eosId() == -2 ? loaded.model().config().eosTokenId() : s.eosId();
+                SamplingConfig sampling = new SamplingConfig(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(),
+                        s.repetitionPenalty(), s.topLogprobs(), eos);
+                log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + loaded.model() + " from "
+                        + seq.folder() + ", k=" + spec.k());
+                CausalLmTeacher teacher = CausalLmTeacher.withTokenizer(loaded.model(), loaded.tokenizer(), spec.k(),
+                        sampling, spec.seed());
+                start = System.nanoTime();
+                items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+            }
+        }
+        return new Result(spec.cache(), items, before, spec.k(), (System.nanoTime() - start) / 1e9);
+    }
+
+    private static long existingItems(Path cache) {
+        try {
+            return TeacherCache.open(cache).manifest().items();
+        } catch (BadInputException e) {
+            return 0;
+        }
+    }
+
+    private static Model model(SampleSpec spec, Mlp.Builder arch, TabularData train, int m, int count, Path saved,
+            Device device, Consumer<String> log) {
+        SampleSpec.TeacherSpec ts = spec.teacher();
+        if (!ts.checkpoints().isEmpty()) {
+            Path dir = ts.checkpoints().get(m);
+            log.accept("loading teacher checkpoint " + dir);
+            return TeacherCheckpoints.load(dir, arch::build, train.width(), device);
+        }
+        Path dir = count == 1 ? saved : saved.resolve("member-" + m);
+        if (TeacherCheckpoints.exists(dir)) {
+            log.accept("loading the teacher trained by an earlier run from " + dir);
+            return TeacherCheckpoints.load(dir, arch::build, train.width(), device);
+        }
+        SampleSpec.TrainSpec tr = ts.train();
+        long seed = tr.seed() + m;
+        log.accept("training the teacher" + (count > 1 ? " member " + m : "") + " for " + tr.epochs() + " epochs (seed "
+                + seed + ")");
+        TrainConfig cfg = new TrainConfig(tr.epochs(), tr.batchSize(), tr.learningRate(), tr.weightDecay(), seed, device);
+        Model model;
+        if (train.isClassification()) {
+            int[] labels = train.labels();
+            int classes = train.numClasses();
+            BatchTargets targets = (mgr, rows, x, probe) -> {
+                int[] y = new int[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    y[i] = labels[rows[i]];
+                }
+                return new NDList(mgr.create(y).oneHot(classes).toType(DataType.FLOAT32, false));
+            };
+            model = StudentTrainer.train("teacher", arch.build(), train.features(), targets, new SoftTargetCrossEntropyLoss(),
+                    cfg, StepListener.NONE);
+        } else {
+            double[] y = train.targets();
+            BatchTargets targets = (mgr, rows, x, probe) -> {
+                float[] v = new float[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    v[i] = (float) y[rows[i]];
+                }
+                return new NDList(mgr.create(v, new Shape(rows.length, 1)));
+            };
+            model = StudentTrainer.train("teacher", arch.build(), train.features(), targets, Loss.l2Loss(), cfg,
+                    StepListener.NONE);
+        }
+        try {
+            TeacherCheckpoints.save(model, dir);
+        } catch (IOException e) {
+            model.close();
+            throw new UncheckedIOException(dir + ": cannot save the trained teacher", e);
+        }
+        log.accept("saved the trained teacher to " + dir);
+        return model;
+    }
+
+    private static Teacher teacher(SampleSpec spec, String describe, TeacherOutput output, int width, TabularData train,
+            List<Model> models) {
+        SampleSpec.TeacherSpec ts = spec.teacher();
+        return switch (ts.type()) {
+            case "mc-dropout" -> new McDropoutTeacher(models.get(0), spec.k(), width, output, spec.seed(), describe);
+            case "deterministic" -> new DeterministicTeacher(models.get(0), spec.k(), width, output, describe);
+            case "ensemble" -> new DeepEnsembleTeacher(models, width, output, describe);
+            case "laplace" -> new LaplaceTeacher(models.get(0), LastLayerLaplace.fit(models.get(0), train.features(),
+                    ts.hessian().equals("kron") ? LastLayerLaplace.Structure.KRON : LastLayerLaplace.Structure.DIAGONAL,
+                    ts.priorPrecision()), spec.k(), output, spec.seed(), describe);
+            case "output-noise" -> {
+                float[][] y = new float[train.size()][1];
+                for (int i = 0; i < y.length; i++) {
+                    y[i][0] = (float) train.targets()[i];
+                }
+                if (ts.noiseVariance() != null) {
+                    if (ts.noiseVariance().length != width) {
+                        throw new BadInputException(spec.source() + ": field teacher.noise.variance: needs " + width
+                                + " value(s), one per output, got " + ts.noiseVariance().length);
+                    }
+                    yield OutputNoiseTeacher.absolute(models.get(0), spec.k(), ts.noiseVariance(), spec.seed(), describe);
+                }
+                yield OutputNoiseTeacher.relative(models.get(0), spec.k(), ts.noiseA(), y, spec.seed(), describe);
+            }
+            default -> throw new IllegalStateException("unknown teacher type " + ts.type());
+        };
+    }
+}

@@ -1,0 +1,190 @@
+package io.distill4j.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.SampleStatistics;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.teacher.SampleProgress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SampleJobTest {
+
+    private static final Path HOME = Path.of(System.getProperty("distill4j.root", "../.."));
+
+    private static Map<String, Object> config(Path cache, String dataset, String type) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("cache", cache.toString());
+        c.put("k", 6);
+        c.put("seed", 3);
+        c.put("batchSize", 16);
+        c.put("rowsPerShard", 40);
+        c.put("data", new LinkedHashMap<>(Map.of("dataset", dataset, "standardize", true)));
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("type", type);
+        t.put("model", new LinkedHashMap<>(Map.of("hidden", List.of(16), "dropout", 0.3)));
+        t.put("train", new LinkedHashMap<>(Map.of("epochs", 6, "batchSize", 16, "learningRate", 0.02)));
+        c.put("teacher", t);
+        return c;
+    }
+
+    private static SampleSpec spec(Map<String, Object> c) {
+        return SampleSpec.parse(c, "job.yaml", HOME);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> teacher(Map<String, Object> c) {
+        return (Map<String, Object>) c.get("teacher");
+    }
+
+    @Test
+    void mcDropoutJobTrainsSavesAndResumesToTheSameCache(@TempDir Path dir) {
+        List<String> log = new ArrayList<>();
+        SampleJob.Result a = SampleJob.run(spec(config(dir.resolve("a"), "iris", "mc-dropout")), Device.cpu(),
+                SampleProgress.NONE, log::add);
+        assertEquals(120, a.items(), "the train part of iris (80%)");
+        assertEquals(0, a.resumedFrom());
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("training the teacher")), log.toString());
+        assertTrue(Files.exists(dir.resolve("a-teacher/teacher-0000.params")));
+        // interrupted run: stop after the third batch
+        Map<String, Object> cb = config(dir.resolve("b"), "iris", "mc-dropout");
+        int[] calls = {0};
+        assertThrows(IllegalStateException.class, () -> SampleJob.run(spec(cb), Device.cpu(), (done, total) -> {
+            if (++calls[0] == 4) {
+                throw new IllegalStateException("interrupted");
+            }
+        }, l -> { }));
+        long partial = TeacherCache.open(dir.resolve("b")).manifest().items();
+        assertTrue(partial > 0 && partial < 120, "partial " + partial);
+        List<String> log2 = new ArrayList<>();
+        SampleJob.Result b = SampleJob.run(spec(cb), Device.cpu(), SampleProgress.NONE, log2::add);
+        assertEquals(partial, b.resumedFrom());
+        assertTrue(log2.stream().anyMatch(l -> l.startsWith("loading the teacher trained by an earlier run")), log2.toString());
+        float[][][] sa = TeacherCache.open(dir.resolve("a")).readAll();
+        float[][][] sb = TeacherCache.open(dir.resolve("b")).readAll();
+        for (int i = 0; i < 120; i++) {
+            for (int j = 0; j < 6; j++) {
+                assertArrayEquals(sa[i][j], sb[i][j], 1e-6f, "item " + i + " sample " + j);
+            }
+        }
+        TeacherCache c = TeacherCache.open(dir.resolve("a"));
+        assertEquals("mc-dropout", c.manifest().teacher().get("name"));
+        assertEquals(6, c.manifest().k());
+        assertEquals(3, c.manifest().width());
+        assertTrue(SampleStatistics.of(sa[0]).count() == 6);
+    }
+
+    @Test
+    void everyTeacherTypeRuns(@TempDir Path dir) {
+        Map<String, Object> ens = config(dir.resolve("ens"), "iris", "ensemble");
+        ens.remove("k");
+        teacher(ens).put("members", 2);
+        TeacherCache e = TeacherCache.open(SampleJob.run(spec(ens), Device.cpu(), SampleProgress.NONE, l -> { }).cache());
+        assertEquals(2, e.manifest().k());
+        assertTrue(Files.exists(dir.resolve("ens-teacher/member-1/teacher-0000.params")));
+
+        Map<String, Object> lap = config(dir.resolve("lap"), "wine", "laplace");
+        teacher(lap).put("laplace", Map.of("hessian", "diagonal", "priorPrecision", 2.0));
+        teacher(lap).put("temperature", 2.0);
+        TeacherCache l = TeacherCache.open(SampleJob.run(spec(lap), Device.cpu(), SampleProgress.NONE, s -> { }).cache());
+        assertEquals("diagonal-ggn", l.manifest().teacher().get("hessian"));
+        assertEquals(2.0, l.manifest().teacher().get("temperature"));
+
+        Map<String, Object> det = config(dir.resolve("det"), "iris", "deterministic");
+        det.put("k", 1);
+        teacher(det).put("output", "logits");
+        TeacherCache d = TeacherCache.open(SampleJob.run(spec(det), Device.cpu(), SampleProgress.NONE, s -> { }).cache());
+        assertEquals("logits", d.manifest().signal());
+
+        Map<String, Object> noise = config(dir.resolve("noise"), "diabetes", "output-noise");
+        teacher(noise).put("noise", Map.of("a", 0.5));
+        teacher(noise).put("model", Map.of("hidden", List.of(16)));
+        TeacherCache n = TeacherCache.open(SampleJob.run(spec(noise), Device.cpu(), SampleProgress.NONE, s -> { }).cache());
+        assertEquals("regression", n.manifest().task());
+        // standardised targets: Var(y_train) = 1, so the noise variance is a = 0.5
+        assertEquals(List.of(0.5), ((List<?>) n.manifest().teacher().get("noiseVariance")).stream()
+                .map(v -> Math.round(((Number) v).doubleValue() * 1e6) / 1e6).toList());
+    }
+
+    @Test
+    void aCheckpointIsLoadedInsteadOfTraining(@TempDir Path dir) {
+        SampleJob.run(spec(config(dir.resolve("first"), "iris", "mc-dropout")), Device.cpu(), SampleProgress.NONE, l -> { });
+        Map<String, Object> c = config(dir.resolve("second"), "iris", "mc-dropout");
+        teacher(c).remove("train");
+        teacher(c).put("checkpoint", dir.resolve("first-teacher").toString());
+        List<String> log = new ArrayList<>();
+        SampleJob.run(spec(c), Device.cpu(), SampleProgress.NONE, log::add);
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("loading teacher checkpoint")), log.toString());
+        assertEquals(TeacherCache.open(dir.resolve("first")).manifest().teacher().get("weightsSha256"),
+                TeacherCache.open(dir.resolve("second")).manifest().teacher().get("weightsSha256"));
+        Map<String, Object> wrong = config(dir.resolve("third"), "iris", "mc-dropout");
+        teacher(wrong).put("checkpoint", dir.resolve("first-teacher").toString());
+        teacher(wrong).put("model", Map.of("hidden", List.of(32), "dropout", 0.2));
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> SampleJob.run(spec(wrong), Device.cpu(), SampleProgress.NONE, l -> { }));
+        assertTrue(e.getMessage().contains("teacher-0000.params") && e.getMessage().contains("teacher.model"), e.getMessage());
+    }
+
+    @Test
+    void configFaultsNameTheFileAndField(@TempDir Path dir) throws Exception {
+        Map<String, Object> c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("hiden", 3);
+        assertMessage(c, "job.yaml: field teacher.hiden: unknown");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("type", "bayes");
+        assertMessage(c, "field teacher.type: unknown value 'bayes'");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("output", "values");
+        assertMessage(c, "field teacher.output: 'values' does not fit the classification dataset iris");
+        c = config(dir.resolve("x"), "diabetes", "laplace");
+        assertMessage(c, "laplace is a classification teacher");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        c.put("k", "many");
+        assertMessage(c, "field k: expected an integer, got 'many'");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        c.remove("cache");
+        assertMessage(c, "field cache: required");
+        Path yaml = dir.resolve("bad.yaml");
+        Files.writeString(yaml, "cache: [unclosed\n");
+        BadInputException e = assertThrows(BadInputException.class, () -> SampleSpec.load(yaml));
+        assertTrue(e.getMessage().startsWith(yaml + ": malformed YAML"), e.getMessage());
+        Path good = dir.resolve("good.yaml");
+        Files.writeString(good, "cache: " + dir.resolve("y") + "\nk: 4\ndata:\n  dataset: iris\nteacher:\n  type: mc-dropout\n"
+                + "  model: {hidden: [8], dropout: 0.1}\n");
+        SampleSpec s = SampleSpec.load(good);
+        assertEquals(4, s.k());
+        assertArrayEquals(new int[] {8}, s.teacher().hidden());
+        assertEquals(0.1f, s.teacher().dropout());
+    }
+
+    private static void assertMessage(Map<String, Object> c, String fragment) {
+        BadInputException e = assertThrows(BadInputException.class, () -> spec(c));
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    }
+
+    @Test
+    void everyShippedExampleParses() throws Exception {
+        Path examples = HOME.resolve("modules/teacher/examples");
+        List<Path> files;
+        try (var s = Files.list(examples)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertEquals(5, files.size(), files.toString());
+        for (Path f : files) {
+            SampleSpec spec = SampleSpec.load(f);
+            assertTrue(SampleSpec.TYPES.contains(spec.teacher().type()), f.toString());
+            assertTrue(spec.cache().toString().startsWith("runs/"), f + ": examples write under runs/");
+        }
+    }
+}
