@@ -150,4 +150,18 @@ class TorchFixtureTest extends NdTestBase {
         check("kl50_logits", z, q -> new KlDivergenceLoss(TeacherForm.LOGITS, 1).evaluate(list(zt), list(q)));
         check("reverse_kl50_logits", z, q -> new ReverseKlLoss(TeacherForm.LOGITS, 1).evaluate(list(zt), list(q)));
     }
+
+    /**
+     * Log-variances below log(1e-6): F.gaussian_nll_loss clamps the variance under no_grad, so the value is
+     * taken at the clamped variance and the gradient with respect to s is not cut (issue 20); both prediction
+     * layouts (two arrays, and one array of [mean, log-variance] halves).
+     */
+    @Test
+    void gaussianNllBelowTheVarianceFloor() {
+        NDArray tg = fx("tg_low", 4, 3);
+        NDArray[] ms = {fx("mu_low", 4, 3), fx("s_low", 4, 3)};
+        check("gnll_low", ms, a -> new GaussianNllLoss().evaluate(list(tg), list(a[0], a[1])));
+        check("gnll_low", ms, a -> new GaussianNllLoss().evaluate(list(tg), list(a[0].concat(a[1], -1))));
+        check("gnll_low_full", ms, a -> new GaussianNllLoss(true).evaluate(list(tg), list(a[0], a[1])));
+    }
 }
