@@ -164,4 +164,21 @@ class TorchFixtureTest extends NdTestBase {
         check("gnll_low", ms, a -> new GaussianNllLoss().evaluate(list(tg), list(a[0].concat(a[1], -1))));
         check("gnll_low_full", ms, a -> new GaussianNllLoss(true).evaluate(list(tg), list(a[0], a[1])));
     }
+
+    /**
+     * The practical inverse-variance target: at k = 1 it is the teacher's sample (a_T = 1, also where the
+     * student's variance is 0), at k = 3 the fused value (issue 20).
+     */
+    @Test
+    void inverseVariancePractical() {
+        StudentEstimate est = new StudentEstimate(fx("iv_mu_s", 3, 4), fx("iv_var_s", 3, 4));
+        for (String k : new String[] {"1", "3"}) {
+            NDArray samples = fx("iv_samples_k" + k, 3, Long.parseLong(k), 4);
+            for (boolean renormalise : new boolean[] {false, true}) {
+                String name = "iv_k" + k + (renormalise ? "_renorm" : "");
+                assertClose(FIX.get(name), new InverseVarianceTarget(InverseVarianceTarget.Form.PRACTICAL, renormalise)
+                        .build(samples, est).toDoubleArray(), name);
+            }
+        }
+    }
 }
