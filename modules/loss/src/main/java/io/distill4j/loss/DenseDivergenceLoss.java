@@ -14,7 +14,14 @@ import java.util.Objects;
  * (B, T). Predictions: the student logits, shape item + (C). The student distribution is
  * q = softmax(z / T); a teacher given as logits is softened by the same T, a teacher given as
  * (log-)probabilities is taken as it is. No T^2 factor is applied (use {@link HintonKdLoss} for that).
- * Teacher log-probabilities are floored at {@link #LOG_FLOOR} so that zero-probability classes stay finite.
+ *
+ * <p>The log-probability floor: a teacher given as {@link TeacherForm#PROBABILITIES probabilities} or
+ * {@link TeacherForm#LOG_PROBABILITIES log-probabilities} may hold exact zeros (log p = -infinity), so its
+ * log-probabilities are floored at {@link #LOG_FLOOR} = ln 1e-30 (which also lifts any non-zero probability
+ * below 1e-30 to 1e-30); a loss that reads log p_T (reverse KL, JSD) then stays finite. A teacher given as
+ * {@link TeacherForm#LOGITS logits} is not floored: its log-softmax is finite by construction, and taking it as
+ * it is makes the losses equal PyTorch's {@code F.kl_div} on log-softmaxes and TRL's
+ * {@code generalized_jsd_loss} however far below ln 1e-30 its log-probabilities lie.
  */
 public abstract class DenseDivergenceLoss extends DistillationLoss {
     private final TeacherForm teacherForm;
@@ -62,7 +69,10 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
             return p;
         }
 
-        /** @return log p_T, floored at {@link DistillationLoss#LOG_FLOOR} */
+        /**
+         * @return log p_T: floored at {@link DistillationLoss#LOG_FLOOR} for the probability and log-probability
+         *     forms, the exact log-softmax for the logits form
+         */
         NDArray logP() {
             if (logP == null) {
                 switch (form) {
@@ -73,7 +83,7 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
                         logP = given.maximum(LOG_FLOOR);
                         break;
                     default:
-                        logP = (temperature == 1 ? given : given.div(temperature)).logSoftmax(-1).maximum(LOG_FLOOR);
+                        logP = (temperature == 1 ? given : given.div(temperature)).logSoftmax(-1);
                 }
             }
             return logP;

@@ -16,7 +16,18 @@ import ai.djl.ndarray.types.Shape;
  * var = exp(s). The optional v is the teacher's per-output sample variance: for a target distributed
  * with mean t and variance v, E[(y - mu)^2] = (t - mu)^2 + v, so the term is the expected NLL of the
  * teacher's samples and the student learns to predict the teacher's spread (its optimum is
- * sigma^2 = (t - mu)^2 + v). s is floored at log(1e-6), as PyTorch clamps the variance at eps.
+ * sigma^2 = (t - mu)^2 + v).
+ *
+ * <p>The variance floor, as in PyTorch: {@code F.gaussian_nll_loss} clamps var at eps = 1e-6 under
+ * {@code torch.no_grad()} (on a clone of var), so the value is taken at var_c = max(var, eps) while the gradient
+ * is not cut: d/dvar is evaluated at var_c and passed through the clamp as if it were the identity. Here, with
+ * s_c = max(s, log eps), the value uses s_c in place of s and
+ * <pre>
+ *   dl/ds_id = (1/D) * 0.5 * (1 - ((t_id - mu_id)^2 + v_id) * exp(-s_c,id)) * exp(s_id - s_c,id)
+ * </pre>
+ * which is PyTorch's 0.5 (1/var_c - sq/var_c^2) * dvar/ds with var = exp(s); above the floor the last factor is
+ * 1 and this is the ordinary derivative. A student whose log-variance fell below log eps therefore still
+ * receives a gradient (upward when the squared error exceeds eps), as with PyTorch.
  *
  * <p>Predictions: either {@code [mu, s]} (two arrays of shape item + (D)) or one array of shape
  * item + (2D) whose first half is mu and second half s. Labels: {@code [t, v?, mask?]}: t with shape
@@ -76,7 +87,7 @@ public final class GaussianNllLoss extends DistillationLoss {
         if (v != null && isValidate()) {
             Checks.nonNegative("gaussian-nll: teacher variance", v);
         }
-        s = Scalars.maximum(s, MIN_LOG_VARIANCE);
+        s = clampLikeTorch(s);
         NDArray sq = t.sub(mu).square();
         if (v != null) {
             sq = sq.add(v);
@@ -86,6 +97,19 @@ public final class GaussianNllLoss extends DistillationLoss {
             l = l.add(0.5 * Math.log(2 * Math.PI));
         }
         return mask == null ? l : l.mul(mask);
+    }
+
+    /**
+     * max(s, {@link #MIN_LOG_VARIANCE}) in value, with PyTorch's gradient through the clamp: the result is
+     * s_c + (r - r_detached), r = exp(s - s_c) with s_c detached, whose value is exactly s_c (r - r = 0) and whose
+     * derivative with respect to s is r = exp(s - s_c) (1 above the floor); a loss f(s_c) thus gets
+     * f'(s_c) * exp(s - s_c), which for f(s) = g(exp(s)) is g'(var_c) * exp(s), PyTorch's clone-then-clamp_
+     * under no_grad.
+     */
+    private static NDArray clampLikeTorch(NDArray s) {
+        NDArray sc = Scalars.maximum(s.stopGradient(), MIN_LOG_VARIANCE);
+        NDArray r = s.sub(sc).exp();
+        return sc.add(r.sub(r.stopGradient()));
     }
 
     @Override

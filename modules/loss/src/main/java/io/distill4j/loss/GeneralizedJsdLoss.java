@@ -23,8 +23,16 @@ import ai.djl.ndarray.NDArray;
  * makes the family continuous in beta with exactly those end points (JSD_beta / (beta (1 - beta)) -&gt;
  * KL(P || Q) as beta -&gt; 0 and -&gt; KL(Q || P) as beta -&gt; 1).
  *
- * <p>M is formed in probability space and its log floored at {@link #LOG_FLOOR}. Labels, predictions,
- * teacher forms and temperature: see {@link DenseDivergenceLoss}. Registry name {@code jsd}.
+ * <p>Agreement with TRL: with the teacher given as {@link TeacherForm#LOGITS logits}, the value and gradient
+ * equal TRL's {@code generalized_jsd_loss} at every beta (L is TRL's "batchmean" of its (B, T, V) logits: the
+ * sum over positions divided by B * T, or by the number of unmasked labels), also where the teacher's
+ * log-probabilities lie far below ln 1e-30, since a logits-form teacher is not floored. A teacher given as
+ * probabilities or log-probabilities is floored at {@link #LOG_FLOOR} (it may hold exact zeros), which changes
+ * beta = 1 (reverse KL) wherever the student puts mass on classes the teacher gives less than 1e-30. For
+ * 0 &lt; beta &lt; 1, M is formed in probability space and its log floored at {@link #LOG_FLOOR}, where TRL takes
+ * a log-space logsumexp; the two differ only in classes with M &lt; 1e-30, by terms of order M |ln M|.
+ * Labels, predictions, teacher forms and temperature: see {@link DenseDivergenceLoss}. Registry name
+ * {@code jsd}.
  */
 public final class GeneralizedJsdLoss extends DenseDivergenceLoss {
     private final double beta;

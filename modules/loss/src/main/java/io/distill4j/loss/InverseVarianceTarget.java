@@ -19,10 +19,12 @@ import ai.djl.ndarray.NDArray;
  *       var_S are given by the caller (in the paper an oracle: the noise-free teacher mean and the true
  *       noise variance);</li>
  *   <li>{@link Form#PRACTICAL} (registry {@code inverse-variance}): var_T is the variance of the k-sample
- *       mean, the ddof-1 sample variance divided by k (ddof 0 when k = 1, which gives var_T = 0 and
- *       a_T = 1), and mu_S, var_S come from the student itself: MC-dropout passes
- *       ({@link StudentEstimate#fromPasses}) or a running EMA of its predictions
- *       ({@link EmaStudentEstimate}).</li>
+ *       mean, the ddof-1 sample variance divided by k, and mu_S, var_S come from the student itself:
+ *       MC-dropout passes ({@link StudentEstimate#fromPasses}) or a running EMA of its predictions
+ *       ({@link EmaStudentEstimate}). At k = 1 one sample gives no variance estimate: the teacher side is
+ *       taken as exact (var_T = 0, as {@link #teacherVariance} reports) and a_T = 1 exactly, so t is the
+ *       teacher's sample whatever var_S is, 0 included (the formula above would give
+ *       a_T = (var_S + 1e-8) / (var_S + 2e-8), which is 1/2 at var_S = 0).</li>
  * </ul>
  * For probability targets ({@code renormalise = true}) the fused vector is divided by its sum, since
  * elementwise weights do not keep it on the simplex.
@@ -83,13 +85,15 @@ public final class InverseVarianceTarget implements TargetBuilder {
         if (validate) {
             Checks.nonNegative("student variance", student.variance());
         }
-        NDArray ss = samples.sub(teacherMean.expandDims(1)).square().sum(new int[] {1});
-        long divisor = form == Form.PAPER || k == 1 ? k : (k - 1) * k;
-        NDArray varT = ss.div(divisor);
-        NDArray wT = varT.add(EPS).pow(-1);
-        NDArray wS = student.variance().add(EPS).pow(-1);
-        NDArray aT = wT.div(wT.add(wS));
-        NDArray t = aT.mul(teacherMean.sub(student.mean())).add(student.mean());
+        NDArray t;
+        if (form == Form.PRACTICAL && k == 1) {
+            t = teacherMean; // a_T = 1: one sample has no variance estimate to weigh it by
+        } else {
+            NDArray wT = teacherVariance(samples).add(EPS).pow(-1);
+            NDArray wS = student.variance().add(EPS).pow(-1);
+            NDArray aT = wT.div(wT.add(wS));
+            t = aT.mul(teacherMean.sub(student.mean())).add(student.mean());
+        }
         if (renormalise) {
             t = t.div(t.sum(new int[] {1}, true));
         }
@@ -97,7 +101,8 @@ public final class InverseVarianceTarget implements TargetBuilder {
     }
 
     /**
-     * The teacher-side variance var_T this builder uses for a batch of samples (B, k, C).
+     * The teacher-side variance var_T this builder uses for a batch of samples (B, k, C): ddof 0 for the paper
+     * form, ddof-1 variance / k for the practical form, and 0 for the practical form at k = 1.
      *
      * @param samples teacher samples
      * @return var_T, shape (B, C)

@@ -108,6 +108,31 @@ class LossGoldenTest extends NdTestBase {
     }
 
     @Test
+    void logFloorOnlyForProbabilityForms() {
+        // one item, student logits (0, 0, 0): q = (1/3, 1/3, 1/3).
+        // Teacher (1/2, 1/2, 0) as probabilities or log-probabilities: log 0 is floored at ln 1e-30, so
+        //   KL(q || p_T) = 1/3 [2 (ln 1/3 - ln 1/2) + (ln 1/3 - ln 1e-30)] = 22.2250... (finite)
+        double[][] zz = {{0, 0, 0}};
+        double third = Math.log(1.0 / 3);
+        double floored = (2 * (third - Math.log(0.5)) + (third - Math.log(1e-30))) / 3;
+        NDArray p = nd(new double[][] {{0.5, 0.5, 0}});
+        for (Loss loss : new Loss[] {new ReverseKlLoss(), new GeneralizedJsdLoss(1)}) {
+            close(floored, value(loss, list(p), nd(zz)), 1e-14, loss.getName() + " probabilities with a zero");
+        }
+        close(floored, value(new ReverseKlLoss(TeacherForm.LOG_PROBABILITIES, 1), list(p.log()), nd(zz)), 1e-14,
+                "log-probabilities with -infinity");
+        // Teacher logits (0, 0, -200): log p_T = (-ln(2 + e^-200), same, -200 - ln(2 + e^-200)), far below the
+        // floor and not floored, KL(q || p_T) = 1/3 [3 ln 1/3 + 3 ln(2 + e^-200) + 200] = 66.8647... (as F.kl_div)
+        double lse = Math.log(2 + Math.exp(-200));
+        double exact = (3 * third + 3 * lse + 200) / 3;
+        NDArray logits = nd(new double[][] {{0, 0, -200}});
+        for (Loss loss : new Loss[] {new ReverseKlLoss(TeacherForm.LOGITS, 1),
+            new GeneralizedJsdLoss(1, TeacherForm.LOGITS, 1, false)}) {
+            close(exact, value(loss, list(logits), nd(zz)), 1e-14, loss.getName() + " logits");
+        }
+    }
+
+    @Test
     void generalisedJsd() {
         for (double beta : new double[] {0, 0.1, 0.5, 0.9, 1}) {
             for (boolean norm : new boolean[] {false, true}) {

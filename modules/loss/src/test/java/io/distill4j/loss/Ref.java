@@ -290,7 +290,8 @@ final class Ref {
                 double varT = paper || k == 1 ? ss / k : ss / (k - 1) / k;
                 double wT = 1 / (varT + 1e-8);
                 double wS = 1 / (varS[i][c] + 1e-8);
-                double aT = wT / (wT + wS);
+                // the practical form at k = 1 takes the single sample as exact: a_T = 1
+                double aT = !paper && k == 1 ? 1 : wT / (wT + wS);
                 t[i][c] = aT * mean[i][c] + (1 - aT) * muS[i][c];
             }
             if (renorm) {

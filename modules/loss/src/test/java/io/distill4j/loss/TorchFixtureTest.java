@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Values and gradients against a committed fixture made with PyTorch's own functions
  * (src/test/resources/fixtures/make_torch_fixtures.py): F.cross_entropy, F.kl_div, F.mse_loss,
- * F.gaussian_nll_loss, TRL's generalized_jsd_loss, and torch versions of the sparse top-K and focal losses.
+ * F.gaussian_nll_loss, TRL's generalized_jsd_loss, and torch versions of the sparse top-K and focal losses,
+ * the practical inverse-variance target, and the regimes of issue 20 (logits-form teachers far below the
+ * log-probability floor, log-variances below Gaussian NLL's eps, inverse-variance fusion at k = 1).
+ * Every entry must agree to 1e-12 relative (absolute below 1).
  */
 class TorchFixtureTest extends NdTestBase {
     static final Map<String, double[]> FIX = new HashMap<>();
@@ -72,14 +75,17 @@ class TorchFixtureTest extends NdTestBase {
             value = l.getDouble();
             gc.backward(l);
         }
-        assertEquals(FIX.get(name + ".value")[0], value, 1e-12, name + " value");
+        close(FIX.get(name + ".value")[0], value, 1e-12, name + " value");
         for (int i = 0; i < xs.length; i++) {
-            double[] expected = FIX.get(name + ".grad" + i);
-            double[] got = in[i].getGradient().toDoubleArray();
-            assertEquals(expected.length, got.length);
-            for (int j = 0; j < got.length; j++) {
-                assertEquals(expected[j], got[j], 1e-12, name + " gradient " + i + " at " + j);
-            }
+            assertClose(FIX.get(name + ".grad" + i), in[i].getGradient().toDoubleArray(), name + " gradient " + i);
+        }
+    }
+
+    /** Every entry of got within 1e-12 * max(1, |expected|) of expected. */
+    static void assertClose(double[] expected, double[] got, String what) {
+        assertEquals(expected.length, got.length, what + ": length");
+        for (int j = 0; j < got.length; j++) {
+            close(expected[j], got[j], 1e-12, what + " at " + j);
         }
     }
 
@@ -120,5 +126,59 @@ class TorchFixtureTest extends NdTestBase {
         check("sparse", zs, q -> new SparseTopKKlLoss(1, true, false).evaluate(labels, list(q)));
         check("sparse_t2", zs, q -> new SparseTopKKlLoss(2, true, true).evaluate(labels, list(q)));
         check("sparse_notail", zs, q -> new SparseTopKKlLoss(1, false, false).evaluate(labels, list(q)));
+    }
+
+    /**
+     * Teacher and student logits ~ N(0, 50^2), so that many log-probabilities lie far below
+     * {@link DistillationLoss#LOG_FLOOR}: a logits-form teacher is not floored, and every dense divergence equals
+     * F.kl_div and TRL's generalized_jsd_loss (issue 20: reverse KL was 42.02 against TRL's 61.38 here).
+     */
+    @Test
+    void logitsTeacherFarBelowTheFloor() {
+        NDArray z = fx("z50", 4, 6);
+        NDArray zt = fx("zt50", 4, 6);
+        for (String beta : new String[] {"0", "0.5", "1"}) {
+            check("jsd50_" + beta, z, q -> new GeneralizedJsdLoss(Double.parseDouble(beta), TeacherForm.LOGITS, 1, false)
+                    .evaluate(list(zt), list(q)));
+        }
+        NDArray z3 = fx("z3", 4, 6);
+        for (String beta : new String[] {"0.5", "1"}) {
+            check("jsd_z3_zt50_" + beta, z3, q -> new GeneralizedJsdLoss(Double.parseDouble(beta), TeacherForm.LOGITS, 1,
+                    false).evaluate(list(zt), list(q)));
+        }
+        check("jsd50_1_t2", z, q -> new GeneralizedJsdLoss(1, TeacherForm.LOGITS, 2, false).evaluate(list(zt), list(q)));
+        check("kl50_logits", z, q -> new KlDivergenceLoss(TeacherForm.LOGITS, 1).evaluate(list(zt), list(q)));
+        check("reverse_kl50_logits", z, q -> new ReverseKlLoss(TeacherForm.LOGITS, 1).evaluate(list(zt), list(q)));
+    }
+
+    /**
+     * Log-variances below log(1e-6): F.gaussian_nll_loss clamps the variance under no_grad, so the value is
+     * taken at the clamped variance and the gradient with respect to s is not cut (issue 20); both prediction
+     * layouts (two arrays, and one array of [mean, log-variance] halves).
+     */
+    @Test
+    void gaussianNllBelowTheVarianceFloor() {
+        NDArray tg = fx("tg_low", 4, 3);
+        NDArray[] ms = {fx("mu_low", 4, 3), fx("s_low", 4, 3)};
+        check("gnll_low", ms, a -> new GaussianNllLoss().evaluate(list(tg), list(a[0], a[1])));
+        check("gnll_low", ms, a -> new GaussianNllLoss().evaluate(list(tg), list(a[0].concat(a[1], -1))));
+        check("gnll_low_full", ms, a -> new GaussianNllLoss(true).evaluate(list(tg), list(a[0], a[1])));
+    }
+
+    /**
+     * The practical inverse-variance target: at k = 1 it is the teacher's sample (a_T = 1, also where the
+     * student's variance is 0), at k = 3 the fused value (issue 20).
+     */
+    @Test
+    void inverseVariancePractical() {
+        StudentEstimate est = new StudentEstimate(fx("iv_mu_s", 3, 4), fx("iv_var_s", 3, 4));
+        for (String k : new String[] {"1", "3"}) {
+            NDArray samples = fx("iv_samples_k" + k, 3, Long.parseLong(k), 4);
+            for (boolean renormalise : new boolean[] {false, true}) {
+                String name = "iv_k" + k + (renormalise ? "_renorm" : "");
+                assertClose(FIX.get(name), new InverseVarianceTarget(InverseVarianceTarget.Form.PRACTICAL, renormalise)
+                        .build(samples, est).toDoubleArray(), name);
+            }
+        }
     }
 }
