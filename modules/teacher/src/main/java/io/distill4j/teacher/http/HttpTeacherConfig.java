@@ -126,8 +126,9 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         }
 
         /**
-         * The record of a cache's provenance: that a key was used and where it came from, which headers were
-         * sent from which variables, which CA file was trusted. Empty when nothing is configured.
+         * The record of a cache's provenance: that a key was used and where it came from, and which headers were
+         * sent from which variables. Empty when none are. The CA file is left out, like every transport setting
+         * (moving it must not stop a resumed run).
          *
          * @return variable names and paths only
          */
@@ -141,9 +142,6 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
             }
             if (!headers.isEmpty()) {
                 m.put("headers", new TreeMap<>(headers));
-            }
-            if (caCertificates != null) {
-                m.put("caCertificates", caCertificates.toString());
             }
             return m;
         }

@@ -88,7 +88,8 @@ class AuthJobTest {
     }
 
     /**
-     * A job run over https with a key and a header, resumed, then run with a wrong key and with no key: no
+     * A job run over https with a key and a header, resumed, then run with a wrong key, with no key and with
+     * the key in another variable (which does not resume the cache): no
      * file under the run's folder, no log line (Log4j2, every level), no stage line and no exception text
      * holds the key or the header's value, while the manifest names their variables.
      */
@@ -139,6 +140,12 @@ class AuthJobTest {
             assertEquals(yaml + ": field teacher.headers.X-Org: the environment variable ORG_ID is not set (or empty)",
                     missing.getMessage());
             texts.add(HttpAuthTest.stackTrace(missing));
+            Files.writeString(yaml, Files.readString(yaml).replace("apiKeyEnv: VLLM_API_KEY", "apiKeyEnv: OTHER_KEY"));
+            BadInputException moved = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.load(yaml),
+                    Device.cpu(), SampleProgress.NONE, texts::add, Map.of("OTHER_KEY", KEY, "ORG_ID", ORG)::get));
+            assertTrue(moved.getMessage().contains("field teacher.auth") && moved.getMessage().contains("OTHER_KEY"),
+                    "a key from another variable does not resume the cache: " + moved.getMessage());
+            texts.add(HttpAuthTest.stackTrace(moved));
             log = capture.text();
         }
 
@@ -153,8 +160,8 @@ class AuthJobTest {
             assertFalse(content.contains(ORG), f + " holds the header's value");
         }
         Map<String, Object> teacher = TeacherCache.open(run.resolve("cache")).manifest().teacher();
-        assertEquals(Map.of("apiKeyEnv", "VLLM_API_KEY", "headers", Map.of("X-Org", "ORG_ID"), "caCertificates",
-                certs.bothPem().toString()), teacher.get("auth"), "the provenance names the variables");
+        assertEquals(Map.of("apiKeyEnv", "VLLM_API_KEY", "headers", Map.of("X-Org", "ORG_ID")), teacher.get("auth"),
+                "the provenance names the variables");
         assertTrue(log.contains("VLLM_API_KEY") && log.contains("X-Org"), "the log capture works: " + log);
         assertTrue(texts.stream().anyMatch(t -> t.contains("the API key from environment variable VLLM_API_KEY")), texts.toString());
         for (String t : texts) {
