@@ -141,6 +141,44 @@ final class Fields {
         return new ArrayList<>(List.of(v));
     }
 
+    /** A mapping of any values (JSON fields passed on as they are), in file order; null when absent. */
+    Map<String, Object> mapping(String key) {
+        Object v = raw(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof Map<?, ?> m)) {
+            throw error(key, "expected a mapping (name: value lines)");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (e.getValue() == null) {
+                throw error(key + "." + e.getKey(), "expected a value, got nothing (null)");
+            }
+            out.put(String.valueOf(e.getKey()), e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * A mapping of text values, in file order; null when absent. Messages name keys, never values (a
+     * mapping of variable names may hold a secret pasted by mistake).
+     */
+    Map<String, String> strings(String key) {
+        Map<String, Object> m = mapping(key);
+        if (m == null) {
+            return null;
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            if (e.getValue() instanceof Map || e.getValue() instanceof Collection) {
+                throw error(key + "." + e.getKey(), "expected a text value");
+            }
+            out.put(e.getKey(), String.valueOf(e.getValue()));
+        }
+        return out;
+    }
+
     int[] positiveInts(String key, int[] fallback) {
         List<Object> l = list(key);
         if (l == null) {

@@ -41,6 +41,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Runs a {@link SampleSpec}: loads the data, loads or trains the teacher model(s), builds the teacher and
@@ -109,7 +110,7 @@ public final class SampleJob {
     }
 
     /**
-     * Runs the job.
+     * Runs the job, reading an HTTP teacher's credentials from the process environment.
      *
      * @param spec the job
      * @param device where the teacher runs
@@ -118,8 +119,25 @@ public final class SampleJob {
      * @return what was done
      */
     public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+        return run(spec, device, progress, log, System::getenv);
+    }
+
+    /**
+     * Runs the job.
+     *
+     * @param spec the job
+     * @param device where the teacher runs
+     * @param progress told the items done after each batch
+     * @param log told one line per stage
+     * @param env looks up the environment variables an HTTP teacher's {@code apiKeyEnv} and {@code headers}
+     *     name ({@code System::getenv}; tests pass a map's {@code get})
+     * @return what was done
+     * @throws BadInputException naming the file and field, before any request, when a credential cannot be read
+     */
+    public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log,
+            Function<String, String> env) {
         if (spec.isSequence()) {
-            return runSequence(spec, device, progress, log);
+            return runSequence(spec, device, progress, log, env);
         }
         SampleSpec.DataSpec ds = spec.data();
         Prepared prepared = prepare(ds);
@@ -156,16 +174,23 @@ public final class SampleJob {
         }
     }
 
-    private static Result runSequence(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log) {
+    private static Result runSequence(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log,
+            Function<String, String> env) {
         SampleSpec.SequenceSpec seq = spec.sequence();
         List<String> prompts = Prompts.read(seq.prompts(), seq.field());
         long before = existingItems(spec.cache());
         long start;
         long items;
         if (seq.http() != null) {
-            HttpTeacher http = new HttpTeacher(seq.http());
+            HttpTeacher http;
+            try {
+                http = new HttpTeacher(seq.http(), env);
+            } catch (BadInputException e) {
+                throw new BadInputException(spec.source() + ": field teacher." + e.getMessage(), e);
+            }
             log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + seq.http().baseUri()
-                    + seq.http().endpoint().path() + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency());
+                    + seq.http().endpoint().path() + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency()
+                    + (seq.http().auth().hasApiKey() ? ", " + seq.http().auth().keySource() : ""));
             HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
             log.accept("server: " + http.serverInfo() + "; " + (http.negotiate() ? "n=k in one request"
                     : spec.k() + " seeded requests per prompt") + "; vocabulary " + teacher.vocabularySize());

@@ -64,6 +64,11 @@ import java.util.Map;
  *   requestTimeoutSeconds: 120
  *   nMode: auto                      # auto, multi (n = k) or single (k seeded requests)
  *   vocabularySize: 0                # 0: from the server's /v1/models (llama.cpp)
+ *   extraBody: {return_tokens_as_token_ids: true}   # JSON fields added to every request (vLLM: token ids)
+ *   apiKeyEnv: VLLM_API_KEY          # the variable holding the key (Authorization: Bearer); or
+ *   # apiKeyFile: /run/secrets/key   # a file holding it, readable only by you (never the key itself)
+ *   headers: {X-Org: ORG_ID}         # extra headers: name -> the variable holding the value
+ *   caCertificates: certs/ca.pem     # https: trust this PEM's CAs as well as the JDK's
  * # or a local model:
  * #  type: lm
  * #  folder: path/to/hf-model        # config.json, model.safetensors, tokenizer.json
@@ -323,6 +328,19 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                                 t.choice("nMode", "auto", List.of("auto", "multi", "single")).toUpperCase(java.util.Locale.ROOT)))
                         .optConcurrency(t.positiveInt("concurrency", 8)).optMaxRetries((int) t.integer("maxRetries", 5))
                         .optRequestTimeout(java.time.Duration.ofMillis((long) (1000 * t.positive("requestTimeoutSeconds", 120))));
+                if (t.has("apiKey")) {
+                    throw t.error("apiKey", "a job file never holds the key itself (it is not shown); name the environment "
+                            + "variable that holds it (apiKeyEnv) or a file readable only by you (apiKeyFile)");
+                }
+                String keyFile = t.string("apiKeyFile", null);
+                String ca = t.string("caCertificates", null);
+                Map<String, String> headers = t.strings("headers");
+                Map<String, Object> extraBody = t.mapping("extraBody");
+                if (extraBody != null) {
+                    b.optExtraBody(extraBody);
+                }
+                b.optApiKeyEnv(t.string("apiKeyEnv", null)).optApiKeyFile(keyFile == null ? null : Path.of(keyFile))
+                        .optHeaders(headers == null ? Map.of() : headers).optCaCertificates(ca == null ? null : Path.of(ca));
                 List<Object> stop = t.list("stop");
                 if (stop != null) {
                     b.optStop(stop.stream().map(String::valueOf).toList());

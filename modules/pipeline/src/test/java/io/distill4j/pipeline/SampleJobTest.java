@@ -180,10 +180,14 @@ class SampleJobTest {
         try (var s = Files.list(examples)) {
             files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(5, files.size(), files.toString());
+        assertEquals(6, files.size(), files.toString());
         for (Path f : files) {
             SampleSpec spec = SampleSpec.load(f);
-            assertTrue(SampleSpec.TYPES.contains(spec.teacher().type()), f.toString());
+            if (spec.isSequence()) {
+                assertTrue(Files.isRegularFile(HOME.resolve(spec.sequence().prompts())), f + ": its prompts are shipped");
+            } else {
+                assertTrue(SampleSpec.TYPES.contains(spec.teacher().type()), f.toString());
+            }
             assertTrue(spec.cache().toString().startsWith("runs/"), f + ": examples write under runs/");
         }
     }

@@ -14,6 +14,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +30,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * A teacher behind an OpenAI-compatible HTTP server (vLLM, llama.cpp's llama-server, OpenAI): k sampled
@@ -43,12 +48,20 @@ import java.util.function.Consumer;
  * one-token probe; a server that rejects {@code n > 1} or returns fewer choices gets k requests per
  * prompt, request j carrying its own seed. Results reach the sink in prompt order, so a cache that
  * appends them holds a prefix of the prompts at any moment and a restart asks only for the missing ones.
+ *
+ * <p>Credentials ({@link HttpTeacherConfig.Auth}) are read when the teacher is created, before any request:
+ * the API key goes out as {@code Authorization: Bearer <key>} on every request, the extra headers with it,
+ * and https connections trust the JDK's trust store plus the configured CA certificates. A 401 or 403 stops
+ * the run at once, not retried, naming the server and where the key came from; no message, log line or
+ * provenance entry holds a secret (text quoted from a server is redacted).
  */
 public final class HttpTeacher {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LogManager.getLogger(HttpTeacher.class);
 
     private final HttpTeacherConfig config;
+    private final Credentials credentials;
     private final HttpClient client;
     private final ResponseParser parser;
     private final URI endpoint;
@@ -58,16 +71,42 @@ public final class HttpTeacher {
     private volatile Map<String, Object> serverInfo;
 
     /**
-     * Creates the teacher; nothing is sent until {@link #negotiate()} or {@link #sample}.
+     * Creates the teacher, reading credentials from the process environment; nothing is sent until
+     * {@link #negotiate()} or {@link #sample}.
      *
      * @param config the validated settings
+     * @throws io.distill4j.data.BadInputException if a credential cannot be read (see
+     *     {@link #HttpTeacher(HttpTeacherConfig, Function)})
      */
     public HttpTeacher(HttpTeacherConfig config) {
+        this(config, System::getenv);
+    }
+
+    /**
+     * Creates the teacher, reading its credentials now through {@code env}; nothing is sent until
+     * {@link #negotiate()} or {@link #sample}.
+     *
+     * @param config the validated settings
+     * @param env looks up environment variables ({@code System::getenv}, or a map's {@code get} in tests)
+     * @throws io.distill4j.data.BadInputException before any request, naming the config field and the variable
+     *     or file (never a value) when a variable is unset or empty, a key file is missing or unreadable, or the
+     *     CA file holds no certificate; the message starts with the field ({@code apiKeyEnv: ...})
+     */
+    public HttpTeacher(HttpTeacherConfig config, Function<String, String> env) {
         this.config = Objects.requireNonNull(config, "config");
-        this.client = HttpClient.newBuilder()
+        this.credentials = Credentials.resolve(config.auth(), config.baseUri(), Objects.requireNonNull(env, "env"));
+        HttpClient.Builder cb = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .build();
+                .connectTimeout(config.connectTimeout());
+        if (credentials.sslContext() != null) {
+            cb.sslContext(credentials.sslContext());
+        }
+        this.client = cb.build();
+        if (!config.auth().describe().isEmpty()) {
+            LOG.debug("{}: sending {}{}", config.baseUri(), config.auth().keySource(),
+                    config.auth().headers().isEmpty() ? "" : " and headers " + config.auth().headers().keySet()
+                            + " from environment variables " + config.auth().headers().values());
+        }
         this.parser = new ResponseParser(config.topLogprobs());
         this.endpoint = resolve(config.endpoint().path());
         if (config.nMode() != HttpTeacherConfig.NMode.AUTO) {
@@ -120,8 +159,7 @@ public final class HttpTeacher {
     private Map<String, Object> readServerInfo() {
         URI models = resolve("/v1/models");
         Map<String, Object> info = new LinkedHashMap<>();
-        HttpResponse<String> r = exchangeWhileBusy(HttpRequest.newBuilder(models).timeout(config.requestTimeout()).GET()
-                .build(), models + " (server info)");
+        HttpResponse<String> r = exchangeWhileBusy(request(models).GET().build(), models + " (server info)");
         if (r.statusCode() / 100 != 2) {
             return info; // not every server lists models; the run does not need it
         }
@@ -154,7 +192,7 @@ public final class HttpTeacher {
         HttpResponse<String> r = exchangeWhileBusy(post(body("Hello", config.k(), 1, seedFor(0, 0))), where);
         if (r.statusCode() / 100 == 2) {
             try {
-                return parser.parse(r.body(), where, 0).size() >= config.k();
+                return parse(r.body(), where, 0).size() >= config.k();
             } catch (TeacherServerException e) {
                 return false; // the real requests report what is wrong with the responses
             }
@@ -180,6 +218,9 @@ public final class HttpTeacher {
                 last = new RetryAfter(where + ": HTTP " + status + " " + errorMessage(r.body()),
                         r.headers().firstValue("Retry-After").orElse(null));
             } catch (TeacherServerException e) {
+                if (!e.retryable()) {
+                    throw e;
+                }
                 last = e;
             }
         }
@@ -211,8 +252,7 @@ public final class HttpTeacher {
         String where = uri.toString();
         HttpResponse<String> r;
         try {
-            r = exchangeWhileBusy(HttpRequest.newBuilder(uri).timeout(config.requestTimeout())
-                    .header("Content-Type", "application/json")
+            r = exchangeWhileBusy(request(uri).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(b))).build(), where);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise a request body", e);
@@ -224,20 +264,21 @@ public final class HttpTeacher {
         try {
             JsonNode tokens = JSON.readTree(r.body()).get("tokens");
             if (tokens == null || !tokens.isArray()) {
-                throw ResponseParser.malformed(where, "field tokens: missing or not an array", r.body());
+                throw credentials.redact(ResponseParser.malformed(where, "field tokens: missing or not an array", r.body()));
             }
             int[] ids = new int[tokens.size()];
             for (int i = 0; i < ids.length; i++) {
                 JsonNode t = tokens.get(i);
                 JsonNode id = t.isObject() ? t.get("id") : t;
                 if (id == null || !id.canConvertToInt()) {
-                    throw ResponseParser.malformed(where, "field tokens[" + i + "]: not a token id", r.body());
+                    throw credentials.redact(ResponseParser.malformed(where, "field tokens[" + i + "]: not a token id",
+                            r.body()));
                 }
                 ids[i] = id.asInt();
             }
             return ids;
         } catch (IOException e) {
-            throw ResponseParser.malformed(where, "malformed JSON", r.body());
+            throw credentials.redact(ResponseParser.malformed(where, "malformed JSON", r.body()));
         }
     }
 
@@ -469,10 +510,14 @@ public final class HttpTeacher {
         return b;
     }
 
+    /** A request to {@code uri} with the timeout, the API key and the extra headers. */
+    private HttpRequest.Builder request(URI uri) {
+        return credentials.apply(HttpRequest.newBuilder(uri).timeout(config.requestTimeout()));
+    }
+
     private HttpRequest post(ObjectNode body) {
         try {
-            return HttpRequest.newBuilder(endpoint)
-                    .timeout(config.requestTimeout())
+            return request(endpoint)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))
                     .build();
@@ -494,13 +539,16 @@ public final class HttpTeacher {
             try {
                 r = exchange(request, where);
             } catch (TeacherServerException e) {
+                if (!e.retryable()) {
+                    throw e;
+                }
                 last = e;
                 continue;
             }
             int status = r.statusCode();
             if (status / 100 == 2) {
                 try {
-                    return parser.parse(r.body(), where, seed);
+                    return parse(r.body(), where, seed);
                 } catch (TeacherServerException e) {
                     if (!e.retryable()) {
                         throw e;
@@ -520,11 +568,24 @@ public final class HttpTeacher {
                 false, last);
     }
 
-    /** Sends one request; transport failures become retryable exceptions. */
+    /** Parses a response body; a fault that quotes it has the secrets removed. */
+    private List<Completion> parse(String body, String where, long seed) {
+        try {
+            return parser.parse(body, where, seed);
+        } catch (TeacherServerException e) {
+            throw credentials.redact(e);
+        }
+    }
+
+    /**
+     * Sends one request; transport failures become retryable exceptions. A refused key (401, 403) and a
+     * server certificate that is not trusted are not transient: they stop the run at once.
+     */
     private HttpResponse<String> exchange(HttpRequest request, String where) {
         requests.incrementAndGet();
+        HttpResponse<String> r;
         try {
-            return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            r = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (HttpConnectTimeoutException e) {
             throw new TeacherServerException(where + ": cannot connect within " + config.connectTimeout().toMillis() + " ms",
                     true, e);
@@ -535,14 +596,60 @@ public final class HttpTeacher {
             throw new TeacherServerException(where + ": cannot connect (" + (e.getMessage() == null ? "connection refused"
                     : e.getMessage()) + "); is the server running?", true, e);
         } catch (IOException e) {
+            if (certificateFault(e)) {
+                throw tlsFailure(where, e);
+            }
             throw new TeacherServerException(where + ": transport error: " + e, true, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CancellationException(where + ": interrupted");
         }
+        int status = r.statusCode();
+        if (status == 401 || status == 403) {
+            throw new TeacherServerException(where + ": HTTP " + status + (status == 401 ? " (unauthorized)" : " (forbidden)")
+                    + ": " + refusal(status) + " (not retried)", false, null);
+        }
+        return r;
     }
 
-    private static String errorMessage(String body) {
+    /** Whether a TLS fault is the server's certificate (untrusted, expired, another host's): not transient. */
+    private static boolean certificateFault(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A server certificate that is not trusted: not retried; says what to check. */
+    private TeacherServerException tlsFailure(String where, IOException e) {
+        Path ca = config.auth().caCertificates();
+        return new TeacherServerException(where + ": TLS handshake failed: the server's certificate is not trusted (" + e.getMessage() + "); " + (ca == null
+                ? "if the server's certificate is self-signed or from a private CA, name the CA's PEM file in caCertificates"
+                : "does " + ca + " (caCertificates) hold the CA of the server's certificate, issued for this host name?"),
+                false, null);
+    }
+
+    /** Why a server refused the request, naming where the key came from; the server's text is not quoted. */
+    private String refusal(int status) {
+        HttpTeacherConfig.Auth a = config.auth();
+        if (!a.hasApiKey() && a.headers().isEmpty()) {
+            return "the server wants credentials and none were sent; name the environment variable that holds the API key "
+                    + "in apiKeyEnv (or its file in apiKeyFile)";
+        }
+        String sent = a.hasApiKey() ? a.keySource() : "headers " + a.headers().keySet() + " from environment variables "
+                + a.headers().values();
+        return status == 401 ? "the server refused " + sent + "; check that it holds the key the server was started with"
+                : "the server refused access with " + sent + " (is the key allowed this model and endpoint?)";
+    }
+
+    /** The server's error message from a body, with the secrets removed. */
+    private String errorMessage(String body) {
+        return credentials.redact(quote(body));
+    }
+
+    private static String quote(String body) {
         try {
             JsonNode n = JSON.readTree(body);
             JsonNode m = n.path("error").path("message");

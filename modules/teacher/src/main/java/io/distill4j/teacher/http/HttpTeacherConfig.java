@@ -1,11 +1,19 @@
 package io.distill4j.teacher.http;
 
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Settings of an {@link HttpTeacher}: the server, the sampling parameters and the transport policy.
@@ -34,11 +42,12 @@ import java.util.Objects;
  * @param connectTimeout the TCP connect timeout
  * @param requestTimeout the whole request's timeout
  * @param extraBody further JSON fields merged into every request body (server-specific options)
+ * @param auth where the API key, extra headers and private CA certificates come from (never the secrets)
  */
 public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, String systemPrompt, int k, int maxTokens,
         double temperature, double topP, int topK, double repetitionPenalty, int topLogprobs, long seed, List<String> stop,
         NMode nMode, int concurrency, int maxRetries, Duration initialBackoff, Duration maxBackoff, Duration connectTimeout,
-        Duration requestTimeout, Map<String, Object> extraBody) {
+        Duration requestTimeout, Map<String, Object> extraBody, Auth auth) {
 
     /** The OpenAI-compatible endpoints. */
     public enum Endpoint {
@@ -73,6 +82,69 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
     public HttpTeacherConfig {
         stop = List.copyOf(stop);
         extraBody = Map.copyOf(extraBody);
+        auth = auth == null ? Auth.NONE : auth;
+    }
+
+    /**
+     * Where a server's credentials come from: names of environment variables and paths of files, never the
+     * secrets themselves, so this record may be printed, logged and recorded in a cache's provenance. The
+     * secrets are read when an {@link HttpTeacher} is created, and only there.
+     *
+     * @param apiKeyEnv the environment variable holding the API key (sent as {@code Authorization: Bearer
+     *     <key>}), or null
+     * @param apiKeyFile a file holding the API key on one line, or null; a warning is logged when its group or
+     *     others may read it
+     * @param headers extra request headers: header name to the environment variable holding its value
+     * @param caCertificates a PEM file of one or more CA certificates trusted in addition to the JDK's trust
+     *     store (a private CA, a self-signed server), or null
+     */
+    public record Auth(String apiKeyEnv, Path apiKeyFile, Map<String, String> headers, Path caCertificates) {
+
+        /** No key, no headers, the JDK's trust store only. */
+        public static final Auth NONE = new Auth(null, null, Map.of(), null);
+
+        /** Copies the headers, keeping their order. */
+        public Auth {
+            headers = headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        }
+
+        /** @return whether an API key is configured (from a variable or a file) */
+        public boolean hasApiKey() {
+            return apiKeyEnv != null || apiKeyFile != null;
+        }
+
+        /**
+         * Where the API key comes from, for messages.
+         *
+         * @return for example {@code the API key from environment variable VLLM_API_KEY}, or {@code no API key}
+         */
+        public String keySource() {
+            if (apiKeyEnv != null) {
+                return "the API key from environment variable " + apiKeyEnv;
+            }
+            return apiKeyFile != null ? "the API key from file " + apiKeyFile : "no API key";
+        }
+
+        /**
+         * The record of a cache's provenance: that a key was used and where it came from, and which headers were
+         * sent from which variables. Empty when none are. The CA file is left out, like every transport setting
+         * (moving it must not stop a resumed run).
+         *
+         * @return variable names and paths only
+         */
+        public Map<String, Object> describe() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (apiKeyEnv != null) {
+                m.put("apiKeyEnv", apiKeyEnv);
+            }
+            if (apiKeyFile != null) {
+                m.put("apiKeyFile", apiKeyFile.toString());
+            }
+            if (!headers.isEmpty()) {
+                m.put("headers", new TreeMap<>(headers));
+            }
+            return m;
+        }
     }
 
     /** @return a builder with defaults: completions, k 4, 64 tokens, temperature 1, top-5 log-probs, 8 in flight */
@@ -102,7 +174,11 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         m.put("seed", seed);
         m.put("stop", stop);
         if (!extraBody.isEmpty()) {
-            m.put("extraBody", new java.util.TreeMap<>(extraBody));
+            m.put("extraBody", new TreeMap<>(extraBody));
+        }
+        Map<String, Object> a = auth.describe();
+        if (!a.isEmpty()) {
+            m.put("auth", a);
         }
         return m;
     }
@@ -130,6 +206,10 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(120);
         private Map<String, Object> extraBody = Map.of();
+        private String apiKeyEnv;
+        private Path apiKeyFile;
+        private Map<String, String> headers = Map.of();
+        private Path caCertificates;
 
         private Builder() {
         }
@@ -140,9 +220,21 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
             return this;
         }
 
-        /** @param v the base address as text, such as {@code http://127.0.0.1:8080} @return this builder */
+        /**
+         * Sets the base address from text.
+         *
+         * @param v the base address, such as {@code http://127.0.0.1:8080}
+         * @return this builder
+         * @throws IllegalArgumentException if it is not a URI; the message does not quote the text, which may
+         *     hold a password
+         */
         public Builder setBaseUri(String v) {
-            return setBaseUri(URI.create(v));
+            try {
+                return setBaseUri(new URI(v));
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("baseUri is not a valid URI (" + e.getReason() + " at index " + e.getIndex()
+                        + "; the address is not shown, in case it holds a password)");
+            }
         }
 
         /** @param v the model name, or null for none @return this builder */
@@ -267,6 +359,50 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         }
 
         /**
+         * Names the environment variable that holds the API key, sent as {@code Authorization: Bearer <key>}.
+         *
+         * @param v a variable name such as {@code VLLM_API_KEY}, or null for none
+         * @return this builder
+         */
+        public Builder optApiKeyEnv(String v) {
+            apiKeyEnv = v;
+            return this;
+        }
+
+        /**
+         * Names a file that holds the API key on one line (readable by its owner only).
+         *
+         * @param v the file, or null for none
+         * @return this builder
+         */
+        public Builder optApiKeyFile(Path v) {
+            apiKeyFile = v;
+            return this;
+        }
+
+        /**
+         * Sets extra request headers whose values come from environment variables.
+         *
+         * @param v header name to variable name, such as {@code X-Org -> ORG_ID}
+         * @return this builder
+         */
+        public Builder optHeaders(Map<String, String> v) {
+            headers = v;
+            return this;
+        }
+
+        /**
+         * Trusts the CA certificates of a PEM file in addition to the JDK's trust store (https only).
+         *
+         * @param v the PEM file (one or more certificates), or null for the JDK's trust store alone
+         * @return this builder
+         */
+        public Builder optCaCertificates(Path v) {
+            caCertificates = v;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration
@@ -275,6 +411,15 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         public HttpTeacherConfig build() {
             if (baseUri == null) {
                 throw new IllegalArgumentException("baseUri is required (for example http://127.0.0.1:8080)");
+            }
+            if (baseUri.getRawUserInfo() != null || baseUri.getRawAuthority() != null && baseUri.getRawAuthority().contains("@")) {
+                throw new IllegalArgumentException("baseUri must not hold a user name or password (user:password@), got "
+                        + redactUserInfo(baseUri) + "; name the key's environment variable in apiKeyEnv (or its file in "
+                        + "apiKeyFile) instead");
+            }
+            if (baseUri.getRawQuery() != null || baseUri.getRawFragment() != null) {
+                throw new IllegalArgumentException("baseUri must not have a query or fragment (the endpoint path is appended "
+                        + "to it), got " + baseUri);
             }
             String scheme = baseUri.getScheme();
             if (!"http".equals(scheme) && !"https".equals(scheme) || baseUri.getHost() == null) {
@@ -317,9 +462,68 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
             if (stop.stream().anyMatch(s -> s == null || s.isEmpty())) {
                 throw new IllegalArgumentException("stop sequences must be non-empty, got " + stop);
             }
+            Auth auth = auth("https".equals(scheme));
             return new HttpTeacherConfig(baseUri, model, endpoint, systemPrompt, k, maxTokens, temperature, topP, topK,
                     repetitionPenalty, topLogprobs, seed, stop, nMode, concurrency, maxRetries, initialBackoff, maxBackoff,
-                    connectTimeout, requestTimeout, extraBody);
+                    connectTimeout, requestTimeout, extraBody, auth);
+        }
+
+        /** Header names this client sets itself, beyond those the JDK's client refuses. */
+        private static final Set<String> MANAGED_HEADERS = Set.of("content-type", "transfer-encoding");
+        /** A POSIX environment variable name. */
+        private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+        private Auth auth(boolean https) {
+            if (apiKeyEnv != null && apiKeyFile != null) {
+                throw new IllegalArgumentException("give one of apiKeyEnv and apiKeyFile, not both");
+            }
+            if (apiKeyEnv != null) {
+                requireVariable("apiKeyEnv", apiKeyEnv);
+            }
+            Map<String, String> h = headers == null ? Map.of() : headers;
+            for (Map.Entry<String, String> e : h.entrySet()) {
+                String name = e.getKey();
+                if (name == null || name.isEmpty()) {
+                    throw new IllegalArgumentException("headers: a header name is empty");
+                }
+                try {
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1/")).header(name, "x");
+                } catch (IllegalArgumentException ex) {
+                    throw new IllegalArgumentException("headers." + name + ": " + ex.getMessage()
+                            + " (the JDK's HTTP client does not let it be set)");
+                }
+                String lower = name.toLowerCase(Locale.ROOT);
+                if (MANAGED_HEADERS.contains(lower)) {
+                    throw new IllegalArgumentException("headers." + name + ": distill4j sets this header itself");
+                }
+                if (lower.equals("authorization") && (apiKeyEnv != null || apiKeyFile != null)) {
+                    throw new IllegalArgumentException("headers." + name + ": the API key (apiKeyEnv or apiKeyFile) is sent "
+                            + "as the Authorization header; give one or the other");
+                }
+                requireVariable("headers." + name, e.getValue());
+            }
+            if (caCertificates != null && !https) {
+                throw new IllegalArgumentException("caCertificates is for https servers, but baseUri is " + baseUri);
+            }
+            if (apiKeyEnv == null && apiKeyFile == null && h.isEmpty() && caCertificates == null) {
+                return Auth.NONE;
+            }
+            return new Auth(apiKeyEnv, apiKeyFile, h, caCertificates);
+        }
+
+        /** Refuses a value that is not a variable name without quoting it: it may be the secret itself. */
+        private static void requireVariable(String field, String name) {
+            if (name == null || !VARIABLE.matcher(name).matches()) {
+                throw new IllegalArgumentException(field + ": expected the name of an environment variable (letters, digits "
+                        + "and _, not starting with a digit); the value given is not one and is not shown, in case it is "
+                        + "the secret itself");
+            }
+        }
+
+        private static String redactUserInfo(URI u) {
+            String port = u.getPort() < 0 ? "" : ":" + u.getPort();
+            String host = u.getHost() == null ? "..." : u.getHost();
+            return u.getScheme() + "://***@" + host + port + (u.getRawPath() == null ? "" : u.getRawPath());
         }
 
         private static void positive(String name, int v) {

@@ -7,5 +7,10 @@
  * {@link io.distill4j.teacher.http.PromptSamples} (token ids, per-position top-K log-probabilities, tail
  * mass) to a sink in prompt order. {@link io.distill4j.teacher.http.LlamaServer} starts a local
  * llama-server for tests and benchmarks.
+ *
+ * <p>Servers that want a key: {@link io.distill4j.teacher.http.HttpTeacherConfig.Auth} names the
+ * environment variable or file of the API key, the variables of extra headers and a PEM file of private CA
+ * certificates; the secrets are read once, when the teacher is created, and reach no message, log or
+ * provenance entry.
  */
 package io.distill4j.teacher.http;

@@ -5,23 +5,31 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A scripted OpenAI-compatible server on 127.0.0.1 for the HTTP teacher's tests: each POST is answered
- * by a {@link Script} that sees the request number and body; the server records bodies and the most
- * requests it had in flight at once.
+ * by a {@link Script} that sees the request number and body; the server records bodies, every request's
+ * path and headers, and the most requests it had in flight at once. Over https when given a TLS context;
+ * with {@link #requireKey} it answers 401 to every request without {@code Authorization: Bearer <key>},
+ * as vLLM started with {@code --api-key} does, echoing the header it got (a careless server).
  */
 public final class FakeOpenAiServer implements AutoCloseable {
 
@@ -61,11 +69,40 @@ public final class FakeOpenAiServer implements AutoCloseable {
     final AtomicInteger maxInFlight = new AtomicInteger();
     private volatile String models = "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"meta\":{\"n_vocab\":1000}}]}";
 
+    /** One request as received: its path and headers (lower-case names, first values). */
+    public record Seen(String path, Map<String, String> headers) {
+    }
+
+    /** Every request received, in arrival order, refused ones included. */
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
+    /** Requests answered 401 for want of the key. */
+    public final AtomicInteger rejected = new AtomicInteger();
+    private volatile String requiredKey;
+    private final boolean https;
+
     public FakeOpenAiServer(Script script) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        this(script, null);
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @param script answers POSTs under /v1/
+     * @param tls the server's TLS context (https), or null for http
+     */
+    public FakeOpenAiServer(Script script, SSLContext tls) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (tls == null) {
+            server = HttpServer.create(at, 64);
+        } else {
+            HttpsServer s = HttpsServer.create(at, 64);
+            s.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = s;
+        }
+        https = tls != null;
         server.setExecutor(pool);
-        server.createContext("/v1/models", ex -> send(ex, Reply.ok(models)));
-        server.createContext("/tokenize", ex -> {
+        context("/v1/models", ex -> send(ex, Reply.ok(models)));
+        context("/tokenize", ex -> {
             JsonNode body = JSON.readTree(ex.getRequestBody());
             tokenizeBodies.add(body);
             String text = body.path("content").asText();
@@ -75,7 +112,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
             }
             send(ex, Reply.ok("{\"tokens\":[" + ids + "]}"));
         });
-        server.createContext("/v1/", ex -> {
+        context("/v1/", ex -> {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
             try {
@@ -98,6 +135,30 @@ public final class FakeOpenAiServer implements AutoCloseable {
         server.start();
     }
 
+    /** Records each request and, when a key is required, refuses those without it. */
+    private void context(String path, HttpHandler handler) {
+        server.createContext(path, ex -> {
+            Map<String, String> h = new LinkedHashMap<>();
+            ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(Locale.ROOT), v.get(0)));
+            seen.add(new Seen(ex.getRequestURI().getPath(), h));
+            String key = requiredKey;
+            String got = h.get("authorization");
+            if (key != null && !("Bearer " + key).equals(got)) {
+                rejected.incrementAndGet();
+                ex.getRequestBody().readAllBytes();
+                send(ex, Reply.status(401, "{\"error\":{\"message\":\"Unauthorized: invalid credentials '" + got
+                        + "'\",\"type\":\"invalid_request_error\"}}"));
+                return;
+            }
+            handler.handle(ex);
+        });
+    }
+
+    /** @param key the key every request must carry as {@code Authorization: Bearer <key>}, or null for none */
+    public void requireKey(String key) {
+        requiredKey = key;
+    }
+
     private static void send(HttpExchange ex, Reply r) throws IOException {
         byte[] b = r.body().getBytes(StandardCharsets.UTF_8);
         r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
@@ -117,7 +178,7 @@ public final class FakeOpenAiServer implements AutoCloseable {
     }
 
     public String baseUri() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (https ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     public int posts() {
