@@ -31,8 +31,8 @@ import picocli.CommandLine.Parameters;
                 + "Exit 3 when a teacher server fails for good; committed items are kept.")
 public final class SampleCommand implements Callable<Integer> {
 
-    /** Exit code when a teacher server fails for good. */
-    public static final int SERVER_ERROR = 3;
+    /** Exit code when a teacher server fails for good ({@link Main#SERVER_ERROR}). */
+    public static final int SERVER_ERROR = Main.SERVER_ERROR;
 
     @Parameters(index = "0", paramLabel = "CONFIG", description = "the job's YAML file (cache, k, data, teacher)")
     Path config;
