@@ -151,8 +151,12 @@ class CacheCorruptionTest {
                 .readTree(dir.resolve("manifest.json").toFile());
     }
 
-    private static void writeManifest(Path dir, com.fasterxml.jackson.databind.JsonNode m) throws IOException {
+    /** Writes an edited manifest and checks that opening the cache names the fault in exactly these words. */
+    private static void assertManifestFault(Path dir, com.fasterxml.jackson.databind.JsonNode m, String fault)
+            throws IOException {
         Files.writeString(dir.resolve("manifest.json"), m.toPrettyString());
+        BadInputException e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
+        assertEquals(dir.resolve("manifest.json") + ": " + fault, e.getMessage());
     }
 
     private static com.fasterxml.jackson.databind.node.ObjectNode shard(com.fasterxml.jackson.databind.JsonNode m, int i) {
@@ -163,41 +167,30 @@ class CacheCorruptionTest {
     void aWrongRowsCountNamesItsOwnShardNotTheNext(@TempDir Path dir) throws IOException {
         var m = fourShards(dir);
         shard(m, 1).put("rows", 5);
-        writeManifest(dir, m);
-        BadInputException e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
-        assertEquals(dir.resolve("manifest.json") + ": shard part-00001.arrow: field rows: 5 rows from item 3 end at "
-                + "item 8, but the next shard part-00002.arrow starts at item 6 (expected 3 rows)", e.getMessage());
+        assertManifestFault(dir, m, "shard part-00001.arrow: field rows: 5 rows from item 3 end at item 8, but the next "
+                + "shard part-00002.arrow starts at item 6 (expected 3 rows)");
     }
 
     @Test
     void aWrongFirstItemNamesItsShard(@TempDir Path dir) throws IOException {
         var m = fourShards(dir);
         shard(m, 2).put("firstItem", 7);
-        writeManifest(dir, m);
-        BadInputException e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
-        assertEquals(dir.resolve("manifest.json") + ": shard part-00002.arrow: field firstItem: expected 6 (where "
-                + "part-00001.arrow ends), got 7", e.getMessage());
+        assertManifestFault(dir, m, "shard part-00002.arrow: field firstItem: expected 6 (where part-00001.arrow ends), "
+                + "got 7");
         shard(m, 2).put("firstItem", 6);
         shard(m, 0).put("firstItem", 1);
-        writeManifest(dir, m);
-        e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
-        assertEquals(dir.resolve("manifest.json") + ": shard part-00000.arrow: field firstItem: expected 0, got 1",
-                e.getMessage());
+        assertManifestFault(dir, m, "shard part-00000.arrow: field firstItem: expected 0, got 1");
     }
 
     @Test
     void aLastShardThatDisagreesWithItemsNamesBoth(@TempDir Path dir) throws IOException {
         var m = fourShards(dir);
         shard(m, 3).put("rows", 2);
-        writeManifest(dir, m);
-        BadInputException e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
-        assertEquals(dir.resolve("manifest.json") + ": shard part-00003.arrow: field rows: 2 rows from item 9 end at "
-                + "item 11, but field items says the cache holds 12 (one of the two is wrong)", e.getMessage());
+        assertManifestFault(dir, m, "shard part-00003.arrow: field rows: 2 rows from item 9 end at item 11, but field "
+                + "items says the cache holds 12 (one of the two is wrong)");
         m.put("items", 4);
         m.putArray("shards");
-        writeManifest(dir, m);
-        e = assertThrows(BadInputException.class, () -> TeacherCache.open(dir));
-        assertEquals(dir.resolve("manifest.json") + ": field items: 4 but no shard is listed", e.getMessage());
+        assertManifestFault(dir, m, "field items: 4 but no shard is listed");
     }
 
     private static final Path DEV_FULL = Path.of("/dev/full");
@@ -239,31 +232,41 @@ class CacheCorruptionTest {
         return files(dir);
     }
 
-    @Test
-    void aFullDiskWhileWritingAShardNamesFolderAndBytesKeepsTheCommittedShardsAndResumesExactly(@TempDir Path tmp)
-            throws IOException {
+    /**
+     * Commits items 0-7 (two shards), reopens the cache, links {@code link} to /dev/full and appends items 8-11;
+     * returns the error, after checking that the writer refuses more and that the committed files are as they
+     * were: no temporary file, no half shard.
+     */
+    private static OutOfSpaceException fullDiskAfterEightItems(Path dir, String link) throws IOException {
         assertTrue(Files.isWritable(DEV_FULL), "this test needs Linux's /dev/full");
-        Map<String, byte[]> ref = reference(tmp.resolve("ref"));
-        Path dir = tmp.resolve("cache");
         try (TeacherCacheWriter w = values(dir)) {
             appendItems(w, 0, 8);
         }
         Map<String, byte[]> committed = files(dir);
         assertEquals(java.util.Set.of("manifest.json", "part-00000.arrow", "part-00001.arrow"), committed.keySet());
+        OutOfSpaceException e;
         try (TeacherCacheWriter w = values(dir)) {
-            Files.createSymbolicLink(dir.resolve("part-00002.arrow.tmp"), DEV_FULL);
+            Files.createSymbolicLink(dir.resolve(link), DEV_FULL);
             appendItems(w, 8, 12); // the fourth item fills the shard; the committer thread hits the full disk
-            OutOfSpaceException e = assertThrows(OutOfSpaceException.class, w::flush);
-            long free = e.bytesFree();
-            assertEquals(String.format(java.util.Locale.ROOT, "%s: no space left on device while writing part-00002.arrow"
-                    + " (%,d bytes needed, %,d bytes free)", dir.toAbsolutePath(), ref.get("part-00002.arrow").length, free),
-                    e.getMessage());
-            assertEquals(dir.toAbsolutePath(), e.folder());
-            assertTrue(e.getCause().getMessage().contains("No space left on device"), e.getCause().getMessage());
+            e = assertThrows(OutOfSpaceException.class, w::flush);
             IOException again = assertThrows(IOException.class, () -> w.append(new float[][] {{1, 2, 3}, {4, 5, 6}}));
             assertTrue(again.getMessage().endsWith("an earlier commit failed; reopen the cache to resume"), again.getMessage());
         }
-        assertSameFiles(committed, files(dir)); // committed data untouched; no temporary file, no half shard
+        assertSameFiles(committed, files(dir));
+        return e;
+    }
+
+    @Test
+    void aFullDiskWhileWritingAShardNamesFolderAndBytesKeepsTheCommittedShardsAndResumesExactly(@TempDir Path tmp)
+            throws IOException {
+        Map<String, byte[]> ref = reference(tmp.resolve("ref"));
+        Path dir = tmp.resolve("cache");
+        OutOfSpaceException e = fullDiskAfterEightItems(dir, "part-00002.arrow.tmp");
+        assertEquals(String.format(java.util.Locale.ROOT, "%s: no space left on device while writing part-00002.arrow"
+                + " (%,d bytes needed, %,d bytes free)", dir.toAbsolutePath(), ref.get("part-00002.arrow").length,
+                e.bytesFree()), e.getMessage());
+        assertEquals(dir.toAbsolutePath(), e.folder());
+        assertTrue(e.getCause().getMessage().contains("No space left on device"), e.getCause().getMessage());
         try (TeacherCacheWriter w = values(dir)) {
             assertEquals(8, w.nextItem());
             appendItems(w, 8, 14);
@@ -274,27 +277,15 @@ class CacheCorruptionTest {
 
     @Test
     void aFullDiskWhileReplacingTheManifestRemovesTheNewShardAndResumesExactly(@TempDir Path tmp) throws IOException {
-        assertTrue(Files.isWritable(DEV_FULL), "this test needs Linux's /dev/full");
         Map<String, byte[]> ref = reference(tmp.resolve("ref"));
         Path dir = tmp.resolve("cache");
-        try (TeacherCacheWriter w = values(dir)) {
-            appendItems(w, 0, 8);
-        }
-        Map<String, byte[]> committed = files(dir);
-        long needed;
-        try (TeacherCacheWriter w = values(dir)) {
-            Files.createSymbolicLink(dir.resolve("manifest.json.tmp"), DEV_FULL);
-            appendItems(w, 8, 12);
-            OutOfSpaceException e = assertThrows(OutOfSpaceException.class, w::flush);
-            assertTrue(e.getMessage().startsWith(dir.toAbsolutePath() + ": no space left on device while writing "
-                    + "manifest.json ("), e.getMessage());
-            needed = e.bytesNeeded();
-        }
-        assertSameFiles(committed, files(dir)); // the renamed part-00002.arrow is gone again
+        OutOfSpaceException e = fullDiskAfterEightItems(dir, "manifest.json.tmp"); // part-00002.arrow was renamed first
+        assertTrue(e.getMessage().startsWith(dir.toAbsolutePath() + ": no space left on device while writing "
+                + "manifest.json ("), e.getMessage());
         try (TeacherCacheWriter w = values(dir)) {
             appendItems(w, 8, 12);
         }
-        assertEquals(needed, Files.size(dir.resolve("manifest.json")), "the bytes needed were the new manifest's");
+        assertEquals(e.bytesNeeded(), Files.size(dir.resolve("manifest.json")), "the bytes needed were the new manifest's");
         try (TeacherCacheWriter w = values(dir)) {
             appendItems(w, 12, 14);
         }
