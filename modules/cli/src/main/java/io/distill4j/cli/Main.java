@@ -1,6 +1,8 @@
 package io.distill4j.cli;
 
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.OutOfSpaceException;
+import io.distill4j.teacher.http.TeacherServerException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,8 +10,17 @@ import picocli.CommandLine.Command;
 /**
  * Entry point of the {@code distill4j} command.
  *
- * <p>Exit codes: 0 on success; 2 for a user's mistake (unknown command or option, a missing or
- * malformed file), reported in one line without a stack trace; 1 for an internal failure.
+ * <p>Exit codes, each fault reported in one line without a stack trace except the internal one:
+ * <ul>
+ *   <li>0: success;</li>
+ *   <li>1: an internal failure (a bug: the message and a stack trace);</li>
+ *   <li>2: a user's mistake or damaged input: an unknown command or option, a missing or malformed file, a
+ *       damaged cache or checkpoint ({@link BadInputException});</li>
+ *   <li>3: a teacher server failed for good ({@code sample}; committed items are kept);</li>
+ *   <li>4: the environment: the disk is full ({@link OutOfSpaceException}, or any I/O error saying "No space
+ *       left on device"); what was committed is kept, and running the command again after freeing space
+ *       resumes.</li>
+ * </ul>
  */
 @Command(name = "distill4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Variance-aware knowledge distillation on DJL: sample a teacher k times, keep the spread, "
@@ -20,6 +31,10 @@ public final class Main implements Runnable {
 
     /** Exit code for a user's mistake. */
     public static final int USER_ERROR = 2;
+    /** Exit code when a teacher server fails for good. */
+    public static final int SERVER_ERROR = 3;
+    /** Exit code when the disk is full. */
+    public static final int OUT_OF_SPACE = 4;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -51,6 +66,16 @@ public final class Main implements Runnable {
             if (ex instanceof BadInputException) {
                 err.println("distill4j: error: " + ex.getMessage());
                 return USER_ERROR;
+            }
+            if (ex instanceof TeacherServerException) {
+                err.println("distill4j: teacher server error: " + ex.getMessage());
+                return SERVER_ERROR;
+            }
+            var full = OutOfSpaceException.find(ex);
+            if (full.isPresent()) {
+                err.println("distill4j: out of space: " + full.get().getMessage()
+                        + "; what was committed is kept: free space and run the same command again to resume");
+                return OUT_OF_SPACE;
             }
             err.println("distill4j: internal error: " + ex);
             ex.printStackTrace(err);

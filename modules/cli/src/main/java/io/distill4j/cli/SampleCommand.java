@@ -23,16 +23,18 @@ import picocli.CommandLine.Parameters;
  * a sequence cache. Run it again after an interruption and it resumes where the committed part of the
  * cache ends, with the teacher it trained (or loaded) the first time.
  *
- * <p>Exit codes: 0 done; 2 a bad config, data or cache (one line, from {@link Main}); 3 the teacher server
- * failed for good (one line; what was committed is kept, and running again resumes).
+ * <p>Exit codes: 0 done; 2 a bad config, data, cache or teacher checkpoint (one line, from {@link Main}); 3
+ * the teacher server failed for good (one line; what was committed is kept, and running again resumes); 4
+ * the disk is full (one line from {@link Main} naming the folder, the file and the bytes; what was committed
+ * is kept, and running again once space is freed resumes).
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = "Run a teacher from a YAML config and cache k samples per input (resumes after interruption). "
                 + "Exit 3 when a teacher server fails for good; committed items are kept.")
 public final class SampleCommand implements Callable<Integer> {
 
-    /** Exit code when a teacher server fails for good. */
-    public static final int SERVER_ERROR = 3;
+    /** Exit code when a teacher server fails for good ({@link Main#SERVER_ERROR}). */
+    public static final int SERVER_ERROR = Main.SERVER_ERROR;
 
     @Parameters(index = "0", paramLabel = "CONFIG", description = "the job's YAML file (cache, k, data, teacher)")
     Path config;

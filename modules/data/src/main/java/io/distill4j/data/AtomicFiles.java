@@ -19,7 +19,14 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    /** Writes the content of a file through a channel. */
+    /**
+     * Writes the content of a file through a channel.
+     *
+     * <p>When the disk fills up, {@link AtomicFiles#write} calls the body a second time with a channel that
+     * only counts bytes, to tell the user how many the file needs; a body must therefore write the same
+     * bytes each time it is called (all of the project's do: they serialise data held in memory or re-read
+     * a cache).
+     */
     @FunctionalInterface
     public interface Body {
         /**
@@ -38,21 +45,28 @@ public final class AtomicFiles {
      * @param fsync whether to force the file and its directory to disk before and after the rename
      * @param body writes the content
      * @return the SHA-256 of the content, lower-case hex
-     * @throws IOException if writing fails; the temporary file is then removed
+     * @throws OutOfSpaceException if the file system is full (the temporary file is removed; the message
+     *     names the folder, the file, the bytes it needs and the bytes free)
+     * @throws IOException if writing fails otherwise; the temporary file is then removed
      */
     public static String write(Path target, boolean fsync, Body body) throws IOException {
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         MessageDigest digest = Sha256.newDigest();
+        HashingChannel hashing = null;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE)) {
-                body.write(new HashingChannel(ch, digest));
+                hashing = new HashingChannel(ch, digest);
+                body.write(hashing);
                 if (fsync) {
                     ch.force(true);
                 }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw outOfSpace(target, body, e, hashing == null ? 0 : hashing.attempted);
+        } catch (RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
@@ -60,6 +74,53 @@ public final class AtomicFiles {
             syncDirectory(target.toAbsolutePath().getParent());
         }
         return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * Returns an {@link OutOfSpaceException} for a write that failed because the file system is full, else the
+     * error itself. The file system is taken to be full when the error says so, or when fewer bytes are free
+     * than the failed write tried to write.
+     */
+    private static IOException outOfSpace(Path target, Body body, IOException e, long attempted) {
+        if (e instanceof OutOfSpaceException) {
+            return e;
+        }
+        Path folder = target.toAbsolutePath().getParent();
+        long free = OutOfSpaceException.usableSpace(folder);
+        if (!OutOfSpaceException.isOutOfSpace(e) && !(attempted > 0 && free >= 0 && free < attempted)) {
+            return e;
+        }
+        long needed = -1;
+        try {
+            CountingChannel counter = new CountingChannel();
+            body.write(counter);
+            needed = counter.bytes;
+        } catch (IOException | RuntimeException measuring) {
+            e.addSuppressed(measuring);
+        }
+        return new OutOfSpaceException(folder, target.getFileName().toString(), needed, free, e);
+    }
+
+    /** A channel that only counts what is written through it. */
+    private static final class CountingChannel implements WritableByteChannel {
+        long bytes;
+
+        @Override
+        public int write(ByteBuffer src) {
+            int n = src.remaining();
+            src.position(src.limit());
+            bytes += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /**
@@ -96,6 +157,8 @@ public final class AtomicFiles {
     static final class HashingChannel implements WritableByteChannel {
         private final WritableByteChannel out;
         private final MessageDigest digest;
+        /** The bytes the last write was asked to write (what a failed write could not place). */
+        long attempted;
 
         HashingChannel(WritableByteChannel out, MessageDigest digest) {
             this.out = out;
@@ -105,6 +168,7 @@ public final class AtomicFiles {
         @Override
         public int write(ByteBuffer src) throws IOException {
             ByteBuffer view = src.duplicate();
+            attempted = src.remaining();
             int n = out.write(src);
             view.limit(view.position() + n);
             digest.update(view);

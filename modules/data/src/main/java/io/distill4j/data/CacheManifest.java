@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,24 +142,17 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
      * @param dir the cache directory
      * @param fsync whether to force the file and the directory to disk (survives power loss; without it
      *     the write still survives a crash of the process)
-     * @throws IOException if writing fails
+     * @throws OutOfSpaceException if the disk is full (the old manifest is kept)
+     * @throws IOException if writing fails otherwise
      */
     public void writeAtomically(Path dir, boolean fsync) throws IOException {
-        Path tmp = dir.resolve(FILE_NAME + ".tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(this));
+        byte[] bytes = JSON.writeValueAsBytes(this);
+        AtomicFiles.write(dir.resolve(FILE_NAME), fsync, ch -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
             while (b.hasRemaining()) {
                 ch.write(b);
             }
-            if (fsync) {
-                ch.force(true);
-            }
-        }
-        Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        if (fsync) {
-            AtomicFiles.syncDirectory(dir);
-        }
+        });
     }
 
     /** @return the manifest as indented JSON text */
@@ -217,8 +209,8 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
                         + m.width());
             }
         }
-        long sum = 0;
-        for (Shard s : m.shards()) {
+        List<Shard> shards = m.shards();
+        for (Shard s : shards) {
             if (s.file() == null || !s.file().matches("part-\\d{5,}\\.arrow")) {
                 throw new BadInputException(file + ": field shards.file: bad shard name '" + s.file() + "'");
             }
@@ -226,16 +218,49 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
                 throw new BadInputException(file + ": shard " + s.file() + ": field rows: must be positive, got "
                         + s.rows());
             }
-            if (s.firstItem() != sum) {
-                throw new BadInputException(file + ": shard " + s.file() + ": field firstItem: expected " + sum
-                        + ", got " + s.firstItem());
-            }
-            sum += s.rows();
         }
-        if (sum != m.items()) {
-            throw new BadInputException(file + ": field items: " + m.items() + " but the shards hold " + sum);
+        if (shards.isEmpty() && m.items() != 0) {
+            throw new BadInputException(file + ": field items: " + m.items() + " but no shard is listed");
+        }
+        if (!shards.isEmpty() && shards.get(0).firstItem() != 0) {
+            throw new BadInputException(file + ": shard " + shards.get(0).file() + ": field firstItem: expected 0, got "
+                    + shards.get(0).firstItem());
+        }
+        for (int i = 0; i < shards.size(); i++) {
+            Shard s = shards.get(i);
+            long end = i + 1 < shards.size() ? shards.get(i + 1).firstItem() : m.items();
+            if (s.firstItem() + s.rows() != end) {
+                throw chainBreak(file, m, i);
+            }
         }
         return m;
+    }
+
+    /**
+     * Names the field at fault where shard {@code i} does not end where the next shard starts (or, for the
+     * last shard, where {@code items} says the cache ends). One wrong number breaks the chain in one place
+     * when it is a {@code rows} count, and in two places when it is a {@code firstItem}; so when the next
+     * shard's start agrees with what follows it, the fault is this shard's {@code rows}.
+     */
+    private static BadInputException chainBreak(Path file, CacheManifest m, int i) {
+        List<Shard> shards = m.shards();
+        Shard s = shards.get(i);
+        if (i + 1 == shards.size()) {
+            long sum = s.firstItem() + s.rows();
+            return new BadInputException(file + ": shard " + s.file() + ": field rows: " + s.rows() + " rows from item "
+                    + s.firstItem() + " end at item " + sum + ", but field items says the cache holds " + m.items()
+                    + " (one of the two is wrong)");
+        }
+        Shard next = shards.get(i + 1);
+        long nextEnd = i + 2 < shards.size() ? shards.get(i + 2).firstItem() : m.items();
+        if (next.firstItem() + next.rows() == nextEnd) {
+            return new BadInputException(file + ": shard " + s.file() + ": field rows: " + s.rows() + " rows from item "
+                    + s.firstItem() + " end at item " + (s.firstItem() + s.rows()) + ", but the next shard "
+                    + next.file() + " starts at item " + next.firstItem() + " (expected " + (next.firstItem() - s.firstItem())
+                    + " rows)");
+        }
+        return new BadInputException(file + ": shard " + next.file() + ": field firstItem: expected "
+                + (s.firstItem() + s.rows()) + " (where " + s.file() + " ends), got " + next.firstItem());
     }
 
     private static String getOriginalMessage(IOException e) {

@@ -42,7 +42,7 @@ public record CacheVerification(Path dir, int shards, long items, List<CacheFaul
                 size = Files.size(f);
                 sha = Sha256.of(f);
             } catch (IOException e) {
-                faults.add(new CacheFault(f.toString(), -1, "cannot read shard: " + e.getMessage()));
+                faults.add(new CacheFault(f.toString(), -1, "cannot read shard: " + Errors.reason(e)));
                 continue;
             }
             if (size == sh.bytes() && sha.equals(sh.sha256())) {

@@ -136,7 +136,7 @@ final class DenseShard {
         } catch (BadInputException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new BadInputException(file + ": corrupt or truncated shard: " + e.getMessage(), e);
+            throw new BadInputException(file + ": corrupt or truncated shard: " + Errors.reason(e), e);
         }
     }
 

@@ -35,7 +35,7 @@ public final class HeaderCsv {
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": dataset file not found", e);
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + Errors.reason(e), e);
         }
         if (lines.isEmpty()) {
             throw new BadInputException(file + ": empty file, expected a header line");

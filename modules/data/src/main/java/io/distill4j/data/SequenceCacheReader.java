@@ -8,23 +8,40 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.compression.CommonsCompressionFactory;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.UInt1Vector;
 import org.apache.arrow.vector.UInt2Vector;
+import org.apache.arrow.vector.TypeLayout;
 import org.apache.arrow.vector.UInt4Vector;
 import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.compression.CompressionCodec;
+import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Reads a sequence cache item by item, one decompressed shard in memory at a time, checking each row's
  * item, sample index and CRC-32. Log-probabilities come back decoded ({@link LogprobQuantizer}).
+ *
+ * <p>A shard that Arrow cannot load (damaged ZSTD data or Arrow metadata) is named with the column and the
+ * rows it takes with it ({@link #diagnose}). Each shard gets its own allocator, limited to
+ * {@link #memoryLimit} so that a damaged length cannot claim the machine's memory. Arrow leaks the buffers
+ * of a record batch it fails to load; such an allocator is dropped instead of closed, since closing it would
+ * only log "Memory was leaked" (the memory, one shard at most, is lost until the JVM exits).
  */
 public final class SequenceCacheReader implements AutoCloseable {
 
@@ -33,7 +50,7 @@ public final class SequenceCacheReader implements AutoCloseable {
     private final int k;
     private final int topK;
     private final boolean uint16;
-    private final BufferAllocator alloc = new RootAllocator();
+    private BufferAllocator alloc;
     private int loadedShard = -1;
     private ArrowFileReader reader;
     private FileChannel channel;
@@ -92,7 +109,7 @@ public final class SequenceCacheReader implements AutoCloseable {
             try {
                 return reader.getVectorSchemaRoot();
             } catch (IOException e) {
-                throw new BadInputException(dir + ": cannot read shard: " + e.getMessage(), e);
+                throw new BadInputException(dir + ": cannot read shard: " + Errors.reason(e), e);
             }
         }
         closeShard();
@@ -100,6 +117,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         Path f = dir.resolve(sh.file());
         try {
             channel = FileChannel.open(f, StandardOpenOption.READ);
+            alloc = new RootAllocator(memoryLimit(channel.size()));
             reader = new ArrowFileReader(channel, alloc, CommonsCompressionFactory.INSTANCE);
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
             if (!root.getSchema().equals(CacheSchema.sequence(topK, manifest.sequence().idType()))) {
@@ -119,8 +137,146 @@ public final class SequenceCacheReader implements AutoCloseable {
             throw e;
         } catch (IOException | RuntimeException e) {
             closeShard();
-            throw new BadInputException(f + ": corrupt or truncated shard: " + e.getMessage(), e);
+            String where = diagnose(f, sh);
+            throw new BadInputException(f + ": corrupt or truncated shard: " + (where != null ? where
+                    : "Arrow cannot load it (" + Errors.reason(e) + "); " + lostRows(sh)), e);
         }
+    }
+
+    /**
+     * The most memory reading one shard may take: its bytes plus what they can decompress to. ZSTD
+     * shrinks this cache's data about 1.2 to 3 times; 256 times the file leaves room for very repetitive
+     * teachers while a damaged length (gigabytes to exabytes) fails at once.
+     *
+     * @param fileBytes the shard's size
+     * @return the allocator limit in bytes
+     */
+    static long memoryLimit(long fileBytes) {
+        return (64L << 20) + 256 * fileBytes;
+    }
+
+    /** @return "rows 0-R (items A-B) cannot be read" for every row of a shard */
+    private String lostRows(CacheManifest.Shard sh) {
+        return String.format(java.util.Locale.ROOT, "rows 0-%d (items %d-%d) cannot be read", sh.rows() * k - 1,
+                sh.firstItem(), sh.firstItem() + sh.rows() - 1);
+    }
+
+    /**
+     * Finds where a shard that Arrow cannot load is damaged: reads its footer and record-batch metadata on
+     * their own, then decompresses each column's buffers one by one, so the message names the part at
+     * fault (the footer, the batch metadata, or a column) and the rows lost with it, rather than Arrow's
+     * internal error.
+     *
+     * @param f the shard file
+     * @param sh its manifest entry
+     * @return one line, or null if every part reads on its own
+     */
+    private String diagnose(Path f, CacheManifest.Shard sh) {
+        long rows = sh.rows() * k;
+        String lost = lostRows(sh);
+        long size;
+        BufferAllocator a;
+        try {
+            size = java.nio.file.Files.size(f);
+            a = new RootAllocator(memoryLimit(size));
+        } catch (IOException e) {
+            return "cannot read it: " + Errors.reason(e);
+        }
+        String found = null;
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ);
+                ArrowFileReader r = new ArrowFileReader(ch, a, CommonsCompressionFactory.INSTANCE)) {
+            List<ArrowBlock> blocks;
+            Schema schema;
+            try {
+                blocks = r.getRecordBlocks();
+                schema = r.getVectorSchemaRoot().getSchema();
+            } catch (IOException | RuntimeException e) {
+                return "its footer (schema and block index) is damaged (" + Errors.reason(e) + "); " + lost;
+            }
+            if (blocks.size() != 1) {
+                return "its footer lists " + blocks.size() + " record batches, expected 1; " + lost;
+            }
+            ArrowBlock b = blocks.get(0);
+            if (b.getOffset() < 0 || b.getMetadataLength() < 0 || b.getBodyLength() < 0
+                    || b.getOffset() + b.getMetadataLength() + b.getBodyLength() > size) {
+                return "its footer's block index is damaged: the record batch would end at byte "
+                        + (b.getOffset() + b.getMetadataLength() + b.getBodyLength()) + " of " + size + "; " + lost;
+            }
+            ch.position(b.getOffset());
+            ArrowRecordBatch batch;
+            try {
+                batch = MessageSerializer.deserializeRecordBatch(new ReadChannel(ch), b, a);
+            } catch (IOException | RuntimeException e) {
+                return "the record batch's metadata (row counts, buffer layout) is damaged (" + Errors.reason(e) + "); "
+                        + lost;
+            }
+            try (batch) {
+                if (batch.getLength() != rows) {
+                    return "the record batch's metadata says " + batch.getLength() + " rows, the manifest " + rows + "; "
+                            + lost;
+                }
+                CompressionCodec codec = CommonsCompressionFactory.INSTANCE.createCodec(CompressionUtil.CodecType.ZSTD);
+                java.util.Iterator<ArrowBuf> buffers = batch.getBuffers().iterator();
+                for (Field field : schema.getFields()) {
+                    found = checkColumn(field, field.getName(), buffers, codec, a, memoryLimit(size));
+                    if (found != null) {
+                        return found + "; " + lost;
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            found = "cannot be read (" + Errors.reason(e) + "); " + lost;
+        } finally {
+            if (a.getAllocatedMemory() == 0) {
+                a.close();
+            }
+        }
+        return found;
+    }
+
+    /** Decompresses one column's buffers (then its children's) on their own; describes the first that fails. */
+    private static String checkColumn(Field field, String name, java.util.Iterator<ArrowBuf> buffers,
+            CompressionCodec codec, BufferAllocator a, long limit) {
+        List<BufferLayout.BufferType> types = TypeLayout.getTypeLayout(field.getType()).getBufferTypes();
+        for (BufferLayout.BufferType type : types) {
+            String what = "column " + name + ": its " + type.getName().toLowerCase(java.util.Locale.ROOT) + " buffer";
+            if (!buffers.hasNext()) {
+                return what + " is missing from the record batch";
+            }
+            ArrowBuf buf = buffers.next();
+            long n = buf.writerIndex();
+            if (n == 0) {
+                continue;
+            }
+            if (n < 8) {
+                return what + " holds " + n + " bytes, fewer than the 8 of its length prefix";
+            }
+            long declared = buf.getLong(0);
+            if (declared != -1 && (declared < 0 || declared > limit)) {
+                return what + " declares " + declared + " bytes when decompressed: its length prefix is damaged";
+            }
+            ArrowBuf copy = a.buffer(n);
+            copy.setBytes(0, buf, 0, n);
+            copy.writerIndex(n);
+            try (ArrowBuf out = codec.decompress(a, copy)) {
+                if (declared != -1 && out.writerIndex() != declared) {
+                    return what + " decompresses to " + out.writerIndex() + " bytes, its prefix says " + declared;
+                }
+            } catch (RuntimeException e) {
+                return what + " cannot be decompressed (ZSTD: " + Errors.reason(e) + ")";
+            } finally {
+                if (copy.getReferenceManager().getRefCount() > 0) {
+                    copy.close();
+                }
+            }
+        }
+        for (Field child : field.getChildren()) {
+            String f = checkColumn(child, name + "." + child.getName(), buffers, codec, a, limit);
+            if (f != null) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /**
@@ -144,11 +300,22 @@ public final class SequenceCacheReader implements AutoCloseable {
         return faults;
     }
 
+    private Decoded decode(VectorSchemaRoot root, int row, Path file, long item, int j) {
+        try {
+            return decodeRow(root, row, file, item, j);
+        } catch (BadInputException e) {
+            throw e;
+        } catch (RuntimeException e) { // offsets or lengths that point outside the buffers
+            throw new BadInputException(file + ": row " + row + " (item " + item + ", sample " + j + "): damaged: "
+                    + Errors.reason(e), e);
+        }
+    }
+
     private int id(ValueVector v, int i) {
         return uint16 ? ((UInt2Vector) v).get(i) : ((IntVector) v).get(i);
     }
 
-    private Decoded decode(VectorSchemaRoot root, int row, Path file, long item, int j) {
+    private Decoded decodeRow(VectorSchemaRoot root, int row, Path file, long item, int j) {
         String where = file + ": row " + row + " (item " + item + ", sample " + j + ")";
         long gotItem = ((BigIntVector) root.getVector(CacheSchema.ITEM)).get(row);
         int gotSample = ((IntVector) root.getVector(CacheSchema.SAMPLE)).get(row);
@@ -205,17 +372,29 @@ public final class SequenceCacheReader implements AutoCloseable {
         return new Decoded(prompt, new SequenceSample(tokens, ids, lp, tail));
     }
 
+    /**
+     * Closes the reader, then the file, then the shard's allocator; an allocator that still holds memory
+     * after a failed load (Arrow's leak, see the class comment) is dropped rather than closed.
+     */
     private void closeShard() {
         try {
             if (reader != null) {
                 reader.close();
             }
+        } catch (IOException | RuntimeException e) {
+            // a reader that failed half-way; its buffers are the allocator's below
+        }
+        try {
             if (channel != null) {
                 channel.close();
             }
         } catch (IOException e) {
             // closing a read-only file
         }
+        if (alloc != null && alloc.getAllocatedMemory() == 0) {
+            alloc.close();
+        }
+        alloc = null;
         reader = null;
         channel = null;
         loadedShard = -1;
@@ -225,6 +404,5 @@ public final class SequenceCacheReader implements AutoCloseable {
     @Override
     public void close() {
         closeShard();
-        alloc.close();
     }
 }

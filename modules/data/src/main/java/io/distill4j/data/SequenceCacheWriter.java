@@ -50,6 +50,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
     private CacheManifest manifest;
     private int bufferedItems;
     private boolean closed;
+    private IOException failure;
 
     private record Row(long item, int sample, int[] prompt, int[] tokens, int[] ids, byte[] q, float[] top,
             float[] scale, float[] tail, long crc) {
@@ -239,6 +240,18 @@ public final class SequenceCacheWriter implements AutoCloseable {
     }
 
     private void commitShard() throws IOException {
+        if (failure != null) {
+            throw new IOException(dir + ": an earlier commit failed; reopen the cache to resume", failure);
+        }
+        try {
+            writeShard();
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private void writeShard() throws IOException {
         String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
         long first = manifest.items();
         Path target = dir.resolve(name);
@@ -256,8 +269,9 @@ public final class SequenceCacheWriter implements AutoCloseable {
                 }
             });
         }
-        manifest = manifest.withShard(new CacheManifest.Shard(name, first, bufferedItems, Files.size(target), sha));
-        manifest.writeAtomically(dir, options.fsync());
+        CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, bufferedItems, Files.size(target), sha));
+        TeacherCacheWriter.writeManifest(dir, m, target, options.fsync());
+        manifest = m;
         rows.clear();
         bufferedItems = 0;
     }
@@ -328,14 +342,16 @@ public final class SequenceCacheWriter implements AutoCloseable {
         }
     }
 
-    /** Commits what is buffered. */
+    /** Commits what is buffered, unless an earlier commit failed (then what was committed before stays). */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         try {
-            flush();
+            if (failure == null) {
+                flush();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot commit the last shard", e);
         } finally {

@@ -57,7 +57,7 @@ public record SequenceStatistics(long items, long responses, long tokens, double
             try {
                 bytes += Files.size(cache.dir().resolve(s.file()));
             } catch (IOException e) {
-                throw new BadInputException(cache.dir().resolve(s.file()) + ": cannot read size: " + e.getMessage(), e);
+                throw new BadInputException(cache.dir().resolve(s.file()) + ": cannot read size: " + Errors.reason(e), e);
             }
         }
         long responses = m.items() * m.k();

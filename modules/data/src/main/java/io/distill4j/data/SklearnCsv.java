@@ -152,7 +152,7 @@ public final class SklearnCsv {
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": dataset file not found", e);
         } catch (IOException | java.io.UncheckedIOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + Errors.reason(e), e);
         }
     }
 

@@ -426,9 +426,26 @@ public final class TeacherCacheWriter implements AutoCloseable {
             }
         });
         CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
-        m.writeAtomically(dir, options.fsync());
+        writeManifest(dir, m, target, options.fsync());
         manifest = m;
         s.rows = 0;
+    }
+
+    /**
+     * Replaces the manifest by one that lists a just-renamed shard; if that fails (a full disk), removes the
+     * shard again, so the folder holds only what the old manifest lists.
+     */
+    static void writeManifest(Path dir, CacheManifest m, Path shard, boolean fsync) throws IOException {
+        try {
+            m.writeAtomically(dir, fsync);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(shard);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     private void ensureOpen() throws IOException {

@@ -131,6 +131,103 @@ class SequenceCacheTest {
         }
     }
 
+    /** Collects what is logged (Arrow's allocator logs "Memory was leaked" at ERROR) while {@code body} runs. */
+    static List<String> logged(Runnable body) {
+        org.apache.logging.log4j.core.LoggerContext ctx =
+                (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var appender = new org.apache.logging.log4j.core.appender.AbstractAppender("capture-" + System.nanoTime(), null,
+                null, true, org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent e) {
+                lines.add(e.getLoggerName() + ": " + e.getMessage().getFormattedMessage());
+            }
+        };
+        appender.start();
+        var root = ctx.getConfiguration().getRootLogger();
+        root.addAppender(appender, org.apache.logging.log4j.Level.ALL, null);
+        ctx.updateLoggers();
+        try {
+            body.run();
+        } finally {
+            root.removeAppender(appender.getName());
+            ctx.updateLoggers();
+            appender.stop();
+        }
+        return lines;
+    }
+
+    /** Six items in three ZSTD shards of two (k = 2: four rows each). */
+    private static void threeShards(Path dir) throws IOException {
+        try (SequenceCacheWriter w = SequenceCacheWriter.openOrCreate(dir, 2, 50, 3, Map.of(), "fp", 2, NO_SYNC)) {
+            Random r = new Random(5);
+            for (int i = 0; i < 6; i++) {
+                w.append(new int[] {i, i + 1}, List.of(randomSample(r, 4, 50, 3), randomSample(r, 3, 50, 3)));
+            }
+        }
+    }
+
+    /** Overwrites byte {@code back} places before the last ZSTD frame (magic 28 B5 2F FD) of a file. */
+    private static void setBeforeLastFrame(Path file, int back, int value) throws IOException {
+        byte[] b = java.nio.file.Files.readAllBytes(file);
+        int at = -1;
+        for (int i = 0; i + 4 <= b.length; i++) {
+            if ((b[i] & 0xFF) == 0x28 && (b[i + 1] & 0xFF) == 0xB5 && (b[i + 2] & 0xFF) == 0x2F && (b[i + 3] & 0xFF) == 0xFD) {
+                at = i;
+            }
+        }
+        assertTrue(at >= 8, "no ZSTD frame in " + file);
+        b[at - back] = (byte) value;
+        java.nio.file.Files.write(file, b);
+    }
+
+    @Test
+    void aDamagedZstdLengthIsNamedByShardColumnAndRowsWithoutAllocatorNoiseOrHugeAllocations(@TempDir Path dir)
+            throws IOException {
+        threeShards(dir);
+        Path shard = dir.resolve("part-00001.arrow");
+        // The 8 bytes before a frame are its buffer's uncompressed length, little-endian. A high byte of 0x80 makes
+        // it negative ("the requested size must be non-negative" from Arrow); 0x7F asks for about 2^62 bytes,
+        // which without a limit had the JVM take the machine's memory until the kernel killed it.
+        for (int high : new int[] {0x80, 0x7F}) {
+            setBeforeLastFrame(shard, 1, high);
+            CacheVerification[] v = {null};
+            List<String> log = logged(() -> v[0] = TeacherCache.open(dir).verifyReport());
+            assertEquals(List.of(), log, "nothing logged, in particular no 'Memory was leaked'");
+            assertEquals(1, v[0].faults().size(), v[0].faults().toString());
+            String fault = v[0].faults().get(0).toString();
+            assertTrue(fault.matches(java.util.regex.Pattern.quote(shard.toString()) + ": SHA-256 [0-9a-f]{64} differs "
+                    + "from the manifest's [0-9a-f]{64}; corrupt or truncated shard: column [a-z_0-9.]+: its "
+                    + "(validity|offset|data) buffer declares -?[0-9]+ bytes when decompressed: its length prefix is "
+                    + "damaged; rows 0-3 \\(items 2-3\\) cannot be read"), fault);
+            assertTrue(fault.contains(high == 0x80 ? "declares -" : "declares 9"), fault);
+            BadInputException e = assertThrows(BadInputException.class, () -> {
+                try (SequenceCacheReader r = TeacherCache.open(dir).sequence()) {
+                    r.read(0); // shard 0 is sound
+                    r.read(2);
+                }
+            });
+            assertEquals(fault.substring(fault.indexOf("corrupt or truncated shard")),
+                    e.getMessage().substring(e.getMessage().indexOf("corrupt or truncated shard")));
+        }
+    }
+
+    @Test
+    void aDamagedZstdFrameIsNamedByShardColumnAndRows(@TempDir Path dir) throws IOException {
+        threeShards(dir);
+        Path shard = dir.resolve("part-00002.arrow");
+        setBeforeLastFrame(shard, -4, 0xFF); // the frame header descriptor byte after the magic number
+        CacheVerification[] v = {null};
+        List<String> log = logged(() -> v[0] = TeacherCache.open(dir).verifyReport());
+        assertEquals(List.of(), log);
+        assertEquals(1, v[0].faults().size(), v[0].faults().toString());
+        String fault = v[0].faults().get(0).toString();
+        assertTrue(fault.matches(".*part-00002\\.arrow: SHA-256 .*; corrupt or truncated shard: column [a-z_0-9.]+: its "
+                + "(validity|offset|data) buffer cannot be decompressed \\(ZSTD: [^)]+\\); rows 0-3 \\(items 4-5\\) "
+                + "cannot be read"), fault);
+        assertTrue(!fault.contains("null"), fault);
+    }
+
     @Test
     void corruptedSequenceRowIsNamed(@TempDir Path dir) throws IOException {
         try (SequenceCacheWriter w = SequenceCacheWriter.openOrCreate(dir, 2, 50, 3, Map.of(), "fp", 10, NO_SYNC)) {

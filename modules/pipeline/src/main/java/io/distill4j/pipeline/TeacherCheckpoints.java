@@ -10,22 +10,30 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.PairList;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Checksums;
+import io.distill4j.data.Errors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
  * Saves and loads teacher checkpoints in DJL's parameter format: a folder holding
- * {@code teacher-0000.params}. Saving goes to a temporary folder renamed into place.
+ * {@code teacher-0000.params} and its SHA-256 in {@value io.distill4j.data.Checksums#FILE_NAME}. Saving goes
+ * to a temporary folder renamed into place; loading checks the checksum first, so a damaged file is named
+ * as damaged rather than taken for a checkpoint of another architecture.
  */
 public final class TeacherCheckpoints {
 
     /** The model name inside a checkpoint folder. */
     public static final String NAME = "teacher";
+    /** The parameters file inside a checkpoint folder. */
+    public static final String PARAMS = NAME + "-0000.params";
 
     private TeacherCheckpoints() {
     }
@@ -37,7 +45,7 @@ public final class TeacherCheckpoints {
      * @return true if {@code teacher-0000.params} is there
      */
     public static boolean exists(Path dir) {
-        return Files.isRegularFile(dir.resolve(NAME + "-0000.params"));
+        return Files.isRegularFile(dir.resolve(PARAMS));
     }
 
     /**
@@ -52,6 +60,7 @@ public final class TeacherCheckpoints {
         deleteTree(tmp);
         Files.createDirectories(tmp);
         model.save(tmp, NAME);
+        Checksums.write(tmp, List.of(PARAMS));
         deleteTree(dir);
         Files.createDirectories(dir.toAbsolutePath().getParent());
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -65,20 +74,32 @@ public final class TeacherCheckpoints {
      * @param inputs the input width the block takes
      * @param device the device to load onto
      * @return the model (the caller closes it)
-     * @throws BadInputException if the folder holds no checkpoint or one of another architecture
+     * @throws BadInputException if the folder holds no checkpoint, a damaged one (naming the file), or one
+     *     of another architecture
      */
     public static Model load(Path dir, Supplier<Block> block, int inputs, Device device) {
         if (!exists(dir)) {
-            throw new BadInputException(dir + ": no teacher checkpoint (" + NAME + "-0000.params) in this folder");
+            throw new BadInputException(dir + ": no teacher checkpoint (" + PARAMS + ") in this folder");
         }
+        Optional<String> damage = Checksums.damage(dir);
+        if (damage.isPresent()) {
+            throw new BadInputException(damage.get() + "; restore the teacher checkpoint " + dir + " from a copy, or "
+                    + "train a new teacher into a new cache");
+        }
+        Path file = dir.resolve(PARAMS);
         Model m = Model.newInstance(NAME, device);
         m.setBlock(block.get());
         try {
             m.load(dir, NAME);
         } catch (IOException | MalformedModelException | RuntimeException e) {
             m.close();
-            throw new BadInputException(dir.resolve(NAME + "-0000.params") + ": cannot load into the configured architecture ("
-                    + e.getMessage() + "); check teacher.model", e);
+            if (Checksums.present(dir)) { // the file is as it was saved: the configuration differs
+                throw new BadInputException(file + ": cannot load into the configured architecture (" + Errors.reason(e)
+                        + "); check teacher.model", e);
+            }
+            // Saved without a checksum: a damaged file and another architecture look alike.
+            throw new BadInputException(file + ": damaged, or saved from another architecture: cannot load it ("
+                    + Errors.reason(e) + "); check the file and teacher.model", e);
         }
         // DJL loads saved arrays whatever their shapes: compare with the configured architecture's.
         Block reference = block.get();
@@ -92,7 +113,7 @@ public final class TeacherCheckpoints {
                         : null;
                 if (!w.equals(h)) {
                     m.close();
-                    throw new BadInputException(dir.resolve(NAME + "-0000.params") + ": parameter " + want.get(i).getKey()
+                    throw new BadInputException(file + ": parameter " + want.get(i).getKey()
                             + " has shape " + h + ", the configured architecture needs " + w + "; check teacher.model");
                 }
             }

@@ -2,6 +2,7 @@ package io.distill4j.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -134,6 +135,42 @@ class SampleJobTest {
         BadInputException e = assertThrows(BadInputException.class,
                 () -> SampleJob.run(spec(wrong), Device.cpu(), SampleProgress.NONE, l -> { }));
         assertTrue(e.getMessage().contains("teacher-0000.params") && e.getMessage().contains("teacher.model"), e.getMessage());
+    }
+
+    @Test
+    void aDamagedTeacherCheckpointIsNamedAsDamagedNotBlamedOnTheConfiguration(@TempDir Path dir) throws Exception {
+        Map<String, Object> first = config(dir.resolve("first"), "iris", "mc-dropout");
+        SampleJob.run(spec(first), Device.cpu(), SampleProgress.NONE, l -> { });
+        Path saved = dir.resolve("first-teacher");
+        Path params = saved.resolve("teacher-0000.params");
+        assertEquals(List.of("SHA256SUMS", "teacher-0000.params"), Files.list(saved).map(p -> p.getFileName().toString())
+                .sorted().toList());
+        byte[] bytes = Files.readAllBytes(params);
+        bytes[bytes.length / 2] ^= 0x10; // one bit in a weight: DJL would load it without a word
+        Files.write(params, bytes);
+        Map<String, Object> c = config(dir.resolve("second"), "iris", "mc-dropout");
+        teacher(c).remove("train");
+        teacher(c).put("checkpoint", saved.toString());
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> SampleJob.run(spec(c), Device.cpu(), SampleProgress.NONE, l -> { }));
+        assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(params.toString()) + ": damaged: its SHA-256 "
+                + "[0-9a-f]{64} differs from the [0-9a-f]{64} recorded in SHA256SUMS when it was written; restore the "
+                + "teacher checkpoint " + java.util.regex.Pattern.quote(saved.toString()) + " from a copy, or train a new "
+                + "teacher into a new cache"), e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("second")), "the teacher is checked before the cache is created");
+        // The job's own saved teacher, met again when the first job is rerun, is checked the same way.
+        BadInputException rerun = assertThrows(BadInputException.class,
+                () -> SampleJob.run(spec(first), Device.cpu(), SampleProgress.NONE, l -> { }));
+        assertEquals(e.getMessage(), rerun.getMessage());
+        // A checkpoint saved without checksums (by an older distill4j, or copied without them) and cut short.
+        Files.delete(saved.resolve("SHA256SUMS"));
+        Files.write(params, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        BadInputException cut = assertThrows(BadInputException.class,
+                () -> SampleJob.run(spec(c), Device.cpu(), SampleProgress.NONE, l -> { }));
+        assertTrue(cut.getMessage().startsWith(params + ": damaged, or saved from another architecture: cannot load it ("),
+                cut.getMessage());
+        assertTrue(cut.getMessage().endsWith("); check the file and teacher.model"), cut.getMessage());
+        assertFalse(cut.getMessage().contains("null"), cut.getMessage());
     }
 
     @Test

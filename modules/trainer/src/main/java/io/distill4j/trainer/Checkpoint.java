@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Checksums;
+import io.distill4j.data.Errors;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
@@ -31,6 +33,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * Checkpoints of a training run: one folder {@code step-NNNNNNNNN} per checkpoint, holding
@@ -41,8 +45,11 @@ import java.util.stream.Stream;
  *   <li>{@value #STATE}: where the run stands (update, epoch, next micro-batch, seed, loss scale,
  *       early-stopping state) and the architecture (every parameter's name, shape and type).</li>
  * </ul>
- * A checkpoint is written into a temporary folder and renamed into place, so a folder named
- * {@code step-*} is always complete.
+ * and {@value io.distill4j.data.Checksums#FILE_NAME}, the SHA-256 of each of them ({@link Checksums}; check
+ * by hand with {@code sha256sum -c SHA256SUMS}). A checkpoint is written into a temporary folder and renamed
+ * into place, so a folder named {@code step-*} is always complete; one damaged later (a bad disk, a
+ * half-copied folder) is told by its checksums: {@link #latest} passes over it with a warning naming the
+ * damaged file and resumes from the newest intact one, and {@link #verify} names it.
  */
 public final class Checkpoint {
 
@@ -57,6 +64,7 @@ public final class Checkpoint {
     /** The format version written into {@value #STATE}. */
     public static final int FORMAT = 1;
 
+    private static final Logger LOG = LogManager.getLogger(Checkpoint.class);
     private static final Pattern NAME = Pattern.compile("step-(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -104,13 +112,54 @@ public final class Checkpoint {
     }
 
     /**
-     * The newest complete checkpoint in a folder.
+     * The newest intact checkpoint in a folder: newer ones whose files do not match their checksums are
+     * passed over, each with a warning naming the damaged file and the checkpoint used instead.
      *
      * @param dir the checkpoint folder (may be missing)
-     * @return the checkpoint with the highest step, if any
+     * @return the intact checkpoint with the highest step, if any
      */
     public static Optional<Path> latest(Path dir) {
-        return list(dir).stream().reduce((a, b) -> b);
+        return latest(dir, LOG::warn);
+    }
+
+    /**
+     * The newest intact checkpoint in a folder, telling {@code warn} one line per newer damaged one.
+     *
+     * @param dir the checkpoint folder (may be missing)
+     * @param warn told, for each damaged checkpoint passed over, the damaged file and what is used instead
+     * @return the intact checkpoint with the highest step, if any
+     */
+    public static Optional<Path> latest(Path dir, java.util.function.Consumer<String> warn) {
+        List<Path> all = list(dir);
+        List<String> damaged = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Optional<String> damage = Checksums.damage(all.get(i));
+            if (damage.isEmpty()) {
+                for (String d : damaged) {
+                    warn.accept(d + "; resuming from the older checkpoint " + all.get(i));
+                }
+                return Optional.of(all.get(i));
+            }
+            damaged.add(damage.get());
+        }
+        for (String d : damaged) {
+            warn.accept(d + "; no intact checkpoint is left in " + dir + ", so training starts from the beginning");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Checks a checkpoint's files against the checksums written with them (a checkpoint written before
+     * checksums were kept passes unchecked).
+     *
+     * @param checkpoint the checkpoint folder
+     * @throws BadInputException naming the damaged or missing file
+     */
+    public static void verify(Path checkpoint) {
+        Optional<String> damage = Checksums.damage(checkpoint);
+        if (damage.isPresent()) {
+            throw new BadInputException(damage.get() + "; resume from an older checkpoint of " + checkpoint.getParent());
+        }
     }
 
     /**
@@ -157,7 +206,7 @@ public final class Checkpoint {
             }
             return s;
         } catch (IOException e) {
-            throw new BadInputException(file + ": unreadable checkpoint state: " + e.getMessage(), e);
+            throw new BadInputException(file + ": unreadable checkpoint state: " + Errors.reason(e), e);
         }
     }
 
@@ -192,6 +241,8 @@ public final class Checkpoint {
             try (OutputStream out = Files.newOutputStream(tmp.resolve(STATE))) {
                 JSON.writeValue(out, state);
             }
+            Checksums.write(tmp, bestParameters == null ? List.of(PARAMETERS, OPTIMIZER, STATE)
+                    : List.of(PARAMETERS, OPTIMIZER, BEST, STATE));
             if (Files.exists(target)) {
                 deleteTree(target);
             }
@@ -250,16 +301,17 @@ public final class Checkpoint {
      * @param checkpoint the checkpoint folder
      * @param manager the model's manager
      * @param block the block
-     * @throws BadInputException if the checkpoint is missing, unreadable or of another architecture
+     * @throws BadInputException if the checkpoint is missing, damaged, unreadable or of another architecture
      */
     public static void loadParameters(Path checkpoint, NDManager manager, Block block) {
+        verify(checkpoint);
         State state = readState(checkpoint);
         checkArchitecture(checkpoint, state, block);
         Path file = checkpoint.resolve(PARAMETERS);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             loadParameters(in, manager, block, file.toString());
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read the parameters: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read the parameters: " + Errors.reason(e), e);
         }
     }
 
@@ -295,7 +347,7 @@ public final class Checkpoint {
         try {
             block.loadParameters(manager, new DataInputStream(in));
         } catch (IOException | MalformedModelException e) {
-            throw new BadInputException(source + ": cannot load the parameters: " + e.getMessage(), e);
+            throw new BadInputException(source + ": cannot load the parameters: " + Errors.reason(e), e);
         }
         for (Parameter p : block.getParameters().values()) {
             if (p.requiresGradient()) {

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.loss.Loss;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Errors;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,7 +106,7 @@ public final class TrainingEngine {
             try (InputStream in = Files.newInputStream(file)) {
                 Checkpoint.loadParameters(new java.io.BufferedInputStream(in), manager, block, file.toString());
             } catch (IOException e) {
-                throw new BadInputException(file + ": cannot read the parameters: " + e.getMessage(), e);
+                throw new BadInputException(file + ": cannot read the parameters: " + Errors.reason(e), e);
             }
             run.restore(resumed, spec.resumeFrom());
         }
@@ -117,7 +118,7 @@ public final class TrainingEngine {
                 try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
                     session.optimizer().load(in, file.toString());
                 } catch (IOException e) {
-                    throw new BadInputException(file + ": cannot read the optimiser state: " + e.getMessage(), e);
+                    throw new BadInputException(file + ": cannot read the optimiser state: " + Errors.reason(e), e);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(e.getMessage(), e);
                 }
@@ -250,6 +251,7 @@ public final class TrainingEngine {
 
     private static Checkpoint.State readResume(TrainingSpec spec, Block block, int perEpoch) {
         Path ckpt = spec.resumeFrom();
+        Checkpoint.verify(ckpt);
         Checkpoint.State s = Checkpoint.readState(ckpt);
         Checkpoint.checkArchitecture(ckpt, s, block);
         if (s.seed() != spec.seed()) {

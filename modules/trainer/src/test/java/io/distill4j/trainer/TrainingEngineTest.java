@@ -105,6 +105,78 @@ class TrainingEngineTest {
     }
 
     @Test
+    void aDamagedNewestCheckpointIsPassedOverWithAWarningAndTheRunResumesFromTheNewestIntactOne(@TempDir Path dir)
+            throws Exception {
+        TrainingSpec spec = base().setEpochs(3).optAccumulationSteps(2).optMaxGradNorm(0.5f)
+                .optSchedule(LrSchedule.Kind.COSINE, 2).optCheckpoints(5, dir, 0).build();
+        float[] straight;
+        try (Model m = mlp("straight", 16, 0.3f); TabularBatchSource s = source(8)) {
+            TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
+            straight = flat(m);
+        }
+        Path newest = dir.resolve("step-000000012");
+        assertEquals(List.of("SHA256SUMS", "optimizer.bin", "parameters.params", "state.json"),
+                Files.list(newest).map(p -> p.getFileName().toString()).sorted().toList());
+        Path params = newest.resolve(Checkpoint.PARAMETERS);
+        byte[] bytes = Files.readAllBytes(params);
+        bytes[bytes.length - 9] ^= 0x01; // one bit of the last weight: DJL would load it without a word
+        Files.write(params, bytes);
+
+        List<String> warnings = new ArrayList<>();
+        Path intact = Checkpoint.latest(dir, warnings::add).orElseThrow();
+        assertEquals(dir.resolve("step-000000010"), intact);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).matches(java.util.regex.Pattern.quote(params.toString()) + ": damaged: its SHA-256 "
+                + "[0-9a-f]{64} differs from the [0-9a-f]{64} recorded in SHA256SUMS when it was written; resuming from "
+                + "the older checkpoint " + java.util.regex.Pattern.quote(intact.toString())), warnings.get(0));
+        float[] resumed;
+        try (Model m = mlp("resumed", 16, 0.3f); TabularBatchSource s = source(8)) {
+            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
+                    spec.toBuilder().optResumeFrom(intact).build());
+            assertEquals(12, r.steps());
+            resumed = flat(m);
+        }
+        assertArrayEquals(straight, resumed, 0f, "resumed from update 10, the run ends where the uninterrupted one did");
+        assertEquals(List.of(), warnings.subList(1, warnings.size()));
+        assertEquals(dir.resolve("step-000000012"), Checkpoint.latest(dir, warnings::add).orElseThrow(),
+                "the resumed run wrote update 12 again, intact");
+    }
+
+    @Test
+    void resumingFromANamedDamagedCheckpointNamesTheFileAndNoMessageEndsInNull(@TempDir Path dir) throws Exception {
+        TrainingSpec spec = base().optCheckpoints(4, dir, 0).build();
+        try (Model m = mlp("small", 16, 0f); TabularBatchSource s = source(8)) {
+            TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
+        }
+        Path ckpt = dir.resolve("step-000000004");
+        Path params = ckpt.resolve(Checkpoint.PARAMETERS);
+        byte[] bytes = Files.readAllBytes(params);
+        Files.write(params, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+        TrainingSpec resume = spec.toBuilder().optCheckpoints(0, null, 0).optResumeFrom(ckpt).build();
+        try (Model m = mlp("resume", 16, 0f); TabularBatchSource s = source(8)) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), resume));
+            assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(params.toString()) + ": damaged: its SHA-256 "
+                    + "[0-9a-f]{64} differs from the [0-9a-f]{64} recorded in SHA256SUMS when it was written; resume from "
+                    + "an older checkpoint of " + java.util.regex.Pattern.quote(dir.toString())), e.getMessage());
+        }
+        // Written before checksums were kept: the loader's own error, which has no message, is named.
+        Files.delete(ckpt.resolve("SHA256SUMS"));
+        try (Model m = mlp("old", 16, 0f); TabularBatchSource s = source(8)) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), resume));
+            assertEquals(params + ": cannot load the parameters: the file ends early", e.getMessage());
+        }
+        Checkpoint.deleteTree(dir.resolve("step-000000008"));
+        Files.delete(ckpt.resolve(Checkpoint.OPTIMIZER));
+        List<String> warnings = new ArrayList<>();
+        Files.writeString(ckpt.resolve("SHA256SUMS"), "0".repeat(64) + "  " + Checkpoint.OPTIMIZER + "\n");
+        assertEquals(java.util.Optional.empty(), Checkpoint.latest(dir, warnings::add));
+        assertEquals(List.of(ckpt.resolve(Checkpoint.OPTIMIZER) + ": missing (listed in SHA256SUMS); no intact "
+                + "checkpoint is left in " + dir + ", so training starts from the beginning"), warnings);
+    }
+
+    @Test
     void checkpointsArePrunedToTheNewest(@TempDir Path dir) {
         try (Model m = mlp("prune", 8, 0f); TabularBatchSource s = source(8)) {
             TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), base().setEpochs(2).optCheckpoints(3, dir, 2).build());

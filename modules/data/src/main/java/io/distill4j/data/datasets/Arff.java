@@ -1,6 +1,7 @@
 package io.distill4j.data.datasets;
 
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Errors;
 import io.distill4j.data.TabularData;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -57,7 +58,7 @@ public final class Arff {
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": dataset file not found", e);
         } catch (IOException | java.io.UncheckedIOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + Errors.reason(e), e);
         }
         String relation = file.getFileName().toString();
         List<Attribute> attrs = new ArrayList<>();

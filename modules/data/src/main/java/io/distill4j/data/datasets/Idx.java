@@ -1,6 +1,7 @@
 package io.distill4j.data.datasets;
 
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Errors;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -71,7 +72,7 @@ public record Idx(Path file, int[] dims, byte[] data) {
         } catch (EOFException e) {
             throw new BadInputException(file + ": truncated header", e);
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + Errors.reason(e), e);
         }
     }
 

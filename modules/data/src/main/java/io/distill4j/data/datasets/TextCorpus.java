@@ -3,6 +3,7 @@ package io.distill4j.data.datasets;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Errors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,7 +55,7 @@ public final class TextCorpus {
                 files = s.filter(Files::isRegularFile).filter(p -> p.toString().matches(".*\\.(txt|json|jsonl)$"))
                         .sorted(TextCorpus::naturalOrder).toList();
             } catch (IOException e) {
-                throw new BadInputException(path + ": cannot list: " + e.getMessage(), e);
+                throw new BadInputException(path + ": cannot list: " + Errors.reason(e), e);
             }
             if (files.isEmpty()) {
                 throw new BadInputException(path + ": no .txt, .json or .jsonl files");
@@ -95,7 +96,7 @@ public final class TextCorpus {
         } catch (CharacterCodingException e) {
             throw new BadInputException(f + ": not valid UTF-8", e);
         } catch (IOException e) {
-            throw new BadInputException(f + ": cannot read: " + e.getMessage(), e);
+            throw new BadInputException(f + ": cannot read: " + Errors.reason(e), e);
         }
     }
 
@@ -114,7 +115,7 @@ public final class TextCorpus {
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new BadInputException(f + ": line " + lineNo + ": malformed JSON: " + e.getOriginalMessage(), e);
             } catch (IOException e) {
-                throw new BadInputException(f + ": cannot read: " + e.getMessage(), e);
+                throw new BadInputException(f + ": cannot read: " + Errors.reason(e), e);
             }
         } else if (name.endsWith(".json")) {
             try {

@@ -8,6 +8,7 @@ import io.distill4j.data.BadInputException;
 import io.distill4j.data.CacheManifest;
 import io.distill4j.data.CacheWriteOptions;
 import io.distill4j.data.DenseCacheReader;
+import io.distill4j.data.Errors;
 import io.distill4j.data.TeacherCache;
 import io.distill4j.data.TeacherCacheWriter;
 import java.io.BufferedInputStream;
@@ -120,7 +121,7 @@ public final class DenseInterop {
             } catch (NoSuchFileException ex) {
                 throw new BadInputException(file + ": file not found", ex);
             } catch (ZipException | EOFException ex) {
-                throw new BadInputException(file + ": truncated or corrupt .npz: " + ex.getMessage(), ex);
+                throw new BadInputException(file + ": truncated or corrupt .npz: " + Errors.reason(ex), ex);
             }
         });
         return TeacherCache.open(dir);
@@ -235,7 +236,7 @@ public final class DenseInterop {
                 try {
                     header = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
                 } catch (IOException e) {
-                    throw new BadInputException(file + ": malformed safetensors header: " + e.getMessage(), e);
+                    throw new BadInputException(file + ": malformed safetensors header: " + Errors.reason(e), e);
                 }
                 JsonNode t = header.get(SAMPLES);
                 if (t == null) {

@@ -3,6 +3,7 @@ package io.distill4j.data.interop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Errors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -55,7 +56,7 @@ public final class Vocabulary {
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read vocabulary: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read vocabulary: " + Errors.reason(e), e);
         }
         if (root != null && root.has("model") && root.get("model").has("vocab")) {
             root = root.get("model").get("vocab");

@@ -1,5 +1,6 @@
 package io.distill4j.teacher.http;
 
+import io.distill4j.data.CacheWriteOptions;
 import io.distill4j.data.SequenceItem;
 import io.distill4j.data.SequenceSample;
 import io.distill4j.teacher.SampleProgress;
@@ -7,6 +8,7 @@ import io.distill4j.teacher.sequence.SequenceTeacher;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -15,8 +17,9 @@ import java.util.function.Consumer;
  * ({@code /tokenize}), responses become {@link SequenceSample}s of token ids and top-K log-probabilities.
  *
  * <p>The vocabulary size comes from the server ({@code /v1/models} {@code meta.n_vocab}, llama.cpp) or is
- * given. Every id must lie inside it and every position must carry exactly K alternatives with ids;
- * otherwise the run stops with a {@link TeacherServerException} naming the item, sample and position. The
+ * given. Every id must lie inside it and every position must carry exactly K alternatives with distinct
+ * ids whose probabilities sum to at most 1; otherwise the run stops with a {@link TeacherServerException}
+ * naming the item, sample and position. The
  * provenance records the server's model and a fingerprint of its tokenizer, so a cache is never resumed
  * against a server that tokenizes differently.
  */
@@ -118,6 +121,7 @@ public final class HttpSequenceTeacher implements SequenceTeacher {
                     throw new TeacherServerException("item " + p.item() + ", sample " + j + ", position " + t + ": the server "
                             + "returned " + s.topK() + " alternatives, top_logprobs=" + k + " were requested", false, null);
                 }
+                checkTopK(s, p.item(), j, t);
                 tokens[t] = s.id();
                 System.arraycopy(s.topIds(), 0, ids, t * k, k);
                 System.arraycopy(s.topLogprobs(), 0, lps, t * k, k);
@@ -125,5 +129,29 @@ public final class HttpSequenceTeacher implements SequenceTeacher {
             samples.add(new SequenceSample(tokens, ids, lps, null));
         }
         return new SequenceItem(p.item(), prompt, samples);
+    }
+
+    /**
+     * Checks one position's alternatives against the cache's rules before they reach the cache writer: no
+     * id twice, and top-K probabilities that sum to at most 1 (within the cache's tolerance). A server that
+     * breaks them is at fault, whatever was asked; a seeded request would repeat the answer, so the error
+     * is not retryable.
+     */
+    private static void checkTopK(TokenStep s, long item, int sample, int position) {
+        double tol = CacheWriteOptions.DEFAULT.simplexTolerance();
+        double mass = 0;
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int r = 0; r < s.topK(); r++) {
+            if (!seen.add(s.topIds()[r])) {
+                throw new TeacherServerException("item " + item + ", sample " + sample + ", position " + position
+                        + ": the server listed token id " + s.topIds()[r] + " twice among its top_logprobs", false, null);
+            }
+            mass += Math.exp(s.topLogprobs()[r]);
+        }
+        if (mass > 1 + tol) {
+            throw new TeacherServerException(String.format(Locale.ROOT, "item %d, sample %d, position %d: the server's "
+                    + "top_logprobs sum to probability %.6g, above 1 (by more than %.3g): not log-probabilities of one "
+                    + "distribution", item, sample, position, mass, tol), false, null);
+        }
     }
 }

@@ -30,8 +30,11 @@ public final class SequenceTeacherSampler {
      * @param itemsPerShard prompts per committed shard, positive (small shards lose less to a crash)
      * @param progress told the number of prompts done after each one
      * @return the number of items in the cache at the end
-     * @throws BadInputException if the directory holds another teacher's cache, a response breaks the
-     *     cache's rules (ids outside the vocabulary, top-K mass above 1), or the prompt list differs
+     * @throws BadInputException if the directory holds another teacher's cache or the prompt list differs
+     * @throws io.distill4j.teacher.http.TeacherServerException if an HTTP teacher's response breaks the cache's
+     *     rules (ids outside the vocabulary, a repeated top-K id, top-K mass above 1), naming item, sample and
+     *     position; committed items are kept
+     * @throws IllegalArgumentException if a local teacher's item breaks those rules (a bug in the teacher)
      */
     public static long fill(SequenceTeacher teacher, List<String> prompts, Path cacheDir, int itemsPerShard,
             SampleProgress progress) {

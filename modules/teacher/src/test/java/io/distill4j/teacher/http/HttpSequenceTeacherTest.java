@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.SequenceCacheReader;
 import io.distill4j.data.SequenceItem;
@@ -82,6 +86,52 @@ class HttpSequenceTeacherTest {
             s.bodies.subList(before, s.bodies.size()).forEach(b -> asked.add(b.get("prompt").asText()));
             assertEquals(Set.of("q4", "q5", "q6"), asked);
             TeacherCache.open(dir).verify();
+        }
+    }
+
+    /** A content reply whose position 1 of every choice has its top-K rewritten by {@code edit}. */
+    private static String damaged(JsonNode request, java.util.function.Consumer<ArrayNode> edit) throws Exception {
+        JsonNode root = new ObjectMapper().readTree(FakeOpenAiServer.contentReply(request, 1, 3));
+        for (JsonNode c : root.get("choices")) {
+            edit.accept((ArrayNode) c.get("logprobs").get("content").get(1).get("top_logprobs"));
+        }
+        return root.toString();
+    }
+
+    @Test
+    void topKProbabilitiesAboveOneAreAServerFaultNamingItemSampleAndPosition(@TempDir Path dir) throws Exception {
+        try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> {
+            try {
+                return Reply.ok(b.path("prompt").asText().equals("q2")
+                        ? damaged(b, top -> top.forEach(a -> ((ObjectNode) a).put("logprob", -0.01)))
+                        : FakeOpenAiServer.contentReply(b, 1, 3));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        })) {
+            TeacherServerException e = assertThrows(TeacherServerException.class, () -> SequenceTeacherSampler.fill(
+                    new HttpSequenceTeacher(teacher(s), 0), prompts(4), dir, 2, SampleProgress.NONE));
+            assertEquals("item 2, sample 0, position 1: the server's top_logprobs sum to probability 2.97015, above 1 "
+                    + "(by more than 0.00100): not log-probabilities of one distribution", e.getMessage());
+            assertEquals(false, e.retryable());
+            assertEquals(2, TeacherCache.open(dir).manifest().items(), "items 0 and 1 stay committed");
+            TeacherCache.open(dir).verify();
+        }
+    }
+
+    @Test
+    void aTokenIdListedTwiceAmongTheTopKIsAServerFault(@TempDir Path dir) throws Exception {
+        try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> {
+            try {
+                return Reply.ok(damaged(b, top -> ((ObjectNode) top.get(2)).put("id", top.get(0).get("id").asInt())));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        })) {
+            TeacherServerException e = assertThrows(TeacherServerException.class, () -> SequenceTeacherSampler.fill(
+                    new HttpSequenceTeacher(teacher(s), 0), prompts(2), dir, 2, SampleProgress.NONE));
+            assertTrue(e.getMessage().matches("item 0, sample 0, position 1: the server listed token id \\d+ twice among "
+                    + "its top_logprobs"), e.getMessage());
         }
     }
 
