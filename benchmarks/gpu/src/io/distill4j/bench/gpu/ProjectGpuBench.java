@@ -229,7 +229,7 @@ public final class ProjectGpuBench {
                 }
                 return new NDList(mgr.create(ys));
             };
-            TrainingSpec spec = TrainingSpec.builder().setDevice(device).setLearningRate(1e-3f).optWeightDecay(0.01f)
+            TrainingSpec spec = TrainingSpec.builder().setDevice(device).setBatchSize(MLP_BATCH).setLearningRate(1e-3f).optWeightDecay(0.01f)
                     .setEpochs(1).optLogEvery(0).build();
             long[] stamps = new long[batches + 1];
             double[] losses = new double[batches + 1];
@@ -238,7 +238,7 @@ public final class ProjectGpuBench {
             Engine.getInstance().setRandomSeed(0);
             Block block = Mlp.builder().setInputs(784).setHidden(512, 256).setOutputs(10).build();
             try (Model model = StudentTrainer.train("mlp", block, features, targets, new CrossEntropyLoss(), spec,
-                    MLP_BATCH, null, (epoch, step, items, loss) -> {
+                    null, (epoch, step, items, loss) -> {
                         if (count[0] <= batches) {
                             stamps[count[0]] = System.nanoTime();
                             losses[count[0]] = loss;

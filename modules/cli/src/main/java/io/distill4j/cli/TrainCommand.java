@@ -15,9 +15,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TrainJob.Outcome o = TrainJob.run(config, Path.of(System.getProperty("distill4j.home", ".")));
-        System.out.println(o.markdown());
-        System.out.println("Wrote " + o.runDir().resolve("results.md") + " and results.json");
+        io.distill4j.pipeline.RunResult r = TrainJob.run(config);
+        System.out.println(r.table());
+        System.out.println("Wrote " + r.runDir() + ": results.md, results.json, model-card.md, model-card.json and the"
+                + " students (students/seed-N)");
         return 0;
     }
 }

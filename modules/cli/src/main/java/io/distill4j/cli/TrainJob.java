@@ -1,252 +1,163 @@
 package io.distill4j.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.BadInputException;
-import io.distill4j.data.CacheManifest;
-import io.distill4j.data.Sha256;
-import io.distill4j.data.TabularData;
-import io.distill4j.data.TeacherCache;
+import io.distill4j.data.config.ConfigFile;
+import io.distill4j.loss.DistillationLoss;
 import io.distill4j.loss.Registry;
-import io.distill4j.loss.StudentEstimate;
 import io.distill4j.loss.TargetBuilder;
+import io.distill4j.models.StudentPreset;
+import io.distill4j.models.StudentPresets;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.RunResult;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
-import io.distill4j.trainer.Aggregate;
-import io.distill4j.trainer.BatchTargets;
-import io.distill4j.trainer.EngineConfig;
-import io.distill4j.trainer.Evaluators;
-import io.distill4j.models.MlpPreset;
-import io.distill4j.trainer.MultiStudentRun;
-import io.distill4j.trainer.TabularBatchSource;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.distill4j.pipeline.Teachers;
+import io.distill4j.trainer.TrainingSpec;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * {@code distill4j train CONFIG.yaml}: M students from M seeds learn from a teacher cache made by
- * {@code distill4j sample}, with a target builder and a loss chosen by name; results per seed and
- * aggregated (mean, std, 95% CI), plus the inter-student variances of predictions and parameters.
+ * {@code distill4j train CONFIG.yaml}: reads a train config and runs the {@link Distillation} pipeline on the cache of
+ * a {@code distill4j sample} job. Paths in the file are relative to the file's folder.
  *
- * <p>The config names the sample job ({@code sample:}), whose data settings rebuild exactly the rows the
- * teacher saw, in cache order; the cache's dataset fingerprint must match them. Keys: {@code sample},
- * {@code student} (an MLP preset file), {@code target} and {@code targetOptions}, {@code loss} and
- * {@code lossOptions}, {@code studentPasses} (MC-dropout passes for targets that need the student's own
- * estimate, default 4), {@code out} (default {@code runs/train}), and {@code training} (see
- * {@link EngineConfig}).
+ * <pre>
+ * sample: ../../teacher/examples/digits-mc-dropout.yaml   # the sample job: its data, teacher and cache
+ * student: ../../../models/mlp-digits.yaml                 # a preset file, or a mapping with model_type
+ * target: mean                     # single, mean, inverse-variance, inverse-variance-paper, bayesian-mean, wrong-mass-clip
+ * targetOptions: {}
+ * loss: soft-ce                    # every registry loss whose labels the cache and target can give
+ * lossOptions: {}
+ * students: 5                      # seeds 1..5; or seeds: [1, 2, 3]
+ * draws: per-student               # per-student (each student its own draws) or shared
+ * samples: 0                       # draws per student; 0: the cache's k divided among the students
+ * studentPasses: 4                 # MC-dropout passes for targets that fuse with the student's own estimate
+ * evaluationPasses: 8              # MC-dropout passes for the intra-student variance; 0 to skip
+ * topK: 5                          # K for sparse-topk-kl on a dense cache
+ * resume: false                    # continue each student from its newest checkpoint
+ * out: ../../../runs/train         # a new timestamped folder is made inside
+ * training: {epochs: 30, batchSize: 64, learningRate: 1.0e-3}   # see TrainingSpec
+ * </pre>
  */
 public final class TrainJob {
-    private static final Set<String> KEYS = Set.of("sample", "student", "target", "targetOptions", "loss", "lossOptions",
-            "studentPasses", "out", "training");
 
     private TrainJob() {
     }
 
     /**
-     * What a run produced.
+     * The keys of a train config; bound strictly.
      *
-     * @param runDir the folder holding {@code results.md} and {@code results.json}
-     * @param result the multi-student result
-     * @param markdown the results as Markdown
+     * @param sample the sample job file
+     * @param student a preset file or an inline preset
+     * @param target the target's registry name
+     * @param targetOptions its options
+     * @param loss the loss's registry name
+     * @param lossOptions its options
+     * @param students the number of students (seeds 1..n)
+     * @param seeds the students' seeds
+     * @param draws how students share the teacher's draws
+     * @param samples draws per student, 0 for the cache's k divided among them
+     * @param studentPasses MC-dropout passes for the student's own estimate
+     * @param evaluationPasses MC-dropout passes for the intra-student variance
+     * @param topK K for top-K labels
+     * @param resume whether to resume from checkpoints
+     * @param out the folder runs are made in
+     * @param training the training settings (bound into {@link TrainingSpec.Builder})
      */
-    public record Outcome(Path runDir, MultiStudentRun.Result result, String markdown) {
+    public record Config(Path sample, JsonNode student, String target, Map<String, Object> targetOptions, String loss,
+            Map<String, Object> lossOptions, Integer students, List<Long> seeds, Draws draws, Integer samples,
+            Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training) {
+    }
+
+    /**
+     * Reads a train config into a run, checking everything before any work.
+     *
+     * @param file the YAML file
+     * @return the run (not yet fitted) and where it goes
+     * @throws BadInputException naming file, line, column, key and value of the first fault
+     */
+    public static Prepared prepare(Path file) {
+        ConfigFile cf = ConfigFile.load(file);
+        Config c = cf.bind("", Config.class);
+        if (c.sample() == null) {
+            throw cf.error("/sample", "required: the sample job whose cache the students learn from");
+        }
+        if (c.student() == null) {
+            throw cf.error("/student", "required: a student preset file (models/*.yaml) or a mapping with model_type");
+        }
+        SampleSpec sample = SampleSpec.load(c.sample());
+        if (sample.isSequence()) {
+            throw cf.error("/sample", "this is a language-model sample job (teacher.type " + (sample.sequence().http() != null
+                    ? "http" : "lm") + ", a sequence cache); the student here needs a dense cache");
+        }
+        if (!"train".equals(sample.data().sample())) {
+            throw new BadInputException(c.sample() + ": field data.sample: students learn from the train part, got '"
+                    + sample.data().sample() + "'");
+        }
+        StudentPreset student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
+                : StudentPresets.read(cf, "/student");
+        TrainingSpec training = cf.check("/training", () -> cf.update("/training", TrainingSpec.builder()).build());
+        String targetName = c.target() == null ? "mean" : c.target();
+        TargetBuilder target = cf.check("/targetOptions", () -> Registry.target(targetName, c.targetOptions()));
+        SampleJob.Prepared data = SampleJob.prepare(sample.data());
+        String lossName = c.loss() == null ? (data.split().train().isClassification() ? "soft-ce" : "mse") : c.loss();
+        DistillationLoss loss = cf.check("/lossOptions", () -> Registry.loss(lossName, c.lossOptions()));
+        Distillation.Builder b = Distillation.builder().data(data.split()).teacher(Teachers.sampleJob(sample))
+                .target(target).loss(loss).student(student).training(training)
+                .command("distill4j train " + file);
+        if (c.seeds() != null) {
+            if (c.students() != null) {
+                throw cf.error("/students", "give students or seeds, not both");
+            }
+            b.seeds(c.seeds());
+        } else if (c.students() != null) {
+            b.students(c.students());
+        }
+        if (c.draws() != null) {
+            b.draws(c.draws());
+        }
+        if (c.samples() != null && c.samples() != 0) {
+            b.samples(c.samples());
+        }
+        if (c.studentPasses() != null) {
+            b.studentPasses(c.studentPasses());
+        }
+        if (c.evaluationPasses() != null) {
+            b.evaluationPasses(c.evaluationPasses());
+        }
+        if (c.topK() != null) {
+            b.topK(c.topK());
+        }
+        if (c.resume() != null) {
+            b.resume(c.resume());
+        }
+        Distillation run = cf.check("", b::build);
+        Path out = (c.out() != null ? c.out() : Path.of(System.getProperty("distill4j.home", ".")).resolve("runs/train"))
+                .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new Prepared(run, out);
+    }
+
+    /**
+     * A checked run and its folder.
+     *
+     * @param run the run
+     * @param runDir the folder it writes
+     */
+    public record Prepared(Distillation run, Path runDir) {
     }
 
     /**
      * Runs a train config.
      *
      * @param file the YAML config
-     * @param home the folder relative paths in the config are resolved against
-     * @return the outcome
-     * @throws IOException if results cannot be written
+     * @return the result (also written to its run folder)
      */
-    @SuppressWarnings("unchecked")
-    public static Outcome run(Path file, Path home) throws IOException {
-        Map<String, Object> root;
-        try {
-            root = new ObjectMapper(new YAMLFactory()).readValue(file.toFile(), Map.class);
-        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
-            throw new BadInputException(file + ": train config not found", e);
-        } catch (IOException e) {
-            throw new BadInputException(file + ": malformed YAML: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
-        if (root == null) {
-            throw new BadInputException(file + ": empty train config");
-        }
-        for (String k : root.keySet()) {
-            if (!KEYS.contains(k)) {
-                throw new BadInputException(file + ": unknown key '" + k + "' (known: " + new java.util.TreeSet<>(KEYS) + ")");
-            }
-        }
-        String src = file.toString();
-        Path samplePath = home.resolve(required(root, "sample", src));
-        SampleSpec sample = SampleSpec.load(samplePath);
-        Map<String, Object> studentMap;
-        Path studentPath = home.resolve(required(root, "student", src));
-        try {
-            studentMap = new ObjectMapper(new YAMLFactory()).readValue(studentPath.toFile(), Map.class);
-        } catch (IOException e) {
-            throw new BadInputException(studentPath + ": cannot read the student preset: " + e.getMessage(), e);
-        }
-        MlpPreset preset = MlpPreset.fromPreset(studentMap, studentPath.toString());
-        String targetName = required(root, "target", src);
-        String lossName = required(root, "loss", src);
-        TargetBuilder target;
-        ai.djl.training.loss.Loss loss;
-        try {
-            target = Registry.target(targetName, (Map<String, ?>) root.getOrDefault("targetOptions", Map.of()));
-            loss = Registry.loss(lossName, (Map<String, ?>) root.getOrDefault("lossOptions", Map.of()));
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(src + ": " + e.getMessage(), e);
-        }
-        int passes = ((Number) root.getOrDefault("studentPasses", 4)).intValue();
-        if (passes < 2) {
-            throw new BadInputException(src + ": field studentPasses: must be at least 2, got " + passes);
-        }
-        EngineConfig engine = EngineConfig.fromMap((Map<String, ?>) root.getOrDefault("training", Map.of()), src + " (training)");
-
-        SampleJob.Prepared data = SampleJob.prepare(sample.data());
-        if (!"train".equals(sample.data().sample())) {
-            throw new BadInputException(samplePath + ": field data.sample: students learn from the train part, got '"
-                    + sample.data().sample() + "'");
-        }
-        TabularData train = data.split().train();
-        TabularData test = data.split().test();
-        if (!train.isClassification()) {
-            throw new BadInputException(samplePath + ": distill4j train handles classification caches; '"
-                    + sample.data().dataset() + "' is a regression dataset");
-        }
-        preset.checkFits(studentPath.toString(), sample.data().dataset(), train.width(), train.numClasses());
-        TeacherCache cache = TeacherCache.open(sample.cache());
-        CacheManifest m = cache.manifest();
-        if (m.items() != train.size()) {
-            throw new BadInputException(sample.cache() + ": holds " + m.items() + " items but the train part has " + train.size()
-                    + " rows; run 'distill4j sample " + samplePath + "' to complete it");
-        }
-        String fp = Sha256.fingerprint(train.features());
-        if (!fp.equals(m.datasetFingerprint())) {
-            throw new BadInputException(sample.cache() + ": field datasetFingerprint: " + m.datasetFingerprint()
-                    + " does not match the rows of " + samplePath + " (" + fp + ")");
-        }
-        if (!"probabilities".equals(m.signal()) || m.width() != train.numClasses()) {
-            throw new BadInputException(sample.cache() + ": needs probability samples over " + train.numClasses()
-                    + " classes, has " + m.signal() + " of width " + m.width());
-        }
-        float[][][] samples = cache.readAll();
-        int k = m.k();
-        int c = m.width();
-        float[] flat = new float[samples.length * k * c];
-        for (int i = 0; i < samples.length; i++) {
-            for (int j = 0; j < k; j++) {
-                System.arraycopy(samples[i][j], 0, flat, (i * k + j) * c, c);
-            }
-        }
-        int[] labels = train.labels();
-        List<Long> seeds = engine.seedList(src);
-        ai.djl.Device device = EngineConfig.parseDevice(engine.device() == null ? "cpu" : engine.device());
-        // The cached samples go to the device once per run; each step gathers its rows into the step's manager.
-        try (ai.djl.ndarray.NDManager cached = ai.djl.ndarray.NDManager.newBaseManager(device)) {
-            NDArray all = cached.create(flat, new Shape(samples.length, k, c));
-            BatchTargets targets = (mgr, rows, x, probe) -> {
-                long[] idx = new long[rows.length];
-                int[] y = new int[rows.length];
-                for (int i = 0; i < rows.length; i++) {
-                    idx[i] = rows[i];
-                    y[i] = labels[rows[i]];
-                }
-                NDArray batch = all.get(mgr.create(idx));
-                batch.attach(mgr);
-                StudentEstimate est = target.needsStudentEstimate()
-                        ? StudentEstimate.fromPasses(probe.mcDropoutProbabilities(x, passes).transpose(1, 0, 2)) : null;
-                return new NDList(target.build(batch, est, target.needsLabels() ? mgr.create(y) : null));
-            };
-            return trainAndWrite(root, file, sample, targetName, lossName, k, m, train, test, preset, loss, engine, seeds,
-                    device, targets, home);
-        }
-    }
-
-    private static Outcome trainAndWrite(Map<String, Object> root, Path file, SampleSpec sample, String targetName,
-            String lossName, int k, CacheManifest m, TabularData train, TabularData test, MlpPreset preset,
-            ai.djl.training.loss.Loss loss, EngineConfig engine, List<Long> seeds, ai.djl.Device device, BatchTargets targets,
-            Path home) throws IOException {
-        String src = file.toString();
-        Path out = home.resolve(String.valueOf(root.getOrDefault("out", "runs/train")))
-                .resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        MultiStudentRun.Result result;
-        try (TabularBatchSource source = new TabularBatchSource(train.features(), targets, engine.batchSizeOrDefault(), device)) {
-            MultiStudentRun.Builder b = MultiStudentRun.builder().optName("train").setSeeds(seeds)
-                    .setStudents(seed -> preset.builder().build()).setData(source).setLoss(loss)
-                    .setSpec(engine.toSpec(seeds.get(0), src))
-                    .setEvaluator(Evaluators.classification(test.features(), test.labels(), null, 0))
-                    .optResume(engine.resumeOrDefault()).optParameterVariance(true);
-            result = b.build().run();
-        }
-        String md = markdown(file, sample, targetName, lossName, k, result);
-        Files.createDirectories(out);
-        atomic(out.resolve("results.md"), md.getBytes(StandardCharsets.UTF_8));
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("config", root);
-        json.put("cache", sample.cache().toString());
-        json.put("cacheFingerprint", m.datasetFingerprint());
-        json.put("result", result);
-        atomic(out.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsBytes(json));
-        return new Outcome(out, result, md);
-    }
-
-    private static String markdown(Path file, SampleSpec sample, String target, String loss, int k,
-            MultiStudentRun.Result r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "## %s: %d students, target %s, loss %s, teacher cache %s (k=%d)%n%n",
-                file.getFileName(), r.students().size(), target, loss, sample.cache(), k));
-        List<String> names = new ArrayList<>(r.aggregates().keySet());
-        sb.append("| seed | updates | ").append(String.join(" | ", names)).append(" |\n|---|---|");
-        sb.append("---|".repeat(names.size())).append('\n');
-        for (MultiStudentRun.StudentResult s : r.students()) {
-            sb.append("| ").append(s.seed()).append(" | ").append(s.training().steps());
-            for (String n : names) {
-                sb.append(String.format(Locale.ROOT, " | %.4f", s.metrics().get(n)));
-            }
-            sb.append(" |\n");
-        }
-        sb.append("| **mean ± std** | ");
-        for (String n : names) {
-            Aggregate a = r.aggregates().get(n);
-            sb.append(String.format(Locale.ROOT, " | %.4f ± %.4f", a.mean(), a.std()));
-        }
-        sb.append(" |\n| **95% CI** | ");
-        for (String n : names) {
-            Aggregate a = r.aggregates().get(n);
-            sb.append(String.format(Locale.ROOT, " | [%.4f, %.4f]", a.ci95Low(), a.ci95High()));
-        }
-        sb.append(String.format(Locale.ROOT, " |%n%nInter-student variance: predictions %.3e, parameters %.3e.%n",
-                r.predictionVariance(), r.parameterVariance()));
-        return sb.toString();
-    }
-
-    private static String required(Map<String, Object> root, String key, String src) {
-        Object v = root.get(key);
-        if (v == null) {
-            throw new BadInputException(src + ": field " + key + ": missing");
-        }
-        return v.toString();
-    }
-
-    private static void atomic(Path f, byte[] bytes) throws IOException {
-        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    public static RunResult run(Path file) {
+        Prepared p = prepare(file);
+        return p.run().fit(p.runDir());
     }
 }

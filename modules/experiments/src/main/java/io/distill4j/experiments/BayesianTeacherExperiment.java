@@ -16,7 +16,6 @@ import io.distill4j.teacher.TeacherOutput;
 import io.distill4j.teacher.Teacher;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
-import io.distill4j.trainer.TrainConfig;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -259,8 +258,8 @@ public final class BayesianTeacherExperiment implements Experiment {
             int count = ensemble ? tc.members() : 1;
             for (int j = 0; j < count; j++) {
                 members.add(StackedKd.trainTeacher("teacher-" + j, train, hidden, tc.dropout(), Registry.loss("ce", Map.of()),
-                        new TrainConfig(s.teacherEpochs(), tc.batchSize(), tc.learningRate(), tc.weightDecay(),
-                                cfg.seed() + 1000L * j + 11, device)));
+                        TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 1000L * j + 11).setEpochs(s.teacherEpochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
+                .optWeightDecay(tc.weightDecay()).optLogEvery(0).build()));
             }
             Model base = members.get(0);
             for (Method m : cfg.methods()) {

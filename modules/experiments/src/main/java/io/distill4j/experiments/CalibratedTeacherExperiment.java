@@ -12,7 +12,6 @@ import io.distill4j.loss.Registry;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StudentTrainer;
-import io.distill4j.trainer.TrainConfig;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -267,10 +266,10 @@ public final class CalibratedTeacherExperiment implements Experiment {
         int[] hidden = tc.hidden().stream().mapToInt(Integer::intValue).toArray();
         Map<String, float[][]> logits = new LinkedHashMap<>(); // teacher -> train logits followed by each condition's
         long t0 = System.nanoTime();
-        TrainConfig base = new TrainConfig(tc.epochs(), tc.batchSize(), tc.learningRate(), tc.weightDecay(), cfg.seed() + 11,
-                device);
-        TrainConfig fine = new TrainConfig(tc.fineTuneEpochs(), tc.batchSize(), tc.learningRate(), tc.weightDecay(),
-                cfg.seed() + 12, device);
+        TrainingSpec base = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 11).setEpochs(tc.epochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
+                .optWeightDecay(tc.weightDecay()).optLogEvery(0).build();
+        TrainingSpec fine = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 12).setEpochs(tc.fineTuneEpochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
+                .optWeightDecay(tc.weightDecay()).optLogEvery(0).build();
         try (Model teacher = StackedKd.trainTeacher("teacher", train, hidden, tc.dropout(), Registry.loss("ce", Map.of()), base)) {
             byte[] start = StackedKd.snapshot(teacher);
             StackedKd.fineTune(teacher, train.features(), y, Registry.loss("ce", Map.of()), fine);

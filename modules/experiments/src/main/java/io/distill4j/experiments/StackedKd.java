@@ -22,9 +22,8 @@ import io.distill4j.trainer.StepListener;
 import io.distill4j.trainer.StudentProbe;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
-import io.distill4j.trainer.TrainConfig;
-import io.distill4j.trainer.TrainingEngine;
 import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.TrainingEngine;
 import io.distill4j.trainer.Validator;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -64,7 +63,7 @@ final class StackedKd {
      * @param config epochs, batch size, optimiser, seed, device
      * @return the trained teacher; the caller closes it
      */
-    static Model trainTeacher(String name, TabularData data, int[] hidden, float dropout, Loss loss, TrainConfig config) {
+    static Model trainTeacher(String name, TabularData data, int[] hidden, float dropout, Loss loss, TrainingSpec config) {
         return StudentTrainer.train(name, Mlp.builder().setInputs(data.width()).setHidden(hidden).setOutputs(data.numClasses())
                 .optDropout(dropout).build(), data.features(), labelTargets(data.labels()), loss, config, StepListener.NONE);
     }
@@ -78,9 +77,9 @@ final class StackedKd {
      * @param loss a loss whose labels are {@code [y]}
      * @param config epochs, batch size, optimiser, seed, device
      */
-    static void fineTune(Model model, float[][] x, int[] y, Loss loss, TrainConfig config) {
+    static void fineTune(Model model, float[][] x, int[] y, Loss loss, TrainingSpec config) {
         try (TabularBatchSource source = new TabularBatchSource(x, labelTargets(y), config.batchSize(), config.device())) {
-            TrainingEngine.fit(model, source, loss, config.toSpec());
+            TrainingEngine.fit(model, source, loss, config);
         }
     }
 

@@ -3,6 +3,7 @@ package io.distill4j.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Cross-entropy of student logits against hard class labels.
@@ -37,5 +38,10 @@ public final class CrossEntropyLoss extends DistillationLoss {
     @Override
     public NDArray itemMask(NDList labels, NDList predictions) {
         return maskAt("ce", labels, 1, itemShape(predictions), predictions.head());
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.CLASS_LABELS);
     }
 }

@@ -3,6 +3,7 @@ package io.distill4j.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -131,5 +132,15 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
     /** @return the temperature T */
     public double temperature() {
         return temperature;
+    }
+
+    /** The teacher distribution in this loss's {@link TeacherForm}. */
+    @Override
+    public List<Label> labels() {
+        return List.of(switch (teacherForm) {
+            case PROBABILITIES -> Label.TARGET_PROBABILITIES;
+            case LOG_PROBABILITIES -> Label.TARGET_LOG_PROBABILITIES;
+            case LOGITS -> Label.TARGET_LOGITS;
+        });
     }
 }

@@ -45,6 +45,24 @@ public abstract class DistillationLoss extends Loss {
     }
 
     /**
+     * The arrays this loss reads from its labels, in order (a padding mask may follow them). A label adapter
+     * makes them from a teacher-cache batch and a target builder; see {@link Label}.
+     *
+     * @return the labels, in the order {@link #evaluate} reads them
+     */
+    public abstract java.util.List<Label> labels();
+
+    /**
+     * The width of the student's predictions for targets of a given width (most losses: the same).
+     *
+     * @param targetWidth C classes or D regression outputs
+     * @return the student's output width
+     */
+    public int predictionWidth(int targetWidth) {
+        return targetWidth;
+    }
+
+    /**
      * Computes the per-item losses, zero at padded items.
      *
      * @param labels the teacher signal, as the subclass documents

@@ -3,6 +3,7 @@ package io.distill4j.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Focal loss with a gated entropy bonus, for fine-tuning a teacher to be calibrated before distillation:
@@ -109,5 +110,10 @@ public final class FocalEntropyLoss extends DistillationLoss {
     /** @return tau */
     public double tau() {
         return tau;
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.CLASS_LABELS);
     }
 }

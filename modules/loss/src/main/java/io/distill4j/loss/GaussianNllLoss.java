@@ -3,6 +3,7 @@ package io.distill4j.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Gaussian negative log-likelihood for students that predict a mean and a log-variance per output.
@@ -142,5 +143,16 @@ public final class GaussianNllLoss extends DistillationLoss {
     /** @return whether the constant 0.5 log(2 pi) is added */
     public boolean full() {
         return full;
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.TARGET_VALUES, Label.TARGET_VARIANCE);
+    }
+
+    /** The student predicts a mean and a log-variance per output: twice the target's width. */
+    @Override
+    public int predictionWidth(int targetWidth) {
+        return 2 * targetWidth;
     }
 }

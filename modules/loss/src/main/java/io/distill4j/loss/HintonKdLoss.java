@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Hinton knowledge distillation: hard-label cross-entropy mixed with a tempered KL to the teacher, in two
@@ -313,5 +314,10 @@ public final class HintonKdLoss extends DistillationLoss {
     /** @return the distillation weight alpha */
     public double alpha() {
         return alpha;
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.CLASS_LABELS, Label.TARGET_PROBABILITIES);
     }
 }

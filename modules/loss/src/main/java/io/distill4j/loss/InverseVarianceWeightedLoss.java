@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -304,5 +305,18 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
     /** @return where the variance comes from */
     public VarianceSource source() {
         return source;
+    }
+
+    /** The base loss's labels, then the per-item variance ({@code given}) or the samples ({@code samples}). */
+    @Override
+    public List<Label> labels() {
+        List<Label> out = new java.util.ArrayList<>(base.labels());
+        out.add(source == VarianceSource.GIVEN ? Label.ITEM_VARIANCE : Label.TEACHER_SAMPLES);
+        return List.copyOf(out);
+    }
+
+    @Override
+    public int predictionWidth(int targetWidth) {
+        return base.predictionWidth(targetWidth);
     }
 }

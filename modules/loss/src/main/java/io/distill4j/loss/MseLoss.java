@@ -3,6 +3,7 @@ package io.distill4j.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Mean squared error between the student's outputs and the targets, for regression distillation and for
@@ -43,5 +44,10 @@ public final class MseLoss extends DistillationLoss {
     @Override
     public NDArray itemMask(NDList labels, NDList predictions) {
         return maskAt("mse", labels, 1, itemShape(predictions), predictions.head());
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.TARGET_VALUES);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Forward KL over a cached sparse teacher: the teacher's top-K tokens plus one tail bucket for the rest of
@@ -245,5 +246,10 @@ public final class SparseTopKKlLoss extends DistillationLoss {
     /** @return whether the student's tail is computed exactly by a masked logsumexp */
     public boolean exactTail() {
         return exactTail;
+    }
+
+    @Override
+    public List<Label> labels() {
+        return List.of(Label.TOP_K_IDS, Label.TOP_K_LOG_PROBABILITIES, Label.TOP_K_LOG_TAIL);
     }
 }

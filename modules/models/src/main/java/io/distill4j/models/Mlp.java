@@ -77,6 +77,26 @@ public final class Mlp {
             return this;
         }
 
+        /** @return the input width, 0 if not set */
+        public int inputs() {
+            return inputs;
+        }
+
+        /** @return a copy of the hidden widths */
+        public int[] hidden() {
+            return hidden.clone();
+        }
+
+        /** @return the output width, 0 if not set */
+        public int outputs() {
+            return outputs;
+        }
+
+        /** @return the dropout rate */
+        public float dropout() {
+            return dropout;
+        }
+
         /** @return a one-line description such as {@code mlp 64-128-10 dropout 0.2} */
         public String describe() {
             StringBuilder sb = new StringBuilder("mlp ").append(inputs);

@@ -34,7 +34,7 @@ import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.models.Mlp;
 import io.distill4j.trainer.StepListener;
 import io.distill4j.trainer.StudentTrainer;
-import io.distill4j.trainer.TrainConfig;
+import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -141,37 +141,74 @@ public final class SampleJob {
         }
         SampleSpec.DataSpec ds = spec.data();
         Prepared prepared = prepare(ds);
-        TabularData all = prepared.all();
-        TabularData train = prepared.split().train();
-        TabularData sampled = prepared.sampled();
-        boolean classification = all.isClassification();
-        int width = classification ? all.numClasses() : 1;
-        SampleSpec.TeacherSpec ts = spec.teacher();
-        Mlp.Builder arch = Mlp.builder().setInputs(all.width()).setHidden(ts.hidden()).setOutputs(width)
+        log.accept(String.format(java.util.Locale.ROOT, "%s: %d rows to sample (%s part)", ds.dataset(),
+                prepared.sampled().size(), ds.sample()));
+        Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
+        return fillDense(spec.source(), spec.teacher(), prepared.split().train(), prepared.sampled(), spec.k(), spec.seed(),
+                spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), device, progress,
+                log);
+    }
+
+    /**
+     * Trains (or loads) a tabular teacher and fills, resumes or completes its cache: the dense half of a sample job,
+     * also used by the Java pipeline with data held in memory.
+     *
+     * @param source names the settings' origin in messages (a file, or "pipeline")
+     * @param ts the teacher settings
+     * @param train the rows the teacher is trained on
+     * @param sampled the rows the teacher is run on, in cache item order
+     * @param k samples per row
+     * @param seed the sampling seed
+     * @param cache the cache folder
+     * @param saved where a trained teacher is saved (and found again on a rerun)
+     * @param options batch and shard sizes
+     * @param device where the teacher runs
+     * @param progress told the items done after each batch
+     * @param log told one line per stage
+     * @return what was done
+     */
+    public static Result fillDense(String source, SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k,
+            long seed, Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
+            Consumer<String> log) {
+        boolean classification = train.isClassification();
+        int width = classification ? train.numClasses() : 1;
+        Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(ts.hidden()).setOutputs(width)
                 .optDropout(ts.dropout());
-        TeacherOutput output = ts.output() == null ? (classification ? TeacherOutput.probabilities(ts.temperature()) : TeacherOutput.values())
-                : ts.output().equals("probabilities") ? TeacherOutput.probabilities(ts.temperature())
-                : ts.output().equals("logits") ? TeacherOutput.logits() : TeacherOutput.values();
-        log.accept(String.format(java.util.Locale.ROOT, "%s: %d rows to sample (%s part), %d features, %s; teacher %s, %s",
-                ds.dataset(), sampled.size(), ds.sample(), all.width(),
-                classification ? all.numClasses() + " classes" : "regression", ts.type(), arch.describe()));
+        TeacherOutput output = output(ts, classification);
+        log.accept(String.format(java.util.Locale.ROOT, "teacher %s, %s; %d features, %s, k=%d", ts.type(),
+                arch.describe(), train.width(), classification ? train.numClasses() + " classes" : "regression", k));
         List<Model> models = new ArrayList<>();
         try {
             int count = ts.type().equals("ensemble") ? ts.members() : 1;
-            Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
             for (int m = 0; m < count; m++) {
-                models.add(model(spec, arch, train, m, count, saved, device, log));
+                models.add(model(ts, arch, train, m, count, saved, device, log));
             }
-            Teacher teacher = teacher(spec, arch.describe(), output, width, train, models);
-            long before = existingItems(spec.cache());
+            Teacher teacher = teacher(source, ts, k, seed, arch.describe(), output, width, train, models);
+            long before = existingItems(cache);
             long start = System.nanoTime();
-            TeacherCache cache = TeacherSampler.fill(teacher, sampled.features(), spec.cache(),
-                    new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), progress);
+            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new Result(spec.cache(), cache.manifest().items(), before, teacher.k(), seconds);
+            return new Result(cache, filled.manifest().items(), before, teacher.k(), seconds);
         } finally {
             models.forEach(Model::close);
         }
+    }
+
+    /**
+     * The signal a teacher's cache holds.
+     *
+     * @param ts the teacher settings
+     * @param classification whether the data are a classification
+     * @return {@code probabilities}, {@code logits} or {@code values}
+     */
+    public static String signal(SampleSpec.TeacherSpec ts, boolean classification) {
+        return output(ts, classification).signal();
+    }
+
+    private static TeacherOutput output(SampleSpec.TeacherSpec ts, boolean classification) {
+        return ts.output() == null ? (classification ? TeacherOutput.probabilities(ts.temperature()) : TeacherOutput.values())
+                : ts.output().equals("probabilities") ? TeacherOutput.probabilities(ts.temperature())
+                : ts.output().equals("logits") ? TeacherOutput.logits() : TeacherOutput.values();
     }
 
     private static Result runSequence(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log,
@@ -226,9 +263,8 @@ public final class SampleJob {
         }
     }
 
-    private static Model model(SampleSpec spec, Mlp.Builder arch, TabularData train, int m, int count, Path saved,
-            Device device, Consumer<String> log) {
-        SampleSpec.TeacherSpec ts = spec.teacher();
+    private static Model model(SampleSpec.TeacherSpec ts, Mlp.Builder arch, TabularData train, int m, int count,
+            Path saved, Device device, Consumer<String> log) {
         if (!ts.checkpoints().isEmpty()) {
             Path dir = ts.checkpoints().get(m);
             log.accept("loading teacher checkpoint " + dir);
@@ -239,11 +275,11 @@ public final class SampleJob {
             log.accept("loading the teacher trained by an earlier run from " + dir);
             return TeacherCheckpoints.load(dir, arch::build, train.width(), device);
         }
-        SampleSpec.TrainSpec tr = ts.train();
+        TrainingSpec tr = ts.train();
         long seed = tr.seed() + m;
         log.accept("training the teacher" + (count > 1 ? " member " + m : "") + " for " + tr.epochs() + " epochs (seed "
                 + seed + ")");
-        TrainConfig cfg = new TrainConfig(tr.epochs(), tr.batchSize(), tr.learningRate(), tr.weightDecay(), seed, device);
+        TrainingSpec cfg = tr.toBuilder().setDevice(device).setSeed(seed).build();
         Model model;
         if (train.isClassification()) {
             int[] labels = train.labels();
@@ -279,16 +315,15 @@ public final class SampleJob {
         return model;
     }
 
-    private static Teacher teacher(SampleSpec spec, String describe, TeacherOutput output, int width, TabularData train,
-            List<Model> models) {
-        SampleSpec.TeacherSpec ts = spec.teacher();
+    private static Teacher teacher(String source, SampleSpec.TeacherSpec ts, int k, long seed, String describe,
+            TeacherOutput output, int width, TabularData train, List<Model> models) {
         return switch (ts.type()) {
-            case "mc-dropout" -> new McDropoutTeacher(models.get(0), spec.k(), width, output, spec.seed(), describe);
-            case "deterministic" -> new DeterministicTeacher(models.get(0), spec.k(), width, output, describe);
+            case "mc-dropout" -> new McDropoutTeacher(models.get(0), k, width, output, seed, describe);
+            case "deterministic" -> new DeterministicTeacher(models.get(0), k, width, output, describe);
             case "ensemble" -> new DeepEnsembleTeacher(models, width, output, describe);
             case "laplace" -> new LaplaceTeacher(models.get(0), LastLayerLaplace.fit(models.get(0), train.features(),
                     ts.hessian().equals("kron") ? LastLayerLaplace.Structure.KRON : LastLayerLaplace.Structure.DIAGONAL,
-                    ts.priorPrecision()), spec.k(), output, spec.seed(), describe);
+                    ts.priorPrecision()), k, output, seed, describe);
             case "output-noise" -> {
                 float[][] y = new float[train.size()][1];
                 for (int i = 0; i < y.length; i++) {
@@ -296,12 +331,12 @@ public final class SampleJob {
                 }
                 if (ts.noiseVariance() != null) {
                     if (ts.noiseVariance().length != width) {
-                        throw new BadInputException(spec.source() + ": field teacher.noise.variance: needs " + width
+                        throw new BadInputException(source + ": field teacher.noise.variance: needs " + width
                                 + " value(s), one per output, got " + ts.noiseVariance().length);
                     }
-                    yield OutputNoiseTeacher.absolute(models.get(0), spec.k(), ts.noiseVariance(), spec.seed(), describe);
+                    yield OutputNoiseTeacher.absolute(models.get(0), k, ts.noiseVariance(), seed, describe);
                 }
-                yield OutputNoiseTeacher.relative(models.get(0), spec.k(), ts.noiseA(), y, spec.seed(), describe);
+                yield OutputNoiseTeacher.relative(models.get(0), k, ts.noiseA(), y, seed, describe);
             }
             default -> throw new IllegalStateException("unknown teacher type " + ts.type());
         };

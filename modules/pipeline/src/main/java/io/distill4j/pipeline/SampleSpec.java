@@ -15,7 +15,7 @@ import java.util.Map;
  * the dotted field.
  *
  * <pre>
- * cache: runs/digits-mc-dropout      # the teacher-output cache (created, or resumed)
+ * cache: ../runs/digits-mc-dropout   # the teacher-output cache (created, or resumed); paths are relative to this file
  * k: 16                              # samples per input (an ensemble's k is its member count)
  * seed: 0                            # sampling seed
  * batchSize: 1024                    # inputs per teacher call
@@ -144,20 +144,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
      * @param noiseVariance output noise variance per output, or null
      */
     public record TeacherSpec(String type, String output, float temperature, int[] hidden, float dropout,
-            List<Path> checkpoints, TrainSpec train, int members, String hessian, double priorPrecision, double noiseA,
+            List<Path> checkpoints, io.distill4j.trainer.TrainingSpec train, int members, String hessian, double priorPrecision, double noiseA,
             double[] noiseVariance) {
-    }
-
-    /**
-     * Teacher training settings.
-     *
-     * @param epochs passes over the train part
-     * @param batchSize items per step
-     * @param learningRate AdamW's learning rate
-     * @param weightDecay AdamW's weight decay
-     * @param seed the (first member's) training seed
-     */
-    public record TrainSpec(int epochs, int batchSize, float learningRate, float weightDecay, long seed) {
     }
 
     /**
@@ -180,7 +168,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         if (!(tree instanceof Map<?, ?> m)) {
             throw new BadInputException(file + ": expected a mapping of settings at the top level");
         }
-        return parse(m, file.toString(), Path.of(System.getProperty("distill4j.home", ".")));
+        Path parent = file.toAbsolutePath().getParent();
+        return parse(m, file.toString(), parent == null ? Path.of("").toAbsolutePath() : parent);
     }
 
     /**
@@ -188,16 +177,17 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
      *
      * @param root the top-level mapping
      * @param source the file name used in messages
-     * @param home the distill4j home (default dataset folder {@code <home>/datasets/sklearn})
+     * @param base the folder relative paths resolve against (the config file's folder); the default dataset folder
+     *     is the shipped {@code datasets/sklearn}
      * @return the job
      * @throws BadInputException naming the field at fault
      */
-    public static SampleSpec parse(Map<?, ?> root, String source, Path home) {
+    public static SampleSpec parse(Map<?, ?> root, String source, Path base) {
         Fields f = new Fields(source, "", root);
-        Path cache = Path.of(f.requiredString("cache"));
+        Path cache = resolve(base, f.requiredString("cache"));
         Object teacherType = root.get("teacher") instanceof Map<?, ?> tm ? tm.get("type") : null;
         if (teacherType != null && SEQUENCE_TYPES.contains(String.valueOf(teacherType))) {
-            return parseSequence(f, cache, source);
+            return parseSequence(f, cache, source, base);
         }
         Fields d = f.child("data");
         String dataset = d.choice("dataset", null, List.of("digits", "iris", "wine", "breast_cancer", "diabetes"));
@@ -208,7 +198,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         if (!(testFraction > 0 && testFraction < 1)) {
             throw d.error("testFraction", "must be in (0, 1), got " + testFraction);
         }
-        DataSpec data = new DataSpec(dataset, Path.of(d.string("dir", home.resolve("datasets/sklearn").toString())),
+        DataSpec data = new DataSpec(dataset, d.has("dir") ? resolve(base, d.string("dir", null))
+                : io.distill4j.data.Datasets.folder("sklearn"),
                 d.positive("scale", 1.0), d.bool("standardize", false), testFraction, d.integer("splitSeed", 0),
                 d.choice("sample", "train", List.of("train", "test", "all")));
         d.finish();
@@ -242,20 +233,23 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         model.finish();
         List<Path> checkpoints = new java.util.ArrayList<>();
         if (t.has("checkpoint")) {
-            checkpoints.add(Path.of(t.requiredString("checkpoint")));
+            checkpoints.add(resolve(base, t.requiredString("checkpoint")));
         }
         List<Object> many = t.list("checkpoints");
         if (many != null) {
-            many.forEach(o -> checkpoints.add(Path.of(String.valueOf(o))));
+            many.forEach(o -> checkpoints.add(resolve(base, String.valueOf(o))));
         }
         if (!type.equals("ensemble") && checkpoints.size() > 1) {
             throw t.error("checkpoints", "only an ensemble takes several checkpoints");
         }
         Fields tr = t.child("train");
-        TrainSpec train = new TrainSpec(tr.positiveInt("epochs", 40), tr.positiveInt("batchSize", 64),
-                (float) tr.positive("learningRate", 0.01), (float) tr.number("weightDecay", 1e-4), tr.integer("seed", 0));
-        if (train.weightDecay() < 0) {
-            throw tr.error("weightDecay", "must be >= 0, got " + train.weightDecay());
+        io.distill4j.trainer.TrainingSpec train;
+        try {
+            train = io.distill4j.trainer.TrainingSpec.builder().setEpochs(tr.positiveInt("epochs", 40))
+                    .setBatchSize(tr.positiveInt("batchSize", 64)).setLearningRate((float) tr.positive("learningRate", 0.01))
+                    .optWeightDecay((float) tr.number("weightDecay", 1e-4)).setSeed(tr.integer("seed", 0)).optLogEvery(0).build();
+        } catch (IllegalArgumentException e) {
+            throw tr.error("", e.getMessage());
         }
         tr.finish();
         int members = type.equals("ensemble") ? (checkpoints.isEmpty() ? t.positiveInt("members", 5) : checkpoints.size()) : 1;
@@ -294,7 +288,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         return spec;
     }
 
-    private static SampleSpec parseSequence(Fields f, Path cache, String source) {
+    private static SampleSpec parseSequence(Fields f, Path cache, String source, Path base) {
         long kValue = f.integer("k", 4);
         if (kValue <= 0 || kValue > 10_000) {
             throw f.error("k", "must be in [1, 10000], got " + kValue);
@@ -303,7 +297,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         long seed = f.integer("seed", 0);
         int itemsPerShard = f.positiveInt("rowsPerShard", 64);
         Fields pr = f.child("prompts");
-        Path prompts = Path.of(pr.requiredString("file"));
+        Path prompts = resolve(base, pr.requiredString("file"));
         String field = pr.string("field", "prompt");
         pr.finish();
         Fields t = f.child("teacher");
@@ -339,8 +333,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                 if (extraBody != null) {
                     b.optExtraBody(extraBody);
                 }
-                b.optApiKeyEnv(t.string("apiKeyEnv", null)).optApiKeyFile(keyFile == null ? null : Path.of(keyFile))
-                        .optHeaders(headers == null ? Map.of() : headers).optCaCertificates(ca == null ? null : Path.of(ca));
+                b.optApiKeyEnv(t.string("apiKeyEnv", null)).optApiKeyFile(keyFile == null ? null : resolve(base, keyFile))
+                        .optHeaders(headers == null ? Map.of() : headers).optCaCertificates(ca == null ? null : resolve(base, ca));
                 List<Object> stop = t.list("stop");
                 if (stop != null) {
                     b.optStop(stop.stream().map(String::valueOf).toList());
@@ -351,7 +345,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                 }
                 seq = new SequenceSpec(prompts, field, b.build(), (int) v, null, null);
             } else {
-                Path folder = Path.of(t.requiredString("folder"));
+                Path folder = resolve(base, t.requiredString("folder"));
                 long eos = t.integer("eosId", -2);
                 seq = new SequenceSpec(prompts, field, null, 0, folder, new io.distill4j.teacher.lm.SamplingConfig(maxTokens,
                         temperature, (int) topK, topP, penalty, topLogprobs, (int) eos));
@@ -362,5 +356,11 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         t.finish();
         f.finish();
         return new SampleSpec(source, cache, k, seed, 1, itemsPerShard, null, null, seq);
+    }
+
+    /** Paths in a job file are relative to the file's folder (absolute ones stay). */
+    private static Path resolve(Path base, String path) {
+        Path p = Path.of(path);
+        return p.isAbsolute() ? p : base.resolve(p).normalize();
     }
 }

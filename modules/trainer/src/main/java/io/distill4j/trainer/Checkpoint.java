@@ -321,7 +321,7 @@ public final class Checkpoint {
      * @param block the block
      * @return the bytes
      */
-    static byte[] parameterBytes(Block block) {
+    public static byte[] parameterBytes(Block block) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             block.saveParameters(out);
@@ -339,7 +339,7 @@ public final class Checkpoint {
      * @param block the block
      * @param source names the input in errors
      */
-    static void loadParameters(InputStream in, NDManager manager, Block block, String source) {
+    public static void loadParameters(InputStream in, NDManager manager, Block block, String source) {
         List<NDArray> old = new ArrayList<>();
         for (Parameter p : block.getParameters().values()) {
             old.add(p.getArray());

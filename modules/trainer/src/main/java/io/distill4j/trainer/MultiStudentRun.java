@@ -102,6 +102,7 @@ public final class MultiStudentRun {
     private final List<Long> seeds;
     private final StudentFactory students;
     private final BatchSource data;
+    private final java.util.function.LongFunction<BatchSource> dataPerStudent;
     private final Loss loss;
     private final TrainingSpec spec;
     private final Evaluator evaluator;
@@ -114,6 +115,7 @@ public final class MultiStudentRun {
         this.seeds = List.copyOf(b.seeds);
         this.students = b.students;
         this.data = b.data;
+        this.dataPerStudent = b.dataPerStudent;
         this.loss = b.loss;
         this.spec = b.spec;
         this.evaluator = b.evaluator;
@@ -160,9 +162,21 @@ public final class MultiStudentRun {
                 }
             }
             TrainingSpec seedSpec = sb.build();
+            BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
             try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
                 model.setBlock(students.create(seed));
-                TrainingResult training = TrainingEngine.fit(model, data, loss, seedSpec, validator);
+                TrainingResult training;
+                try {
+                    training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
+                } finally {
+                    if (source != data && source instanceof AutoCloseable c) {
+                        try {
+                            c.close();
+                        } catch (Exception e) {
+                            LOG.warn("{}: seed {}: closing its data: {}", name, seed, e.toString());
+                        }
+                    }
+                }
                 Evaluation ev = evaluator.evaluate(seed, model);
                 results.add(new StudentResult(seed, training, ev.metrics()));
                 LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
@@ -258,6 +272,7 @@ public final class MultiStudentRun {
         private List<Long> seeds = List.of();
         private StudentFactory students;
         private BatchSource data;
+        private java.util.function.LongFunction<BatchSource> dataPerStudent;
         private Loss loss;
         private TrainingSpec spec;
         private Evaluator evaluator;
@@ -298,6 +313,18 @@ public final class MultiStudentRun {
          */
         public Builder setData(BatchSource source) {
             this.data = source;
+            return this;
+        }
+
+        /**
+         * Sets each student's own training data (for example its own teacher draws); a source that is
+         * {@link AutoCloseable} is closed after its student is trained.
+         *
+         * @param perStudent builds the batches of a seed
+         * @return this builder
+         */
+        public Builder setDataPerStudent(java.util.function.LongFunction<BatchSource> perStudent) {
+            this.dataPerStudent = perStudent;
             return this;
         }
 
@@ -386,7 +413,9 @@ public final class MultiStudentRun {
          */
         public MultiStudentRun build() {
             Objects.requireNonNull(students, "students (setStudents)");
-            Objects.requireNonNull(data, "data (setData)");
+            if ((data == null) == (dataPerStudent == null)) {
+                throw new IllegalArgumentException("set the data once: setData or setDataPerStudent");
+            }
             Objects.requireNonNull(loss, "loss (setLoss)");
             Objects.requireNonNull(spec, "spec (setSpec)");
             Objects.requireNonNull(evaluator, "evaluator (setEvaluator)");

@@ -56,7 +56,8 @@ public final class StackedTraining {
             Objective objective) {
         /** Validates the settings. */
         public Settings {
-            new TrainConfig(epochs, batchSize, learningRate, weightDecay, seed, device);
+            TrainingSpec.builder().setDevice(device).setSeed(seed).setEpochs(epochs).setBatchSize(batchSize).setLearningRate(learningRate)
+                .optWeightDecay(weightDecay).optLogEvery(0).build();
             java.util.Objects.requireNonNull(objective, "objective");
         }
     }

@@ -16,7 +16,7 @@ import ai.djl.training.loss.Loss;
  * Trains a student block on feature rows with per-batch targets and a DJL loss: a convenience front of the
  * {@link TrainingEngine} for tabular data (inference helpers live in {@code io.distill4j.models.Inference}).
  *
- * <p>The run is reproducible from {@link TrainConfig#seed()}: it seeds the parameter initialisation, the
+ * <p>The run is reproducible from {@link TrainingSpec#seed()}: it seeds the parameter initialisation, the
  * per-epoch data order and each step's dropout masks. A non-finite loss stops the run with an exception
  * naming the epoch and step.
  */
@@ -33,13 +33,13 @@ public final class StudentTrainer {
      * @param features the training inputs, n rows of width D
      * @param targets supplies each batch's labels NDList
      * @param loss the loss, reading {@code targets}' labels and the block's outputs
-     * @param config epochs, batch size, optimiser settings, seed and device
+     * @param spec epochs, batch size, optimiser settings, seed and device
      * @param listener told after every step
      * @return the trained model, holding the block and its parameters; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainConfig config, StepListener listener) {
-        return train(name, block, features, targets, loss, config.toSpec(), config.batchSize(), null, listener);
+            TrainingSpec spec, StepListener listener) {
+        return train(name, block, features, targets, loss, spec, null, listener);
     }
 
     /**
@@ -50,20 +50,19 @@ public final class StudentTrainer {
      * @param features the training inputs, n rows of width D
      * @param targets supplies each batch's labels NDList
      * @param loss the loss
-     * @param spec the engine settings
-     * @param batchSize rows per micro-batch
+     * @param spec the engine settings (its batch size is the micro-batch's rows)
      * @param validator scores the model for early stopping, or null
      * @param listener told after every step
      * @return the trained model; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainingSpec spec, int batchSize, Validator validator, StepListener listener) {
+            TrainingSpec spec, Validator validator, StepListener listener) {
         if (features.length == 0) {
             throw new IllegalArgumentException("features must hold at least one row");
         }
         Model model = Model.newInstance(name, spec.device());
         model.setBlock(block);
-        try (TabularBatchSource source = new TabularBatchSource(features, targets, batchSize, spec.device())) {
+        try (TabularBatchSource source = new TabularBatchSource(features, targets, spec.batchSize(), spec.device())) {
             TrainingEngine.fit(model, source, loss, spec, validator, listener);
         } catch (RuntimeException e) {
             model.close();

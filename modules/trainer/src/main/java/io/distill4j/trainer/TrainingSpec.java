@@ -6,11 +6,41 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Everything the {@link TrainingEngine} needs to know about one run, validated by {@link Builder#build()}.
+ * Everything the {@link TrainingEngine} needs to know about one run, validated by {@link Builder#build()}: the
+ * project's one training-settings type (students, teachers, stacked students and LM fine-tuning all use it).
+ *
+ * <p>In YAML it is the {@code training:} section; every key is optional and named as the record component
+ * (bound by {@code io.distill4j.data.config.ConfigFile#update} into a {@link Builder}, then {@code build()}):
+ * <pre>
+ * device: cpu                  # cpu, gpu, gpu(i) or gpu:i
+ * seed: 0                      # (a multi-student run gives each student its own)
+ * epochs: 10
+ * batchSize: 64                # items per micro-batch
+ * maxSteps: 0                  # 0: no cap besides epochs
+ * learningRate: 1.0e-3
+ * weightDecay: 0.01
+ * beta1: 0.9
+ * beta2: 0.999
+ * epsilon: 1.0e-8
+ * noDecay: [bias]
+ * schedule: cosine             # constant, linear or cosine
+ * warmupSteps: 100
+ * maxGradNorm: 1.0             # 0: no clipping
+ * accumulationSteps: 1
+ * precision: fp32              # fp32, or fp16 on a GPU
+ * checkpointEvery: 500         # 0: no checkpoints
+ * checkpointDir: checkpoints   # relative to the YAML file
+ * keepCheckpoints: 2           # 0: keep all
+ * validateEvery: 0             # 0: validate at each epoch end
+ * earlyStopping: {metric: nll, patience: 3, minDelta: 0.0, restoreBest: true}
+ * logEvery: 100
+ * progressBar: true
+ * </pre>
  *
  * @param device the device to train on: {@link Device#cpu()} (the default) or {@code Device.gpu(i)}
  * @param seed seeds the parameter initialisation, the data order and every step's dropout masks
  * @param epochs passes over the batch source, positive
+ * @param batchSize items per micro-batch, positive (read by batch sources built from these settings)
  * @param maxSteps the most optimiser updates, 0 for no limit other than {@code epochs}
  * @param learningRate AdamW's peak learning rate
  * @param weightDecay AdamW's decoupled weight decay (PyTorch's default is 0.01)
@@ -32,7 +62,7 @@ import java.util.Objects;
  * @param logEvery log a line every this many updates; 0 logs at epoch ends only
  * @param progressBar whether to show a console progress bar with loss and items/s
  */
-public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, float learningRate, float weightDecay,
+public record TrainingSpec(Device device, long seed, int epochs, int batchSize, long maxSteps, float learningRate, float weightDecay,
         float beta1, float beta2, float epsilon, List<String> noDecay, LrSchedule.Kind schedule, long warmupSteps,
         float maxGradNorm, int accumulationSteps, Precision precision, long checkpointEvery, Path checkpointDir,
         int keepCheckpoints, Path resumeFrom, EarlyStopping earlyStopping, long validateEvery, long logEvery,
@@ -42,6 +72,9 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
     public TrainingSpec {
         noDecay = List.copyOf(noDecay);
     }
+
+    /** The default micro-batch size. */
+    public static final int DEFAULT_BATCH_SIZE = 64;
 
     /** @return a builder with the defaults: cpu, seed 0, 1 epoch, AdamW(1e-3, 0.01), constant schedule */
     public static Builder builder() {
@@ -54,6 +87,7 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         b.device = device;
         b.seed = seed;
         b.epochs = epochs;
+        b.batchSize = batchSize;
         b.maxSteps = maxSteps;
         b.learningRate = learningRate;
         b.weightDecay = weightDecay;
@@ -85,9 +119,56 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
      * @return the copy
      */
     public TrainingSpec withSeed(long newSeed) {
-        return new TrainingSpec(device, newSeed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
+        return new TrainingSpec(device, newSeed, epochs, batchSize, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                 noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
                 checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+    }
+
+    /**
+     * These settings as the {@code training:} section of a YAML file would give them (devices and enums in their
+     * config spelling, paths as text, unset paths and rules left out), for provenance and model cards; binding the
+     * map gives these settings back.
+     *
+     * @return the settings by key, in component order
+     */
+    public java.util.Map<String, Object> asMap() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("device", io.distill4j.data.Devices.name(device));
+        m.put("seed", seed);
+        m.put("epochs", epochs);
+        m.put("batchSize", batchSize);
+        m.put("maxSteps", maxSteps);
+        m.put("learningRate", learningRate);
+        m.put("weightDecay", weightDecay);
+        m.put("beta1", beta1);
+        m.put("beta2", beta2);
+        m.put("epsilon", epsilon);
+        m.put("noDecay", noDecay);
+        m.put("schedule", io.distill4j.data.config.ConfigReader.enumName(schedule));
+        m.put("warmupSteps", warmupSteps);
+        m.put("maxGradNorm", maxGradNorm);
+        m.put("accumulationSteps", accumulationSteps);
+        m.put("precision", io.distill4j.data.config.ConfigReader.enumName(precision));
+        m.put("checkpointEvery", checkpointEvery);
+        if (checkpointDir != null) {
+            m.put("checkpointDir", checkpointDir.toString());
+        }
+        m.put("keepCheckpoints", keepCheckpoints);
+        if (resumeFrom != null) {
+            m.put("resumeFrom", resumeFrom.toString());
+        }
+        if (earlyStopping != null) {
+            java.util.Map<String, Object> e = new java.util.LinkedHashMap<>();
+            e.put("metric", earlyStopping.metric());
+            e.put("patience", earlyStopping.patience());
+            e.put("minDelta", earlyStopping.minDelta());
+            e.put("restoreBest", earlyStopping.restoreBest());
+            m.put("earlyStopping", e);
+        }
+        m.put("validateEvery", validateEvery);
+        m.put("logEvery", logEvery);
+        m.put("progressBar", progressBar);
+        return m;
     }
 
     /**
@@ -105,6 +186,7 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         private Device device = Device.cpu();
         private long seed;
         private int epochs = 1;
+        private int batchSize = DEFAULT_BATCH_SIZE;
         private long maxSteps;
         private float learningRate = 1e-3f;
         private float weightDecay = 0.01f;
@@ -125,7 +207,7 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         private long validateEvery;
         private long logEvery = 100;
         private boolean progressBar;
-        private boolean allowFp16OnCpu;
+        private transient boolean allowFp16OnCpu;
 
         private Builder() {
         }
@@ -160,6 +242,17 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
          */
         public Builder setEpochs(int e) {
             this.epochs = e;
+            return this;
+        }
+
+        /**
+         * Sets the micro-batch size.
+         *
+         * @param items items per micro-batch, positive
+         * @return this builder
+         */
+        public Builder setBatchSize(int items) {
+            this.batchSize = items;
             return this;
         }
 
@@ -366,6 +459,9 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
             if (epochs <= 0) {
                 throw new IllegalArgumentException("epochs must be positive, got " + epochs);
             }
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+            }
             if (maxSteps < 0) {
                 throw new IllegalArgumentException("maxSteps must be non-negative, got " + maxSteps);
             }
@@ -418,7 +514,7 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
                     throw new IllegalArgumentException("noDecay entries must be non-empty, got " + noDecay);
                 }
             }
-            return new TrainingSpec(device, seed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
+            return new TrainingSpec(device, seed, epochs, batchSize, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                     noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
                     checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
         }

@@ -39,7 +39,8 @@ class StudentTrainerTest {
     @Test
     void mlpOnDigitsBeatsChanceByAWideMarginAndIsReproducible() {
         TabularData.Split s = digits();
-        TrainConfig cfg = new TrainConfig(8, 64, 1e-3f, 0f, 3, Device.cpu());
+        TrainingSpec cfg = TrainingSpec.builder().setDevice(Device.cpu()).setSeed(3).setEpochs(8).setBatchSize(64).setLearningRate(1e-3f)
+                .optWeightDecay(0f).optLogEvery(0).build();
         float[][] p1;
         float[][] p2;
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
@@ -65,7 +66,8 @@ class StudentTrainerTest {
     @Test
     void mcDropoutPassesDifferAndInferenceIsDeterministic() {
         TabularData.Split s = digits();
-        TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
+        TrainingSpec cfg = TrainingSpec.builder().setDevice(Device.cpu()).setSeed(1).setEpochs(1).setBatchSize(64).setLearningRate(1e-3f)
+                .optWeightDecay(0f).optLogEvery(0).build();
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(32).setOutputs(10).optDropout(0.5f).build(),
                 s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
             float[][] a = Inference.probabilities(m, s.test().features(), true);
@@ -80,7 +82,8 @@ class StudentTrainerTest {
     @Test
     void nanTargetsAreRefusedBeforeTrainingStarts() {
         TabularData.Split s = digits();
-        TrainConfig cfg = new TrainConfig(1, 64, 1e-3f, 0f, 1, Device.cpu());
+        TrainingSpec cfg = TrainingSpec.builder().setDevice(Device.cpu()).setSeed(1).setEpochs(1).setBatchSize(64).setLearningRate(1e-3f)
+                .optWeightDecay(0f).optLogEvery(0).build();
         BatchTargets nan = (m, rows, x, probe) -> new NDList(m.full(new ai.djl.ndarray.types.Shape(rows.length, 10), Float.NaN));
         io.distill4j.data.BadInputException e = assertThrows(io.distill4j.data.BadInputException.class,
                 () -> StudentTrainer.train("nan", Mlp.builder().setInputs(64).setHidden(8).setOutputs(10).build(),
@@ -91,7 +94,8 @@ class StudentTrainerTest {
     @Test
     void configsAreValidated() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TrainConfig(0, 64, 1e-3f, 0f, 1, Device.cpu()));
+                () -> TrainingSpec.builder().setDevice(Device.cpu()).setSeed(1).setEpochs(0).setBatchSize(64).setLearningRate(1e-3f)
+                .optWeightDecay(0f).optLogEvery(0).build());
         assertTrue(e.getMessage().contains("epochs must be positive, got 0"));
         IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
                 () -> Mlp.builder().setInputs(4).setOutputs(2).optDropout(1f).build());

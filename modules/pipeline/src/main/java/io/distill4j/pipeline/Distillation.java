@@ -1,0 +1,680 @@
+package io.distill4j.pipeline;
+
+import ai.djl.Device;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.DenseCacheReader;
+import io.distill4j.data.Errors;
+import io.distill4j.data.TabularData;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.loss.DistillationLoss;
+import io.distill4j.loss.Registry;
+import io.distill4j.loss.TargetBuilder;
+import io.distill4j.models.Inference;
+import io.distill4j.models.Mlp;
+import io.distill4j.models.MlpPreset;
+import io.distill4j.models.StudentPreset;
+import io.distill4j.trainer.Evaluators;
+import io.distill4j.trainer.Metrics;
+import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.trainer.TabularBatchSource;
+import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.Validator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One distillation run, the path every entry point takes (the demo, {@code distill4j train}, the experiments, the
+ * Java API): data, a teacher sampled k times per input into a {@link TeacherCache}, a target built from each
+ * student's draws, the labels its loss declares, M students trained by the {@code TrainingEngine} from M seeds,
+ * their metrics with Student-t intervals, the saved students and a model card.
+ *
+ * <pre>{@code
+ * var digits = Datasets.sklearn("digits").scale(1 / 16f).split(0.2, 0);
+ * RunResult result = Distillation.builder()
+ *         .data(digits)
+ *         .teacher(Teachers.mcDropout(Mlp.builder().setHidden(128).optDropout(0.3f)).samples(8))
+ *         .target("inverse-variance").loss("soft-ce")
+ *         .student(Mlp.builder().setHidden(64).optDropout(0.2f)).students(3)
+ *         .training(TrainingSpec.builder().setEpochs(30).build())
+ *         .build()
+ *         .fit(Path.of("runs/digits"));
+ * System.out.println(result.table());
+ * }</pre>
+ *
+ * <p>Teacher draws: with {@link Draws#PER_STUDENT} (the default) student s distils its own k draws, so the cache
+ * holds M x k samples per input; with {@link Draws#SHARED} all students distil the same k. Batches stream from the
+ * cache's shards: memory does not grow with the cache.
+ */
+public final class Distillation {
+
+    private static final Logger LOG = LogManager.getLogger(Distillation.class);
+
+    private final String name;
+    private final TabularData.Split data;
+    private final TabularData validation;
+    private final TeacherSource teacher;
+    private final String targetName;
+    private final TargetBuilder target;
+    private final String lossName;
+    private final DistillationLoss loss;
+    private final StudentPreset student;
+    private final List<Long> seeds;
+    private final TrainingSpec training;
+    private final Draws draws;
+    private final int samples;
+    private final int studentPasses;
+    private final int evaluationPasses;
+    private final int topK;
+    private final Path cacheDir;
+    private final boolean resume;
+    private final boolean saveStudents;
+    private final String command;
+    private final Consumer<String> log;
+
+    private Distillation(Builder b) {
+        this.name = b.name != null ? b.name : b.targetName;
+        this.data = b.data;
+        this.validation = b.validation;
+        this.teacher = b.teacher;
+        this.targetName = b.targetName;
+        this.target = b.target;
+        this.lossName = b.lossName;
+        this.loss = b.loss;
+        this.student = b.student;
+        this.seeds = List.copyOf(b.seeds);
+        this.training = b.training;
+        this.draws = b.draws;
+        this.samples = b.samples;
+        this.studentPasses = b.studentPasses;
+        this.evaluationPasses = b.evaluationPasses;
+        this.topK = b.topK;
+        this.cacheDir = b.cacheDir;
+        this.resume = b.resume;
+        this.saveStudents = b.saveStudents;
+        this.command = b.command;
+        this.log = b.log;
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the run's name (the target's, unless set) */
+    public String name() {
+        return name;
+    }
+
+    /** @return the students' seeds */
+    public List<Long> seeds() {
+        return seeds;
+    }
+
+    /** @return the draws each student distils per row */
+    public int samplesPerStudent() {
+        return samples;
+    }
+
+    /** @return the draws per row the cache must hold: M x k per student, or k when shared */
+    public int cacheSamples() {
+        return draws == Draws.PER_STUDENT ? seeds.size() * samples : samples;
+    }
+
+    /**
+     * The index of a student's first draw.
+     *
+     * @param student the student's position in {@link #seeds()}
+     * @return s x k with per-student draws, else 0
+     */
+    public int firstDraw(int student) {
+        return draws == Draws.PER_STUDENT ? student * samples : 0;
+    }
+
+    /**
+     * Runs the pipeline: fills (or resumes, or checks) the teacher cache, trains and evaluates every student, saves
+     * them, and writes {@code results.md}, {@code results.json}, {@code model-card.md} and {@code model-card.json}.
+     *
+     * @param runDir the run folder (created; the cache goes to {@code runDir/teacher-cache} unless set)
+     * @return the result
+     * @throws BadInputException for an unusable run folder or cache, before any training
+     */
+    public RunResult fit(Path runDir) {
+        Device device = training.device();
+        RunInfo info = RunInfo.start(command, device);
+        requireWritable(runDir);
+        TabularData train = data.train();
+        int width = train.isClassification() ? train.numClasses() : 1;
+        Path cache = cacheDir != null ? cacheDir : runDir.resolve("teacher-cache");
+        log.accept(String.format(java.util.Locale.ROOT, "%s: %d students x %d draws (%s) of %s; target %s, loss %s",
+                name, seeds.size(), samples, draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                teacher.describe(), targetName, lossName));
+        TeacherCache filled = teacher.fill(data, cacheSamples(), cache, device, log);
+        Teachers.check(filled, train, cacheSamples(), width);
+        String signal = filled.manifest().signal();
+        String misfit = LabelAssembler.check(loss, lossName, target, targetName, signal, width, train.isClassification(),
+                topK);
+        if (misfit != null) {
+            throw new BadInputException(misfit);
+        }
+        LabelAssembler assembler = new LabelAssembler(loss, topK);
+        int outputs = loss.predictionWidth(width);
+        StudentPreset complete = student.complete(train.width(), outputs);
+        Path studentsDir = runDir.resolve("students");
+        MultiStudentRun.Evaluator evaluate = evaluator(train, width, outputs);
+        MultiStudentRun.Evaluator evaluator = (seed, model) -> {
+            MultiStudentRun.Evaluation ev = evaluate.evaluate(seed, model);
+            if (saveStudents) {
+                SavedStudent.save(studentsDir.resolve("seed-" + seed), complete, model, seed, ev.metrics());
+            }
+            return ev;
+        };
+        DenseCacheReader reader = filled.dense(false);
+        int[] labels = train.isClassification() ? train.labels() : null;
+        MultiStudentRun.Builder b = MultiStudentRun.builder().optName(name).setSeeds(seeds)
+                .setStudents(seed -> complete.build(train.width(), outputs))
+                .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
+                        firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal, studentPasses),
+                        training.batchSize(), device))
+                .setLoss(loss).setSpec(training).setEvaluator(evaluator).optResume(resume).optParameterVariance(true);
+        if (training.earlyStopping() != null) {
+            b.optValidator(validator(width));
+        }
+        MultiStudentRun.Result result = b.build().run();
+        RunResult out = new RunResult(runDir, name, info.finish(), describe(filled, complete), result);
+        out.write();
+        return out;
+    }
+
+    private Validator validator(int width) {
+        String metric = training.earlyStopping().metric();
+        if (!validation.isClassification()) {
+            double[][] y = column(validation);
+            return model -> Metrics.mse(Metrics.toDouble(firstColumns(Inference.outputs(model, validation.features(),
+                    false), width)), y);
+        }
+        return Evaluators.classificationValidator(validation.features(), validation.labels(), metric == null ? "nll" : metric);
+    }
+
+    private MultiStudentRun.Evaluator evaluator(TabularData train, int width, int outputs) {
+        TabularData test = data.test();
+        if (train.isClassification()) {
+            return Evaluators.classification(test.features(), test.labels(), null, evaluationPasses);
+        }
+        double[][] y = column(test);
+        return (seed, model) -> {
+            double[][] p = Metrics.toDouble(firstColumns(Inference.outputs(model, test.features(), false), width));
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("mse", Metrics.mse(p, y));
+            return new MultiStudentRun.Evaluation(m, p);
+        };
+    }
+
+    private static double[][] column(TabularData t) {
+        double[][] y = new double[t.size()][1];
+        for (int i = 0; i < y.length; i++) {
+            y[i][0] = t.targets()[i];
+        }
+        return y;
+    }
+
+    private static float[][] firstColumns(float[][] rows, int width) {
+        if (rows.length == 0 || rows[0].length == width) {
+            return rows;
+        }
+        float[][] out = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = java.util.Arrays.copyOf(rows[i], width);
+        }
+        return out;
+    }
+
+    private Map<String, Object> describe(TeacherCache cache, StudentPreset complete) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        TabularData train = data.train();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", train.name());
+        d.put("trainRows", train.size());
+        d.put("testRows", data.test().size());
+        d.put("features", train.width());
+        d.put("task", train.isClassification() ? "classification" : "regression");
+        if (train.isClassification()) {
+            d.put("classes", train.numClasses());
+        }
+        d.put("fingerprint", cache.manifest().datasetFingerprint());
+        m.put("data", d);
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("source", teacher.describe());
+        t.put("cache", cache.dir().toString());
+        t.put("provenance", cache.manifest().teacher());
+        t.put("signal", cache.manifest().signal());
+        t.put("samplesPerStudent", samples);
+        t.put("samplesInCache", cache.manifest().k());
+        t.put("draws", draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        m.put("teacher", t);
+        m.put("target", targetName);
+        m.put("loss", lossName);
+        m.put("lossLabels", loss.labels().stream().map(Enum::name).toList());
+        Map<String, Object> s = new LinkedHashMap<>(io.distill4j.models.StudentPresets.toMap(complete));
+        s.put("description", complete.describe());
+        m.put("student", s);
+        m.put("studentPasses", studentPasses);
+        m.put("evaluationPasses", evaluationPasses);
+        m.put("training", training.asMap());
+        m.put("seeds", seeds);
+        return m;
+    }
+
+    /**
+     * Creates a folder and checks that a file can be written in it, before any work.
+     *
+     * @param dir the folder
+     * @throws BadInputException naming the folder and the reason
+     */
+    static void requireWritable(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".probe-", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            throw new BadInputException(dir + ": cannot write the run folder: " + Errors.reason(e), e);
+        }
+    }
+
+    /** Builder of a {@link Distillation}: {@code set}-style fluent methods; {@link #build()} validates. */
+    public static final class Builder {
+        private String name;
+        private TabularData.Split data;
+        private TabularData validation;
+        private TeacherSource teacher;
+        private String targetName = "mean";
+        private TargetBuilder target;
+        private Map<String, ?> targetOptions = Map.of();
+        private String lossName;
+        private DistillationLoss loss;
+        private Map<String, ?> lossOptions = Map.of();
+        private StudentPreset student;
+        private List<Long> seeds;
+        private int students = 3;
+        private TrainingSpec training = TrainingSpec.builder().build();
+        private Draws draws = Draws.PER_STUDENT;
+        private int samples;
+        private int studentPasses = 4;
+        private int evaluationPasses = 8;
+        private int topK = LabelAssembler.DEFAULT_TOP_K;
+        private Path cacheDir;
+        private boolean resume;
+        private boolean saveStudents = true;
+        private String command = "java";
+        private Consumer<String> log = LOG::info;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the data: the teacher and students learn from the training part, students are scored on the test part.
+         *
+         * @param split the split
+         * @return this builder
+         */
+        public Builder data(TabularData.Split split) {
+            this.data = split;
+            return this;
+        }
+
+        /**
+         * Sets held-out rows for validation during training (early stopping); never the test part.
+         *
+         * @param rows the validation rows
+         * @return this builder
+         */
+        public Builder validation(TabularData rows) {
+            this.validation = rows;
+            return this;
+        }
+
+        /**
+         * Sets the teacher.
+         *
+         * @param source a recipe from {@link Teachers}, a sample job or a cache
+         * @return this builder
+         */
+        public Builder teacher(TeacherSource source) {
+            this.teacher = source;
+            return this;
+        }
+
+        /**
+         * Sets the target builder by registry name.
+         *
+         * @param registryName e.g. {@code single}, {@code mean}, {@code inverse-variance}
+         * @return this builder
+         */
+        public Builder target(String registryName) {
+            return target(registryName, Map.of());
+        }
+
+        /**
+         * Sets the target builder by registry name, with options.
+         *
+         * @param registryName the name
+         * @param options its options
+         * @return this builder
+         */
+        public Builder target(String registryName, Map<String, ?> options) {
+            this.targetName = registryName;
+            this.targetOptions = options == null ? Map.of() : options;
+            this.target = null;
+            return this;
+        }
+
+        /**
+         * Sets a target builder object.
+         *
+         * @param builder the target builder
+         * @return this builder
+         */
+        public Builder target(TargetBuilder builder) {
+            this.target = builder;
+            this.targetName = builder.name();
+            return this;
+        }
+
+        /**
+         * Sets the loss by registry name.
+         *
+         * @param registryName e.g. {@code soft-ce}, {@code hinton-kd}, {@code kl}
+         * @return this builder
+         */
+        public Builder loss(String registryName) {
+            return loss(registryName, Map.of());
+        }
+
+        /**
+         * Sets the loss by registry name, with options.
+         *
+         * @param registryName the name
+         * @param options its options
+         * @return this builder
+         */
+        public Builder loss(String registryName, Map<String, ?> options) {
+            this.lossName = registryName;
+            this.lossOptions = options == null ? Map.of() : options;
+            this.loss = null;
+            return this;
+        }
+
+        /**
+         * Sets a loss object.
+         *
+         * @param l the loss
+         * @return this builder
+         */
+        public Builder loss(DistillationLoss l) {
+            this.loss = l;
+            this.lossName = l.getName();
+            return this;
+        }
+
+        /**
+         * Sets the student architecture; inputs and outputs left open come from the data and the loss.
+         *
+         * @param arch an MLP builder
+         * @return this builder
+         */
+        public Builder student(Mlp.Builder arch) {
+            return student(MlpPreset.of(arch));
+        }
+
+        /**
+         * Sets the student architecture from a preset.
+         *
+         * @param preset the preset
+         * @return this builder
+         */
+        public Builder student(StudentPreset preset) {
+            this.student = preset;
+            return this;
+        }
+
+        /**
+         * Sets the number of students, with seeds 1 .. m.
+         *
+         * @param m the number, positive
+         * @return this builder
+         */
+        public Builder students(int m) {
+            this.students = m;
+            this.seeds = null;
+            return this;
+        }
+
+        /**
+         * Sets the students' seeds, one student each.
+         *
+         * @param s distinct seeds
+         * @return this builder
+         */
+        public Builder seeds(List<Long> s) {
+            this.seeds = List.copyOf(s);
+            return this;
+        }
+
+        /**
+         * Sets the students' training.
+         *
+         * @param spec the settings (each student gets its own seed)
+         * @return this builder
+         */
+        public Builder training(TrainingSpec spec) {
+            this.training = spec;
+            return this;
+        }
+
+        /**
+         * Sets how the students share the teacher's draws.
+         *
+         * @param d {@link Draws#PER_STUDENT} (default) or {@link Draws#SHARED}
+         * @return this builder
+         */
+        public Builder draws(Draws d) {
+            this.draws = d;
+            return this;
+        }
+
+        /**
+         * Sets the draws each student distils per row (default: the teacher's {@code samples}, or for a fixed cache
+         * its k divided among the students).
+         *
+         * @param k draws per student, positive
+         * @return this builder
+         */
+        public Builder samples(int k) {
+            this.samples = k;
+            return this;
+        }
+
+        /**
+         * Sets the MC-dropout passes of the student for targets that fuse with its own estimate.
+         *
+         * @param passes at least 2 (default 4)
+         * @return this builder
+         */
+        public Builder studentPasses(int passes) {
+            this.studentPasses = passes;
+            return this;
+        }
+
+        /**
+         * Sets the MC-dropout passes for each student's intra-student variance on the test part.
+         *
+         * @param passes 0 to skip, else at least 2 (default 8)
+         * @return this builder
+         */
+        public Builder evaluationPasses(int passes) {
+            this.evaluationPasses = passes;
+            return this;
+        }
+
+        /**
+         * Sets K for losses that read a top-K of the target (sparse top-K KL on a dense cache).
+         *
+         * @param k K, positive and below the class count (default 5)
+         * @return this builder
+         */
+        public Builder topK(int k) {
+            this.topK = k;
+            return this;
+        }
+
+        /**
+         * Sets where the teacher cache goes (default {@code runDir/teacher-cache}); runs that share it sample once.
+         *
+         * @param dir the cache folder
+         * @return this builder
+         */
+        public Builder cacheDir(Path dir) {
+            this.cacheDir = dir;
+            return this;
+        }
+
+        /**
+         * Resumes each student from its newest checkpoint (needs {@code checkpointEvery} in the training settings).
+         *
+         * @param r whether to resume
+         * @return this builder
+         */
+        public Builder resume(boolean r) {
+            this.resume = r;
+            return this;
+        }
+
+        /**
+         * Sets whether each student is saved under {@code runDir/students/seed-N} (default true).
+         *
+         * @param save whether to save
+         * @return this builder
+         */
+        public Builder saveStudents(boolean save) {
+            this.saveStudents = save;
+            return this;
+        }
+
+        /**
+         * Sets the run's name (default: the target's).
+         *
+         * @param n the name
+         * @return this builder
+         */
+        public Builder name(String n) {
+            this.name = n;
+            return this;
+        }
+
+        /**
+         * Records the command that started the run, for provenance.
+         *
+         * @param c the command line
+         * @return this builder
+         */
+        public Builder command(String c) {
+            this.command = c;
+            return this;
+        }
+
+        /**
+         * Sets where the run's stage lines go (default: the log at INFO).
+         *
+         * @param sink the sink
+         * @return this builder
+         */
+        public Builder log(Consumer<String> sink) {
+            this.log = Objects.requireNonNull(sink, "sink");
+            return this;
+        }
+
+        /**
+         * Validates and builds the run: every setting is checked here, and a loss whose labels the teacher's cache and
+         * target cannot give is refused naming both.
+         *
+         * @return the run
+         * @throws IllegalArgumentException naming what is missing or wrong
+         */
+        public Distillation build() {
+            if (data == null) {
+                throw new IllegalArgumentException("data is not set (data(split))");
+            }
+            if (teacher == null) {
+                throw new IllegalArgumentException("the teacher is not set (teacher(Teachers...))");
+            }
+            if (student == null) {
+                throw new IllegalArgumentException("the student is not set (student(Mlp.builder()...))");
+            }
+            boolean classification = data.train().isClassification();
+            if (lossName == null && loss == null) {
+                lossName = classification ? "soft-ce" : "mse";
+            }
+            if (target == null) {
+                target = Registry.target(targetName, targetOptions);
+            }
+            if (loss == null) {
+                loss = Registry.loss(lossName, lossOptions);
+            }
+            if (seeds == null) {
+                if (students <= 0) {
+                    throw new IllegalArgumentException("students must be positive, got " + students);
+                }
+                List<Long> s = new ArrayList<>();
+                for (long i = 1; i <= students; i++) {
+                    s.add(i);
+                }
+                seeds = s;
+            }
+            if (seeds.isEmpty() || new java.util.HashSet<>(seeds).size() != seeds.size()) {
+                throw new IllegalArgumentException("seeds must be distinct and at least one, got " + seeds);
+            }
+            int fixed = teacher.fixedSamples();
+            if (samples == 0) {
+                samples = fixed > 0 && draws == Draws.PER_STUDENT ? fixed / seeds.size() : teacher.samplesPerStudent();
+                if (samples == 0) {
+                    throw new IllegalArgumentException("the teacher's cache holds " + fixed + " draws per row, fewer than one"
+                            + " for each of " + seeds.size() + " students; sample more or share the draws (draws: shared)");
+                }
+            }
+            if (samples <= 0) {
+                throw new IllegalArgumentException("samples must be positive, got " + samples);
+            }
+            if (studentPasses < 2) {
+                throw new IllegalArgumentException("studentPasses must be at least 2, got " + studentPasses);
+            }
+            if (evaluationPasses < 0 || evaluationPasses == 1) {
+                throw new IllegalArgumentException("evaluationPasses must be 0 or at least 2, got " + evaluationPasses);
+            }
+            if (topK <= 0) {
+                throw new IllegalArgumentException("topK must be positive, got " + topK);
+            }
+            if (training.earlyStopping() != null && validation == null) {
+                throw new IllegalArgumentException("early stopping needs validation rows (validation(...)), never the test part");
+            }
+            if (resume && training.checkpointEvery() == 0) {
+                throw new IllegalArgumentException("resume needs checkpoints (training checkpointEvery > 0)");
+            }
+            int width = classification ? data.train().numClasses() : 1;
+            String misfit = LabelAssembler.check(loss, lossName, target, targetName, teacher.signal(data.train()), width,
+                    classification, topK);
+            if (misfit != null) {
+                throw new IllegalArgumentException(misfit);
+            }
+            student.complete(data.train().width(), loss.predictionWidth(width));
+            return new Distillation(this);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.distill4j.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.Datasets;
+import io.distill4j.data.DenseCacheReader;
+import io.distill4j.data.Standardizer;
+import io.distill4j.data.TabularData;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.loss.Label;
+import io.distill4j.loss.Registry;
+import io.distill4j.models.Mlp;
+import io.distill4j.trainer.StudentProbe;
+import io.distill4j.trainer.TrainingSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pipeline's design: each student's own draws, labels made from the cache for the loss, checks before work. */
+class DistillationTest {
+
+    static final TabularData.Split IRIS = Standardizer.standardise(Datasets.sklearn("iris").split(0.2, 0));
+    static final TrainingSpec FAST = TrainingSpec.builder().setEpochs(5).setBatchSize(16).setLearningRate(0.01f).build();
+    static final StudentProbe NO_PROBE = (x, passes) -> {
+        throw new AssertionError("this target does not ask for the student's estimate");
+    };
+
+    static Distillation.Builder run(Teachers.Recipe teacher, String target) {
+        return Distillation.builder().data(IRIS).teacher(teacher).target(target).loss("soft-ce")
+                .student(Mlp.builder().setHidden(8).optDropout(0.2f)).students(3).training(FAST).log(l -> { });
+    }
+
+    /** The labels one student gets for the first 5 training rows. */
+    static float[] labels(Distillation d, DenseCacheReader reader, int student, NDManager m) {
+        CacheTargets t = new CacheTargets(reader, d.firstDraw(student), d.samplesPerStudent(),
+                Registry.target(d.name(), Map.of()), new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5),
+                IRIS.train().labels(), "probabilities", 4);
+        NDList l = t.labels(m, new int[] {0, 1, 2, 3, 4}, m.zeros(new ai.djl.ndarray.types.Shape(5, 4)), NO_PROBE);
+        return l.head().toFloatArray();
+    }
+
+    @Test
+    void eachStudentDistilsItsOwnDrawsAndSharedDrawsAreTheSame(@TempDir Path dir) {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(2)
+                .training(FAST);
+        Distillation d = run(teacher, "single").build();
+        assertEquals(6, d.cacheSamples(), "3 students x 2 draws");
+        TeacherCache cache = teacher.fill(IRIS, d.cacheSamples(), dir.resolve("cache"), Device.cpu(), l -> { });
+        assertEquals(6, cache.manifest().k());
+        float[][][] all = cache.readAll();
+        DenseCacheReader reader = cache.dense(false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int s = 0; s < 3; s++) {
+                float[] got = labels(d, reader, s, m);
+                for (int i = 0; i < 5; i++) {
+                    assertArrayEquals(all[i][2 * s], java.util.Arrays.copyOfRange(got, 3 * i, 3 * i + 3),
+                            "student " + s + " reads its own first draw, sample " + 2 * s);
+                }
+            }
+            assertFalse(java.util.Arrays.equals(labels(d, reader, 0, m), labels(d, reader, 1, m)),
+                    "students 0 and 1 distil different draws");
+            Distillation shared = run(teacher, "single").draws(Draws.SHARED).build();
+            assertEquals(2, shared.cacheSamples());
+            assertArrayEquals(labels(shared, reader, 0, m), labels(shared, reader, 2, m), "shared draws are the same");
+        }
+    }
+
+    @Test
+    void withADeterministicTeacherTheTargetsCoincide(@TempDir Path dir) {
+        Teachers.Recipe teacher = Teachers.deterministic(Mlp.builder().setHidden(16)).samples(4).training(FAST);
+        TeacherCache cache = teacher.fill(IRIS, 12, dir.resolve("cache"), Device.cpu(), l -> { });
+        float[][][] all = cache.readAll();
+        for (int j = 1; j < 12; j++) {
+            assertArrayEquals(all[7][0], all[7][j], "a deterministic teacher's draws are all equal");
+        }
+        DenseCacheReader reader = cache.dense(false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] single = labels(run(teacher, "single").build(), reader, 1, m);
+            float[] mean = labels(run(teacher, "mean").build(), reader, 1, m);
+            assertArrayEquals(single, mean, 1e-7f);
+            StudentProbe probe = (x, passes) -> m.randomUniform(0.1f, 0.9f, new ai.djl.ndarray.types.Shape(passes, 5, 3))
+                    .softmax(-1);
+            Distillation iv = run(teacher, "inverse-variance").build();
+            CacheTargets t = new CacheTargets(reader, iv.firstDraw(1), 4, Registry.target("inverse-variance", Map.of()),
+                    new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5), IRIS.train().labels(), "probabilities", 4);
+            float[] fused = t.labels(m, new int[] {0, 1, 2, 3, 4}, m.zeros(new ai.djl.ndarray.types.Shape(5, 4)), probe)
+                    .head().toFloatArray();
+            // zero teacher variance: the fusion keeps the teacher, up to its 1e-8 variance guard (a_S = 1e-8 / (var_S + 1e-8))
+            assertArrayEquals(single, fused, 1e-4f, "zero teacher variance: the fusion keeps the teacher");
+        }
+    }
+
+    @Test
+    void labelsFollowWhatEachLossDeclares() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray samples = m.create(new float[] {0.7f, 0.2f, 0.1f, 0.5f, 0.3f, 0.2f}, new ai.djl.ndarray.types.Shape(1, 2, 3));
+            NDArray target = samples.mean(new int[] {1});
+            NDArray y = m.create(new int[] {0});
+            NDList hinton = new LabelAssembler(Registry.loss("hinton-kd", Map.of()), 2).assemble(samples, target, y,
+                    "probabilities");
+            assertEquals(List.of(Label.CLASS_LABELS, Label.TARGET_PROBABILITIES), Registry.loss("hinton-kd", Map.of()).labels());
+            assertArrayEquals(new int[] {0}, hinton.get(0).toIntArray());
+            assertArrayEquals(new float[] {0.6f, 0.25f, 0.15f}, hinton.get(1).toFloatArray(), 1e-7f);
+            NDList topk = new LabelAssembler(Registry.loss("sparse-topk-kl", Map.of()), 2).assemble(samples, target, y,
+                    "probabilities");
+            assertArrayEquals(new long[] {0, 1}, topk.get(0).toLongArray());
+            assertArrayEquals(new float[] {(float) Math.log(0.6), (float) Math.log(0.25)}, topk.get(1).toFloatArray(), 1e-6f);
+            assertEquals(Math.log(0.15), topk.get(2).getFloat(0), 1e-5);
+            NDList weighted = new LabelAssembler(Registry.loss("weighted", Map.of("base", "soft-ce")), 2).assemble(samples,
+                    target, y, "probabilities");
+            // per-class sample variance (ddof 1) of (0.7, 0.5), (0.2, 0.3), (0.1, 0.2), averaged over classes
+            assertEquals((0.02 + 0.005 + 0.005) / 3, weighted.get(1).getFloat(0), 1e-7);
+        }
+    }
+
+    @Test
+    void badRunsAreRefusedBeforeAnyWork(@TempDir Path dir) throws Exception {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run(teacher, "mean").loss("mse").build());
+        assertEquals("loss 'mse' with target 'mean': the loss needs regression targets, and this cache holds probabilities",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> run(teacher, "mean").training(FAST.toBuilder()
+                .optEarlyStopping(io.distill4j.trainer.EarlyStopping.of("nll", 2, 0.0, true)).build()).build());
+        assertTrue(e.getMessage().contains("early stopping needs validation rows"), e.getMessage());
+        Path file = dir.resolve("file");
+        Files.writeString(file, "x");
+        BadInputException b = assertThrows(BadInputException.class, () -> run(teacher, "mean").build()
+                .fit(file.resolve("run")));
+        assertTrue(b.getMessage().startsWith(file.resolve("run") + ": cannot write the run folder"), b.getMessage());
+        assertFalse(Files.exists(file.resolveSibling("cache")), "nothing was created");
+    }
+}
