@@ -57,7 +57,7 @@ class AuthJobTest {
         HttpTeacherConfig.Auth auth = spec.sequence().http().auth();
         assertEquals("VLLM_API_KEY", auth.apiKeyEnv());
         assertEquals(Map.of("X-Org", "ORG_ID"), auth.headers());
-        assertEquals(Path.of("certs/ca.pem"), auth.caCertificates());
+        assertEquals(ROOT.resolve("certs/ca.pem").normalize(), auth.caCertificates(), "relative to the job file's folder");
         assertEquals(Path.of("/run/secrets/key"), SampleSpec.parse(job(dir.resolve("c"), prompts,
                 Map.of("apiKeyFile", "/run/secrets/key")), "qa.yaml", ROOT).sequence().http().auth().apiKeyFile());
 
