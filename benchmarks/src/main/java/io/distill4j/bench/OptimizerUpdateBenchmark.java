@@ -21,13 +21,10 @@ import io.distill4j.trainer.lm.CausalLm;
 import io.distill4j.trainer.lm.CausalLmConfig;
 import io.distill4j.trainer.lm.LmFineTuner;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -51,7 +48,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * parameters in 6 tensors), {@code gpt2} = the preset {@code models/gpt2-student-4x256.yaml} (V = 50,257,
  * 16.1 M parameters in 52 tensors). Before each update (not timed) a backward of sum(w * c) over all
  * parameters leaves a gradient: in one flat gradient through {@link AdamW#trainingStore} for distill4j, on each
- * parameter for DJL. One intra-op thread; the counters record the calling thread's CPU time (libtorch runs
+ * parameter for DJL. One intra-op thread; the counters ({@link CpuTime}) record the calling thread's CPU time (libtorch runs
  * every op on it with one thread; the host pass runs on it when the common pool has fewer than two threads,
  * else the process CPU time is the one to read) and the process's.
  */
@@ -142,49 +139,13 @@ public class OptimizerUpdateBenchmark {
         }
     }
 
-    /** CPU time of the measured updates: the calling thread's and the process's. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Cpu {
-        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-        private static final com.sun.management.OperatingSystemMXBean OS =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        /** Thread CPU milliseconds of the measured updates. */
-        public double threadCpuMs;
-        /** Process CPU milliseconds of the measured updates. */
-        public double processCpuMs;
-        /** Measured updates. */
-        public long updates;
-        private long thread;
-        private long process;
-
-        /** Resets the counters at the start of an iteration. */
-        @Setup(Level.Iteration)
-        public void reset() {
-            threadCpuMs = 0;
-            processCpuMs = 0;
-            updates = 0;
-        }
-
-        void begin() {
-            thread = THREADS.getCurrentThreadCpuTime();
-            process = OS.getProcessCpuTime();
-        }
-
-        void end() {
-            threadCpuMs += (THREADS.getCurrentThreadCpuTime() - thread) / 1e6;
-            processCpuMs += (OS.getProcessCpuTime() - process) / 1e6;
-            updates++;
-        }
-    }
-
     /**
      * One update.
      *
      * @param cpu the CPU-time counters
      */
     @Benchmark
-    public void update(Cpu cpu) {
+    public void update(CpuTime cpu) {
         cpu.begin();
         if (adamw != null) {
             adamw.update(1e-3f, 1f);
