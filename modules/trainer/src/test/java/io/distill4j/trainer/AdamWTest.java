@@ -53,12 +53,23 @@ class AdamWTest {
 
     /** Sets every parameter's gradient to grad(p, j, t) by back-propagating sum(w * c). */
     static void setGradients(Model m, int t) {
+        setGradients(m, null, t);
+    }
+
+    /** As {@link #setGradients(Model, int)}, but through the optimiser's training store (one flat gradient). */
+    static void setGradientsThroughStore(Model m, AdamW opt, int t) {
+        setGradients(m, opt, t);
+    }
+
+    private static void setGradients(Model m, AdamW opt, int t) {
         List<Parameter> ps = m.getBlock().getParameters().values();
         try (NDManager sub = m.getNDManager().newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            ParameterStore store = opt == null ? null : opt.trainingStore(sub, Precision.FP32);
             NDArray total = null;
             for (int p = 0; p < ps.size(); p++) {
-                NDArray w = ps.get(p).getArray();
+                Parameter q = ps.get(p);
+                NDArray w = store == null ? q.getArray() : store.getValue(q, q.getArray().getDevice(), true);
                 float[] c = new float[(int) w.size()];
                 for (int j = 0; j < c.length; j++) {
                     c[j] = (float) grad(p, j, t);
@@ -234,26 +245,6 @@ class AdamWTest {
                 assertTrue(e.getMessage().contains("ckpt/optimizer.bin: optimiser moment of 'weight' has shape (2, 3),"
                         + " the parameter has (4, 3)"), e.getMessage());
             }
-        }
-    }
-
-    /** As {@link #setGradients}, but through the optimiser's training store (one flat gradient). */
-    static void setGradientsThroughStore(Model m, AdamW opt, int t) {
-        List<Parameter> ps = m.getBlock().getParameters().values();
-        try (NDManager sub = m.getNDManager().newSubManager();
-                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            ParameterStore store = opt.trainingStore(sub, Precision.FP32);
-            NDArray total = null;
-            for (int p = 0; p < ps.size(); p++) {
-                NDArray w = store.getValue(ps.get(p), ps.get(p).getArray().getDevice(), true);
-                float[] c = new float[(int) w.size()];
-                for (int j = 0; j < c.length; j++) {
-                    c[j] = (float) grad(p, j, t);
-                }
-                NDArray term = w.mul(sub.create(c, w.getShape())).sum();
-                total = total == null ? term : total.add(term);
-            }
-            gc.backward(total);
         }
     }
 
