@@ -13,7 +13,7 @@
 #                          the code paths of ProjectGpuBench load (log4j-api, jackson, progressbar)
 #   .device-carry/djl_torch_undefined.txt  the JNI's undefined dynamic symbols, checked on the device
 #   .device-carry/jni-gen/  inputs to rebuild a minimal DJL JNI against the device's own libtorch
-#                          (jni/build-jni.sh): PyTorchLibrary_decls.h + stubs.cc generated from the
+#                          (scripts/djl-jni/build-jni.sh): PyTorchLibrary_decls.h + stubs.cc generated from the
 #                          engine jar's PyTorchLibrary.class, and the JDK's jni.h (no JDK there)
 # Usage (repo root): benchmarks/gpu/pack.sh      then `run` with carry [".device-carry"].
 set -euo pipefail
@@ -85,8 +85,8 @@ unzip -q -o "$M2/ai/djl/pytorch/pytorch-engine/0.35.1/pytorch-engine-0.35.1.jar"
   ai/djl/pytorch/jni/PyTorchLibrary.class -d "$G/tmp"
 javap -p -s -cp "$G/tmp" ai.djl.pytorch.jni.PyTorchLibrary > "$G/PyTorchLibrary.javap.txt"
 rm -rf "$G/tmp"
-python3 "$HERE/jni/gen_stubs.py" "$G/PyTorchLibrary.javap.txt" "$G" "$HERE/jni/djl_torch_min.cc" \
-  "$HERE/jni/djl_torch_project.cc"
+python3 "$HERE/../../scripts/djl-jni/gen_stubs.py" "$G/PyTorchLibrary.javap.txt" "$G" "$HERE/../../scripts/djl-jni/djl_torch_min.cc" \
+  "$HERE/../../scripts/djl-jni/djl_torch_project.cc"
 cp "$JAVA_HOME/include/jni.h" "$G/jni-include/"
 cp "$JAVA_HOME/include/linux/jni_md.h" "$G/jni-include/linux/"
 

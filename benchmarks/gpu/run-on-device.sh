@@ -6,7 +6,7 @@
 #   1. machine facts: date, GPU, driver, torch version, libtorch folder, compiler
 #   2. stock DJL CUDA JNI (pytorch-jni 2.7.1-0.35.1, linux-x86_64/cu128/libdjl_torch.so): which of
 #      its undefined symbols the machine's libtorch lacks (nm), then a real DJL run with it
-#   3. rebuild the minimal DJL JNI (benchmarks/gpu/jni) against the machine's libtorch
+#   3. rebuild the minimal DJL JNI (scripts/djl-jni) against the machine's libtorch
 #   4. DJL training steps on Device.gpu(0) through that JNI (MLP, GPT V=8192 and V=50257)
 #   5. the PyTorch twin (twin.py) on the same GPU, same shapes
 #   4b. the project's own students and training code (ProjectGpuBench: distill4j's TrainingSession,
@@ -16,7 +16,8 @@
 # the script where there is no GPU; PY overrides python3; STEPS/REPEATS/WARMUP shorten the runs;
 # ROUNDS=N repeats steps 4-5 N times in the same machine (even rounds run the twin first), writing
 # djl.rK.jsonl / twin.rK.jsonl / project.rK.jsonl; SKIP_STOCK=1 skips step 2b (stock-jni.log);
-# SKIP_JNI_BUILD=1 reuses a JNI built by an earlier run in the same machine;
+# SKIP_JNI_BUILD=1 reuses a JNI built by an earlier run in the same machine; PROJECT_TIMEOUT and
+# TWIN_TIMEOUT (seconds, default 480 and 400) bound steps 4b and 5;
 # SKIP_DJL=1 skips step 4 (DjlGpuBench and its twins); SKIP_PROJECT=1 skips step 4b (and the project
 # twins); PROJECT_MODELS (default all; e.g. mlp,gpt,finetune) picks ProjectGpuBench's rows.
 # The JNI build log goes into device.log (at most 8 files come back: device.log, summary.md and three
@@ -109,7 +110,7 @@ if [ "${SKIP_JNI_BUILD:-0}" = 1 ] && [ -f "$SO" ]; then
   echo "reusing $SO (SKIP_JNI_BUILD=1)"; RC=0
 else
   rm -rf "$DJL_CACHE_DIR"
-  time bash benchmarks/gpu/jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > /tmp/build-jni.log 2>&1
+  time bash scripts/djl-jni/build-jni.sh "$PY" "$C/jni-gen" "$SO" > /tmp/build-jni.log 2>&1
   RC=$?
   cat /tmp/build-jni.log
 fi
@@ -124,7 +125,7 @@ run_djl() {
 }
 run_project() {
   echo "== 4b. the project's students and training code on $DEV through the rebuilt JNI -> $1"
-  timeout 480 "$JAVA" "${JOPTS[@]}" -Xmx24g -XX:ErrorFile="$OUT/hs_err_proj_%p.log" -cp "$CP" \
+  timeout "${PROJECT_TIMEOUT:-480}" "$JAVA" "${JOPTS[@]}" -Xmx24g -XX:ErrorFile="$OUT/hs_err_proj_%p.log" -cp "$CP" \
     io.distill4j.bench.gpu.ProjectGpuBench --device "$DEV" --model "$PROJECT_MODELS" --vocab "$VOCABS" \
     --warmup "$WARMUP" --repeats "$REPEATS" --steps "$STEPS" $PROJECT_ARGS > "$1"
   echo "project exit code: $?"
@@ -134,7 +135,7 @@ run_twin() {
   TWIN_FLAGS=()
   [ "$SKIP_PROJECT" != 1 ] && TWIN_FLAGS+=(--project)
   [ "$SKIP_DJL" = 1 ] && TWIN_FLAGS+=(--no-base)
-  PYTHONUNBUFFERED=1 timeout 400 "$PY" benchmarks/gpu/twin.py --vocab "$VOCABS" --warmup "$WARMUP" \
+  PYTHONUNBUFFERED=1 timeout "${TWIN_TIMEOUT:-400}" "$PY" benchmarks/gpu/twin.py --vocab "$VOCABS" --warmup "$WARMUP" \
     --repeats "$REPEATS" --steps "$STEPS" "${TWIN_FLAGS[@]}" > "$1"
   echo "twin exit code: $?"
 }
@@ -157,4 +158,4 @@ for ((r = 1; r <= ROUNDS; r++)); do
     { [ "$ROUNDS" = 1 ] || echo "### round $r"; "$PY" benchmarks/gpu/summarize.py "$DJ" "$TW" "$PJ"; echo; } >> "$OUT/summary.md"
   fi
 done
-[ -f "$OUT/summary.md" ] && cat "$OUT/summary.md"
+if [ -f "$OUT/summary.md" ]; then cat "$OUT/summary.md"; fi

@@ -6,8 +6,9 @@ MFU (model FLOPs utilisation) = model FLOPs per step / step time / peak rate.
     6 * N_matmul * tokens + 12 * L * d * T * tokens
     N_matmul = L * 12 * d^2 (q,k,v,o: 4d^2; MLP 8d^2) + V * d (tied LM head); tokens = B * T
   MLP: 6 * B * (784*512 + 512*256 + 256*10).
-  Peaks: NVIDIA H100 SXM5 datasheet, dense: FP32 67 TFLOP/s (no tensor cores; fp32 runs here have
-  TF32 off), BF16 989 TFLOP/s. The measured 8192^3 matmul rates of the same GPU are shown beside.
+  Peaks: NVIDIA H100 SXM5 and H200 SXM datasheets (the same GH100 compute), dense: FP32 67 TFLOP/s (no
+  tensor cores; fp32 runs here have TF32 off), FP16/BF16 989 TFLOP/s; rows whose variant names fp16 are
+  divided by the FP16 peak. The measured 8192^3 matmul rates of the same GPU are shown beside.
 usage: summarize.py djl.jsonl twin.jsonl [project.jsonl]
 With project.jsonl (ProjectGpuBench) a second table compares each project row with the twin.py variant
 named in its "ref" field (the same step in PyTorch; those twins read the loss every step, as the
@@ -16,7 +17,13 @@ project's loops do), and lists failed rows with their exact exception.
 import json
 import sys
 
-PEAK = {"fp32": 67e12, "bf16": 989e12}
+PEAK = {"fp32": 67e12, "bf16": 989e12, "fp16": 989e12}
+
+
+def precision(r):
+    """fp16, bf16 or fp32, from a row's variant name."""
+    v = r.get("variant", "") + " " + str(r.get("ref", ""))
+    return "fp16" if "fp16" in v else "bf16" if "bf16" in v else "fp32"
 
 
 def rows(path):
@@ -34,7 +41,7 @@ def rows(path):
 def project_table(project, twin, djl, env):
     print("\n#### The project's own students and training code (ProjectGpuBench) vs the same step in PyTorch\n")
     print("| model | project path | phase | ms/step (median) | PyTorch twin | PyTorch ms/step | project / PyTorch |"
-          " model TFLOP/s | MFU (fp32 peak) | PyTorch MFU | MFU vs measured fp32 matmul |")
+          " model TFLOP/s | MFU | PyTorch MFU | MFU vs measured fp32 matmul |")
     print("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     measured = env.get("fp32_matmul_tflops")
     for r in project:
@@ -43,13 +50,14 @@ def project_table(project, twin, djl, env):
         ref = next((t for t in twin if t["model"] == r["model"] and t["variant"] == r.get("ref")), None)
         rate = r["flops_per_step"] / (r["ms_median"] * 1e-3)
         prate = ref["flops_per_step"] / (ref["ms_median"] * 1e-3) if ref else float("nan")
-        print("| %s | %s | %s | %.3f | %s | %s | %s | %.2f | %.1f%% | %s | %s |" % (
+        peak = PEAK[precision(r)]
+        print("| %s | %s | %s | %.3f | %s | %s | %s | %.2f | %.1f%% (%s) | %s | %s |" % (
             r["model"], r["variant"], r.get("phase", "step"), r["ms_median"], r.get("ref", ""),
             "%.3f" % ref["ms_median"] if ref else "n/a", "%.2f" % (r["ms_median"] / ref["ms_median"]) if ref else "n/a",
-            rate / 1e12, 100 * rate / PEAK["fp32"], "%.1f%%" % (100 * prate / PEAK["fp32"]) if ref else "",
-            "%.1f%%" % (100 * rate / (measured * 1e12)) if measured else ""))
-    print("\nMFU = model FLOPs per step / step time / 67 TFLOP/s (H100 SXM FP32 dense; TF32 off). The fp16 MLP row"
-          " is also divided by the fp32 peak (it is far from any peak).")
+            rate / 1e12, 100 * rate / peak, precision(r), "%.1f%%" % (100 * prate / peak) if ref else "",
+            "%.1f%%" % (100 * rate / (measured * 1e12)) if measured and precision(r) == "fp32" else ""))
+    print("\nMFU = model FLOPs per step / step time / peak: 67 TFLOP/s FP32 dense (TF32 off) or 989 TFLOP/s FP16"
+          " dense (H100 SXM and H200 SXM datasheets).")
     for r in project:
         if "error" in r:
             print("\nFAILED %s %s:\n```\n%s\n```" % (r["model"], r["variant"], r["error"]))

@@ -23,6 +23,8 @@ Project twins (--project; the PyTorch side of ProjectGpuBench.java, the project'
                                     (TrainingSession.forwardBackward reads it)
   mlp proj-adamw-softce-sync        the same with soft-target cross-entropy -sum(p log_softmax(z))
   mlp proj-adamw-ce-fp16-autocast-sync  autocast(float16) + GradScaler (the project's Precision.FP16)
+  gpt proj-fused-fp16-sync          the same under autocast(float16) + GradScaler (the project's Precision.FP16);
+                                    the fine-tune twins' -fp16- variants likewise (unscale before clipping)
   gpt proj-fused-sync               the project's GPT-2 student (CausalLm): fused c_attn, pre-LN, GELU,
                                     additive causal mask -1e30, head tied, dropout 0; AnswerLoss's ops
                                     (log_softmax, gather, weighted mean); AdamW(3e-4) with weight decay
@@ -283,6 +285,7 @@ def run_gpt_project(args, vocab, variant):
     b, t, d, h, layers = getattr(args, "gpt_batch", 16), getattr(args, "ctx", 256), 256, 4, 4
     finetune = "clip1" in variant
     kd = "kd" in variant
+    fp16 = "fp16" in variant  # the project's Precision.FP16: here autocast(float16) + GradScaler
     p = 0.1 if finetune else 0.0
     update = "fwdbwd" not in variant
     model = ProjGpt(vocab, t, d, h, layers, p).to(dev).train()
@@ -302,23 +305,29 @@ def run_gpt_project(args, vocab, variant):
     tri = torch.ones(t, t, dtype=torch.bool, device=dev).tril()
     if finetune:
         w[:, -1] = 0
+    scaler = torch.amp.GradScaler("cuda", enabled=fp16)
 
     def step():
         if update:
             opt.zero_grad(set_to_none=True)
         x, y, ww = ids.to(dev), targets.to(dev), w.to(dev)  # the project creates each step's arrays from the host
-        if finetune:
-            s, ps = seg.to(dev), pos.to(dev)
-            mask = ((s.unsqueeze(2) == s.unsqueeze(1)) & tri).float().sub(1).mul(1e30).unsqueeze(1)
-            top = (top_ids.to(dev), top_lp.to(dev), top_tail.to(dev)) if kd else None
-            loss = answer_loss(model(x, mask, ps), y, ww, top)
-        else:
-            loss = answer_loss(model(x, causal), y, ww)
-        loss.backward()
+        top = None
+        with torch.autocast("cuda", dtype=torch.float16, enabled=fp16):
+            if finetune:
+                s, ps = seg.to(dev), pos.to(dev)
+                mask = ((s.unsqueeze(2) == s.unsqueeze(1)) & tri).float().sub(1).mul(1e30).unsqueeze(1)
+                top = (top_ids.to(dev), top_lp.to(dev), top_tail.to(dev)) if kd else None
+                z = model(x, mask, ps)
+            else:
+                z = model(x, causal)
+        loss = answer_loss(z.float(), y, ww, top)
+        scaler.scale(loss).backward()
         if update:
             if finetune:
+                scaler.unscale_(opt)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            scaler.step(opt)
+            scaler.update()
         return loss
 
     n_params = sum(q.numel() for q in model.parameters())
@@ -388,9 +397,10 @@ def main():
         for variant in ("proj-adamw-ce-sync", "proj-adamw-softce-sync", "proj-adamw-ce-fp16-autocast-sync"):
             run_mlp_project(args, variant)
         for v in vocabs:
-            for variant in ("proj-fused-sync", "proj-fused-fwdbwd-sync"):
+            for variant in ("proj-fused-sync", "proj-fused-fwdbwd-sync", "proj-fused-fp16-sync"):
                 run_gpt_project(args, v, variant)
-        for variant in ("proj-fused-drop0.1-clip1-sync", "proj-fused-drop0.1-clip1-topk16kd-sync"):
+        for variant in ("proj-fused-drop0.1-clip1-sync", "proj-fused-drop0.1-clip1-topk16kd-sync",
+                        "proj-fused-drop0.1-clip1-fp16-sync", "proj-fused-drop0.1-clip1-topk16kd-fp16-sync"):
             run_gpt_project(args, 50257, variant)
 
 

@@ -1,5 +1,5 @@
 // distill4j (issue 5): the native methods of DJL 0.35.1's PyTorchLibrary that the distill4j training
-// engine reaches beyond those of benchmarks/gpu/jni/djl_torch_min.cc (in-place arithmetic of the AdamW
+// engine reaches beyond those of scripts/djl-jni/djl_torch_min.cc (in-place arithmetic of the AdamW
 // update, squares, index fills). Compiled together with it and the generated stubs by run-on-device.sh;
 // semantics follow DJL's JNI (ai_djl_pytorch_jni_PyTorchLibrary_tensor/pointwise.cc).
 #include <jni.h>

@@ -34,6 +34,6 @@ javac --release 17 -cp "$CP" -d "$TMP" $(find "$HERE/src" -name '*.java')
 jar --create --file "$OUT/mlp-bench.jar" -C "$TMP" .
 rm -rf "$TMP"
 G=$OUT/jni-gen
-python3 benchmarks/gpu/jni/gen_stubs.py "$G/PyTorchLibrary.javap.txt" "$G" benchmarks/gpu/jni/djl_torch_min.cc \
+python3 scripts/djl-jni/gen_stubs.py "$G/PyTorchLibrary.javap.txt" "$G" scripts/djl-jni/djl_torch_min.cc \
   "$HERE/jni_extra.cc"
 echo "packed into $OUT ($(du -sm "$OUT" | cut -f1) MiB uncompressed)"

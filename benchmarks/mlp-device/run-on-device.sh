@@ -2,7 +2,7 @@
 # Runs on the lent GPU machine (16 CPU cores, CUDA, Python PyTorch; no Java, no network) from the repo root
 # with .device-carry/ carried (made by benchmarks/mlp-device/pack.sh):
 #   run(command="bash benchmarks/mlp-device/run-on-device.sh", carry=[".device-carry"])
-# 1. machine facts; 2. rebuilds DJL's JNI against the machine's libtorch (benchmarks/gpu/jni/djl_torch_min.cc
+# 1. machine facts; 2. rebuilds DJL's JNI against the machine's libtorch (scripts/djl-jni/djl_torch_min.cc
 # plus jni_extra.cc); 3. the MLP training step (784-512-256-10, batch 256) through the distill4j engine and
 # through PyTorch eager (benchmarks/pytorch/mlp_step.py) on the idle CPU, both pinned to the same cores with
 # the same thread count, alternating which runs first; 4. fp32 vs fp16 training of the same MLP with the
@@ -46,7 +46,7 @@ FLAGS=(-O2 -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI="$ABI" -w -I"$G" -I"$G/jni-
   -isystem "$TORCH/include" -isystem "$TORCH/include/torch/csrc/api/include")
 T=$(mktemp -d)
 [ -n "${SKIP_JNI_BUILD:-}" ] && [ -f "$SO" ] && echo "reusing $SO" || time {
-  g++ "${FLAGS[@]}" -c benchmarks/gpu/jni/djl_torch_min.cc -o "$T/min.o" & P1=$!
+  g++ "${FLAGS[@]}" -c scripts/djl-jni/djl_torch_min.cc -o "$T/min.o" & P1=$!
   g++ "${FLAGS[@]}" -c benchmarks/mlp-device/jni_extra.cc -o "$T/extra.o" & P2=$!
   g++ "${FLAGS[@]}" -c "$G/stubs.cc" -o "$T/stubs.o" & P3=$!
   wait $P1 && wait $P2 && wait $P3 && g++ -shared -o "$SO" "$T/min.o" "$T/extra.o" "$T/stubs.o" -L"$TORCH/lib" \

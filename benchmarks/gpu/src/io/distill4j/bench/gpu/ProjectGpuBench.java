@@ -21,11 +21,12 @@
  *                         no clipping); the step is LmFineTuner's inner loop: sub-manager, inputs
  *                         created from host arrays, logits, loss, loss read back, backward, AdamW step
  *         proj-lm fwdbwd  the same without the optimizer step
+ *         proj-lm-fp16    the step with TrainingSpec precision FP16 (GPU only; twin: autocast fp16 + GradScaler)
  *         finetune-sft    LmFineTuner.train itself, the preset unchanged (V = 50257, dropout 0.1), SFT
  *                         mode, clip 1.0, cosine schedule, rows of exactly 256 tokens (no packing)
  *         finetune-kd     the same in TOKEN_KD mode (alpha 1) against synthetic top-16 teacher rows
- *         finetune-sft-fp16  finetune-sft with LmFineTuner.Options precision FP16 (GPU only; no twin row);
- *                         --model finetune16 runs this row alone
+ *         finetune-sft-fp16, finetune-kd-fp16  the same with LmFineTuner.Options precision FP16 (GPU
+ *                         only; twins: autocast fp16 + GradScaler); --model finetune16 runs these rows alone
  *
  * Output: human lines on stderr, one JSON object per measurement on stdout ("impl":"project"; "ref"
  * names the twin.py variant that does the same step in PyTorch). A row that fails prints its exact
@@ -353,29 +354,44 @@ public final class ProjectGpuBench {
                     name, leak);
             extra += String.format(Locale.ROOT, ",\"causal_leak\":%.3g", leak);
             AnswerLoss loss = new AnswerLoss(0);
-            ai.djl.Model djlModel = ai.djl.Model.newInstance(name, device, "PyTorch");
-            djlModel.setBlock(model);
-            io.distill4j.trainer.TrainingSession session = new io.distill4j.trainer.TrainingSession(djlModel, loss,
-                    io.distill4j.trainer.TrainingSpec.builder().setDevice(device).setLearningRate(3e-4f)
-                            .optWeightDecay(0.01f).optNoDecay(LmFineTuner.vectorParameters(model)).build());
-            for (boolean update : new boolean[] {true, false}) {
-                try {
-                    measure(name, "proj-lm", update ? "step" : "fwdbwd",
-                            update ? "proj-fused-sync" : "proj-fused-fwdbwd-sync", () -> {
-                                float value;
-                                try (NDManager sub = manager.newSubManager()) {
-                                    NDList in = new NDList(sub.create(ids, s));
-                                    NDList labels = new NDList(sub.create(targets, s), sub.create(weights, s));
-                                    value = session.forwardBackward(in, labels, 1f);
-                                    if (update) {
-                                        session.update(3e-4f);
+            // fp32 step, fp32 forward+backward, and (GPU only) the step in fp16 mixed precision (Precision.FP16:
+            // float16 forward and backward on one float16 copy of the flat parameter buffer, loss scaling, fp32 AdamW)
+            List<Precision> precisions = new ArrayList<>(List.of(Precision.FP32));
+            if ("gpu".equals(device.getDeviceType())) {
+                precisions.add(Precision.FP16);
+            }
+            for (Precision precision : precisions) {
+                boolean half = precision == Precision.FP16;
+                ai.djl.Model djlModel = ai.djl.Model.newInstance(name + (half ? "-fp16" : ""), device, "PyTorch");
+                djlModel.setBlock(model);
+                io.distill4j.trainer.TrainingSession session = new io.distill4j.trainer.TrainingSession(djlModel, loss,
+                        io.distill4j.trainer.TrainingSpec.builder().setDevice(device).setLearningRate(3e-4f)
+                                .optWeightDecay(0.01f).optNoDecay(LmFineTuner.vectorParameters(model))
+                                .optPrecision(precision).build());
+                for (boolean update : half ? new boolean[] {true} : new boolean[] {true, false}) {
+                    String variant = "proj-lm" + (half ? "-fp16" : "");
+                    try {
+                        measure(name, variant, update ? "step" : "fwdbwd",
+                                half ? "proj-fused-fp16-sync" : update ? "proj-fused-sync" : "proj-fused-fwdbwd-sync",
+                                () -> {
+                                    float value;
+                                    try (NDManager sub = manager.newSubManager()) {
+                                        NDList in = new NDList(sub.create(ids, s));
+                                        NDList labels = new NDList(sub.create(targets, s), sub.create(weights, s));
+                                        value = session.forwardBackward(in, labels, 1f);
+                                        if (update) {
+                                            session.update(3e-4f);
+                                        } else {
+                                            session.optimizer().discardGradients();
+                                        }
                                     }
-                                }
-                                return value;
-                            }, steps, device, extra);
-                } catch (Throwable e) {
-                    error(name, "proj-lm " + (update ? "step" : "fwdbwd"), e);
+                                    return value;
+                                }, steps, device, extra);
+                    } catch (Throwable e) {
+                        error(name, variant + " " + (update ? "step" : "fwdbwd"), e);
+                    }
                 }
+                session.close();
             }
         } catch (Throwable e) {
             error(name, "proj-lm", e);
@@ -516,6 +532,7 @@ public final class ProjectGpuBench {
                 }
                 if ("gpu".equals(device.getDeviceType())) {
                     finetune(device, preset, gptBatch, ctx, false, 0, Precision.FP16);
+                    finetune(device, preset, gptBatch, ctx, true, 16, Precision.FP16);
                 }
             }
         }

@@ -18,8 +18,6 @@ import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.lang.management.ManagementFactory;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -110,46 +108,13 @@ public class MlpTrainStepBenchmark {
     }
 
     /**
-     * Process CPU time per step, next to JMH's wall time: on a shared machine the wall time includes the
-     * time other processes hold the cores; the CPU time is the work done. JMH reports both counters as
-     * totals per iteration; their ratio is CPU milliseconds per step.
-     */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Cpu {
-        private static final com.sun.management.OperatingSystemMXBean OS =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        /** Process CPU milliseconds spent in the measured steps. */
-        public double cpuMs;
-        /** Measured steps. */
-        public long steps;
-        private long start;
-
-        /** Resets the counters at the start of an iteration. */
-        @Setup(Level.Iteration)
-        public void reset() {
-            cpuMs = 0;
-            steps = 0;
-        }
-
-        void begin() {
-            start = OS.getProcessCpuTime();
-        }
-
-        void end() {
-            cpuMs += (OS.getProcessCpuTime() - start) / 1e6;
-            steps++;
-        }
-    }
-
-    /**
      * One step through the distill4j engine.
      *
      * @param cpu CPU-time counters
      * @return the loss
      */
     @Benchmark
-    public float engine(Cpu cpu) {
+    public float engine(CpuTime cpu) {
         cpu.begin();
         float l = session.forwardBackward(x, y, 1f);
         session.update(1e-3f);
@@ -164,7 +129,7 @@ public class MlpTrainStepBenchmark {
      * @return the loss
      */
     @Benchmark
-    public float djlTrainer(Cpu cpu) {
+    public float djlTrainer(CpuTime cpu) {
         cpu.begin();
         try (NDManager sub = trainer.getManager().newSubManager()) {
             sub.tempAttachAll(x, y);

@@ -32,7 +32,7 @@ final class Devices {
         int gpus = Engine.getInstance().getGpuCount();
         if (id >= gpus) {
             throw new BadInputException("option --device: " + spec + " is not available: this engine sees " + gpus
-                    + " GPU(s); the CPU native library has no CUDA (build with -Pcuda, see README)");
+                    + " GPU(s); run with ./distill4j --gpu (CUDA natives), see README");
         }
         return Device.gpu(id);
     }

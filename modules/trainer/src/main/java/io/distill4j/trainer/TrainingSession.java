@@ -1,6 +1,5 @@
 package io.distill4j.trainer;
 
-import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -14,9 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import io.distill4j.loss.Scalars;
 
 /**
@@ -40,14 +37,11 @@ public final class TrainingSession implements AutoCloseable {
     private final Loss loss;
     private final TrainingSpec spec;
     private final AdamW optimizer;
-    private final ParameterStore store;
     private final boolean half;
     private float lossScale;
     private int goodSteps;
     private int pendingMicroBatches;
     private double lastNorm = Double.NaN;
-    private NDManager halfManager;
-    private HalfParameterStore halfStore;
 
     /**
      * Opens a session.
@@ -71,7 +65,6 @@ public final class TrainingSession implements AutoCloseable {
         }
         this.optimizer = new AdamW(model.getNDManager(), block.getParameters(), spec.weightDecay(), spec.noDecay(),
                 spec.beta1(), spec.beta2(), spec.epsilon());
-        this.store = new ParameterStore(model.getNDManager(), false);
         this.half = spec.precision() == Precision.FP16;
         this.lossScale = half ? INITIAL_LOSS_SCALE : 1f;
     }
@@ -117,13 +110,9 @@ public final class TrainingSession implements AutoCloseable {
      * @throws IllegalStateException if the loss is not finite
      */
     public float forwardBackward(NDList inputs, NDList labels, float weight) {
-        if (half && halfStore == null) {
-            halfManager = model.getNDManager().newSubManager();
-            halfStore = new HalfParameterStore(halfManager);
-        }
         try (NDManager sub = model.getNDManager().newSubManager()) {
             sub.tempAttachAll(inputs, labels);
-            ParameterStore ps = half ? halfStore : store;
+            ParameterStore ps = optimizer.trainingStore(sub, spec.precision());
             NDList in = half ? toHalf(inputs) : inputs;
             float value;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -171,26 +160,31 @@ public final class TrainingSession implements AutoCloseable {
             throw new IllegalStateException("update without a micro-batch since the last one");
         }
         pendingMicroBatches = 0;
-        if (half) {
-            try {
-                return updateFromHalf(learningRate);
-            } finally {
-                halfManager.close();
-                halfManager = null;
-                halfStore = null;
-            }
-        }
-        float rescale = 1f;
-        if (spec.maxGradNorm() > 0) {
-            try (NDManager sub = model.getNDManager().newSubManager()) {
-                lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), 1f);
-            }
+        float unscale = half ? 1f / lossScale : 1f;
+        float rescale = unscale;
+        if (half || spec.maxGradNorm() > 0) {
+            // the only read-back of an update, and none in float32 without clipping
+            lastNorm = optimizer.gradientNorm(unscale);
             if (!Double.isFinite(lastNorm)) {
-                throw new IllegalStateException("gradient norm is " + lastNorm + nonFiniteGradients());
+                if (half) {
+                    optimizer.discardGradients();
+                    lossScale /= 2;
+                    goodSteps = 0;
+                    return false;
+                }
+                String where = nonFiniteGradients();
+                optimizer.discardGradients();
+                throw new IllegalStateException("gradient norm is " + lastNorm + where);
             }
-            rescale = (float) GradientClipping.coefficient(lastNorm, spec.maxGradNorm());
+            if (spec.maxGradNorm() > 0) {
+                rescale = (float) (unscale * GradientClipping.coefficient(lastNorm, spec.maxGradNorm()));
+            }
         }
         optimizer.update(learningRate, rescale);
+        if (half && ++goodSteps >= SCALE_GROWTH_INTERVAL) {
+            lossScale *= 2;
+            goodSteps = 0;
+        }
         return true;
     }
 
@@ -198,15 +192,10 @@ public final class TrainingSession implements AutoCloseable {
     private String nonFiniteGradients() {
         List<String> bad = new ArrayList<>();
         List<String> names = optimizer.names();
-        List<Parameter> ps = optimizer.parameters();
         try (NDManager sub = model.getNDManager().newSubManager()) {
-            for (int i = 0; i < ps.size(); i++) {
-                NDArray g = ps.get(i).getArray().getGradient();
-                if (g == null) {
-                    continue;
-                }
-                g.attach(sub);
-                float[] v = g.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            List<NDArray> grads = optimizer.gradients(sub);
+            for (int i = 0; i < grads.size(); i++) {
+                float[] v = grads.get(i).toType(DataType.FLOAT32, false).toFloatArray();
                 for (int j = 0; j < v.length; j++) {
                     if (!Float.isFinite(v[j])) {
                         bad.add(names.get(i) + " [" + j + " of " + v.length + ": " + v[j] + "]");
@@ -216,37 +205,6 @@ public final class TrainingSession implements AutoCloseable {
             }
         }
         return bad.isEmpty() ? "" : "; non-finite gradients in " + String.join(", ", bad);
-    }
-
-    private boolean updateFromHalf(float learningRate) {
-        List<NDArray> grads = new ArrayList<>();
-        for (Parameter p : optimizer.parameters()) {
-            NDArray leaf = halfStore.leaves.get(p.getId());
-            NDArray g = leaf == null ? null : leaf.getGradient();
-            if (g != null) {
-                g.attach(halfManager);
-                g = g.toType(DataType.FLOAT32, false);
-                g.attach(halfManager);
-            }
-            grads.add(g);
-        }
-        float unscale = 1f / lossScale;
-        lastNorm = GradientClipping.norm(halfManager, grads, unscale);
-        if (!Double.isFinite(lastNorm)) {
-            lossScale /= 2;
-            goodSteps = 0;
-            return false;
-        }
-        float rescale = unscale;
-        if (spec.maxGradNorm() > 0) {
-            rescale = (float) (unscale * GradientClipping.coefficient(lastNorm, spec.maxGradNorm()));
-        }
-        optimizer.update(learningRate, rescale, grads);
-        if (++goodSteps >= SCALE_GROWTH_INTERVAL) {
-            lossScale *= 2;
-            goodSteps = 0;
-        }
-        return true;
     }
 
     private static NDList toHalf(NDList inputs) {
@@ -277,45 +235,6 @@ public final class TrainingSession implements AutoCloseable {
     /** Frees the optimiser state. */
     @Override
     public void close() {
-        if (halfManager != null) {
-            halfManager.close();
-        }
         optimizer.close();
-    }
-
-    /**
-     * Hands the block float16 copies of its float32 parameters during training passes. DJL casts without
-     * recording gradients, so each copy is a fresh leaf of the graph; it lives until the next update, which
-     * reads its float16 gradient and applies it to the float32 master.
-     */
-    private static final class HalfParameterStore extends ParameterStore {
-        private final NDManager manager;
-        private final Map<String, NDArray> leaves = new HashMap<>();
-
-        HalfParameterStore(NDManager manager) {
-            super(manager, false);
-            this.manager = manager;
-        }
-
-        @Override
-        public NDArray getValue(Parameter parameter, Device device, boolean training) {
-            if (parameter == null) {
-                return null;
-            }
-            return leaves.computeIfAbsent(parameter.getId(), id -> {
-                NDArray master = parameter.getArray();
-                NDArray c = master.getDataType() == DataType.FLOAT32
-                        ? master.toType(DataType.FLOAT16, true) : master.duplicate();
-                c.attach(manager);
-                if (!c.getDevice().equals(device)) {
-                    c = c.toDevice(device, true);
-                    c.attach(manager);
-                }
-                if (parameter.requiresGradient()) {
-                    c.setRequiresGradient(true);
-                }
-                return c;
-            });
-        }
     }
 }

@@ -15,6 +15,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -52,12 +53,23 @@ class AdamWTest {
 
     /** Sets every parameter's gradient to grad(p, j, t) by back-propagating sum(w * c). */
     static void setGradients(Model m, int t) {
+        setGradients(m, null, t);
+    }
+
+    /** As {@link #setGradients(Model, int)}, but through the optimiser's training store (one flat gradient). */
+    static void setGradientsThroughStore(Model m, AdamW opt, int t) {
+        setGradients(m, opt, t);
+    }
+
+    private static void setGradients(Model m, AdamW opt, int t) {
         List<Parameter> ps = m.getBlock().getParameters().values();
         try (NDManager sub = m.getNDManager().newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            ParameterStore store = opt == null ? null : opt.trainingStore(sub, Precision.FP32);
             NDArray total = null;
             for (int p = 0; p < ps.size(); p++) {
-                NDArray w = ps.get(p).getArray();
+                Parameter q = ps.get(p);
+                NDArray w = store == null ? q.getArray() : store.getValue(q, q.getArray().getDevice(), true);
                 float[] c = new float[(int) w.size()];
                 for (int j = 0; j < c.length; j++) {
                     c[j] = (float) grad(p, j, t);
@@ -108,9 +120,11 @@ class AdamWTest {
         return w;
     }
 
-    @ParameterizedTest(name = "host pass {0}")
-    @ValueSource(booleans = {true, false})
-    void updatesMatchTorchAdamWInDoublePrecision(boolean hostPass) {
+    /**
+     * Three updates of {@link #linear()} against the double-precision reference, with the gradients set on the
+     * parameters' own arrays (gathered by the update) or through the optimiser's training store.
+     */
+    static void threeUpdatesMatchTheReference(boolean hostPass, boolean throughStore) {
         double[] lrs = {LR, LR / 2, LR * 3};
         double[] rescale = {1, 0.25, 2};
         try (Model m = linear()) {
@@ -119,10 +133,15 @@ class AdamWTest {
                 opt.hostPass(hostPass);
                 assertEquals(List.of("weight", "bias"), opt.names());
                 for (int t = 1; t <= 3; t++) {
-                    setGradients(m, t);
+                    if (throughStore) {
+                        setGradientsThroughStore(m, opt, t);
+                    } else {
+                        setGradients(m, t);
+                    }
                     opt.update((float) lrs[t - 1], (float) rescale[t - 1]);
                 }
                 assertEquals(3, opt.count(0));
+                assertEquals(hostPass ? 3 : 0, opt.hostUpdates());
             }
             double[][] ref = reference(w0, new double[] {WD, 0}, lrs, rescale);
             float[][] got = values(m);
@@ -131,13 +150,19 @@ class AdamWTest {
                     assertEquals(ref[p][j], got[p][j], 2e-6, "parameter " + p + " element " + j);
                 }
             }
-            // the update zeroes the gradients
+            // the parameters' own gradients are zero: zeroed by the update, or never set (the store's views got them)
             for (Parameter p : m.getBlock().getParameters().values()) {
                 try (NDArray g = p.getArray().getGradient()) {
                     assertEquals(0f, g.abs().sum().getFloat(), 0f);
                 }
             }
         }
+    }
+
+    @ParameterizedTest(name = "host pass {0}")
+    @ValueSource(booleans = {true, false})
+    void updatesMatchTorchAdamWInDoublePrecision(boolean hostPass) {
+        threeUpdatesMatchTheReference(hostPass, false);
     }
 
     @Test
@@ -155,7 +180,7 @@ class AdamWTest {
                 setGradients(b, t);
                 tensor.update((float) lrs[t - 1], (float) rescale[t - 1]);
             }
-            assertEquals(2L * lrs.length, host.hostUpdates(), "every update of the CPU float32 parameters ran on the host");
+            assertEquals(lrs.length, host.hostUpdates(), "every update of the CPU float32 parameters ran on the host");
             assertEquals(0L, tensor.hostUpdates());
             float[][] va = values(a);
             float[][] vb = values(b);
@@ -220,6 +245,104 @@ class AdamWTest {
                 assertTrue(e.getMessage().contains("ckpt/optimizer.bin: optimiser moment of 'weight' has shape (2, 3),"
                         + " the parameter has (4, 3)"), e.getMessage());
             }
+        }
+    }
+
+    @ParameterizedTest(name = "host pass {0}")
+    @ValueSource(booleans = {true, false})
+    void updatesThroughTheTrainingStoreMatchTorchAdamWInDoublePrecision(boolean hostPass) {
+        threeUpdatesMatchTheReference(hostPass, true);
+    }
+
+    static byte[] resource(String name) throws java.io.IOException {
+        try (java.io.InputStream in = AdamWTest.class.getResourceAsStream(name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} pass")
+    @ValueSource(strings = {"host", "tensor"})
+    void writesTheBytesOfThePerParameterAdamW(String pass) throws Exception {
+        // golden files written by the AdamW that kept one moment pair per parameter (AdamWStateFixture)
+        try (Model m = linear();
+                AdamW opt = new AdamW(m.getNDManager(), m.getBlock().getParameters(), WD, List.of("bias"), B1, B2, EPS)) {
+            opt.hostPass("host".equals(pass));
+            for (int t = 1; t <= 2; t++) {
+                setGradientsThroughStore(m, opt, t);
+                opt.update(AdamWStateFixture.LRS[t - 1], AdamWStateFixture.RESCALE[t - 1]);
+            }
+            ByteArrayOutputStream state = new ByteArrayOutputStream();
+            opt.save(new DataOutputStream(state));
+            assertArrayEquals(resource("adamw-v1-" + pass + "-state2.bin"), state.toByteArray());
+            assertArrayEquals(resource("adamw-v1-" + pass + "-params2.bin"), Checkpoint.parameterBytes(m.getBlock()));
+        }
+    }
+
+    @ParameterizedTest(name = "{0} pass")
+    @ValueSource(strings = {"host", "tensor"})
+    void resumesExactlyFromAStateOfThePerParameterAdamW(String pass) throws Exception {
+        try (Model m = linear();
+                AdamW opt = new AdamW(m.getNDManager(), m.getBlock().getParameters(), WD, List.of("bias"), B1, B2, EPS)) {
+            opt.hostPass("host".equals(pass));
+            Checkpoint.loadParameters(resource("adamw-v1-" + pass + "-params2.bin"), m.getNDManager(), m.getBlock());
+            opt.load(new DataInputStream(new ByteArrayInputStream(resource("adamw-v1-" + pass + "-state2.bin"))), "v1");
+            assertEquals(2, opt.count(1));
+            setGradientsThroughStore(m, opt, 3);
+            opt.update(AdamWStateFixture.LRS[2], AdamWStateFixture.RESCALE[2]);
+            String[] lines = new String(resource("adamw-v1-" + pass + "-params3.txt"),
+                    java.nio.charset.StandardCharsets.US_ASCII).split("\n");
+            float[][] got = values(m);
+            for (int p = 0; p < got.length; p++) {
+                String[] bits = lines[p].trim().split(" ");
+                assertEquals(bits.length, got[p].length);
+                for (int j = 0; j < bits.length; j++) {
+                    assertEquals(Integer.parseUnsignedInt(bits[j], 16), Float.floatToRawIntBits(got[p][j]),
+                            "parameter " + p + " element " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void stateWithDifferentUpdateCountsIsRejected() throws Exception {
+        try (Model a = linear();
+                AdamW opt = new AdamW(a.getNDManager(), a.getBlock().getParameters(), WD, List.of(), B1, B2, EPS)) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(1);
+            out.writeInt(2);
+            out.writeUTF("weight");
+            out.writeLong(0);
+            out.writeBoolean(false);
+            out.writeUTF("bias");
+            out.writeLong(3);
+            out.writeBoolean(false);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> opt.load(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), "old.bin"));
+            assertTrue(e.getMessage().contains("old.bin: optimiser state counts 0 updates for 'weight' and 3 for 'bias'"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void parametersBecomeViewsOfTheOptimisersBufferAndKeepTheirValues() {
+        try (Model m = linear()) {
+            float[][] before = values(m);
+            try (AdamW opt = new AdamW(m.getNDManager(), m.getBlock().getParameters(), WD, List.of("bias"), B1, B2,
+                    EPS)) {
+                float[][] after = values(m);
+                for (int p = 0; p < before.length; p++) {
+                    assertArrayEquals(before[p], after[p], 0f);
+                }
+                // a write into one parameter's array is a write into the optimiser's buffer: the update sees it
+                Parameter bias = m.getBlock().getParameters().get("bias");
+                bias.getArray().muli(0);
+                setGradientsThroughStore(m, opt, 1);
+                opt.update(0f, 1f);
+                assertArrayEquals(new float[] {0, 0}, bias.getArray().toFloatArray(), 0f);
+            }
+            // after close the parameters still hold their values
+            assertArrayEquals(before[0], values(m)[0], 0f);
         }
     }
 

@@ -22,11 +22,40 @@ public final class Fixtures {
      * @param name gpt2-tiny or llama-tiny
      * @return the folder
      */
-    public static Path folder(String name) {
+    public static synchronized Path folder(String name) {
         try {
-            return Path.of(Fixtures.class.getResource("/lm/" + name).toURI());
+            java.net.URI uri = Fixtures.class.getResource("/lm/" + name).toURI();
+            if (!"jar".equals(uri.getScheme())) {
+                return Path.of(uri);
+            }
+            // From another module's tests the fixtures sit inside the models test-jar: unpack them once.
+            Path dest = UNPACKED.resolve(name);
+            if (!Files.isDirectory(dest)) {
+                try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(uri, java.util.Map.of());
+                        Stream<Path> files = Files.list(jar.getPath("/lm/" + name))) {
+                    Path tmp = Files.createDirectories(UNPACKED.resolve(name + ".tmp"));
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Files.copy(f, tmp.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    Files.move(tmp, dest);
+                }
+            }
+            return dest;
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final Path UNPACKED;
+
+    static {
+        try {
+            UNPACKED = Files.createTempDirectory("distill4j-lm-fixtures");
+            UNPACKED.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
