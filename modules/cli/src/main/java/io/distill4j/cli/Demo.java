@@ -22,7 +22,9 @@ import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.trainer.StudentTrainer;
+import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.TrainConfig;
+import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -93,8 +95,8 @@ public final class Demo {
         double teacherAccuracy;
         try (ProgressBar bar = bar("teacher", teacherSteps + train.size());
                 Model teacher = StudentTrainer.train("teacher", teacherArch.build(), train.features(),
-                        oneHot(train.labels(), classes), new SoftTargetCrossEntropyLoss(), teacherCfg,
-                        (e, s, n, l) -> bar.step())) {
+                        oneHot(train.labels(), classes), new SoftTargetCrossEntropyLoss(), quiet(teacherCfg), BATCH, null,
+                        FitListener.onSteps(s -> bar.step()))) {
             teacherAccuracy = Metrics.accuracy(Metrics.toDouble(Inference.probabilities(teacher, test.features(), false)),
                     test.labels());
             McDropoutTeacher sampler = new McDropoutTeacher(teacher, config.k(), classes, config.seed(), teacherArch.describe());
@@ -163,7 +165,8 @@ public final class Demo {
                 Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(STUDENT_HIDDEN).setOutputs(classes)
                         .optDropout(0.2f);
                 try (Model student = StudentTrainer.train("student-" + name + "-" + seed, arch.build(), train.features(),
-                        targets, new SoftTargetCrossEntropyLoss(), cfg, (e, st, n, l) -> bar.step())) {
+                        targets, new SoftTargetCrossEntropyLoss(), quiet(cfg), BATCH, null,
+                        FitListener.onSteps(st -> bar.step()))) {
                     probs[s] = Metrics.toDouble(Inference.probabilities(student, test.features(), false));
                 }
             }
@@ -188,6 +191,11 @@ public final class Demo {
 
     private static int steps(int n) {
         return (n + BATCH - 1) / BATCH;
+    }
+
+    /** The engine settings of a demo model without the engine's own progress display (the demo shows one bar). */
+    private static TrainingSpec quiet(TrainConfig cfg) {
+        return cfg.toSpec().toBuilder().optProgressBar(false).build();
     }
 
     private static ProgressBar bar(String task, long max) {

@@ -76,7 +76,7 @@ public final class MultiStudentRun {
      * @param training what its training did
      * @param metrics its evaluation
      */
-    public record StudentResult(long seed, TrainingResult training, Map<String, Double> metrics) {
+    public record StudentResult(long seed, FitResult training, Map<String, Double> metrics) {
     }
 
     /**
@@ -162,7 +162,7 @@ public final class MultiStudentRun {
             TrainingSpec seedSpec = sb.build();
             try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
                 model.setBlock(students.create(seed));
-                TrainingResult training = TrainingEngine.fit(model, data, loss, seedSpec, validator);
+                FitResult training = TrainingEngine.fit(model, data, loss, seedSpec, validator);
                 Evaluation ev = evaluator.evaluate(seed, model);
                 results.add(new StudentResult(seed, training, ev.metrics()));
                 LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));

@@ -34,12 +34,12 @@ public final class StudentTrainer {
      * @param targets supplies each batch's labels NDList
      * @param loss the loss, reading {@code targets}' labels and the block's outputs
      * @param config epochs, batch size, optimiser settings, seed and device
-     * @param listener told after every step
+     * @param listeners told of every update (see {@link FitListener})
      * @return the trained model, holding the block and its parameters; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainConfig config, StepListener listener) {
-        return train(name, block, features, targets, loss, config.toSpec(), config.batchSize(), null, listener);
+            TrainConfig config, FitListener... listeners) {
+        return train(name, block, features, targets, loss, config.toSpec(), config.batchSize(), null, listeners);
     }
 
     /**
@@ -53,18 +53,18 @@ public final class StudentTrainer {
      * @param spec the engine settings
      * @param batchSize rows per micro-batch
      * @param validator scores the model for early stopping, or null
-     * @param listener told after every step
+     * @param listeners told of every update (see {@link FitListener})
      * @return the trained model; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainingSpec spec, int batchSize, Validator validator, StepListener listener) {
+            TrainingSpec spec, int batchSize, Validator validator, FitListener... listeners) {
         if (features.length == 0) {
             throw new IllegalArgumentException("features must hold at least one row");
         }
         Model model = Model.newInstance(name, spec.device());
         model.setBlock(block);
         try (TabularBatchSource source = new TabularBatchSource(features, targets, batchSize, spec.device())) {
-            TrainingEngine.fit(model, source, loss, spec, validator, listener);
+            TrainingEngine.fit(model, source, loss, spec, validator, listeners);
         } catch (RuntimeException e) {
             model.close();
             throw e;

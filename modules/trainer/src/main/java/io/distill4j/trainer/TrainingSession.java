@@ -46,6 +46,7 @@ public final class TrainingSession implements AutoCloseable {
     private int goodSteps;
     private int pendingMicroBatches;
     private double lastNorm = Double.NaN;
+    private boolean measureGradNorm;
     private NDManager halfManager;
     private HalfParameterStore halfStore;
 
@@ -89,6 +90,16 @@ public final class TrainingSession implements AutoCloseable {
     /** @return the global gradient norm of the last update (unscaled, averaged), NaN when not computed */
     public double lastGradNorm() {
         return lastNorm;
+    }
+
+    /**
+     * Measures the global gradient norm at every update, also without clipping (for tracking; clipping and fp16
+     * measure it anyway). Measuring reads the gradients only: the updates are the same.
+     *
+     * @param measure whether to measure
+     */
+    void measureGradNorm(boolean measure) {
+        this.measureGradNorm = measure;
     }
 
     /**
@@ -181,10 +192,12 @@ public final class TrainingSession implements AutoCloseable {
             }
         }
         float rescale = 1f;
-        if (spec.maxGradNorm() > 0) {
+        if (spec.maxGradNorm() > 0 || measureGradNorm) {
             try (NDManager sub = model.getNDManager().newSubManager()) {
                 lastNorm = GradientClipping.globalNorm(sub, optimizer.parameters(), 1f);
             }
+        }
+        if (spec.maxGradNorm() > 0) {
             if (!Double.isFinite(lastNorm)) {
                 throw new IllegalStateException("gradient norm is " + lastNorm + nonFiniteGradients());
             }

@@ -2,6 +2,7 @@ package io.distill4j.trainer;
 
 import ai.djl.Device;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -30,13 +31,16 @@ import java.util.Objects;
  * @param earlyStopping early-stopping rule on the validator's metric, or null for none
  * @param validateEvery run the validator every this many updates; 0 runs it at the end of each epoch
  * @param logEvery log a line every this many updates; 0 logs at epoch ends only
- * @param progressBar whether to show a console progress bar with loss and items/s
+ * @param progressBar whether to show progress (on by default): a bar with loss, items/s and ETA on a terminal
+ *     (the periodic log lines then go to DEBUG), a plain line every {@code progressInterval} otherwise
+ * @param progressInterval the time between plain progress lines when standard error is not a terminal
+ * @param tracking per-update metrics written as JSONL and TensorBoard files while training, or null for none
  */
 public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, float learningRate, float weightDecay,
         float beta1, float beta2, float epsilon, List<String> noDecay, LrSchedule.Kind schedule, long warmupSteps,
         float maxGradNorm, int accumulationSteps, Precision precision, long checkpointEvery, Path checkpointDir,
         int keepCheckpoints, Path resumeFrom, EarlyStopping earlyStopping, long validateEvery, long logEvery,
-        boolean progressBar) {
+        boolean progressBar, Duration progressInterval, Tracking tracking) {
 
     /** Copies the list field. Validation is done by {@link Builder#build()}. */
     public TrainingSpec {
@@ -74,6 +78,8 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
         b.progressBar = progressBar;
+        b.progressInterval = progressInterval;
+        b.tracking = tracking;
         b.allowFp16OnCpu = precision == Precision.FP16 && !"gpu".equals(device.getDeviceType());
         return b;
     }
@@ -87,7 +93,8 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
     public TrainingSpec withSeed(long newSeed) {
         return new TrainingSpec(device, newSeed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                 noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
-                checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+                checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar,
+                progressInterval, tracking);
     }
 
     /**
@@ -124,7 +131,9 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         private EarlyStopping earlyStopping;
         private long validateEvery;
         private long logEvery = 100;
-        private boolean progressBar;
+        private boolean progressBar = true;
+        private Duration progressInterval = ConsoleProgress.DEFAULT_LINE_INTERVAL;
+        private Tracking tracking;
         private boolean allowFp16OnCpu;
 
         private Builder() {
@@ -337,13 +346,35 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
         }
 
         /**
-         * Shows or hides the console progress bar.
+         * Shows or hides the progress display (shown by default).
          *
          * @param show whether to show it
          * @return this builder
          */
         public Builder optProgressBar(boolean show) {
             this.progressBar = show;
+            return this;
+        }
+
+        /**
+         * Sets the time between plain progress lines when standard error is not a terminal.
+         *
+         * @param interval positive; 30 seconds by default
+         * @return this builder
+         */
+        public Builder optProgressInterval(Duration interval) {
+            this.progressInterval = interval;
+            return this;
+        }
+
+        /**
+         * Streams per-update metrics to JSONL and TensorBoard files while training.
+         *
+         * @param t where and what to write ({@link Tracking#of}), or null for none
+         * @return this builder
+         */
+        public Builder optTracking(Tracking t) {
+            this.tracking = t;
             return this;
         }
 
@@ -413,6 +444,9 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
             if (logEvery < 0) {
                 throw new IllegalArgumentException("logEvery must be non-negative, got " + logEvery);
             }
+            if (progressInterval == null || progressInterval.isNegative() || progressInterval.isZero()) {
+                throw new IllegalArgumentException("progressInterval must be positive, got " + progressInterval);
+            }
             for (String s : noDecay) {
                 if (s == null || s.isEmpty()) {
                     throw new IllegalArgumentException("noDecay entries must be non-empty, got " + noDecay);
@@ -420,7 +454,8 @@ public record TrainingSpec(Device device, long seed, int epochs, long maxSteps, 
             }
             return new TrainingSpec(device, seed, epochs, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                     noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
-                    checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+                    checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar,
+                progressInterval, tracking);
         }
     }
 }

@@ -1,0 +1,41 @@
+package io.distill4j.trainer;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Applies an {@link EarlyStopping} rule: keeps the parameters of the best validation (when the rule restores
+ * them), stops the run after {@code patience} validations without improvement, and restores the best
+ * parameters when the run ends.
+ */
+final class EarlyStopper implements FitListener {
+
+    private static final Logger LOG = LogManager.getLogger(TrainingEngine.class);
+
+    private final EarlyStopping rule;
+
+    EarlyStopper(EarlyStopping rule) {
+        this.rule = rule;
+    }
+
+    @Override
+    public void onValidation(FitContext fit, Validation v) {
+        if (v.improved() && rule.restoreBest()) {
+            fit.bestParameters = Checkpoint.parameterBytes(fit.model().getBlock());
+        }
+        if (v.withoutImprovement() >= rule.patience()) {
+            fit.requestStop("early stopping: " + v.withoutImprovement() + " validations without improvement");
+            LOG.info("{}: early stop at update {}", fit.model().getName(), v.step());
+        }
+    }
+
+    @Override
+    public void onFitEnd(FitContext fit, Throwable failure) {
+        if (failure == null && rule.restoreBest() && fit.bestParameters != null) {
+            Checkpoint.loadParameters(fit.bestParameters, fit.model().getNDManager(), fit.model().getBlock());
+            fit.restoredBest = true;
+            LOG.info("{}: restored the parameters of update {} (validation {})", fit.model().getName(),
+                    fit.bestValidationStep(), fit.bestValidation());
+        }
+    }
+}
