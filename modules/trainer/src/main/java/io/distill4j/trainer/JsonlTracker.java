@@ -54,10 +54,7 @@ public final class JsonlTracker implements FitListener {
      */
     public JsonlTracker(Path dir, long every) {
         this.dir = java.util.Objects.requireNonNull(dir, "dir");
-        if (every <= 0) {
-            throw new IllegalArgumentException("tracking interval must be positive, got " + every);
-        }
-        this.every = every;
+        this.every = Tracking.checkEvery(every);
     }
 
     /** @return the metrics file */
@@ -96,7 +93,7 @@ public final class JsonlTracker implements FitListener {
 
     @Override
     public void onStep(FitContext fit, StepMetrics s) {
-        if (s.step() % every != 0 && !s.epochEnd() && s.step() < s.totalSteps()) {
+        if (!Tracking.due(s, every)) {
             return;
         }
         Map<String, Object> m = line("step", s.step());

@@ -49,10 +49,7 @@ public final class TensorBoardTracker implements FitListener {
      */
     public TensorBoardTracker(Path dir, long every) {
         this.dir = Objects.requireNonNull(dir, "dir");
-        if (every <= 0) {
-            throw new IllegalArgumentException("tracking interval must be positive, got " + every);
-        }
-        this.every = every;
+        this.every = Tracking.checkEvery(every);
     }
 
     /** @return the event file of the current or last run, null before the first */
@@ -92,7 +89,7 @@ public final class TensorBoardTracker implements FitListener {
 
     @Override
     public void onStep(FitContext fit, StepMetrics s) {
-        if (s.step() % every != 0 && !s.epochEnd() && s.step() < s.totalSteps()) {
+        if (!Tracking.due(s, every)) {
             return;
         }
         Summary.Builder sb = Summary.newBuilder();

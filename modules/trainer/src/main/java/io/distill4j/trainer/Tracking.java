@@ -29,9 +29,7 @@ public record Tracking(Path dir, long every, Set<Format> formats) {
     /** Validates and copies the fields. */
     public Tracking {
         Objects.requireNonNull(dir, "tracking dir");
-        if (every <= 0) {
-            throw new IllegalArgumentException("tracking interval must be positive, got " + every);
-        }
+        checkEvery(every);
         if (formats == null || formats.isEmpty()) {
             throw new IllegalArgumentException("tracking needs at least one format of " + EnumSet.allOf(Format.class));
         }
@@ -46,6 +44,31 @@ public record Tracking(Path dir, long every, Set<Format> formats) {
      */
     public static Tracking of(Path dir) {
         return new Tracking(dir, 1, EnumSet.allOf(Format.class));
+    }
+
+    /**
+     * Checks a tracking interval.
+     *
+     * @param every updates between tracked updates
+     * @return {@code every}
+     * @throws IllegalArgumentException if it is not positive
+     */
+    static long checkEvery(long every) {
+        if (every <= 0) {
+            throw new IllegalArgumentException("tracking interval must be positive, got " + every);
+        }
+        return every;
+    }
+
+    /**
+     * Whether an update is tracked: every {@code every} updates, at epoch ends and at the last update.
+     *
+     * @param s the update
+     * @param every the interval
+     * @return true to write it
+     */
+    static boolean due(StepMetrics s, long every) {
+        return s.step() % every == 0 || s.epochEnd() || s.step() >= s.totalSteps();
     }
 
     /**

@@ -50,13 +50,13 @@ class ConsoleProgressTest {
         // 90 steps of 10 ms or more: a line every 200 ms after the first 100 ms, and the last one
         assertTrue(lines.size() >= 3 && lines.size() <= seconds / 0.2 + 2, lines.size() + " lines in " + seconds + " s:\n"
                 + out);
-        Pattern line = Pattern.compile("sample: \\d+% \\d+/100 items, \\d+(\\.\\d+)? items/s, 0:00:0\\d elapsed, ETA 0:00:0\\d,"
+        Pattern line = Pattern.compile("sample: \\d+% \\d+/100 items, \\d+(\\.\\d+)? items/s, 0:\\d\\d:\\d\\d elapsed, ETA 0:\\d\\d:\\d\\d,"
                 + " last \\d+");
         for (String l : lines.subList(0, lines.size() - 1)) {
             assertTrue(line.matcher(l).matches(), l + " in\n" + out);
         }
         String last = lines.get(lines.size() - 1);
-        assertTrue(Pattern.compile("sample: 100% 100/100 items, \\d+(\\.\\d+)? items/s, 0:00:0\\d elapsed, done, last 100")
+        assertTrue(Pattern.compile("sample: 100% 100/100 items, \\d+(\\.\\d+)? items/s, 0:\\d\\d:\\d\\d elapsed, done, last 100")
                 .matcher(last).matches(), last);
         double rate = Double.parseDouble(last.replaceAll(".*items, ([0-9.]+) items/s.*", "$1"));
         // 90 items after the start at 10, each after a sleep of at least 10 ms, all within `seconds`
@@ -88,7 +88,7 @@ class ConsoleProgressTest {
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("\r"), out);
         String last = out.substring(out.lastIndexOf('\r') + 1).trim();
-        assertTrue(Pattern.compile("train 100% \\[=+\\] 50/50 updates \\(0:00:0\\d / 0:00:00\\) loss 0.4321, 1234 items/s")
+        assertTrue(Pattern.compile("train 100% \\[=+\\] 50/50 updates \\(0:\\d\\d:\\d\\d / 0:00:00\\) loss 0.4321, 1234 items/s")
                 .matcher(last).matches(), last);
     }
 

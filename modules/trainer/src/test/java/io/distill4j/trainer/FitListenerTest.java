@@ -1,10 +1,9 @@
 package io.distill4j.trainer;
 
-import static io.distill4j.trainer.EngineFixtures.features;
 import static io.distill4j.trainer.EngineFixtures.flat;
-import static io.distill4j.trainer.EngineFixtures.labels;
 import static io.distill4j.trainer.EngineFixtures.mlp;
-import static io.distill4j.trainer.EngineFixtures.oneHot;
+import static io.distill4j.trainer.TrainingEngineTest.base;
+import static io.distill4j.trainer.TrainingEngineTest.source;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,16 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The listener API of {@link TrainingEngine#fit}: events, their order, stopping, failures, measured norms. */
 class FitListenerTest {
-    static final float[][] X = features(64, 5);
-    static final int[] Y = labels(X);
-
-    static TabularBatchSource source(int batch) {
-        return new TabularBatchSource(X, oneHot(Y, 2), batch, ai.djl.Device.cpu());
-    }
-
-    static TrainingSpec.Builder base() {
-        return TrainingSpec.builder().setSeed(7).setLearningRate(0.01f).optLogEvery(0).optProgressBar(false);
-    }
 
     /** Writes every event as one line. */
     static final class Recorder implements FitListener {
