@@ -1,16 +1,11 @@
 package io.distill4j.trainer;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
-
 /**
  * Applies an {@link EarlyStopping} rule: keeps the parameters of the best validation (when the rule restores
  * them), stops the run after {@code patience} validations without improvement, and restores the best
- * parameters when the run ends.
+ * parameters when the run ends ({@link StepLogger} logs all three).
  */
 final class EarlyStopper implements FitListener {
-
-    private static final Logger LOG = LogManager.getLogger(TrainingEngine.class);
 
     private final EarlyStopping rule;
 
@@ -25,7 +20,6 @@ final class EarlyStopper implements FitListener {
         }
         if (v.withoutImprovement() >= rule.patience()) {
             fit.requestStop("early stopping: " + v.withoutImprovement() + " validations without improvement");
-            LOG.info("{}: early stop at update {}", fit.model().getName(), v.step());
         }
     }
 
@@ -34,8 +28,6 @@ final class EarlyStopper implements FitListener {
         if (failure == null && rule.restoreBest() && fit.bestParameters != null) {
             Checkpoint.loadParameters(fit.bestParameters, fit.model().getNDManager(), fit.model().getBlock());
             fit.restoredBest = true;
-            LOG.info("{}: restored the parameters of update {} (validation {})", fit.model().getName(),
-                    fit.bestValidationStep(), fit.bestValidation());
         }
     }
 }

@@ -65,7 +65,7 @@ public final class ProgressBarListener implements FitListener {
     @Override
     public void onFitEnd(FitContext fit, Throwable failure) {
         if (progress != null) {
-            progress.setMessage(message(fit, fit.lastLoss()));
+            progress.setMessage(message(fit, fit.lastLoss()) + (fit.stopRequested() ? ", stopped" : ""));
             progress.close();
             progress = null;
         }
