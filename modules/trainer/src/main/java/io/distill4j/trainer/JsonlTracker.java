@@ -6,6 +6,7 @@ import io.distill4j.data.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -167,7 +168,7 @@ public final class JsonlTracker implements FitListener {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("event", event);
         m.put("step", step);
-        m.put("time", System.currentTimeMillis() / 1000.0);
+        m.put("time", BigDecimal.valueOf(System.currentTimeMillis(), 3));
         return m;
     }
 

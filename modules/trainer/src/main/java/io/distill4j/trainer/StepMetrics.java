@@ -9,7 +9,7 @@ package io.distill4j.trainer;
  * @param epochEnd whether this update finished an epoch
  * @param items items of its micro-batches (rows, or tokens: see {@link BatchSource#unit()})
  * @param loss the mean micro-batch loss, before loss scaling
- * @param learningRate the rate of this update
+ * @param learningRate the schedule's rate of this update (AdamW applies it in float32)
  * @param gradNorm the global L2 norm of the gradients (unscaled, averaged over the micro-batches), NaN when
  *     not measured (see {@link FitListener#wantsGradNorm()}) and infinite or NaN when fp16 gradients overflowed
  * @param skipped whether fp16 gradients overflowed and the update was skipped

@@ -191,10 +191,10 @@ public final class TrainingEngine {
                 items += b.size();
             }
         }
-        float lr = (float) schedule.rate(fit.step);
+        double rate = schedule.rate(fit.step);
         boolean applied;
         try {
-            applied = session.update(lr);
+            applied = session.update((float) rate);
         } catch (IllegalStateException e) {
             throw new IllegalStateException(model.getName() + ": " + e.getMessage() + " at epoch " + fit.epoch
                     + ", step " + (fit.step + 1), e);
@@ -210,7 +210,7 @@ public final class TrainingEngine {
             fit.epoch++;
             fit.batch = 0;
         }
-        return new StepMetrics(epochOfStep, fit.step, fit.totalSteps(), epochEnd, items, fit.lastLoss, lr,
+        return new StepMetrics(epochOfStep, fit.step, fit.totalSteps(), epochEnd, items, fit.lastLoss, rate,
                 session.lastGradNorm(), !applied, session.lossScale(), (System.nanoTime() - started) / 1e9);
     }
 

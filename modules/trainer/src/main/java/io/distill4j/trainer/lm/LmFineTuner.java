@@ -412,14 +412,13 @@ public final class LmFineTuner {
         if (spec.checkpointEvery() > 0) {
             writeArchitecture(model, spec.checkpointDir());
         }
-        LrSchedule schedule = spec.lrSchedule(TrainingEngine.totalSteps(spec, source.batchesPerEpoch()));
         List<Double> losses = new ArrayList<>();
         long[] tokens = new long[1];
         FitListener steps = FitListener.onSteps(s -> {
             losses.add(s.loss());
             tokens[0] += s.items();
             if (listener != null) {
-                listener.onStep((int) (s.step() - 1), s.loss(), schedule.rate(s.step() - 1));
+                listener.onStep((int) (s.step() - 1), s.loss(), s.learningRate());
             }
         });
         Validator validator = options.validation().isEmpty() ? null
