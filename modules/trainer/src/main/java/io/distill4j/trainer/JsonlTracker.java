@@ -3,6 +3,7 @@ package io.distill4j.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.AtomicFiles;
+import io.distill4j.data.BadInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,7 +33,8 @@ import java.util.Map;
  *   <li>{@code end}: {@code status} ({@code completed}, {@code stopped} with {@code reason}, or {@code failed}
  *       with {@code error}), {@code epochs}, {@code <unit>_per_second} over the call, {@code restored_best}.</li>
  * </ul>
- * A fresh run replaces the file. A run resumed from update S keeps the lines of steps up to S (an interrupted
+ * A folder that cannot be made or written is a {@link BadInputException} before the first update; a write that
+ * fails later (a full disk) an {@link UncheckedIOException} naming the file. A fresh run replaces the file. A run resumed from update S keeps the lines of steps up to S (an interrupted
  * run may have written later ones, which the resumed run writes again) and appends.
  */
 public final class JsonlTracker implements FitListener {
@@ -81,7 +83,7 @@ public final class JsonlTracker implements FitListener {
                         StandardOpenOption.TRUNCATE_EXISTING);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write the metrics: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot write the tracked metrics here: " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
         }
         Map<String, Object> m = line("begin", fit.step());
         m.put("model", fit.model().getName());

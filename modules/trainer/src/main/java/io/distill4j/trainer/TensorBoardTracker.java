@@ -1,5 +1,6 @@
 package io.distill4j.trainer;
 
+import io.distill4j.data.BadInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -27,7 +28,9 @@ import org.tensorflow.proto.Summary;
  * library), framed as TFRecords: length (8 bytes little-endian), its masked CRC-32C, the event, its masked
  * CRC-32C. Each event is written with one write. A fresh run removes the folder's earlier event files; a run
  * resumed from update S writes TensorFlow's restart marker ({@code SessionLog.START} at step S + 1), which makes
- * TensorBoard drop what an interrupted run wrote after its checkpoint.
+ * TensorBoard drop what an interrupted run wrote after its checkpoint. A folder that cannot be made or written
+ * is a {@link BadInputException} before the first update; a write that fails later an
+ * {@link UncheckedIOException} naming the file.
  */
 public final class TensorBoardTracker implements FitListener {
 
@@ -78,7 +81,7 @@ public final class TensorBoardTracker implements FitListener {
             }
             out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write the TensorBoard events: " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot write the TensorBoard events here: " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
         }
         write(Event.newBuilder().setWallTime(now).setFileVersion("brain.Event:2").build());
         if (fit.startStep() > 0) {

@@ -248,6 +248,22 @@ class TrackingTest {
     }
 
     @Test
+    void aTrackingFolderThatCannotBeWrittenIsNamedBeforeTheFirstUpdate(@TempDir Path tmp) throws IOException {
+        Path notAFolder = Files.writeString(tmp.resolve("runs"), "a file");
+        List<StepMetrics> steps = new ArrayList<>();
+        try (Model m = mlp("blocked", 8, 0f); TabularBatchSource s = source()) {
+            io.distill4j.data.BadInputException e = assertThrows(io.distill4j.data.BadInputException.class,
+                    () -> TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), TrainingSpec.builder()
+                            .optProgressBar(false).optTracking(Tracking.of(notAFolder)).build(),
+                            FitListener.onSteps(steps::add)));
+            // the JDK's words differ by platform; on Linux: "FileSystemException .../runs/blocked: Not a directory"
+            assertTrue(e.getMessage().startsWith(notAFolder.resolve("blocked").resolve(JsonlTracker.FILE)
+                    + ": cannot write the tracked metrics here: "), e.getMessage());
+        }
+        assertEquals(List.of(), steps, "no update was made");
+    }
+
+    @Test
     void trackingSettingsAreValidatedAndNamesMadeSafe() {
         assertEquals(Path.of("t", "a_b_c"), Tracking.of(Path.of("t")).runDir("a/b c"));
         assertEquals(Path.of("t", "model"), Tracking.of(Path.of("t")).runDir(".."));
