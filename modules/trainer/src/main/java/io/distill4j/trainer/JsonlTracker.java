@@ -3,13 +3,9 @@ package io.distill4j.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.AtomicFiles;
-import io.distill4j.data.BadInputException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +29,7 @@ import java.util.Map;
  *   <li>{@code end}: {@code status} ({@code completed}, {@code stopped} with {@code reason}, or {@code failed}
  *       with {@code error}), {@code epochs}, {@code <unit>_per_second} over the call, {@code restored_best}.</li>
  * </ul>
- * A folder that cannot be made or written is a {@link BadInputException} before the first update; a write that
+ * A folder that cannot be made or written is a {@link io.distill4j.data.BadInputException} before the first update; a write that
  * fails later (a full disk) an {@link UncheckedIOException} naming the file. A fresh run replaces the file. A run resumed from update S keeps the lines of steps up to S (an interrupted
  * run may have written later ones, which the resumed run writes again) and appends.
  */
@@ -43,11 +39,11 @@ public final class JsonlTracker implements FitListener {
     public static final String FILE = "metrics.jsonl";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String WHAT = "the tracked metrics";
 
     private final Path dir;
     private final long every;
-    private Path file;
-    private FileChannel out;
+    private TrackingFile out;
 
     /**
      * A tracker writing into a folder.
@@ -72,19 +68,19 @@ public final class JsonlTracker implements FitListener {
 
     @Override
     public void onFitBegin(FitContext fit) {
-        file = file();
+        Path file = file();
+        boolean resume = fit.startStep() > 0 && Files.isRegularFile(file);
         try {
             Files.createDirectories(dir);
-            if (fit.startStep() > 0 && Files.isRegularFile(file)) {
+            if (resume) {
                 keepUpTo(file, fit.startStep());
-                out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            } else {
-                out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING);
             }
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot write the tracked metrics here: " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+            throw TrackingFile.cannotOpen(file, WHAT, e);
         }
+        out = resume ? TrackingFile.open(file, WHAT, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
+                : TrackingFile.open(file, WHAT, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
         Map<String, Object> m = line("begin", fit.step());
         m.put("model", fit.model().getName());
         m.put("seed", fit.spec().seed());
@@ -155,14 +151,9 @@ public final class JsonlTracker implements FitListener {
             m.put("restored_best", fit.restoredBest);
             write(m);
         } finally {
-            try {
-                out.close();
-            } catch (IOException e) {
-                if (failure == null) {
-                    throw new UncheckedIOException(file + ": cannot close the metrics: " + e.getMessage(), e);
-                }
-            }
+            TrackingFile f = out;
             out = null;
+            f.close();
         }
     }
 
@@ -182,17 +173,15 @@ public final class JsonlTracker implements FitListener {
     }
 
     private void write(Map<String, Object> m) {
+        byte[] json;
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-            JSON.writeValue(bytes, m);
-            bytes.write('\n');
-            ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
+            json = JSON.writeValueAsBytes(m);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write the metrics: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot serialise " + m, e);
         }
+        byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+        line[json.length] = '\n';
+        out.write(line);
     }
 
     /** Rewrites the file atomically with its complete lines whose step is at most {@code step}. */

@@ -1,11 +1,9 @@
 package io.distill4j.trainer;
 
-import io.distill4j.data.BadInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +27,7 @@ import org.tensorflow.proto.Summary;
  * CRC-32C. Each event is written with one write. A fresh run removes the folder's earlier event files; a run
  * resumed from update S writes TensorFlow's restart marker ({@code SessionLog.START} at step S + 1), which makes
  * TensorBoard drop what an interrupted run wrote after its checkpoint. A folder that cannot be made or written
- * is a {@link BadInputException} before the first update; a write that fails later an
+ * is a {@link io.distill4j.data.BadInputException} before the first update; a write that fails later an
  * {@link UncheckedIOException} naming the file.
  */
 public final class TensorBoardTracker implements FitListener {
@@ -41,8 +39,10 @@ public final class TensorBoardTracker implements FitListener {
 
     private final Path dir;
     private final long every;
+    private static final String WHAT = "the TensorBoard events";
+
     private Path file;
-    private FileChannel out;
+    private TrackingFile out;
 
     /**
      * A tracker writing into a folder.
@@ -79,10 +79,10 @@ public final class TensorBoardTracker implements FitListener {
                     }
                 }
             }
-            out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new BadInputException(file + ": cannot write the TensorBoard events here: " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+            throw TrackingFile.cannotOpen(file, WHAT, e);
         }
+        out = TrackingFile.open(file, WHAT, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         write(Event.newBuilder().setWallTime(now).setFileVersion("brain.Event:2").build());
         if (fit.startStep() > 0) {
             write(Event.newBuilder().setWallTime(now).setStep(fit.startStep() + 1)
@@ -115,17 +115,10 @@ public final class TensorBoardTracker implements FitListener {
 
     @Override
     public void onFitEnd(FitContext fit, Throwable failure) {
-        if (out == null) {
-            return;
-        }
-        try {
-            out.close();
-        } catch (IOException e) {
-            if (failure == null) {
-                throw new UncheckedIOException(file + ": cannot close the TensorBoard events: " + e.getMessage(), e);
-            }
-        } finally {
+        if (out != null) {
+            TrackingFile f = out;
             out = null;
+            f.close();
         }
     }
 
@@ -141,14 +134,7 @@ public final class TensorBoardTracker implements FitListener {
     }
 
     private void write(Event event) {
-        ByteBuffer b = ByteBuffer.wrap(record(event.toByteArray()));
-        try {
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(file + ": cannot write the TensorBoard events: " + e.getMessage(), e);
-        }
+        out.write(record(event.toByteArray()));
     }
 
     /**
