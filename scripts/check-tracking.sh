@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 OUT="${1:-$(mktemp -d)}"
 rm -rf "$OUT/straight" "$OUT/resumed"
-mvn -B -q -pl modules/trainer -am verify -Dtest=TrackingTest -Dsurefire.failIfNoSpecifiedTests=false \
+mvn -B -q -pl modules/trainer -am test -Dtest=TrackingTest -Dsurefire.failIfNoSpecifiedTests=false \
     -Ddistill4j.tracking.keep="$OUT"
 "$PYTHON" scripts/read_tracking.py "$OUT"

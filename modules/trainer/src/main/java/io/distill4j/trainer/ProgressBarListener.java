@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * The progress display of a run ({@link ConsoleProgress}): updates done of the run's total, the latest loss
  * and validation, items (or tokens) per second, elapsed time and ETA; a bar on a terminal, a plain line every
- * interval otherwise. The engine adds one when {@link TrainingSpec#progressBar()} is set.
+ * interval otherwise. The engine adds one when {@link TrainingSpec#progressBar()} is set (the default); pass
+ * one of your own (another mode or interval) only with {@code optProgressBar(false)}, or two are drawn.
  */
 public final class ProgressBarListener implements FitListener {
 
