@@ -49,6 +49,7 @@ import io.distill4j.loss.CrossEntropyLoss;
 import io.distill4j.loss.DistillationLoss;
 import io.distill4j.loss.SoftTargetCrossEntropyLoss;
 import io.distill4j.trainer.BatchTargets;
+import io.distill4j.trainer.FitListener;
 import io.distill4j.models.Mlp;
 import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
@@ -208,7 +209,7 @@ public final class ProjectGpuBench {
         }
     }
 
-    /** StudentTrainer.train end to end (TrainingEngine.fit); per-update times from a StepListener. */
+    /** StudentTrainer.train end to end (TrainingEngine.fit); per-update times from a FitListener. */
     static void mlpStudentTrainer(Device device) {
         String variant = "studenttrainer";
         try {
@@ -231,7 +232,7 @@ public final class ProjectGpuBench {
                 return new NDList(mgr.create(ys));
             };
             TrainingSpec spec = TrainingSpec.builder().setDevice(device).setBatchSize(MLP_BATCH).setLearningRate(1e-3f).optWeightDecay(0.01f)
-                    .setEpochs(1).optLogEvery(0).build();
+                    .setEpochs(1).optLogEvery(0).optProgressBar(false).build();
             long[] stamps = new long[batches + 1];
             double[] losses = new double[batches + 1];
             int[] count = {0};
@@ -239,13 +240,13 @@ public final class ProjectGpuBench {
             Engine.getInstance().setRandomSeed(0);
             Block block = Mlp.builder().setInputs(784).setHidden(512, 256).setOutputs(10).build();
             try (Model model = StudentTrainer.train("mlp", block, features, targets, new CrossEntropyLoss(), spec,
-                    null, (epoch, step, items, loss) -> {
+                    null, FitListener.onSteps(m -> {
                         if (count[0] <= batches) {
                             stamps[count[0]] = System.nanoTime();
-                            losses[count[0]] = loss;
+                            losses[count[0]] = m.loss();
                         }
                         count[0]++;
-                    })) {
+                    }))) {
                 double total = (System.nanoTime() - t0) / 1e9;
                 if (count[0] != batches) {
                     throw new IllegalStateException("expected " + batches + " updates, listener saw " + count[0]);

@@ -28,7 +28,7 @@ import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
 import io.distill4j.trainer.TrainingEngine;
-import io.distill4j.trainer.TrainingResult;
+import io.distill4j.trainer.FitResult;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import java.util.ArrayList;
@@ -167,9 +167,9 @@ public final class MlpDeviceBench {
         for (Precision p : new Precision[] {Precision.FP32, Precision.FP16}) {
             try (Model m = mlp(gpu); TabularBatchSource src = new TabularBatchSource(x, targets, 256, gpu)) {
                 TrainingSpec spec = TrainingSpec.builder().setDevice(gpu).setSeed(3).setEpochs(epochs)
-                        .setLearningRate(1e-3f).optMaxGradNorm(1f).optPrecision(p).optLogEvery(0).build();
+                        .setLearningRate(1e-3f).optMaxGradNorm(1f).optPrecision(p).optLogEvery(0).optProgressBar(false).build();
                 long t0 = System.nanoTime();
-                TrainingResult res = TrainingEngine.fit(m, src, new io.distill4j.loss.SoftTargetCrossEntropyLoss(), spec);
+                FitResult res = TrainingEngine.fit(m, src, new io.distill4j.loss.SoftTargetCrossEntropyLoss(), spec);
                 double ms = (System.nanoTime() - t0) / 1e6 / res.steps();
                 double acc = Metrics.accuracy(Metrics.toDouble(io.distill4j.models.Inference.probabilities(m, x, false)), y);
                 DataType dt = m.getBlock().getParameters().values().stream().map(Parameter::getArray)

@@ -18,7 +18,6 @@ import io.distill4j.loss.TargetBuilder;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedTraining;
-import io.distill4j.trainer.StepListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,7 +156,7 @@ public final class FfnExperiment implements Experiment {
             double teacherMse;
             try (Model t = StackedTraining.train(new StackedMlp(1, s.train().width(), new int[] {rc.hidden()}, 1, 0f), s.train().features(),
                     fixedTargets(new float[][][] {yTrain}), full(rc.epochs(), s.train().features().length, rc.learningRate(), cfg.seed(),
-                            StackedTraining.Objective.MSE), StepListener.NONE)) {
+                            StackedTraining.Objective.MSE))) {
                 mu = flatten(StackedTraining.predict(t, s.train().features(), false)[0]);
                 teacherMse = mse(StackedTraining.predict(t, s.test().features(), false)[0], s.test().targets());
             }
@@ -241,8 +240,7 @@ public final class FfnExperiment implements Experiment {
         };
         float[][][] preds;
         try (Model m = StackedTraining.train(new StackedMlp(students, s.train().width(), new int[] {rc.hidden()}, 1, 0f), s.train().features(),
-                targets, full(rc.epochs(), n, rc.learningRate(), cfg.seed() + 17 * k, StackedTraining.Objective.MSE),
-                StepListener.NONE)) {
+                targets, full(rc.epochs(), n, rc.learningRate(), cfg.seed() + 17 * k, StackedTraining.Objective.MSE))) {
             preds = StackedTraining.predict(m, s.test().features(), false);
         }
         double[] mse = new double[students];
@@ -364,8 +362,7 @@ public final class FfnExperiment implements Experiment {
             double teacherAcc;
             try (Model t = StackedTraining.train(new StackedMlp(1, s.train().width(), new int[] {cc.teacherHidden()}, c, 0.3f), s.train().features(),
                     fixedTargets(new float[][][] {oneHot(s.train().labels(), c)}), new StackedTraining.Settings(cc.teacherEpochs(),
-                            cc.batchSize(), cc.learningRate(), 1e-4f, cfg.seed(), device, StackedTraining.Objective.SOFT_CE),
-                    StepListener.NONE)) {
+                            cc.batchSize(), cc.learningRate(), 1e-4f, cfg.seed(), device, StackedTraining.Objective.SOFT_CE))) {
                 teacherAcc = Metrics.accuracy(softmax(StackedTraining.predict(t, s.test().features(), false)[0]), yTest);
                 // Every student gets its own k MC-dropout draws: (students * k) passes over the training inputs.
                 teacherSamples = new float[students * cc.k()][][];
@@ -396,8 +393,7 @@ public final class FfnExperiment implements Experiment {
                     StackedTraining.Targets targets = classificationTargets(method, samples, cc.k(), c);
                     try (Model m = StackedTraining.train(new StackedMlp(students, s.train().width(), new int[] {cc.studentHidden()}, c,
                             0.1f), s.train().features(), targets, new StackedTraining.Settings(cc.studentEpochs(), cc.batchSize(),
-                            cc.learningRate(), 1e-4f, cfg.seed() + 1, device, StackedTraining.Objective.SOFT_CE),
-                            StepListener.NONE)) {
+                            cc.learningRate(), 1e-4f, cfg.seed() + 1, device, StackedTraining.Objective.SOFT_CE))) {
                         out = StackedTraining.predict(m, s.test().features(), false);
                     }
                 }

@@ -12,13 +12,12 @@ import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.teacher.Teacher;
-import io.distill4j.trainer.Batch;
+import io.distill4j.trainer.MicroBatch;
 import io.distill4j.trainer.BatchSource;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedTraining;
-import io.distill4j.trainer.StepListener;
 import io.distill4j.trainer.StudentProbe;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
@@ -65,7 +64,7 @@ final class StackedKd {
      */
     static Model trainTeacher(String name, TabularData data, int[] hidden, float dropout, Loss loss, TrainingSpec config) {
         return StudentTrainer.train(name, Mlp.builder().setInputs(data.width()).setHidden(hidden).setOutputs(data.numClasses())
-                .optDropout(dropout).build(), data.features(), labelTargets(data.labels()), loss, config, StepListener.NONE);
+                .optDropout(dropout).build(), data.features(), labelTargets(data.labels()), loss, config);
     }
 
     /**
@@ -338,7 +337,7 @@ final class StackedKd {
         }
 
         @Override
-        public synchronized Batch batch(NDManager m, long seed, int epoch, int index, StudentProbe student) {
+        public synchronized MicroBatch batch(NDManager m, long seed, int epoch, int index, StudentProbe student) {
             if (epoch != cachedEpoch || seed != cachedSeed || perms == null) {
                 perms = new int[r][];
                 for (int s = 0; s < r; s++) {
@@ -364,7 +363,7 @@ final class StackedKd {
             xr.attach(m);
             yb.attach(m);
             tb.attach(m);
-            return new Batch(new NDList(xr.reshape(r, b, d)), new NDList(yb, tb), r * b);
+            return new MicroBatch(new NDList(xr.reshape(r, b, d)), new NDList(yb, tb), r * b);
         }
 
         /** @return the arrays the source itself holds (its rows, labels and targets, and nothing per step) */

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
-import io.distill4j.trainer.Batch;
+import io.distill4j.trainer.MicroBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,7 +170,7 @@ class BayesianTeacherExperimentTest {
             Set<Integer>[] seen = new Set[] {new HashSet<>(), new HashSet<>()};
             StringBuilder[] order = {new StringBuilder(), new StringBuilder()};
             for (int k = 0; k < 3; k++) {
-                Batch batch = source.batch(m, 9, 0, k, null);
+                MicroBatch batch = source.batch(m, 9, 0, k, null);
                 float[] xb = batch.inputs().head().toFloatArray();
                 long[] yb = batch.labels().get(0).toLongArray();
                 float[] tb = batch.labels().get(1).toFloatArray();

@@ -32,7 +32,6 @@ import io.distill4j.teacher.sequence.SequenceTeacherSampler;
 import io.distill4j.trainer.BatchTargets;
 import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.models.Mlp;
-import io.distill4j.trainer.StepListener;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
@@ -292,7 +291,7 @@ public final class SampleJob {
                 return new NDList(mgr.create(y).oneHot(classes).toType(DataType.FLOAT32, false));
             };
             model = StudentTrainer.train("teacher", arch.build(), train.features(), targets, new SoftTargetCrossEntropyLoss(),
-                    cfg, StepListener.NONE);
+                    cfg);
         } else {
             double[] y = train.targets();
             BatchTargets targets = (mgr, rows, x, probe) -> {
@@ -302,8 +301,7 @@ public final class SampleJob {
                 }
                 return new NDList(mgr.create(v, new Shape(rows.length, 1)));
             };
-            model = StudentTrainer.train("teacher", arch.build(), train.features(), targets, Loss.l2Loss(), cfg,
-                    StepListener.NONE);
+            model = StudentTrainer.train("teacher", arch.build(), train.features(), targets, Loss.l2Loss(), cfg);
         }
         try {
             TeacherCheckpoints.save(model, dir);

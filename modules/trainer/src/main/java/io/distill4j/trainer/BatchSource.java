@@ -27,6 +27,15 @@ public interface BatchSource {
     }
 
     /**
+     * What a {@link MicroBatch#size()} counts, for throughput in logs, progress and tracking.
+     *
+     * @return "items" by default; "tokens" for a language model's batches
+     */
+    default String unit() {
+        return "items";
+    }
+
+    /**
      * Builds one micro-batch.
      *
      * @param manager the step's manager: arrays made here are freed when the step ends
@@ -36,5 +45,5 @@ public interface BatchSource {
      * @param student a probe of the student being trained, for targets built from its own estimate
      * @return the batch
      */
-    Batch batch(NDManager manager, long seed, int epoch, int index, StudentProbe student);
+    MicroBatch batch(NDManager manager, long seed, int epoch, int index, StudentProbe student);
 }

@@ -76,7 +76,7 @@ public final class MultiStudentRun {
      * @param training what its training did
      * @param metrics its evaluation
      */
-    public record StudentResult(long seed, TrainingResult training, Map<String, Double> metrics) {
+    public record StudentResult(long seed, FitResult training, Map<String, Double> metrics) {
     }
 
     /**
@@ -165,7 +165,7 @@ public final class MultiStudentRun {
             BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
             try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
                 model.setBlock(students.create(seed));
-                TrainingResult training;
+                FitResult training;
                 try {
                     training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
                 } finally {

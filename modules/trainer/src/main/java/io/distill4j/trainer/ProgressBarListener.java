@@ -1,57 +1,79 @@
 package io.distill4j.trainer;
 
+import java.time.Duration;
 import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import java.util.Objects;
 
 /**
- * A console progress bar over optimiser updates, showing the loss and the items per second (or another
- * unit, such as the tokens of a language model's batches).
+ * The progress display of a run ({@link ConsoleProgress}): updates done of the run's total, the latest loss
+ * and validation, items (or tokens) per second, elapsed time and ETA; a bar on a terminal, a plain line every
+ * interval otherwise. The engine adds one when {@link TrainingSpec#progressBar()} is set (the default); pass
+ * one of your own (another mode or interval) only with {@code optProgressBar(false)}, or two are drawn.
  */
-public final class ProgressBarListener implements StepListener, AutoCloseable {
+public final class ProgressBarListener implements FitListener {
 
-    private final ProgressBar bar;
-    private final long start = System.nanoTime();
-    private final String unit;
-    private long items;
+    private static final long MESSAGE_NANOS = 200_000_000L;
+
+    private final ConsoleProgress.Mode mode;
+    private final Duration lineInterval;
+    private ConsoleProgress progress;
+    private String validation = "";
+    private long messageAt;
 
     /**
-     * Opens the bar.
+     * A display that picks a bar on a terminal and plain lines elsewhere.
      *
-     * @param task the task name shown on the left
-     * @param total the updates of the whole run
-     * @param done the updates already done (when resuming)
+     * @param lineInterval the time between plain lines when standard error is not a terminal
      */
-    public ProgressBarListener(String task, long total, long done) {
-        this(task, total, done, "items");
+    public ProgressBarListener(Duration lineInterval) {
+        this(ConsoleProgress.Mode.AUTO, lineInterval);
     }
 
     /**
-     * Opens the bar with a named unit of throughput.
+     * A display in a given mode.
      *
-     * @param task the task name shown on the left
-     * @param total the updates of the whole run
-     * @param done the updates already done (when resuming)
-     * @param unit what a step's {@code items} count, shown as "&lt;unit&gt;/s" (for example "tokens")
+     * @param mode bar, lines, nothing, or auto
+     * @param lineInterval the time between plain lines
      */
-    public ProgressBarListener(String task, long total, long done, String unit) {
-        this.unit = java.util.Objects.requireNonNull(unit, "unit");
-        this.bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500).continuousUpdate().startsFrom(done, java.time.Duration.ZERO).build();
+    public ProgressBarListener(ConsoleProgress.Mode mode, Duration lineInterval) {
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.lineInterval = Objects.requireNonNull(lineInterval, "lineInterval");
     }
 
     @Override
-    public void onStep(int epoch, long step, int n, double loss) {
-        items += n;
-        double seconds = (System.nanoTime() - start) / 1e9;
-        bar.stepTo(step);
-        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f %.0f %s/s", loss, seconds > 0 ? items / seconds : 0, unit));
+    public void onFitBegin(FitContext fit) {
+        progress = ConsoleProgress.builder().setTask(fit.model().getName()).setTotal(fit.totalSteps())
+                .optStartFrom(fit.step()).optUnit("updates").optShowRate(false).optMode(mode)
+                .optLineInterval(lineInterval).build();
     }
 
-    /** Closes the bar. */
     @Override
-    public void close() {
-        bar.close();
+    public void onStep(FitContext fit, StepMetrics step) {
+        progress.stepTo(step.step());
+        long now = System.nanoTime();
+        if (now - messageAt >= MESSAGE_NANOS || step.step() >= step.totalSteps()) {
+            messageAt = now;
+            progress.setMessage(message(fit, step.loss()));
+        }
+    }
+
+    @Override
+    public void onValidation(FitContext fit, Validation v) {
+        validation = String.format(Locale.ROOT, ", %s %.4g", v.metric(), v.value());
+        progress.setMessage(message(fit, fit.lastLoss()));
+    }
+
+    @Override
+    public void onFitEnd(FitContext fit, Throwable failure) {
+        if (progress != null) {
+            progress.setMessage(message(fit, fit.lastLoss()) + (fit.stopRequested() ? ", stopped" : ""));
+            progress.close();
+            progress = null;
+        }
+    }
+
+    private String message(FitContext fit, double loss) {
+        return String.format(Locale.ROOT, "loss %.4g%s, %s %s/s", loss, validation,
+                ConsoleProgress.formatRate(fit.itemsPerSecond()), fit.unit());
     }
 }

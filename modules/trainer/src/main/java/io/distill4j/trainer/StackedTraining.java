@@ -122,10 +122,9 @@ public final class StackedTraining {
      * @param features the training rows, n of width D (shared by all students)
      * @param targets each step's targets
      * @param settings the settings
-     * @param listener told after each step (items = R x B)
      * @return the trained model; the caller closes it
      */
-    public static Model train(StackedMlp block, float[][] features, Targets targets, Settings settings, StepListener listener) {
+    public static Model train(StackedMlp block, float[][] features, Targets targets, Settings settings) {
         int n = features.length;
         int d = features[0].length;
         int r = block.students();
@@ -182,7 +181,7 @@ public final class StackedTraining {
                             gc.backward(l);
                         }
                         trainer.step();
-                        listener.onStep(epoch, ++step, r * b, value / r);
+                        step++;
                     }
                 }
             }

@@ -34,12 +34,12 @@ public final class StudentTrainer {
      * @param targets supplies each batch's labels NDList
      * @param loss the loss, reading {@code targets}' labels and the block's outputs
      * @param spec epochs, batch size, optimiser settings, seed and device
-     * @param listener told after every step
+     * @param listeners told of every update (see {@link FitListener})
      * @return the trained model, holding the block and its parameters; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainingSpec spec, StepListener listener) {
-        return train(name, block, features, targets, loss, spec, null, listener);
+            TrainingSpec spec, FitListener... listeners) {
+        return train(name, block, features, targets, loss, spec, null, listeners);
     }
 
     /**
@@ -52,18 +52,18 @@ public final class StudentTrainer {
      * @param loss the loss
      * @param spec the engine settings (its batch size is the micro-batch's rows)
      * @param validator scores the model for early stopping, or null
-     * @param listener told after every step
+     * @param listeners told of every update (see {@link FitListener})
      * @return the trained model; the caller closes it
      */
     public static Model train(String name, Block block, float[][] features, BatchTargets targets, Loss loss,
-            TrainingSpec spec, Validator validator, StepListener listener) {
+            TrainingSpec spec, Validator validator, FitListener... listeners) {
         if (features.length == 0) {
             throw new IllegalArgumentException("features must hold at least one row");
         }
         Model model = Model.newInstance(name, spec.device());
         model.setBlock(block);
         try (TabularBatchSource source = new TabularBatchSource(features, targets, spec.batchSize(), spec.device())) {
-            TrainingEngine.fit(model, source, loss, spec, validator, listener);
+            TrainingEngine.fit(model, source, loss, spec, validator, listeners);
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -91,12 +91,12 @@ public final class TabularBatchSource implements BatchSource, AutoCloseable {
     }
 
     @Override
-    public Batch batch(NDManager m, long seed, int epoch, int index, StudentProbe student) {
+    public MicroBatch batch(NDManager m, long seed, int epoch, int index, StudentProbe student) {
         int[] r = rowsOf(seed, epoch, index);
         NDArray x = features.get(m.create(r));
         x.attach(m);
         NDList labels = targets.labels(m, r, x, student);
-        return new Batch(new NDList(x), labels, r.length);
+        return new MicroBatch(new NDList(x), labels, r.length);
     }
 
     /** Frees the rows. */

@@ -42,6 +42,7 @@ public final class TrainingSession implements AutoCloseable {
     private int goodSteps;
     private int pendingMicroBatches;
     private double lastNorm = Double.NaN;
+    private boolean measureGradNorm;
 
     /**
      * Opens a session.
@@ -82,6 +83,16 @@ public final class TrainingSession implements AutoCloseable {
     /** @return the global gradient norm of the last update (unscaled, averaged), NaN when not computed */
     public double lastGradNorm() {
         return lastNorm;
+    }
+
+    /**
+     * Measures the global gradient norm at every update, also without clipping (for tracking; clipping and fp16
+     * measure it anyway). Measuring reads the gradients only: the updates are the same.
+     *
+     * @param measure whether to measure
+     */
+    void measureGradNorm(boolean measure) {
+        this.measureGradNorm = measure;
     }
 
     /**
@@ -162,7 +173,7 @@ public final class TrainingSession implements AutoCloseable {
         pendingMicroBatches = 0;
         float unscale = half ? 1f / lossScale : 1f;
         float rescale = unscale;
-        if (half || spec.maxGradNorm() > 0) {
+        if (half || spec.maxGradNorm() > 0 || measureGradNorm) {
             // the only read-back of an update, and none in float32 without clipping
             lastNorm = optimizer.gradientNorm(unscale);
             if (!Double.isFinite(lastNorm)) {

@@ -2,6 +2,7 @@ package io.distill4j.trainer;
 
 import ai.djl.Device;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -34,7 +35,9 @@ import java.util.Objects;
  * validateEvery: 0             # 0: validate at each epoch end
  * earlyStopping: {metric: nll, patience: 3, minDelta: 0.0, restoreBest: true}
  * logEvery: 100
- * progressBar: true
+ * progressBar: true            # a bar on a terminal; plain lines otherwise
+ * progressInterval: 30s        # between plain progress lines when standard error is not a terminal
+ * tracking: {dir: runs/tb, every: 1, formats: [jsonl, tensorboard]}   # per-update metrics while training
  * </pre>
  *
  * @param device the device to train on: {@link Device#cpu()} (the default) or {@code Device.gpu(i)}
@@ -60,13 +63,16 @@ import java.util.Objects;
  * @param earlyStopping early-stopping rule on the validator's metric, or null for none
  * @param validateEvery run the validator every this many updates; 0 runs it at the end of each epoch
  * @param logEvery log a line every this many updates; 0 logs at epoch ends only
- * @param progressBar whether to show a console progress bar with loss and items/s
+ * @param progressBar whether to show progress (on by default): a bar with loss, items/s and ETA on a terminal
+ *     (the periodic log lines then go to DEBUG), a plain line every {@code progressInterval} otherwise
+ * @param progressInterval the time between plain progress lines when standard error is not a terminal
+ * @param tracking per-update metrics written as JSONL and TensorBoard files while training, or null for none
  */
 public record TrainingSpec(Device device, long seed, int epochs, int batchSize, long maxSteps, float learningRate, float weightDecay,
         float beta1, float beta2, float epsilon, List<String> noDecay, LrSchedule.Kind schedule, long warmupSteps,
         float maxGradNorm, int accumulationSteps, Precision precision, long checkpointEvery, Path checkpointDir,
         int keepCheckpoints, Path resumeFrom, EarlyStopping earlyStopping, long validateEvery, long logEvery,
-        boolean progressBar) {
+        boolean progressBar, Duration progressInterval, Tracking tracking) {
 
     /** Copies the list field. Validation is done by {@link Builder#build()}. */
     public TrainingSpec {
@@ -108,6 +114,8 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
         b.progressBar = progressBar;
+        b.progressInterval = progressInterval;
+        b.tracking = tracking;
         b.allowFp16OnCpu = precision == Precision.FP16 && !"gpu".equals(device.getDeviceType());
         return b;
     }
@@ -121,7 +129,8 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
     public TrainingSpec withSeed(long newSeed) {
         return new TrainingSpec(device, newSeed, epochs, batchSize, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                 noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
-                checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+                checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar,
+                progressInterval, tracking);
     }
 
     /**
@@ -168,6 +177,14 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
         m.put("validateEvery", validateEvery);
         m.put("logEvery", logEvery);
         m.put("progressBar", progressBar);
+        m.put("progressInterval", progressInterval.toMillis() / 1000.0 + "s");
+        if (tracking != null) {
+            java.util.Map<String, Object> t = new java.util.LinkedHashMap<>();
+            t.put("dir", tracking.dir().toString());
+            t.put("every", tracking.every());
+            t.put("formats", tracking.formats().stream().map(io.distill4j.data.config.ConfigReader::enumName).sorted().toList());
+            m.put("tracking", t);
+        }
         return m;
     }
 
@@ -206,7 +223,9 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
         private EarlyStopping earlyStopping;
         private long validateEvery;
         private long logEvery = 100;
-        private boolean progressBar;
+        private boolean progressBar = true;
+        private Duration progressInterval = ConsoleProgress.DEFAULT_LINE_INTERVAL;
+        private Tracking tracking;
         private transient boolean allowFp16OnCpu;
 
         private Builder() {
@@ -430,13 +449,35 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
         }
 
         /**
-         * Shows or hides the console progress bar.
+         * Shows or hides the progress display (shown by default).
          *
          * @param show whether to show it
          * @return this builder
          */
         public Builder optProgressBar(boolean show) {
             this.progressBar = show;
+            return this;
+        }
+
+        /**
+         * Sets the time between plain progress lines when standard error is not a terminal.
+         *
+         * @param interval positive; 30 seconds by default
+         * @return this builder
+         */
+        public Builder optProgressInterval(Duration interval) {
+            this.progressInterval = interval;
+            return this;
+        }
+
+        /**
+         * Streams per-update metrics to JSONL and TensorBoard files while training.
+         *
+         * @param t where and what to write ({@link Tracking#of}), or null for none
+         * @return this builder
+         */
+        public Builder optTracking(Tracking t) {
+            this.tracking = t;
             return this;
         }
 
@@ -509,6 +550,9 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
             if (logEvery < 0) {
                 throw new IllegalArgumentException("logEvery must be non-negative, got " + logEvery);
             }
+            if (progressInterval == null || progressInterval.isNegative() || progressInterval.isZero()) {
+                throw new IllegalArgumentException("progressInterval must be positive, got " + progressInterval);
+            }
             for (String s : noDecay) {
                 if (s == null || s.isEmpty()) {
                     throw new IllegalArgumentException("noDecay entries must be non-empty, got " + noDecay);
@@ -516,7 +560,8 @@ public record TrainingSpec(Device device, long seed, int epochs, int batchSize, 
             }
             return new TrainingSpec(device, seed, epochs, batchSize, maxSteps, learningRate, weightDecay, beta1, beta2, epsilon,
                     noDecay, schedule, warmupSteps, maxGradNorm, accumulationSteps, precision, checkpointEvery,
-                    checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar);
+                    checkpointDir, keepCheckpoints, resumeFrom, earlyStopping, validateEvery, logEvery, progressBar,
+                progressInterval, tracking);
         }
     }
 }

@@ -41,8 +41,8 @@ class LmMixedPrecisionTest {
             if (precision == Precision.FP16) {
                 b.allowFp16OnCpu();
             }
-            TrainingResult res = TrainingEngine.fit(m, new LmBatchSource(ex, 16, 4, true, false, 1),
-                    new AnswerLoss(0), b.build(), (e, s, n, l) -> out.add(l));
+            FitResult res = TrainingEngine.fit(m, new LmBatchSource(ex, 16, 4, true, false, 1),
+                    new AnswerLoss(0), b.build(), FitListener.onSteps(s -> out.add(s.loss())));
             // the dynamic loss scale starts at 2^16 and halves on each overflow, skipping that update (as
             // torch.amp.GradScaler); the rest of the run updates
             assertTrue(res.skippedSteps() < out.size() / 2, "skipped " + res.skippedSteps() + " of " + out.size());

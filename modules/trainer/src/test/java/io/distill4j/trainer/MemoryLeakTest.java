@@ -108,9 +108,10 @@ public class MemoryLeakTest {
         float[][] x = EngineFixtures.features(8 * 50, 3);
         int[] y = EngineFixtures.labels(x);
         int[] arrays = new int[2];
-        try (Model m = EngineFixtures.mlp("leak", 16, 0.2f);
+        try (Model model = EngineFixtures.mlp("leak", 16, 0.2f);
                 TabularBatchSource s = new TabularBatchSource(x, EngineFixtures.oneHot(y, 2), 8, ai.djl.Device.cpu())) {
-            StepListener probe = (epoch, step, items, loss) -> {
+            FitListener probe = FitListener.onSteps(m -> {
+                long step = m.step();
                 if (step >= WARMUP && step % EVERY == 0) {
                     try {
                         System.out.println("rss " + step + " " + rssKb());
@@ -119,12 +120,12 @@ public class MemoryLeakTest {
                     }
                 }
                 if (step == WARMUP || step == STEPS) {
-                    arrays[step == WARMUP ? 0 : 1] = liveArrays(m);
+                    arrays[step == WARMUP ? 0 : 1] = liveArrays(model);
                 }
-            };
+            });
             TrainingSpec spec = TrainingSpec.builder().setSeed(1).setEpochs(STEPS / 50).setLearningRate(1e-3f)
                     .optMaxGradNorm(1f).optSchedule(LrSchedule.Kind.COSINE, 100).optLogEvery(0).build();
-            TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec, probe);
+            TrainingEngine.fit(model, s, new SoftTargetCrossEntropyLoss(), spec, probe);
         }
         System.out.println("arrays " + arrays[0] + " " + arrays[1]);
     }

@@ -56,7 +56,7 @@ class StackedTrainingTest {
     void linearStudentsConvergeToTheirOwnLeastSquaresFits() {
         float[][] x = features();
         float[][] t = targets(x, 3, 9);
-        try (Model m = StackedTraining.train(new StackedMlp(3, 2, new int[0], 1, 0f), x, fixed(t), settings(), StepListener.NONE)) {
+        try (Model m = StackedTraining.train(new StackedMlp(3, 2, new int[0], 1, 0f), x, fixed(t), settings())) {
             float[][][] p = StackedTraining.predict(m, x, false);
             for (int s = 0; s < 3; s++) {
                 double[] ols = olsFit(x, t[s]);
@@ -75,10 +75,10 @@ class StackedTrainingTest {
         StackedTraining.Settings s = new StackedTraining.Settings(20, 8, 0.01f, 0f, 4, Device.cpu(), StackedTraining.Objective.MSE);
         float[][][] pa;
         float[][][] pb;
-        try (Model m = StackedTraining.train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, fixed(a), s, StepListener.NONE)) {
+        try (Model m = StackedTraining.train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, fixed(a), s)) {
             pa = StackedTraining.predict(m, x, false);
         }
-        try (Model m = StackedTraining.train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, fixed(b), s, StepListener.NONE)) {
+        try (Model m = StackedTraining.train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, fixed(b), s)) {
             pb = StackedTraining.predict(m, x, false);
         }
         for (int i = 0; i < N; i++) {

@@ -44,11 +44,11 @@ class StudentTrainerTest {
         float[][] p1;
         float[][] p2;
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
-                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg)) {
             p1 = Inference.probabilities(m, s.test().features(), false);
         }
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(64).setOutputs(10).build(),
-                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg)) {
             p2 = Inference.probabilities(m, s.test().features(), false);
         }
         double acc = Metrics.accuracy(Metrics.toDouble(p1), s.test().labels());
@@ -69,7 +69,7 @@ class StudentTrainerTest {
         TrainingSpec cfg = TrainingSpec.builder().setDevice(Device.cpu()).setSeed(1).setEpochs(1).setBatchSize(64).setLearningRate(1e-3f)
                 .optWeightDecay(0f).optLogEvery(0).build();
         try (Model m = StudentTrainer.train("t", Mlp.builder().setInputs(64).setHidden(32).setOutputs(10).optDropout(0.5f).build(),
-                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE)) {
+                s.train().features(), oneHot(s.train().labels()), new SoftTargetCrossEntropyLoss(), cfg)) {
             float[][] a = Inference.probabilities(m, s.test().features(), true);
             float[][] b = Inference.probabilities(m, s.test().features(), true);
             float[][] c = Inference.probabilities(m, s.test().features(), false);
@@ -87,7 +87,7 @@ class StudentTrainerTest {
         BatchTargets nan = (m, rows, x, probe) -> new NDList(m.full(new ai.djl.ndarray.types.Shape(rows.length, 10), Float.NaN));
         io.distill4j.data.BadInputException e = assertThrows(io.distill4j.data.BadInputException.class,
                 () -> StudentTrainer.train("nan", Mlp.builder().setInputs(64).setHidden(8).setOutputs(10).build(),
-                        s.train().features(), nan, new SoftTargetCrossEntropyLoss(), cfg, StepListener.NONE));
+                        s.train().features(), nan, new SoftTargetCrossEntropyLoss(), cfg));
         assertTrue(e.getMessage().contains("holds NaN at index [0, 0]"), e.getMessage());
     }
 

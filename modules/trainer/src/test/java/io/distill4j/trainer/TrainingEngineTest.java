@@ -47,13 +47,13 @@ class TrainingEngineTest {
         float[] accumulated;
         float[] full;
         try (Model m = mlp("acc", 16, 0f); TabularBatchSource s = source(4)) {
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
                     base().optAccumulationSteps(2).build());
             assertEquals(8, r.steps());
             accumulated = flat(m);
         }
         try (Model m = mlp("full", 16, 0f); TabularBatchSource s = source(8)) {
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), base().build());
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), base().build());
             assertEquals(8, r.steps());
             full = flat(m);
         }
@@ -77,7 +77,7 @@ class TrainingEngineTest {
                 .optSchedule(LrSchedule.Kind.COSINE, 2).optCheckpoints(5, dir, 0).build();
         float[] straight;
         try (Model m = mlp("straight", 16, 0.3f); TabularBatchSource s = source(8)) {
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
             assertEquals(12, r.steps());
             assertEquals(3, r.epochs());
             assertEquals(dir.resolve("step-000000012"), r.lastCheckpoint());
@@ -91,7 +91,7 @@ class TrainingEngineTest {
         assertEquals(2, at5.batch());
         float[] resumed;
         try (Model m = mlp("resumed", 16, 0.3f); TabularBatchSource s = source(8)) {
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
                     spec.toBuilder().optCheckpoints(0, null, 0).optResumeFrom(ckpts.get(0)).build());
             assertEquals(12, r.steps());
             resumed = flat(m);
@@ -131,7 +131,7 @@ class TrainingEngineTest {
                 + "the older checkpoint " + java.util.regex.Pattern.quote(intact.toString())), warnings.get(0));
         float[] resumed;
         try (Model m = mlp("resumed", 16, 0.3f); TabularBatchSource s = source(8)) {
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(),
                     spec.toBuilder().optResumeFrom(intact).build());
             assertEquals(12, r.steps());
             resumed = flat(m);
@@ -245,7 +245,7 @@ class TrainingEngineTest {
         try (Model m = mlp("early", 8, 0f); TabularBatchSource s = source(8)) {
             TrainingSpec spec = base().setEpochs(3).optValidateEvery(1)
                     .optEarlyStopping(new EarlyStopping(false, 2, 0.0, true)).build();
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec, v);
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec, v);
             assertTrue(r.stoppedEarly());
             assertEquals(4, r.steps());
             assertEquals(List.of(1.0, 0.9, 0.95, 0.97), r.validations());
@@ -285,7 +285,7 @@ class TrainingEngineTest {
     void fp16TrainsWithFloat32MasterWeights() {
         try (Model m = mlp("fp16", 16, 0.1f); TabularBatchSource s = source(8)) {
             TrainingSpec spec = base().setEpochs(20).optPrecision(Precision.FP16).allowFp16OnCpu().build();
-            TrainingResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
+            FitResult r = TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), spec);
             assertEquals(0, r.skippedSteps());
             for (Parameter p : m.getBlock().getParameters().values()) {
                 assertEquals(DataType.FLOAT32, p.getArray().getDataType());
@@ -303,7 +303,7 @@ class TrainingEngineTest {
             m.getBlock().initialize(m.getNDManager(), DataType.FLOAT32, new Shape(8, 8));
             try (TrainingSession session = new TrainingSession(m, new SoftTargetCrossEntropyLoss(), spec);
                     NDManager sub = m.getNDManager().newSubManager()) {
-                Batch b = s.batch(sub, 7, 0, 0, null);
+                MicroBatch b = s.batch(sub, 7, 0, 0, null);
                 float[] before = flat(m);
                 session.restoreScaler(1e30f, 0);
                 session.forwardBackward(b.inputs(), b.labels(), 1f);

@@ -1,6 +1,7 @@
 package io.distill4j.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,7 +53,9 @@ class TrainingSpecConfigTest {
                 "validateEvery: 50",
                 "earlyStopping: {metric: accuracy, patience: 4, minDelta: 0.001, restoreBest: false}",
                 "logEvery: 10",
-                "progressBar: true"));
+                "progressBar: false",
+                "progressInterval: 2m",
+                "tracking: {dir: tb, every: 5, formats: [jsonl]}"));
         assertEquals(Device.cpu(), s.device());
         assertEquals(2, s.seed());
         assertEquals(10, s.epochs());
@@ -74,7 +77,9 @@ class TrainingSpecConfigTest {
         assertEquals(50, s.validateEvery());
         assertEquals(new EarlyStopping("accuracy", true, 4, 0.001, false), s.earlyStopping());
         assertEquals(10, s.logEvery());
-        assertTrue(s.progressBar());
+        assertFalse(s.progressBar());
+        assertEquals(java.time.Duration.ofMinutes(2), s.progressInterval());
+        assertEquals(new Tracking(Path.of("/jobs/tb"), 5, java.util.Set.of(Tracking.Format.JSONL)), s.tracking());
     }
 
     @Test
@@ -87,7 +92,8 @@ class TrainingSpecConfigTest {
     @Test
     void asMapBindsBackToTheSameSpec() {
         TrainingSpec s = parse("seed: 7\nepochs: 3\nbatchSize: 16\nschedule: linear\nwarmupSteps: 5\ncheckpointEvery: 4\n"
-                + "checkpointDir: /tmp/c\nearlyStopping: {metric: ece, patience: 2}\nnoDecay: [bias, norm]");
+                + "checkpointDir: /tmp/c\nearlyStopping: {metric: ece, patience: 2}\nnoDecay: [bias, norm]\n"
+                + "progressInterval: 1.5s\ntracking: {dir: /tmp/t}");
         String yaml = ConfigReader.toYaml(Map.of("training", s.asMap()));
         ConfigFile back = ConfigFile.parse(FILE, yaml);
         assertEquals(s, back.update("/training", TrainingSpec.builder()).build());
@@ -120,6 +126,10 @@ class TrainingSpecConfigTest {
         assertTrue(error("earlyStopping: {metric: nll, patience: 0}").contains("early-stopping patience must be positive"));
         assertTrue(error("noDecay: bias").contains("field training.noDecay: expected a list"), error("noDecay: bias"));
         assertTrue(error("progressBar: maybe").contains("field training.progressBar: expected true or false"));
+        assertTrue(error("progressInterval: soon").contains("field training.progressInterval: expected a duration such as"
+                + " 30s, 2m or PT30S, got 'soon'"), error("progressInterval: soon"));
+        assertTrue(error("tracking: {every: 3}").contains("field training.tracking: tracking needs a dir"),
+                error("tracking: {every: 3}"));
         assertEquals("/jobs/run.yaml:2:1: field training: expected a mapping of keys", error("- 3").replace(
                 "/jobs/run.yaml:3:3", "/jobs/run.yaml:2:1"));
     }

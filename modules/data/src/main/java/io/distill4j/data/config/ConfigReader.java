@@ -135,6 +135,7 @@ public final class ConfigReader {
         };
         m.addDeserializer(Path.class, new PathDeserializer());
         m.addDeserializer(Device.class, new DeviceDeserializer());
+        m.addDeserializer(java.time.Duration.class, new DurationDeserializer());
         return b.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -167,6 +168,38 @@ public final class ConfigReader {
                 return Devices.parse(p.getText());
             } catch (IllegalArgumentException e) {
                 throw JsonMappingException.from(p, e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Durations as {@code 30s}, {@code 2m}, {@code 1h}, {@code 500ms}, ISO-8601 ({@code PT30S}) or seconds. */
+    private static final class DurationDeserializer extends JsonDeserializer<java.time.Duration> {
+        private static final java.util.regex.Pattern SHORT = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)");
+
+        @Override
+        public java.time.Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            if (p.currentToken().isNumeric()) {
+                return java.time.Duration.ofMillis(Math.round(p.getDoubleValue() * 1000));
+            }
+            if (p.currentToken() != JsonToken.VALUE_STRING) {
+                return (java.time.Duration) ctxt.handleUnexpectedToken(java.time.Duration.class, p);
+            }
+            String t = p.getText().trim();
+            java.util.regex.Matcher m = SHORT.matcher(t);
+            if (m.matches()) {
+                double v = Double.parseDouble(m.group(1));
+                double ms = switch (m.group(2)) {
+                    case "ms" -> v;
+                    case "s" -> v * 1e3;
+                    case "m" -> v * 60e3;
+                    default -> v * 3600e3;
+                };
+                return java.time.Duration.ofMillis(Math.round(ms));
+            }
+            try {
+                return java.time.Duration.parse(t);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw JsonMappingException.from(p, "expected a duration such as 30s, 2m or PT30S, got '" + t + "'");
             }
         }
     }

@@ -5,7 +5,7 @@ import io.distill4j.models.lm.LmExample;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.distill4j.trainer.Batch;
+import io.distill4j.trainer.MicroBatch;
 import io.distill4j.trainer.BatchSource;
 import io.distill4j.trainer.StudentProbe;
 import java.util.ArrayList;
@@ -144,8 +144,14 @@ public final class LmBatchSource implements BatchSource {
         return SequencePacker.concat(parts);
     }
 
+    /** @return "tokens": a micro-batch's size is its non-padding tokens */
     @Override
-    public Batch batch(NDManager manager, long seed, int epoch, int index, StudentProbe student) {
+    public String unit() {
+        return "tokens";
+    }
+
+    @Override
+    public MicroBatch batch(NDManager manager, long seed, int epoch, int index, StudentProbe student) {
         if (index < 0 || index >= perEpoch) {
             throw new IllegalArgumentException("micro-batch " + index + " of " + perEpoch);
         }
@@ -171,7 +177,7 @@ public final class LmBatchSource implements BatchSource {
             lastEpoch = epoch;
             lastIndex = index;
         }
-        return new Batch(b.inputs(manager), labels, Math.max(1, b.tokens()));
+        return new MicroBatch(b.inputs(manager), labels, Math.max(1, b.tokens()));
     }
 
     /** @return answer tokens of the distinct micro-batches built so far */

@@ -16,10 +16,9 @@ import io.distill4j.data.BadInputException;
 import io.distill4j.trainer.EarlyStopping;
 import io.distill4j.trainer.LrSchedule;
 import io.distill4j.trainer.Precision;
-import io.distill4j.trainer.ProgressBarListener;
-import io.distill4j.trainer.StepListener;
+import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.TrainingEngine;
-import io.distill4j.trainer.TrainingResult;
+import io.distill4j.trainer.FitResult;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.Validator;
 import java.io.IOException;
@@ -273,7 +272,7 @@ public final class LmFineTuner {
      * @param training the engine's account: updates in all (with those before a resume), validations, the
      *     best validation loss, whether it stopped early and restored the best parameters, the last checkpoint
      */
-    public record Outcome(Result result, TrainingResult training) {
+    public record Outcome(Result result, FitResult training) {
     }
 
     /**
@@ -413,31 +412,20 @@ public final class LmFineTuner {
         if (spec.checkpointEvery() > 0) {
             writeArchitecture(model, spec.checkpointDir());
         }
-        LrSchedule schedule = spec.lrSchedule(totalSteps(spec, source.batchesPerEpoch()));
         List<Double> losses = new ArrayList<>();
         long[] tokens = new long[1];
-        StepListener steps = (epoch, step, items, value) -> {
-            losses.add(value);
-            tokens[0] += items;
+        FitListener steps = FitListener.onSteps(s -> {
+            losses.add(s.loss());
+            tokens[0] += s.items();
             if (listener != null) {
-                listener.onStep((int) (step - 1), value, schedule.rate(step - 1));
+                listener.onStep((int) (s.step() - 1), s.loss(), s.learningRate());
             }
-        };
+        });
         Validator validator = options.validation().isEmpty() ? null
-                : m -> evaluate(model, manager, options.validation(), config.context(), alpha);
-        TrainingResult training;
+                : Validator.named("loss", m -> evaluate(model, manager, options.validation(), config.context(), alpha));
         long start = System.nanoTime();
         BorrowedModel view = new BorrowedModel(options.name(), manager, model);
-        if (options.progressBar()) {
-            long done = options.resumeFrom() == null ? 0 : io.distill4j.trainer.Checkpoint.readState(
-                    options.resumeFrom()).step();
-            try (ProgressBarListener bar = new ProgressBarListener(options.name(), schedule.totalSteps(), done,
-                    "tokens")) {
-                training = TrainingEngine.fit(view, source, new AnswerLoss(alpha), spec, validator, steps, bar);
-            }
-        } else {
-            training = TrainingEngine.fit(view, source, new AnswerLoss(alpha), spec, validator, steps);
-        }
+        FitResult training = TrainingEngine.fit(view, source, new AnswerLoss(alpha), spec, validator, steps);
         double seconds = (System.nanoTime() - start) / 1e9;
         int truncated = source.truncatedServed();
         if (truncated > 0) {
@@ -461,24 +449,17 @@ public final class LmFineTuner {
                 .optAccumulationSteps(options.accumulationSteps()).optMaxSteps(options.maxSteps())
                 .optPrecision(options.precision()).optResumeFrom(options.resumeFrom())
                 .optEarlyStopping(options.earlyStopping()).optValidateEvery(options.validateEvery())
-                .optLogEvery(options.logEvery()).optProgressBar(false);
+                .optLogEvery(options.logEvery()).optProgressBar(options.progressBar());
         if (options.checkpointEvery() > 0) {
             b.optCheckpoints(options.checkpointEvery(), options.checkpointDir(), options.keepCheckpoints());
         }
         TrainingSpec spec = b.build();
         // the schedule's warm-up may not exceed the run (as the old fine-tuner capped it)
-        long total = totalSteps(spec, source.batchesPerEpoch());
+        long total = TrainingEngine.totalSteps(spec, source.batchesPerEpoch());
         if (spec.warmupSteps() > total) {
             spec = spec.toBuilder().optSchedule(spec.schedule(), total).build();
         }
         return spec;
-    }
-
-    /** The engine's update count of a run: ceil(micro-batches / accumulation) per epoch, capped by maxSteps. */
-    private static long totalSteps(TrainingSpec spec, int perEpoch) {
-        long perEpochSteps = (perEpoch + spec.accumulationSteps() - 1) / spec.accumulationSteps();
-        long total = perEpochSteps * spec.epochs();
-        return spec.maxSteps() > 0 ? Math.min(total, spec.maxSteps()) : total;
     }
 
     /**
