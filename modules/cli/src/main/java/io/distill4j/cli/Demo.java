@@ -23,6 +23,7 @@ import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainConfig;
+import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -172,7 +173,7 @@ public final class Demo {
             ece[s] = Metrics.ece(probs[s], test.labels());
             entropy += Metrics.meanEntropy(probs[s]) / m;
         }
-        return new ResultsTable.Row(name, m, ResultsTable.Stat.of(acc), ResultsTable.Stat.of(nll), ResultsTable.Stat.of(ece),
+        return new ResultsTable.Row(name, m, Summary.of(acc), Summary.of(nll), Summary.of(ece),
                 Metrics.interStudentVariance(probs), entropy);
     }
 

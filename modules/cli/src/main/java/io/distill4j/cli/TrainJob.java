@@ -16,12 +16,12 @@ import io.distill4j.loss.StudentEstimate;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
-import io.distill4j.trainer.Aggregate;
 import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.EngineConfig;
 import io.distill4j.trainer.Evaluators;
 import io.distill4j.models.MlpPreset;
 import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.TabularBatchSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -223,15 +223,18 @@ public final class TrainJob {
         }
         sb.append("| **mean ± std** | ");
         for (String n : names) {
-            Aggregate a = r.aggregates().get(n);
+            Summary a = r.aggregates().get(n);
             sb.append(String.format(Locale.ROOT, " | %.4f ± %.4f", a.mean(), a.std()));
         }
         sb.append(" |\n| **95% CI** | ");
         for (String n : names) {
-            Aggregate a = r.aggregates().get(n);
-            sb.append(String.format(Locale.ROOT, " | [%.4f, %.4f]", a.ci95Low(), a.ci95High()));
+            Summary a = r.aggregates().get(n);
+            sb.append(String.format(Locale.ROOT, " | [%.4f, %.4f]", a.low(), a.high()));
         }
-        sb.append(String.format(Locale.ROOT, " |%n%nInter-student variance: predictions %.3e, parameters %.3e.%n",
+        sb.append(String.format(Locale.ROOT, " |%n%nstd: the sample standard deviation (ddof 1) over the students; "
+                + "95%% CI: the Student-t interval of the mean (%s).%n", Summary.meaning(Summary.CONFIDENCE,
+                        r.students().size(), "students")));
+        sb.append(String.format(Locale.ROOT, "%nInter-student variance: predictions %.3e, parameters %.3e.%n",
                 r.predictionVariance(), r.parameterVariance()));
         return sb.toString();
     }

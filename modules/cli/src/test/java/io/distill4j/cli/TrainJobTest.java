@@ -8,7 +8,7 @@ import ai.djl.Device;
 import io.distill4j.data.BadInputException;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
-import io.distill4j.trainer.Aggregate;
+import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.MultiStudentRun;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,12 +47,15 @@ class TrainJobTest {
         MultiStudentRun.Result r = o.result();
         assertEquals(3, r.students().size());
         assertEquals(java.util.List.of(1L, 2L, 3L), r.students().stream().map(MultiStudentRun.StudentResult::seed).toList());
-        Aggregate acc = r.aggregates().get("accuracy");
+        Summary acc = r.aggregates().get("accuracy");
         double mean = r.students().stream().mapToDouble(s -> s.metrics().get("accuracy")).average().orElseThrow();
         assertEquals(mean, acc.mean(), 1e-12);
         assertTrue(acc.mean() > 0.7, "iris students should beat chance (1/3) by far: " + acc.mean());
         assertTrue(r.predictionVariance() > 0 && r.parameterVariance() > 0);
-        assertTrue(Files.readString(o.runDir().resolve("results.md")).contains("| **mean ± std** |"));
+        String md = Files.readString(o.runDir().resolve("results.md"));
+        assertTrue(md.contains("| **mean ± std** |"));
+        assertTrue(md.contains("95% CI: the Student-t interval of the mean (mean ± half-width of the 95% Student-t interval"
+                + " of the mean over 3 students, t(2) = 4.303)"), md);
         assertTrue(Files.size(o.runDir().resolve("results.json")) > 0);
 
         // A target that needs the labels gets them: wrong-mass clipping around the mean.
