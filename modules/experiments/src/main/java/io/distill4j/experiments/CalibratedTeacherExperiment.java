@@ -15,7 +15,6 @@ import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
-import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainConfig;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
