@@ -97,15 +97,8 @@ public final class Demo {
     }
 
     private static ResultsTable.Row row(String target, RunResult r) {
-        double[] acc = values(r, "accuracy");
-        double[] nll = values(r, "nll");
-        double[] ece = values(r, "ece");
-        return new ResultsTable.Row(target, r.students(), ResultsTable.Stat.of(acc), ResultsTable.Stat.of(nll),
-                ResultsTable.Stat.of(ece), r.interStudentVariance(), r.metric("entropy").mean());
-    }
-
-    private static double[] values(RunResult r, String metric) {
-        return r.result().students().stream().mapToDouble(s -> s.metrics().get(metric)).toArray();
+        return new ResultsTable.Row(target, r.students(), r.metric("accuracy"), r.metric("nll"), r.metric("ece"),
+                r.interStudentVariance(), r.metric("entropy").mean());
     }
 
     /**

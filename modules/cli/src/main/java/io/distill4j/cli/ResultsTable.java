@@ -2,6 +2,7 @@ package io.distill4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,59 +36,36 @@ public record ResultsTable(String title, Map<String, Object> provenance, List<Ro
      *
      * @param target the target builder's name
      * @param students the number of students M
-     * @param accuracy mean and standard deviation (over students) of test accuracy
-     * @param nll mean and standard deviation of test NLL
-     * @param ece mean and standard deviation of test ECE (10 bins)
+     * @param accuracy test accuracy over the students: mean, std and 95% Student-t interval of the mean
+     * @param nll test NLL over the students
+     * @param ece test ECE (10 bins) over the students
      * @param interStudentVariance variance across students of the predicted probabilities (ddof 1),
      *     averaged over test inputs and classes
      * @param intraStudentEntropy mean predictive entropy of a student on the test inputs, averaged over
      *     students
      */
-    public record Row(String target, int students, Stat accuracy, Stat nll, Stat ece, double interStudentVariance,
+    public record Row(String target, int students, Summary accuracy, Summary nll, Summary ece, double interStudentVariance,
             double intraStudentEntropy) {
     }
 
     /**
-     * A mean and a standard deviation over students.
+     * The table as GitHub-flavoured Markdown: a title line, the rows, and a line that says what {@code ±} means.
      *
-     * @param mean the mean
-     * @param std the sample standard deviation (ddof 1; 0 for one value)
+     * @return the Markdown text
      */
-    public record Stat(double mean, double std) {
-
-        /**
-         * Summarises values.
-         *
-         * @param values one per student
-         * @return their mean and sample standard deviation
-         */
-        public static Stat of(double[] values) {
-            double m = 0;
-            for (double v : values) {
-                m += v;
-            }
-            m /= values.length;
-            double ss = 0;
-            for (double v : values) {
-                ss += (v - m) * (v - m);
-            }
-            return new Stat(m, values.length > 1 ? Math.sqrt(ss / (values.length - 1)) : 0);
-        }
-
-        String format(String fmt) {
-            return String.format(Locale.ROOT, fmt + " ± " + fmt, mean, std);
-        }
-    }
-
-    /** @return the table as GitHub-flavoured Markdown, with a title line */
     public String toMarkdown() {
         StringBuilder sb = new StringBuilder("## ").append(title).append("\n\n");
         sb.append("| ").append(String.join(" | ", COLUMNS)).append(" |\n");
         sb.append("|").append("---|".repeat(COLUMNS.size())).append('\n');
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %.3e | %.4f |%n", r.target(), r.students(),
-                    r.accuracy().format("%.4f"), r.nll().format("%.4f"), r.ece().format("%.4f"),
+                    r.accuracy().format(4), r.nll().format(4), r.ece().format(4),
                     r.interStudentVariance(), r.intraStudentEntropy()));
+        }
+        if (!rows.isEmpty()) {
+            sb.append("\naccuracy, NLL, ECE: ").append(rows.get(0).accuracy().meaning("students"))
+                    .append(". Inter-student variance: variance across students of the predicted probabilities (ddof 1),"
+                            + " averaged over test inputs and classes.\n");
         }
         return sb.toString();
     }

@@ -1,6 +1,9 @@
 package io.distill4j.experiments;
 
 
+import io.distill4j.trainer.StackedStudents;
+import io.distill4j.trainer.stats.Summary;
+import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.data.datasets.ImageTask;
 import ai.djl.Device;
 import ai.djl.Model;
@@ -257,7 +260,7 @@ public final class BayesianTeacherExperiment implements Experiment {
         try {
             int count = ensemble ? tc.members() : 1;
             for (int j = 0; j < count; j++) {
-                members.add(StackedKd.trainTeacher("teacher-" + j, train, hidden, tc.dropout(), Registry.loss("ce", Map.of()),
+                members.add(TeacherComparisons.trainTeacher("teacher-" + j, train, hidden, tc.dropout(), Registry.loss("ce", Map.of()),
                         TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 1000L * j + 11).setEpochs(s.teacherEpochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
                 .optWeightDecay(tc.weightDecay()).optLogEvery(0).build()));
             }
@@ -274,7 +277,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                     case "laplace" -> laplace(cfg, base, train, val, c, desc, notes);
                     default -> throw new AssertionError(kind);
                 };
-                logits.put(kind, new float[][] {StackedKd.samples(t, train.features()), StackedKd.samples(t, test.features())});
+                logits.put(kind, new float[][] {TeacherComparisons.samples(t, train.features()), TeacherComparisons.samples(t, test.features())});
                 ks.put(kind, t.k());
             }
         } finally {
@@ -284,12 +287,12 @@ public final class BayesianTeacherExperiment implements Experiment {
                 num(s.fraction()), train.size(), (System.nanoTime() - t0) / 1e9));
         for (Map.Entry<String, float[][]> e : logits.entrySet()) {
             int k = ks.get(e.getKey());
-            double[][] p = StackedKd.predictive(e.getValue()[1], k, c, 1);
+            double[][] p = TeacherComparisons.predictive(e.getValue()[1], k, c, 1);
             double tt = cfg.methods().stream().filter(m -> m.teacher().equals(e.getKey())).findFirst().orElseThrow()
                     .teacherTemperature();
-            double[][] target = StackedKd.predictive(e.getValue()[0], k, c, tt);
+            double[][] target = TeacherComparisons.predictive(e.getValue()[0], k, c, tt);
             teacherRows.add(new TeacherRow(s, e.getKey(), Metrics.accuracy(p, test.labels()), Metrics.nll(p, test.labels()),
-                    Metrics.ece(p, test.labels()), StackedKd.meanConfidence(p), StackedKd.meanConfidence(target),
+                    Metrics.ece(p, test.labels()), TeacherComparisons.meanConfidence(p), TeacherComparisons.meanConfidence(target),
                     notes.getOrDefault(e.getKey(), "")));
         }
         StudentConfig sc = cfg.student();
@@ -303,20 +306,20 @@ public final class BayesianTeacherExperiment implements Experiment {
                 target = new float[train.size() * c];
                 java.util.Arrays.fill(target, 1f / c);
             } else {
-                target = StackedKd.targets(Map.of("name", "bayesian-mean", "input", "logits", "temperature",
+                target = TeacherComparisons.targets(Map.of("name", "bayesian-mean", "input", "logits", "temperature",
                         m.teacherTemperature()), logits.get(m.teacher())[0], ks.get(m.teacher()), c, null);
             }
             TrainingSpec spec = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 7).setEpochs(s.studentEpochs())
                     .setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay()).optValidateEvery(every)
                     .optLogEvery(0).build();
-            StackedKd.Curve curve = new StackedKd.Curve(val.features(), val.labels());
+            TeacherComparisons.Curve curve = new TeacherComparisons.Curve(val.features(), val.labels());
             double[][] scores;
             long t1 = System.nanoTime();
-            try (Model students = StackedKd.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
-                    train.features(), train.labels(), target, c, StackedKd.loss("bayesian-kd", Map.of("alpha", m.alpha(),
+            try (Model students = TeacherComparisons.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
+                    train.features(), train.labels(), target, c, TeacherComparisons.loss("bayesian-kd", Map.of("alpha", m.alpha(),
                             "teacher-temperature", m.teacherTemperature(), "student-temperature", m.studentTemperature())),
                     spec, sc.batchSize(), curve)) {
-                scores = StackedKd.scores(StackedKd.probabilities(students, test.features()), test.labels());
+                scores = TeacherComparisons.scores(StackedStudents.probabilities(students, test.features(), false), test.labels());
             }
             if (curve.points().size() < 3) {
                 throw new io.distill4j.data.BadInputException("experiment bayesian-teacher: fraction " + num(s.fraction())
@@ -331,8 +334,8 @@ public final class BayesianTeacherExperiment implements Experiment {
                     curve.tailNoise(tail, true), curve.meanCurve(), steps);
             cells.add(cell);
             LOG.info(String.format(Locale.ROOT, "bayesian-teacher: fraction %s, %s: accuracy %.4f, ECE %.4f, NLL %.4f, "
-                    + "curve noise %.4f (%.1f s)", num(s.fraction()), m.teacher(), Stats.mean(cell.acc()),
-                    Stats.mean(cell.ece()), Stats.mean(cell.nll()), Stats.mean(cell.noise()), (System.nanoTime() - t1) / 1e9));
+                    + "curve noise %.4f (%.1f s)", num(s.fraction()), m.teacher(), Descriptive.mean(cell.acc()),
+                    Descriptive.mean(cell.ece()), Descriptive.mean(cell.nll()), Descriptive.mean(cell.noise()), (System.nanoTime() - t1) / 1e9));
         }
     }
 
@@ -347,7 +350,7 @@ public final class BayesianTeacherExperiment implements Experiment {
         for (double lambda : tc.priorPrecisions()) {
             LastLayerLaplace post = LastLayerLaplace.fit(base, train.features(), LastLayerLaplace.Structure.KRON, lambda);
             LaplaceTeacher t = new LaplaceTeacher(base, post, tc.samples(), TeacherOutput.logits(), cfg.seed() + 31, desc);
-            double nll = Metrics.nll(StackedKd.predictive(StackedKd.samples(t, val.features()), tc.samples(), c, 1), val.labels());
+            double nll = Metrics.nll(TeacherComparisons.predictive(TeacherComparisons.samples(t, val.features()), tc.samples(), c, 1), val.labels());
             tried.append(tried.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s: %.3f", num(lambda), nll));
             if (nll < bestNll) {
                 bestNll = nll;
@@ -378,10 +381,10 @@ public final class BayesianTeacherExperiment implements Experiment {
                 loss (1 - a) CE + a T_T T_S KL(p_T || softmax(z / T_S)) with p_T the registry's bayesian-mean of the \
                 teacher's draws at T_T. Curve sd: the standard deviation of a student's validation accuracy over its last \
                 %d of %d evenly spaced validations; curve noise: the same after removing their least-squares line (a curve \
-                still rising is not noise); both averaged over students. Intervals are 95%% normal-approximation \
-                intervals over the students.""", tc.hidden(), num(tc.dropout()), num(tc.learningRate()), tc.batchSize(),
+                still rising is not noise); both averaged over students. ± in every table of students: %s.""", tc.hidden(), num(tc.dropout()), num(tc.learningRate()), tc.batchSize(),
                 tc.samples(), tc.members() - 1, tc.samples(), tc.priorPrecisions(), sc.count(), sc.hidden(), num(sc.dropout()),
-                num(sc.learningRate()), sc.batchSize(), sc.curveTail(), sc.curvePoints()));
+                num(sc.learningRate()), sc.batchSize(), sc.curveTail(), sc.curvePoints(),
+                Summary.meaning(Summary.CONFIDENCE, sc.count(), "students")));
 
         List<List<String>> trows = new ArrayList<>();
         for (TeacherRow t : teachers) {
@@ -399,8 +402,8 @@ public final class BayesianTeacherExperiment implements Experiment {
         List<Map<String, Object>> json = new ArrayList<>();
         for (Cell c : cells) {
             rows.add(List.of(num(c.setting().fraction()), Integer.toString(c.items()), c.method().teacher(), c.method().settings(),
-                    StackedKd.ci(c.acc(), 4), StackedKd.ci(c.ece(), 4), StackedKd.ci(c.nll(), 4), StackedKd.ci(c.sd(), 4),
-                    StackedKd.ci(c.noise(), 4)));
+                    Summary.of(c.acc()).format(4), Summary.of(c.ece()).format(4), Summary.of(c.nll()).format(4), Summary.of(c.sd()).format(4),
+                    Summary.of(c.noise()).format(4)));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("fraction", c.setting().fraction());
             m.put("trainingImages", c.items());
@@ -413,11 +416,11 @@ public final class BayesianTeacherExperiment implements Experiment {
             m.put("nll", c.nll());
             m.put("curveSd", c.sd());
             m.put("curveNoise", c.noise());
-            m.put("accuracyMean", Stats.mean(c.acc()));
-            m.put("eceMean", Stats.mean(c.ece()));
-            m.put("nllMean", Stats.mean(c.nll()));
-            m.put("curveSdMean", Stats.mean(c.sd()));
-            m.put("curveNoiseMean", Stats.mean(c.noise()));
+            m.put("accuracyMean", Descriptive.mean(c.acc()));
+            m.put("eceMean", Descriptive.mean(c.ece()));
+            m.put("nllMean", Descriptive.mean(c.nll()));
+            m.put("curveSdMean", Descriptive.mean(c.sd()));
+            m.put("curveNoiseMean", Descriptive.mean(c.noise()));
             m.put("validationCurve", c.curve());
             json.add(m);
         }
@@ -458,9 +461,9 @@ public final class BayesianTeacherExperiment implements Experiment {
                 List<Cell> mine = cells.stream().filter(c -> c.method() == m).sorted(java.util.Comparator.comparingDouble(
                         c -> c.setting().fraction())).toList();
                 double[] x = mine.stream().mapToDouble(c -> c.setting().fraction()).toArray();
-                acc.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Stats.mean(c.acc())).toArray())
+                acc.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.acc())).toArray())
                         .setMarker(SeriesMarkers.CIRCLE);
-                ece.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Stats.mean(c.ece())).toArray())
+                ece.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.ece())).toArray())
                         .setMarker(SeriesMarkers.CIRCLE);
             }
             r.plot("bayesian-teacher-accuracy", acc);
@@ -500,8 +503,9 @@ public final class BayesianTeacherExperiment implements Experiment {
             r.paragraph("## Students against the deterministic teacher");
             r.paragraph("Paired differences: this teacher's student minus the deterministic teacher's student from the same "
                     + "initialisation and data order, the deterministic teacher distilled with the same (a, T_T, T_S) where the "
-                    + "configuration has it, else with its own (the first listed). Mean and 95% interval over the students; "
-                    + "an interval that excludes 0 marks a difference this run resolves.");
+                    + "configuration has it, else with its own (the first listed). ±: "
+                    + Summary.meaning(Summary.CONFIDENCE, cfg.student().count(), "students")
+                    + " (paired differences); an interval that excludes 0 marks a difference this run resolves.");
             List<List<String>> rows = new ArrayList<>();
             List<String> summary = new ArrayList<>();
             for (Cell c : cells) {
@@ -514,7 +518,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                 double[] dn = minus(c.nll(), d.nll());
                 double[] dq = minus(c.noise(), d.noise());
                 rows.add(List.of(num(c.setting().fraction()), c.method().teacher(), c.method().settings(), d.method().settings(),
-                        StackedKd.ci(da, 4), StackedKd.ci(de, 4), StackedKd.ci(dn, 4), StackedKd.ci(dq, 4)));
+                        Summary.of(da).format(4), Summary.of(de).format(4), Summary.of(dn).format(4), Summary.of(dq).format(4)));
                 List<String> said = new ArrayList<>();
                 resolved(said, "accuracy", da);
                 resolved(said, "ECE", de);
@@ -574,10 +578,9 @@ public final class BayesianTeacherExperiment implements Experiment {
     }
 
     private static void resolved(List<String> said, String what, double[] diff) {
-        double m = Stats.mean(diff);
-        double h = diff.length > 1 ? Stats.ci95(diff) : Double.POSITIVE_INFINITY;
-        if (Math.abs(m) > h) {
-            said.add(String.format(Locale.ROOT, "%s %s (%+.4f ± %.4f)", what, m > 0 ? "higher" : "lower", m, h));
+        Summary s = Summary.of(diff);
+        if (s.excludes(0)) {
+            said.add(String.format(Locale.ROOT, "%s %s (%s)", what, s.mean() > 0 ? "higher" : "lower", s.formatSigned(4)));
         }
     }
 

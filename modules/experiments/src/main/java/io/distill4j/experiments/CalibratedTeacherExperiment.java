@@ -2,16 +2,19 @@ package io.distill4j.experiments;
 
 
 
+import io.distill4j.trainer.StackedStudents;
+import io.distill4j.trainer.stats.Summary;
+import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.data.datasets.ImageTask;
 import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.Rows;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
-import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -99,7 +102,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 }
                 for (int j = 0; j < row.length; j++) {
                     double v = switch (kind) {
-                        case "gaussian-noise" -> row[j] + level * Stats.gaussian(rnd);
+                        case "gaussian-noise" -> row[j] + level * GaussianNoise.draw(rnd);
                         case "contrast" -> mean + level * (row[j] - mean);
                         default -> level * row[j];
                     };
@@ -270,12 +273,12 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 .optWeightDecay(tc.weightDecay()).optLogEvery(0).build();
         TrainingSpec fine = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 12).setEpochs(tc.fineTuneEpochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
                 .optWeightDecay(tc.weightDecay()).optLogEvery(0).build();
-        try (Model teacher = StackedKd.trainTeacher("teacher", train, hidden, tc.dropout(), Registry.loss("ce", Map.of()), base)) {
-            byte[] start = StackedKd.snapshot(teacher);
-            StackedKd.fineTune(teacher, train.features(), y, Registry.loss("ce", Map.of()), fine);
+        try (Model teacher = TeacherComparisons.trainTeacher("teacher", train, hidden, tc.dropout(), Registry.loss("ce", Map.of()), base)) {
+            byte[] start = TeacherComparisons.snapshot(teacher);
+            TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("ce", Map.of()), fine);
             logits.put("plain", outputs(teacher, train.features(), conditions));
-            StackedKd.restore(teacher, start);
-            StackedKd.fineTune(teacher, train.features(), y, Registry.loss("focal-entropy", Map.of("gamma", tc.gamma(),
+            TeacherComparisons.restore(teacher, start);
+            TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("focal-entropy", Map.of("gamma", tc.gamma(),
                     "lambda", tc.lambda(), "max-weight", tc.maxWeight(), "tau", tc.tau())), fine);
             logits.put("shaped", outputs(teacher, train.features(), conditions));
         }
@@ -288,16 +291,16 @@ public final class CalibratedTeacherExperiment implements Experiment {
         boolean[] plainWrong = null;
         for (String kind : List.of("plain", "shaped")) {
             float[][] z = logits.get(kind);
-            float[] tt = StackedKd.targets(plainSpec, z[0], 1, c, null);
-            float[] clipped = StackedKd.targets(clipSpec, z[0], 1, c, y);
+            float[] tt = TeacherComparisons.targets(plainSpec, z[0], 1, c, null);
+            float[] clipped = TeacherComparisons.targets(clipSpec, z[0], 1, c, y);
             targets.put(kind, tt);
             targets.put(kind + "+clip", clipped);
             List<double[]> test = new ArrayList<>();
             for (int i = 0; i < conditions.size(); i++) {
-                double[][] p = StackedKd.predictive(z[i + 1], 1, c, 1);
+                double[][] p = TeacherComparisons.predictive(z[i + 1], 1, c, 1);
                 test.add(new double[] {Metrics.accuracy(p, testLabels), Metrics.ece(p, testLabels), Metrics.nll(p, testLabels)});
             }
-            double[][] p1 = StackedKd.predictive(z[0], 1, c, 1);
+            double[][] p1 = TeacherComparisons.predictive(z[0], 1, c, 1);
             boolean[] wrong = new boolean[y.length];
             for (int i = 0; i < y.length; i++) {
                 wrong[i] = argmax(p1[i]) != y[i];
@@ -328,26 +331,26 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     .setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay()).optLogEvery(0).build();
             List<double[][]> scores = new ArrayList<>();
             long t1 = System.nanoTime();
-            try (Model students = StackedKd.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
-                    train.features(), y, target, c, StackedKd.loss("hinton-kd", Map.of("temperature", t, "alpha", alpha)), spec,
+            try (Model students = TeacherComparisons.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
+                    train.features(), y, target, c, TeacherComparisons.loss("hinton-kd", Map.of("temperature", t, "alpha", alpha)), spec,
                     sc.batchSize(), null)) {
                 for (Condition cond : conditions) {
-                    scores.add(StackedKd.scores(StackedKd.probabilities(students, cond.x()), testLabels));
+                    scores.add(TeacherComparisons.scores(StackedStudents.probabilities(students, cond.x(), false), testLabels));
                 }
             }
             cells.add(new Cell(eta, method, scores));
             LOG.info(String.format(Locale.ROOT, "calibrated-teacher: label noise %s, %s: clean accuracy %.4f, ECE %.4f, NLL %.4f"
-                    + " (%.1f s)", eta, method, Stats.mean(scores.get(0)[0]), Stats.mean(scores.get(0)[1]),
-                    Stats.mean(scores.get(0)[2]), (System.nanoTime() - t1) / 1e9));
+                    + " (%.1f s)", eta, method, Descriptive.mean(scores.get(0)[0]), Descriptive.mean(scores.get(0)[1]),
+                    Descriptive.mean(scores.get(0)[2]), (System.nanoTime() - t1) / 1e9));
         }
     }
 
     /** The teacher's logits on the training images, then on every condition's test images, each flat (n, C). */
     private static float[][] outputs(Model teacher, float[][] train, List<Condition> conditions) {
         float[][] out = new float[conditions.size() + 1][];
-        out[0] = StackedKd.flatten(Inference.outputs(teacher, train, false));
+        out[0] = Rows.flatten(Inference.outputs(teacher, train, false));
         for (int i = 0; i < conditions.size(); i++) {
-            out[i + 1] = StackedKd.flatten(Inference.outputs(teacher, conditions.get(i).x(), false));
+            out[i + 1] = Rows.flatten(Inference.outputs(teacher, conditions.get(i).x(), false));
         }
         return out;
     }
@@ -370,12 +373,13 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 method, on the registry's hinton-kd loss (1 - a) CE + a T^2 KL(p_T || softmax(z / T)) with T = %s, a = %s; \
                 p_T = softmax(z_T / T); W-Clip is the registry's wrong-mass-clip of p_T against the training label (budget \
                 %s). labels-only is the same students on the labels alone (a = 0). Test conditions: the clean test images \
-                and %s. Intervals are 95%% normal-approximation intervals over the students.""", tc.hidden(),
+                and %s. ± in every table of students: %s.""", tc.hidden(),
                 num(tc.dropout()), num(tc.learningRate()), tc.batchSize(), tc.epochs(), tc.fineTuneEpochs(),
                 tc.fineTuneEpochs(), num(tc.gamma()), num(tc.lambda()), num(tc.maxWeight()), num(tc.tau()), sc.count(),
                 sc.hidden(), num(sc.dropout()), num(sc.learningRate()), sc.batchSize(), sc.epochs(), num(sc.temperature()),
                 num(sc.alpha()), num(sc.clipBudget()), cfg.shifts().isEmpty() ? "no shift"
-                        : String.join(", ", cfg.shifts().stream().map(Shift::label).toList())));
+                        : String.join(", ", cfg.shifts().stream().map(Shift::label).toList()),
+                Summary.meaning(Summary.CONFIDENCE, sc.count(), "students")));
 
         r.paragraph("## Teachers");
         List<List<String>> rows = new ArrayList<>();
@@ -417,8 +421,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
         for (Cell cell : cells) {
             for (int i = 0; i < conditions.size(); i++) {
                 double[][] s = cell.scores().get(i);
-                srows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), StackedKd.ci(s[0], 4),
-                        StackedKd.ci(s[1], 4), StackedKd.ci(s[2], 4)));
+                srows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(s[0]).format(4),
+                        Summary.of(s[1]).format(4), Summary.of(s[2]).format(4)));
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("labelNoise", cell.noise());
                 m.put("method", cell.method());
@@ -426,16 +430,17 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 m.put("accuracy", s[0]);
                 m.put("ece", s[1]);
                 m.put("nll", s[2]);
-                m.put("accuracyMean", Stats.mean(s[0]));
-                m.put("eceMean", Stats.mean(s[1]));
-                m.put("nllMean", Stats.mean(s[2]));
+                m.put("accuracyMean", Descriptive.mean(s[0]));
+                m.put("eceMean", Descriptive.mean(s[1]));
+                m.put("nllMean", Descriptive.mean(s[2]));
                 json.add(m);
             }
         }
         r.table(List.of("label noise", "method", "test images", "accuracy", "ECE", "NLL"), srows);
         if (cfg.methods().contains("plain-kd")) {
             r.paragraph("Paired differences against plain KD (this method's student minus the plain-KD student from the same "
-                    + "initialisation and data order), mean and 95% interval over the students.");
+                    + "initialisation and data order). ±: " + Summary.meaning(Summary.CONFIDENCE, sc.count(), "students")
+                    + " (paired differences); an interval that excludes 0 marks a difference this run resolves.");
             List<List<String>> drows = new ArrayList<>();
             List<String> summary = new ArrayList<>();
             for (Cell cell : cells) {
@@ -450,8 +455,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     double[] da = minus(a[0], b[0]);
                     double[] de = minus(a[1], b[1]);
                     double[] dn = minus(a[2], b[2]);
-                    drows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), StackedKd.ci(da, 4),
-                            StackedKd.ci(de, 4), StackedKd.ci(dn, 4)));
+                    drows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(da).format(4),
+                            Summary.of(de).format(4), Summary.of(dn).format(4)));
                     List<String> said = new ArrayList<>();
                     resolved(said, "accuracy", da);
                     resolved(said, "ECE", de);
@@ -476,8 +481,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 if (cell.noise() != eta) {
                     continue;
                 }
-                acc.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Stats.mean(s[0])).toList());
-                ece.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Stats.mean(s[1])).toList());
+                acc.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[0])).toList());
+                ece.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[1])).toList());
             }
             r.plot("calibrated-teacher-accuracy-" + tag, acc);
             r.plot("calibrated-teacher-ece-" + tag, ece);
@@ -576,10 +581,9 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     private static void resolved(List<String> said, String what, double[] diff) {
-        double m = Stats.mean(diff);
-        double h = diff.length > 1 ? Stats.ci95(diff) : Double.POSITIVE_INFINITY;
-        if (Math.abs(m) > h) {
-            said.add(String.format(Locale.ROOT, "%s %s (%+.4f ± %.4f)", what, m > 0 ? "higher" : "lower", m, h));
+        Summary s = Summary.of(diff);
+        if (s.excludes(0)) {
+            said.add(String.format(Locale.ROOT, "%s %s (%s)", what, s.mean() > 0 ? "higher" : "lower", s.formatSigned(4)));
         }
     }
 

@@ -1,23 +1,32 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.stats.Regression;
+import io.distill4j.trainer.stats.Bootstrap;
+import io.distill4j.trainer.stats.BootstrapInterval;
+import io.distill4j.trainer.stats.Summary;
+import io.distill4j.trainer.stats.Descriptive;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.HeaderCsv;
+import io.distill4j.data.Rows;
 import io.distill4j.data.SklearnCsv;
 import io.distill4j.data.datasets.Mnist;
 import io.distill4j.data.Standardizer;
 import io.distill4j.data.TabularData;
+import io.distill4j.loss.InverseVarianceTarget;
 import io.distill4j.loss.Registry;
 import io.distill4j.loss.StudentEstimate;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
-import io.distill4j.trainer.StackedTraining;
+import io.distill4j.trainer.StackedStudents;
+import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,10 +55,15 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * samples per training input, drawn afresh for every student; students MLP(64) with dropout 0.1 learn from
  * {@code single} (one sample), {@code mean} (mean of k), {@code inverse-variance} (practical, the student's
  * MC-dropout estimate) or {@code multi-sample} (the k samples' arg-max labels, i.e. their vote histogram).
- * All R students of a setting train at once as a {@link StackedMlp}.
+ * All R students of a setting train at once as a {@link StackedMlp} on {@link StackedStudents} (the project's
+ * training engine and AdamW).
  */
 public final class FfnExperiment implements Experiment {
     private static final Logger LOG = LogManager.getLogger(FfnExperiment.class);
+    /** Each regression student's objective: mean squared error. */
+    private static final ai.djl.training.loss.Loss MSE = TeacherComparisons.loss("mse", Map.of());
+    /** Each classification student's objective: soft-target cross-entropy. */
+    private static final ai.djl.training.loss.Loss SOFT_CE = TeacherComparisons.loss("soft-ce", Map.of());
 
     /**
      * Regression settings.
@@ -122,8 +136,8 @@ public final class FfnExperiment implements Experiment {
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
-        r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s. Intervals are 95%% normal-approximation "
-                + "confidence intervals over students.", cfg.seed(), cfg.testFraction(), quick ? " (quick variant)" : ""));
+        r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
+                quick ? " (quick variant)" : ""));
         r.data("config", cfg);
         if (!cfg.regression().datasets().isEmpty()) {
             regression(cfg, cfg.regression(), r);
@@ -138,7 +152,8 @@ public final class FfnExperiment implements Experiment {
     // ---------------------------------------------------------------- regression
 
     private void regression(Config cfg, RegressionConfig rc, Report r) {
-        r.paragraph("## Regression: MLP(" + rc.hidden() + ") teacher, MLP(" + rc.hidden() + ") students");
+        r.paragraph("## Regression: MLP(" + rc.hidden() + ") teacher, MLP(" + rc.hidden() + ") students\n\nTest MSE: "
+                + Summary.meaning(Summary.CONFIDENCE, rc.students(), "students") + ".");
         List<List<String>> rows = new ArrayList<>();
         List<List<String>> fits = new ArrayList<>();
         List<Map<String, Object>> cells = new ArrayList<>();
@@ -154,11 +169,13 @@ public final class FfnExperiment implements Experiment {
             float[][] yTrain = column(s.train().targets());
             float[] mu;
             double teacherMse;
-            try (Model t = StackedTraining.train(new StackedMlp(1, s.train().width(), new int[] {rc.hidden()}, 1, 0f), s.train().features(),
-                    fixedTargets(new float[][][] {yTrain}), full(rc.epochs(), s.train().features().length, rc.learningRate(), cfg.seed(),
-                            StackedTraining.Objective.MSE))) {
-                mu = flatten(StackedTraining.predict(t, s.train().features(), false)[0]);
-                teacherMse = mse(StackedTraining.predict(t, s.test().features(), false)[0], s.test().targets());
+            int n = yTrain.length;
+            try (NDManager dm = NDManager.newBaseManager(device);
+                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(yTrain), new Shape(1, n, 1))),
+                            MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed()), n, null)) {
+                mu = Rows.flatten(StackedStudents.predict(t, s.train().features(), false)[0]);
+                teacherMse = mse(StackedStudents.predict(t, s.test().features(), false)[0], s.test().targets());
             }
             LOG.info("ffn regression {}: teacher test MSE {}", ds, teacherMse);
             XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k", "k",
@@ -175,11 +192,11 @@ public final class FfnExperiment implements Experiment {
                         predVar[ki] = (double) cell.get("predVar");
                         double[] m = (double[]) cell.remove("mse");
                         rows.add(List.of(ds, fmt(a), Integer.toString(k), method,
-                                String.format(Locale.ROOT, "%.4f ± %.4f", Stats.mean(m), Stats.ci95(m)),
-                                sci(Stats.variance(m)), sci(predVar[ki])));
+                                Summary.of(m).format(4),
+                                sci(Descriptive.variance(m)), sci(predVar[ki])));
                     }
-                    double slope = Stats.logLogSlope(ks, predVar);
-                    double[] fit = Stats.fitFloorPlusInverse(ks, predVar);
+                    double slope = Regression.logLogSlope(ks, predVar);
+                    double[] fit = Regression.fitFloorPlusInverse(ks, predVar);
                     chart.addSeries(String.format(Locale.ROOT, "a=%s %s (slope %.2f)", fmt(a), method, slope), ks, predVar)
                             .setMarker(SeriesMarkers.CIRCLE);
                     r.data("slope " + ds + " a=" + fmt(a) + " " + method, slope);
@@ -195,7 +212,7 @@ public final class FfnExperiment implements Experiment {
             }
             r.plot("ffn-regression-" + ds, chart);
         }
-        r.table(List.of("dataset", "a", "k", "target", "test MSE (95% CI)", "inter-student var of test MSE",
+        r.table(List.of("dataset", "a", "k", "target", "test MSE (mean ± 95% t)", "inter-student var of test MSE",
                 "inter-student var of predictions"), rows);
         r.paragraph("""
                 Unlike OLS students, MLP students disagree even when their targets agree: initialisation and
@@ -214,34 +231,36 @@ public final class FfnExperiment implements Experiment {
         int n = mu.length;
         int students = rc.students();
         double sd = Math.sqrt(a);
-        float[][][] ybar = new float[students][n][1];
-        float[][][] varMean = new float[students][n][1];
+        float[] ybar = new float[students * n];
+        float[] draws = new float[students * n * k];
         SplittableRandom root = new SplittableRandom(cfg.seed() ^ Double.doubleToLongBits(a) * 31 ^ k * 1_000_003L);
         for (int st = 0; st < students; st++) {
             SplittableRandom rnd = root.split();
             for (int i = 0; i < n; i++) {
                 double sum = 0;
-                double sq = 0;
                 for (int j = 0; j < k; j++) {
-                    double y = mu[i] + sd * Stats.gaussian(rnd);
+                    double y = mu[i] + sd * GaussianNoise.draw(rnd);
+                    draws[(st * n + i) * k + j] = (float) y;
                     sum += y;
-                    sq += y * y;
                 }
-                double mean = sum / k;
-                ybar[st][i][0] = (float) mean;
-                varMean[st][i][0] = k > 1 ? (float) (Math.max(0, sq - k * mean * mean) / (k - 1) / k) : 0f;
+                ybar[st * n + i] = (float) (sum / k);
             }
         }
-        StackedTraining.Targets targets = switch (method) {
-            case "mean" -> fixedTargets(ybar);
-            case "inverse-variance" -> emaFusion(ybar, varMean, k);
-            default -> throw new io.distill4j.data.BadInputException("experiment ffn: regression.methods: unknown '" + method
+        if (!method.equals("mean") && !method.equals("inverse-variance")) {
+            throw new io.distill4j.data.BadInputException("experiment ffn: regression.methods: unknown '" + method
                     + "' (mean, inverse-variance)");
-        };
+        }
         float[][][] preds;
-        try (Model m = StackedTraining.train(new StackedMlp(students, s.train().width(), new int[] {rc.hidden()}, 1, 0f), s.train().features(),
-                targets, full(rc.epochs(), n, rc.learningRate(), cfg.seed() + 17 * k, StackedTraining.Objective.MSE))) {
-            preds = StackedTraining.predict(m, s.test().features(), false);
+        try (NDManager dm = NDManager.newBaseManager(device)) {
+            // with one sample there is no variance to weigh it by: inverse-variance fusion gives the sample itself
+            StackedStudents.Labels targets = method.equals("mean") || k == 1
+                    ? StackedStudents.perStudentRows(dm.create(ybar, new Shape(students, n, 1)))
+                    : emaFusion(dm.create(draws, new Shape(students, n, k, 1)), n);
+            try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+                    s.train().features(), targets, MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed() + 17 * k), n,
+                    null)) {
+                preds = StackedStudents.predict(m, s.test().features(), false);
+            }
         }
         double[] mse = new double[students];
         double[][] p = new double[students][];
@@ -256,61 +275,97 @@ public final class FfnExperiment implements Experiment {
         cell.put("a", a);
         cell.put("k", k);
         cell.put("method", method);
-        cell.put("mseMean", Stats.mean(mse));
-        cell.put("mseCi95", Stats.ci95(mse));
-        cell.put("mseVar", Stats.variance(mse));
+        cell.put("mseMean", Descriptive.mean(mse));
+        cell.put("mseCi95", Summary.of(mse).halfWidth());
+        cell.put("mseVar", Descriptive.variance(mse));
         cell.put("predVar", LinearRegressionExperiment.meanColumnVariance(p));
         cell.put("mse", mse);
         return cell;
     }
 
     /**
-     * Practical inverse-variance fusion for full-batch regression students: the student's own estimate is
-     * an exponential moving average (rate 0.1) of its predictions, its variance the EMA variance (starting
-     * at Var(y) = 1, the standardised target's variance); the teacher side is the k-sample mean with
-     * variance (ddof-1 variance) / k. With k = 1 there is no variance estimate and the target is the sample.
+     * Practical inverse-variance fusion for full-batch regression students, through the loss module's
+     * {@link InverseVarianceTarget} (practical form): the teacher side is the mean of the student's k samples with
+     * variance (ddof-1 variance) / k; the student side is an exponential moving average (rate 0.1) of the
+     * student's own predictions of each row, updated every step before fusing ({@link EmaOfPredictions}).
+     *
+     * @param draws each student's k samples per row, (R, n, k, 1)
+     * @param n rows
      */
-    private static StackedTraining.Targets emaFusion(float[][][] ybar, float[][][] varMean, int k) {
-        float[] meanFlat = flatten3(ybar);
-        float[] varFlat = flatten3(varMean);
-        Shape shape = new Shape(ybar.length, ybar[0].length, 1);
-        return new StackedTraining.Targets() {
-            // The EMA state lives between steps detached from any manager; at each step it is attached to the
-            // step's manager (so the old state is freed with it) and the new state is detached again.
-            private NDArray emaMean;
-            private NDArray emaVar;
-
-            @Override
-            public NDArray targets(NDManager m, NDArray rows, NDArray x, StackedTraining.Probe probe) {
-                NDArray mean = m.create(meanFlat, shape);
-                if (k == 1) {
-                    return mean;
-                }
-                NDArray varT = m.create(varFlat, shape);
-                NDArray pred = probe.passes(x, 1).get(0);
-                NDArray newMean;
-                NDArray newVar;
-                if (emaMean == null) {
-                    newMean = pred.duplicate();
-                    newVar = pred.onesLike();
-                } else {
-                    emaMean.attach(m);
-                    emaVar.attach(m);
-                    NDArray d = pred.sub(emaMean);
-                    newMean = d.mul(0.1f).add(emaMean);
-                    newVar = d.square().mul(0.1f).add(emaVar).mul(0.9f);
-                }
-                NDArray wT = varT.add(1e-8f).pow(-1);
-                NDArray wS = newVar.add(1e-8f).pow(-1);
-                NDArray aT = wT.div(wT.add(wS));
-                NDArray target = aT.mul(mean).add(aT.neg().add(1).mul(newMean));
-                newMean.detach();
-                newVar.detach();
-                emaMean = newMean;
-                emaVar = newVar;
-                return target;
+    private static StackedStudents.Labels emaFusion(NDArray draws, int n) {
+        Shape s = draws.getShape();
+        int r = (int) s.get(0);
+        int k = (int) s.get(2);
+        EmaOfPredictions ema = new EmaOfPredictions(r * n, 0.1f);
+        InverseVarianceTarget fuse = new InverseVarianceTarget(InverseVarianceTarget.Form.PRACTICAL, false);
+        return (m, rows, x, probe) -> {
+            long b = rows.getShape().get(1);
+            long[] idx = rows.toLongArray();
+            long[] ids = new long[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                ids[i] = (i / b) * n + idx[i]; // student s's row i is item s * n + i
             }
+            StudentEstimate est = ema.update(ids, probe.passes(x, 1).get(0).reshape(r * b, 1));
+            NDArray samples = StackedStudents.gather(draws, rows).reshape(r * b, k, 1);
+            return new NDList(fuse.build(samples, est).reshape(r, b, 1));
         };
+    }
+
+    /**
+     * The regression students' own estimate of each row: an exponential moving average of their predictions
+     * with rate alpha, and as its variance the EMA spread S itself, started at 1 (the standardised target's
+     * variance) when a row is first seen:
+     * <pre>
+     *   first sight: mu = x, S = 1;   after: d = x - mu, mu += alpha d, S = (1 - alpha) (S + alpha d^2)
+     * </pre>
+     * The mean and spread follow the same recursion as the loss module's {@link io.distill4j.loss.EmaStudentEstimate},
+     * but that class reports the variance of an exponentially weighted mean of independent draws,
+     * S alpha / (2 - alpha) (19 times smaller at alpha = 0.1), starts S at 0 and reports +infinity until a row has
+     * been seen twice; this experiment keeps Cui &amp; Pei's practical variant as it was first run (the spread of
+     * the student's recent predictions, starting from the target's variance), so it has its own table.
+     */
+    static final class EmaOfPredictions {
+        private final float alpha;
+        private final float[] mean;
+        private final float[] spread;
+        private final boolean[] seen;
+
+        EmaOfPredictions(int items, float alpha) {
+            this.alpha = alpha;
+            this.mean = new float[items];
+            this.spread = new float[items];
+            this.seen = new boolean[items];
+        }
+
+        /**
+         * Folds one prediction per item in and returns the updated estimate.
+         *
+         * @param ids the items, B'
+         * @param predictions (B', 1)
+         * @return mu and S, (B', 1) each, in the predictions' manager
+         */
+        StudentEstimate update(long[] ids, NDArray predictions) {
+            float[] x = predictions.toFloatArray();
+            float[] mu = new float[ids.length];
+            float[] var = new float[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                int id = (int) ids[i];
+                if (!seen[id]) {
+                    mean[id] = x[i];
+                    spread[id] = 1f;
+                    seen[id] = true;
+                } else {
+                    float d = x[i] - mean[id];
+                    mean[id] = d * alpha + mean[id];
+                    spread[id] = (d * d * alpha + spread[id]) * (1 - alpha);
+                }
+                mu[i] = mean[id];
+                var[i] = spread[id];
+            }
+            NDManager m = predictions.getManager();
+            Shape s = new Shape(ids.length, 1);
+            return new StudentEstimate(m.create(mu, s), m.create(var, s));
+        }
     }
 
     /**
@@ -347,10 +402,13 @@ public final class FfnExperiment implements Experiment {
     // ---------------------------------------------------------------- classification
 
     private void classification(Config cfg, ClassificationConfig cc, Report r) {
-        r.paragraph(String.format(Locale.ROOT, "## Classification: MLP(%d) teacher with MC dropout (k = %d), MLP(%d) students",
-                cc.teacherHidden(), cc.k(), cc.studentHidden()));
+        r.paragraph(String.format(Locale.ROOT, "## Classification: MLP(%d) teacher with MC dropout (k = %d), MLP(%d) students"
+                + "%n%nAccuracy: %s.", cc.teacherHidden(), cc.k(), cc.studentHidden(),
+                Summary.meaning(Summary.CONFIDENCE, cc.students(), "students")));
         List<List<String>> rows = new ArrayList<>();
         List<Map<String, Object>> cells = new ArrayList<>();
+        List<List<String>> diffRows = new ArrayList<>();
+        List<Map<String, Object>> diffs = new ArrayList<>();
         for (String ds : cc.datasets()) {
             TabularData.Split split = classificationSplit(ds, cfg, cc);
             TabularData.Split s = Standardizer.standardise(split);
@@ -360,15 +418,17 @@ public final class FfnExperiment implements Experiment {
             int[] yTest = s.test().labels();
             float[][][] teacherSamples;
             double teacherAcc;
-            try (Model t = StackedTraining.train(new StackedMlp(1, s.train().width(), new int[] {cc.teacherHidden()}, c, 0.3f), s.train().features(),
-                    fixedTargets(new float[][][] {oneHot(s.train().labels(), c)}), new StackedTraining.Settings(cc.teacherEpochs(),
-                            cc.batchSize(), cc.learningRate(), 1e-4f, cfg.seed(), device, StackedTraining.Objective.SOFT_CE))) {
-                teacherAcc = Metrics.accuracy(softmax(StackedTraining.predict(t, s.test().features(), false)[0]), yTest);
+            try (NDManager dm = NDManager.newBaseManager(device);
+                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {cc.teacherHidden()}, c, 0.3f),
+                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(oneHot(s.train().labels(), c)),
+                                    new Shape(1, n, c))), SOFT_CE, spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
+                                    cfg.seed()), cc.batchSize(), null)) {
+                teacherAcc = Metrics.accuracy(StackedStudents.probabilities(t, s.test().features(), false)[0], yTest);
                 // Every student gets its own k MC-dropout draws: (students * k) passes over the training inputs.
                 teacherSamples = new float[students * cc.k()][][];
                 ai.djl.engine.Engine.getInstance().setRandomSeed((int) cfg.seed() + 101);
                 for (int p = 0; p < teacherSamples.length; p++) {
-                    teacherSamples[p] = toFloat(softmax(StackedTraining.predict(t, s.train().features(), true)[0]));
+                    teacherSamples[p] = toFloat(StackedStudents.probabilities(t, s.train().features(), true)[0]);
                 }
             }
             LOG.info("ffn classification {}: teacher test accuracy {}", ds, teacherAcc);
@@ -386,18 +446,18 @@ public final class FfnExperiment implements Experiment {
                     .title(ds + ": inter-student variance of test predictions by target").xAxisTitle("target")
                     .yAxisTitle("variance across students").build();
             List<Double> variances = new ArrayList<>();
+            Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
-                float[][][] out;
+                double[][][] probs;
                 try (NDManager dm = NDManager.newBaseManager(device)) {
                     NDArray samples = dm.create(flat, new Shape(students, n, cc.k(), c));
-                    StackedTraining.Targets targets = classificationTargets(method, samples, cc.k(), c);
-                    try (Model m = StackedTraining.train(new StackedMlp(students, s.train().width(), new int[] {cc.studentHidden()}, c,
-                            0.1f), s.train().features(), targets, new StackedTraining.Settings(cc.studentEpochs(), cc.batchSize(),
-                            cc.learningRate(), 1e-4f, cfg.seed() + 1, device, StackedTraining.Objective.SOFT_CE))) {
-                        out = StackedTraining.predict(m, s.test().features(), false);
+                    StackedStudents.Labels targets = classificationTargets(method, samples, cc.k(), c);
+                    try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {cc.studentHidden()}, c,
+                            0.1f), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
+                            cc.learningRate(), 1e-4f, cfg.seed() + 1), cc.batchSize(), null)) {
+                        probs = StackedStudents.probabilities(m, s.test().features(), false);
                     }
                 }
-                double[][][] probs = new double[students][][];
                 double[] acc = new double[students];
                 double[] ece = new double[students];
                 double[] nll = new double[students];
@@ -406,7 +466,6 @@ public final class FfnExperiment implements Experiment {
                 int nRight = 0;
                 int nWrong = 0;
                 for (int st = 0; st < students; st++) {
-                    probs[st] = softmax(out[st]);
                     acc[st] = Metrics.accuracy(probs[st], yTest);
                     ece[st] = Metrics.ece(probs[st], yTest);
                     nll[st] = Metrics.nll(probs[st], yTest);
@@ -421,7 +480,11 @@ public final class FfnExperiment implements Experiment {
                         }
                     }
                 }
-                double inter = Metrics.interStudentVariance(probs);
+                double[][][] all = probs;
+                BootstrapInterval interval = Bootstrap.percentile(students, idx -> Metrics.interStudentVariance(pick(all, idx)),
+                        Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "students");
+                double inter = interval.estimate();
+                byMethod.put(method, probs);
                 double entRight = nRight == 0 ? Double.NaN : hRight / nRight;
                 double entWrong = nWrong == 0 ? Double.NaN : hWrong / nWrong;
                 variances.add(inter);
@@ -429,17 +492,20 @@ public final class FfnExperiment implements Experiment {
                 cell.put("dataset", ds);
                 cell.put("method", method);
                 cell.put("teacherTestAccuracy", teacherAcc);
-                cell.put("accuracyMean", Stats.mean(acc));
-                cell.put("accuracyCi95", Stats.ci95(acc));
-                cell.put("eceMean", Stats.mean(ece));
-                cell.put("nllMean", Stats.mean(nll));
+                cell.put("accuracyMean", Descriptive.mean(acc));
+                cell.put("accuracyCi95", Summary.of(acc).halfWidth());
+                cell.put("accuracyStd", Summary.of(acc).std());
+                cell.put("eceMean", Descriptive.mean(ece));
+                cell.put("nllMean", Descriptive.mean(nll));
                 cell.put("interStudentVariance", inter);
+                cell.put("interStudentVarianceLow", interval.low());
+                cell.put("interStudentVarianceHigh", interval.high());
                 cell.put("entropyCorrect", entRight);
                 cell.put("entropyWrong", entWrong);
                 cells.add(cell);
-                rows.add(List.of(ds, method, String.format(Locale.ROOT, "%.4f ± %.4f", Stats.mean(acc), Stats.ci95(acc)),
-                        String.format(Locale.ROOT, "%.4f", Stats.mean(ece)), String.format(Locale.ROOT, "%.4f", Stats.mean(nll)),
-                        sci(inter), String.format(Locale.ROOT, "%.4f", entRight), String.format(Locale.ROOT, "%.4f", entWrong)));
+                rows.add(List.of(ds, method, Summary.of(acc).format(4),
+                        String.format(Locale.ROOT, "%.4f", Descriptive.mean(ece)), String.format(Locale.ROOT, "%.4f", Descriptive.mean(nll)),
+                        interval.format(), String.format(Locale.ROOT, "%.4f", entRight), String.format(Locale.ROOT, "%.4f", entWrong)));
                 if (nWrong > 0 && nRight > 0) {
                     r.check("students are less certain on the inputs they get wrong (" + ds + ", " + method + ")",
                             entWrong > entRight, String.format(Locale.ROOT, "entropy %.3f on wrong vs %.3f on correct", entWrong,
@@ -447,22 +513,55 @@ public final class FfnExperiment implements Experiment {
                 }
             }
             chart.addSeries("inter-student variance", cc.methods(), variances);
+            double[][][] single = byMethod.get("single");
+            for (Map.Entry<String, double[][][]> e : byMethod.entrySet()) {
+                if (single == null || e.getKey().equals("single")) {
+                    continue;
+                }
+                double[][][] other = e.getValue();
+                // paired: the same resampled student indices for both (same initialisations, same teacher draws)
+                BootstrapInterval d = Bootstrap.percentile(students, idx -> Metrics.interStudentVariance(pick(other, idx))
+                        - Metrics.interStudentVariance(pick(single, idx)), Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(),
+                        "students");
+                double ratio = Metrics.interStudentVariance(other) / Metrics.interStudentVariance(single);
+                diffRows.add(List.of(ds, e.getKey(), String.format(Locale.ROOT, "%+.2e [%+.2e, %+.2e]", d.estimate(), d.low(),
+                        d.high()), String.format(Locale.ROOT, "%.2f", ratio), d.excludes(0)
+                                ? (d.estimate() < 0 ? "lower" : "higher") : "not resolved"));
+                Map<String, Object> dj = new LinkedHashMap<>();
+                dj.put("dataset", ds);
+                dj.put("method", e.getKey());
+                dj.put("difference", d.estimate());
+                dj.put("low", d.low());
+                dj.put("high", d.high());
+                dj.put("ratio", ratio);
+                diffs.add(dj);
+            }
             r.plot("ffn-classification-" + ds.replace('_', '-'), chart);
         }
-        r.table(List.of("dataset", "target", "accuracy (95% CI)", "ECE", "NLL", "inter-student variance",
+        r.paragraph("Inter-student variance: " + BootstrapInterval.meaning(Summary.CONFIDENCE, Bootstrap.RESAMPLES,
+                cc.students(), "students") + "; it measures which seeds were drawn, and with few students it is crude.");
+        r.table(List.of("dataset", "target", "accuracy (mean ± 95% t)", "ECE", "NLL", "inter-student variance [95% bootstrap]",
                 "entropy (correct)", "entropy (wrong)"), rows);
         r.data("classification", cells);
+        if (!diffRows.isEmpty()) {
+            r.paragraph("Inter-student variance against the `single` target: this target's minus single's, "
+                    + BootstrapInterval.meaning(Summary.CONFIDENCE, Bootstrap.RESAMPLES, cc.students(), "students")
+                    + ", the students resampled jointly for both targets (paired: same initialisations, same teacher "
+                    + "draws); ratio = this target's variance / single's.");
+            r.table(List.of("dataset", "target", "difference [95% bootstrap]", "ratio", "verdict"), diffRows);
+            r.data("interStudentVarianceAgainstSingle", diffs);
+        }
     }
 
-    private static StackedTraining.Targets classificationTargets(String method, NDArray samples, int k, int c) {
+    private static StackedStudents.Labels classificationTargets(String method, NDArray samples, int k, int c) {
         return switch (method) {
             case "single", "mean" -> {
                 TargetBuilder b = Registry.target(method, Map.of());
-                yield (m, rows, x, probe) -> perStudent(samples, rows, k, c, (flat, unused) -> b.build(flat, null), null);
+                yield (m, rows, x, probe) -> new NDList(perStudent(samples, rows, k, c, (flat, unused) -> b.build(flat, null), null));
             }
             case "multi-sample" -> (m, rows, x, probe) -> {
-                NDArray g = gatherRows(samples, rows, k, c);
-                return g.argMax(3).oneHot(c).toType(DataType.FLOAT32, false).sum(new int[] {2}).div(k);
+                NDArray g = StackedStudents.gather(samples, rows);
+                return new NDList(g.argMax(3).oneHot(c).toType(DataType.FLOAT32, false).sum(new int[] {2}).div(k));
             };
             case "inverse-variance" -> {
                 TargetBuilder b = Registry.target("inverse-variance", Map.of());
@@ -472,21 +571,12 @@ public final class FfnExperiment implements Experiment {
                     long r = passes.getShape().get(1);
                     long bsz = passes.getShape().get(2);
                     StudentEstimate est = StudentEstimate.fromPasses(passes.transpose(1, 2, 0, 3).reshape(r * bsz, 4, c));
-                    return perStudent(samples, rows, k, c, b::build, est);
+                    return new NDList(perStudent(samples, rows, k, c, b::build, est));
                 };
             }
             default -> throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
                     + method + "' (single, mean, inverse-variance, multi-sample)");
         };
-    }
-
-    /** Gathers each student's rows of its samples: (R, B, k, C). */
-    private static NDArray gatherRows(NDArray samples, NDArray rows, int k, int c) {
-        Shape rs = rows.getShape();
-        NDArray idx = rows.reshape(rs.get(0), rs.get(1), 1, 1).broadcast(new Shape(rs.get(0), rs.get(1), k, c));
-        NDArray g = samples.gather(idx, 1);
-        g.attach(rows.getManager()); // the step's rows belong to the step, not to the run's sample manager
-        return g;
     }
 
     /**
@@ -495,7 +585,7 @@ public final class FfnExperiment implements Experiment {
      */
     private static NDArray perStudent(NDArray samples, NDArray rows, int k, int c,
             java.util.function.BiFunction<NDArray, StudentEstimate, NDArray> build, StudentEstimate est) {
-        NDArray g = gatherRows(samples, rows, k, c);
+        NDArray g = StackedStudents.gather(samples, rows);
         long r = g.getShape().get(0);
         long b = g.getShape().get(1);
         return build.apply(g.reshape(r * b, k, c), est).reshape(r, b, c);
@@ -503,40 +593,10 @@ public final class FfnExperiment implements Experiment {
 
     // ---------------------------------------------------------------- helpers
 
-    private StackedTraining.Settings full(int epochs, int n, float lr, long seed, StackedTraining.Objective o) {
-        return new StackedTraining.Settings(epochs, n, lr, 0f, seed, device, o);
-    }
-
-    /** Fixed per-student targets {@code t[student][row][output]}, gathered by the step's rows. */
-    static StackedTraining.Targets fixedTargets(float[][][] t) {
-        float[] flat = flatten3(t);
-        Shape shape = new Shape(t.length, t[0].length, t[0][0].length);
-        return (m, rows, x, probe) -> {
-            NDArray all = m.create(flat, shape);
-            Shape rs = rows.getShape();
-            return all.gather(rows.reshape(rs.get(0), rs.get(1), 1).broadcast(new Shape(rs.get(0), rs.get(1), shape.get(2))), 1);
-        };
-    }
-
-    private static float[] flatten3(float[][][] t) {
-        int a = t.length;
-        int b = t[0].length;
-        int c = t[0][0].length;
-        float[] flat = new float[a * b * c];
-        for (int i = 0; i < a; i++) {
-            for (int j = 0; j < b; j++) {
-                System.arraycopy(t[i][j], 0, flat, (i * b + j) * c, c);
-            }
-        }
-        return flat;
-    }
-
-    private static float[] flatten(float[][] rows) {
-        float[] f = new float[rows.length];
-        for (int i = 0; i < rows.length; i++) {
-            f[i] = rows[i][0];
-        }
-        return f;
+    /** The engine settings of a stack: AdamW at a constant rate, no clipping, fp32. */
+    private TrainingSpec spec(int epochs, int batchSize, float lr, float weightDecay, long seed) {
+        return TrainingSpec.builder().setDevice(device).setSeed(seed).setEpochs(epochs).setBatchSize(batchSize).setLearningRate(lr)
+                .optWeightDecay(weightDecay).optLogEvery(0).build();
     }
 
     private static float[][] column(double[] y) {
@@ -563,24 +623,13 @@ public final class FfnExperiment implements Experiment {
         return s / y.length;
     }
 
-    static double[][] softmax(float[][] z) {
-        double[][] p = new double[z.length][];
-        for (int i = 0; i < z.length; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : z[i]) {
-                max = Math.max(max, v);
-            }
-            double sum = 0;
-            p[i] = new double[z[i].length];
-            for (int c = 0; c < z[i].length; c++) {
-                p[i][c] = Math.exp(z[i][c] - max);
-                sum += p[i][c];
-            }
-            for (int c = 0; c < z[i].length; c++) {
-                p[i][c] /= sum;
-            }
+    /** The students of a bootstrap resample, by index (repeats allowed). */
+    private static double[][][] pick(double[][][] probs, int[] idx) {
+        double[][][] out = new double[idx.length][][];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = probs[idx[i]];
         }
-        return p;
+        return out;
     }
 
     private static float[][] toFloat(double[][] p) {

@@ -1,5 +1,8 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.stats.Regression;
+import io.distill4j.trainer.stats.Summary;
+import io.distill4j.trainer.stats.Descriptive;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.Standardizer;
@@ -232,7 +235,7 @@ public final class LinearRegressionExperiment implements Experiment {
                 double sum = 0;
                 double sq = 0;
                 for (int j = 0; j < k; j++) {
-                    double y = p.muTrain[i] + sd * Stats.gaussian(rnd);
+                    double y = p.muTrain[i] + sd * GaussianNoise.draw(rnd);
                     sum += y;
                     sq += y * y;
                 }
@@ -284,8 +287,8 @@ public final class LinearRegressionExperiment implements Experiment {
         }
         List<Cell> out = new ArrayList<>();
         for (int mIdx = 0; mIdx < methods; mIdx++) {
-            out.add(new Cell(a, k, METHODS.get(mIdx), Stats.mean(mse[mIdx]), Stats.ci95(mse[mIdx]),
-                    Stats.variance(mse[mIdx]), meanColumnVariance(preds[mIdx]), meanColumnVariance(params[mIdx])));
+            out.add(new Cell(a, k, METHODS.get(mIdx), Descriptive.mean(mse[mIdx]), Summary.of(mse[mIdx]).halfWidth(),
+                    Descriptive.variance(mse[mIdx]), meanColumnVariance(preds[mIdx]), meanColumnVariance(params[mIdx])));
         }
         return out;
     }
@@ -299,7 +302,7 @@ public final class LinearRegressionExperiment implements Experiment {
             for (int r = 0; r < rows.length; r++) {
                 col[r] = rows[r][j];
             }
-            total += Stats.variance(col);
+            total += Descriptive.variance(col);
         }
         return total / c;
     }
@@ -309,9 +312,9 @@ public final class LinearRegressionExperiment implements Experiment {
         Report r = new Report("Linear regression: OLS teacher, noisy samples, OLS students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Boston housing (%s, target `%s`), standardised, %d train / %d test; "
                 + "OLS teacher test MSE %.4f (standardised units). Teacher noise variance a * Var(y_train) with a in %s; "
-                + "k in %s; %d OLS students per (a, k, target); seed %d%s. Intervals are 95%% normal-approximation "
-                + "confidence intervals of the mean over students.", cfg.dataset(), cfg.target(), p.xTrain.length,
-                p.xTest.length, p.teacherTestMse, cfg.noise(), cfg.k(), cfg.students(), cfg.seed(), quick ? " (quick variant)" : ""));
+                + "k in %s; %d OLS students per (a, k, target); seed %d%s. Test MSE: %s.", cfg.dataset(), cfg.target(), p.xTrain.length,
+                p.xTest.length, p.teacherTestMse, cfg.noise(), cfg.k(), cfg.students(), cfg.seed(), quick ? " (quick variant)" : "",
+                Summary.meaning(Summary.CONFIDENCE, cfg.students(), "students")));
         r.data("config", cfg);
         r.data("teacherTestMse", p.teacherTestMse);
         r.data("cells", cells);
@@ -324,7 +327,7 @@ public final class LinearRegressionExperiment implements Experiment {
                     sci(c.paramVar())));
         }
         r.paragraph("## Students per setting");
-        r.table(List.of("a", "k", "target", "test MSE (95% CI)", "inter-student var of test MSE",
+        r.table(List.of("a", "k", "target", "test MSE (mean ± 95% t)", "inter-student var of test MSE",
                 "inter-student var of predictions", "inter-student var of parameters"), rows);
 
         r.paragraph("## Measured against the closed form (mean target)");
@@ -352,7 +355,7 @@ public final class LinearRegressionExperiment implements Experiment {
         for (double a : cfg.noise()) {
             List<String> row = new ArrayList<>(List.of(fmt(a)));
             for (String m : METHODS) {
-                double s = Stats.logLogSlope(ks, series(cells, cfg, a, m, Cell::predVar));
+                double s = Regression.logLogSlope(ks, series(cells, cfg, a, m, Cell::predVar));
                 slopes.put(m + "@a=" + fmt(a), s);
                 row.add(fmt3(s));
             }
@@ -374,7 +377,7 @@ public final class LinearRegressionExperiment implements Experiment {
                 "variance across students");
         for (String m : METHODS) {
             double[] y = series(cells, cfg, aMax, m, Cell::predVar);
-            methods.addSeries(String.format(Locale.ROOT, "%s (slope %.2f)", m, Stats.logLogSlope(ks, y)), ks, y)
+            methods.addSeries(String.format(Locale.ROOT, "%s (slope %.2f)", m, Regression.logLogSlope(ks, y)), ks, y)
                     .setMarker(SeriesMarkers.CIRCLE);
         }
         r.plot("targets-vs-k", methods);
@@ -436,7 +439,7 @@ public final class LinearRegressionExperiment implements Experiment {
         for (double a : cfg.noise()) {
             double[] ys = series(cells, cfg, a, method, f);
             boolean positive = java.util.Arrays.stream(ys).allMatch(v -> v > 0);
-            String label = positive ? String.format(Locale.ROOT, "a = %s (slope %.2f)", fmt(a), Stats.logLogSlope(ks, ys))
+            String label = positive ? String.format(Locale.ROOT, "a = %s (slope %.2f)", fmt(a), Regression.logLogSlope(ks, ys))
                     : "a = " + fmt(a);
             double[] safe = java.util.Arrays.stream(ys).map(v -> Math.max(v, 1e-12)).toArray();
             c.addSeries(label, ks, safe).setMarker(SeriesMarkers.CIRCLE);

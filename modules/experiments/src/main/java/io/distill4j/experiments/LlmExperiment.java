@@ -1,5 +1,7 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.stats.Summary;
+import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.models.lm.SentenceEmbedder;
 
 
@@ -582,10 +584,10 @@ public final class LlmExperiment implements Experiment {
                     sims[j] = SentenceEmbedder.cosine(e, truth);
                     hall += kb.judge(f, m[j]) == KnowledgeBase.Verdict.CONTRADICTS ? 1.0 / m.length : 0;
                 }
-                double ms = Stats.mean(sims);
+                double ms = Descriptive.mean(sims);
                 simS[s] += ms / nq;
                 hallS[s] += hall / nq;
-                intra[s] += Stats.variance(sims) / nq;
+                intra[s] += Descriptive.variance(sims) / nq;
                 perQ[q][s] = ms;
                 byGrade[s][gi] += ms / gradeCount[gi];
                 hallByGrade[s][gi] += hall / gradeCount[gi];
@@ -594,7 +596,7 @@ public final class LlmExperiment implements Experiment {
         }
         double inter = 0;
         for (double[] v : perQ) {
-            inter += Stats.variance(v) / nq;
+            inter += Descriptive.variance(v) / nq;
         }
         return new Metrics(simG, simS, hallG, hallS, intra, inter, systematic, byGrade, hallByGrade);
     }
@@ -664,7 +666,7 @@ public final class LlmExperiment implements Experiment {
                 + "- **systematic noise**: per question, 1 - cos(mean embedding of all students' sampled answers, true "
                 + "value's embedding); averaged over questions. It is the error that survives averaging the students: "
                 + "the part they share (the bias term of a bias/variance split in embedding space).\n"
-                + "- ± is the half-width of the 95% normal interval over students.");
+                + "- ±: " + Summary.meaning(Summary.CONFIDENCE, cfg.students(), "students") + ".");
         // the teacher
         List<Double> grades = cfg.grades();
         List<List<String>> trows = new ArrayList<>();
@@ -731,7 +733,7 @@ public final class LlmExperiment implements Experiment {
             j.put("seconds", c.seconds());
             json.add(j);
         }
-        r.paragraph("## Students\n\nMean ± 95% interval over the " + cfg.students() + " students." + (cells.stream()
+        r.paragraph("## Students\n\n±: " + Summary.meaning(Summary.CONFIDENCE, cfg.students(), "students") + "." + (cells.stream()
                 .anyMatch(c -> !c.note().isEmpty()) ? " At k = 1 there is one answer to select, so mean and "
                         + "inverse-variance selection train the same students as multi-response (the rows repeat it)." : ""));
         r.table(List.of("method", "k", "similarity (greedy)", "similarity (sampled)", "hallucination (greedy)",
@@ -745,10 +747,10 @@ public final class LlmExperiment implements Experiment {
             Metrics m = ms.get(c);
             List<String> row = new ArrayList<>(List.of(c.method(), Integer.toString(c.k())));
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Stats.mean(column(m.simByGrade(), g))));
+                row.add(f3(Descriptive.mean(column(m.simByGrade(), g))));
             }
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Stats.mean(column(m.hallByGrade(), g))));
+                row.add(f3(Descriptive.mean(column(m.hallByGrade(), g))));
             }
             grows.add(row);
         }
@@ -783,10 +785,10 @@ public final class LlmExperiment implements Experiment {
                 double[] y = mine.stream().mapToDouble(c -> {
                     Metrics m = ms.get(c);
                     return switch (sp[0]) {
-                        case "llm-similarity" -> Stats.mean(m.simSampled());
+                        case "llm-similarity" -> Descriptive.mean(m.simSampled());
                         case "llm-systematic-noise" -> m.systematic();
                         case "llm-inter-student-variance" -> m.inter();
-                        default -> Stats.mean(m.hallSampled());
+                        default -> Descriptive.mean(m.hallSampled());
                     };
                 }).toArray();
                 chart.addSeries(method, x, y).setMarker(SeriesMarkers.CIRCLE);
@@ -822,8 +824,8 @@ public final class LlmExperiment implements Experiment {
             Metrics mb = ms.get(b);
             if (method.equals("mean")) {
                 r.check("more teacher answers raise the similarity to the true answers (" + method + ", greedy, k " + k1
-                        + " -> " + kn + ")", Stats.mean(mb.simGreedy()) > Stats.mean(ma.simGreedy()),
-                        "similarity " + f4(Stats.mean(ma.simGreedy())) + " -> " + f4(Stats.mean(mb.simGreedy())));
+                        + " -> " + kn + ")", Descriptive.mean(mb.simGreedy()) > Descriptive.mean(ma.simGreedy()),
+                        "similarity " + f4(Descriptive.mean(ma.simGreedy())) + " -> " + f4(Descriptive.mean(mb.simGreedy())));
             }
             r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
                     mb.systematic() < ma.systematic(), "systematic noise " + f4(ma.systematic()) + " -> " + f4(mb.systematic()));
@@ -845,11 +847,11 @@ public final class LlmExperiment implements Experiment {
             Metrics mb = ms.get(b);
             lines.add(String.format(Locale.ROOT, "%s, k %d -> %d: similarity greedy %s, sampled %s; hallucination (sampled) "
                     + "%s; systematic noise %s; inter-student variance %s; intra-student variance %s", method, k1, kn,
-                    arrow(Stats.mean(ma.simGreedy()), Stats.mean(mb.simGreedy())),
-                    arrow(Stats.mean(ma.simSampled()), Stats.mean(mb.simSampled())),
-                    arrow(Stats.mean(ma.hallSampled()), Stats.mean(mb.hallSampled())),
+                    arrow(Descriptive.mean(ma.simGreedy()), Descriptive.mean(mb.simGreedy())),
+                    arrow(Descriptive.mean(ma.simSampled()), Descriptive.mean(mb.simSampled())),
+                    arrow(Descriptive.mean(ma.hallSampled()), Descriptive.mean(mb.hallSampled())),
                     arrow(ma.systematic(), mb.systematic()), arrow(ma.inter(), mb.inter()),
-                    arrow(Stats.mean(ma.intra()), Stats.mean(mb.intra()))));
+                    arrow(Descriptive.mean(ma.intra()), Descriptive.mean(mb.intra()))));
         }
         r.paragraph("Observed changes from k = " + k1 + " to k = " + kn + " (the checks above assert only some of them):\n\n- "
                 + String.join("\n- ", lines));
@@ -864,7 +866,7 @@ public final class LlmExperiment implements Experiment {
     }
 
     private static String ci(double[] v) {
-        return String.format(Locale.ROOT, "%.4f ± %.4f", Stats.mean(v), Stats.ci95(v));
+        return Summary.of(v).format(4);
     }
 
     private static String f3(double v) {

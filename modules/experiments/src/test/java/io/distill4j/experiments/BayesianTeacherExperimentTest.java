@@ -3,20 +3,12 @@ package io.distill4j.experiments;
 
 import io.distill4j.data.datasets.ImageTask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.TabularData;
-import io.distill4j.loss.Registry;
-import io.distill4j.trainer.MicroBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,88 +100,18 @@ class BayesianTeacherExperimentTest {
     void predictiveAveragesTemperedSoftmaxOverDraws() {
         // one row, two draws of two classes: softmax([0, ln 3] / 1) = (1/4, 3/4), softmax([0, 0]) = (1/2, 1/2)
         float[] z = {0f, (float) Math.log(3), 0f, 0f};
-        double[][] p = StackedKd.predictive(z, 2, 2, 1);
+        double[][] p = TeacherComparisons.predictive(z, 2, 2, 1);
         assertEquals((0.25 + 0.5) / 2, p[0][0], 1e-6);
         assertEquals((0.75 + 0.5) / 2, p[0][1], 1e-6);
         // at T = 2: softmax([0, ln 3 / 2]) = (1 / (1 + sqrt 3), sqrt 3 / (1 + sqrt 3))
-        double[][] q = StackedKd.predictive(z, 2, 2, 2);
+        double[][] q = TeacherComparisons.predictive(z, 2, 2, 2);
         assertEquals((1 / (1 + Math.sqrt(3)) + 0.5) / 2, q[0][0], 1e-6);
     }
 
     @Test
     void curveNoiseIgnoresTheTrend() {
         // a line has no residual; 1, 0, 3, 2 about its fit 0.6 i + 0.6: residuals 0.4, -1.2, 1.2, -0.4, ss 3.2, ddof 2
-        assertEquals(0, StackedKd.Curve.residualSd(new double[] {0.5, 0.6, 0.7, 0.8, 0.9}), 1e-12);
-        assertEquals(Math.sqrt(3.2 / 2), StackedKd.Curve.residualSd(new double[] {1, 0, 3, 2}), 1e-12);
-    }
-
-    @Test
-    void stackedLossIsTheSumOfEachStudentsOwnMeanLoss() {
-        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-            int r = 3;
-            int b = 4;
-            int c = 5;
-            NDArray z = m.randomNormal(new Shape(r, b, c));
-            NDArray t = m.randomUniform(0.1f, 1f, new Shape(r * b, c));
-            t = t.div(t.sum(new int[] {1}, true));
-            NDArray y = m.create(new long[] {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1});
-            var base = Registry.loss("bayesian-kd", Map.of("alpha", 0.7, "teacher-temperature", 4, "student-temperature", 2));
-            double stacked = new StackedKd.PerStudent(base, r).evaluate(new NDList(y, t), new NDList(z)).getFloat();
-            double sum = 0;
-            for (int s = 0; s < r; s++) {
-                NDArray zs = z.get(s);
-                NDArray ys = y.get(s * b + ":" + (s + 1) * b);
-                NDArray ts = t.get(s * b + ":" + (s + 1) * b);
-                sum += base.evaluate(new NDList(ys, ts), new NDList(zs)).getFloat();
-            }
-            assertEquals(sum, stacked, 1e-4 * Math.abs(sum));
-        }
-    }
-
-    @Test
-    void stackedSourceGivesEveryStudentItsOwnOrderOfAlignedRows() {
-        int n = 10;
-        int c = 3;
-        float[][] x = new float[n][2];
-        int[] y = new int[n];
-        float[] t = new float[n * c];
-        for (int i = 0; i < n; i++) {
-            x[i][0] = i;
-            x[i][1] = -i;
-            y[i] = i % c;
-            t[i * c + i % c] = 1;
-        }
-        try (StackedKd.StackedSource source = new StackedKd.StackedSource(x, y, t, c, 2, 4, Device.cpu());
-                NDManager m = NDManager.newBaseManager(Device.cpu())) {
-            assertEquals(3, source.batchesPerEpoch());
-            int held = source.heldArrays();
-            try (NDManager step = m.newSubManager()) {
-                source.batch(step, 9, 1, 0, null);
-            }
-            assertEquals(held, source.heldArrays(), "a step's arrays must be freed with the step's manager");
-            Set<Integer>[] seen = new Set[] {new HashSet<>(), new HashSet<>()};
-            StringBuilder[] order = {new StringBuilder(), new StringBuilder()};
-            for (int k = 0; k < 3; k++) {
-                MicroBatch batch = source.batch(m, 9, 0, k, null);
-                float[] xb = batch.inputs().head().toFloatArray();
-                long[] yb = batch.labels().get(0).toLongArray();
-                float[] tb = batch.labels().get(1).toFloatArray();
-                int rows = yb.length / 2;
-                assertEquals(new Shape(2, rows, 2), batch.inputs().head().getShape());
-                for (int s = 0; s < 2; s++) {
-                    for (int i = 0; i < rows; i++) {
-                        int row = (int) xb[(s * rows + i) * 2];
-                        assertEquals(-row, xb[(s * rows + i) * 2 + 1]);
-                        assertEquals(row % c, yb[s * rows + i]);
-                        assertEquals(1f, tb[(s * rows + i) * c + row % c]);
-                        assertTrue(seen[s].add(row), "student " + s + " saw row " + row + " twice in an epoch");
-                        order[s].append(row).append(',');
-                    }
-                }
-            }
-            assertEquals(n, seen[0].size());
-            assertEquals(n, seen[1].size());
-            assertNotEquals(order[0].toString(), order[1].toString(), "students must not share a data order");
-        }
+        assertEquals(0, TeacherComparisons.Curve.residualSd(new double[] {0.5, 0.6, 0.7, 0.8, 0.9}), 1e-12);
+        assertEquals(Math.sqrt(3.2 / 2), TeacherComparisons.Curve.residualSd(new double[] {1, 0, 3, 2}), 1e-12);
     }
 }

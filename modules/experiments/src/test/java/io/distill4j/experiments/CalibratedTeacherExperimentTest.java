@@ -1,6 +1,7 @@
 package io.distill4j.experiments;
 
 
+import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.data.datasets.ImageTask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -88,8 +89,8 @@ class CalibratedTeacherExperimentTest {
         for (int i = 0; i < g.length; i++) {
             d[i] = g[i];
         }
-        assertEquals(0.5, Stats.mean(d), 0.005);
-        assertEquals(0.1, Math.sqrt(Stats.variance(d)), 0.005);
+        assertEquals(0.5, Descriptive.mean(d), 0.005);
+        assertEquals(0.1, Math.sqrt(Descriptive.variance(d)), 0.005);
         assertEquals(0.5f, grey[0][0], "the input is not modified");
     }
 

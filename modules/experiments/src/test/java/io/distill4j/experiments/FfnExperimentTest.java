@@ -34,6 +34,45 @@ class FfnExperimentTest {
         List<Map<String, Object>> reg = (List<Map<String, Object>>) r.data().get("regression");
         // with k = 1 both targets are the single sample: identical students
         assertEquals(reg.get(0).get("mseMean"), reg.get(3).get("mseMean"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> diffs = (List<Map<String, Object>>) r.data().get("interStudentVarianceAgainstSingle");
+        assertEquals(3, diffs.size(), "mean, inverse-variance and multi-sample against single");
+        for (Map<String, Object> d : diffs) {
+            assertTrue((double) d.get("low") <= (double) d.get("difference") && (double) d.get("difference") <= (double) d.get("high"),
+                    d.toString());
+        }
+        assertTrue(r.markdown().contains("Accuracy: mean ± half-width of the 95% Student-t interval of the mean over 5 students"),
+                "the classification table says what its ± means");
+    }
+
+    @Test
+    void regressionEmaFollowsTheLossModulesRecursionWithItsOwnVariance() {
+        // Fed the same predictions, the experiment's EMA and the loss module's EmaStudentEstimate keep the same mean;
+        // their variances differ as documented: S_experiment = var_module * (2 - alpha) / alpha + (1 - alpha)^(t - 1)
+        // from the second sight on (the experiment starts S at 1, the module at 0; the module reports the variance of
+        // the weighted mean, S alpha / (2 - alpha)).
+        float alpha = 0.1f;
+        FfnExperiment.EmaOfPredictions mine = new FfnExperiment.EmaOfPredictions(2, alpha);
+        io.distill4j.loss.EmaStudentEstimate module = new io.distill4j.loss.EmaStudentEstimate(2, 1, alpha);
+        float[][] seq = {{0.5f, -1f}, {0.7f, -0.8f}, {0.2f, -1.3f}, {0.9f, -0.9f}, {0.4f, -1.1f}};
+        long[] ids = {0, 1};
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu())) {
+            for (int t = 1; t <= seq.length; t++) {
+                ai.djl.ndarray.NDArray x = m.create(seq[t - 1], new ai.djl.ndarray.types.Shape(2, 1));
+                io.distill4j.loss.StudentEstimate a = mine.update(ids, x);
+                module.update(ids, x);
+                io.distill4j.loss.StudentEstimate b = module.estimate(ids, m);
+                float[] am = a.mean().toFloatArray();
+                float[] bm = b.mean().toFloatArray();
+                float[] av = a.variance().toFloatArray();
+                float[] bv = b.variance().toFloatArray();
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(bm[i], am[i], 1e-6, "mean at step " + t);
+                    double expected = t == 1 ? 1 : bv[i] * (2 - alpha) / alpha + Math.pow(1 - alpha, t - 1);
+                    assertEquals(expected, av[i], 1e-5, "variance at step " + t);
+                }
+            }
+        }
     }
 
     @Test

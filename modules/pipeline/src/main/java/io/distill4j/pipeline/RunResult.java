@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.Errors;
-import io.distill4j.trainer.Aggregate;
 import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +43,8 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
      * @return the aggregate
      * @throws IllegalArgumentException naming the known metrics if it is unknown
      */
-    public Aggregate metric(String metric) {
-        Aggregate a = result.aggregates().get(metric);
+    public Summary metric(String metric) {
+        Summary a = result.aggregates().get(metric);
         if (a == null) {
             throw new IllegalArgumentException("no metric '" + metric + "'; known: " + result.aggregates().keySet());
         }
@@ -85,11 +85,12 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
         }
         sb.append("| **mean ± 95% CI** | ");
         for (String n : names) {
-            Aggregate a = result.aggregates().get(n);
+            Summary a = result.aggregates().get(n);
             sb.append(" | ").append(format(a.mean())).append(students() >= 2
-                    ? " ± " + format((a.ci95High() - a.ci95Low()) / 2) : " (n/a: 1 student)");
+                    ? " ± " + format(a.halfWidth()) : " (n/a: needs at least 2 students)");
         }
-        sb.append(" |\n\n").append(INTERVAL).append(".\n\nInter-student variance: predictions ")
+        sb.append(" |\n\n").append(students() >= 2 ? result.aggregates().values().iterator().next().meaning("students")
+                : INTERVAL).append(".\n\nInter-student variance: predictions ")
                 .append(variance(result.predictionVariance())).append(", parameters ")
                 .append(variance(result.parameterVariance())).append(".\n");
         return sb.toString();
@@ -117,8 +118,8 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
             e.put("n", a.n());
             e.put("mean", a.mean());
             e.put("std", finite(a.std()));
-            e.put("ci95Low", finite(a.ci95Low()));
-            e.put("ci95High", finite(a.ci95High()));
+            e.put("ci95Low", finite(a.low()));
+            e.put("ci95High", finite(a.high()));
             agg.put(k, e);
         });
         m.put("aggregates", agg);
@@ -157,9 +158,9 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
                     .append(variance(result.aggregates().get("intra_variance").mean())).append(".\n");
         }
         if (result.aggregates().containsKey("ece")) {
-            Aggregate e = result.aggregates().get("ece");
+            Summary e = result.aggregates().get("ece");
             sb.append("Calibration: ECE (10 equal-width bins) ").append(format(e.mean()))
-                    .append(students() >= 2 ? " ± " + format((e.ci95High() - e.ci95Low()) / 2) : "").append(".\n");
+                    .append(students() >= 2 ? " ± " + format(e.halfWidth()) : "").append(".\n");
         }
         sb.append("\n## Provenance\n\n");
         info.asMap().forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));

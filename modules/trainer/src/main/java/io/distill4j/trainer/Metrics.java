@@ -220,29 +220,6 @@ public final class Metrics {
     }
 
     /**
-     * Sample variance (ddof 1) of scalars, for example of each student's test MSE (the inter-student
-     * variance of a regression metric).
-     *
-     * @param values at least 2 values
-     * @return (1/(M-1)) sum_m (x_m - mean)^2
-     */
-    public static double variance(double[] values) {
-        if (values.length < 2) {
-            throw new IllegalArgumentException("a variance needs at least 2 values, got " + values.length);
-        }
-        double mean = 0;
-        for (double v : values) {
-            mean += v;
-        }
-        mean /= values.length;
-        double ss = 0;
-        for (double v : values) {
-            ss += (v - mean) * (v - mean);
-        }
-        return ss / (values.length - 1);
-    }
-
-    /**
      * Inter-student variance of parameters: the variance across M students of each parameter entry (ddof 1),
      * averaged over the P entries: (1/P) sum_j (1/(M-1)) sum_m (w^m_j - mean_m w^m_j)^2.
      *

@@ -13,13 +13,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import io.distill4j.trainer.stats.Summary;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
  * M students from M seeds on the same data: each seed initialises its own student, draws its own data order
  * and dropout masks, is trained by the {@link TrainingEngine} and evaluated. The result holds every
- * student's metrics, their aggregates (mean, std, 95% CI) and the inter-student variances of predictions
+ * student's metrics, their aggregates (mean, std, 95% Student-t interval: {@link Summary}) and the inter-student variances of predictions
  * and of parameters.
  *
  * <p>Students are trained one after the other (PyTorch allows one gradient collector at a time). With
@@ -89,7 +90,7 @@ public final class MultiStudentRun {
      * @param parameterVariance the inter-student variance of parameters
      *     ({@link Metrics#interStudentParameterVariance}), NaN with fewer than 2 students or when disabled
      */
-    public record Result(List<StudentResult> students, Map<String, Aggregate> aggregates, double predictionVariance,
+    public record Result(List<StudentResult> students, Map<String, Summary> aggregates, double predictionVariance,
             double parameterVariance) {
         /** Copies the collections. */
         public Result {
@@ -203,7 +204,7 @@ public final class MultiStudentRun {
                 }
             }
         }
-        Map<String, Aggregate> aggregates = aggregate(results);
+        Map<String, Summary> aggregates = aggregate(results);
         double predVar = allPredictions && predictions.size() >= 2
                 ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
         double paramVar = Double.NaN;
@@ -219,7 +220,7 @@ public final class MultiStudentRun {
         return new Result(results, aggregates, predVar, paramVar);
     }
 
-    private static Map<String, Aggregate> aggregate(List<StudentResult> results) {
+    private static Map<String, Summary> aggregate(List<StudentResult> results) {
         Set<String> names = new LinkedHashSet<>(results.get(0).metrics().keySet());
         for (StudentResult r : results) {
             if (!r.metrics().keySet().equals(names)) {
@@ -227,10 +228,10 @@ public final class MultiStudentRun {
                         + ", seed " + results.get(0).seed() + " reported " + names);
             }
         }
-        Map<String, Aggregate> out = new LinkedHashMap<>();
+        Map<String, Summary> out = new LinkedHashMap<>();
         for (String n : names) {
             double[] v = results.stream().mapToDouble(r -> r.metrics().get(n)).toArray();
-            out.put(n, Aggregate.of(v));
+            out.put(n, Summary.of(v));
         }
         return out;
     }

@@ -19,7 +19,7 @@
  *       {@code training:} section of YAML files;
  *       {@link io.distill4j.trainer.StudentTrainer} is its front for feature rows.</li>
  *   <li>Many students: {@link io.distill4j.trainer.MultiStudentRun} trains one student per seed and
- *       aggregates their {@link io.distill4j.trainer.Evaluators metrics} ({@link io.distill4j.trainer.Aggregate});
+ *       aggregates their {@link io.distill4j.trainer.Evaluators metrics} ({@link io.distill4j.trainer.stats.Summary}: mean, std, Student-t interval);
  *       {@link io.distill4j.models.StackedMlp} trains R small students in one batched pass.</li>
  *   <li>{@link io.distill4j.trainer.Metrics}: accuracy, NLL, ECE, Brier score, entropies, intra- and
  *       inter-student variance, distillation divergence and MSE in plain double precision.</li>

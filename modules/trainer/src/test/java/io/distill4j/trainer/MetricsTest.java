@@ -67,12 +67,9 @@ class MetricsTest {
     }
 
     @Test
-    void interStudentVarianceOfScalarsAndParameters() {
-        // test MSE of three students 1, 2, 6: mean 3, ddof-1 variance (4 + 1 + 9) / 2 = 7
-        assertEquals(7, Metrics.variance(new double[] {1, 2, 6}), 1e-15);
+    void interStudentVarianceOfParameters() {
         // parameters (1, 2, 3) and (3, 2, 5): per-entry variances 2, 0, 2 -> mean 4/3
         assertEquals(4.0 / 3, Metrics.interStudentParameterVariance(new float[][] {{1, 2, 3}, {3, 2, 5}}), 1e-15);
-        assertThrows(IllegalArgumentException.class, () -> Metrics.variance(new double[] {1}));
         assertThrows(IllegalArgumentException.class,
                 () -> Metrics.interStudentParameterVariance(new float[][] {{1, 2}, {1}}));
     }
@@ -97,27 +94,5 @@ class MetricsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Metrics.mse(new double[][] {{1, 2}}, new double[][] {{1}}));
         assertTrue(e.getMessage().contains("row 0: 2 predictions for 1 targets"), e.getMessage());
-    }
-
-    @Test
-    void aggregatesUseTheSampleStdAndStudentT() {
-        // Student t 0.975 quantiles from the standard table (equal to scipy.stats.t.ppf(0.975, df))
-        assertEquals(12.706204736174694, Aggregate.tQuantile975(1), 1e-9);
-        assertEquals(4.302652729749462, Aggregate.tQuantile975(2), 1e-10);
-        assertEquals(2.7764451051977934, Aggregate.tQuantile975(4), 1e-10);
-        assertEquals(2.228138851986274, Aggregate.tQuantile975(10), 1e-10);
-        assertEquals(2.0422724563012378, Aggregate.tQuantile975(30), 1e-10);
-        assertEquals(1.9839715185235518, Aggregate.tQuantile975(100), 1e-10);
-        // values 1, 2, 6: mean 3, std sqrt(7), half-width t(2) sqrt(7) / sqrt(3)
-        Aggregate a = Aggregate.of(new double[] {1, 2, 6});
-        double half = 4.302652729749462 * Math.sqrt(7) / Math.sqrt(3);
-        assertEquals(3, a.mean(), 1e-15);
-        assertEquals(Math.sqrt(7), a.std(), 1e-15);
-        assertEquals(7, a.variance(), 1e-12);
-        assertEquals(3 - half, a.ci95Low(), 1e-9);
-        assertEquals(3 + half, a.ci95High(), 1e-9);
-        Aggregate one = Aggregate.of(new double[] {0.5});
-        assertEquals(0.5, one.mean(), 0);
-        assertTrue(Double.isNaN(one.std()) && Double.isNaN(one.ci95Low()));
     }
 }

@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.stats.Descriptive;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
@@ -12,13 +13,11 @@ import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.teacher.Teacher;
-import io.distill4j.trainer.MicroBatch;
-import io.distill4j.trainer.BatchSource;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.StackedMlp;
-import io.distill4j.trainer.StackedTraining;
-import io.distill4j.trainer.StudentProbe;
+import io.distill4j.trainer.StackedStudents;
+import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
 import io.distill4j.trainer.TrainingSpec;
@@ -32,21 +31,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import io.distill4j.loss.Scalars;
 
 /**
- * Shared pieces of the teacher-comparison experiments: MLP teachers trained with a registry loss, their k
- * samples per input, and R MLP students trained at once as a {@link StackedMlp} with any distillation loss
- * of the registry through the {@link TrainingEngine}, with a validation-accuracy curve per student.
+ * Shared pieces of the teacher-comparison experiments (bayesian-teacher, calibrated-teacher): MLP teachers
+ * trained with a registry loss, their k samples per input, and R MLP students trained at once on
+ * {@link StackedStudents} with any distillation loss of the registry, with a validation-accuracy curve per
+ * student.
  */
-final class StackedKd {
-    /** Rows per forward pass when predicting. */
-    static final int CHUNK = 2048;
+final class TeacherComparisons {
 
-    private StackedKd() {
+    private TeacherComparisons() {
     }
 
     // ---------------------------------------------------------------- teachers
@@ -134,10 +130,10 @@ final class StackedKd {
         int d = x[0].length;
         int kw = teacher.k() * teacher.width();
         float[] out = new float[n * kw];
-        float[] flat = new float[Math.min(CHUNK, n) * d];
+        float[] flat = new float[Math.min(StackedStudents.CHUNK, n) * d];
         try (NDManager root = NDManager.newBaseManager(teacher.device())) {
-            for (int start = 0; start < n; start += CHUNK) {
-                int b = Math.min(CHUNK, n - start);
+            for (int start = 0; start < n; start += StackedStudents.CHUNK) {
+                int b = Math.min(StackedStudents.CHUNK, n - start);
                 for (int i = 0; i < b; i++) {
                     System.arraycopy(x[start + i], 0, flat, i * d, d);
                 }
@@ -220,7 +216,7 @@ final class StackedKd {
     }
 
     /**
-     * Trains R students at once.
+     * Trains R students at once on {@link StackedStudents}, all on the same teacher targets.
      *
      * @param block the uninitialised stack (R students)
      * @param x the training rows
@@ -236,144 +232,14 @@ final class StackedKd {
      */
     static Model trainStudents(StackedMlp block, float[][] x, int[] y, float[] teacher, int classes, Loss loss,
             TrainingSpec spec, int batchSize, Curve curve) {
-        Model model = Model.newInstance("students", spec.device());
-        model.setBlock(block);
-        try (StackedSource source = new StackedSource(x, y, teacher, classes, block.students(), batchSize, spec.device())) {
-            TrainingEngine.fit(model, source, new PerStudent(loss, block.students()), spec, curve);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
+        if (teacher.length != x.length * classes) {
+            throw new IllegalArgumentException("teacher targets hold " + teacher.length + " values, expected " + x.length
+                    + " x " + classes);
         }
-        return model;
-    }
-
-    /**
-     * Every student's class probabilities (dropout off).
-     *
-     * @param model a trained stack
-     * @param x the rows
-     * @return {@code [student][row][class]}
-     */
-    static double[][][] probabilities(Model model, float[][] x) {
-        int r = ((StackedMlp) model.getBlock()).students();
-        double[][][] out = new double[r][x.length][];
-        for (int start = 0; start < x.length; start += CHUNK) {
-            int end = Math.min(x.length, start + CHUNK);
-            float[][][] z = StackedTraining.predict(model, Arrays.copyOfRange(x, start, end), false);
-            for (int s = 0; s < r; s++) {
-                double[][] p = FfnExperiment.softmax(z[s]);
-                System.arraycopy(p, 0, out[s], start, end - start);
-            }
-        }
-        return out;
-    }
-
-    /** Each student's loss summed over students, so each student's gradient is that of its own mean loss. */
-    static final class PerStudent extends Loss {
-        private final Loss base;
-        private final int students;
-
-        PerStudent(Loss base, int students) {
-            super(base.getName() + "-per-student");
-            this.base = base;
-            this.students = students;
-        }
-
-        @Override
-        public NDArray evaluate(NDList labels, NDList predictions) {
-            NDArray z = predictions.head();
-            Shape s = z.getShape();
-            if (s.dimension() != 3 || s.get(0) != students) {
-                throw new IllegalArgumentException("stacked predictions must be (" + students + ", B, C), got " + s);
-            }
-            return Scalars.mul(base.evaluate(labels, new NDList(z.reshape(s.get(0) * s.get(1), s.get(2)))), students);
-        }
-    }
-
-    /**
-     * Mini-batches for R stacked students: each student visits the rows in its own per-epoch order
-     * (the permutation of StackedTraining: seed * 1_000_003 + student * 7_919 + epoch). Inputs (R, B, D); labels
-     * {@code [y (R B), teacher (R B, C)]}, the students folded into the batch axis.
-     */
-    static final class StackedSource implements BatchSource, AutoCloseable {
-        private final NDManager manager;
-        private final NDArray x;
-        private final NDArray y;
-        private final NDArray t;
-        private final int n;
-        private final int d;
-        private final int c;
-        private final int r;
-        private final int batch;
-        private int cachedEpoch = -1;
-        private long cachedSeed;
-        private int[][] perms;
-
-        StackedSource(float[][] features, int[] labels, float[] teacher, int classes, int students, int batchSize,
-                Device device) {
-            this.n = features.length;
-            this.d = features[0].length;
-            this.c = classes;
-            this.r = students;
-            this.batch = Math.min(batchSize, n);
-            if (teacher.length != n * classes) {
-                throw new IllegalArgumentException("teacher targets hold " + teacher.length + " values, expected " + n + " x "
-                        + classes);
-            }
-            manager = NDManager.newBaseManager(device);
-            x = manager.create(flatten(features), new Shape(n, d));
-            y = manager.create(labels).toType(DataType.INT64, false);
-            t = manager.create(teacher, new Shape(n, c));
-        }
-
-        @Override
-        public int batchesPerEpoch() {
-            return (n + batch - 1) / batch;
-        }
-
-        @Override
-        public Shape[] inputShapes() {
-            return new Shape[] {new Shape(r, batch, d)};
-        }
-
-        @Override
-        public synchronized MicroBatch batch(NDManager m, long seed, int epoch, int index, StudentProbe student) {
-            if (epoch != cachedEpoch || seed != cachedSeed || perms == null) {
-                perms = new int[r][];
-                for (int s = 0; s < r; s++) {
-                    perms[s] = TabularData.permutation(n, seed * 1_000_003L + s * 7_919L + epoch);
-                }
-                cachedEpoch = epoch;
-                cachedSeed = seed;
-            }
-            int start = index * batch;
-            int b = Math.min(batch, n - start);
-            long[] idx = new long[r * b];
-            for (int s = 0; s < r; s++) {
-                for (int i = 0; i < b; i++) {
-                    idx[s * b + i] = perms[s][start + i];
-                }
-            }
-            NDArray rows = m.create(idx, new Shape((long) r * b));
-            // get() makes its result in the source's manager: attach each to the step's manager before anything
-            // else is derived from it, or every step's copy stays alive until the source closes
-            NDArray xr = x.get(rows);
-            NDArray yb = y.get(rows);
-            NDArray tb = t.get(rows);
-            xr.attach(m);
-            yb.attach(m);
-            tb.attach(m);
-            return new MicroBatch(new NDList(xr.reshape(r, b, d)), new NDList(yb, tb), r * b);
-        }
-
-        /** @return the arrays the source itself holds (its rows, labels and targets, and nothing per step) */
-        int heldArrays() {
-            return ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size();
-        }
-
-        @Override
-        public void close() {
-            manager.close();
+        try (NDManager m = NDManager.newBaseManager(spec.device())) {
+            NDArray labels = m.create(y).toType(DataType.INT64, false);
+            NDArray targets = m.create(teacher, new Shape(x.length, classes));
+            return StackedStudents.train(block, x, StackedStudents.sharedRows(labels, targets), loss, spec, batchSize, curve);
         }
     }
 
@@ -390,13 +256,13 @@ final class StackedKd {
 
         @Override
         public double evaluate(Model model) {
-            double[][][] p = probabilities(model, x);
+            double[][][] p = StackedStudents.probabilities(model, x, false);
             double[] acc = new double[p.length];
             for (int s = 0; s < p.length; s++) {
                 acc[s] = Metrics.accuracy(p[s], y);
             }
             points.add(acc);
-            return Stats.mean(acc);
+            return Descriptive.mean(acc);
         }
 
         /** @return the recorded points, each the students' accuracies */
@@ -424,7 +290,7 @@ final class StackedKd {
                 for (int i = 0; i < tail; i++) {
                     v[i] = points.get(points.size() - tail + i)[s];
                 }
-                out[s] = detrend ? residualSd(v) : Math.sqrt(Stats.variance(v));
+                out[s] = detrend ? residualSd(v) : Math.sqrt(Descriptive.variance(v));
             }
             return out;
         }
@@ -433,7 +299,7 @@ final class StackedKd {
         static double residualSd(double[] v) {
             int n = v.length;
             double mx = (n - 1) / 2.0;
-            double my = Stats.mean(v);
+            double my = Descriptive.mean(v);
             double sxy = 0;
             double sxx = 0;
             for (int i = 0; i < n; i++) {
@@ -451,7 +317,7 @@ final class StackedKd {
 
         /** @return the mean over students of each recorded point */
         double[] meanCurve() {
-            return points.stream().mapToDouble(Stats::mean).toArray();
+            return points.stream().mapToDouble(Descriptive::mean).toArray();
         }
     }
 
@@ -490,33 +356,6 @@ final class StackedKd {
             s += m;
         }
         return s / p.length;
-    }
-
-    /**
-     * Formats a mean with its 95% interval over students.
-     *
-     * @param v per-student values
-     * @param digits decimals
-     * @return {@code mean ± half-width}
-     */
-    static String ci(double[] v, int digits) {
-        String f = "%." + digits + "f";
-        return String.format(java.util.Locale.ROOT, f + " ± " + f, Stats.mean(v), v.length > 1 ? Stats.ci95(v) : 0.0);
-    }
-
-    /**
-     * Concatenates rows of equal width.
-     *
-     * @param rows the rows
-     * @return flat (n, D)
-     */
-    static float[] flatten(float[][] rows) {
-        int d = rows[0].length;
-        float[] f = new float[rows.length * d];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, f, i * d, d);
-        }
-        return f;
     }
 
     /**
