@@ -175,6 +175,9 @@ public record ConfigFile(Path file, String text, JsonNode root) {
      */
     public <T> T update(String pointer, T target) {
         JsonNode n = section(pointer);
+        if (!n.isObject()) {
+            throw error(pointer, "expected a mapping of keys" + (n.isValueNode() ? ", got '" + n.asText() + "'" : ""));
+        }
         try {
             return ConfigReader.fields(baseDir()).readerForUpdating(target).readValue(n);
         } catch (IOException | IllegalArgumentException e) {
