@@ -80,7 +80,7 @@ class TrainJobTest {
         assertTrue(r.interStudentVariance() > 0 && r.result().parameterVariance() > 0);
         assertTrue(r.runDir().startsWith(dir.resolve("runs")), "out is relative to the train file: " + r.runDir());
         String md = Files.readString(r.runDir().resolve("results.md"));
-        assertTrue(md.contains("| **mean ± 95% CI** |") && md.contains(RunResult.INTERVAL), md);
+        assertTrue(md.contains("| **mean ± 95% CI** |") && md.contains("95% Student-t interval of the mean over"), md);
         String card = Files.readString(r.runDir().resolve("model-card.md"));
         assertTrue(card.contains("samplesPerStudent: 2") && card.contains("draws: per-student"), card);
         assertTrue(card.contains("target: inverse-variance") && card.contains("gitCommit"), card);

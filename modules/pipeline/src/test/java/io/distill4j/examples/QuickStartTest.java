@@ -3,7 +3,6 @@ package io.distill4j.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.distill4j.pipeline.RunResult;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,7 +32,8 @@ class QuickStartTest {
         }
         String table = captured.toString(StandardCharsets.UTF_8);
         assertEquals(3, table.lines().filter(l -> l.matches("\\| [123] \\| .*")).count(), table);
-        assertTrue(table.contains("| **mean ± 95% CI** |") && table.contains(RunResult.INTERVAL), table);
+        assertTrue(table.contains("| **mean ± 95% CI** |")
+                && table.contains("95% Student-t interval of the mean over 3 students, t(2) = 4.303"), table);
         Matcher m = Pattern.compile("\\| \\*\\*mean ± 95% CI\\*\\* \\|  \\| (0\\.\\d+) ±").matcher(table);
         assertTrue(m.find(), table);
         assertTrue(Double.parseDouble(m.group(1)) > 0.85, "digits students should be accurate: " + m.group(1));
