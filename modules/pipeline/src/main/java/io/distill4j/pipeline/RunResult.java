@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.Errors;
+import io.distill4j.trainer.Metrics;
 import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.trainer.stats.Bootstrap;
+import io.distill4j.trainer.stats.BootstrapInterval;
 import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,6 +67,57 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
      */
     public double interStudentVariance() {
         return result.predictionVariance();
+    }
+
+    /**
+     * The inter-student variance with a percentile-bootstrap interval over the test items: how much the number
+     * depends on which test inputs were drawn.
+     *
+     * @param seed seeds the resampling
+     * @return the estimate (equal to {@link #interStudentVariance()}) and its 95% interval
+     * @throws IllegalStateException with fewer than 2 students or without predictions
+     */
+    public BootstrapInterval interStudentVarianceInterval(long seed) {
+        double[] items = itemVariances();
+        return Bootstrap.percentile(items.length, idx -> mean(items, idx), Bootstrap.RESAMPLES, Summary.CONFIDENCE,
+                seed, "test items");
+    }
+
+    /**
+     * This run's inter-student variance divided by another run's on the same test items, with a paired
+     * percentile-bootstrap interval (the same resample of items for both): the interval excludes 1 when the
+     * difference is resolved.
+     *
+     * @param base the run to compare with, on the same test items
+     * @param seed seeds the resampling
+     * @return the ratio and its 95% interval
+     * @throws IllegalArgumentException if the runs were scored on different numbers of items
+     */
+    public BootstrapInterval varianceRatio(RunResult base, long seed) {
+        double[] mine = itemVariances();
+        double[] theirs = base.itemVariances();
+        if (mine.length != theirs.length) {
+            throw new IllegalArgumentException("runs " + name + " and " + base.name + " were scored on " + mine.length
+                    + " and " + theirs.length + " test items");
+        }
+        return Bootstrap.percentile(mine.length, idx -> mean(mine, idx) / mean(theirs, idx), Bootstrap.RESAMPLES,
+                Summary.CONFIDENCE, seed, "test items");
+    }
+
+    private double[] itemVariances() {
+        if (result.predictions().size() < 2) {
+            throw new IllegalStateException(name + ": an inter-student variance needs the predictions of at least 2"
+                    + " students, got " + result.predictions().size());
+        }
+        return Metrics.itemVariances(result.predictions().toArray(new double[0][][]));
+    }
+
+    private static double mean(double[] values, int[] idx) {
+        double s = 0;
+        for (int i : idx) {
+            s += values[i];
+        }
+        return s / idx.length;
     }
 
     /**

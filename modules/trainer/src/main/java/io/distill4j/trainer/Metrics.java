@@ -312,26 +312,47 @@ public final class Metrics {
 
     /** The mean over entries of the ddof-1 variance across the first axis. */
     private static double meanVarianceAcross(double[][][] x) {
-        int m = x.length;
-        int n = x[0].length;
-        int c = x[0][0].length;
         double total = 0;
+        for (double v : itemVariances(x)) {
+            total += v;
+        }
+        return total / x[0].length;
+    }
+
+    /**
+     * The inter-student variance of each test item: for item i, the ddof-1 variance across students of each
+     * predicted probability, averaged over the classes. Their mean over items is {@link #interStudentVariance}; a
+     * bootstrap over items resamples them.
+     *
+     * @param probs predictions (M students, N items, C classes), M at least 2
+     * @return N per-item variances
+     */
+    public static double[] itemVariances(double[][][] probs) {
+        if (probs.length < 2) {
+            throw new IllegalArgumentException("a variance across students needs at least 2 students, got " + probs.length);
+        }
+        int m = probs.length;
+        int n = probs[0].length;
+        int c = probs[0][0].length;
+        double[] out = new double[n];
         for (int i = 0; i < n; i++) {
+            double total = 0;
             for (int k = 0; k < c; k++) {
                 double mean = 0;
-                for (double[][] s : x) {
+                for (double[][] s : probs) {
                     mean += s[i][k];
                 }
                 mean /= m;
                 double ss = 0;
-                for (double[][] s : x) {
+                for (double[][] s : probs) {
                     double d = s[i][k] - mean;
                     ss += d * d;
                 }
                 total += ss / (m - 1);
             }
+            out[i] = total / c;
         }
-        return total / ((double) n * c);
+        return out;
     }
 
     /**

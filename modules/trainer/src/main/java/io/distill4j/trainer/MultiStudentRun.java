@@ -89,13 +89,16 @@ public final class MultiStudentRun {
      *     NaN with fewer than 2 students or without predictions
      * @param parameterVariance the inter-student variance of parameters
      *     ({@link Metrics#interStudentParameterVariance}), NaN with fewer than 2 students or when disabled
+     * @param predictions every student's test predictions (items x outputs), in seed order; empty when the
+     *     evaluator gave none
      */
     public record Result(List<StudentResult> students, Map<String, Summary> aggregates, double predictionVariance,
-            double parameterVariance) {
+            double parameterVariance, List<double[][]> predictions) {
         /** Copies the collections. */
         public Result {
             students = List.copyOf(students);
             aggregates = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(aggregates));
+            predictions = List.copyOf(predictions);
         }
     }
 
@@ -217,7 +220,7 @@ public final class MultiStudentRun {
         }
         LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
                 + " parameters %.6g", name, results.size(), predVar, paramVar));
-        return new Result(results, aggregates, predVar, paramVar);
+        return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
     }
 
     private static Map<String, Summary> aggregate(List<StudentResult> results) {

@@ -95,4 +95,14 @@ class MetricsTest {
                 () -> Metrics.mse(new double[][] {{1, 2}}, new double[][] {{1}}));
         assertTrue(e.getMessage().contains("row 0: 2 predictions for 1 targets"), e.getMessage());
     }
+
+    @Test
+    void itemVariancesAverageToTheInterStudentVariance() {
+        // item 0: classes vary by +-0.1 -> ddof-1 variance 0.02 each; item 1: students agree -> 0
+        double[][][] p = {{{0.2, 0.8}, {0.5, 0.5}}, {{0.4, 0.6}, {0.5, 0.5}}};
+        double[] v = Metrics.itemVariances(p);
+        assertEquals(0.02, v[0], 1e-15);
+        assertEquals(0, v[1], 0);
+        assertEquals(0.01, Metrics.interStudentVariance(p), 1e-15);
+    }
 }
