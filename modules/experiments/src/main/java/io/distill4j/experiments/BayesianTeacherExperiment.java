@@ -1,6 +1,7 @@
 package io.distill4j.experiments;
 
 
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -230,6 +231,7 @@ public final class BayesianTeacherExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData[] parts = ImageTask.holdOut(task.train(), cfg.validation(), cfg.seed() + 5);
         TabularData pool = parts[0];
@@ -240,6 +242,8 @@ public final class BayesianTeacherExperiment implements Experiment {
             runSetting(cfg, s, pool, val, task.test(), cells, teachers);
         }
         Report r = report(cfg, task, quick, pool.size(), val.size(), cells, teachers);
+        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("training pool", pool)
+                .dataset("validation", val).dataset("test", task.test());
         r.write(outDir);
         return r;
     }

@@ -2,6 +2,7 @@ package io.distill4j.experiments;
 
 
 
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -240,6 +241,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData train = task.train();
         TabularData test = task.test();
@@ -255,6 +257,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
             runNoise(cfg, eta, train, test.labels(), conditions, teacherRows, cells);
         }
         Report r = report(cfg, task, quick, conditions, teacherRows, cells);
+        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("train", train).dataset("test", test);
         r.write(outDir);
         return r;
     }

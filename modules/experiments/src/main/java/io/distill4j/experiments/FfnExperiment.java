@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Bootstrap;
 import io.distill4j.trainer.stats.BootstrapInterval;
@@ -135,6 +136,7 @@ public final class FfnExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
                 quick ? " (quick variant)" : ""));
@@ -145,6 +147,7 @@ public final class FfnExperiment implements Experiment {
         if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r);
         }
+        r.provenance(info.finish(), json).seed("seed", cfg.seed());
         r.write(outDir);
         return r;
     }
@@ -166,6 +169,7 @@ public final class FfnExperiment implements Experiment {
                         + ds + "' (boston, diabetes)");
             };
             TabularData.Split s = Standardizer.standardise(data.split(cfg.testFraction(), cfg.seed()));
+            r.dataset(ds + " train (standardised)", s.train()).dataset(ds + " test (standardised)", s.test());
             float[][] yTrain = column(s.train().targets());
             float[] mu;
             double teacherMse;
@@ -412,6 +416,7 @@ public final class FfnExperiment implements Experiment {
         for (String ds : cc.datasets()) {
             TabularData.Split split = classificationSplit(ds, cfg, cc);
             TabularData.Split s = Standardizer.standardise(split);
+            r.dataset(ds + " train (standardised)", s.train()).dataset(ds + " test (standardised)", s.test());
             int c = split.train().numClasses();
             int n = s.train().features().length;
             int students = cc.students();

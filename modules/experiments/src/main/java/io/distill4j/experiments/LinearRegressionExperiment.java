@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -94,6 +95,7 @@ public final class LinearRegressionExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.startWithoutEngine(RunInfo.commandLine());
         TabularData data = HeaderCsv.readRegression(home.resolve(cfg.dataset()), "boston", cfg.target());
         TabularData.Split split = data.split(cfg.testFraction(), cfg.seed());
         Problem p = Problem.of(split);
@@ -112,7 +114,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 closed.add(cf);
             }
         }
-        return report(cfg, quick, p, cells, closed, outDir);
+        return report(cfg, quick, p, cells, closed, r -> r.provenance(info.finish(), json)
+                .seed("seed", cfg.seed()).dataset("train", split.train()).dataset("test", split.test()), outDir);
     }
 
     /** Standardised design matrices and the precomputed OLS pieces. */
@@ -308,6 +311,7 @@ public final class LinearRegressionExperiment implements Experiment {
     }
 
     private Report report(Config cfg, boolean quick, Problem p, List<Cell> cells, List<Map<String, Object>> closed,
+            java.util.function.Consumer<Report> provenance,
             Path outDir) throws IOException {
         Report r = new Report("Linear regression: OLS teacher, noisy samples, OLS students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Boston housing (%s, target `%s`), standardised, %d train / %d test; "
@@ -428,6 +432,7 @@ public final class LinearRegressionExperiment implements Experiment {
         }
         r.check("paper-faithful inverse-variance weighting (with its oracle student estimate) lowers the inter-student "
                 + "variance below averaging for every k >= 2", ivBelow, ev.length() == 0 ? "all settings" : ev.toString());
+        provenance.accept(r);
         r.write(outDir);
         return r;
     }

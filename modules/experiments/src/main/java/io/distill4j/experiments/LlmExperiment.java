@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.models.lm.SentenceEmbedder;
@@ -212,6 +213,7 @@ public final class LlmExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), ai.djl.engine.Engine.getInstance().defaultDevice());
         restarts.clear();
         long t0 = System.nanoTime();
         KnowledgeBase kb = KnowledgeBase.generate(cfg.entities(), cfg.relations(), cfg.grades(), cfg.repeats(),
@@ -220,14 +222,18 @@ public final class LlmExperiment implements Experiment {
         List<String> passages = passages(cfg, corpusNote);
         Path work = Files.createTempDirectory("distill4j-llm");
         try {
-            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0);
+            StringBuilder factLines = new StringBuilder();
+            kb.facts().forEach(f -> factLines.append(f.prompt()).append('\t').append(f.value()).append('\n'));
+            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, r -> r.provenance(info.finish(), json)
+                    .seed("seed", cfg.seed()).dataset("knowledge base (prompt TAB answer per line)", factLines.toString())
+                    .dataset("corpus passages (one per line)", String.join("\n", passages)));
         } finally {
             deleteTree(work);
         }
     }
 
     private Report run(Config cfg, boolean quick, Path outDir, KnowledgeBase kb, List<String> passages, String corpusNote,
-            Path work, long t0) throws IOException {
+            Path work, long t0, java.util.function.Consumer<Report> provenance) throws IOException {
         List<KnowledgeBase.Fact> facts = kb.facts();
         List<String> prompts = facts.stream().map(KnowledgeBase.Fact::prompt).toList();
         Set<String> words = new LinkedHashSet<>();
@@ -322,6 +328,7 @@ public final class LlmExperiment implements Experiment {
             double minutes = (System.nanoTime() - t0) / 60e9;
             Report r = report(cfg, quick, kb, passages.size(), corpusNote, vocab, tr, sampleSeconds, teacherText, trueProb,
                     cells, embedder, minutes);
+            provenance.accept(r);
             r.write(outDir);
             return r;
         }

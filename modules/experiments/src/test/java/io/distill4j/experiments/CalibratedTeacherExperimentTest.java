@@ -28,6 +28,7 @@ class CalibratedTeacherExperimentTest {
         Report r = new CalibratedTeacherExperiment(BayesianTeacherExperimentTest.digitsOnlyHome(home)).run(c.settings(), true,
                 out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "train", "test");
         assertEquals("digits", r.data().get("dataset"));
         assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
         for (String f : List.of("report.md", "report.json", "calibrated-teacher-accuracy-noise-0-2.png",

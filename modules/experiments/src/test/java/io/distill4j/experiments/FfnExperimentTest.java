@@ -22,6 +22,7 @@ class FfnExperimentTest {
         Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
         Report r = new FfnExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "boston train (standardised)", "digits test (standardised)");
         assertTrue(Files.size(out.resolve("ffn-regression-boston.png")) > 0);
         assertTrue(Files.size(out.resolve("ffn-classification-digits.png")) > 0);
         @SuppressWarnings("unchecked")

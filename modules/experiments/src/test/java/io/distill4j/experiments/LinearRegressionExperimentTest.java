@@ -21,6 +21,7 @@ class LinearRegressionExperimentTest {
         assertEquals("linear-regression", c.experiment());
         Report r = new LinearRegressionExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "train", "test");
         for (String f : List.of("report.md", "report.json", "excess-mse-vs-k.png", "prediction-variance-vs-k.png",
                 "mse-variance-vs-k.png", "targets-vs-k.png")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);

@@ -23,6 +23,8 @@ class LlmExperimentTest {
         assertEquals("llm", c.experiment());
         Report r = new LlmExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "knowledge base (prompt TAB answer per line)",
+                "corpus passages (one per line)");
         for (String f : List.of("report.md", "report.json", "llm-similarity.png", "llm-systematic-noise.png",
                 "llm-inter-student-variance.png", "llm-hallucination.png")) {
             assertTrue(Files.size(out.resolve(f)) > 0, f);

@@ -313,7 +313,7 @@ public final class Distillation {
         private Path cacheDir;
         private boolean resume;
         private boolean saveStudents = true;
-        private String command = "java";
+        private String command = RunInfo.commandLine();
         private Consumer<String> log = LOG::info;
 
         private Builder() {
@@ -582,7 +582,7 @@ public final class Distillation {
         /**
          * Records the command that started the run, for provenance.
          *
-         * @param c the command line
+         * @param c the command line (default: {@link RunInfo#commandLine()}, the JVM's or the CLI's command line)
          * @return this builder
          */
         public Builder command(String c) {
