@@ -213,6 +213,7 @@ public final class LlmExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        SentenceEmbedder embedder = SentenceEmbedder.load(); // before any work: says what to add when it is missing
         RunInfo info = RunInfo.start(RunInfo.commandLine(), ai.djl.engine.Engine.getInstance().defaultDevice());
         restarts.clear();
         long t0 = System.nanoTime();
@@ -224,7 +225,7 @@ public final class LlmExperiment implements Experiment {
         try {
             StringBuilder factLines = new StringBuilder();
             kb.facts().forEach(f -> factLines.append(f.prompt()).append('\t').append(f.value()).append('\n'));
-            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, r -> r.provenance(info.finish(), json)
+            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, embedder, r -> r.provenance(info.finish(), json)
                     .seed("seed", cfg.seed()).dataset("knowledge base (prompt TAB answer per line)", factLines.toString())
                     .dataset("corpus passages (one per line)", String.join("\n", passages)));
         } finally {
@@ -233,7 +234,8 @@ public final class LlmExperiment implements Experiment {
     }
 
     private Report run(Config cfg, boolean quick, Path outDir, KnowledgeBase kb, List<String> passages, String corpusNote,
-            Path work, long t0, java.util.function.Consumer<Report> provenance) throws IOException {
+            Path work, long t0, SentenceEmbedder embedder, java.util.function.Consumer<Report> provenance)
+            throws IOException {
         List<KnowledgeBase.Fact> facts = kb.facts();
         List<String> prompts = facts.stream().map(KnowledgeBase.Fact::prompt).toList();
         Set<String> words = new LinkedHashSet<>();
@@ -242,7 +244,6 @@ public final class LlmExperiment implements Experiment {
         words.addAll(WordTokenizer.frequent(passages, cfg.corpusVocab()));
         Path tokFile = work.resolve("tokenizer.json");
         int vocab = WordTokenizer.write(tokFile, words);
-        SentenceEmbedder embedder = SentenceEmbedder.load();
         try (LmTokenizer tok = LmTokenizer.load(tokFile); NDManager manager = NDManager.newBaseManager()) {
             int eos = tok.encodePlain(WordTokenizer.EOS)[0];
             if (eos != 1) {
