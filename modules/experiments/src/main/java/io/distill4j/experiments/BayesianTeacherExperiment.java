@@ -1,6 +1,7 @@
 package io.distill4j.experiments;
 
 
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
@@ -31,7 +32,6 @@ import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -170,6 +170,15 @@ public final class BayesianTeacherExperiment implements Experiment {
         /** @return e.g. {@code (0.7, 4, 1)} */
         String settings() {
             return String.format(Locale.ROOT, "(%s, %s, %s)", num(alpha), num(teacherTemperature), num(studentTemperature));
+        }
+
+        /** @return the method in words for legends, e.g. {@code mc-dropout teacher, α 0.7, T teacher 4 / student 1} */
+        String label() {
+            if (teacher.equals("labels-only")) {
+                return "labels only (no teacher)";
+            }
+            return String.format(Locale.ROOT, "%s teacher, \u03b1 %s, T teacher %s / student %s", teacher, num(alpha),
+                    num(teacherTemperature), num(studentTemperature));
         }
     }
 
@@ -459,36 +468,38 @@ public final class BayesianTeacherExperiment implements Experiment {
 
     private static void plots(Config cfg, List<Cell> cells, Report r) {
         if (cfg.settings().size() > 1) {
-            XYChart acc = chart("Student test accuracy vs share of the training set", "fraction of each class", "accuracy");
-            XYChart ece = chart("Student test ECE vs share of the training set", "fraction of each class", "ECE");
-            for (Method m : cfg.methods()) {
+            String interval = " (mean, 95% t interval over " + cfg.student().count() + " students)";
+            XYChart acc = Plots.lines("Student test accuracy vs share of the training set", "fraction of each class",
+                    "accuracy" + interval, true, false);
+            XYChart ece = Plots.lines("Student test ECE vs share of the training set", "fraction of each class",
+                    "ECE" + interval, true, false);
+            int n = cfg.methods().size();
+            for (int i = 0; i < n; i++) {
+                Method m = cfg.methods().get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method() == m).sorted(java.util.Comparator.comparingDouble(
                         c -> c.setting().fraction())).toList();
-                double[] x = mine.stream().mapToDouble(c -> c.setting().fraction()).toArray();
-                acc.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.acc())).toArray())
-                        .setMarker(SeriesMarkers.CIRCLE);
-                ece.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.ece())).toArray())
-                        .setMarker(SeriesMarkers.CIRCLE);
+                double[] x = Plots.dodge(mine.stream().mapToDouble(c -> c.setting().fraction()).toArray(), i, n, 0.025, true);
+                addWithIntervals(acc, m.label(), x, mine.stream().map(c -> Summary.of(c.acc())).toList());
+                addWithIntervals(ece, m.label(), x, mine.stream().map(c -> Summary.of(c.ece())).toList());
             }
             r.plot("bayesian-teacher-accuracy", acc);
             r.plot("bayesian-teacher-ece", ece);
         }
         Setting few = fewShot(cfg);
-        XYChart curves = new XYChartBuilder().width(800).height(560).title("Validation accuracy during training (fraction "
-                + num(few.fraction()) + ", mean of the students)").xAxisTitle("update").yAxisTitle("validation accuracy").build();
+        XYChart curves = Plots.lines("Validation accuracy during training (fraction " + num(few.fraction())
+                + ", mean of the students)", "update", "validation accuracy", false, false);
         for (Cell c : cells) {
             if (c.setting() == few) {
-                curves.addSeries(c.method().teacher() + " " + c.method().settings(), c.curveSteps(), c.curve())
+                Plots.addSeries(curves, c.method().label(), c.curveSteps(), c.curve(), null, null)
                         .setMarker(SeriesMarkers.NONE);
             }
         }
         r.plot("bayesian-teacher-curves", curves);
     }
 
-    private static XYChart chart(String title, String x, String y) {
-        XYChart c = new XYChartBuilder().width(800).height(560).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setXAxisLogarithmic(true);
-        return c;
+    private static void addWithIntervals(XYChart chart, String name, double[] x, List<Summary> s) {
+        Plots.addSeries(chart, name, x, s.stream().mapToDouble(Summary::mean).toArray(),
+                s.stream().mapToDouble(Summary::low).toArray(), s.stream().mapToDouble(Summary::high).toArray());
     }
 
     /** @return the setting with the smallest fraction (the first such) */

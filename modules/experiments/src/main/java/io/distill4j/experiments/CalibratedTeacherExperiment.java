@@ -2,6 +2,7 @@ package io.distill4j.experiments;
 
 
 
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
@@ -235,6 +236,16 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     /** One method's students at one noise level: per condition {acc[], ece[], nll[]}. */
+    /** A styled bar chart of one metric per test condition and method, with error bars in black. */
+    private static CategoryChart bars(String title, String yTitle) {
+        CategoryChart c = Plots.style(new CategoryChartBuilder().width(900).height(560).title(title)
+                .xAxisTitle("test images").yAxisTitle(yTitle).build());
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        c.getStyler().setErrorBarsColor(java.awt.Color.BLACK);
+        c.getStyler().setYAxisDecimalPattern("0.0##");
+        return c;
+    }
+
     private record Cell(double noise, String method, List<double[][]> scores) {
     }
 
@@ -475,17 +486,20 @@ public final class CalibratedTeacherExperiment implements Experiment {
         }
         for (double eta : cfg.labelNoise()) {
             String tag = "noise-" + num(eta).replace('.', '-');
-            CategoryChart acc = new CategoryChartBuilder().width(900).height(520).title("Student accuracy, label noise "
-                    + num(eta)).xAxisTitle("test images").yAxisTitle("accuracy").build();
-            CategoryChart ece = new CategoryChartBuilder().width(900).height(520).title("Student ECE, label noise " + num(eta))
-                    .xAxisTitle("test images").yAxisTitle("ECE").build();
+            String interval = " (mean; error bars: 95% t interval over " + cfg.student().count() + " students)";
+            CategoryChart acc = bars("Student accuracy, label noise " + num(eta), "accuracy" + interval);
+            CategoryChart ece = bars("Student ECE, label noise " + num(eta), "ECE" + interval);
             List<String> labels = conditions.stream().map(Condition::label).toList();
             for (Cell cell : cells) {
                 if (cell.noise() != eta) {
                     continue;
                 }
-                acc.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[0])).toList());
-                ece.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[1])).toList());
+                for (int m = 0; m < 2; m++) {
+                    int metric = m;
+                    List<Summary> s = cell.scores().stream().map(x -> Summary.of(x[metric])).toList();
+                    (m == 0 ? acc : ece).addSeries(cell.method(), labels, s.stream().map(Summary::mean).toList(),
+                            s.stream().map(Summary::halfWidth).toList());
+                }
             }
             r.plot("calibrated-teacher-accuracy-" + tag, acc);
             r.plot("calibrated-teacher-ece-" + tag, ece);

@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Bootstrap;
@@ -38,10 +39,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026 (arXiv 2601.18909) with neural networks: MLP teachers and MLP students.
@@ -182,8 +180,8 @@ public final class FfnExperiment implements Experiment {
                 teacherMse = mse(StackedStudents.predict(t, s.test().features(), false)[0], s.test().targets());
             }
             LOG.info("ffn regression {}: teacher test MSE {}", ds, teacherMse);
-            XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k", "k",
-                    "variance across students");
+            XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k",
+                    "k (teacher samples)", "variance across students");
             for (double a : rc.noise()) {
                 for (String method : rc.methods()) {
                     double[] predVar = new double[ks.length];
@@ -201,8 +199,8 @@ public final class FfnExperiment implements Experiment {
                     }
                     double slope = Regression.logLogSlope(ks, predVar);
                     double[] fit = Regression.fitFloorPlusInverse(ks, predVar);
-                    chart.addSeries(String.format(Locale.ROOT, "a=%s %s (slope %.2f)", fmt(a), method, slope), ks, predVar)
-                            .setMarker(SeriesMarkers.CIRCLE);
+                    Plots.addSeries(chart, String.format(Locale.ROOT, "noise a = %s, %s target (log-log slope %.2f)", fmt(a),
+                            method, slope), ks, predVar, null, null);
                     r.data("slope " + ds + " a=" + fmt(a) + " " + method, slope);
                     fits.add(List.of(ds, fmt(a), method, String.format(Locale.ROOT, "%.3f", slope), sci(fit[0]), sci(fit[1]),
                             sci(a * 1.0)));
@@ -447,10 +445,9 @@ public final class FfnExperiment implements Experiment {
                     }
                 }
             }
-            CategoryChart chart = new CategoryChartBuilder().width(800).height(500)
-                    .title(ds + ": inter-student variance of test predictions by target").xAxisTitle("target")
-                    .yAxisTitle("variance across students").build();
             List<Double> variances = new ArrayList<>();
+            List<Double> lows = new ArrayList<>();
+            List<Double> highs = new ArrayList<>();
             Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
                 double[][][] probs;
@@ -489,6 +486,8 @@ public final class FfnExperiment implements Experiment {
                 BootstrapInterval interval = Bootstrap.percentile(students, idx -> Metrics.interStudentVariance(pick(all, idx)),
                         Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "students");
                 double inter = interval.estimate();
+                lows.add(interval.low());
+                highs.add(interval.high());
                 byMethod.put(method, probs);
                 double entRight = nRight == 0 ? Double.NaN : hRight / nRight;
                 double entWrong = nWrong == 0 ? Double.NaN : hWrong / nWrong;
@@ -517,7 +516,11 @@ public final class FfnExperiment implements Experiment {
                                     entRight));
                 }
             }
-            chart.addSeries("inter-student variance", cc.methods(), variances);
+            XYChart chart = Plots.intervals(ds + ": inter-student variance of test predictions by target", "target",
+                    "inter-student variance (95% bootstrap)", cc.methods(),
+                    variances.stream().mapToDouble(Double::doubleValue).toArray(),
+                    lows.stream().mapToDouble(Double::doubleValue).toArray(),
+                    highs.stream().mapToDouble(Double::doubleValue).toArray());
             double[][][] single = byMethod.get("single");
             for (Map.Entry<String, double[][][]> e : byMethod.entrySet()) {
                 if (single == null || e.getKey().equals("single")) {

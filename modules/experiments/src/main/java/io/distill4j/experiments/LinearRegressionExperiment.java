@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Summary;
@@ -17,8 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026 (arXiv 2601.18909), linear regression: an OLS teacher on Boston housing, additive
@@ -370,19 +369,20 @@ public final class LinearRegressionExperiment implements Experiment {
         r.table(header, slopeRows);
         r.data("slopes", slopes);
 
-        r.plot("excess-mse-vs-k", chart("Excess test MSE over the teacher vs k (mean target)", "k",
-                "test MSE - teacher test MSE", cfg, cells, "mean", c -> c.mseMean() - p.teacherTestMse));
-        r.plot("prediction-variance-vs-k", chart("Inter-student variance of predictions vs k (mean target)", "k",
-                "variance across students", cfg, cells, "mean", Cell::predVar));
-        r.plot("mse-variance-vs-k", chart("Inter-student variance of test MSE vs k (mean target)", "k",
-                "variance of test MSE across students", cfg, cells, "mean", Cell::mseVar));
+        r.plot("excess-mse-vs-k", chart("Excess test MSE over the teacher vs k (mean target)", "k (teacher samples)",
+                "test MSE - teacher test MSE (mean, 95% t interval over students)", cfg, cells, "mean",
+                c -> c.mseMean() - p.teacherTestMse, Cell::mseCi));
+        r.plot("prediction-variance-vs-k", chart("Inter-student variance of predictions vs k (mean target)",
+                "k (teacher samples)", "variance across students", cfg, cells, "mean", Cell::predVar, null));
+        r.plot("mse-variance-vs-k", chart("Inter-student variance of test MSE vs k (mean target)", "k (teacher samples)",
+                "variance of test MSE across students", cfg, cells, "mean", Cell::mseVar, null));
         double aMax = cfg.noise().get(cfg.noise().size() - 1);
-        XYChart methods = logLog("Inter-student variance of predictions vs k by target (a = " + fmt(aMax) + ")", "k",
-                "variance across students");
+        XYChart methods = logLog("Inter-student variance of predictions vs k by target (noise a = " + fmt(aMax) + ")",
+                "k (teacher samples)", "variance across students");
         for (String m : METHODS) {
             double[] y = series(cells, cfg, aMax, m, Cell::predVar);
-            methods.addSeries(String.format(Locale.ROOT, "%s (slope %.2f)", m, Regression.logLogSlope(ks, y)), ks, y)
-                    .setMarker(SeriesMarkers.CIRCLE);
+            Plots.addSeries(methods, String.format(Locale.ROOT, "%s target (log-log slope %.2f)", m,
+                    Regression.logLogSlope(ks, y)), ks, y, null, null);
         }
         r.plot("targets-vs-k", methods);
 
@@ -437,26 +437,45 @@ public final class LinearRegressionExperiment implements Experiment {
         return r;
     }
 
+    /** A log-log chart of one statistic per noise level, with its 95% intervals when {@code halfWidth} is given. */
     private static XYChart chart(String title, String x, String y, Config cfg, List<Cell> cells, String method,
-            java.util.function.ToDoubleFunction<Cell> f) {
+            java.util.function.ToDoubleFunction<Cell> f, java.util.function.ToDoubleFunction<Cell> halfWidth) {
         XYChart c = logLog(title, x, y);
         double[] ks = cfg.k().stream().mapToDouble(Integer::doubleValue).toArray();
-        for (double a : cfg.noise()) {
+        int noises = cfg.noise().size();
+        for (int i = 0; i < noises; i++) {
+            double a = cfg.noise().get(i);
             double[] ys = series(cells, cfg, a, method, f);
             boolean positive = java.util.Arrays.stream(ys).allMatch(v -> v > 0);
-            String label = positive ? String.format(Locale.ROOT, "a = %s (slope %.2f)", fmt(a), Regression.logLogSlope(ks, ys))
-                    : "a = " + fmt(a);
+            String label = positive ? String.format(Locale.ROOT, "noise a = %s (log-log slope %.2f)", fmt(a),
+                    Regression.logLogSlope(ks, ys)) : "noise a = " + fmt(a);
             double[] safe = java.util.Arrays.stream(ys).map(v -> Math.max(v, 1e-12)).toArray();
-            c.addSeries(label, ks, safe).setMarker(SeriesMarkers.CIRCLE);
+            double[] low = null;
+            double[] high = null;
+            if (halfWidth != null) {
+                double[] hw = series(cells, cfg, a, method, halfWidth);
+                low = new double[ks.length];
+                high = new double[ks.length];
+                for (int j = 0; j < ks.length; j++) {
+                    low[j] = ys[j] - hw[j];
+                    high[j] = Math.max(ys[j] + hw[j], 1e-12);
+                }
+            }
+            Plots.addSeries(c, label, halfWidth == null ? ks : Plots.dodge(ks, i, noises, 0.03, true), safe, low, high);
         }
         return c;
     }
 
+    /**
+     * A styled log-log chart.
+     *
+     * @param title the title
+     * @param x the x axis's title
+     * @param y the y axis's title
+     * @return the chart
+     */
     static XYChart logLog(String title, String x, String y) {
-        XYChart c = new XYChartBuilder().width(800).height(560).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setLegendPosition(
-                org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
-        return c;
+        return Plots.lines(title, x, y, true, true);
     }
 
     private static double[] series(List<Cell> cells, Config cfg, double a, String method,

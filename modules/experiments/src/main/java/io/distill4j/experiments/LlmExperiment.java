@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -45,8 +46,6 @@ import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026, "How Is Uncertainty Propagated in Knowledge Distillation?" (arXiv 2601.18909), the LLM
@@ -784,12 +783,15 @@ public final class LlmExperiment implements Experiment {
             {"llm-inter-student-variance", "Inter-student variance", "variance of similarity over students"},
             {"llm-hallucination", "Hallucination rate (sampled)", "share contradicting the KB"}};
         for (String[] sp : specs) {
-            XYChart chart = new XYChartBuilder().width(800).height(560).title(sp[1]).xAxisTitle("k (teacher answers)")
-                    .yAxisTitle(sp[2]).build();
-            for (String method : cfg.methods()) {
+            boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
+            XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
+                    + cfg.students() + " students)" : ""), false, false);
+            int n = cfg.methods().size();
+            for (int i = 0; i < n; i++) {
+                String method = cfg.methods().get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method().equals(method))
                         .sorted(Comparator.comparingInt(Cell::k)).toList();
-                double[] x = mine.stream().mapToDouble(Cell::k).toArray();
+                double[] x = Plots.dodge(mine.stream().mapToDouble(Cell::k).toArray(), i, n, 0.06, false);
                 double[] y = mine.stream().mapToDouble(c -> {
                     Metrics m = ms.get(c);
                     return switch (sp[0]) {
@@ -799,7 +801,15 @@ public final class LlmExperiment implements Experiment {
                         default -> Descriptive.mean(m.hallSampled());
                     };
                 }).toArray();
-                chart.addSeries(method, x, y).setMarker(SeriesMarkers.CIRCLE);
+                double[] low = null;
+                double[] high = null;
+                if (perStudent) {
+                    List<Summary> s = mine.stream().map(c -> Summary.of(sp[0].equals("llm-similarity")
+                            ? ms.get(c).simSampled() : ms.get(c).hallSampled())).toList();
+                    low = s.stream().mapToDouble(Summary::low).toArray();
+                    high = s.stream().mapToDouble(Summary::high).toArray();
+                }
+                Plots.addSeries(chart, method, x, y, low, high);
             }
             r.plot(sp[0], chart);
         }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,8 +13,8 @@ import java.util.Map;
 import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.Sha256;
 import io.distill4j.data.TabularData;
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
@@ -228,9 +227,7 @@ public final class Report {
         Map<String, Object> provenance = provenance();
         Files.createDirectories(dir);
         for (Map.Entry<String, Chart<?, ?>> p : plots.entrySet()) {
-            Path tmp = dir.resolve(p.getKey() + ".tmp.png");
-            BitmapEncoder.saveBitmap(p.getValue(), tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, dir.resolve(p.getKey() + ".png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Plots.save(p.getValue(), dir.resolve(p.getKey() + ".png"));
         }
         StringBuilder md = new StringBuilder(markdown()).append("## Provenance\n\n");
         provenance.forEach((k, v) -> {

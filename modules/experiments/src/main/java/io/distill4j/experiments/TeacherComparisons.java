@@ -17,7 +17,6 @@ import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedStudents;
-import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
 import io.distill4j.trainer.TrainingSpec;

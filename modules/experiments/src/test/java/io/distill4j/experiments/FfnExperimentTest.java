@@ -23,8 +23,7 @@ class FfnExperimentTest {
         Report r = new FfnExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
         ReportChecks.provenance(out, c.settings(), "boston train (standardised)", "digits test (standardised)");
-        assertTrue(Files.size(out.resolve("ffn-regression-boston.png")) > 0);
-        assertTrue(Files.size(out.resolve("ffn-classification-digits.png")) > 0);
+        ReportChecks.plots(out, List.of("ffn-regression-boston.png", "ffn-classification-digits.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> cls = (List<Map<String, Object>>) r.data().get("classification");
         assertEquals(4, cls.size());
