@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
@@ -173,7 +174,7 @@ public final class FfnExperiment implements Experiment {
             double teacherMse;
             int n = yTrain.length;
             try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
                             s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(yTrain), new Shape(1, n, 1))),
                             MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed()), n, null)) {
                 mu = Rows.flatten(StackedStudents.predict(t, s.train().features(), false)[0]);
@@ -193,20 +194,20 @@ public final class FfnExperiment implements Experiment {
                         cells.add(cell);
                         predVar[ki] = (double) cell.get("predVar");
                         double[] m = (double[]) cell.remove("mse");
-                        rows.add(List.of(ds, fmt(a), Integer.toString(k), method,
+                        rows.add(List.of(ds, Numbers.plain(a), Integer.toString(k), method,
                                 Summary.of(m).format(4),
-                                sci(Descriptive.variance(m)), sci(predVar[ki])));
+                                Numbers.sci(Descriptive.variance(m)), Numbers.sci(predVar[ki])));
                     }
                     double slope = Regression.logLogSlope(ks, predVar);
                     double[] fit = Regression.fitFloorPlusInverse(ks, predVar);
-                    Plots.addSeries(chart, String.format(Locale.ROOT, "noise a = %s, %s target (log-log slope %.2f)", fmt(a),
+                    Plots.addSeries(chart, String.format(Locale.ROOT, "noise a = %s, %s target (log-log slope %.2f)", Numbers.plain(a),
                             method, slope), ks, predVar, null, null);
-                    r.data("slope " + ds + " a=" + fmt(a) + " " + method, slope);
-                    fits.add(List.of(ds, fmt(a), method, String.format(Locale.ROOT, "%.3f", slope), sci(fit[0]), sci(fit[1]),
-                            sci(a * 1.0)));
+                    r.data("slope " + ds + " a=" + Numbers.plain(a) + " " + method, slope);
+                    fits.add(List.of(ds, Numbers.plain(a), method, String.format(Locale.ROOT, "%.3f", slope), Numbers.sci(fit[0]), Numbers.sci(fit[1]),
+                            Numbers.sci(a * 1.0)));
                     if (method.equals("mean")) {
                         r.check("averaging lowers the inter-student variance of an MLP student as k grows (" + ds + ", a = "
-                                + fmt(a) + ")", slope < 0 && predVar[predVar.length - 1] < predVar[0],
+                                + Numbers.plain(a) + ")", slope < 0 && predVar[predVar.length - 1] < predVar[0],
                                 String.format(Locale.ROOT, "log-log slope %.3f; variance %.3e at k=%d, %.3e at k=%d", slope,
                                         predVar[0], rc.k().get(0), predVar[predVar.length - 1], rc.k().get(ks.length - 1)));
                     }
@@ -258,7 +259,7 @@ public final class FfnExperiment implements Experiment {
             StackedStudents.Labels targets = method.equals("mean") || k == 1
                     ? StackedStudents.perStudentRows(dm.create(ybar, new Shape(students, n, 1)))
                     : emaFusion(dm.create(draws, new Shape(students, n, k, 1)), n);
-            try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+            try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
                     s.train().features(), targets, MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed() + 17 * k), n,
                     null)) {
                 preds = StackedStudents.predict(m, s.test().features(), false);
@@ -422,8 +423,8 @@ public final class FfnExperiment implements Experiment {
             float[][][] teacherSamples;
             double teacherAcc;
             try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {cc.teacherHidden()}, c, 0.3f),
-                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(oneHot(s.train().labels(), c)),
+                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(cc.teacherHidden()).setOutputs(c).optDropout(0.3f).build(),
+                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(Rows.oneHot(s.train().labels(), c)),
                                     new Shape(1, n, c))), SOFT_CE, spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
                                     cfg.seed()), cc.batchSize(), null)) {
                 teacherAcc = Metrics.accuracy(StackedStudents.probabilities(t, s.test().features(), false)[0], yTest);
@@ -454,8 +455,7 @@ public final class FfnExperiment implements Experiment {
                 try (NDManager dm = NDManager.newBaseManager(device)) {
                     NDArray samples = dm.create(flat, new Shape(students, n, cc.k(), c));
                     StackedStudents.Labels targets = classificationTargets(method, samples, cc.k(), c);
-                    try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {cc.studentHidden()}, c,
-                            0.1f), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
+                    try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(cc.studentHidden()).setOutputs(c).optDropout(0.1f).build(), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
                             cc.learningRate(), 1e-4f, cfg.seed() + 1), cc.batchSize(), null)) {
                         probs = StackedStudents.probabilities(m, s.test().features(), false);
                     }
@@ -473,7 +473,7 @@ public final class FfnExperiment implements Experiment {
                     nll[st] = Metrics.nll(probs[st], yTest);
                     for (int i = 0; i < yTest.length; i++) {
                         double h = Metrics.entropy(probs[st][i]);
-                        if (argmax(probs[st][i]) == yTest[i]) {
+                        if (Rows.argmax(probs[st][i]) == yTest[i]) {
                             hRight += h;
                             nRight++;
                         } else {
@@ -615,14 +615,6 @@ public final class FfnExperiment implements Experiment {
         return c;
     }
 
-    private static float[][] oneHot(int[] labels, int c) {
-        float[][] t = new float[labels.length][c];
-        for (int i = 0; i < labels.length; i++) {
-            t[i][labels[i]] = 1;
-        }
-        return t;
-    }
-
     private static double mse(float[][] pred, double[] y) {
         double s = 0;
         for (int i = 0; i < y.length; i++) {
@@ -651,21 +643,4 @@ public final class FfnExperiment implements Experiment {
         return f;
     }
 
-    private static int argmax(double[] p) {
-        int b = 0;
-        for (int c = 1; c < p.length; c++) {
-            if (p[c] > p[b]) {
-                b = c;
-            }
-        }
-        return b;
-    }
-
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%s", v);
-    }
-
-    private static String sci(double v) {
-        return String.format(Locale.ROOT, "%.3e", v);
-    }
 }

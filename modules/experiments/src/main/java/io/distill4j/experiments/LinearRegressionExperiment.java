@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
@@ -325,9 +326,9 @@ public final class LinearRegressionExperiment implements Experiment {
 
         List<List<String>> rows = new ArrayList<>();
         for (Cell c : cells) {
-            rows.add(List.of(fmt(c.a()), Integer.toString(c.k()), c.method(),
-                    String.format(Locale.ROOT, "%.5f ± %.5f", c.mseMean(), c.mseCi()), sci(c.mseVar()), sci(c.predVar()),
-                    sci(c.paramVar())));
+            rows.add(List.of(Numbers.plain(c.a()), Integer.toString(c.k()), c.method(),
+                    String.format(Locale.ROOT, "%.5f ± %.5f", c.mseMean(), c.mseCi()), Numbers.sci(c.mseVar()), Numbers.sci(c.predVar()),
+                    Numbers.sci(c.paramVar())));
         }
         r.paragraph("## Students per setting");
         r.table(List.of("a", "k", "target", "test MSE (mean ± 95% t)", "inter-student var of test MSE",
@@ -343,8 +344,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 double pv = (double) cf.get("predVar");
                 double mv = (double) cf.get("mseVar");
                 double mm = (double) cf.get("mseMean");
-                cfRows.add(List.of(fmt(a), Integer.toString(k), sci(c.predVar()), sci(pv), fmt3(c.predVar() / pv),
-                        sci(c.mseVar()), sci(mv), fmt3(c.mseVar() / mv), String.format(Locale.ROOT, "%.5f", c.mseMean()),
+                cfRows.add(List.of(Numbers.plain(a), Integer.toString(k), Numbers.sci(c.predVar()), Numbers.sci(pv), Numbers.fixed(c.predVar() / pv, 3),
+                        Numbers.sci(c.mseVar()), Numbers.sci(mv), Numbers.fixed(c.mseVar() / mv, 3), String.format(Locale.ROOT, "%.5f", c.mseMean()),
                         String.format(Locale.ROOT, "%.5f", mm)));
             }
         }
@@ -356,11 +357,11 @@ public final class LinearRegressionExperiment implements Experiment {
         Map<String, Double> slopes = new LinkedHashMap<>();
         double[] ks = cfg.k().stream().mapToDouble(Integer::doubleValue).toArray();
         for (double a : cfg.noise()) {
-            List<String> row = new ArrayList<>(List.of(fmt(a)));
+            List<String> row = new ArrayList<>(List.of(Numbers.plain(a)));
             for (String m : METHODS) {
                 double s = Regression.logLogSlope(ks, series(cells, cfg, a, m, Cell::predVar));
-                slopes.put(m + "@a=" + fmt(a), s);
-                row.add(fmt3(s));
+                slopes.put(m + "@a=" + Numbers.plain(a), s);
+                row.add(Numbers.fixed(s, 3));
             }
             slopeRows.add(row);
         }
@@ -377,7 +378,7 @@ public final class LinearRegressionExperiment implements Experiment {
         r.plot("mse-variance-vs-k", chart("Inter-student variance of test MSE vs k (mean target)", "k (teacher samples)",
                 "variance of test MSE across students", cfg, cells, "mean", Cell::mseVar, null));
         double aMax = cfg.noise().get(cfg.noise().size() - 1);
-        XYChart methods = logLog("Inter-student variance of predictions vs k by target (noise a = " + fmt(aMax) + ")",
+        XYChart methods = logLog("Inter-student variance of predictions vs k by target (noise a = " + Numbers.plain(aMax) + ")",
                 "k (teacher samples)", "variance across students");
         for (String m : METHODS) {
             double[] y = series(cells, cfg, aMax, m, Cell::predVar);
@@ -401,8 +402,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 """);
         r.paragraph("## The paper's qualitative claims, checked");
         for (double a : cfg.noise()) {
-            double s = slopes.get("mean@a=" + fmt(a));
-            r.check("averaging k samples divides the inter-student variance by k (log-log slope near -1) at a = " + fmt(a),
+            double s = slopes.get("mean@a=" + Numbers.plain(a));
+            r.check("averaging k samples divides the inter-student variance by k (log-log slope near -1) at a = " + Numbers.plain(a),
                     s > -1.2 && s < -0.8, String.format(Locale.ROOT, "slope %.3f", s));
         }
         double worst = 1;
@@ -426,7 +427,7 @@ public final class LinearRegressionExperiment implements Experiment {
                 double mean = find(cells, a, k, "mean").predVar();
                 if (!(iv < mean)) {
                     ivBelow = false;
-                    ev.append(String.format(Locale.ROOT, "a=%s k=%d: %.3e >= %.3e; ", fmt(a), k, iv, mean));
+                    ev.append(String.format(Locale.ROOT, "a=%s k=%d: %.3e >= %.3e; ", Numbers.plain(a), k, iv, mean));
                 }
             }
         }
@@ -447,8 +448,8 @@ public final class LinearRegressionExperiment implements Experiment {
             double a = cfg.noise().get(i);
             double[] ys = series(cells, cfg, a, method, f);
             boolean positive = java.util.Arrays.stream(ys).allMatch(v -> v > 0);
-            String label = positive ? String.format(Locale.ROOT, "noise a = %s (log-log slope %.2f)", fmt(a),
-                    Regression.logLogSlope(ks, ys)) : "noise a = " + fmt(a);
+            String label = positive ? String.format(Locale.ROOT, "noise a = %s (log-log slope %.2f)", Numbers.plain(a),
+                    Regression.logLogSlope(ks, ys)) : "noise a = " + Numbers.plain(a);
             double[] safe = java.util.Arrays.stream(ys).map(v -> Math.max(v, 1e-12)).toArray();
             double[] low = null;
             double[] high = null;
@@ -487,15 +488,4 @@ public final class LinearRegressionExperiment implements Experiment {
         return cells.stream().filter(c -> c.a() == a && c.k() == k && c.method().equals(method)).findFirst().orElseThrow();
     }
 
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%s", v);
-    }
-
-    private static String fmt3(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    private static String sci(double v) {
-        return String.format(Locale.ROOT, "%.3e", v);
-    }
 }

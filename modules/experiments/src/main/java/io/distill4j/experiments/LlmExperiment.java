@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
@@ -42,7 +43,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
@@ -639,8 +639,8 @@ public final class LlmExperiment implements Experiment {
                         tr.seconds(), tr.lastMean(20))
                 + String.format(Locale.ROOT, "- Teacher sampling (the paper's): T %s, top-k %d, top-p %s, repetition penalty "
                         + "%s, %d answers per question with top-%d log-probabilities into a sequence cache (%.0f s); k in %s "
-                        + "uses the first k of them.%n", num(cfg.sampling().temperature()), cfg.sampling().topK(),
-                        num(cfg.sampling().topP()), num(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
+                        + "uses the first k of them.%n", Numbers.brief(cfg.sampling().temperature()), cfg.sampling().topK(),
+                        Numbers.brief(cfg.sampling().topP()), Numbers.brief(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
                         sampleSeconds, cfg.ks())
                 + String.format(Locale.ROOT, "- Students: GPT-2 family, d %d, %d layers, %d heads; %d per method and k, "
                         + "student r starting from the same initialisation in every cell (paired). The selection rules train "
@@ -650,8 +650,8 @@ public final class LlmExperiment implements Experiment {
                         + "learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
                         + "against the cached top-%d log-probabilities and tail mass.%n", cfg.student().hidden(),
                         cfg.student().layers(), cfg.student().heads(), cfg.students(), cfg.student().epochs(),
-                        num(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
-                                .toList(), cfg.ks(), cfg.student().batchRows(), num(cfg.student().learningRate()), num(cfg.kdAlpha()), cfg.topLogprobs())
+                        Numbers.brief(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
+                                .toList(), cfg.ks(), cfg.student().batchRows(), Numbers.brief(cfg.student().learningRate()), Numbers.brief(cfg.kdAlpha()), cfg.topLogprobs())
                 + "- Inverse-variance selection: mu_VA = a_T mu_T + a_S mu_S with mu_S the mean embedding of k sampled "
                 + "answers of the untrained student r (its own initialisation), w = 1/(mean per-dimension variance + 1e-8).\n"
                 + String.format(Locale.ROOT, "- Evaluation: every student answers every question once greedily and %d times "
@@ -704,9 +704,9 @@ public final class LlmExperiment implements Experiment {
                 }
             }
             teacherCorrect[g] = correct / (double) count;
-            trows.add(List.of(num(grade), Integer.toString(nf), f3(prob / nf), f3(teacherCorrect[g]), f3(contra / (double) count),
-                    f3(none / (double) count), f3(sim / count)));
-            teacherJson.put(num(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
+            trows.add(List.of(Numbers.brief(grade), Integer.toString(nf), Numbers.fixed(prob / nf, 3), Numbers.fixed(teacherCorrect[g], 3), Numbers.fixed(contra / (double) count, 3),
+                    Numbers.fixed(none / (double) count, 3), Numbers.fixed(sim / count, 3)));
+            teacherJson.put(Numbers.brief(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
                     teacherCorrect[g], "contradicts", contra / (double) count, "noValue", none / (double) count,
                     "similarity", sim / count));
         }
@@ -724,7 +724,7 @@ public final class LlmExperiment implements Experiment {
         for (Cell c : cells) {
             Metrics m = ms.get(c);
             rows.add(List.of(c.method(), Integer.toString(c.k()), ci(m.simGreedy()), ci(m.simSampled()), ci(m.hallGreedy()),
-                    ci(m.hallSampled()), f4(m.inter()), ci(m.intra()), f4(m.systematic())));
+                    ci(m.hallSampled()), Numbers.fixed(m.inter(), 4), ci(m.intra()), Numbers.fixed(m.systematic(), 4)));
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("method", c.method());
             j.put("k", c.k());
@@ -747,17 +747,17 @@ public final class LlmExperiment implements Experiment {
                 "hallucination (sampled)", "inter-student var", "intra-student var", "systematic noise"), rows);
         r.data("cells", json);
         List<String> gh = new ArrayList<>(List.of("method", "k"));
-        grades.forEach(g -> gh.add("similarity, g " + num(g)));
-        grades.forEach(g -> gh.add("hallucination, g " + num(g)));
+        grades.forEach(g -> gh.add("similarity, g " + Numbers.brief(g)));
+        grades.forEach(g -> gh.add("hallucination, g " + Numbers.brief(g)));
         List<List<String>> grows = new ArrayList<>();
         for (Cell c : cells) {
             Metrics m = ms.get(c);
             List<String> row = new ArrayList<>(List.of(c.method(), Integer.toString(c.k())));
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Descriptive.mean(column(m.simByGrade(), g))));
+                row.add(Numbers.fixed(Descriptive.mean(column(m.simByGrade(), g)), 3));
             }
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Descriptive.mean(column(m.hallByGrade(), g))));
+                row.add(Numbers.fixed(Descriptive.mean(column(m.hallByGrade(), g)), 3));
             }
             grows.add(row);
         }
@@ -821,7 +821,7 @@ public final class LlmExperiment implements Experiment {
         boolean ordered = true;
         StringBuilder ev = new StringBuilder();
         for (int g = 0; g < grades.size(); g++) {
-            ev.append(g == 0 ? "" : ", ").append("g ").append(num(grades.get(g))).append(": ").append(f3(teacherCorrect[g]));
+            ev.append(g == 0 ? "" : ", ").append("g ").append(Numbers.brief(grades.get(g))).append(": ").append(Numbers.fixed(teacherCorrect[g], 3));
             for (int h = 0; h < grades.size(); h++) {
                 if (grades.get(h) > grades.get(g) && !(teacherCorrect[h] > teacherCorrect[g])) {
                     ordered = false;
@@ -843,10 +843,10 @@ public final class LlmExperiment implements Experiment {
             if (method.equals("mean")) {
                 r.check("more teacher answers raise the similarity to the true answers (" + method + ", greedy, k " + k1
                         + " -> " + kn + ")", Descriptive.mean(mb.simGreedy()) > Descriptive.mean(ma.simGreedy()),
-                        "similarity " + f4(Descriptive.mean(ma.simGreedy())) + " -> " + f4(Descriptive.mean(mb.simGreedy())));
+                        "similarity " + Numbers.fixed(Descriptive.mean(ma.simGreedy()), 4) + " -> " + Numbers.fixed(Descriptive.mean(mb.simGreedy()), 4));
             }
             r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
-                    mb.systematic() < ma.systematic(), "systematic noise " + f4(ma.systematic()) + " -> " + f4(mb.systematic()));
+                    mb.systematic() < ma.systematic(), "systematic noise " + Numbers.fixed(ma.systematic(), 4) + " -> " + Numbers.fixed(mb.systematic(), 4));
         }
     }
 
@@ -887,27 +887,12 @@ public final class LlmExperiment implements Experiment {
         return Summary.of(v).format(4);
     }
 
-    private static String f3(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
-    }
 
-    private static String f4(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
-    }
 
-    private static String num(double v) {
-        return BayesianTeacherExperiment.num(v);
-    }
-
+    /** Deletes the work folder; a failure is logged, not thrown (the report is already written). */
     private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.warn("cannot delete {}: {}", p, e.getMessage());
-                }
-            });
+        try {
+            io.distill4j.data.AtomicFiles.deleteTree(dir);
         } catch (IOException e) {
             LOG.warn("cannot delete {}: {}", dir, e.getMessage());
         }

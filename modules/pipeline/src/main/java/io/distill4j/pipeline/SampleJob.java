@@ -355,7 +355,7 @@ public final class SampleJob {
     private static Teacher teacher(String source, SampleSpec.TeacherSpec ts, int k, long seed, String describe,
             TeacherOutput output, int width, TabularData train, List<Model> models) {
         return switch (ts.type()) {
-            case "mc-dropout" -> new McDropoutTeacher(models.get(0), k, width, output, seed, describe);
+            case "mc-dropout" -> McDropoutTeacher.builder(models.get(0)).setSamples(k).setWidth(width).optOutput(output).optSeed(seed).setDescription(describe).build();
             case "deterministic" -> new DeterministicTeacher(models.get(0), k, width, output, describe);
             case "ensemble" -> new DeepEnsembleTeacher(models, width, output, describe);
             case "laplace" -> new LaplaceTeacher(models.get(0), LastLayerLaplace.fit(models.get(0), train.features(),
