@@ -489,6 +489,7 @@ public final class BayesianTeacherExperiment implements Experiment {
         Setting few = fewShot(cfg);
         XYChart curves = Plots.lines("Validation accuracy during training (fraction " + Numbers.brief(few.fraction())
                 + ", mean of the students)", "update", "validation accuracy", false, false);
+        curves.getStyler().setXAxisDecimalPattern("0");
         for (Cell c : cells) {
             if (c.setting() == few) {
                 Plots.addSeries(curves, c.method().label(), c.curveSteps(), c.curve(), null, null)

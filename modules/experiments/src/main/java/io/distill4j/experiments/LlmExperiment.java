@@ -786,12 +786,15 @@ public final class LlmExperiment implements Experiment {
             boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
             XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
                     + cfg.students() + " students)" : ""), false, false);
+            // k is a count: label the whole numbers only
+            chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? Long.toString(Math.round(v)) : " ");
             int n = cfg.methods().size();
             for (int i = 0; i < n; i++) {
                 String method = cfg.methods().get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method().equals(method))
                         .sorted(Comparator.comparingInt(Cell::k)).toList();
-                double[] x = Plots.dodge(mine.stream().mapToDouble(Cell::k).toArray(), i, n, 0.06, false);
+                double[] x = mine.stream().mapToDouble(Cell::k).toArray();
+                x = perStudent ? Plots.dodge(x, i, n, 0.06, false) : x;
                 double[] y = mine.stream().mapToDouble(c -> {
                     Metrics m = ms.get(c);
                     return switch (sp[0]) {
