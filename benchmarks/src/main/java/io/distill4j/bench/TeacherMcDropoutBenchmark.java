@@ -77,7 +77,8 @@ public class TeacherMcDropoutBenchmark {
         model = Model.newInstance("teacher", Device.cpu());
         model.setBlock(block);
         block.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 64));
-        teacher = new McDropoutTeacher(model, K, 10, TeacherOutput.probabilities(1f), 7, "mlp 64-128-10 dropout 0.2");
+        teacher = McDropoutTeacher.builder(model).setSamples(K).setWidth(10).optOutput(TeacherOutput.probabilities(1f)).optSeed(7)
+                .setDescription("mlp 64-128-10 dropout 0.2").build();
         Random r = new Random(1);
         features = new float[ITEMS][64];
         for (float[] row : features) {

@@ -72,7 +72,7 @@ public final class Demo {
         Path runDir = config.runsDir().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         LOG.info("digits: {} train ({}% of labels flipped), {} test, {} classes; run folder {}", split.train().size(),
                 Math.round(100 * config.labelNoise()), split.test().size(), digits.numClasses(), runDir);
-        RunInfo info = RunInfo.start("distill4j demo", device);
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         TrainingSpec teacherTraining = TrainingSpec.builder().setDevice(device).setSeed(config.seed())
                 .setEpochs(config.teacherEpochs()).setBatchSize(BATCH).setLearningRate(LR).optWeightDecay(1e-4f)
                 .optLogEvery(0).build();
@@ -90,7 +90,7 @@ public final class Demo {
                             .samples(config.k()).training(teacherTraining).seed(config.seed()))
                     .target(target).loss("soft-ce")
                     .student(Mlp.builder().setHidden(STUDENT_HIDDEN).optDropout(0.2f)).seeds(seeds).draws(config.draws())
-                    .training(studentTraining).cacheDir(runDir.resolve("teacher-cache")).command("distill4j demo")
+                    .training(studentTraining).cacheDir(runDir.resolve("teacher-cache")).command(info.command())
                     .build().fit(runDir.resolve(target));
             rows.add(row(target, r, runs.isEmpty() ? null : runs.get(0), config.seed()));
             runs.add(r);

@@ -1,5 +1,6 @@
 package io.distill4j.cli;
 
+import io.distill4j.data.Require;
 import io.distill4j.pipeline.Draws;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,12 +35,12 @@ public record DemoConfig(Path datasetDir, Path runsDir, int k, int students, int
 
     /** Validates the counts. */
     public DemoConfig {
-        positive("k", k);
+        Require.positive("k", k);
         if (students < 2) {
             throw new IllegalArgumentException("students must be at least 2 (inter-student variance), got " + students);
         }
-        positive("teacherEpochs", teacherEpochs);
-        positive("studentEpochs", studentEpochs);
+        Require.positive("teacherEpochs", teacherEpochs);
+        Require.positive("studentEpochs", studentEpochs);
         if (!(labelNoise >= 0 && labelNoise < 1)) {
             throw new IllegalArgumentException("label noise must be in [0, 1), got " + labelNoise);
         }
@@ -50,12 +51,6 @@ public record DemoConfig(Path datasetDir, Path runsDir, int k, int students, int
         targets = List.copyOf(targets);
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("targets must name at least one target builder");
-        }
-    }
-
-    private static void positive(String name, int v) {
-        if (v <= 0) {
-            throw new IllegalArgumentException(name + " must be positive, got " + v);
         }
     }
 

@@ -55,6 +55,8 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     public static int run(String... args) {
+        // every run folder records the command line that made it (RunInfo.commandLine)
+        io.distill4j.pipeline.RunInfo.recordCommandLine("distill4j", args);
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

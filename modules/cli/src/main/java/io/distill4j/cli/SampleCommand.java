@@ -45,24 +45,27 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SampleSpec spec = SampleSpec.load(config);
+        ai.djl.Device dev = Devices.parse(device);
+        io.distill4j.pipeline.RunInfo info = io.distill4j.pipeline.RunInfo.start(io.distill4j.pipeline.RunInfo.commandLine(), dev);
         ProgressBar[] bar = {null};
         SampleJob.Result r;
         try {
-            r = run(spec, bar);
+            r = run(spec, dev, bar);
         } catch (TeacherServerException e) {
             System.err.println("distill4j: teacher server error: " + e.getMessage()
                     + " (committed items are kept; run the same command again to resume)");
             return SERVER_ERROR;
         }
+        SampleJob.recordRun(r, info.finish(), io.distill4j.data.config.ConfigFile.load(config).asMap(), spec.seed());
         System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.1f s, %.0f items/s",
                 r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
         return 0;
     }
 
-    private SampleJob.Result run(SampleSpec spec, ProgressBar[] bar) {
+    private SampleJob.Result run(SampleSpec spec, ai.djl.Device dev, ProgressBar[] bar) {
         SampleJob.Result r;
         try {
-            r = SampleJob.run(spec, Devices.parse(device), (done, total) -> {
+            r = SampleJob.run(spec, dev, (done, total) -> {
                 if (bar[0] == null) {
                     bar[0] = new ProgressBarBuilder().setTaskName("sample").setInitialMax(total)
                             .startsFrom(done, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" items", 1)

@@ -142,6 +142,19 @@ class MainTest {
         assertEquals(0, again[0], (String) again[1]);
         assertEquals(150, TeacherCache.open(cache).manifest().items());
         TeacherCache.open(cache).verify();
+        // the run that completed the cache is recorded beside it, with its provenance; the failed one is not
+        List<String> runs = Files.readAllLines(cache.resolve(io.distill4j.pipeline.SampleJob.RUNS_FILE));
+        assertEquals(1, runs.size(), runs.toString());
+        var rec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(runs.get(0));
+        assertEquals("distill4j sample " + job, rec.get("command").asText());
+        assertEquals(2, rec.get("config").get("k").asInt());
+        assertEquals("mc-dropout", rec.get("config").get("teacher").get("type").asText());
+        assertEquals(0, rec.get("seeds").get("seed").asLong());
+        assertEquals(TeacherCache.open(cache).manifest().datasetFingerprint(), rec.get("data").get("fingerprint").asText());
+        assertEquals(150, rec.get("items").asLong());
+        assertTrue(rec.get("device").asText().startsWith("cpu"), rec.toString());
+        assertTrue(rec.has("gitCommit") && rec.has("distill4j") && rec.has("engine") && rec.has("started")
+                && rec.has("finished"), rec.toString());
     }
 
     @Test

@@ -141,6 +141,24 @@ public final class AtomicFiles {
     }
 
     /**
+     * Deletes a folder and everything in it, deepest first (temporary folders of atomic directory writes, replaced
+     * checkpoints); does nothing when the folder is absent.
+     *
+     * @param root the folder (or a single file)
+     * @throws IOException if an entry cannot be deleted
+     */
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /**
      * Forces a directory's entries (renames) to disk; a no-op where the platform cannot open directories.
      *
      * @param dir the directory

@@ -53,18 +53,18 @@ public final class CacheInspection {
             line(b, "responses", Long.toString(s.responses()));
             line(b, "tokens", s.tokens() + String.format(Locale.ROOT, " (%.1f per response, %.1f bytes each)",
                     s.meanResponseLength(), s.bytesPerToken()));
-            line(b, "top-1 probability", fmt(s.meanTop1Probability()) + " (mean)");
-            line(b, "tail mass", fmt(s.meanTailMass()) + " (mean)");
-            line(b, "top-K entropy", fmt(s.meanTopKEntropy()) + " nats (mean, tail as one bucket)");
+            line(b, "top-1 probability", Numbers.fixed(s.meanTop1Probability(), 6) + " (mean)");
+            line(b, "tail mass", Numbers.fixed(s.meanTailMass(), 6) + " (mean)");
+            line(b, "top-K entropy", Numbers.fixed(s.meanTopKEntropy(), 6) + " nats (mean, tail as one bucket)");
         } else {
             CacheStatistics s = CacheStatistics.of(cache);
-            line(b, "variance ddof=0", fmt(s.meanVariance0()) + " (mean over items and outputs)");
-            line(b, "variance ddof=1", fmt(s.meanVariance1()) + " (mean over items and outputs)");
+            line(b, "variance ddof=0", Numbers.fixed(s.meanVariance0(), 6) + " (mean over items and outputs)");
+            line(b, "variance ddof=1", Numbers.fixed(s.meanVariance1(), 6) + " (mean over items and outputs)");
             if (CacheManifest.CLASSIFICATION.equals(m.task())) {
-                line(b, "entropy of mean", fmt(s.meanEntropyOfMean()) + " nats (total uncertainty, mean)");
-                line(b, "mean entropy", fmt(s.meanMeanEntropy()) + " nats (aleatoric, mean)");
-                line(b, "mutual information", fmt(s.meanMutualInformation()) + " nats (epistemic, mean; max "
-                        + fmt(s.maxMutualInformation()) + ")");
+                line(b, "entropy of mean", Numbers.fixed(s.meanEntropyOfMean(), 6) + " nats (total uncertainty, mean)");
+                line(b, "mean entropy", Numbers.fixed(s.meanMeanEntropy(), 6) + " nats (aleatoric, mean)");
+                line(b, "mutual information", Numbers.fixed(s.meanMutualInformation(), 6) + " nats (epistemic, mean; max "
+                        + Numbers.fixed(s.maxMutualInformation(), 6) + ")");
             }
         }
         return b.toString();
@@ -104,9 +104,6 @@ public final class CacheInspection {
         b.append(String.format(Locale.ROOT, "%-19s %s%n", key + ":", value));
     }
 
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.6f", v);
-    }
 
     private static String human(long bytes) {
         return bytes < 1 << 20 ? bytes + " bytes" : String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));

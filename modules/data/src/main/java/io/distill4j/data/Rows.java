@@ -29,6 +29,28 @@ public final class Rows {
     }
 
     /**
+     * Flattens the rows {@code [start, end)} into the front of a reused buffer, row-major (for batches).
+     *
+     * @param rows rows of equal width d
+     * @param start the first row
+     * @param end one past the last row
+     * @param into the buffer, at least (end - start) * d long
+     * @return {@code into}, its first (end - start) * d values filled
+     * @throws IllegalArgumentException if a row's width differs from row {@code start}'s
+     */
+    public static float[] flatten(float[][] rows, int start, int end, float[] into) {
+        int d = rows[start].length;
+        for (int i = start; i < end; i++) {
+            if (rows[i].length != d) {
+                throw new IllegalArgumentException("row " + i + " has width " + rows[i].length + ", row " + start + " has "
+                        + d);
+            }
+            System.arraycopy(rows[i], 0, into, (i - start) * d, d);
+        }
+        return into;
+    }
+
+    /**
      * Flattens a block of n x k x c values, row-major.
      *
      * @param block n items of k rows of width c, n at least 1

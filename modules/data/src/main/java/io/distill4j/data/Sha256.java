@@ -42,6 +42,16 @@ public final class Sha256 {
     }
 
     /**
+     * Hashes bytes.
+     *
+     * @param bytes the bytes
+     * @return the SHA-256, lower-case hex
+     */
+    public static String of(byte[] bytes) {
+        return HexFormat.of().formatHex(newDigest().digest(bytes));
+    }
+
+    /**
      * Fingerprints a feature matrix: the SHA-256 of its shape and its float bits, row by row.
      *
      * @param rows the features

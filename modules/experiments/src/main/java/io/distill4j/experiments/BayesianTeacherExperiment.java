@@ -1,6 +1,9 @@
 package io.distill4j.experiments;
 
 
+import io.distill4j.data.Numbers;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -30,7 +33,6 @@ import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -168,7 +170,16 @@ public final class BayesianTeacherExperiment implements Experiment {
 
         /** @return e.g. {@code (0.7, 4, 1)} */
         String settings() {
-            return String.format(Locale.ROOT, "(%s, %s, %s)", num(alpha), num(teacherTemperature), num(studentTemperature));
+            return String.format(Locale.ROOT, "(%s, %s, %s)", Numbers.brief(alpha), Numbers.brief(teacherTemperature), Numbers.brief(studentTemperature));
+        }
+
+        /** @return the method in words for legends, e.g. {@code mc-dropout teacher, α 0.7, T teacher 4 / student 1} */
+        String label() {
+            if (teacher.equals("labels-only")) {
+                return "labels only (no teacher)";
+            }
+            return String.format(Locale.ROOT, "%s teacher, \u03b1 %s, T teacher %s / student %s", teacher, Numbers.brief(alpha),
+                    Numbers.brief(teacherTemperature), Numbers.brief(studentTemperature));
         }
     }
 
@@ -230,6 +241,7 @@ public final class BayesianTeacherExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData[] parts = ImageTask.holdOut(task.train(), cfg.validation(), cfg.seed() + 5);
         TabularData pool = parts[0];
@@ -240,6 +252,8 @@ public final class BayesianTeacherExperiment implements Experiment {
             runSetting(cfg, s, pool, val, task.test(), cells, teachers);
         }
         Report r = report(cfg, task, quick, pool.size(), val.size(), cells, teachers);
+        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("training pool", pool)
+                .dataset("validation", val).dataset("test", task.test());
         r.write(outDir);
         return r;
     }
@@ -272,7 +286,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                 }
                 Teacher t = switch (kind) {
                     case "deterministic" -> new DeterministicTeacher(base, 1, c, TeacherOutput.logits(), desc);
-                    case "mc-dropout" -> new McDropoutTeacher(base, tc.samples(), c, TeacherOutput.logits(), cfg.seed() + 21, desc);
+                    case "mc-dropout" -> McDropoutTeacher.builder(base).setSamples(tc.samples()).setWidth(c).optOutput(TeacherOutput.logits()).optSeed(cfg.seed() + 21).setDescription(desc).build();
                     case "deep-ensemble" -> new DeepEnsembleTeacher(members, c, TeacherOutput.logits(), desc);
                     case "laplace" -> laplace(cfg, base, train, val, c, desc, notes);
                     default -> throw new AssertionError(kind);
@@ -284,7 +298,7 @@ public final class BayesianTeacherExperiment implements Experiment {
             members.forEach(Model::close);
         }
         LOG.info(String.format(Locale.ROOT, "bayesian-teacher: fraction %s: %d training images, teachers ready in %.1f s",
-                num(s.fraction()), train.size(), (System.nanoTime() - t0) / 1e9));
+                Numbers.brief(s.fraction()), train.size(), (System.nanoTime() - t0) / 1e9));
         for (Map.Entry<String, float[][]> e : logits.entrySet()) {
             int k = ks.get(e.getKey());
             double[][] p = TeacherComparisons.predictive(e.getValue()[1], k, c, 1);
@@ -315,14 +329,14 @@ public final class BayesianTeacherExperiment implements Experiment {
             TeacherComparisons.Curve curve = new TeacherComparisons.Curve(val.features(), val.labels());
             double[][] scores;
             long t1 = System.nanoTime();
-            try (Model students = TeacherComparisons.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
+            try (Model students = TeacherComparisons.trainStudents(StackedMlp.builder().setStudents(sc.count()).setInputs(train.width()).setHidden(sh).setOutputs(c).optDropout(sc.dropout()).build(),
                     train.features(), train.labels(), target, c, TeacherComparisons.loss("bayesian-kd", Map.of("alpha", m.alpha(),
                             "teacher-temperature", m.teacherTemperature(), "student-temperature", m.studentTemperature())),
                     spec, sc.batchSize(), curve)) {
                 scores = TeacherComparisons.scores(StackedStudents.probabilities(students, test.features(), false), test.labels());
             }
             if (curve.points().size() < 3) {
-                throw new io.distill4j.data.BadInputException("experiment bayesian-teacher: fraction " + num(s.fraction())
+                throw new io.distill4j.data.BadInputException("experiment bayesian-teacher: fraction " + Numbers.brief(s.fraction())
                         + ": the students validate only " + curve.points().size() + " times; raise studentEpochs");
             }
             int tail = Math.min(sc.curveTail(), curve.points().size());
@@ -334,7 +348,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                     curve.tailNoise(tail, true), curve.meanCurve(), steps);
             cells.add(cell);
             LOG.info(String.format(Locale.ROOT, "bayesian-teacher: fraction %s, %s: accuracy %.4f, ECE %.4f, NLL %.4f, "
-                    + "curve noise %.4f (%.1f s)", num(s.fraction()), m.teacher(), Descriptive.mean(cell.acc()),
+                    + "curve noise %.4f (%.1f s)", Numbers.brief(s.fraction()), m.teacher(), Descriptive.mean(cell.acc()),
                     Descriptive.mean(cell.ece()), Descriptive.mean(cell.nll()), Descriptive.mean(cell.noise()), (System.nanoTime() - t1) / 1e9));
         }
     }
@@ -351,14 +365,14 @@ public final class BayesianTeacherExperiment implements Experiment {
             LastLayerLaplace post = LastLayerLaplace.fit(base, train.features(), LastLayerLaplace.Structure.KRON, lambda);
             LaplaceTeacher t = new LaplaceTeacher(base, post, tc.samples(), TeacherOutput.logits(), cfg.seed() + 31, desc);
             double nll = Metrics.nll(TeacherComparisons.predictive(TeacherComparisons.samples(t, val.features()), tc.samples(), c, 1), val.labels());
-            tried.append(tried.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s: %.3f", num(lambda), nll));
+            tried.append(tried.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s: %.3f", Numbers.brief(lambda), nll));
             if (nll < bestNll) {
                 bestNll = nll;
                 best = t;
                 bestLambda = lambda;
             }
         }
-        notes.put("laplace", "prior precision " + num(bestLambda) + " (validation NLL " + tried + ")");
+        notes.put("laplace", "prior precision " + Numbers.brief(bestLambda) + " (validation NLL " + tried + ")");
         return best;
     }
 
@@ -381,15 +395,15 @@ public final class BayesianTeacherExperiment implements Experiment {
                 loss (1 - a) CE + a T_T T_S KL(p_T || softmax(z / T_S)) with p_T the registry's bayesian-mean of the \
                 teacher's draws at T_T. Curve sd: the standard deviation of a student's validation accuracy over its last \
                 %d of %d evenly spaced validations; curve noise: the same after removing their least-squares line (a curve \
-                still rising is not noise); both averaged over students. ± in every table of students: %s.""", tc.hidden(), num(tc.dropout()), num(tc.learningRate()), tc.batchSize(),
-                tc.samples(), tc.members() - 1, tc.samples(), tc.priorPrecisions(), sc.count(), sc.hidden(), num(sc.dropout()),
-                num(sc.learningRate()), sc.batchSize(), sc.curveTail(), sc.curvePoints(),
+                still rising is not noise); both averaged over students. ± in every table of students: %s.""", tc.hidden(), Numbers.brief(tc.dropout()), Numbers.brief(tc.learningRate()), tc.batchSize(),
+                tc.samples(), tc.members() - 1, tc.samples(), tc.priorPrecisions(), sc.count(), sc.hidden(), Numbers.brief(sc.dropout()),
+                Numbers.brief(sc.learningRate()), sc.batchSize(), sc.curveTail(), sc.curvePoints(),
                 Summary.meaning(Summary.CONFIDENCE, sc.count(), "students")));
 
         List<List<String>> trows = new ArrayList<>();
         for (TeacherRow t : teachers) {
-            trows.add(List.of(num(t.setting().fraction()), t.teacher(), f4(t.acc()), f4(t.nll()), f4(t.ece()), f4(t.confidence()),
-                    f4(t.targetConfidence()), t.note()));
+            trows.add(List.of(Numbers.brief(t.setting().fraction()), t.teacher(), Numbers.fixed(t.acc(), 4), Numbers.fixed(t.nll(), 4), Numbers.fixed(t.ece(), 4), Numbers.fixed(t.confidence(), 4),
+                    Numbers.fixed(t.targetConfidence(), 4), t.note()));
         }
         r.paragraph("## Teachers");
         r.paragraph("Test accuracy, NLL, ECE and mean confidence of each teacher's predictive at T = 1 (mean of softmax over "
@@ -401,7 +415,7 @@ public final class BayesianTeacherExperiment implements Experiment {
         List<List<String>> rows = new ArrayList<>();
         List<Map<String, Object>> json = new ArrayList<>();
         for (Cell c : cells) {
-            rows.add(List.of(num(c.setting().fraction()), Integer.toString(c.items()), c.method().teacher(), c.method().settings(),
+            rows.add(List.of(Numbers.brief(c.setting().fraction()), Integer.toString(c.items()), c.method().teacher(), c.method().settings(),
                     Summary.of(c.acc()).format(4), Summary.of(c.ece()).format(4), Summary.of(c.nll()).format(4), Summary.of(c.sd()).format(4),
                     Summary.of(c.noise()).format(4)));
             Map<String, Object> m = new LinkedHashMap<>();
@@ -455,36 +469,39 @@ public final class BayesianTeacherExperiment implements Experiment {
 
     private static void plots(Config cfg, List<Cell> cells, Report r) {
         if (cfg.settings().size() > 1) {
-            XYChart acc = chart("Student test accuracy vs share of the training set", "fraction of each class", "accuracy");
-            XYChart ece = chart("Student test ECE vs share of the training set", "fraction of each class", "ECE");
-            for (Method m : cfg.methods()) {
+            String interval = " (mean, 95% t interval over " + cfg.student().count() + " students)";
+            XYChart acc = Plots.lines("Student test accuracy vs share of the training set", "fraction of each class",
+                    "accuracy" + interval, true, false);
+            XYChart ece = Plots.lines("Student test ECE vs share of the training set", "fraction of each class",
+                    "ECE" + interval, true, false);
+            int n = cfg.methods().size();
+            for (int i = 0; i < n; i++) {
+                Method m = cfg.methods().get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method() == m).sorted(java.util.Comparator.comparingDouble(
                         c -> c.setting().fraction())).toList();
-                double[] x = mine.stream().mapToDouble(c -> c.setting().fraction()).toArray();
-                acc.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.acc())).toArray())
-                        .setMarker(SeriesMarkers.CIRCLE);
-                ece.addSeries(m.teacher() + " " + m.settings(), x, mine.stream().mapToDouble(c -> Descriptive.mean(c.ece())).toArray())
-                        .setMarker(SeriesMarkers.CIRCLE);
+                double[] x = Plots.dodge(mine.stream().mapToDouble(c -> c.setting().fraction()).toArray(), i, n, 0.025, true);
+                addWithIntervals(acc, m.label(), x, mine.stream().map(c -> Summary.of(c.acc())).toList());
+                addWithIntervals(ece, m.label(), x, mine.stream().map(c -> Summary.of(c.ece())).toList());
             }
             r.plot("bayesian-teacher-accuracy", acc);
             r.plot("bayesian-teacher-ece", ece);
         }
         Setting few = fewShot(cfg);
-        XYChart curves = new XYChartBuilder().width(800).height(560).title("Validation accuracy during training (fraction "
-                + num(few.fraction()) + ", mean of the students)").xAxisTitle("update").yAxisTitle("validation accuracy").build();
+        XYChart curves = Plots.lines("Validation accuracy during training (fraction " + Numbers.brief(few.fraction())
+                + ", mean of the students)", "update", "validation accuracy", false, false);
+        curves.getStyler().setXAxisDecimalPattern("0");
         for (Cell c : cells) {
             if (c.setting() == few) {
-                curves.addSeries(c.method().teacher() + " " + c.method().settings(), c.curveSteps(), c.curve())
+                Plots.addSeries(curves, c.method().label(), c.curveSteps(), c.curve(), null, null)
                         .setMarker(SeriesMarkers.NONE);
             }
         }
         r.plot("bayesian-teacher-curves", curves);
     }
 
-    private static XYChart chart(String title, String x, String y) {
-        XYChart c = new XYChartBuilder().width(800).height(560).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setXAxisLogarithmic(true);
-        return c;
+    private static void addWithIntervals(XYChart chart, String name, double[] x, List<Summary> s) {
+        Plots.addSeries(chart, name, x, s.stream().mapToDouble(Summary::mean).toArray(),
+                s.stream().mapToDouble(Summary::low).toArray(), s.stream().mapToDouble(Summary::high).toArray());
     }
 
     /** @return the setting with the smallest fraction (the first such) */
@@ -517,13 +534,13 @@ public final class BayesianTeacherExperiment implements Experiment {
                 double[] de = minus(c.ece(), d.ece());
                 double[] dn = minus(c.nll(), d.nll());
                 double[] dq = minus(c.noise(), d.noise());
-                rows.add(List.of(num(c.setting().fraction()), c.method().teacher(), c.method().settings(), d.method().settings(),
+                rows.add(List.of(Numbers.brief(c.setting().fraction()), c.method().teacher(), c.method().settings(), d.method().settings(),
                         Summary.of(da).format(4), Summary.of(de).format(4), Summary.of(dn).format(4), Summary.of(dq).format(4)));
                 List<String> said = new ArrayList<>();
                 resolved(said, "accuracy", da);
                 resolved(said, "ECE", de);
                 resolved(said, "curve noise", dq);
-                summary.add("fraction " + num(c.setting().fraction()) + ", " + c.method().teacher() + " " + c.method().settings()
+                summary.add("fraction " + Numbers.brief(c.setting().fraction()) + ", " + c.method().teacher() + " " + c.method().settings()
                         + " against deterministic " + d.method().settings() + ": " + (said.isEmpty()
                         ? "no resolved difference in accuracy, ECE or curve noise" : String.join(", ", said)));
             }
@@ -546,11 +563,11 @@ public final class BayesianTeacherExperiment implements Experiment {
             }
             if (t.teacher().equals("deep-ensemble")) {
                 r.check("the deep ensemble's class probabilities are better than the deterministic teacher's: lower test NLL "
-                        + "(fraction " + num(few.fraction()) + ")", t.nll() < det.nll(),
+                        + "(fraction " + Numbers.brief(few.fraction()) + ")", t.nll() < det.nll(),
                         String.format(Locale.ROOT, "NLL %.4f vs %.4f", t.nll(), det.nll()));
             } else {
                 r.check("averaging over posterior draws (" + t.teacher() + ") makes the teacher less confident than the "
-                        + "deterministic teacher on test images (fraction " + num(few.fraction()) + ")",
+                        + "deterministic teacher on test images (fraction " + Numbers.brief(few.fraction()) + ")",
                         t.confidence() < det.confidence(),
                         String.format(Locale.ROOT, "mean confidence %.4f vs %.4f", t.confidence(), det.confidence()));
             }
@@ -590,29 +607,5 @@ public final class BayesianTeacherExperiment implements Experiment {
             d[i] = a[i] - b[i];
         }
         return d;
-    }
-
-    private static String f4(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    /**
-     * Formats a number briefly: integers without a decimal point.
-     *
-     * @param v the value
-     * @return e.g. {@code 4}, {@code 0.25}
-     */
-    static String num(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : String.format(Locale.ROOT, "%s", v);
-    }
-
-    /**
-     * Formats a float setting briefly, as it was written ({@code 0.3}, not its double expansion).
-     *
-     * @param v the value
-     * @return e.g. {@code 0.3}, {@code 0.001}
-     */
-    static String num(float v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : Float.toString(v);
     }
 }

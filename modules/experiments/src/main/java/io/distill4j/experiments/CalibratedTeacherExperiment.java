@@ -2,6 +2,9 @@ package io.distill4j.experiments;
 
 
 
+import io.distill4j.data.Numbers;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -79,7 +82,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
 
         /** @return a short label such as {@code gaussian-noise 0.2} */
         public String label() {
-            return kind + " " + BayesianTeacherExperiment.num(level);
+            return kind + " " + Numbers.brief(level);
         }
 
         /**
@@ -234,12 +237,23 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     /** One method's students at one noise level: per condition {acc[], ece[], nll[]}. */
+    /** A styled bar chart of one metric per test condition and method, with error bars in black. */
+    private static CategoryChart bars(String title, String yTitle) {
+        CategoryChart c = Plots.style(new CategoryChartBuilder().width(900).height(560).title(title)
+                .xAxisTitle("test images").yAxisTitle(yTitle).build());
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        c.getStyler().setErrorBarsColor(java.awt.Color.BLACK);
+        c.getStyler().setYAxisDecimalPattern("0.0##");
+        return c;
+    }
+
     private record Cell(double noise, String method, List<double[][]> scores) {
     }
 
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData train = task.train();
         TabularData test = task.test();
@@ -255,6 +269,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
             runNoise(cfg, eta, train, test.labels(), conditions, teacherRows, cells);
         }
         Report r = report(cfg, task, quick, conditions, teacherRows, cells);
+        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("train", train).dataset("test", test);
         r.write(outDir);
         return r;
     }
@@ -303,7 +318,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
             double[][] p1 = TeacherComparisons.predictive(z[0], 1, c, 1);
             boolean[] wrong = new boolean[y.length];
             for (int i = 0; i < y.length; i++) {
-                wrong[i] = argmax(p1[i]) != y[i];
+                wrong[i] = io.distill4j.data.Rows.argmax(p1[i]) != y[i];
             }
             if (plainWrong == null) {
                 plainWrong = wrong;
@@ -331,7 +346,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     .setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay()).optLogEvery(0).build();
             List<double[][]> scores = new ArrayList<>();
             long t1 = System.nanoTime();
-            try (Model students = TeacherComparisons.trainStudents(new StackedMlp(sc.count(), train.width(), sh, c, sc.dropout()),
+            try (Model students = TeacherComparisons.trainStudents(StackedMlp.builder().setStudents(sc.count()).setInputs(train.width()).setHidden(sh).setOutputs(c).optDropout(sc.dropout()).build(),
                     train.features(), y, target, c, TeacherComparisons.loss("hinton-kd", Map.of("temperature", t, "alpha", alpha)), spec,
                     sc.batchSize(), null)) {
                 for (Condition cond : conditions) {
@@ -374,10 +389,10 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 p_T = softmax(z_T / T); W-Clip is the registry's wrong-mass-clip of p_T against the training label (budget \
                 %s). labels-only is the same students on the labels alone (a = 0). Test conditions: the clean test images \
                 and %s. ± in every table of students: %s.""", tc.hidden(),
-                num(tc.dropout()), num(tc.learningRate()), tc.batchSize(), tc.epochs(), tc.fineTuneEpochs(),
-                tc.fineTuneEpochs(), num(tc.gamma()), num(tc.lambda()), num(tc.maxWeight()), num(tc.tau()), sc.count(),
-                sc.hidden(), num(sc.dropout()), num(sc.learningRate()), sc.batchSize(), sc.epochs(), num(sc.temperature()),
-                num(sc.alpha()), num(sc.clipBudget()), cfg.shifts().isEmpty() ? "no shift"
+                Numbers.brief(tc.dropout()), Numbers.brief(tc.learningRate()), tc.batchSize(), tc.epochs(), tc.fineTuneEpochs(),
+                tc.fineTuneEpochs(), Numbers.brief(tc.gamma()), Numbers.brief(tc.lambda()), Numbers.brief(tc.maxWeight()), Numbers.brief(tc.tau()), sc.count(),
+                sc.hidden(), Numbers.brief(sc.dropout()), Numbers.brief(sc.learningRate()), sc.batchSize(), sc.epochs(), Numbers.brief(sc.temperature()),
+                Numbers.brief(sc.alpha()), Numbers.brief(sc.clipBudget()), cfg.shifts().isEmpty() ? "no shift"
                         : String.join(", ", cfg.shifts().stream().map(Shift::label).toList()),
                 Summary.meaning(Summary.CONFIDENCE, sc.count(), "students")));
 
@@ -386,7 +401,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
         for (TeacherRow t : teachers) {
             for (int i = 0; i < conditions.size(); i++) {
                 double[] m = t.test().get(i);
-                rows.add(List.of(num(t.noise()), t.teacher(), conditions.get(i).label(), f4(m[0]), f4(m[1]), f4(m[2])));
+                rows.add(List.of(Numbers.brief(t.noise()), t.teacher(), conditions.get(i).label(), Numbers.fixed(m[0], 4), Numbers.fixed(m[1], 4), Numbers.fixed(m[2], 4)));
             }
         }
         r.table(List.of("label noise", "teacher", "test images", "accuracy", "ECE", "NLL"), rows);
@@ -396,9 +411,9 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 + "label and on the true (clean) label, before and after W-Clip.");
         List<List<String>> trows = new ArrayList<>();
         for (TeacherRow t : teachers) {
-            trows.add(List.of(num(t.noise()), t.teacher(), Integer.toString(t.wrong()), f4(t.entropyWrong()), f4(t.entropyRight()),
-                    f4(t.entropyOnPlainWrong()), f4(t.labelMass()) + " → " + f4(t.labelMassClipped()),
-                    f4(t.trueMass()) + " → " + f4(t.trueMassClipped())));
+            trows.add(List.of(Numbers.brief(t.noise()), t.teacher(), Integer.toString(t.wrong()), Numbers.fixed(t.entropyWrong(), 4), Numbers.fixed(t.entropyRight(), 4),
+                    Numbers.fixed(t.entropyOnPlainWrong(), 4), Numbers.fixed(t.labelMass(), 4) + " → " + Numbers.fixed(t.labelMassClipped(), 4),
+                    Numbers.fixed(t.trueMass(), 4) + " → " + Numbers.fixed(t.trueMassClipped(), 4)));
         }
         r.table(List.of("label noise", "teacher", "wrong", "entropy (wrong)", "entropy (right)", "entropy on plain's wrong",
                 "mass on training label → W-Clip", "mass on true label → W-Clip"), trows);
@@ -408,7 +423,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
             TeacherRow shaped = find(teachers, eta, "shaped");
             for (int i = 0; i < conditions.size(); i++) {
                 shaping.add(String.format(Locale.ROOT, "label noise %s, %s images: ECE %.4f → %.4f, NLL %.4f → %.4f, "
-                        + "accuracy %.4f → %.4f", num(eta), conditions.get(i).label(), plain.test().get(i)[1],
+                        + "accuracy %.4f → %.4f", Numbers.brief(eta), conditions.get(i).label(), plain.test().get(i)[1],
                         shaped.test().get(i)[1], plain.test().get(i)[2], shaped.test().get(i)[2], plain.test().get(i)[0],
                         shaped.test().get(i)[0]));
             }
@@ -421,7 +436,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
         for (Cell cell : cells) {
             for (int i = 0; i < conditions.size(); i++) {
                 double[][] s = cell.scores().get(i);
-                srows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(s[0]).format(4),
+                srows.add(List.of(Numbers.brief(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(s[0]).format(4),
                         Summary.of(s[1]).format(4), Summary.of(s[2]).format(4)));
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("labelNoise", cell.noise());
@@ -455,13 +470,13 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     double[] da = minus(a[0], b[0]);
                     double[] de = minus(a[1], b[1]);
                     double[] dn = minus(a[2], b[2]);
-                    drows.add(List.of(num(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(da).format(4),
+                    drows.add(List.of(Numbers.brief(cell.noise()), cell.method(), conditions.get(i).label(), Summary.of(da).format(4),
                             Summary.of(de).format(4), Summary.of(dn).format(4)));
                     List<String> said = new ArrayList<>();
                     resolved(said, "accuracy", da);
                     resolved(said, "ECE", de);
                     resolved(said, "NLL", dn);
-                    summary.add("label noise " + num(cell.noise()) + ", " + cell.method() + ", " + conditions.get(i).label()
+                    summary.add("label noise " + Numbers.brief(cell.noise()) + ", " + cell.method() + ", " + conditions.get(i).label()
                             + " images: " + (said.isEmpty() ? "no resolved difference" : String.join(", ", said)));
                 }
             }
@@ -471,18 +486,21 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     + String.join("\n- ", summary));
         }
         for (double eta : cfg.labelNoise()) {
-            String tag = "noise-" + num(eta).replace('.', '-');
-            CategoryChart acc = new CategoryChartBuilder().width(900).height(520).title("Student accuracy, label noise "
-                    + num(eta)).xAxisTitle("test images").yAxisTitle("accuracy").build();
-            CategoryChart ece = new CategoryChartBuilder().width(900).height(520).title("Student ECE, label noise " + num(eta))
-                    .xAxisTitle("test images").yAxisTitle("ECE").build();
+            String tag = "noise-" + Numbers.brief(eta).replace('.', '-');
+            String interval = " (mean; error bars: 95% t interval over " + cfg.student().count() + " students)";
+            CategoryChart acc = bars("Student accuracy, label noise " + Numbers.brief(eta), "accuracy" + interval);
+            CategoryChart ece = bars("Student ECE, label noise " + Numbers.brief(eta), "ECE" + interval);
             List<String> labels = conditions.stream().map(Condition::label).toList();
             for (Cell cell : cells) {
                 if (cell.noise() != eta) {
                     continue;
                 }
-                acc.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[0])).toList());
-                ece.addSeries(cell.method(), labels, cell.scores().stream().map(s -> Descriptive.mean(s[1])).toList());
+                for (int m = 0; m < 2; m++) {
+                    int metric = m;
+                    List<Summary> s = cell.scores().stream().map(x -> Summary.of(x[metric])).toList();
+                    (m == 0 ? acc : ece).addSeries(cell.method(), labels, s.stream().map(Summary::mean).toList(),
+                            s.stream().map(Summary::halfWidth).toList());
+                }
             }
             r.plot("calibrated-teacher-accuracy-" + tag, acc);
             r.plot("calibrated-teacher-ece-" + tag, ece);
@@ -518,14 +536,14 @@ public final class CalibratedTeacherExperiment implements Experiment {
         r.paragraph("## The paper's claims at this size");
         for (TeacherRow t : teachers) {
             r.check("W-Clip makes the " + t.teacher() + " teacher's targets put more mass on the training label (label noise "
-                    + num(t.noise()) + ")", t.labelMassClipped() > t.labelMass(), String.format(Locale.ROOT,
+                    + Numbers.brief(t.noise()) + ")", t.labelMassClipped() > t.labelMass(), String.format(Locale.ROOT,
                     "mean mass %.4f after vs %.4f before, %d items moved", t.labelMassClipped(), t.labelMass(), t.wrong()));
         }
         for (double eta : cfg.labelNoise()) {
             TeacherRow plain = find(teachers, eta, "plain");
             TeacherRow shaped = find(teachers, eta, "shaped");
             r.check("the shaped (DUS) teacher has higher entropy than the plain teacher on the training items they misclassify"
-                    + " (label noise " + num(eta) + ")", shaped.entropyWrong() > plain.entropyWrong(),
+                    + " (label noise " + Numbers.brief(eta) + ")", shaped.entropyWrong() > plain.entropyWrong(),
                     String.format(Locale.ROOT, "mean entropy %.4f vs %.4f", shaped.entropyWrong(), plain.entropyWrong()));
         }
     }
@@ -570,16 +588,6 @@ public final class CalibratedTeacherExperiment implements Experiment {
         return n == 0 ? Double.NaN : s / n;
     }
 
-    private static int argmax(double[] p) {
-        int b = 0;
-        for (int i = 1; i < p.length; i++) {
-            if (p[i] > p[b]) {
-                b = i;
-            }
-        }
-        return b;
-    }
-
     private static void resolved(List<String> said, String what, double[] diff) {
         Summary s = Summary.of(diff);
         if (s.excludes(0)) {
@@ -593,17 +601,5 @@ public final class CalibratedTeacherExperiment implements Experiment {
             d[i] = a[i] - b[i];
         }
         return d;
-    }
-
-    private static String f4(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    private static String num(double v) {
-        return BayesianTeacherExperiment.num(v);
-    }
-
-    private static String num(float v) {
-        return BayesianTeacherExperiment.num(v);
     }
 }

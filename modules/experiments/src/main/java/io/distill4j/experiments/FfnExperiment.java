@@ -1,5 +1,8 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Bootstrap;
 import io.distill4j.trainer.stats.BootstrapInterval;
@@ -37,10 +40,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026 (arXiv 2601.18909) with neural networks: MLP teachers and MLP students.
@@ -135,6 +135,7 @@ public final class FfnExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
                 quick ? " (quick variant)" : ""));
@@ -145,6 +146,7 @@ public final class FfnExperiment implements Experiment {
         if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r);
         }
+        r.provenance(info.finish(), json).seed("seed", cfg.seed());
         r.write(outDir);
         return r;
     }
@@ -166,20 +168,21 @@ public final class FfnExperiment implements Experiment {
                         + ds + "' (boston, diabetes)");
             };
             TabularData.Split s = Standardizer.standardise(data.split(cfg.testFraction(), cfg.seed()));
+            r.dataset(ds + " train (standardised)", s.train()).dataset(ds + " test (standardised)", s.test());
             float[][] yTrain = column(s.train().targets());
             float[] mu;
             double teacherMse;
             int n = yTrain.length;
             try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
                             s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(yTrain), new Shape(1, n, 1))),
                             MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed()), n, null)) {
                 mu = Rows.flatten(StackedStudents.predict(t, s.train().features(), false)[0]);
                 teacherMse = mse(StackedStudents.predict(t, s.test().features(), false)[0], s.test().targets());
             }
             LOG.info("ffn regression {}: teacher test MSE {}", ds, teacherMse);
-            XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k", "k",
-                    "variance across students");
+            XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k",
+                    "k (teacher samples)", "variance across students");
             for (double a : rc.noise()) {
                 for (String method : rc.methods()) {
                     double[] predVar = new double[ks.length];
@@ -191,20 +194,20 @@ public final class FfnExperiment implements Experiment {
                         cells.add(cell);
                         predVar[ki] = (double) cell.get("predVar");
                         double[] m = (double[]) cell.remove("mse");
-                        rows.add(List.of(ds, fmt(a), Integer.toString(k), method,
+                        rows.add(List.of(ds, Numbers.plain(a), Integer.toString(k), method,
                                 Summary.of(m).format(4),
-                                sci(Descriptive.variance(m)), sci(predVar[ki])));
+                                Numbers.sci(Descriptive.variance(m)), Numbers.sci(predVar[ki])));
                     }
                     double slope = Regression.logLogSlope(ks, predVar);
                     double[] fit = Regression.fitFloorPlusInverse(ks, predVar);
-                    chart.addSeries(String.format(Locale.ROOT, "a=%s %s (slope %.2f)", fmt(a), method, slope), ks, predVar)
-                            .setMarker(SeriesMarkers.CIRCLE);
-                    r.data("slope " + ds + " a=" + fmt(a) + " " + method, slope);
-                    fits.add(List.of(ds, fmt(a), method, String.format(Locale.ROOT, "%.3f", slope), sci(fit[0]), sci(fit[1]),
-                            sci(a * 1.0)));
+                    Plots.addSeries(chart, String.format(Locale.ROOT, "noise a = %s, %s target (log-log slope %.2f)", Numbers.plain(a),
+                            method, slope), ks, predVar, null, null);
+                    r.data("slope " + ds + " a=" + Numbers.plain(a) + " " + method, slope);
+                    fits.add(List.of(ds, Numbers.plain(a), method, String.format(Locale.ROOT, "%.3f", slope), Numbers.sci(fit[0]), Numbers.sci(fit[1]),
+                            Numbers.sci(a * 1.0)));
                     if (method.equals("mean")) {
                         r.check("averaging lowers the inter-student variance of an MLP student as k grows (" + ds + ", a = "
-                                + fmt(a) + ")", slope < 0 && predVar[predVar.length - 1] < predVar[0],
+                                + Numbers.plain(a) + ")", slope < 0 && predVar[predVar.length - 1] < predVar[0],
                                 String.format(Locale.ROOT, "log-log slope %.3f; variance %.3e at k=%d, %.3e at k=%d", slope,
                                         predVar[0], rc.k().get(0), predVar[predVar.length - 1], rc.k().get(ks.length - 1)));
                     }
@@ -256,7 +259,7 @@ public final class FfnExperiment implements Experiment {
             StackedStudents.Labels targets = method.equals("mean") || k == 1
                     ? StackedStudents.perStudentRows(dm.create(ybar, new Shape(students, n, 1)))
                     : emaFusion(dm.create(draws, new Shape(students, n, k, 1)), n);
-            try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {rc.hidden()}, 1, 0f),
+            try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
                     s.train().features(), targets, MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed() + 17 * k), n,
                     null)) {
                 preds = StackedStudents.predict(m, s.test().features(), false);
@@ -412,6 +415,7 @@ public final class FfnExperiment implements Experiment {
         for (String ds : cc.datasets()) {
             TabularData.Split split = classificationSplit(ds, cfg, cc);
             TabularData.Split s = Standardizer.standardise(split);
+            r.dataset(ds + " train (standardised)", s.train()).dataset(ds + " test (standardised)", s.test());
             int c = split.train().numClasses();
             int n = s.train().features().length;
             int students = cc.students();
@@ -419,8 +423,8 @@ public final class FfnExperiment implements Experiment {
             float[][][] teacherSamples;
             double teacherAcc;
             try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(new StackedMlp(1, s.train().width(), new int[] {cc.teacherHidden()}, c, 0.3f),
-                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(oneHot(s.train().labels(), c)),
+                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(cc.teacherHidden()).setOutputs(c).optDropout(0.3f).build(),
+                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(Rows.oneHot(s.train().labels(), c)),
                                     new Shape(1, n, c))), SOFT_CE, spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
                                     cfg.seed()), cc.batchSize(), null)) {
                 teacherAcc = Metrics.accuracy(StackedStudents.probabilities(t, s.test().features(), false)[0], yTest);
@@ -442,18 +446,16 @@ public final class FfnExperiment implements Experiment {
                     }
                 }
             }
-            CategoryChart chart = new CategoryChartBuilder().width(800).height(500)
-                    .title(ds + ": inter-student variance of test predictions by target").xAxisTitle("target")
-                    .yAxisTitle("variance across students").build();
             List<Double> variances = new ArrayList<>();
+            List<Double> lows = new ArrayList<>();
+            List<Double> highs = new ArrayList<>();
             Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
                 double[][][] probs;
                 try (NDManager dm = NDManager.newBaseManager(device)) {
                     NDArray samples = dm.create(flat, new Shape(students, n, cc.k(), c));
                     StackedStudents.Labels targets = classificationTargets(method, samples, cc.k(), c);
-                    try (Model m = StackedStudents.train(new StackedMlp(students, s.train().width(), new int[] {cc.studentHidden()}, c,
-                            0.1f), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
+                    try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(cc.studentHidden()).setOutputs(c).optDropout(0.1f).build(), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
                             cc.learningRate(), 1e-4f, cfg.seed() + 1), cc.batchSize(), null)) {
                         probs = StackedStudents.probabilities(m, s.test().features(), false);
                     }
@@ -471,7 +473,7 @@ public final class FfnExperiment implements Experiment {
                     nll[st] = Metrics.nll(probs[st], yTest);
                     for (int i = 0; i < yTest.length; i++) {
                         double h = Metrics.entropy(probs[st][i]);
-                        if (argmax(probs[st][i]) == yTest[i]) {
+                        if (Rows.argmax(probs[st][i]) == yTest[i]) {
                             hRight += h;
                             nRight++;
                         } else {
@@ -485,6 +487,8 @@ public final class FfnExperiment implements Experiment {
                 BootstrapInterval interval = Bootstrap.percentile(items.length, idx -> Bootstrap.mean(items, idx),
                         Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "test items");
                 double inter = interval.estimate();
+                lows.add(interval.low());
+                highs.add(interval.high());
                 byMethod.put(method, probs);
                 double entRight = nRight == 0 ? Double.NaN : hRight / nRight;
                 double entWrong = nWrong == 0 ? Double.NaN : hWrong / nWrong;
@@ -513,7 +517,11 @@ public final class FfnExperiment implements Experiment {
                                     entRight));
                 }
             }
-            chart.addSeries("inter-student variance", cc.methods(), variances);
+            XYChart chart = Plots.intervals(ds + ": inter-student variance of test predictions by target", "target",
+                    "inter-student variance (95% bootstrap)", cc.methods(),
+                    variances.stream().mapToDouble(Double::doubleValue).toArray(),
+                    lows.stream().mapToDouble(Double::doubleValue).toArray(),
+                    highs.stream().mapToDouble(Double::doubleValue).toArray());
             double[][][] single = byMethod.get("single");
             for (Map.Entry<String, double[][][]> e : byMethod.entrySet()) {
                 if (single == null || e.getKey().equals("single")) {
@@ -609,14 +617,6 @@ public final class FfnExperiment implements Experiment {
         return c;
     }
 
-    private static float[][] oneHot(int[] labels, int c) {
-        float[][] t = new float[labels.length][c];
-        for (int i = 0; i < labels.length; i++) {
-            t[i][labels[i]] = 1;
-        }
-        return t;
-    }
-
     private static double mse(float[][] pred, double[] y) {
         double s = 0;
         for (int i = 0; i < y.length; i++) {
@@ -636,21 +636,4 @@ public final class FfnExperiment implements Experiment {
         return f;
     }
 
-    private static int argmax(double[] p) {
-        int b = 0;
-        for (int c = 1; c < p.length; c++) {
-            if (p[c] > p[b]) {
-                b = c;
-            }
-        }
-        return b;
-    }
-
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%s", v);
-    }
-
-    private static String sci(double v) {
-        return String.format(Locale.ROOT, "%.3e", v);
-    }
 }

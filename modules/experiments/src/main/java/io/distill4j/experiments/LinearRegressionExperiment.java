@@ -1,5 +1,8 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
@@ -16,8 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026 (arXiv 2601.18909), linear regression: an OLS teacher on Boston housing, additive
@@ -94,6 +95,7 @@ public final class LinearRegressionExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        RunInfo info = RunInfo.startWithoutEngine(RunInfo.commandLine());
         TabularData data = HeaderCsv.readRegression(home.resolve(cfg.dataset()), "boston", cfg.target());
         TabularData.Split split = data.split(cfg.testFraction(), cfg.seed());
         Problem p = Problem.of(split);
@@ -112,7 +114,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 closed.add(cf);
             }
         }
-        return report(cfg, quick, p, cells, closed, outDir);
+        return report(cfg, quick, p, cells, closed, r -> r.provenance(info.finish(), json)
+                .seed("seed", cfg.seed()).dataset("train", split.train()).dataset("test", split.test()), outDir);
     }
 
     /** Standardised design matrices and the precomputed OLS pieces. */
@@ -308,6 +311,7 @@ public final class LinearRegressionExperiment implements Experiment {
     }
 
     private Report report(Config cfg, boolean quick, Problem p, List<Cell> cells, List<Map<String, Object>> closed,
+            java.util.function.Consumer<Report> provenance,
             Path outDir) throws IOException {
         Report r = new Report("Linear regression: OLS teacher, noisy samples, OLS students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Boston housing (%s, target `%s`), standardised, %d train / %d test; "
@@ -322,9 +326,9 @@ public final class LinearRegressionExperiment implements Experiment {
 
         List<List<String>> rows = new ArrayList<>();
         for (Cell c : cells) {
-            rows.add(List.of(fmt(c.a()), Integer.toString(c.k()), c.method(),
-                    String.format(Locale.ROOT, "%.5f ± %.5f", c.mseMean(), c.mseCi()), sci(c.mseVar()), sci(c.predVar()),
-                    sci(c.paramVar())));
+            rows.add(List.of(Numbers.plain(c.a()), Integer.toString(c.k()), c.method(),
+                    String.format(Locale.ROOT, "%.5f ± %.5f", c.mseMean(), c.mseCi()), Numbers.sci(c.mseVar()), Numbers.sci(c.predVar()),
+                    Numbers.sci(c.paramVar())));
         }
         r.paragraph("## Students per setting");
         r.table(List.of("a", "k", "target", "test MSE (mean ± 95% t)", "inter-student var of test MSE",
@@ -340,8 +344,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 double pv = (double) cf.get("predVar");
                 double mv = (double) cf.get("mseVar");
                 double mm = (double) cf.get("mseMean");
-                cfRows.add(List.of(fmt(a), Integer.toString(k), sci(c.predVar()), sci(pv), fmt3(c.predVar() / pv),
-                        sci(c.mseVar()), sci(mv), fmt3(c.mseVar() / mv), String.format(Locale.ROOT, "%.5f", c.mseMean()),
+                cfRows.add(List.of(Numbers.plain(a), Integer.toString(k), Numbers.sci(c.predVar()), Numbers.sci(pv), Numbers.fixed(c.predVar() / pv, 3),
+                        Numbers.sci(c.mseVar()), Numbers.sci(mv), Numbers.fixed(c.mseVar() / mv, 3), String.format(Locale.ROOT, "%.5f", c.mseMean()),
                         String.format(Locale.ROOT, "%.5f", mm)));
             }
         }
@@ -353,11 +357,11 @@ public final class LinearRegressionExperiment implements Experiment {
         Map<String, Double> slopes = new LinkedHashMap<>();
         double[] ks = cfg.k().stream().mapToDouble(Integer::doubleValue).toArray();
         for (double a : cfg.noise()) {
-            List<String> row = new ArrayList<>(List.of(fmt(a)));
+            List<String> row = new ArrayList<>(List.of(Numbers.plain(a)));
             for (String m : METHODS) {
                 double s = Regression.logLogSlope(ks, series(cells, cfg, a, m, Cell::predVar));
-                slopes.put(m + "@a=" + fmt(a), s);
-                row.add(fmt3(s));
+                slopes.put(m + "@a=" + Numbers.plain(a), s);
+                row.add(Numbers.fixed(s, 3));
             }
             slopeRows.add(row);
         }
@@ -366,19 +370,20 @@ public final class LinearRegressionExperiment implements Experiment {
         r.table(header, slopeRows);
         r.data("slopes", slopes);
 
-        r.plot("excess-mse-vs-k", chart("Excess test MSE over the teacher vs k (mean target)", "k",
-                "test MSE - teacher test MSE", cfg, cells, "mean", c -> c.mseMean() - p.teacherTestMse));
-        r.plot("prediction-variance-vs-k", chart("Inter-student variance of predictions vs k (mean target)", "k",
-                "variance across students", cfg, cells, "mean", Cell::predVar));
-        r.plot("mse-variance-vs-k", chart("Inter-student variance of test MSE vs k (mean target)", "k",
-                "variance of test MSE across students", cfg, cells, "mean", Cell::mseVar));
+        r.plot("excess-mse-vs-k", chart("Excess test MSE over the teacher vs k (mean target)", "k (teacher samples)",
+                "test MSE - teacher test MSE (mean, 95% t interval over students)", cfg, cells, "mean",
+                c -> c.mseMean() - p.teacherTestMse, Cell::mseCi));
+        r.plot("prediction-variance-vs-k", chart("Inter-student variance of predictions vs k (mean target)",
+                "k (teacher samples)", "variance across students", cfg, cells, "mean", Cell::predVar, null));
+        r.plot("mse-variance-vs-k", chart("Inter-student variance of test MSE vs k (mean target)", "k (teacher samples)",
+                "variance of test MSE across students", cfg, cells, "mean", Cell::mseVar, null));
         double aMax = cfg.noise().get(cfg.noise().size() - 1);
-        XYChart methods = logLog("Inter-student variance of predictions vs k by target (a = " + fmt(aMax) + ")", "k",
-                "variance across students");
+        XYChart methods = logLog("Inter-student variance of predictions vs k by target (noise a = " + Numbers.plain(aMax) + ")",
+                "k (teacher samples)", "variance across students");
         for (String m : METHODS) {
             double[] y = series(cells, cfg, aMax, m, Cell::predVar);
-            methods.addSeries(String.format(Locale.ROOT, "%s (slope %.2f)", m, Regression.logLogSlope(ks, y)), ks, y)
-                    .setMarker(SeriesMarkers.CIRCLE);
+            Plots.addSeries(methods, String.format(Locale.ROOT, "%s target (log-log slope %.2f)", m,
+                    Regression.logLogSlope(ks, y)), ks, y, null, null);
         }
         r.plot("targets-vs-k", methods);
 
@@ -397,8 +402,8 @@ public final class LinearRegressionExperiment implements Experiment {
                 """);
         r.paragraph("## The paper's qualitative claims, checked");
         for (double a : cfg.noise()) {
-            double s = slopes.get("mean@a=" + fmt(a));
-            r.check("averaging k samples divides the inter-student variance by k (log-log slope near -1) at a = " + fmt(a),
+            double s = slopes.get("mean@a=" + Numbers.plain(a));
+            r.check("averaging k samples divides the inter-student variance by k (log-log slope near -1) at a = " + Numbers.plain(a),
                     s > -1.2 && s < -0.8, String.format(Locale.ROOT, "slope %.3f", s));
         }
         double worst = 1;
@@ -422,36 +427,56 @@ public final class LinearRegressionExperiment implements Experiment {
                 double mean = find(cells, a, k, "mean").predVar();
                 if (!(iv < mean)) {
                     ivBelow = false;
-                    ev.append(String.format(Locale.ROOT, "a=%s k=%d: %.3e >= %.3e; ", fmt(a), k, iv, mean));
+                    ev.append(String.format(Locale.ROOT, "a=%s k=%d: %.3e >= %.3e; ", Numbers.plain(a), k, iv, mean));
                 }
             }
         }
         r.check("paper-faithful inverse-variance weighting (with its oracle student estimate) lowers the inter-student "
                 + "variance below averaging for every k >= 2", ivBelow, ev.length() == 0 ? "all settings" : ev.toString());
+        provenance.accept(r);
         r.write(outDir);
         return r;
     }
 
+    /** A log-log chart of one statistic per noise level, with its 95% intervals when {@code halfWidth} is given. */
     private static XYChart chart(String title, String x, String y, Config cfg, List<Cell> cells, String method,
-            java.util.function.ToDoubleFunction<Cell> f) {
+            java.util.function.ToDoubleFunction<Cell> f, java.util.function.ToDoubleFunction<Cell> halfWidth) {
         XYChart c = logLog(title, x, y);
         double[] ks = cfg.k().stream().mapToDouble(Integer::doubleValue).toArray();
-        for (double a : cfg.noise()) {
+        int noises = cfg.noise().size();
+        for (int i = 0; i < noises; i++) {
+            double a = cfg.noise().get(i);
             double[] ys = series(cells, cfg, a, method, f);
             boolean positive = java.util.Arrays.stream(ys).allMatch(v -> v > 0);
-            String label = positive ? String.format(Locale.ROOT, "a = %s (slope %.2f)", fmt(a), Regression.logLogSlope(ks, ys))
-                    : "a = " + fmt(a);
+            String label = positive ? String.format(Locale.ROOT, "noise a = %s (log-log slope %.2f)", Numbers.plain(a),
+                    Regression.logLogSlope(ks, ys)) : "noise a = " + Numbers.plain(a);
             double[] safe = java.util.Arrays.stream(ys).map(v -> Math.max(v, 1e-12)).toArray();
-            c.addSeries(label, ks, safe).setMarker(SeriesMarkers.CIRCLE);
+            double[] low = null;
+            double[] high = null;
+            if (halfWidth != null) {
+                double[] hw = series(cells, cfg, a, method, halfWidth);
+                low = new double[ks.length];
+                high = new double[ks.length];
+                for (int j = 0; j < ks.length; j++) {
+                    low[j] = ys[j] - hw[j];
+                    high[j] = Math.max(ys[j] + hw[j], 1e-12);
+                }
+            }
+            Plots.addSeries(c, label, halfWidth == null ? ks : Plots.dodge(ks, i, noises, 0.03, true), safe, low, high);
         }
         return c;
     }
 
+    /**
+     * A styled log-log chart.
+     *
+     * @param title the title
+     * @param x the x axis's title
+     * @param y the y axis's title
+     * @return the chart
+     */
     static XYChart logLog(String title, String x, String y) {
-        XYChart c = new XYChartBuilder().width(800).height(560).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true).setLegendPosition(
-                org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
-        return c;
+        return Plots.lines(title, x, y, true, true);
     }
 
     private static double[] series(List<Cell> cells, Config cfg, double a, String method,
@@ -463,15 +488,4 @@ public final class LinearRegressionExperiment implements Experiment {
         return cells.stream().filter(c -> c.a() == a && c.k() == k && c.method().equals(method)).findFirst().orElseThrow();
     }
 
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%s", v);
-    }
-
-    private static String fmt3(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    private static String sci(double v) {
-        return String.format(Locale.ROOT, "%.3e", v);
-    }
 }

@@ -1,5 +1,8 @@
 package io.distill4j.experiments;
 
+import io.distill4j.data.Numbers;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.models.lm.SentenceEmbedder;
@@ -40,12 +43,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Cui &amp; Pei 2026, "How Is Uncertainty Propagated in Knowledge Distillation?" (arXiv 2601.18909), the LLM
@@ -212,6 +212,8 @@ public final class LlmExperiment implements Experiment {
     @Override
     public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
         Config cfg = Configs.read(json, Config.class, name());
+        SentenceEmbedder embedder = SentenceEmbedder.load(); // before any work: says what to add when it is missing
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), ai.djl.engine.Engine.getInstance().defaultDevice());
         restarts.clear();
         long t0 = System.nanoTime();
         KnowledgeBase kb = KnowledgeBase.generate(cfg.entities(), cfg.relations(), cfg.grades(), cfg.repeats(),
@@ -220,14 +222,19 @@ public final class LlmExperiment implements Experiment {
         List<String> passages = passages(cfg, corpusNote);
         Path work = Files.createTempDirectory("distill4j-llm");
         try {
-            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0);
+            StringBuilder factLines = new StringBuilder();
+            kb.facts().forEach(f -> factLines.append(f.prompt()).append('\t').append(f.value()).append('\n'));
+            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, embedder, r -> r.provenance(info.finish(), json)
+                    .seed("seed", cfg.seed()).dataset("knowledge base (prompt TAB answer per line)", factLines.toString())
+                    .dataset("corpus passages (one per line)", String.join("\n", passages)));
         } finally {
             deleteTree(work);
         }
     }
 
     private Report run(Config cfg, boolean quick, Path outDir, KnowledgeBase kb, List<String> passages, String corpusNote,
-            Path work, long t0) throws IOException {
+            Path work, long t0, SentenceEmbedder embedder, java.util.function.Consumer<Report> provenance)
+            throws IOException {
         List<KnowledgeBase.Fact> facts = kb.facts();
         List<String> prompts = facts.stream().map(KnowledgeBase.Fact::prompt).toList();
         Set<String> words = new LinkedHashSet<>();
@@ -236,7 +243,6 @@ public final class LlmExperiment implements Experiment {
         words.addAll(WordTokenizer.frequent(passages, cfg.corpusVocab()));
         Path tokFile = work.resolve("tokenizer.json");
         int vocab = WordTokenizer.write(tokFile, words);
-        SentenceEmbedder embedder = SentenceEmbedder.load();
         try (LmTokenizer tok = LmTokenizer.load(tokFile); NDManager manager = NDManager.newBaseManager()) {
             int eos = tok.encodePlain(WordTokenizer.EOS)[0];
             if (eos != 1) {
@@ -322,6 +328,7 @@ public final class LlmExperiment implements Experiment {
             double minutes = (System.nanoTime() - t0) / 60e9;
             Report r = report(cfg, quick, kb, passages.size(), corpusNote, vocab, tr, sampleSeconds, teacherText, trueProb,
                     cells, embedder, minutes);
+            provenance.accept(r);
             r.write(outDir);
             return r;
         }
@@ -632,8 +639,8 @@ public final class LlmExperiment implements Experiment {
                         tr.seconds(), tr.lastMean(20))
                 + String.format(Locale.ROOT, "- Teacher sampling (the paper's): T %s, top-k %d, top-p %s, repetition penalty "
                         + "%s, %d answers per question with top-%d log-probabilities into a sequence cache (%.0f s); k in %s "
-                        + "uses the first k of them.%n", num(cfg.sampling().temperature()), cfg.sampling().topK(),
-                        num(cfg.sampling().topP()), num(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
+                        + "uses the first k of them.%n", Numbers.brief(cfg.sampling().temperature()), cfg.sampling().topK(),
+                        Numbers.brief(cfg.sampling().topP()), Numbers.brief(cfg.sampling().repetitionPenalty()), cfg.kMax(), cfg.topLogprobs(),
                         sampleSeconds, cfg.ks())
                 + String.format(Locale.ROOT, "- Students: GPT-2 family, d %d, %d layers, %d heads; %d per method and k, "
                         + "student r starting from the same initialisation in every cell (paired). The selection rules train "
@@ -643,8 +650,8 @@ public final class LlmExperiment implements Experiment {
                         + "learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
                         + "against the cached top-%d log-probabilities and tail mass.%n", cfg.student().hidden(),
                         cfg.student().layers(), cfg.student().heads(), cfg.students(), cfg.student().epochs(),
-                        num(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
-                                .toList(), cfg.ks(), cfg.student().batchRows(), num(cfg.student().learningRate()), num(cfg.kdAlpha()), cfg.topLogprobs())
+                        Numbers.brief(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
+                                .toList(), cfg.ks(), cfg.student().batchRows(), Numbers.brief(cfg.student().learningRate()), Numbers.brief(cfg.kdAlpha()), cfg.topLogprobs())
                 + "- Inverse-variance selection: mu_VA = a_T mu_T + a_S mu_S with mu_S the mean embedding of k sampled "
                 + "answers of the untrained student r (its own initialisation), w = 1/(mean per-dimension variance + 1e-8).\n"
                 + String.format(Locale.ROOT, "- Evaluation: every student answers every question once greedily and %d times "
@@ -697,9 +704,9 @@ public final class LlmExperiment implements Experiment {
                 }
             }
             teacherCorrect[g] = correct / (double) count;
-            trows.add(List.of(num(grade), Integer.toString(nf), f3(prob / nf), f3(teacherCorrect[g]), f3(contra / (double) count),
-                    f3(none / (double) count), f3(sim / count)));
-            teacherJson.put(num(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
+            trows.add(List.of(Numbers.brief(grade), Integer.toString(nf), Numbers.fixed(prob / nf, 3), Numbers.fixed(teacherCorrect[g], 3), Numbers.fixed(contra / (double) count, 3),
+                    Numbers.fixed(none / (double) count, 3), Numbers.fixed(sim / count, 3)));
+            teacherJson.put(Numbers.brief(grade), Map.of("facts", nf, "truthFirstTokenProbability", prob / nf, "correct",
                     teacherCorrect[g], "contradicts", contra / (double) count, "noValue", none / (double) count,
                     "similarity", sim / count));
         }
@@ -717,7 +724,7 @@ public final class LlmExperiment implements Experiment {
         for (Cell c : cells) {
             Metrics m = ms.get(c);
             rows.add(List.of(c.method(), Integer.toString(c.k()), ci(m.simGreedy()), ci(m.simSampled()), ci(m.hallGreedy()),
-                    ci(m.hallSampled()), f4(m.inter()), ci(m.intra()), f4(m.systematic())));
+                    ci(m.hallSampled()), Numbers.fixed(m.inter(), 4), ci(m.intra()), Numbers.fixed(m.systematic(), 4)));
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("method", c.method());
             j.put("k", c.k());
@@ -740,17 +747,17 @@ public final class LlmExperiment implements Experiment {
                 "hallucination (sampled)", "inter-student var", "intra-student var", "systematic noise"), rows);
         r.data("cells", json);
         List<String> gh = new ArrayList<>(List.of("method", "k"));
-        grades.forEach(g -> gh.add("similarity, g " + num(g)));
-        grades.forEach(g -> gh.add("hallucination, g " + num(g)));
+        grades.forEach(g -> gh.add("similarity, g " + Numbers.brief(g)));
+        grades.forEach(g -> gh.add("hallucination, g " + Numbers.brief(g)));
         List<List<String>> grows = new ArrayList<>();
         for (Cell c : cells) {
             Metrics m = ms.get(c);
             List<String> row = new ArrayList<>(List.of(c.method(), Integer.toString(c.k())));
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Descriptive.mean(column(m.simByGrade(), g))));
+                row.add(Numbers.fixed(Descriptive.mean(column(m.simByGrade(), g)), 3));
             }
             for (int g = 0; g < grades.size(); g++) {
-                row.add(f3(Descriptive.mean(column(m.hallByGrade(), g))));
+                row.add(Numbers.fixed(Descriptive.mean(column(m.hallByGrade(), g)), 3));
             }
             grows.add(row);
         }
@@ -776,12 +783,18 @@ public final class LlmExperiment implements Experiment {
             {"llm-inter-student-variance", "Inter-student variance", "variance of similarity over students"},
             {"llm-hallucination", "Hallucination rate (sampled)", "share contradicting the KB"}};
         for (String[] sp : specs) {
-            XYChart chart = new XYChartBuilder().width(800).height(560).title(sp[1]).xAxisTitle("k (teacher answers)")
-                    .yAxisTitle(sp[2]).build();
-            for (String method : cfg.methods()) {
+            boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
+            XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
+                    + cfg.students() + " students)" : ""), false, false);
+            // k is a count: label the whole numbers only
+            chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? Long.toString(Math.round(v)) : " ");
+            int n = cfg.methods().size();
+            for (int i = 0; i < n; i++) {
+                String method = cfg.methods().get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method().equals(method))
                         .sorted(Comparator.comparingInt(Cell::k)).toList();
                 double[] x = mine.stream().mapToDouble(Cell::k).toArray();
+                x = perStudent ? Plots.dodge(x, i, n, 0.06, false) : x;
                 double[] y = mine.stream().mapToDouble(c -> {
                     Metrics m = ms.get(c);
                     return switch (sp[0]) {
@@ -791,7 +804,15 @@ public final class LlmExperiment implements Experiment {
                         default -> Descriptive.mean(m.hallSampled());
                     };
                 }).toArray();
-                chart.addSeries(method, x, y).setMarker(SeriesMarkers.CIRCLE);
+                double[] low = null;
+                double[] high = null;
+                if (perStudent) {
+                    List<Summary> s = mine.stream().map(c -> Summary.of(sp[0].equals("llm-similarity")
+                            ? ms.get(c).simSampled() : ms.get(c).hallSampled())).toList();
+                    low = s.stream().mapToDouble(Summary::low).toArray();
+                    high = s.stream().mapToDouble(Summary::high).toArray();
+                }
+                Plots.addSeries(chart, method, x, y, low, high);
             }
             r.plot(sp[0], chart);
         }
@@ -803,7 +824,7 @@ public final class LlmExperiment implements Experiment {
         boolean ordered = true;
         StringBuilder ev = new StringBuilder();
         for (int g = 0; g < grades.size(); g++) {
-            ev.append(g == 0 ? "" : ", ").append("g ").append(num(grades.get(g))).append(": ").append(f3(teacherCorrect[g]));
+            ev.append(g == 0 ? "" : ", ").append("g ").append(Numbers.brief(grades.get(g))).append(": ").append(Numbers.fixed(teacherCorrect[g], 3));
             for (int h = 0; h < grades.size(); h++) {
                 if (grades.get(h) > grades.get(g) && !(teacherCorrect[h] > teacherCorrect[g])) {
                     ordered = false;
@@ -825,10 +846,10 @@ public final class LlmExperiment implements Experiment {
             if (method.equals("mean")) {
                 r.check("more teacher answers raise the similarity to the true answers (" + method + ", greedy, k " + k1
                         + " -> " + kn + ")", Descriptive.mean(mb.simGreedy()) > Descriptive.mean(ma.simGreedy()),
-                        "similarity " + f4(Descriptive.mean(ma.simGreedy())) + " -> " + f4(Descriptive.mean(mb.simGreedy())));
+                        "similarity " + Numbers.fixed(Descriptive.mean(ma.simGreedy()), 4) + " -> " + Numbers.fixed(Descriptive.mean(mb.simGreedy()), 4));
             }
             r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
-                    mb.systematic() < ma.systematic(), "systematic noise " + f4(ma.systematic()) + " -> " + f4(mb.systematic()));
+                    mb.systematic() < ma.systematic(), "systematic noise " + Numbers.fixed(ma.systematic(), 4) + " -> " + Numbers.fixed(mb.systematic(), 4));
         }
     }
 
@@ -869,27 +890,12 @@ public final class LlmExperiment implements Experiment {
         return Summary.of(v).format(4);
     }
 
-    private static String f3(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
-    }
 
-    private static String f4(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
-    }
 
-    private static String num(double v) {
-        return BayesianTeacherExperiment.num(v);
-    }
-
+    /** Deletes the work folder; a failure is logged, not thrown (the report is already written). */
     private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.warn("cannot delete {}: {}", p, e.getMessage());
-                }
-            });
+        try {
+            io.distill4j.data.AtomicFiles.deleteTree(dir);
         } catch (IOException e) {
             LOG.warn("cannot delete {}: {}", dir, e.getMessage());
         }

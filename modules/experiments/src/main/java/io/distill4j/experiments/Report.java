@@ -6,19 +6,24 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
+import io.distill4j.data.AtomicFiles;
+import io.distill4j.data.Sha256;
+import io.distill4j.data.TabularData;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
 import org.knowm.xchart.internal.chartpart.Chart;
 
 /**
  * An experiment's report: Markdown text and tables, PNG plots (XChart), and the raw numbers as JSON.
  *
  * <p>{@link #write(Path)} writes {@code report.md}, {@code report.json} and one PNG per plot, each through
- * a temporary file and an atomic rename.
+ * a temporary file and an atomic rename. Every report records its provenance ({@link #provenance}: distill4j
+ * version, git commit, command line, engine and device, start and end times, the configuration, the seeds and
+ * a fingerprint of each data set); {@link #write(Path)} refuses a report without it.
  */
 public final class Report {
     private final String title;
@@ -26,6 +31,10 @@ public final class Report {
     private final Map<String, Object> data = new LinkedHashMap<>();
     private final Map<String, Chart<?, ?>> plots = new LinkedHashMap<>();
     private final List<String> failures = new ArrayList<>();
+    private RunInfo info;
+    private Object config;
+    private final Map<String, Object> seeds = new LinkedHashMap<>();
+    private final Map<String, Object> datasets = new LinkedHashMap<>();
 
     /**
      * Starts a report.
@@ -101,6 +110,81 @@ public final class Report {
     }
 
     /**
+     * Records the run's provenance.
+     *
+     * @param run the version, commit, command, engine, device and times ({@link RunInfo#finish()} already called)
+     * @param settings the experiment's configuration as run (quick overrides applied)
+     * @return this report
+     */
+    public Report provenance(RunInfo run, Object settings) {
+        this.info = run;
+        this.config = settings;
+        return this;
+    }
+
+    /**
+     * Records a seed the run used.
+     *
+     * @param name what it seeds
+     * @param value the seed
+     * @return this report
+     */
+    public Report seed(String name, long value) {
+        seeds.put(name, value);
+        return this;
+    }
+
+    /**
+     * Records a data set the run used, by the fingerprint the teacher cache uses ({@link Sha256#fingerprint}: the
+     * SHA-256 of its shape and feature bits) and its size.
+     *
+     * @param name what the data is, e.g. "digits train"
+     * @param table the data
+     * @return this report
+     */
+    public Report dataset(String name, TabularData table) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", table.name());
+        d.put("rows", table.size());
+        d.put("features", table.width());
+        d.put("fingerprint", Sha256.fingerprint(table.features()));
+        datasets.put(name, d);
+        return this;
+    }
+
+    /**
+     * Records a data set the run generated or read that is not a table, by a fingerprint of its content.
+     *
+     * @param name what the data is
+     * @param content its content, e.g. the generated facts one per line
+     * @return this report
+     */
+    public Report dataset(String name, String content) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("fingerprint", Sha256.of(content.getBytes(StandardCharsets.UTF_8)));
+        datasets.put(name, d);
+        return this;
+    }
+
+    /**
+     * The provenance block of {@code report.json}: the {@link RunInfo} fields, then {@code config}, {@code seeds}
+     * and {@code data}.
+     *
+     * @return the block
+     * @throws IllegalStateException if {@link #provenance} was not called
+     */
+    public Map<String, Object> provenance() {
+        if (info == null) {
+            throw new IllegalStateException("report '" + title + "' has no provenance: call provenance(RunInfo, config)");
+        }
+        Map<String, Object> m = new LinkedHashMap<>(info.asMap());
+        m.put("config", config);
+        m.put("seeds", seeds);
+        m.put("data", datasets);
+        return m;
+    }
+
+    /**
      * Records a check of the paper's qualitative claim; a failed check is listed in the report and makes
      * {@link #failures()} non-empty.
      *
@@ -140,23 +224,24 @@ public final class Report {
      * @throws IOException if writing fails
      */
     public void write(Path dir) throws IOException {
+        Map<String, Object> provenance = provenance();
         Files.createDirectories(dir);
         for (Map.Entry<String, Chart<?, ?>> p : plots.entrySet()) {
-            Path tmp = dir.resolve(p.getKey() + ".tmp.png");
-            BitmapEncoder.saveBitmap(p.getValue(), tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, dir.resolve(p.getKey() + ".png"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Plots.save(p.getValue(), dir.resolve(p.getKey() + ".png"));
         }
-        atomic(dir.resolve("report.md"), markdown().getBytes(StandardCharsets.UTF_8));
+        StringBuilder md = new StringBuilder(markdown()).append("## Provenance\n\n");
+        provenance.forEach((k, v) -> {
+            if (!k.equals("config")) {
+                md.append("- ").append(k).append(": ").append(v).append('\n');
+            }
+        });
+        md.append("- config: in report.json\n");
+        AtomicFiles.write(dir.resolve("report.md"), md.toString().getBytes(StandardCharsets.UTF_8));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("title", title);
+        json.put("provenance", provenance);
         json.put("failedClaims", failures);
         json.putAll(data);
-        atomic(dir.resolve("report.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json));
-    }
-
-    private static void atomic(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.write(dir.resolve("report.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json));
     }
 }

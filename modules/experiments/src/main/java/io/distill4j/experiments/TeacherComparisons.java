@@ -17,7 +17,6 @@ import io.distill4j.trainer.Metrics;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedStudents;
-import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TabularBatchSource;
 import io.distill4j.trainer.TrainingSpec;
@@ -134,9 +133,7 @@ final class TeacherComparisons {
         try (NDManager root = NDManager.newBaseManager(teacher.device())) {
             for (int start = 0; start < n; start += StackedStudents.CHUNK) {
                 int b = Math.min(StackedStudents.CHUNK, n - start);
-                for (int i = 0; i < b; i++) {
-                    System.arraycopy(x[start + i], 0, flat, i * d, d);
-                }
+                io.distill4j.data.Rows.flatten(x, start, start + b, flat);
                 try (NDManager sub = root.newSubManager()) {
                     NDArray in = sub.create(FloatBuffer.wrap(flat, 0, b * d), new Shape(b, d));
                     NDArray s = teacher.sample(sub, in, start);

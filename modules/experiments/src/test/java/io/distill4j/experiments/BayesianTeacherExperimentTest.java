@@ -35,12 +35,11 @@ class BayesianTeacherExperimentTest {
         assertEquals("bayesian-teacher", c.experiment());
         Report r = new BayesianTeacherExperiment(digitsOnlyHome(home)).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "training pool", "validation", "test");
         assertEquals("digits", r.data().get("dataset"));
         assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
-        for (String f : List.of("report.md", "report.json", "bayesian-teacher-accuracy.png", "bayesian-teacher-ece.png",
-                "bayesian-teacher-curves.png")) {
-            assertTrue(Files.size(out.resolve(f)) > 0, f);
-        }
+        ReportChecks.plots(out, List.of("bayesian-teacher-accuracy.png", "bayesian-teacher-ece.png",
+                "bayesian-teacher-curves.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> students = (List<Map<String, Object>>) r.data().get("students");
         assertEquals(2 * 5, students.size());

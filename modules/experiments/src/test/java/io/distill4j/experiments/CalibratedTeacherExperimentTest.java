@@ -28,12 +28,10 @@ class CalibratedTeacherExperimentTest {
         Report r = new CalibratedTeacherExperiment(BayesianTeacherExperimentTest.digitsOnlyHome(home)).run(c.settings(), true,
                 out);
         assertEquals(List.of(), r.failures());
+        ReportChecks.provenance(out, c.settings(), "train", "test");
         assertEquals("digits", r.data().get("dataset"));
         assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
-        for (String f : List.of("report.md", "report.json", "calibrated-teacher-accuracy-noise-0-2.png",
-                "calibrated-teacher-ece-noise-0-2.png")) {
-            assertTrue(Files.size(out.resolve(f)) > 0, f);
-        }
+        ReportChecks.plots(out, List.of("calibrated-teacher-accuracy-noise-0-2.png", "calibrated-teacher-ece-noise-0-2.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> students = (List<Map<String, Object>>) r.data().get("students");
         assertEquals(5 * 3, students.size()); // five methods on clean, noisy and low-contrast test images

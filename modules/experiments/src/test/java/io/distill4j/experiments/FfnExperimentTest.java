@@ -22,8 +22,8 @@ class FfnExperimentTest {
         Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
         Report r = new FfnExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
-        assertTrue(Files.size(out.resolve("ffn-regression-boston.png")) > 0);
-        assertTrue(Files.size(out.resolve("ffn-classification-digits.png")) > 0);
+        ReportChecks.provenance(out, c.settings(), "boston train (standardised)", "digits test (standardised)");
+        ReportChecks.plots(out, List.of("ffn-regression-boston.png", "ffn-classification-digits.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> cls = (List<Map<String, Object>>) r.data().get("classification");
         assertEquals(4, cls.size());

@@ -21,10 +21,9 @@ class LinearRegressionExperimentTest {
         assertEquals("linear-regression", c.experiment());
         Report r = new LinearRegressionExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
-        for (String f : List.of("report.md", "report.json", "excess-mse-vs-k.png", "prediction-variance-vs-k.png",
-                "mse-variance-vs-k.png", "targets-vs-k.png")) {
-            assertTrue(Files.size(out.resolve(f)) > 0, f);
-        }
+        ReportChecks.provenance(out, c.settings(), "train", "test");
+        ReportChecks.plots(out, List.of("excess-mse-vs-k.png", "prediction-variance-vs-k.png", "mse-variance-vs-k.png",
+                "targets-vs-k.png"));
         @SuppressWarnings("unchecked")
         java.util.Map<String, Double> slopes = (java.util.Map<String, Double>) r.data().get("slopes");
         assertEquals(-1, slopes.get("mean@a=1.0"), 0.1);

@@ -23,10 +23,10 @@ class LlmExperimentTest {
         assertEquals("llm", c.experiment());
         Report r = new LlmExperiment(HOME).run(c.settings(), true, out);
         assertEquals(List.of(), r.failures());
-        for (String f : List.of("report.md", "report.json", "llm-similarity.png", "llm-systematic-noise.png",
-                "llm-inter-student-variance.png", "llm-hallucination.png")) {
-            assertTrue(Files.size(out.resolve(f)) > 0, f);
-        }
+        ReportChecks.provenance(out, c.settings(), "knowledge base (prompt TAB answer per line)",
+                "corpus passages (one per line)");
+        ReportChecks.plots(out, List.of("llm-similarity.png", "llm-systematic-noise.png", "llm-inter-student-variance.png",
+                "llm-hallucination.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> cells = (List<Map<String, Object>>) r.data().get("cells");
         assertEquals(2 * 2, cells.size());

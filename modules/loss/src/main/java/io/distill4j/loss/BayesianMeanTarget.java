@@ -18,7 +18,7 @@ import java.util.Locale;
  * keeps the epistemic spread of the draws in the target. Use it with {@link HintonKdLoss} in its
  * Bayesian-teacher form (T_T * T_S scaling).
  *
- * <p>Samples: (B, S, C) logits or probabilities, S &gt; 0. Checks: rank, S &gt; 0, T_T &gt; 0 (always);
+ * <p>Samples: (B, S, C) logits or probabilities, S &gt; 0. ArgumentChecks: rank, S &gt; 0, T_T &gt; 0 (always);
  * probability draws on the simplex (when validating, the default). Registry name {@code bayesian-mean}
  * with options {@code input} ({@code probabilities} or {@code logits}), {@code temperature}.
  */
@@ -65,21 +65,21 @@ public final class BayesianMeanTarget implements TargetBuilder {
      */
     public BayesianMeanTarget(Input input, double temperature, boolean validate) {
         this.input = java.util.Objects.requireNonNull(input, "input");
-        Checks.positive("temperature", temperature);
+        ArgumentChecks.positive("temperature", temperature);
         this.temperature = temperature;
         this.validate = validate;
     }
 
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
-        Checks.rank("samples", samples, 3);
-        Checks.samplesK("posterior draws", samples);
+        ArgumentChecks.rank("samples", samples, 3);
+        ArgumentChecks.samplesK("posterior draws", samples);
         NDArray p;
         if (input == Input.LOGITS) {
             p = (temperature == 1 ? samples : samples.div(temperature)).softmax(2);
         } else {
             if (validate) {
-                Checks.simplex("posterior draws", samples);
+                ArgumentChecks.simplex("posterior draws", samples);
             }
             p = temperature == 1 ? samples : samples.maximum(1e-30).log().div(temperature).softmax(2);
         }

@@ -24,10 +24,10 @@ public final class CrossEntropyLoss extends DistillationLoss {
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("ce", labels, 1, "[class labels, mask?]");
-        Checks.predictionCount("ce", predictions);
+        ArgumentChecks.labelCount("ce", labels, 1, "[class labels, mask?]");
+        ArgumentChecks.predictionCount("ce", predictions);
         NDArray z = predictions.head();
-        Checks.minRank("ce: predictions", z, 2);
+        ArgumentChecks.minRank("ce: predictions", z, 2);
         Shape item = itemShape(predictions);
         NDArray mask = maskAt("ce", labels, 1, item, z);
         NDArray idx = classIndex("ce", labels.get(0), item, z.getShape().getLastDimension(), mask, isValidate());

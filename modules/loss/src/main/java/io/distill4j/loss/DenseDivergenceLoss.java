@@ -31,7 +31,7 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
     DenseDivergenceLoss(String name, TeacherForm teacherForm, double temperature) {
         super(name);
         this.teacherForm = Objects.requireNonNull(teacherForm, "teacherForm");
-        Checks.positive("temperature", temperature);
+        ArgumentChecks.positive("temperature", temperature);
         this.temperature = temperature;
     }
 
@@ -100,12 +100,12 @@ public abstract class DenseDivergenceLoss extends DistillationLoss {
     @Override
     public final NDArray itemLosses(NDList labels, NDList predictions) {
         String me = getName();
-        Checks.labelCount(me, labels, 1, "[teacher " + teacherForm.yamlName() + ", mask?]");
-        Checks.predictionCount(me, predictions);
+        ArgumentChecks.labelCount(me, labels, 1, "[teacher " + teacherForm.yamlName() + ", mask?]");
+        ArgumentChecks.predictionCount(me, predictions);
         NDArray z = predictions.head();
-        Checks.minRank("predictions", z, 2);
+        ArgumentChecks.minRank("predictions", z, 2);
         NDArray teacher = labels.head();
-        Checks.sameShape("teacher " + teacherForm.yamlName(), teacher, "predictions", z);
+        ArgumentChecks.sameShape("teacher " + teacherForm.yamlName(), teacher, "predictions", z);
         Shape item = itemShape(predictions);
         NDArray mask = maskAt(me, labels, 1, item, z);
         if (mask != null) {

@@ -192,12 +192,12 @@ public abstract class DistillationLoss extends Loss {
     static void validateTeacher(String loss, NDArray teacher, TeacherForm form, NDArray mask) {
         switch (form) {
             case PROBABILITIES:
-                Checks.simplex(loss + ": teacher probabilities", teacher, mask);
+                ArgumentChecks.simplex(loss + ": teacher probabilities", teacher, mask);
                 break;
             case LOG_PROBABILITIES: {
                 NDArray kept = mask == null ? teacher : keepWhere(mask, teacher, 0);
-                Checks.logProbabilities(loss + ": teacher log-probabilities", kept);
-                Checks.simplex(loss + ": teacher log-probabilities (exponentiated)", kept.exp(), mask);
+                ArgumentChecks.logProbabilities(loss + ": teacher log-probabilities", kept);
+                ArgumentChecks.simplex(loss + ": teacher log-probabilities (exponentiated)", kept.exp(), mask);
                 break;
             }
             default:

@@ -62,7 +62,7 @@ public final class EmaStudentEstimate {
      * @param predictions the student's outputs (B, width), detached or not (the values are copied)
      */
     public synchronized void update(long[] itemIds, NDArray predictions) {
-        Checks.shape("predictions", predictions, new Shape(itemIds.length, width));
+        ArgumentChecks.shape("predictions", predictions, new Shape(itemIds.length, width));
         float[] x = predictions.toType(DataType.FLOAT32, false).toFloatArray();
         for (int b = 0; b < itemIds.length; b++) {
             int i = item(itemIds[b]);

@@ -52,10 +52,10 @@ public final class FocalEntropyLoss extends DistillationLoss {
      */
     public FocalEntropyLoss(double gamma, double lambda, double maxWeight, double tau) {
         super("focal-entropy");
-        Checks.nonNegative("gamma", gamma);
-        Checks.nonNegative("lambda", lambda);
-        Checks.positive("max weight", maxWeight);
-        Checks.unitInterval("tau", tau);
+        ArgumentChecks.nonNegative("gamma", gamma);
+        ArgumentChecks.nonNegative("lambda", lambda);
+        ArgumentChecks.positive("max weight", maxWeight);
+        ArgumentChecks.unitInterval("tau", tau);
         this.gamma = gamma;
         this.lambda = lambda;
         this.maxWeight = maxWeight;
@@ -64,10 +64,10 @@ public final class FocalEntropyLoss extends DistillationLoss {
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("focal-entropy", labels, 1, "[class labels, mask?]");
-        Checks.predictionCount("focal-entropy", predictions);
+        ArgumentChecks.labelCount("focal-entropy", labels, 1, "[class labels, mask?]");
+        ArgumentChecks.predictionCount("focal-entropy", predictions);
         NDArray z = predictions.head();
-        Checks.minRank("focal-entropy: predictions", z, 2);
+        ArgumentChecks.minRank("focal-entropy: predictions", z, 2);
         Shape item = itemShape(predictions);
         NDArray mask = maskAt("focal-entropy", labels, 1, item, z);
         NDArray idx = classIndex("focal-entropy", labels.get(0), item, z.getShape().getLastDimension(), mask, isValidate());

@@ -58,19 +58,19 @@ public final class GaussianNllLoss extends DistillationLoss {
 
     @Override
     public Shape itemShape(NDList predictions) {
-        Checks.predictionCount("gaussian-nll", predictions);
+        ArgumentChecks.predictionCount("gaussian-nll", predictions);
         Shape s = predictions.head().getShape();
         return s.slice(0, s.dimension() - 1);
     }
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("gaussian-nll", labels, 1, "[targets, teacher variance?, mask?]");
+        ArgumentChecks.labelCount("gaussian-nll", labels, 1, "[targets, teacher variance?, mask?]");
         NDArray[] ms = meanAndLogVariance(predictions);
         NDArray mu = ms[0];
         NDArray s = ms[1];
         NDArray t = labels.head();
-        Checks.sameShape("targets", t, "predicted mean", mu);
+        ArgumentChecks.sameShape("targets", t, "predicted mean", mu);
         Shape item = itemShape(predictions);
         NDArray v = null;
         int maskIndex = 1;
@@ -86,7 +86,7 @@ public final class GaussianNllLoss extends DistillationLoss {
             }
         }
         if (v != null && isValidate()) {
-            Checks.nonNegative("gaussian-nll: teacher variance", v);
+            ArgumentChecks.nonNegative("gaussian-nll: teacher variance", v);
         }
         s = clampLikeTorch(s);
         NDArray sq = t.sub(mu).square();
@@ -121,16 +121,16 @@ public final class GaussianNllLoss extends DistillationLoss {
     }
 
     private static NDArray[] meanAndLogVariance(NDList predictions) {
-        Checks.predictionCount("gaussian-nll", predictions);
+        ArgumentChecks.predictionCount("gaussian-nll", predictions);
         if (predictions.size() >= 2) {
             NDArray mu = predictions.get(0);
             NDArray s = predictions.get(1);
-            Checks.minRank("gaussian-nll: predicted mean", mu, 2);
-            Checks.sameShape("predicted log-variance", s, "predicted mean", mu);
+            ArgumentChecks.minRank("gaussian-nll: predicted mean", mu, 2);
+            ArgumentChecks.sameShape("predicted log-variance", s, "predicted mean", mu);
             return new NDArray[] {mu, s};
         }
         NDArray both = predictions.head();
-        Checks.minRank("gaussian-nll: predictions", both, 2);
+        ArgumentChecks.minRank("gaussian-nll: predictions", both, 2);
         long width = both.getShape().getLastDimension();
         if (width % 2 != 0) {
             throw new IllegalArgumentException("gaussian-nll: a single prediction array must hold [mean, log-variance] "

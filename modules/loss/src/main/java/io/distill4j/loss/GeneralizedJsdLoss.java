@@ -57,7 +57,7 @@ public final class GeneralizedJsdLoss extends DenseDivergenceLoss {
      */
     public GeneralizedJsdLoss(double beta, TeacherForm teacherForm, double temperature, boolean normalise) {
         super("jsd", teacherForm, temperature);
-        Checks.unitInterval("beta", beta);
+        ArgumentChecks.unitInterval("beta", beta);
         this.beta = beta;
         this.normalise = normalise;
     }

@@ -63,12 +63,12 @@ public final class HintonKdLoss extends DistillationLoss {
     private HintonKdLoss(String name, double teacherTemperature, double studentTemperature, double alpha) {
         super(name);
         if (teacherTemperature == studentTemperature) {
-            Checks.positive("temperature", teacherTemperature);
+            ArgumentChecks.positive("temperature", teacherTemperature);
         } else {
-            Checks.positive("teacher temperature", teacherTemperature);
-            Checks.positive("student temperature", studentTemperature);
+            ArgumentChecks.positive("teacher temperature", teacherTemperature);
+            ArgumentChecks.positive("student temperature", studentTemperature);
         }
-        Checks.unitInterval("alpha", alpha);
+        ArgumentChecks.unitInterval("alpha", alpha);
         this.teacherTemperature = teacherTemperature;
         this.studentTemperature = studentTemperature;
         this.alpha = alpha;
@@ -161,12 +161,12 @@ public final class HintonKdLoss extends DistillationLoss {
     /** The fused host pass of {@link #weightedSum}: the same value and gradient, in double precision. */
     private NDArray weightedSumOnHost(NDList labels, NDList predictions, NDArray coefficients) {
         String me = getName();
-        Checks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
-        Checks.predictionCount(me, predictions);
+        ArgumentChecks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
+        ArgumentChecks.predictionCount(me, predictions);
         NDArray z = predictions.head();
-        Checks.minRank("predictions", z, 2);
+        ArgumentChecks.minRank("predictions", z, 2);
         NDArray pTArr = labels.get(1);
-        Checks.sameShape("teacher probabilities", pTArr, "predictions", z);
+        ArgumentChecks.sameShape("teacher probabilities", pTArr, "predictions", z);
         Shape item = itemShape(predictions);
         NDArray maskArr = maskAt(me, labels, 2, item, z);
         int classes = (int) z.getShape().getLastDimension();
@@ -177,7 +177,7 @@ public final class HintonKdLoss extends DistillationLoss {
         }
         if (isValidate()) {
             classIndex(me, yArr, item, classes, maskArr, true);
-            Checks.simplex(me + ": teacher probabilities", pTArr, maskArr);
+            ArgumentChecks.simplex(me + ": teacher probabilities", pTArr, maskArr);
         }
         int n = Math.toIntExact(item.size());
         double[] zs = z.toType(DataType.FLOAT64, false).toDoubleArray();
@@ -270,18 +270,18 @@ public final class HintonKdLoss extends DistillationLoss {
 
     private Parts parts(NDList labels, NDList predictions) {
         String me = getName();
-        Checks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
-        Checks.predictionCount(me, predictions);
+        ArgumentChecks.labelCount(me, labels, 2, "[class labels, teacher probabilities, mask?]");
+        ArgumentChecks.predictionCount(me, predictions);
         NDArray z = predictions.head();
-        Checks.minRank("predictions", z, 2);
+        ArgumentChecks.minRank("predictions", z, 2);
         Parts p = new Parts();
         p.pT = labels.get(1);
-        Checks.sameShape("teacher probabilities", p.pT, "predictions", z);
+        ArgumentChecks.sameShape("teacher probabilities", p.pT, "predictions", z);
         p.item = itemShape(predictions);
         p.mask = maskAt(me, labels, 2, p.item, z);
         p.idx = classIndex(me, labels.get(0), p.item, z.getShape().getLastDimension(), p.mask, isValidate());
         if (isValidate()) {
-            Checks.simplex(me + ": teacher probabilities", p.pT, p.mask);
+            ArgumentChecks.simplex(me + ": teacher probabilities", p.pT, p.mask);
         }
         if (p.mask != null) {
             p.pT = keepWhere(p.mask, p.pT, 0);

@@ -29,7 +29,7 @@ import ai.djl.ndarray.NDArray;
  * For probability targets ({@code renormalise = true}) the fused vector is divided by its sum, since
  * elementwise weights do not keep it on the simplex.
  *
- * <p>Checks: samples of rank 3 with k &gt; 0 and a student estimate of the teacher mean's shape (always);
+ * <p>ArgumentChecks: samples of rank 3 with k &gt; 0 and a student estimate of the teacher mean's shape (always);
  * a non-negative student variance (when validating, the default).
  */
 public final class InverseVarianceTarget implements TargetBuilder {
@@ -74,16 +74,16 @@ public final class InverseVarianceTarget implements TargetBuilder {
 
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
-        Checks.rank("samples", samples, 3);
-        long k = Checks.samplesK("samples", samples);
+        ArgumentChecks.rank("samples", samples, 3);
+        long k = ArgumentChecks.samplesK("samples", samples);
         if (student == null) {
             throw new IllegalArgumentException("student estimate is required by inverse-variance fusion, got null");
         }
         NDArray teacherMean = samples.mean(new int[] {1});
-        Checks.sameShape("student mean", student.mean(), "teacher mean", teacherMean);
-        Checks.sameShape("student variance", student.variance(), "teacher mean", teacherMean);
+        ArgumentChecks.sameShape("student mean", student.mean(), "teacher mean", teacherMean);
+        ArgumentChecks.sameShape("student variance", student.variance(), "teacher mean", teacherMean);
         if (validate) {
-            Checks.nonNegative("student variance", student.variance());
+            ArgumentChecks.nonNegative("student variance", student.variance());
         }
         NDArray t;
         if (form == Form.PRACTICAL && k == 1) {
@@ -108,8 +108,8 @@ public final class InverseVarianceTarget implements TargetBuilder {
      * @return var_T, shape (B, C)
      */
     public NDArray teacherVariance(NDArray samples) {
-        Checks.rank("samples", samples, 3);
-        long k = Checks.samplesK("samples", samples);
+        ArgumentChecks.rank("samples", samples, 3);
+        long k = ArgumentChecks.samplesK("samples", samples);
         NDArray ss = samples.sub(samples.mean(new int[] {1}, true)).square().sum(new int[] {1});
         return ss.div(form == Form.PAPER || k == 1 ? k : (k - 1) * k);
     }

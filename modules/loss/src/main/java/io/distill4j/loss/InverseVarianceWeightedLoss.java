@@ -91,7 +91,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
      */
     public InverseVarianceWeightedLoss(DistillationLoss base, double eps, VarianceSource source) {
         super("weighted-" + Objects.requireNonNull(base, "base").getName());
-        Checks.positive("eps", eps);
+        ArgumentChecks.positive("eps", eps);
         this.base = base;
         this.eps = eps;
         this.source = Objects.requireNonNull(source, "source");
@@ -233,7 +233,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
     }
 
     private NDList baseLabels(NDList labels) {
-        Checks.labelCount(getName(), labels, 2, "the base loss's labels followed by the teacher variance");
+        ArgumentChecks.labelCount(getName(), labels, 2, "the base loss's labels followed by the teacher variance");
         return labels.subNDList(0, labels.size() - 1);
     }
 
@@ -244,7 +244,7 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
             v = keepWhere(mask, v, 1);
         }
         if (isValidate()) {
-            Checks.nonNegative(getName() + ": teacher variance", v);
+            ArgumentChecks.nonNegative(getName() + ": teacher variance", v);
         }
         return v;
     }
@@ -256,8 +256,8 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         }
         int r = item.dimension();
         if (source == VarianceSource.SAMPLES) {
-            Checks.minRank(getName() + ": teacher samples", v, 2);
-            long k = Checks.samplesK("teacher samples", v);
+            ArgumentChecks.minRank(getName() + ": teacher samples", v, 2);
+            long k = ArgumentChecks.samplesK("teacher samples", v);
             Shape rest = v.getShape().slice(2);
             Shape afterVar = new Shape(v.getShape().get(0)).addAll(rest);
             if (afterVar.dimension() < r || !afterVar.slice(0, r).equals(item)) {

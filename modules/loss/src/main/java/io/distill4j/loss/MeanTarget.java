@@ -14,8 +14,8 @@ public final class MeanTarget implements TargetBuilder {
 
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
-        Checks.rank("samples", samples, 3);
-        Checks.samplesK("samples", samples);
+        ArgumentChecks.rank("samples", samples, 3);
+        ArgumentChecks.samplesK("samples", samples);
         return samples.mean(new int[] {1});
     }
 

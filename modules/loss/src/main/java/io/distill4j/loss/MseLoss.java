@@ -26,12 +26,12 @@ public final class MseLoss extends DistillationLoss {
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("mse", labels, 1, "[targets, mask?]");
-        Checks.predictionCount("mse", predictions);
+        ArgumentChecks.labelCount("mse", labels, 1, "[targets, mask?]");
+        ArgumentChecks.predictionCount("mse", predictions);
         NDArray z = predictions.head();
-        Checks.minRank("mse: predictions", z, 2);
+        ArgumentChecks.minRank("mse: predictions", z, 2);
         NDArray t = labels.head();
-        Checks.sameShape("targets", t, "predictions", z);
+        ArgumentChecks.sameShape("targets", t, "predictions", z);
         Shape item = itemShape(predictions);
         NDArray mask = maskAt("mse", labels, 1, item, z);
         if (mask != null) {

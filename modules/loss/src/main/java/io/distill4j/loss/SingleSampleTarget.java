@@ -25,8 +25,8 @@ public final class SingleSampleTarget implements TargetBuilder {
 
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
-        Checks.rank("samples", samples, 3);
-        long k = Checks.samplesK("samples", samples);
+        ArgumentChecks.rank("samples", samples, 3);
+        long k = ArgumentChecks.samplesK("samples", samples);
         if (index >= k) {
             throw new IllegalArgumentException("index " + index + " is out of range for k=" + k);
         }

@@ -26,16 +26,16 @@ public final class SoftTargetCrossEntropyLoss extends DistillationLoss {
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("soft-ce", labels, 1, "[targets, mask?]");
-        Checks.predictionCount("soft-ce", predictions);
+        ArgumentChecks.labelCount("soft-ce", labels, 1, "[targets, mask?]");
+        ArgumentChecks.predictionCount("soft-ce", predictions);
         NDArray t = labels.head();
         NDArray z = predictions.head();
-        Checks.minRank("predictions", z, 2);
-        Checks.sameShape("targets", t, "predictions", z);
+        ArgumentChecks.minRank("predictions", z, 2);
+        ArgumentChecks.sameShape("targets", t, "predictions", z);
         Shape item = itemShape(predictions);
         NDArray mask = maskAt("soft-ce", labels, 1, item, z);
         if (isValidate()) {
-            Checks.simplex("soft-ce: targets", t, mask);
+            ArgumentChecks.simplex("soft-ce: targets", t, mask);
         }
         if (mask != null) {
             t = keepWhere(mask, t, 0);

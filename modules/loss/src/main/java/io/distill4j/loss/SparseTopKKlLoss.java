@@ -84,7 +84,7 @@ public final class SparseTopKKlLoss extends DistillationLoss {
      */
     public SparseTopKKlLoss(double temperature, boolean tail, boolean exactTail, long chunkElements) {
         super("sparse-topk-kl");
-        Checks.positive("temperature", temperature);
+        ArgumentChecks.positive("temperature", temperature);
         if (chunkElements < 0) {
             throw new IllegalArgumentException("chunk elements must be non-negative, got " + chunkElements);
         }
@@ -96,16 +96,16 @@ public final class SparseTopKKlLoss extends DistillationLoss {
 
     @Override
     public Shape itemShape(NDList predictions) {
-        Checks.predictionCount("sparse-topk-kl", predictions);
+        ArgumentChecks.predictionCount("sparse-topk-kl", predictions);
         Shape s = predictions.head().getShape();
         return s.slice(0, s.dimension() - 1);
     }
 
     @Override
     public NDArray itemLosses(NDList labels, NDList predictions) {
-        Checks.labelCount("sparse-topk-kl", labels, 3, "[top-K ids, top-K log-probabilities, log tail mass, mask?]");
+        ArgumentChecks.labelCount("sparse-topk-kl", labels, 3, "[top-K ids, top-K log-probabilities, log tail mass, mask?]");
         NDArray z = predictions.head();
-        Checks.minRank("sparse-topk-kl: predictions", z, 2);
+        ArgumentChecks.minRank("sparse-topk-kl: predictions", z, 2);
         Shape item = itemShape(predictions);
         NDArray ids = labels.get(0);
         NDArray lp = labels.get(1);
@@ -119,8 +119,8 @@ public final class SparseTopKKlLoss extends DistillationLoss {
         if (k <= 0 || k >= v) {
             throw new IllegalArgumentException("sparse-topk-kl: K must be in [1, V) with V = " + v + ", got " + k);
         }
-        Checks.sameShape("top-K log-probabilities", lp, "top-K ids", ids);
-        Checks.shape("log tail mass", lt, item);
+        ArgumentChecks.sameShape("top-K log-probabilities", lp, "top-K ids", ids);
+        ArgumentChecks.shape("log tail mass", lt, item);
         NDArray mask = maskAt("sparse-topk-kl", labels, 3, item, z);
 
         NDArray idx = ids.getDataType() == DataType.INT64 ? ids : ids.toType(DataType.INT64, false);
@@ -136,7 +136,7 @@ public final class SparseTopKKlLoss extends DistillationLoss {
                 throw new IllegalArgumentException("sparse-topk-kl: top-K ids must be in [0, " + v + "), got "
                         + (min < 0 ? min : max));
             }
-            Checks.logProbabilities("sparse-topk-kl: top-K log-probabilities", lp);
+            ArgumentChecks.logProbabilities("sparse-topk-kl: top-K log-probabilities", lp);
         }
         lp = lp.maximum(LOG_FLOOR);
 
@@ -151,12 +151,12 @@ public final class SparseTopKKlLoss extends DistillationLoss {
             NDArray sumT = pk.sum(new int[] {-1}).add(pt);
             if (isValidate()) {
                 NDArray kept = mask == null ? sumT : keepWhere(mask, sumT, 1);
-                float hi = Checks.f(kept.max());
-                float lo = Checks.f(kept.min());
-                if (!(hi <= 1 + Checks.SIMPLEX_TOLERANCE && lo >= 1 - Checks.SIMPLEX_TOLERANCE)) {
-                    float bad = Float.isNaN(hi) || hi > 1 + Checks.SIMPLEX_TOLERANCE ? hi : lo;
+                float hi = ArgumentChecks.f(kept.max());
+                float lo = ArgumentChecks.f(kept.min());
+                if (!(hi <= 1 + ArgumentChecks.SIMPLEX_TOLERANCE && lo >= 1 - ArgumentChecks.SIMPLEX_TOLERANCE)) {
+                    float bad = Float.isNaN(hi) || hi > 1 + ArgumentChecks.SIMPLEX_TOLERANCE ? hi : lo;
                     throw new IllegalArgumentException("sparse-topk-kl: teacher top-K plus tail masses must sum to 1 "
-                            + "within " + Checks.SIMPLEX_TOLERANCE + " (probabilities on the simplex), but a position "
+                            + "within " + ArgumentChecks.SIMPLEX_TOLERANCE + " (probabilities on the simplex), but a position "
                             + "sums to " + bad);
                 }
             }

@@ -20,7 +20,7 @@ public record StudentEstimate(NDArray mean, NDArray variance) {
      * @return the estimate
      */
     public static StudentEstimate fromPasses(NDArray passes) {
-        Checks.rank("student passes", passes, 3);
+        ArgumentChecks.rank("student passes", passes, 3);
         long m = passes.getShape().get(1);
         if (m < 2) {
             throw new IllegalArgumentException("student passes: m (axis 1 of " + passes.getShape()

@@ -19,7 +19,7 @@ import java.util.Objects;
  *
  * <p>Composable: it reshapes the output of any base builder ({@link MeanTarget} by default, or
  * {@link BayesianMeanTarget}, {@link InverseVarianceTarget}, ...). It needs the labels, so call
- * {@link #build(NDArray, StudentEstimate, NDArray)}. Checks: labels of shape (B) with ids in [0, C)
+ * {@link #build(NDArray, StudentEstimate, NDArray)}. ArgumentChecks: labels of shape (B) with ids in [0, C)
  * (always; the range check reads the labels to the host), budget in [0, 1]. Registry name
  * {@code wrong-mass-clip}, options {@code base} (a builder name or map) and {@code budget}.
  */
@@ -44,7 +44,7 @@ public final class WrongMassClipTarget implements TargetBuilder {
      */
     public WrongMassClipTarget(TargetBuilder base, double budget) {
         this.base = Objects.requireNonNull(base, "base");
-        Checks.unitInterval("budget", budget);
+        ArgumentChecks.unitInterval("budget", budget);
         this.budget = budget;
     }
 
@@ -72,11 +72,11 @@ public final class WrongMassClipTarget implements TargetBuilder {
      * @return the clipped targets (B, C)
      */
     public static NDArray clip(NDArray p, NDArray labels, double budget) {
-        Checks.rank("targets", p, 2);
-        Checks.unitInterval("budget", budget);
+        ArgumentChecks.rank("targets", p, 2);
+        ArgumentChecks.unitInterval("budget", budget);
         long b = p.getShape().get(0);
         long c = p.getShape().get(1);
-        Checks.shape("labels", labels, new ai.djl.ndarray.types.Shape(b));
+        ArgumentChecks.shape("labels", labels, new ai.djl.ndarray.types.Shape(b));
         NDArray y = labels.getDataType() == DataType.INT64 ? labels : labels.toType(DataType.INT64, false);
         if (b > 0) {
             long min = y.min().getLong();

@@ -29,15 +29,92 @@ public final class StackedMlp extends AbstractBlock {
     private final Parameter[] biases;
 
     /**
-     * Creates the stack.
+     * Starts a stack.
      *
-     * @param students the number of students R, positive
-     * @param inputs input width, positive
-     * @param hidden hidden widths, each positive
-     * @param outputs output width, positive
-     * @param dropout dropout rate after each hidden layer, in [0, 1)
+     * @return a builder: set the students, inputs, hidden widths and outputs; dropout defaults to 0
      */
-    public StackedMlp(int students, int inputs, int[] hidden, int outputs, float dropout) {
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link StackedMlp}: {@code set*} values are required, {@code opt*} ones have defaults. */
+    public static final class Builder {
+        private int students;
+        private int inputs;
+        private int[] hidden = new int[0];
+        private int outputs;
+        private float dropout;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the number of students R.
+         *
+         * @param count R, positive
+         * @return this builder
+         */
+        public Builder setStudents(int count) {
+            this.students = count;
+            return this;
+        }
+
+        /**
+         * Sets the input width.
+         *
+         * @param width positive
+         * @return this builder
+         */
+        public Builder setInputs(int width) {
+            this.inputs = width;
+            return this;
+        }
+
+        /**
+         * Sets the hidden widths (none for a linear model).
+         *
+         * @param widths each positive
+         * @return this builder
+         */
+        public Builder setHidden(int... widths) {
+            this.hidden = widths.clone();
+            return this;
+        }
+
+        /**
+         * Sets the output width.
+         *
+         * @param width positive
+         * @return this builder
+         */
+        public Builder setOutputs(int width) {
+            this.outputs = width;
+            return this;
+        }
+
+        /**
+         * Sets the dropout rate after each hidden layer (default 0).
+         *
+         * @param rate in [0, 1)
+         * @return this builder
+         */
+        public Builder optDropout(float rate) {
+            this.dropout = rate;
+            return this;
+        }
+
+        /**
+         * Builds the stack.
+         *
+         * @return the block
+         * @throws IllegalArgumentException if a width or count is not positive or the dropout is outside [0, 1)
+         */
+        public StackedMlp build() {
+            return new StackedMlp(students, inputs, hidden, outputs, dropout);
+        }
+    }
+
+    private StackedMlp(int students, int inputs, int[] hidden, int outputs, float dropout) {
         if (students <= 0 || inputs <= 0 || outputs <= 0 || java.util.Arrays.stream(hidden).anyMatch(h -> h <= 0)) {
             throw new IllegalArgumentException("students, inputs, outputs and hidden widths must be positive, got "
                     + students + ", " + inputs + ", " + outputs + ", " + java.util.Arrays.toString(hidden));

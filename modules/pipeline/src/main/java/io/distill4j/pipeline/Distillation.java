@@ -169,9 +169,9 @@ public final class Distillation {
         int outputs = loss.predictionWidth(width);
         StudentPreset complete = student.complete(train.width(), outputs);
         Path studentsDir = runDir.resolve("students");
-        MultiStudentRun.Evaluator evaluate = evaluator(train, width, outputs);
-        MultiStudentRun.Evaluator evaluator = (seed, model) -> {
-            MultiStudentRun.Evaluation ev = evaluate.evaluate(seed, model);
+        MultiStudentRun.StudentScorer evaluate = evaluator(train, width, outputs);
+        MultiStudentRun.StudentScorer evaluator = (seed, model) -> {
+            MultiStudentRun.StudentScore ev = evaluate.score(seed, model);
             if (saveStudents) {
                 SavedStudent.save(studentsDir.resolve("seed-" + seed), complete, model, seed, ev.metrics());
             }
@@ -184,7 +184,7 @@ public final class Distillation {
                 .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
                         firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal, studentPasses),
                         training.batchSize(), device))
-                .setLoss(loss).setSpec(training).setEvaluator(evaluator).optResume(resume).optParameterVariance(true);
+                .setLoss(loss).setSpec(training).setScorer(evaluator).optResume(resume).optParameterVariance(true);
         if (training.earlyStopping() != null) {
             b.optValidator(validator(width));
         }
@@ -204,7 +204,7 @@ public final class Distillation {
         return Evaluators.classificationValidator(validation.features(), validation.labels(), metric == null ? "nll" : metric);
     }
 
-    private MultiStudentRun.Evaluator evaluator(TabularData train, int width, int outputs) {
+    private MultiStudentRun.StudentScorer evaluator(TabularData train, int width, int outputs) {
         TabularData test = data.test();
         if (train.isClassification()) {
             return Evaluators.classification(test.features(), test.labels(), null, evaluationPasses);
@@ -214,7 +214,7 @@ public final class Distillation {
             double[][] p = Metrics.toDouble(firstColumns(Inference.outputs(model, test.features(), false), width));
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("mse", Metrics.mse(p, y));
-            return new MultiStudentRun.Evaluation(m, p);
+            return new MultiStudentRun.StudentScore(m, p);
         };
     }
 
@@ -313,7 +313,7 @@ public final class Distillation {
         private Path cacheDir;
         private boolean resume;
         private boolean saveStudents = true;
-        private String command = "java";
+        private String command = RunInfo.commandLine();
         private Consumer<String> log = LOG::info;
 
         private Builder() {
@@ -582,7 +582,7 @@ public final class Distillation {
         /**
          * Records the command that started the run, for provenance.
          *
-         * @param c the command line
+         * @param c the command line (default: {@link RunInfo#commandLine()}, the JVM's or the CLI's command line)
          * @return this builder
          */
         public Builder command(String c) {

@@ -15,6 +15,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -107,6 +108,101 @@ public final class Plots {
             point.setLineColor(colour);
         }
         return chart;
+    }
+
+    /** Markers cycled with the palette, so that series differ in shape as well as colour. */
+    public static final List<Marker> MARKERS = List.of(SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE,
+            SeriesMarkers.TRIANGLE_UP, SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS, SeriesMarkers.PLUS);
+
+    /**
+     * A styled line chart with the legend below the plot (room for descriptive series names).
+     *
+     * @param title the chart's title
+     * @param xTitle the x axis's title
+     * @param yTitle the y axis's title, with the interval's meaning when series carry intervals
+     * @param logX whether the x axis is logarithmic
+     * @param logY whether the y axis is logarithmic
+     * @return the chart
+     */
+    public static XYChart lines(String title, String xTitle, String yTitle, boolean logX, boolean logY) {
+        XYChart chart = style(new XYChartBuilder().width(800).height(600).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle)
+                .build());
+        XYStyler st = chart.getStyler();
+        st.setLegendPosition(Styler.LegendPosition.OutsideS);
+        st.setLegendLayout(Styler.LegendLayout.Vertical);
+        st.setXAxisLogarithmic(logX);
+        st.setYAxisLogarithmic(logY);
+        // full tick labels: plain decimals on linear axes; on log axes a mantissa and exponent where values are small
+        st.setXAxisDecimalPattern(logX ? "0.###" : "0.0##");
+        st.setYAxisDecimalPattern(logY ? "0.##E0" : "0.0###");
+        return chart;
+    }
+
+    /**
+     * Adds a series in the next palette colour and marker (dashed once the palette has been used up) and, when given,
+     * its intervals as vertical lines in the same colour from {@code low[i]} to {@code high[i]} (asymmetric intervals
+     * are drawn as they are; the interval lines are left out of the legend). On a logarithmic y axis an interval that
+     * reaches 0 or below is drawn down to 1% of its estimate.
+     *
+     * @param chart the chart
+     * @param name the series' name, in words (it appears in the legend)
+     * @param x the x values
+     * @param y the estimates
+     * @param low the intervals' low ends, or null for a series without intervals
+     * @param high the intervals' high ends, or null
+     * @return the series
+     */
+    public static XYSeries addSeries(XYChart chart, String name, double[] x, double[] y, double[] low, double[] high) {
+        if (x.length != y.length || (low == null) != (high == null) || (low != null
+                && (low.length != y.length || high.length != y.length))) {
+            throw new IllegalArgumentException("series '" + name + "': need x, y (and low, high) of one length");
+        }
+        int index = (int) chart.getSeriesMap().values().stream().filter(XYSeries::isShowInLegend).count();
+        Color colour = PALETTE.get(index % PALETTE.size());
+        XYSeries series = chart.addSeries(name, x, y);
+        series.setLineColor(colour);
+        series.setMarkerColor(colour);
+        series.setMarker(MARKERS.get(index % MARKERS.size()));
+        if (index >= PALETTE.size()) {
+            series.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f},
+                    0f));
+        }
+        if (low != null) {
+            boolean logY = chart.getStyler().isYAxisLogarithmic();
+            for (int i = 0; i < y.length; i++) {
+                double lo = logY && low[i] <= 0 ? y[i] / 100 : low[i];
+                if (!Double.isFinite(lo) || !Double.isFinite(high[i])) {
+                    continue;
+                }
+                XYSeries bar = chart.addSeries(name + " interval " + i, new double[] {x[i], x[i]}, new double[] {lo, high[i]});
+                bar.setMarker(SeriesMarkers.NONE);
+                bar.setLineColor(colour);
+                bar.setLineStyle(new BasicStroke(1.5f));
+                bar.setShowInLegend(false);
+            }
+        }
+        return series;
+    }
+
+    /**
+     * Shifts one series' x values sideways so that the intervals of series plotted at the same x do not hide each
+     * other: series {@code index} of {@code count} moves by {@code (index - (count - 1) / 2) * step}, multiplied on a
+     * logarithmic axis (as a factor {@code exp} of it) and added on a linear one.
+     *
+     * @param x the x values
+     * @param index the series' position
+     * @param count how many series share the x values
+     * @param step the shift between neighbouring series (in x units, or in log units on a log axis)
+     * @param log whether the x axis is logarithmic
+     * @return the shifted values
+     */
+    public static double[] dodge(double[] x, int index, int count, double step, boolean log) {
+        double off = (index - (count - 1) / 2.0) * step;
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = log ? x[i] * Math.exp(off) : x[i] + off;
+        }
+        return out;
     }
 
     /**

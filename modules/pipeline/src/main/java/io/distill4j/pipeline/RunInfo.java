@@ -42,6 +42,51 @@ public record RunInfo(String version, String gitCommit, String command, String e
                 Devices.name(device), System.getProperty("java.version"), Instant.now(), null);
     }
 
+    /**
+     * Provenance of a run starting now that uses no deep-learning engine (plain Java arithmetic): the engine is
+     * recorded as "none" and the device as the JVM's CPU, and no engine is loaded.
+     *
+     * @param command the command line, or a description of the caller
+     * @return the provenance, not yet finished
+     */
+    public static RunInfo startWithoutEngine(String command) {
+        return new RunInfo(currentVersion(), gitCommit(home()), command, "none (plain Java)", "cpu",
+                System.getProperty("java.version"), Instant.now(), null);
+    }
+
+    /**
+     * The command line that started this JVM, for provenance: {@code distill4j ARGS} when the command line tool
+     * recorded it in the system property {@value #COMMAND_PROPERTY}, else {@code java MAIN ARGS} from the JVM.
+     *
+     * @return the command line
+     */
+    public static String commandLine() {
+        String c = System.getProperty(COMMAND_PROPERTY);
+        if (c != null && !c.isBlank()) {
+            return c;
+        }
+        String main = System.getProperty("sun.java.command");
+        return main == null || main.isBlank() ? "java" : "java " + main;
+    }
+
+    /** The system property in which a command line tool records its command line ({@link #commandLine()}). */
+    public static final String COMMAND_PROPERTY = "distill4j.command";
+
+    /**
+     * Records a command line tool's command line for {@link #commandLine()}, each argument quoted the way a POSIX
+     * shell would need it.
+     *
+     * @param program the program's name, e.g. {@code distill4j}
+     * @param args its arguments
+     */
+    public static void recordCommandLine(String program, String... args) {
+        StringBuilder b = new StringBuilder(program);
+        for (String a : args) {
+            b.append(' ').append(a.matches("[A-Za-z0-9_./=:,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        System.setProperty(COMMAND_PROPERTY, b.toString());
+    }
+
     /** @return this provenance with the end time set to now */
     public RunInfo finish() {
         return new RunInfo(version, gitCommit, command, engine, device, java, started, Instant.now());

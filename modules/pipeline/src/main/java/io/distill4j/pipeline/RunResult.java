@@ -232,10 +232,10 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
     }
 
     private static String format(Double v) {
-        return v == null || v.isNaN() ? "n/a" : String.format(Locale.ROOT, "%.4f", v);
+        return v == null || v.isNaN() ? "n/a" : io.distill4j.data.Numbers.fixed(v, 4);
     }
 
     private static String variance(double v) {
-        return Double.isNaN(v) ? "n/a (needs at least 2 students)" : String.format(Locale.ROOT, "%.3e", v);
+        return Double.isNaN(v) ? "n/a (needs at least 2 students)" : io.distill4j.data.Numbers.sci(v);
     }
 }

@@ -72,6 +72,45 @@ public final class SampleJob {
         }
     }
 
+    /** The file in a cache folder that records every sampling run that wrote to it, one JSON object a line. */
+    public static final String RUNS_FILE = "runs.jsonl";
+
+    /**
+     * Records a finished sampling run in its cache folder: appends one line to {@value #RUNS_FILE} (rewritten
+     * atomically) with the run's provenance (version, commit, command, engine, device, start and end), the job's
+     * configuration, its seed, the dataset fingerprint and the teacher provenance from the manifest, and the items
+     * it added. The cache's manifest keeps only what identifies the teacher, so that resuming compares like with
+     * like; this file keeps the history of the runs.
+     *
+     * @param result what the run did
+     * @param info its provenance, finished
+     * @param config the job's configuration as a plain tree
+     * @param seed the sampling seed
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static void recordRun(Result result, RunInfo info, java.util.Map<String, Object> config, long seed) {
+        try {
+            var manifest = TeacherCache.open(result.cache()).manifest();
+            java.util.Map<String, Object> line = new java.util.LinkedHashMap<>(info.asMap());
+            line.put("config", config);
+            line.put("seeds", java.util.Map.of("seed", seed));
+            line.put("data", java.util.Map.of("fingerprint", manifest.datasetFingerprint()));
+            line.put("teacher", manifest.teacher());
+            line.put("k", result.k());
+            line.put("resumedFrom", result.resumedFrom());
+            line.put("items", result.items());
+            Path file = result.cache().resolve(RUNS_FILE);
+            byte[] before = java.nio.file.Files.exists(file) ? java.nio.file.Files.readAllBytes(file) : new byte[0];
+            byte[] add = (new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(line) + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] all = java.util.Arrays.copyOf(before, before.length + add.length);
+            System.arraycopy(add, 0, all, before.length, add.length);
+            io.distill4j.data.AtomicFiles.write(file, all);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * The rows of a job's data: the whole (scaled, standardised) table, its split, and the part sampled.
      *
@@ -316,7 +355,7 @@ public final class SampleJob {
     private static Teacher teacher(String source, SampleSpec.TeacherSpec ts, int k, long seed, String describe,
             TeacherOutput output, int width, TabularData train, List<Model> models) {
         return switch (ts.type()) {
-            case "mc-dropout" -> new McDropoutTeacher(models.get(0), k, width, output, seed, describe);
+            case "mc-dropout" -> McDropoutTeacher.builder(models.get(0)).setSamples(k).setWidth(width).optOutput(output).optSeed(seed).setDescription(describe).build();
             case "deterministic" -> new DeterministicTeacher(models.get(0), k, width, output, describe);
             case "ensemble" -> new DeepEnsembleTeacher(models, width, output, describe);
             case "laplace" -> new LaplaceTeacher(models.get(0), LastLayerLaplace.fit(models.get(0), train.features(),

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.PairList;
+import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.Checksums;
 import io.distill4j.data.Errors;
@@ -16,11 +17,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Saves and loads teacher checkpoints in DJL's parameter format: a folder holding
@@ -57,11 +56,11 @@ public final class TeacherCheckpoints {
      */
     public static void save(Model model, Path dir) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
-        deleteTree(tmp);
+        AtomicFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         model.save(tmp, NAME);
         Checksums.write(tmp, List.of(PARAMS));
-        deleteTree(dir);
+        AtomicFiles.deleteTree(dir);
         Files.createDirectories(dir.toAbsolutePath().getParent());
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -119,16 +118,5 @@ public final class TeacherCheckpoints {
             }
         }
         return m;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(q);
-            }
-        }
     }
 }

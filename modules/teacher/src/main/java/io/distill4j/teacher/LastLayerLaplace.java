@@ -120,13 +120,11 @@ public final class LastLayerLaplace {
         try (NDManager m = NDManager.newBaseManager(model.getNDManager().getDevice())) {
             for (int start = 0; start < n; start += batch) {
                 int end = Math.min(n, start + batch);
-                float[] flat = new float[(end - start) * d];
-                for (int i = start; i < end; i++) {
-                    if (trainX[i].length != d) {
-                        throw new IllegalArgumentException("trainX row " + i + " has width " + trainX[i].length + ", row 0 has " + d);
-                    }
-                    System.arraycopy(trainX[i], 0, flat, (i - start) * d, d);
+                if (trainX[start].length != d) {
+                    throw new IllegalArgumentException("trainX row " + start + " has width " + trainX[start].length
+                            + ", row 0 has " + d);
                 }
+                float[] flat = io.distill4j.data.Rows.flatten(trainX, start, end, new float[(end - start) * d]);
                 float[] phi;
                 try (NDManager sub = m.newSubManager()) {
                     NDArray x = sub.create(FloatBuffer.wrap(flat), new Shape(end - start, d));

@@ -52,43 +52,104 @@ public final class McDropoutTeacher implements Teacher {
     private final String description;
     private final String weightsSha256;
 
-    /**
-     * Creates an MC-dropout teacher.
-     *
-     * @param model a trained model whose block has dropout layers and maps (B, D) to (B, width)
-     * @param k samples (dropout passes) per input, positive
-     * @param width the model's output width (classes or outputs), positive
-     * @param output how raw outputs become samples
-     * @param seed the sampling seed
-     * @param description the architecture, recorded in the cache's provenance
-     */
-    public McDropoutTeacher(Model model, int k, int width, TeacherOutput output, long seed, String description) {
-        if (k <= 0) {
-            throw new IllegalArgumentException("k must be positive, got " + k);
-        }
-        if (width <= 0) {
-            throw new IllegalArgumentException("width must be positive, got " + width);
-        }
-        this.model = Objects.requireNonNull(model, "model");
-        this.k = k;
-        this.width = width;
-        this.output = Objects.requireNonNull(output, "output");
-        this.seed = seed;
-        this.description = Objects.requireNonNull(description, "description");
+    private McDropoutTeacher(Builder b) {
+        this.k = io.distill4j.data.Require.positive("k", b.k);
+        this.width = io.distill4j.data.Require.positive("width", b.width);
+        this.model = b.model;
+        this.output = Objects.requireNonNull(b.output, "output");
+        this.seed = b.seed;
+        this.description = Objects.requireNonNull(b.description, "description (setDescription)");
         this.weightsSha256 = Inference.weightsSha256(model);
     }
 
     /**
-     * Creates an MC-dropout classifier teacher whose samples are softmax probabilities (temperature 1).
+     * Starts an MC-dropout teacher.
      *
-     * @param model a trained classifier whose block has dropout layers
-     * @param k samples per input, positive
-     * @param classes the number of classes the model outputs, positive
-     * @param seed the sampling seed
-     * @param description the architecture, recorded in the cache's provenance
+     * @param model a trained model whose block has dropout layers and maps (B, D) to (B, width)
+     * @return a builder; set the samples, width and description
      */
-    public McDropoutTeacher(Model model, int k, int classes, long seed, String description) {
-        this(model, k, classes, TeacherOutput.probabilities(1f), seed, description);
+    public static Builder builder(Model model) {
+        return new Builder(Objects.requireNonNull(model, "model"));
+    }
+
+    /** Builds a {@link McDropoutTeacher}: {@code set*} values are required, {@code opt*} ones have defaults. */
+    public static final class Builder {
+        private final Model model;
+        private int k;
+        private int width;
+        private TeacherOutput output = TeacherOutput.probabilities(1f);
+        private long seed;
+        private String description;
+
+        private Builder(Model model) {
+            this.model = model;
+        }
+
+        /**
+         * Sets the samples (dropout passes) per input.
+         *
+         * @param samples k, positive
+         * @return this builder
+         */
+        public Builder setSamples(int samples) {
+            this.k = samples;
+            return this;
+        }
+
+        /**
+         * Sets the model's output width.
+         *
+         * @param outputs classes or outputs, positive
+         * @return this builder
+         */
+        public Builder setWidth(int outputs) {
+            this.width = outputs;
+            return this;
+        }
+
+        /**
+         * Sets the architecture's description, recorded in the cache's provenance.
+         *
+         * @param text e.g. {@code mlp 64-128-10 dropout 0.2}
+         * @return this builder
+         */
+        public Builder setDescription(String text) {
+            this.description = text;
+            return this;
+        }
+
+        /**
+         * Sets how raw outputs become samples (default: softmax probabilities at temperature 1).
+         *
+         * @param mapping the mapping
+         * @return this builder
+         */
+        public Builder optOutput(TeacherOutput mapping) {
+            this.output = mapping;
+            return this;
+        }
+
+        /**
+         * Sets the sampling seed (default 0).
+         *
+         * @param value the seed
+         * @return this builder
+         */
+        public Builder optSeed(long value) {
+            this.seed = value;
+            return this;
+        }
+
+        /**
+         * Builds the teacher.
+         *
+         * @return the teacher
+         * @throws IllegalArgumentException if the samples or the width are not positive
+         * @throws NullPointerException if the description is missing
+         */
+        public McDropoutTeacher build() {
+            return new McDropoutTeacher(this);
+        }
     }
 
     @Override

@@ -98,9 +98,7 @@ public final class TeacherSampler {
                 for (int start = (int) (next / bs) * bs; start < n; start += bs) {
                     int end = Math.min(n, start + bs);
                     int b = end - start;
-                    for (int i = 0; i < b; i++) {
-                        System.arraycopy(features[start + i], 0, flat, i * d, d);
-                    }
+                    io.distill4j.data.Rows.flatten(features, start, end, flat);
                     float[] values;
                     try (NDManager sub = root.newSubManager()) {
                         NDArray x = sub.create(FloatBuffer.wrap(flat, 0, b * d), new Shape(b, d));

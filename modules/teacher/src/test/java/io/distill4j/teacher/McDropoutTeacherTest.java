@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.DataType;
 import io.distill4j.data.SampleStatistics;
 import io.distill4j.data.SklearnCsv;
 import io.distill4j.data.TabularData;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.loss.SoftTargetCrossEntropyLoss;
 import io.distill4j.models.Mlp;
 import java.nio.file.Path;
-import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +23,7 @@ class McDropoutTeacherTest {
         int[] labels = iris.labels();
         // sampling needs no trained teacher: a randomly initialised MLP has the same dropout behaviour
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(4).setHidden(16).setOutputs(3).optDropout(0.5f), 4, 5)) {
-            McDropoutTeacher teacher = new McDropoutTeacher(m, 6, 3, 11, "mlp 4-16-3");
+            McDropoutTeacher teacher = McDropoutTeacher.builder(m).setSamples(6).setWidth(3).optSeed(11).setDescription("mlp 4-16-3").build();
             TeacherCache a = teacher.sample(iris.features(), dir.resolve("a"), 32, n -> { });
             TeacherCache b = teacher.sample(iris.features(), dir.resolve("b"), 32, n -> { });
             assertEquals(150, a.manifest().items());

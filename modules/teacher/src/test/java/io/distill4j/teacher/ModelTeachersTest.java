@@ -70,7 +70,7 @@ class ModelTeachersTest {
     void fusedMcDropoutWithoutDropoutIsTheDeterministicModel(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(6, 5, 4);
         try (Model m = TestModels.randomMlp(arch(0f), 5, 5)) {
-            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, 3, 4, TeacherOutput.values(), 1, "mlp"), x, dir,
+            float[][][] s = TeacherSampler.fill(McDropoutTeacher.builder(m).setSamples(3).setWidth(4).optOutput(TeacherOutput.values()).optSeed(1).setDescription("mlp").build(), x, dir,
                     new TeacherSampler.Options(4, 10), SampleProgress.NONE).readAll();
             for (int i = 0; i < 6; i++) {
                 double[] y = TestModels.referenceForward(m.getBlock(), x[i]);
@@ -89,7 +89,7 @@ class ModelTeachersTest {
         int k = 400;
         float rate = 0.5f;
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(5).setHidden(64).setOutputs(1).optDropout(rate), 5, 7)) {
-            float[][][] s = TeacherSampler.fill(new McDropoutTeacher(m, k, 1, TeacherOutput.values(), 3, "mlp"), x, dir,
+            float[][][] s = TeacherSampler.fill(McDropoutTeacher.builder(m).setSamples(k).setWidth(1).optOutput(TeacherOutput.values()).optSeed(3).setDescription("mlp").build(), x, dir,
                     new TeacherSampler.Options(8, 32), SampleProgress.NONE).readAll();
             for (int i = 0; i < 20; i++) {
                 for (int j = 1; j < k; j++) {

@@ -163,7 +163,7 @@ class TeacherSamplerTest {
     void mcDropoutResumedEqualsUninterrupted(@TempDir Path dir) {
         float[][] x = TestModels.gaussian(50, 6, 6);
         try (Model m = TestModels.randomMlp(Mlp.builder().setInputs(6).setHidden(16).setOutputs(3).optDropout(0.3f), 6, 9)) {
-            McDropoutTeacher t = new McDropoutTeacher(m, 4, 3, TeacherOutput.probabilities(2f), 11, "mlp 6-16-3");
+            McDropoutTeacher t = McDropoutTeacher.builder(m).setSamples(4).setWidth(3).optOutput(TeacherOutput.probabilities(2f)).optSeed(11).setDescription("mlp 6-16-3").build();
             float[][][] whole = TeacherSampler.fill(t, x, dir.resolve("a"), new TeacherSampler.Options(8, 13),
                     SampleProgress.NONE).readAll();
             int[] calls = {0};

@@ -244,7 +244,7 @@ public final class Checkpoint {
             Checksums.write(tmp, bestParameters == null ? List.of(PARAMETERS, OPTIMIZER, STATE)
                     : List.of(PARAMETERS, OPTIMIZER, BEST, STATE));
             if (Files.exists(target)) {
-                deleteTree(target);
+                io.distill4j.data.AtomicFiles.deleteTree(target);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -255,7 +255,7 @@ public final class Checkpoint {
             if (keep > 0) {
                 List<Path> all = list(dir);
                 for (int i = 0; i < all.size() - keep; i++) {
-                    deleteTree(all.get(i));
+                    io.distill4j.data.AtomicFiles.deleteTree(all.get(i));
                 }
             }
             return target;
@@ -264,7 +264,7 @@ public final class Checkpoint {
         } finally {
             if (tmp != null) {
                 try {
-                    deleteTree(tmp);
+                    io.distill4j.data.AtomicFiles.deleteTree(tmp);
                 } catch (IOException ignored) {
                     // the temporary folder is left behind; it is never read
                 }
@@ -368,16 +368,5 @@ public final class Checkpoint {
      */
     static void loadParameters(byte[] bytes, NDManager manager, Block block) {
         loadParameters(new ByteArrayInputStream(bytes), manager, block, "best parameters");
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

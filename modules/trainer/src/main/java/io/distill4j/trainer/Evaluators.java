@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Standard {@link MultiStudentRun.Evaluator}s and {@link Validator}s for classification and regression. */
+/** Standard {@link MultiStudentRun.StudentScorer}s and {@link Validator}s for classification and regression. */
 public final class Evaluators {
 
     /** Metrics a classification validator can watch, with whether higher is better. */
@@ -34,7 +34,7 @@ public final class Evaluators {
      * @param mcPasses MC-dropout passes for the intra-student variance; 0 to skip
      * @return the evaluator
      */
-    public static MultiStudentRun.Evaluator classification(float[][] features, int[] labels, double[][] teacher,
+    public static MultiStudentRun.StudentScorer classification(float[][] features, int[] labels, double[][] teacher,
             int mcPasses) {
         if (features.length != labels.length) {
             throw new IllegalArgumentException(features.length + " rows but " + labels.length + " labels");
@@ -62,7 +62,7 @@ public final class Evaluators {
             if (mcPasses >= 2) {
                 m.put("intra_variance", Metrics.intraStudentVariance(mcDropoutPasses(model, features, mcPasses, seed)));
             }
-            return new MultiStudentRun.Evaluation(m, p);
+            return new MultiStudentRun.StudentScore(m, p);
         };
     }
 
@@ -73,13 +73,13 @@ public final class Evaluators {
      * @param targets their true values, n rows of D
      * @return the evaluator
      */
-    public static MultiStudentRun.Evaluator regression(float[][] features, double[][] targets) {
+    public static MultiStudentRun.StudentScorer regression(float[][] features, double[][] targets) {
         if (features.length != targets.length) {
             throw new IllegalArgumentException(features.length + " rows but " + targets.length + " targets");
         }
         return (seed, model) -> {
             double[][] y = Metrics.toDouble(Inference.outputs(model, features, false));
-            return new MultiStudentRun.Evaluation(Map.of("mse", Metrics.mse(y, targets)), y);
+            return new MultiStudentRun.StudentScore(Map.of("mse", Metrics.mse(y, targets)), y);
         };
     }
 

@@ -1,5 +1,7 @@
 package io.distill4j.trainer;
 
+import io.distill4j.data.Rows;
+
 /**
  * Evaluation metrics in plain double precision: accuracy, NLL, ECE, Brier score, entropies (also split by
  * correct and wrong predictions), intra- and inter-student variance, distillation divergence and MSE.
@@ -24,17 +26,6 @@ public final class Metrics {
         }
     }
 
-    /** @return the index of the largest entry (the first on ties) */
-    static int argmax(double[] p) {
-        int best = 0;
-        for (int c = 1; c < p.length; c++) {
-            if (p[c] > p[best]) {
-                best = c;
-            }
-        }
-        return best;
-    }
-
     /**
      * Accuracy: the fraction of items whose argmax is the label.
      *
@@ -46,7 +37,7 @@ public final class Metrics {
         check(probs, labels);
         int hits = 0;
         for (int i = 0; i < probs.length; i++) {
-            if (argmax(probs[i]) == labels[i]) {
+            if (Rows.argmax(probs[i]) == labels[i]) {
                 hits++;
             }
         }
@@ -84,7 +75,7 @@ public final class Metrics {
         double[] hits = new double[ECE_BINS];
         int[] count = new int[ECE_BINS];
         for (int i = 0; i < probs.length; i++) {
-            int top = argmax(probs[i]);
+            int top = Rows.argmax(probs[i]);
             double c = probs[i][top];
             int b = Math.min(ECE_BINS - 1, Math.max(0, (int) Math.ceil(c * ECE_BINS) - 1));
             conf[b] += c;
@@ -181,7 +172,7 @@ public final class Metrics {
         int nWrong = 0;
         for (int i = 0; i < probs.length; i++) {
             double h = entropy(probs[i]);
-            if (argmax(probs[i]) == labels[i]) {
+            if (Rows.argmax(probs[i]) == labels[i]) {
                 right += h;
                 nRight++;
             } else {

@@ -45,7 +45,7 @@ public final class MultiStudentRun {
 
     /** Scores a trained student on held-out data. */
     @FunctionalInterface
-    public interface Evaluator {
+    public interface StudentScorer {
         /**
          * Evaluates a student.
          *
@@ -53,7 +53,7 @@ public final class MultiStudentRun {
          * @param model the trained student
          * @return its metrics and, optionally, its predictions
          */
-        Evaluation evaluate(long seed, Model model);
+        StudentScore score(long seed, Model model);
     }
 
     /**
@@ -63,9 +63,9 @@ public final class MultiStudentRun {
      * @param predictions the student's predictions on the evaluation items ({@code [item][output]}), for the
      *     inter-student variance of predictions; null if not available
      */
-    public record Evaluation(Map<String, Double> metrics, double[][] predictions) {
+    public record StudentScore(Map<String, Double> metrics, double[][] predictions) {
         /** Copies the map. */
-        public Evaluation {
+        public StudentScore {
             metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
         }
     }
@@ -90,7 +90,7 @@ public final class MultiStudentRun {
      * @param parameterVariance the inter-student variance of parameters
      *     ({@link Metrics#interStudentParameterVariance}), NaN with fewer than 2 students or when disabled
      * @param predictions every student's test predictions (items x outputs), in seed order; empty when the
-     *     evaluator gave none
+     *     scorer gave none
      */
     public record Result(List<StudentResult> students, Map<String, Summary> aggregates, double predictionVariance,
             double parameterVariance, List<double[][]> predictions) {
@@ -109,7 +109,7 @@ public final class MultiStudentRun {
     private final java.util.function.LongFunction<BatchSource> dataPerStudent;
     private final Loss loss;
     private final TrainingSpec spec;
-    private final Evaluator evaluator;
+    private final StudentScorer scorer;
     private final Validator validator;
     private final boolean resume;
     private final boolean parameterVariance;
@@ -122,7 +122,7 @@ public final class MultiStudentRun {
         this.dataPerStudent = b.dataPerStudent;
         this.loss = b.loss;
         this.spec = b.spec;
-        this.evaluator = b.evaluator;
+        this.scorer = b.scorer;
         this.validator = b.validator;
         this.resume = b.resume;
         this.parameterVariance = b.parameterVariance;
@@ -181,7 +181,7 @@ public final class MultiStudentRun {
                         }
                     }
                 }
-                Evaluation ev = evaluator.evaluate(seed, model);
+                StudentScore ev = scorer.score(seed, model);
                 results.add(new StudentResult(seed, training, ev.metrics()));
                 LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
                 if (ev.predictions() == null) {
@@ -279,7 +279,7 @@ public final class MultiStudentRun {
         private java.util.function.LongFunction<BatchSource> dataPerStudent;
         private Loss loss;
         private TrainingSpec spec;
-        private Evaluator evaluator;
+        private StudentScorer scorer;
         private Validator validator;
         private boolean resume;
         private boolean parameterVariance = true;
@@ -357,11 +357,11 @@ public final class MultiStudentRun {
         /**
          * Sets how a trained student is scored.
          *
-         * @param e the evaluator
+         * @param e the scorer
          * @return this builder
          */
-        public Builder setEvaluator(Evaluator e) {
-            this.evaluator = e;
+        public Builder setScorer(StudentScorer e) {
+            this.scorer = e;
             return this;
         }
 
@@ -422,7 +422,7 @@ public final class MultiStudentRun {
             }
             Objects.requireNonNull(loss, "loss (setLoss)");
             Objects.requireNonNull(spec, "spec (setSpec)");
-            Objects.requireNonNull(evaluator, "evaluator (setEvaluator)");
+            Objects.requireNonNull(scorer, "scorer (setScorer)");
             if (seeds.isEmpty()) {
                 throw new IllegalArgumentException("a multi-student run needs at least one seed");
             }

@@ -47,7 +47,7 @@ class MultiStudentRunTest {
         return MultiStudentRun.builder().optName("ms").setSeeds(SEEDS)
                 .setStudents(seed -> Mlp.builder().setInputs(8).setHidden(16).setOutputs(2).optDropout(0.2f).build())
                 .setData(s).setLoss(new SoftTargetCrossEntropyLoss()).setSpec(spec)
-                .setEvaluator(Evaluators.classification(XT, YT, teacher(), 4));
+                .setScorer(Evaluators.classification(XT, YT, teacher(), 4));
     }
 
     @Test

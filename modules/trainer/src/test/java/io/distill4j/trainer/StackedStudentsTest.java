@@ -62,7 +62,7 @@ class StackedStudentsTest {
     void linearStudentsConvergeToTheirOwnLeastSquaresFits() {
         float[][] x = features();
         float[][] t = targets(x, 3, 9);
-        try (Model m = train(new StackedMlp(3, 2, new int[0], 1, 0f), x, t, 400, N, 0.05f, 3)) {
+        try (Model m = train(StackedMlp.builder().setStudents(3).setInputs(2).setHidden().setOutputs(1).build(), x, t, 400, N, 0.05f, 3)) {
             float[][][] p = StackedStudents.predict(m, x, false);
             for (int s = 0; s < 3; s++) {
                 double[] ols = olsFit(x, t[s]);
@@ -80,16 +80,16 @@ class StackedStudentsTest {
         float[][] b = {a[0], targets(x, 1, 77)[0]};
         float[][][] pa;
         float[][][] pb;
-        try (Model m = train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, a, 20, 8, 0.01f, 4)) {
+        try (Model m = train(StackedMlp.builder().setStudents(2).setInputs(2).setHidden(8).setOutputs(1).build(), x, a, 20, 8, 0.01f, 4)) {
             pa = StackedStudents.predict(m, x, false);
         }
-        try (Model m = train(new StackedMlp(2, 2, new int[] {8}, 1, 0f), x, b, 20, 8, 0.01f, 4)) {
+        try (Model m = train(StackedMlp.builder().setStudents(2).setInputs(2).setHidden(8).setOutputs(1).build(), x, b, 20, 8, 0.01f, 4)) {
             pb = StackedStudents.predict(m, x, false);
         }
         for (int i = 0; i < N; i++) {
             assertArrayEquals(pa[0][i], pb[0][i], 1e-6f, "student 0 must not feel student 1's targets");
         }
-        assertThrows(IllegalArgumentException.class, () -> new StackedMlp(0, 2, new int[0], 1, 0f));
+        assertThrows(IllegalArgumentException.class, () -> StackedMlp.builder().setStudents(0).setInputs(2).setHidden().setOutputs(1).build());
     }
 
     @Test
@@ -130,7 +130,7 @@ class StackedStudentsTest {
         try (NDManager m = NDManager.newBaseManager(Device.cpu());
                 StackedStudents.Source source = new StackedStudents.Source(x, StackedStudents.sharedRows(
                         m.create(y).toType(DataType.INT64, false), m.create(t, new Shape(n, c))),
-                        new StackedMlp(2, 2, new int[0], c, 0f), 4, Device.cpu())) {
+                        StackedMlp.builder().setStudents(2).setInputs(2).setHidden().setOutputs(c).build(), 4, Device.cpu())) {
             assertEquals(3, source.batchesPerEpoch());
             int held = source.heldArrays();
             try (NDManager step = m.newSubManager()) {

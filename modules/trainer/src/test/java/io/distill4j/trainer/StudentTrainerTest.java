@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.DataType;
 import io.distill4j.data.SklearnCsv;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.SoftTargetCrossEntropyLoss;
@@ -27,13 +26,7 @@ class StudentTrainerTest {
     }
 
     static BatchTargets oneHot(int[] labels) {
-        return (m, rows, x, probe) -> {
-            int[] y = new int[rows.length];
-            for (int i = 0; i < rows.length; i++) {
-                y[i] = labels[rows[i]];
-            }
-            return new NDList(m.create(y).oneHot(10).toType(DataType.FLOAT32, false));
-        };
+        return EngineFixtures.oneHot(labels, 10);
     }
 
     @Test

@@ -167,7 +167,7 @@ class TrainingEngineTest {
                     () -> TrainingEngine.fit(m, s, new SoftTargetCrossEntropyLoss(), resume));
             assertEquals(params + ": cannot load the parameters: the file ends early", e.getMessage());
         }
-        Checkpoint.deleteTree(dir.resolve("step-000000008"));
+        io.distill4j.data.AtomicFiles.deleteTree(dir.resolve("step-000000008"));
         Files.delete(ckpt.resolve(Checkpoint.OPTIMIZER));
         List<String> warnings = new ArrayList<>();
         Files.writeString(ckpt.resolve("SHA256SUMS"), "0".repeat(64) + "  " + Checkpoint.OPTIMIZER + "\n");

@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /** A new cache directory that appears only when an import completes. */
 final class ImportTarget {
@@ -30,7 +28,7 @@ final class ImportTarget {
             throw new BadInputException(dir + ": already exists; imports create a new cache directory");
         }
         Path tmp = dir.resolveSibling(dir.getFileName() + ".importing");
-        deleteTree(tmp);
+        io.distill4j.data.AtomicFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         boolean done = false;
         try {
@@ -39,18 +37,7 @@ final class ImportTarget {
             done = true;
         } finally {
             if (!done) {
-                deleteTree(tmp);
-            }
-        }
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(q);
+                io.distill4j.data.AtomicFiles.deleteTree(tmp);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.distill4j.models.lm;
 
+import io.distill4j.data.Require;
 import io.distill4j.data.BadInputException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,14 +47,14 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
         if (family == null) {
             throw new IllegalArgumentException("family must be gpt2 or llama, got null");
         }
-        positive("vocab_size", vocabSize);
-        positive("hidden_size", hiddenSize);
-        positive("num_hidden_layers", numLayers);
-        positive("num_attention_heads", numHeads);
-        positive("num_key_value_heads", numKvHeads);
-        positive("head_dim", headDim);
-        positive("intermediate_size", intermediateSize);
-        positive("max_position_embeddings", maxPositions);
+        Require.positive("vocab_size", vocabSize);
+        Require.positive("hidden_size", hiddenSize);
+        Require.positive("num_hidden_layers", numLayers);
+        Require.positive("num_attention_heads", numHeads);
+        Require.positive("num_key_value_heads", numKvHeads);
+        Require.positive("head_dim", headDim);
+        Require.positive("intermediate_size", intermediateSize);
+        Require.positive("max_position_embeddings", maxPositions);
         if (numHeads % numKvHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads (" + numHeads
                     + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
@@ -94,12 +95,6 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
         }
         if (eosTokenId < -1 || eosTokenId >= vocabSize) {
             throw new IllegalArgumentException("eos_token_id must be in [0, " + vocabSize + "), got " + eosTokenId);
-        }
-    }
-
-    private static void positive(String name, int v) {
-        if (v <= 0) {
-            throw new IllegalArgumentException(name + " must be positive, got " + v);
         }
     }
 

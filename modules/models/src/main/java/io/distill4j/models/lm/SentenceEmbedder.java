@@ -1,12 +1,14 @@
 package io.distill4j.models.lm;
 
+import io.distill4j.data.BadInputException;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
  * Maps a text to a sentence embedding, for choosing among sampled answers ({@link AnswerSelection}) and for
  * scoring answers against references. Implementations register through {@link ServiceLoader} (the project's
- * own, all-MiniLM-L6-v2 as quantised ONNX, ships in {@code distill4j-experiments}), so that code which needs
- * an embedder does not carry onnxruntime on its class path.
+ * own, all-MiniLM-L6-v2 as quantised ONNX, ships in {@code distill4j-minilm}), so that code which does not
+ * embed sentences does not carry onnxruntime on its class path.
  */
 public interface SentenceEmbedder {
 
@@ -28,11 +30,19 @@ public interface SentenceEmbedder {
      * The first embedder registered on the class path.
      *
      * @return the embedder
-     * @throws IllegalStateException naming the artifact to add when none is registered
+     * @throws BadInputException in one line naming the artifact to add, when none is registered or a registered
+     *     one cannot be loaded (its onnxruntime jars missing)
      */
     static SentenceEmbedder load() {
-        return ServiceLoader.load(SentenceEmbedder.class).findFirst().orElseThrow(() -> new IllegalStateException(
-                "no sentence embedder on the class path: add io.distill4j:distill4j-experiments (all-MiniLM-L6-v2)"));
+        String add = "add io.distill4j:distill4j-minilm and its onnxruntime jars to the class path "
+                + "(./distill4j experiment llm does so itself)";
+        try {
+            return ServiceLoader.load(SentenceEmbedder.class).findFirst().orElseThrow(() -> new BadInputException(
+                    "no sentence embedder on the class path: " + add));
+        } catch (ServiceConfigurationError | LinkageError e) {
+            throw new BadInputException("the sentence embedder on the class path cannot be loaded (" + e.getMessage()
+                    + "): " + add, e);
+        }
     }
 
     /**

@@ -4,12 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -199,22 +196,31 @@ public final class GgufWriter {
             offset = align(offset + 4L * t.data.length);
         }
         byte[] header = head.toByteArray();
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.createDirectories(file.toAbsolutePath().getParent());
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap(header));
+        // written in order: the header, padding to the alignment, then each tensor padded to the alignment, which puts
+        // tensor i at dataStart + offsets[i] (each offset is the previous one plus the previous tensor's padded size)
+        io.distill4j.data.AtomicFiles.write(file, true, ch -> {
+            writeFully(ch, ByteBuffer.wrap(header));
             long dataStart = align(header.length);
-            ch.write(ByteBuffer.allocate((int) (dataStart - header.length)));
+            writeFully(ch, ByteBuffer.allocate((int) (dataStart - header.length)));
+            long at = 0;
             for (int i = 0; i < tensors.size(); i++) {
                 Tensor t = tensors.get(i);
+                if (at != offsets.get(i)) {
+                    throw new IllegalStateException("tensor " + i + " would land at " + at + ", its offset is " + offsets.get(i));
+                }
                 ByteBuffer b = ByteBuffer.allocate((int) (align(4L * t.data.length))).order(ByteOrder.LITTLE_ENDIAN);
                 b.asFloatBuffer().put(t.data);
-                ch.write(b, dataStart + offsets.get(i));
+                at += b.remaining();
+                writeFully(ch, b);
             }
-            ch.force(true);
+        });
+    }
+
+    private static void writeFully(java.nio.channels.WritableByteChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static long align(long n) {

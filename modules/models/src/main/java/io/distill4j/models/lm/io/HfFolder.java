@@ -259,13 +259,7 @@ public final class HfFolder {
     }
 
     private static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Safetensors.moveAtomically(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        io.distill4j.data.AtomicFiles.write(file, bytes);
     }
 
     private static boolean isBuffer(String name) {

@@ -10,11 +10,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -311,43 +309,21 @@ public final class Safetensors {
         int padded = (json.length + 7) / 8 * 8;
         byte[] head = Arrays.copyOf(json, padded);
         Arrays.fill(head, json.length, padded, (byte) ' ');
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(head));
-                for (Tensor t : tensors.values()) {
-                    writeFully(ch, ByteBuffer.wrap(t.data()));
-                }
-                ch.force(true);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        io.distill4j.data.AtomicFiles.write(file, true, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
+            writeFully(ch, len);
+            writeFully(ch, ByteBuffer.wrap(head));
+            for (Tensor t : tensors.values()) {
+                writeFully(ch, ByteBuffer.wrap(t.data()));
             }
-            moveAtomically(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    private static void writeFully(java.nio.channels.WritableByteChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             ch.write(b);
         }
     }
 
-    /**
-     * Renames a finished temporary file over its destination, atomically where the file system allows.
-     *
-     * @param tmp the finished file
-     * @param dest the destination
-     * @throws IOException if the rename fails
-     */
-    static void moveAtomically(Path tmp, Path dest) throws IOException {
-        try {
-            Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
 }

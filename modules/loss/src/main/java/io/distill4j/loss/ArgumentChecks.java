@@ -17,12 +17,12 @@ import java.util.Arrays;
  *       losses and builders run them only while their {@code validate} flag is on (the default).</li>
  * </ul>
  */
-final class Checks {
+final class ArgumentChecks {
 
     /** Tolerance on |sum p - 1| for a probability vector. */
     static final double SIMPLEX_TOLERANCE = 1e-3;
 
-    private Checks() {
+    private ArgumentChecks() {
     }
 
     static void rank(String name, NDArray a, int rank) {
@@ -82,7 +82,7 @@ final class Checks {
         }
     }
 
-    /** Checks k (the number of samples on axis 1 of a (B, k, ...) array) is positive. */
+    /** Checks that k (the number of samples on axis 1 of a (B, k, ...) array) is positive. */
     static long samplesK(String name, NDArray samples) {
         long k = samples.getShape().get(1);
         if (k <= 0) {

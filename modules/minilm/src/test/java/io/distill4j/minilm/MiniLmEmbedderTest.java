@@ -1,4 +1,4 @@
-package io.distill4j.experiments;
+package io.distill4j.minilm;
 
 import io.distill4j.models.lm.SentenceEmbedder;
 

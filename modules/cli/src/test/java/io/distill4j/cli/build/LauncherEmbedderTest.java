@@ -1,0 +1,50 @@
+package io.distill4j.cli.build;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher puts the sentence embedder (modules/minilm and its onnxruntime jars) on the class path for
+ * {@code experiment llm} only, and builds it only then ({@code DISTILL4J_PRINT_MODULES=1}: it prints the modules it
+ * would build and what it would add to the class path, and stops before building anything).
+ */
+class LauncherEmbedderTest {
+
+    static final Path ROOT = LauncherBuildToolTest.ROOT;
+
+    @TempDir Path tmp;
+
+    private List<String> modulesFor(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("distill4j").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("DISTILL4J_PRINT_MODULES", "1");
+        pb.redirectOutput(tmp.resolve("out.txt").toFile());
+        pb.redirectError(tmp.resolve("err.txt").toFile());
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("err.txt")));
+        List<String> lines = Files.readAllLines(tmp.resolve("out.txt"));
+        assertEquals(2, lines.size(), lines.toString());
+        return lines;
+    }
+
+    @Test
+    void onlyTheLlmExperimentGetsTheEmbedder() throws Exception {
+        String embedder = ROOT.resolve("modules/minilm/target/distill4j-minilm.jar") + ":"
+                + ROOT.resolve("modules/minilm/target/lib") + "/*";
+        assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("experiment", "llm", "--quick"));
+        assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("--gpu", "experiment", "--quick", "llm"));
+        assertEquals(List.of("modules/cli", ""), modulesFor("experiment", "ffn", "--quick"));
+        assertEquals(List.of("modules/cli", ""), modulesFor("demo"));
+        assertEquals(List.of("modules/cli", ""), modulesFor("train", "llm.yaml"));
+    }
+}
