@@ -4,10 +4,10 @@ package io.distill4j.experiments;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.datasets.ImageTask;
 import ai.djl.Device;
 import ai.djl.Model;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.teacher.DeepEnsembleTeacher;
@@ -228,8 +228,8 @@ public final class BayesianTeacherExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData[] parts = ImageTask.holdOut(task.train(), cfg.validation(), cfg.seed() + 5);
         TabularData pool = parts[0];

@@ -5,11 +5,11 @@ package io.distill4j.experiments;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.datasets.ImageTask;
 import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.Rows;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
@@ -238,8 +238,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData train = task.train();
         TabularData test = task.test();

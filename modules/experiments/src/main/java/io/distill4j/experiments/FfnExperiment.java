@@ -12,7 +12,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.Rows;
 import io.distill4j.data.SklearnCsv;
@@ -133,8 +133,8 @@ public final class FfnExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
                 quick ? " (quick variant)" : ""));

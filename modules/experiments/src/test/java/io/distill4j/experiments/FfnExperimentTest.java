@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,8 @@ class FfnExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaims(@TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
-        Report r = new FfnExperiment(HOME).run(c.settings(), true, out);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/ffn.yaml"), true);
+        Report r = new FfnExperiment(HOME).run(c.config(), true, out);
         assertEquals(List.of(), r.failures());
         assertTrue(Files.size(out.resolve("ffn-regression-boston.png")) > 0);
         assertTrue(Files.size(out.resolve("ffn-classification-digits.png")) > 0);
@@ -77,11 +78,11 @@ class FfnExperimentTest {
 
     @Test
     void mnistWithoutItsFilesSaysHowToFetchThem(@TempDir Path home, @TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
-        ObjectNode json = c.settings().deepCopy();
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/ffn.yaml"), true);
+        ObjectNode json = c.config().root().deepCopy();
         ((ObjectNode) json.get("regression")).putArray("datasets");
         ((ObjectNode) json.get("classification")).putArray("datasets").add("mnist");
-        BadInputException e = assertThrows(BadInputException.class, () -> new FfnExperiment(home).run(json, true, out));
+        BadInputException e = assertThrows(BadInputException.class, () -> new FfnExperiment(home).run(new ConfigFile(c.config().file(), c.config().text(), json), true, out));
         assertEquals("experiment ffn: classification.datasets: 'mnist' needs the IDX files in "
                 + home.resolve("datasets/mnist/raw") + "; run datasets/mnist/fetch.sh, or remove mnist from the list",
                 e.getMessage());
