@@ -104,8 +104,9 @@ public final class Distillation {
         this.log = b.log;
     }
 
-    /** @return a new builder */
+    /** @return a new builder (extensions on the class path are registered first: {@link Extension}) */
     public static Builder builder() {
+        Extension.loadInstalled();
         return new Builder();
     }
 
@@ -161,7 +162,7 @@ public final class Distillation {
                 name, seeds.size(), samples, draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                 teacher.describe(), targetName, lossName));
         TeacherCache filled = teacher.fill(data, cacheSamples(), cache, device, log);
-        Teachers.check(filled, train, cacheSamples(), width);
+        Teachers.check(filled, train, cacheSamples(), width, student.modelType());
         String signal = filled.manifest().signal();
         String misfit = LabelAssembler.check(loss, lossName, target, targetName, signal, width, train.isClassification(),
                 topK);

@@ -190,6 +190,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
      * @throws BadInputException naming file, line, column, field and value of the first fault
      */
     public static SampleSpec of(ConfigFile cf) {
+        Extension.loadInstalled();
         String type = cf.node("/teacher/type").isTextual() ? cf.node("/teacher/type").asText() : null;
         if (type != null && SEQUENCE_TYPES.contains(type)) {
             return sequence(cf);

@@ -206,14 +206,15 @@ public final class Teachers {
      * @param train the training rows
      * @param samples the draws the run needs per row
      * @param width the classes or outputs the run expects
+     * @param student names the student in messages, e.g. {@code mlp (MLP 64-64, dropout 0.2)}
      * @throws BadInputException naming the cache, the field and both values
      */
-    static void check(TeacherCache cache, TabularData train, int samples, int width) {
+    static void check(TeacherCache cache, TabularData train, int samples, int width, String student) {
         CacheManifest m = cache.manifest();
         Path file = cache.dir().resolve(CacheManifest.FILE_NAME);
         if (m.sequenceTask()) {
-            throw new BadInputException(file + ": field task: this is a sequence cache; a tabular student needs a dense"
-                    + " cache (classification or regression)");
+            throw new BadInputException(file + ": field task: this is a sequence cache; student " + student
+                    + " needs a dense cache (classification or regression)");
         }
         if (m.items() != train.size()) {
             throw new BadInputException(file + ": field items: the cache holds " + m.items() + " items but the training"
