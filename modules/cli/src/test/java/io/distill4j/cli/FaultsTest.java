@@ -203,6 +203,10 @@ class FaultsTest {
                     assertTrue(after.contains("cache-teacher/teacher-0000.params"), "the trained teacher is kept: " + after);
                     assertFalse(after.contains("cache/manifest.json.tmp"), "nothing half-written, not even the link");
                     assertTrue(after.stream().noneMatch(f -> f.startsWith("cache/") && !f.equals("cache/")), after.toString());
+                    Object[] again = MainTest.run("sample", d.resolve("s.yaml").toString());
+                    assertEquals(0, again[0], (String) again[1]);
+                    assertEquals(120, TeacherCache.open(d.resolve("cache")).manifest().items(), "the rerun completes it");
+                    TeacherCache.open(d.resolve("cache")).verify();
                 }));
         all.add(c("cache", "wrong rows count in the manifest", 2, "distill4j: error: DIR/cache/manifest.json: shard "
                 + "part-00001.arrow: field rows: 3 rows from item 2 end at item 5, but the next shard part-00002.arrow starts "
