@@ -96,8 +96,8 @@ class ExtensionTest {
         Object[] t = MainTest.run("train", train.toString());
         assertEquals(2, t[0]);
         String line = MainTest.oneLine(t);
-        assertTrue(line.startsWith("distill4j: error: " + train + ":4:1: field targetOptions: ") && line.contains("index must be "
-                + ">= 0, got -1"), line);
+        assertEquals("distill4j: error: " + train + ":4:1: field targetOptions: target 'test-draw': index must be "
+                + ">= 0, got -1", line);
         assertFalse(Files.exists(dir.resolve("cache")), "nothing was sampled");
         assertEquals(List.of("sample.yaml", "train.yaml"), FaultsTest.listing(dir));
     }

@@ -269,6 +269,17 @@ class FaultsTest {
                             + "vocabularySize: 1000}\n").toString()};
                 }, (d, before) -> assertTrue(listing(d).stream().noneMatch(f -> f.startsWith("qa/part-")),
                         "no shard holds the bad response: " + listing(d))));
+        all.add(new Case("teacher server", "no server listening", 3, "distill4j: teacher server error: .*127\\.0\\.0\\.1:\\d+.*",
+                d -> {
+                    write(d, "p.txt", "one\n");
+                    int port;
+                    try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                        port = closed.getLocalPort();
+                    }
+                    return new String[] {"sample", write(d, "qa.yaml", "cache: qa\nk: 2\nprompts: {file: p.txt}\nteacher: "
+                            + "{type: http, server: 'http://127.0.0.1:" + port + "', maxRetries: 0, vocabularySize: 1000}\n")
+                            .toString()};
+                }, (d, before) -> assertTrue(listing(d).stream().noneMatch(f -> f.startsWith("qa/part-")), listing(d).toString())));
         // ---- experiments
         all.add(c("experiment config", "unknown experiment", 2, "distill4j: error: unknown experiment 'nope'; known are .*",
                 d -> new String[] {"experiment", "nope"}));
