@@ -183,6 +183,11 @@ class FaultsTest {
                     write(d, "isfile", "x");
                     return train(d, "out: isfile/runs\n");
                 }));
+        all.add(c("train output folder", "checkpointDir under a regular file", 2, "distill4j: error: DIR/isfile/ckpt: cannot "
+                + "use it for the checkpoint folder \\(training checkpointDir\\): DIR/isfile is a file, not a folder", d -> {
+                    write(d, "isfile", "x");
+                    return train(d, "out: runs\ntraining: {epochs: 1, checkpointEvery: 10, checkpointDir: isfile/ckpt}\n");
+                }));
         // ---- issue 16 item 7: train on a sequence cache
         all.add(c("train on a sequence cache", "an http sample job", 2, "distill4j: error: DIR/train.yaml:1:1: field sample: this "
                 + "is a sequence cache \\(DIR/qa.yaml writes it with teacher.type http\\); student mlp needs a "

@@ -151,10 +151,16 @@ public final class Distillation {
     public RunResult fit(Path runDir) {
         Device device = training.device();
         RunInfo info = RunInfo.start(command, device);
-        Folders.requireWritable(runDir, "the run folder");
         if (cacheDir != null) {
             Folders.requireCreatable(cacheDir, "the teacher cache");
         }
+        if (training.checkpointDir() != null) {
+            Folders.requireCreatable(training.checkpointDir(), "the checkpoint folder (training checkpointDir)");
+        }
+        if (training.tracking() != null && training.tracking().dir() != null) {
+            Folders.requireCreatable(training.tracking().dir(), "the tracking folder (training tracking.dir)");
+        }
+        Folders.requireWritable(runDir, "the run folder");
         TabularData train = data.train();
         int width = train.isClassification() ? train.numClasses() : 1;
         Path cache = cacheDir != null ? cacheDir : runDir.resolve("teacher-cache");
