@@ -36,7 +36,8 @@ import java.util.Map;
  *   splitSeed: 0
  *   sample: train                    # which rows are sampled: train, test or all
  * teacher:
- *   type: mc-dropout                 # mc-dropout, deterministic, ensemble, laplace, output-noise
+ *   type: mc-dropout                 # mc-dropout, deterministic, ensemble, laplace, output-noise, or a type
+ *                                    # registered with Teachers.register (its other keys bind to its record)
  *   output: probabilities            # probabilities or logits (classification), values (regression)
  *   temperature: 1.0                 # softmax temperature of probabilities
  *   model: {hidden: [128], dropout: 0.2}
