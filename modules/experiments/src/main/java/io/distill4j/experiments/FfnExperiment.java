@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.Rows;
 import io.distill4j.data.SklearnCsv;
@@ -133,8 +133,8 @@ public final class FfnExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
@@ -146,7 +146,7 @@ public final class FfnExperiment implements Experiment {
         if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r);
         }
-        r.provenance(info.finish(), json).seed("seed", cfg.seed());
+        r.provenance(info.finish(), config.root()).seed("seed", cfg.seed());
         r.write(outDir);
         return r;
     }
