@@ -203,4 +203,71 @@ class LmTrainTest {
             System.setErr(err);
         }
     }
+
+    @Test
+    void theHttpExamplesParseAndSampleHelpNamesEveryTeacherTypeAndItsExample(@TempDir Path dir) throws IOException {
+        Path examples = HOME.resolve("modules/teacher/examples").toAbsolutePath();
+        SampleSpec llama = SampleSpec.load(examples.resolve("qa-llama-server.yaml"));
+        assertEquals("http://127.0.0.1:8080", llama.sequence().http().baseUri().toString());
+        SampleSpec vllm = SampleSpec.load(examples.resolve("vllm-api-key.yaml"));
+        assertEquals("VLLM_API_KEY", vllm.sequence().http().auth().apiKeyEnv());
+        // the train example with its tokenizer pointed at a real file binds every key
+        String train = Files.readString(HOME.resolve("modules/cli/examples/train-qa-llama.yaml"))
+                .replace("../../teacher/examples/qa-llama-server.yaml", examples.resolve("qa-llama-server.yaml").toString())
+                .replace("../../../models/llama-tiny.yaml", HOME.resolve("models/llama-tiny.yaml").toAbsolutePath().toString())
+                .replace("../../../runs/teacher-hf/tokenizer.json", TEACHER.resolve("tokenizer.json").toString())
+                .replace("../../../runs/train-qa", dir.resolve("runs").toString());
+        Path f = dir.resolve("train-qa-llama.yaml");
+        Files.writeString(f, train);
+        TrainJob.Prepared p = TrainJob.prepare(f);
+        assertEquals(List.of(1L, 2L, 3L), p.run().seeds());
+        assertEquals(4, p.run().samplesPerStudent(), "draws: shared gives every student all k = 4 answers");
+        java.io.StringWriter help = new java.io.StringWriter();
+        new picocli.CommandLine(new SampleCommand()).usage(new java.io.PrintWriter(help));
+        for (String type : SampleSpec.TYPES) {
+            assertTrue(help.toString().contains("  " + type + " "), type + " in\n" + help);
+        }
+        for (String type : SampleSpec.SEQUENCE_TYPES) {
+            assertTrue(help.toString().contains("  " + type + " "), type + " in\n" + help);
+        }
+        try (var files = Files.list(examples)) {
+            for (Path e : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".yaml"))::iterator) {
+                assertTrue(help.toString().contains(e.getFileName().toString()), e.getFileName() + " in\n" + help);
+            }
+        }
+    }
+
+    @Test
+    void meanEmbeddingSelectionTrainsOnTheAnswerNearestTheMeanAndInverseVarianceRuns(@TempDir Path dir)
+            throws IOException {
+        Path preset = HOME.resolve("models/llama-tiny.yaml").toAbsolutePath();
+        RunResult r = TrainJob.run(trainConfig(dir, preset.toString(), "draws: shared\nlm: {mode: sft-mean, heldOut: 0.2}\n"
+                .replace("students: 2", "")));
+        io.distill4j.models.lm.SentenceEmbedder emb = io.distill4j.models.lm.SentenceEmbedder.load();
+        int[] expected = new int[4];
+        try (io.distill4j.models.lm.LmTokenizer tok = io.distill4j.models.lm.LmTokenizer.load(TEACHER.resolve("tokenizer.json"))) {
+            for (int q = 0; q < 4; q++) {
+                double[][] e = new double[4][];
+                for (int j = 0; j < 4; j++) {
+                    e[j] = emb.embed(tok.decode(items.get(q).samples().get(j).tokens()));
+                }
+                expected[q] = io.distill4j.models.lm.AnswerSelection.meanSelection(e);
+            }
+        }
+        for (long seed : List.of(1L, 2L)) {
+            JsonNode picked = new ObjectMapper().readTree(r.runDir().resolve("students/seed-" + seed
+                    + "/selected-answers.json").toFile());
+            assertEquals(4, picked.size(), "4 training prompts after 1 held out");
+            for (int q = 0; q < 4; q++) {
+                assertEquals(expected[q], picked.get(q).asInt(), "prompt " + q);
+            }
+        }
+        RunResult iv = TrainJob.run(trainConfig(dir.resolve("iv"), preset.toString(),
+                "draws: shared\nlm: {mode: sft-inverse-variance, heldOut: 0.2}\n"));
+        JsonNode picked = new ObjectMapper().readTree(iv.runDir().resolve("students/seed-1/selected-answers.json").toFile());
+        for (JsonNode p : picked) {
+            assertTrue(p.asInt() >= 0 && p.asInt() < 4);
+        }
+        assertTrue(Files.readString(iv.runDir().resolve("model-card.md")).contains("sft-inverse-variance"));
+    }
 }

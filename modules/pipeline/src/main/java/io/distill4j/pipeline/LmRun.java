@@ -131,6 +131,7 @@ final class LmRun {
         Device device = run.training.device();
         Map<Long, NDManager> managers = new HashMap<>();
         Map<Long, CausalLm> blocks = new HashMap<>();
+        Map<Long, List<Integer>> picks = new HashMap<>();
         Path studentsDir = runDir.resolve("students");
         double alpha = options.lossAlpha();
         try {
@@ -142,8 +143,10 @@ final class LmRun {
                         CausalLm lm = student(config, seed, mgr);
                         blocks.put(seed, lm);
                         int first = run.draws == Draws.PER_STUDENT ? run.seeds.indexOf(seed) * run.samples : 0;
+                        List<Integer> picked = new ArrayList<>();
+                        picks.put(seed, picked);
                         List<LmExample> ex = examples(train, first, topK, lm, mgr, seed, tokenizer, embedder,
-                                teacherEmbeddings);
+                                teacherEmbeddings, picked);
                         LmBatchSource source = new LmBatchSource(ex, context, spec.batchSize(), options.packing(), alpha > 0,
                                 spec.accumulationSteps());
                         run.log.accept(String.format(java.util.Locale.ROOT, "seed %d: %d examples in %d rows of %d tokens",
@@ -172,7 +175,7 @@ final class LmRun {
                             metrics.put("top-k-kl", LmFineTuner.evaluate(lm, mgr, testKd, context, 1));
                         }
                         if (run.saveStudents) {
-                            save(studentsDir.resolve("seed-" + seed), lm, tokenizer, seed, metrics);
+                            save(studentsDir.resolve("seed-" + seed), lm, tokenizer, seed, metrics, picks.get(seed));
                         }
                         return new MultiStudentRun.Evaluation(metrics, perExample);
                     })
@@ -222,7 +225,8 @@ final class LmRun {
     }
 
     private List<LmExample> examples(List<SequenceItem> train, int first, int topK, CausalLm student, NDManager manager,
-            long seed, LmTokenizer tokenizer, SentenceEmbedder embedder, double[][][] teacherEmbeddings) {
+            long seed, LmTokenizer tokenizer, SentenceEmbedder embedder, double[][][] teacherEmbeddings,
+            List<Integer> picked) {
         int k = run.samples;
         List<LmExample> out = new ArrayList<>();
         Random random = new Random(seed);
@@ -255,6 +259,7 @@ final class LmRun {
                         }
                         pick = AnswerSelection.inverseVarianceSelection(t, s);
                     }
+                    picked.add(first + pick);
                     out.add(SequenceCacheExamples.sft(it, first + pick));
                 }
                 default -> throw new IllegalStateException("unknown mode " + options.mode());
@@ -335,9 +340,16 @@ final class LmRun {
         return out;
     }
 
-    private static void save(Path dir, CausalLm lm, LmTokenizer tokenizer, long seed, Map<String, Double> metrics) {
+    /** The file of a selecting mode's choices: per training prompt, the index of the teacher answer trained on. */
+    static final String SELECTED = "selected-answers.json";
+
+    private static void save(Path dir, CausalLm lm, LmTokenizer tokenizer, long seed, Map<String, Double> metrics,
+            List<Integer> picked) {
         try {
             HfFolder.save(lm, tokenizer, dir);
+            if (!picked.isEmpty()) {
+                AtomicFiles.write(dir.resolve(SELECTED), JSON.writeValueAsBytes(picked));
+            }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("seed", seed);
             m.put("metrics", metrics);
