@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
         description = "Variance-aware knowledge distillation on DJL: sample a teacher k times, keep the spread, "
                 + "train several students, measure their variance.",
         subcommands = {DemoCommand.class, CacheCommand.class, SampleCommand.class, TrainCommand.class, GenerateCommand.class,
-            EvaluateCommand.class, ExperimentCommand.class, CommandLine.HelpCommand.class})
+            EvaluateCommand.class, ExportCommand.class, ExperimentCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for a user's mistake. */

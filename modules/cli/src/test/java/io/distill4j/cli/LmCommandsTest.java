@@ -140,4 +140,20 @@ class LmCommandsTest {
         }
         return new double[] {sum, answer.length};
     }
+
+    @Test
+    void exportWritesGgufAndRefusesAFolderWithoutTokenizer(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("m.gguf");
+        Run r = run("export", MODEL.toString(), "--out", out.toString(), "--f16");
+        assertEquals(0, r.code(), r.err());
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(Files.readAllBytes(out)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x46554747, head.getInt(), "GGUF magic");
+        Path bare = dir.resolve("bare");
+        Files.createDirectories(bare);
+        Files.copy(MODEL.resolve("config.json"), bare.resolve("config.json"));
+        Files.copy(MODEL.resolve("model.safetensors"), bare.resolve("model.safetensors"));
+        Run bad = run("export", bare.toString(), "--out", dir.resolve("x.gguf").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("tokenizer.json: missing"), bad.err());
+    }
 }
