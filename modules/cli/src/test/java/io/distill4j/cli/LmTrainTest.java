@@ -270,4 +270,35 @@ class LmTrainTest {
         }
         assertTrue(Files.readString(iv.runDir().resolve("model-card.md")).contains("sft-inverse-variance"));
     }
+
+    @Test
+    void aHuggingFaceFolderStudentStartsFromItsWeightsAndKeepsItsArchitecture(@TempDir Path dir) throws IOException {
+        RunResult r = TrainJob.run(rewrite(trainConfig(dir, TEACHER.toString(), "lm: {mode: sft-one, heldOut: 0.2}\n")));
+        JsonNode cfg = new ObjectMapper().readTree(r.runDir().resolve("students/seed-1/config.json").toFile());
+        JsonNode teacher = new ObjectMapper().readTree(TEACHER.resolve("config.json").toFile());
+        assertEquals(teacher.get("max_position_embeddings").asInt(), cfg.get("max_position_embeddings").asInt(),
+                "the folder's own context, not the cache's longest example");
+        assertTrue(Files.readString(r.runDir().resolve("model-card.json")).contains(TEACHER.toString()),
+                "the card names the initial weights");
+        // one epoch of sft-one at a small rate moves the weights only a little away from the folder's
+        try (NDManager m = NDManager.newBaseManager(Device.cpu());
+                HfFolder.Loaded start = HfFolder.load(TEACHER, m);
+                HfFolder.Loaded end = HfFolder.load(r.runDir().resolve("students/seed-1"), m)) {
+            float[] a = start.model().namedParameters().get("model.norm.weight").getArray().toFloatArray();
+            float[] b = end.model().namedParameters().get("model.norm.weight").getArray().toFloatArray();
+            double diff = 0;
+            for (int i = 0; i < a.length; i++) {
+                diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(diff > 0 && diff < 0.1, "max change " + diff);
+        }
+    }
+
+    /** One student, one epoch, a small rate. */
+    static Path rewrite(Path f) throws IOException {
+        Files.writeString(f, Files.readString(f).replace("students: 2", "students: 1")
+                .replace("epochs: 2", "epochs: 1").replace("learningRate: 0.003", "learningRate: 0.001")
+                .replace("warmupSteps: 1", "warmupSteps: 0"));
+        return f;
+    }
 }
