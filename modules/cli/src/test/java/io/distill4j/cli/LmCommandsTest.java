@@ -156,4 +156,35 @@ class LmCommandsTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("tokenizer.json: missing"), bad.err());
     }
+
+    @Test
+    void evaluateWithSamplesReportsSimilarityAndTheVariancesAsTheLlmExperimentDefinesThem(@TempDir Path dir)
+            throws IOException {
+        Path pairs = dir.resolve("pairs.jsonl");
+        Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" the cat\"}\n"
+                + "{\"prompt\": \"on the mat\", \"answer\": \" where is it\"}\n");
+        Path out = dir.resolve("eval.json");
+        Run r = run("evaluate", MODEL.toString(), MODEL.toString(), "--pairs", pairs.toString(), "--samples", "3",
+                "--max-tokens", "4", "--seed", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = new ObjectMapper().readTree(out.toFile());
+        JsonNode s = res.get("summary");
+        for (String k : List.of("similarity", "similarity-sampled")) {
+            double v = s.get(k).get("mean").asDouble();
+            assertTrue(v >= -1 && v <= 1, k + " " + v);
+        }
+        assertEquals(0, s.get("similarity").get("halfWidth").asDouble(), 1e-12, "greedy answers of one model agree");
+        assertTrue(s.get("intra-student-variance").get("mean").asDouble() >= 0);
+        // inter-student variance: per pair, the variance over the 2 students of their mean sampled similarity; with
+        // 2 students that is (a - b)^2 / 2, so it is zero only if both students' sampled answers scored the same
+        JsonNode per = res.get("perStudent");
+        assertEquals(2, per.size());
+        assertTrue(res.get("inter-student-variance").asDouble() >= 0);
+        double sys = res.get("systematic-noise").asDouble();
+        assertTrue(sys >= 0 && sys <= 2, "1 - cosine lies in [0, 2]: " + sys);
+        assertTrue(r.out().contains("| systematic-noise |"), r.out());
+        Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString(), "--samples", "1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--samples must be 0 or at least 2"), bad.err());
+    }
 }
