@@ -794,6 +794,10 @@ public final class Distillation {
             if (training.earlyStopping() != null && lm.heldOut() == 0) {
                 throw new IllegalArgumentException("early stopping watches the held-out prompts' loss: set lm.heldOut > 0");
             }
+            if (training.earlyStopping() != null && training.earlyStopping().higherIsBetter()) {
+                throw new IllegalArgumentException("early stopping of LM students watches the held-out loss, which is better"
+                        + " when lower; the rule says higher");
+            }
             if (name == null) {
                 name = lm.mode().toString();
             }
