@@ -100,7 +100,9 @@ class LmTrainTest {
             assertEquals(referenceNll(student, items.subList(3, 5), 0, 4), nll, 1e-4);
         }
         String card = Files.readString(r.runDir().resolve("model-card.md"));
-        assertTrue(card.contains("token-kd") && card.contains("perplexity"), card);
+        assertTrue(card.contains("- mode: token-kd\n- alpha: 0.5") && card.contains("perplexity")
+                && card.contains("Results on the held-out prompts") && card.contains("as Hugging Face folders")
+                && !card.contains("target: null"), card);
     }
 
     /** Mean negative log-likelihood per answer token, teacher forcing, in double precision from the raw logits. */
