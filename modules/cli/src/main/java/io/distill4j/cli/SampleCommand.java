@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
             "  laplace        dense cache    digits-laplace.yaml",
             "  output-noise   dense cache    diabetes-output-noise.yaml",
             "  http           sequence cache qa-llama-server.yaml (llama.cpp),",
-            "                               vllm-api-key.yaml (vLLM, apiKeyEnv)",
+            "                                vllm-api-key.yaml (vLLM, apiKeyEnv)",
             "  lm             sequence cache a local Hugging Face folder (teacher.folder)",
             "Every key: the javadoc of io.distill4j.pipeline.SampleSpec. A dense cache",
             "trains MLP students, a sequence cache causal-LM students (distill4j train;",
