@@ -25,8 +25,8 @@ import picocli.CommandLine.Command;
 @Command(name = "distill4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Variance-aware knowledge distillation on DJL: sample a teacher k times, keep the spread, "
                 + "train several students, measure their variance.",
-        subcommands = {DemoCommand.class, CacheCommand.class, SampleCommand.class, TrainCommand.class, ExperimentCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, CacheCommand.class, SampleCommand.class, TrainCommand.class, GenerateCommand.class,
+            EvaluateCommand.class, ExportCommand.class, ExperimentCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for a user's mistake. */

@@ -30,7 +30,19 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = "Run a teacher from a YAML config and cache k samples per input (resumes after interruption). "
-                + "Exit 3 when a teacher server fails for good; committed items are kept.")
+                + "Exit 3 when a teacher server fails for good; committed items are kept.",
+        footer = {"", "Teacher types (teacher.type) and example jobs in modules/teacher/examples/:",
+            "  mc-dropout     dense cache    digits-mc-dropout.yaml",
+            "  deterministic  dense cache    iris-deterministic.yaml",
+            "  ensemble       dense cache    digits-ensemble.yaml",
+            "  laplace        dense cache    digits-laplace.yaml",
+            "  output-noise   dense cache    diabetes-output-noise.yaml",
+            "  http           sequence cache qa-llama-server.yaml (llama.cpp),",
+            "                                vllm-api-key.yaml (vLLM, apiKeyEnv)",
+            "  lm             sequence cache a local Hugging Face folder (teacher.folder)",
+            "Every key: the javadoc of io.distill4j.pipeline.SampleSpec. A dense cache",
+            "trains MLP students, a sequence cache causal-LM students (distill4j train;",
+            "modules/cli/examples/train-qa-llama.yaml)."})
 public final class SampleCommand implements Callable<Integer> {
 
     /** Exit code when a teacher server fails for good ({@link Main#SERVER_ERROR}). */

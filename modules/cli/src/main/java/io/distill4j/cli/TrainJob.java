@@ -8,6 +8,8 @@ import io.distill4j.loss.Registry;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.models.StudentPreset;
 import io.distill4j.models.StudentPresets;
+import io.distill4j.models.lm.LmPreset;
+import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.pipeline.Distillation;
 import io.distill4j.pipeline.Draws;
 import io.distill4j.pipeline.RunResult;
@@ -15,6 +17,8 @@ import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
 import io.distill4j.pipeline.Teachers;
 import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.lm.LmOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -42,6 +46,20 @@ import java.util.Map;
  * out: ../../../runs/train         # a new timestamped folder is made inside
  * training: {epochs: 30, batchSize: 64, learningRate: 1.0e-3}   # see TrainingSpec
  * </pre>
+ *
+ * <p>A language-model sample job (teacher type {@code http} or {@code lm}, a sequence cache) trains causal-LM
+ * students: a {@code gpt2} or {@code llama} preset (vocabulary, context and BOS/EOS from the teacher) or a Hugging
+ * Face folder, with {@code lm:} choosing the mode ({@link LmOptions}); {@code target}, {@code loss} and the MC-dropout
+ * keys do not apply:
+ *
+ * <pre>
+ * sample: ../../teacher/examples/qa-llama-server.yaml
+ * student: ../../../models/llama-tiny.yaml      # or a Hugging Face folder to start from
+ * tokenizer: path/to/tokenizer.json              # the teacher's; default: the lm teacher's or the student folder's
+ * lm: {mode: token-kd, alpha: 0.5, heldOut: 0.1} # sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd
+ * students: 3
+ * training: {epochs: 3, batchSize: 8, learningRate: 5.0e-4, warmupSteps: 10, schedule: cosine}
+ * </pre>
  */
 public final class TrainJob {
 
@@ -67,10 +85,13 @@ public final class TrainJob {
      * @param resume whether to resume from checkpoints
      * @param out the folder runs are made in
      * @param training the training settings (bound into {@link TrainingSpec.Builder})
+     * @param tokenizer the teacher's tokenizer.json for causal-LM students
+     * @param lm what causal-LM students learn ({@link LmOptions})
      */
     public record Config(Path sample, JsonNode student, String target, Map<String, Object> targetOptions, String loss,
             Map<String, Object> lossOptions, Integer students, List<Long> seeds, Draws draws, Integer samples,
-            Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training) {
+            Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
+            Path tokenizer, JsonNode lm) {
     }
 
     /**
@@ -90,14 +111,37 @@ public final class TrainJob {
         if (c.student() == null) {
             throw cf.error("/student", "required: a student preset file (models/*.yaml) or a mapping with model_type");
         }
-        StudentPreset student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
-                : StudentPresets.read(cf, "/student");
         SampleSpec sample = SampleSpec.load(c.sample());
-        if (sample.isSequence()) {
-            throw cf.error("/sample", "this is a sequence cache (" + c.sample() + " writes it with teacher.type "
-                    + (sample.sequence().http() != null ? "http" : "lm") + "); student " + student.modelType()
-                    + " needs a dense cache: name a sample job with a tabular teacher ("
-                    + String.join(", ", Teachers.types()) + ")");
+        Path studentFolder = null;
+        StudentPreset student;
+        if (c.student().isTextual() && Files.isDirectory(cf.resolve(c.student().asText()))) {
+            studentFolder = cf.resolve(c.student().asText());
+            Path folder = studentFolder;
+            student = cf.check("/student", () -> LmPreset.of(HfFolder.readConfig(folder)));
+        } else {
+            student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
+                    : StudentPresets.read(cf, "/student");
+        }
+        boolean lmStudent = student instanceof LmPreset;
+        String job = c.sample() + " (teacher.type " + (sample.isSequence() ? (sample.sequence().http() != null ? "http" : "lm")
+                : sample.teacher().type()) + ")";
+        if (sample.isSequence() && !lmStudent) {
+            throw cf.error("/student", "model_type " + student.modelType() + " learns from a dense cache, but the sample job "
+                    + job + " writes a sequence cache: use a causal-LM student (a gpt2 or llama preset such as"
+                    + " models/llama-tiny.yaml, or a Hugging Face folder)");
+        }
+        if (!sample.isSequence() && lmStudent) {
+            throw cf.error("/student", "a causal-LM student (model_type " + student.modelType() + ") learns from a"
+                    + " language-model sample job (teacher.type " + String.join(" or ", SampleSpec.SEQUENCE_TYPES)
+                    + "), but " + job + " writes a dense cache");
+        }
+        if (lmStudent) {
+            return prepareLm(file, cf, c, sample, student, studentFolder);
+        }
+        for (String key : List.of("tokenizer", "lm")) {
+            if (cf.isSet("/" + key)) {
+                throw cf.error("/" + key, "only for causal-LM students (a language-model sample job)");
+            }
         }
         if (!"train".equals(sample.data().sample())) {
             throw new BadInputException(c.sample() + ": field data.sample: students learn from the train part, got '"
@@ -138,6 +182,51 @@ public final class TrainJob {
         if (c.resume() != null) {
             b.resume(c.resume());
         }
+        return prepared(cf, c, b);
+    }
+
+    private static Prepared prepareLm(Path file, ConfigFile cf, Config c, SampleSpec sample, StudentPreset student,
+            Path studentFolder) {
+        for (String key : List.of("target", "targetOptions", "loss", "lossOptions", "studentPasses", "evaluationPasses",
+                "topK")) {
+            if (cf.isSet("/" + key)) {
+                throw cf.error("/" + key, "does not apply to causal-LM students: lm.mode chooses what they learn"
+                        + " (sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd)");
+            }
+        }
+        if (c.tokenizer() != null && !Files.isRegularFile(c.tokenizer())) {
+            throw cf.error("/tokenizer", "no such file, got '" + c.tokenizer() + "'");
+        }
+        TrainingSpec training = cf.check("/training", () -> cf.update("/training", TrainingSpec.builder()).build());
+        LmOptions lm = cf.bind("/lm", LmOptions.class);
+        Distillation.Builder b = Distillation.builder().teacher(Teachers.sampleJob(sample)).lm(lm).training(training)
+                .tokenizer(c.tokenizer()).command("distill4j train " + file);
+        if (studentFolder != null) {
+            b.student(studentFolder);
+        } else {
+            b.student(student);
+        }
+        if (c.seeds() != null) {
+            if (c.students() != null) {
+                throw cf.error("/students", "give students or seeds, not both");
+            }
+            b.seeds(c.seeds());
+        } else if (c.students() != null) {
+            b.students(c.students());
+        }
+        if (c.draws() != null) {
+            b.draws(c.draws());
+        }
+        if (c.samples() != null && c.samples() != 0) {
+            b.samples(c.samples());
+        }
+        if (c.resume() != null) {
+            b.resume(c.resume());
+        }
+        return prepared(cf, c, b);
+    }
+
+    private static Prepared prepared(ConfigFile cf, Config c, Distillation.Builder b) {
         Distillation run = cf.check("", b::build);
         Path out = (c.out() != null ? c.out() : Path.of(System.getProperty("distill4j.home", ".")).resolve("runs/train"))
                 .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

@@ -189,9 +189,10 @@ class FaultsTest {
                     return train(d, "out: runs\ntraining: {epochs: 1, checkpointEvery: 10, checkpointDir: isfile/ckpt}\n");
                 }));
         // ---- issue 16 item 7: train on a sequence cache
-        all.add(c("train on a sequence cache", "an http sample job", 2, "distill4j: error: DIR/train.yaml:1:1: field sample: this "
-                + "is a sequence cache \\(DIR/qa.yaml writes it with teacher.type http\\); student mlp needs a "
-                + "dense cache: name a sample job with a tabular teacher \\(mc-dropout, .*\\)", d -> {
+        all.add(c("train on a sequence cache", "an http sample job", 2, "distill4j: error: DIR/train.yaml:\\d+:\\d+: field student: "
+                + "model_type mlp learns from a dense cache, but the sample job DIR/qa.yaml \\(teacher.type http\\) writes "
+                + "a sequence cache: use a causal-LM student \\(a gpt2 or llama preset such as models/llama-tiny.yaml, or a "
+                + "Hugging Face folder\\)", d -> {
                     write(d, "qa.yaml", "cache: qa\nprompts: {file: p.txt}\nteacher: {type: http, server: 'http://127.0.0.1:9'}\n");
                     return new String[] {"train", write(d, "train.yaml", "sample: qa.yaml\nstudent: {model_type: mlp}\n")
                             .toString()};

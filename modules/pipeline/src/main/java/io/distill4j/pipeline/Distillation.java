@@ -50,6 +50,22 @@ import org.apache.logging.log4j.Logger;
  * System.out.println(result.table());
  * }</pre>
  *
+ * <p>Causal-LM students take the same path: a language-model sample job as the teacher
+ * ({@link Teachers#sampleJob} of a job with teacher type {@code http} or {@code lm}, which fills a sequence cache), a
+ * {@code gpt2} or {@code llama} preset ({@link io.distill4j.models.lm.LmPreset}, vocabulary, context and BOS/EOS from
+ * the teacher) or a Hugging Face folder ({@link Builder#student(Path)}), and {@link Builder#lm} for the mode (SFT on
+ * one, all, the mean-embedding or the inverse-variance answer, or token-level top-K KD mixed with cross-entropy):
+ * <pre>{@code
+ * RunResult r = Distillation.builder()
+ *         .teacher(Teachers.sampleJob(SampleSpec.load(Path.of("qa-llama-server.yaml"))))
+ *         .student(StudentPresets.read(Path.of("models/llama-tiny.yaml")))
+ *         .lm(LmOptions.of(LmOptions.Mode.TOKEN_KD)).students(3)
+ *         .training(TrainingSpec.builder().setEpochs(3).setBatchSize(8).setLearningRate(5e-4f).build())
+ *         .build().fit(Path.of("runs/qa"));
+ * }</pre>
+ * Each student is saved as a Hugging Face folder ({@code students/seed-N}: config.json, model.safetensors,
+ * tokenizer.json, metrics.json) and scored on held-out prompts (NLL and perplexity of the teacher's answers).
+ *
  * <p>Teacher draws: with {@link Draws#PER_STUDENT} (the default) student s distils its own k draws, so the cache
  * holds M x k samples per input; with {@link Draws#SHARED} all students distil the same k. Batches stream from the
  * cache's shards: memory does not grow with the cache.
@@ -58,27 +74,30 @@ public final class Distillation {
 
     private static final Logger LOG = LogManager.getLogger(Distillation.class);
 
-    private final String name;
+    final String name;
     private final TabularData.Split data;
     private final TabularData validation;
-    private final TeacherSource teacher;
+    final TeacherSource teacher;
     private final String targetName;
     private final TargetBuilder target;
     private final String lossName;
     private final DistillationLoss loss;
-    private final StudentPreset student;
-    private final List<Long> seeds;
-    private final TrainingSpec training;
-    private final Draws draws;
-    private final int samples;
+    final StudentPreset student;
+    final List<Long> seeds;
+    final TrainingSpec training;
+    final Draws draws;
+    final int samples;
     private final int studentPasses;
     private final int evaluationPasses;
     private final int topK;
     private final Path cacheDir;
-    private final boolean resume;
-    private final boolean saveStudents;
-    private final String command;
-    private final Consumer<String> log;
+    final boolean resume;
+    final boolean saveStudents;
+    final String command;
+    final Consumer<String> log;
+    final io.distill4j.trainer.lm.LmOptions lm;
+    final Path tokenizer;
+    final Path studentFolder;
 
     private Distillation(Builder b) {
         this.name = b.name != null ? b.name : b.targetName;
@@ -102,6 +121,9 @@ public final class Distillation {
         this.saveStudents = b.saveStudents;
         this.command = b.command;
         this.log = b.log;
+        this.lm = b.lm;
+        this.tokenizer = b.tokenizer;
+        this.studentFolder = b.studentFolder;
     }
 
     /** @return a new builder (extensions on the class path are registered first: {@link Extension}) */
@@ -149,18 +171,12 @@ public final class Distillation {
      * @throws BadInputException for an unusable run folder or cache, before any training
      */
     public RunResult fit(Path runDir) {
+        if (teacher instanceof Teachers.SequenceJob job) {
+            return new LmRun(this, job.spec()).fit(runDir);
+        }
         Device device = training.device();
         RunInfo info = RunInfo.start(command, device);
-        if (cacheDir != null) {
-            Folders.requireCreatable(cacheDir, "the teacher cache");
-        }
-        if (training.checkpointDir() != null) {
-            Folders.requireCreatable(training.checkpointDir(), "the checkpoint folder (training checkpointDir)");
-        }
-        if (training.tracking() != null && training.tracking().dir() != null) {
-            Folders.requireCreatable(training.tracking().dir(), "the tracking folder (training tracking.dir)");
-        }
-        Folders.requireWritable(runDir, "the run folder");
+        checkFolders(runDir);
         TabularData train = data.train();
         int width = train.isClassification() ? train.numClasses() : 1;
         Path cache = cacheDir != null ? cacheDir : runDir.resolve("teacher-cache");
@@ -273,6 +289,26 @@ public final class Distillation {
         }
     }
 
+    /**
+     * Checks, before any work, that every folder the run will write can be created, and creates and probes the run
+     * folder.
+     *
+     * @param runDir the run folder
+     * @throws BadInputException naming the folder and the reason
+     */
+    void checkFolders(Path runDir) {
+        if (cacheDir != null) {
+            Folders.requireCreatable(cacheDir, "the teacher cache");
+        }
+        if (training.checkpointDir() != null) {
+            Folders.requireCreatable(training.checkpointDir(), "the checkpoint folder (training checkpointDir)");
+        }
+        if (training.tracking() != null && training.tracking().dir() != null) {
+            Folders.requireCreatable(training.tracking().dir(), "the tracking folder (training tracking.dir)");
+        }
+        Folders.requireWritable(runDir, "the run folder");
+    }
+
     private Validator validator(int width) {
         String metric = training.earlyStopping().metric();
         if (!validation.isClassification()) {
@@ -378,6 +414,9 @@ public final class Distillation {
         private boolean saveStudents = true;
         private String command = RunInfo.commandLine();
         private Consumer<String> log = LOG::info;
+        private io.distill4j.trainer.lm.LmOptions lm;
+        private Path tokenizer;
+        private Path studentFolder;
 
         private Builder() {
         }
@@ -505,6 +544,43 @@ public final class Distillation {
          */
         public Builder student(StudentPreset preset) {
             this.student = preset;
+            return this;
+        }
+
+        /**
+         * Sets a causal-LM student that starts from a Hugging Face folder's weights (config.json, model.safetensors;
+         * its tokenizer.json is used when the run names none).
+         *
+         * @param hfFolder the folder
+         * @return this builder
+         * @throws io.distill4j.data.BadInputException if its config.json is missing or not a gpt2 or llama model
+         */
+        public Builder student(Path hfFolder) {
+            this.student = io.distill4j.models.lm.LmPreset.of(io.distill4j.models.lm.io.HfFolder.readConfig(hfFolder));
+            this.studentFolder = hfFolder;
+            return this;
+        }
+
+        /**
+         * Sets what causal-LM students learn from a sequence cache (default: SFT on all their draws).
+         *
+         * @param options the mode, KD weight, context, packing and held-out share
+         * @return this builder
+         */
+        public Builder lm(io.distill4j.trainer.lm.LmOptions options) {
+            this.lm = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Sets the teacher's tokenizer ({@code tokenizer.json}) that causal-LM students reuse; default: the local
+         * teacher's, else the student folder's.
+         *
+         * @param file the tokenizer file
+         * @return this builder
+         */
+        public Builder tokenizer(Path file) {
+            this.tokenizer = file;
             return this;
         }
 
@@ -672,6 +748,14 @@ public final class Distillation {
          * @throws IllegalArgumentException naming what is missing or wrong
          */
         public Distillation build() {
+            if (teacher instanceof Teachers.SequenceJob) {
+                return buildLm();
+            }
+            if (student instanceof io.distill4j.models.lm.LmPreset p) {
+                throw new IllegalArgumentException("the student is a causal LM (model_type " + p.modelType() + "); it learns"
+                        + " from a language-model sample job (teacher.type " + String.join(" or ", SampleSpec.SEQUENCE_TYPES)
+                        + "), and this teacher gives a dense cache");
+            }
             if (data == null) {
                 throw new IllegalArgumentException("data is not set (data(split))");
             }
@@ -737,6 +821,60 @@ public final class Distillation {
                 throw new IllegalArgumentException(misfit);
             }
             student.complete(data.train().width(), loss.predictionWidth(width));
+            return new Distillation(this);
+        }
+
+        private Distillation buildLm() {
+            if (student == null) {
+                throw new IllegalArgumentException("the student is not set (a gpt2 or llama preset, or a Hugging Face folder)");
+            }
+            if (!(student instanceof io.distill4j.models.lm.LmPreset)) {
+                throw new IllegalArgumentException("the student is model_type " + student.modelType() + ", but a language-model"
+                        + " sample job gives a sequence cache, which needs a causal-LM student (model_type gpt2 or llama, or a"
+                        + " Hugging Face folder)");
+            }
+            if (lm == null) {
+                lm = io.distill4j.trainer.lm.LmOptions.defaults();
+            }
+            if (seeds == null) {
+                if (students <= 0) {
+                    throw new IllegalArgumentException("students must be positive, got " + students);
+                }
+                List<Long> s = new ArrayList<>();
+                for (long i = 1; i <= students; i++) {
+                    s.add(i);
+                }
+                seeds = s;
+            }
+            if (seeds.isEmpty() || new java.util.HashSet<>(seeds).size() != seeds.size()) {
+                throw new IllegalArgumentException("seeds must be distinct and at least one, got " + seeds);
+            }
+            int k = teacher.fixedSamples();
+            if (samples == 0) {
+                samples = draws == Draws.PER_STUDENT ? k / seeds.size() : k;
+                if (samples == 0) {
+                    throw new IllegalArgumentException("the sample job draws " + k + " answers per prompt, fewer than one for"
+                            + " each of " + seeds.size() + " students; sample more (k) or share the draws (draws: shared)");
+                }
+            }
+            int needed = draws == Draws.PER_STUDENT ? samples * seeds.size() : samples;
+            if (samples <= 0 || needed > k) {
+                throw new IllegalArgumentException("samples: the students need " + needed + " answers per prompt and the"
+                        + " sample job draws k = " + k);
+            }
+            if (resume && training.checkpointEvery() == 0) {
+                throw new IllegalArgumentException("resume needs checkpoints (training checkpointEvery > 0)");
+            }
+            if (training.earlyStopping() != null && lm.heldOut() == 0) {
+                throw new IllegalArgumentException("early stopping watches the held-out prompts' loss: set lm.heldOut > 0");
+            }
+            if (training.earlyStopping() != null && training.earlyStopping().higherIsBetter()) {
+                throw new IllegalArgumentException("early stopping of LM students watches the held-out loss, which is better"
+                        + " when lower; the rule says higher");
+            }
+            if (name == null) {
+                name = lm.mode().toString();
+            }
             return new Distillation(this);
         }
     }

@@ -195,10 +195,18 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
         data.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
         sb.append("\n## Teacher\n\n");
         teacher.forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
-        sb.append("\n## Distillation\n\n- target: ").append(settings.get("target")).append("\n- loss: ")
-                .append(settings.get("loss")).append(" (labels ").append(settings.get("lossLabels")).append(")\n")
-                .append("- training: ").append(settings.get("training")).append("\n\n## Results on the test part\n\n")
-                .append(table());
+        boolean lm = settings.get("lm") instanceof Map<?, ?>;
+        sb.append("\n## Distillation\n\n");
+        if (lm) {
+            ((Map<String, Object>) settings.get("lm")).forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v)
+                    .append('\n'));
+        } else {
+            sb.append("- target: ").append(settings.get("target")).append("\n- loss: ").append(settings.get("loss"))
+                    .append(" (labels ").append(settings.get("lossLabels")).append(")\n");
+        }
+        sb.append("- training: ").append(settings.get("training")).append(lm
+                ? "\n\n## Results on the held-out prompts (teacher-forced NLL of the teacher's answers)\n\n"
+                : "\n\n## Results on the test part\n\n").append(table());
         if (result.aggregates().containsKey("intra_variance")) {
             sb.append("\nIntra-student variance (MC dropout, mean over students): ")
                     .append(variance(result.aggregates().get("intra_variance").mean())).append(".\n");
@@ -210,7 +218,9 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
         }
         sb.append("\n## Provenance\n\n");
         info.asMap().forEach((k, v) -> sb.append("- ").append(k).append(": ").append(v).append('\n'));
-        sb.append("\nStudents are saved under `students/seed-N/` (`student.yaml`, `parameters.params`, `metrics.json`).\n");
+        sb.append(lm ? "\nStudents are saved under `students/seed-N/` as Hugging Face folders (`config.json`, `model.safetensors`,"
+                + " `tokenizer.json`, `metrics.json`); the inter-student variance of predictions is that of the per-answer NLL.\n"
+                : "\nStudents are saved under `students/seed-N/` (`student.yaml`, `parameters.params`, `metrics.json`).\n");
         return sb.toString();
     }
 

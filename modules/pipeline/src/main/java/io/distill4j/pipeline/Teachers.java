@@ -122,7 +122,9 @@ public final class Teachers {
     }
 
     /**
-     * The teacher of a {@code distill4j sample} job: the job is run (or resumed; a complete cache is only checked).
+     * The teacher of a {@code distill4j sample} job: the job is run (or resumed; a complete cache is only checked). A
+     * language-model job (teacher type {@code http} or {@code lm}) gives a sequence cache, which only causal-LM
+     * students ({@code gpt2}, {@code llama}) learn from.
      *
      * @param spec the job
      * @return the source
@@ -130,8 +132,7 @@ public final class Teachers {
     public static TeacherSource sampleJob(SampleSpec spec) {
         Objects.requireNonNull(spec, "spec");
         if (spec.isSequence()) {
-            throw new BadInputException(spec.source() + ": this sample job writes a sequence cache; a tabular student needs"
-                    + " a dense cache (teacher.type one of " + SampleSpec.TYPES + ")");
+            return new SequenceJob(spec);
         }
         return new TeacherSource() {
             @Override
@@ -360,6 +361,46 @@ public final class Teachers {
         @Override
         public String describe() {
             return type + " teacher, " + arch.describe() + ", trained " + training.epochs() + " epochs";
+        }
+    }
+
+    /**
+     * A language-model sample job as a run's teacher: prompts in, a sequence cache out.
+     *
+     * @param spec the job
+     */
+    record SequenceJob(SampleSpec spec) implements TeacherSource {
+        @Override
+        public String signal(TabularData train) {
+            return CacheManifest.SEQUENCE;
+        }
+
+        @Override
+        public int samplesPerStudent() {
+            return spec.k();
+        }
+
+        @Override
+        public int fixedSamples() {
+            return spec.k();
+        }
+
+        @Override
+        public TeacherCache fill(TabularData.Split data, int samples, Path cacheDir, Device device, Consumer<String> log) {
+            SampleJob.run(spec, device, SampleProgress.NONE, log);
+            TeacherCache cache = TeacherCache.open(spec.cache());
+            if (!cache.manifest().sequenceTask()) {
+                throw new BadInputException(spec.cache().resolve(CacheManifest.FILE_NAME) + ": field task: '"
+                        + cache.manifest().task() + "', but the sample job " + spec.source() + " is a language-model job");
+            }
+            return cache;
+        }
+
+        @Override
+        public String describe() {
+            SampleSpec.SequenceSpec q = spec.sequence();
+            return "sample job " + spec.source() + " (" + (q.http() != null ? "http " + q.http().baseUri() : "lm " + q.folder())
+                    + ", k=" + spec.k() + ", cache " + spec.cache() + ")";
         }
     }
 }

@@ -232,7 +232,7 @@ class SampleJobTest {
         try (var s = Files.list(examples)) {
             files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(6, files.size(), files.toString());
+        assertEquals(7, files.size(), files.toString());
         for (Path f : files) {
             SampleSpec spec = SampleSpec.load(f);
             if (spec.isSequence()) {

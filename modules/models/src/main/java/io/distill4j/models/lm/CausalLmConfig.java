@@ -187,6 +187,16 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
             "bos_token_id", "eos_token_id", "pretraining_tp");
 
     /**
+     * The keys a preset of a family may hold.
+     *
+     * @param family the family
+     * @return {@code model_type} and the family's Hugging Face keys
+     */
+    public static Set<String> presetKeys(LmFamily family) {
+        return family == LmFamily.GPT2 ? GPT2_KEYS : LLAMA_KEYS;
+    }
+
+    /**
      * Reads a Hugging Face {@code config.json} (as parsed JSON). Keys that do not change the computation
      * ({@code architectures}, {@code transformers_version}, {@code use_cache}, ...) are ignored; settings this
      * implementation does not support are rejected.

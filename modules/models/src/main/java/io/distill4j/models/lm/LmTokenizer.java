@@ -93,6 +93,35 @@ public final class LmTokenizer implements AutoCloseable {
         return (int) (max + 1);
     }
 
+    /** Contents of end-of-sequence tokens in common tokenizers (Llama, GPT-2, Gemma, Llama 3, ChatML). */
+    public static final java.util.List<String> EOS_TOKENS = java.util.List.of("</s>", "<|endoftext|>", "<eos>",
+            "<|end_of_text|>", "<|eot_id|>", "<|im_end|>");
+    /** Contents of begin-of-sequence tokens in common tokenizers. */
+    public static final java.util.List<String> BOS_TOKENS = java.util.List.of("<s>", "<|begin_of_text|>", "<bos>");
+
+    /**
+     * The id of a special token of this tokenizer's {@code added_tokens}, by content.
+     *
+     * @param contents the contents to look for, in order of preference
+     * @return the id of the first one present, or -1
+     */
+    public int specialId(java.util.List<String> contents) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new BadInputException(file + ": not readable: " + e.getMessage(), e);
+        }
+        for (String c : contents) {
+            for (JsonNode t : root.path("added_tokens")) {
+                if (c.equals(t.path("content").asText()) && t.path("id").canConvertToInt()) {
+                    return t.path("id").asInt();
+                }
+            }
+        }
+        return -1;
+    }
+
     /** @return the file this tokenizer was read from */
     public Path file() {
         return file;

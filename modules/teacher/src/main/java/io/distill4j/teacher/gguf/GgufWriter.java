@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a GGUF v3 file (the model format of llama.cpp and ggml): metadata key-value pairs, then float32
- * tensors, little-endian, each tensor aligned to {@value #ALIGNMENT} bytes.
+ * Writes a GGUF v3 file (the model format of llama.cpp and ggml): metadata key-value pairs, then float32 or
+ * float16 tensors, little-endian, each tensor aligned to {@value #ALIGNMENT} bytes.
  *
  * <p>Tensors are given in PyTorch's row-major shape, such as (out, in) for a linear weight; the writer
  * stores ggml's reversed dimension order ({@code ne[0]} = the innermost extent), so the bytes are the
@@ -34,11 +34,15 @@ public final class GgufWriter {
     private static final int T_STRING = 8;
     private static final int T_ARRAY = 9;
     private static final int GGML_TYPE_F32 = 0;
+    private static final int GGML_TYPE_F16 = 1;
 
     private final Map<String, byte[]> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
 
-    private record Tensor(String name, long[] shape, float[] data) {
+    private record Tensor(String name, long[] shape, float[] data, boolean f16) {
+        long bytes() {
+            return (f16 ? 2L : 4L) * data.length;
+        }
     }
 
     /**
@@ -152,6 +156,19 @@ public final class GgufWriter {
      * @return this writer
      */
     public GgufWriter addTensor(String name, long[] shape, float[] data) {
+        return addTensor(name, shape, data, false);
+    }
+
+    /**
+     * Adds a tensor stored as float32 or as IEEE half precision (float16, rounded to nearest even).
+     *
+     * @param name the tensor's name
+     * @param shape its PyTorch (row-major) shape, 1 to 4 positive extents
+     * @param data its values, row-major
+     * @param f16 store as float16
+     * @return this writer
+     */
+    public GgufWriter addTensor(String name, long[] shape, float[] data, boolean f16) {
         if (shape.length == 0 || shape.length > 4) {
             throw new IllegalArgumentException(name + ": a tensor has 1 to 4 dimensions, got " + shape.length);
         }
@@ -169,7 +186,7 @@ public final class GgufWriter {
         if (tensors.stream().anyMatch(t -> t.name.equals(name))) {
             throw new IllegalArgumentException("tensor " + name + " was already added");
         }
-        tensors.add(new Tensor(name, shape.clone(), data));
+        tensors.add(new Tensor(name, shape.clone(), data, f16));
         return this;
     }
 
@@ -191,9 +208,9 @@ public final class GgufWriter {
             for (int i = t.shape.length - 1; i >= 0; i--) {
                 head.u64(t.shape[i]);
             }
-            head.u32(GGML_TYPE_F32).u64(offset);
+            head.u32(t.f16 ? GGML_TYPE_F16 : GGML_TYPE_F32).u64(offset);
             offsets.add(offset);
-            offset = align(offset + 4L * t.data.length);
+            offset = align(offset + t.bytes());
         }
         byte[] header = head.toByteArray();
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -209,8 +226,15 @@ public final class GgufWriter {
                 if (at != offsets.get(i)) {
                     throw new IllegalStateException("tensor " + i + " would land at " + at + ", its offset is " + offsets.get(i));
                 }
-                ByteBuffer b = ByteBuffer.allocate((int) (align(4L * t.data.length))).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(t.data);
+                ByteBuffer b = ByteBuffer.allocate((int) (align(t.bytes()))).order(ByteOrder.LITTLE_ENDIAN);
+                if (t.f16) {
+                    java.nio.ShortBuffer h = b.asShortBuffer();
+                    for (float v : t.data) {
+                        h.put(toHalf(v));
+                    }
+                } else {
+                    b.asFloatBuffer().put(t.data);
+                }
                 at += b.remaining();
                 writeFully(ch, b);
             }
@@ -221,6 +245,47 @@ public final class GgufWriter {
         while (b.hasRemaining()) {
             ch.write(b);
         }
+    }
+
+    /**
+     * Rounds a float to IEEE 754 half precision, to nearest with ties to even (as numpy's {@code astype(float16)}):
+     * beyond the largest half (65504) it gives infinity, below half the smallest subnormal (2^-25) zero, and NaN
+     * stays NaN.
+     *
+     * @param f the value
+     * @return the half's bits
+     */
+    public static short toHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int val = bits & 0x7fffffff;
+        if (val >= 0x7f800000) {
+            return (short) (sign | 0x7c00 | (val > 0x7f800000 ? 0x200 : 0));
+        }
+        if (val >= 0x477ff000) { // 65520 and above round to infinity
+            return (short) (sign | 0x7c00);
+        }
+        int exp = val >>> 23;
+        if (exp < 113) { // below 2^-14: a subnormal half (or zero)
+            if (exp < 102) {
+                return (short) sign;
+            }
+            int mant = (val & 0x7fffff) | 0x800000;
+            int shift = 126 - exp;
+            int h = mant >>> shift;
+            int rem = mant & ((1 << shift) - 1);
+            int halfway = 1 << (shift - 1);
+            if (rem > halfway || (rem == halfway && (h & 1) == 1)) {
+                h++;
+            }
+            return (short) (sign | h);
+        }
+        int h = ((exp - 112) << 10) | ((val & 0x7fffff) >>> 13);
+        int rem = val & 0x1fff;
+        if (rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1)) {
+            h++;
+        }
+        return (short) (sign | h);
     }
 
     private static long align(long n) {

@@ -30,6 +30,8 @@ public final class LlamaServer implements AutoCloseable {
 
     /** The environment variable that may name the llama-server binary. */
     public static final String ENV_BINARY = "DISTILL4J_LLAMA_SERVER";
+    /** The environment variable naming the build cache folder, as the build script reads it. */
+    public static final String ENV_CACHE = "DISTILL4J_LLAMA_CACHE";
     /** The script that builds the binary, relative to the repository root. */
     public static final String BUILD_SCRIPT = "modules/teacher/scripts/build-llama-server.sh";
 
@@ -44,8 +46,9 @@ public final class LlamaServer implements AutoCloseable {
     }
 
     /**
-     * Finds a built llama-server: {@value #ENV_BINARY} if set, else the newest build recorded under
-     * {@code <repoRoot>/.cache/llama.cpp/node-llama-cpp-*.path}.
+     * Finds a built llama-server: {@value #ENV_BINARY} if set, else the newest build recorded under the build
+     * script's cache folder ({@value #ENV_CACHE} if set, else {@code <repoRoot>/.cache/llama.cpp}) in
+     * {@code node-llama-cpp-*.path}.
      *
      * @param repoRoot the repository root
      * @return the executable, if one exists
@@ -56,7 +59,8 @@ public final class LlamaServer implements AutoCloseable {
             Path p = Path.of(env);
             return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
         }
-        Path cache = repoRoot.resolve(".cache/llama.cpp");
+        String cacheEnv = System.getenv(ENV_CACHE);
+        Path cache = cacheEnv != null && !cacheEnv.isBlank() ? Path.of(cacheEnv) : repoRoot.resolve(".cache/llama.cpp");
         if (!Files.isDirectory(cache)) {
             return Optional.empty();
         }

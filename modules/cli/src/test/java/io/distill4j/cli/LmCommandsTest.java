@@ -1,0 +1,190 @@
+package io.distill4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.io.HfFolder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code distill4j generate} and {@code distill4j evaluate} on the tiny committed Llama fixture. */
+class LmCommandsTest {
+    static final Path HOME = Path.of(System.getProperty("distill4j.root", "../.."));
+    static final Path MODEL = HOME.resolve("modules/models/src/test/resources/lm/llama-tiny").toAbsolutePath();
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void greedyGenerationEqualsAFullRecomputeWithoutTheKvCache(@TempDir Path dir) throws IOException {
+        Path prompts = dir.resolve("p.txt");
+        Files.writeString(prompts, "hello world\nthe cat sat\n");
+        Path out = dir.resolve("out.jsonl");
+        Run r = run("generate", MODEL.toString(), "--prompts", prompts.toString(), "--max-tokens", "7", "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(2, lines.size());
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); HfFolder.Loaded l = HfFolder.load(MODEL, m)) {
+            for (int q = 0; q < 2; q++) {
+                JsonNode row = new ObjectMapper().readTree(lines.get(q));
+                String prompt = List.of("hello world", "the cat sat").get(q);
+                assertEquals(prompt, row.get("prompt").asText());
+                int[] ids = Generation.sample(l.model(), m, l.tokenizer().encode(prompt), 7,
+                        l.model().config().eosTokenId(), 0, 0, null, false);
+                assertEquals(l.tokenizer().decode(ids), row.get("text").asText());
+            }
+        }
+        Run one = run("generate", MODEL.toString(), "--prompt", "hello world", "--max-tokens", "7");
+        assertEquals(new ObjectMapper().readTree(lines.get(0)).get("text").asText() + "\n", one.out());
+        Run sampled = run("generate", MODEL.toString(), "--prompt", "hello world", "--temperature", "0.9", "--top-p", "0.9",
+                "--top-k", "20", "--repetition-penalty", "1.2", "-n", "3", "--seed", "5", "--max-tokens", "5");
+        assertEquals(0, sampled.code(), sampled.err());
+        assertEquals(3, sampled.out().lines().count());
+        assertEquals(sampled.out(), run("generate", MODEL.toString(), "--prompt", "hello world", "--temperature", "0.9",
+                "--top-p", "0.9", "--top-k", "20", "--repetition-penalty", "1.2", "-n", "3", "--seed", "5",
+                "--max-tokens", "5").out(), "seeded: the same continuations again");
+        Run bad = run("generate", MODEL.toString(), "--prompt", "x", "--top-p", "1.5");
+        assertEquals(2, bad.code());
+        assertEquals("distill4j: error: generate: --top-p must be in (0, 1], got 1.5", bad.err().strip());
+    }
+
+    @Test
+    void evaluateReportsTheNllOfTheReferenceAnswers(@TempDir Path dir) throws IOException {
+        Path pairs = dir.resolve("pairs.jsonl");
+        Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" the cat\"}\n"
+                + "{\"prompt\": \"on the mat\", \"answer\": \" where is it\"}\n");
+        Path out = dir.resolve("eval.json");
+        Run r = run("evaluate", MODEL.toString(), MODEL.toString(), "--pairs", pairs.toString(), "--no-similarity",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = new ObjectMapper().readTree(out.toFile());
+        double expected = 0;
+        long tokens = 0;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); HfFolder.Loaded l = HfFolder.load(MODEL, m)) {
+            double[] sumAndCount = new double[2];
+            for (String[] p : List.of(new String[] {"hello world", " the cat"}, new String[] {"on the mat", " where is it"})) {
+                int[] prompt = l.tokenizer().encode(p[0]);
+                int[] answer = l.tokenizer().encodePlain(p[1]);
+                double[] s = nll(l, m, prompt, answer);
+                sumAndCount[0] += s[0];
+                sumAndCount[1] += s[1];
+            }
+            expected = sumAndCount[0] / sumAndCount[1];
+            tokens = (long) sumAndCount[1];
+        }
+        assertTrue(tokens >= 4);
+        double nll = res.get("summary").get("nll").get("mean").asDouble();
+        assertEquals(expected, nll, 1e-4);
+        assertEquals(Math.exp(nll), res.get("summary").get("perplexity").get("mean").asDouble(), 1e-6 * Math.exp(nll));
+        assertEquals(0, res.get("summary").get("nll").get("halfWidth").asDouble(), 1e-12, "the same model twice");
+        assertTrue(r.out().contains("| nll |"), r.out());
+        Run bad = run("evaluate", MODEL.toString(), "--pairs", dir.resolve("none.jsonl").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().strip().endsWith("none.jsonl: no such file"), bad.err());
+    }
+
+    /** Summed NLL and token count of an answer, from the raw logits in double precision. */
+    static double[] nll(HfFolder.Loaded l, NDManager m, int[] prompt, int[] answer) {
+        long[] ids = new long[prompt.length + answer.length];
+        for (int i = 0; i < prompt.length; i++) {
+            ids[i] = prompt[i];
+        }
+        for (int i = 0; i < answer.length; i++) {
+            ids[prompt.length + i] = answer[i];
+        }
+        var z = l.model().logits(new ai.djl.training.ParameterStore(m, false), m.create(new long[][] {ids}), null, null,
+                false);
+        float[] logits = z.toFloatArray();
+        int v = (int) z.getShape().get(2);
+        double sum = 0;
+        for (int i = 0; i < answer.length; i++) {
+            int row = (prompt.length - 1 + i) * v;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < v; c++) {
+                max = Math.max(max, logits[row + c]);
+            }
+            double s = 0;
+            for (int c = 0; c < v; c++) {
+                s += Math.exp(logits[row + c] - max);
+            }
+            sum += max + Math.log(s) - logits[row + answer[i]];
+        }
+        return new double[] {sum, answer.length};
+    }
+
+    @Test
+    void exportWritesGgufAndRefusesAFolderWithoutTokenizer(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("m.gguf");
+        Run r = run("export", MODEL.toString(), "--out", out.toString(), "--f16");
+        assertEquals(0, r.code(), r.err());
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(Files.readAllBytes(out)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x46554747, head.getInt(), "GGUF magic");
+        Path bare = dir.resolve("bare");
+        Files.createDirectories(bare);
+        Files.copy(MODEL.resolve("config.json"), bare.resolve("config.json"));
+        Files.copy(MODEL.resolve("model.safetensors"), bare.resolve("model.safetensors"));
+        Run bad = run("export", bare.toString(), "--out", dir.resolve("x.gguf").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("tokenizer.json: missing"), bad.err());
+    }
+
+    @Test
+    void evaluateWithSamplesReportsSimilarityAndTheVariancesAsTheLlmExperimentDefinesThem(@TempDir Path dir)
+            throws IOException {
+        Path pairs = dir.resolve("pairs.jsonl");
+        Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" the cat\"}\n"
+                + "{\"prompt\": \"on the mat\", \"answer\": \" where is it\"}\n");
+        Path out = dir.resolve("eval.json");
+        Run r = run("evaluate", MODEL.toString(), MODEL.toString(), "--pairs", pairs.toString(), "--samples", "3",
+                "--max-tokens", "4", "--seed", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = new ObjectMapper().readTree(out.toFile());
+        JsonNode s = res.get("summary");
+        for (String k : List.of("similarity", "similarity-sampled")) {
+            double v = s.get(k).get("mean").asDouble();
+            assertTrue(v >= -1 && v <= 1, k + " " + v);
+        }
+        assertEquals(0, s.get("similarity").get("halfWidth").asDouble(), 1e-12, "greedy answers of one model agree");
+        assertTrue(s.get("intra-student-variance").get("mean").asDouble() >= 0);
+        // inter-student variance: per pair, the variance over the 2 students of their mean sampled similarity; with
+        // 2 students that is (a - b)^2 / 2, so it is zero only if both students' sampled answers scored the same
+        JsonNode per = res.get("perStudent");
+        assertEquals(2, per.size());
+        assertTrue(res.get("inter-student-variance").asDouble() >= 0);
+        double sys = res.get("systematic-noise").asDouble();
+        assertTrue(sys >= 0 && sys <= 2, "1 - cosine lies in [0, 2]: " + sys);
+        assertTrue(r.out().contains("| systematic-noise |"), r.out());
+        Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString(), "--samples", "1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--samples must be 0 or at least 2"), bad.err());
+    }
+}

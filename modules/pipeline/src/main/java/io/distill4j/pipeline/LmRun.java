@@ -1,0 +1,406 @@
+package io.distill4j.pipeline;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distill4j.data.AtomicFiles;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.CacheManifest;
+import io.distill4j.data.Errors;
+import io.distill4j.data.SequenceCacheReader;
+import io.distill4j.data.SequenceItem;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.models.lm.AnswerSelection;
+import io.distill4j.models.lm.CausalLm;
+import io.distill4j.models.lm.CausalLmConfig;
+import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.LmExample;
+import io.distill4j.models.lm.LmPreset;
+import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.models.lm.SentenceEmbedder;
+import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.trainer.TrainingEngine;
+import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.Validator;
+import io.distill4j.trainer.lm.AnswerLoss;
+import io.distill4j.trainer.lm.LmBatchSource;
+import io.distill4j.trainer.lm.LmFineTuner;
+import io.distill4j.trainer.lm.LmOptions;
+import io.distill4j.trainer.lm.SequenceCacheExamples;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The causal-LM branch of {@link Distillation#fit}: a sequence cache from a language-model sample job, M students
+ * built from a {@link LmPreset} (vocabulary, context and BOS/EOS from the teacher) or a Hugging Face folder, examples
+ * chosen by the {@link LmOptions.Mode}, training by {@link MultiStudentRun} on the {@link TrainingEngine} with
+ * {@link AnswerLoss}, held-out NLL and perplexity per student, each saved as a Hugging Face folder with the teacher's
+ * tokenizer, and the run's model card.
+ */
+final class LmRun {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Parameters above which the inter-student variance of parameters is not computed (two doubles each). */
+    private static final long PARAMETER_VARIANCE_LIMIT = 5_000_000;
+
+    private final Distillation run;
+    private final SampleSpec spec;
+    private final LmOptions options;
+
+    LmRun(Distillation run, SampleSpec spec) {
+        this.run = run;
+        this.spec = spec;
+        this.options = run.lm;
+    }
+
+    RunResult fit(Path runDir) {
+        Device device = run.training.device();
+        RunInfo info = RunInfo.start(run.command, device);
+        run.checkFolders(runDir);
+        run.log.accept(String.format(java.util.Locale.ROOT, "%s: %d students x %d draws (%s) of %s; mode %s", run.name,
+                run.seeds.size(), run.samples, run.draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                run.teacher.describe(), options.mode()));
+        try (LmTokenizer tokenizer = LmTokenizer.load(tokenizerFile())) {
+            TeacherCache cache = run.teacher.fill(null, run.samples, spec.cache(), device, run.log);
+            CacheManifest m = cache.manifest();
+            int vocab = m.sequence().vocabSize();
+            int topK = m.sequence().topK();
+            if (tokenizer.vocabSize() > vocab) {
+                throw new BadInputException(tokenizer.file() + ": the tokenizer's vocabulary of " + tokenizer.vocabSize()
+                        + " ids does not match " + cache.dir().resolve(CacheManifest.FILE_NAME) + ": field sequence.vocabSize "
+                        + vocab + " (another teacher's tokenizer?)");
+            }
+            List<SequenceItem> items = readAll(cache);
+            int longest = 0;
+            for (SequenceItem it : items) {
+                for (var s : it.samples()) {
+                    longest = Math.max(longest, it.prompt().length + s.length());
+                }
+            }
+            longest = Math.max(longest, 2);
+            LmPreset preset = (LmPreset) run.student;
+            CausalLmConfig config;
+            try {
+                config = run.studentFolder != null ? HfFolder.readConfig(run.studentFolder)
+                        : preset.config(vocab, longest, bos(tokenizer), eos(tokenizer));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("student (" + preset.describe() + "): " + e.getMessage(), e);
+            }
+            if (config.vocabSize() < vocab) {
+                throw new BadInputException(run.studentFolder.resolve(HfFolder.CONFIG) + ": field vocab_size "
+                        + config.vocabSize() + " is smaller than the teacher's vocabulary of " + vocab + " ids");
+            }
+            int context = options.context() > 0 ? options.context() : Math.min(longest, config.maxPositions());
+            if (context > config.maxPositions()) {
+                throw new BadInputException("lm.context: " + context + " exceeds the student's " + config.maxPositions()
+                        + " positions");
+            }
+            int held = options.heldOut() == 0 ? 0 : (int) Math.max(1, Math.round(items.size() * options.heldOut()));
+            if (held >= items.size()) {
+                throw new BadInputException(spec.cache() + ": " + items.size() + " prompts leave none to train on after "
+                        + held + " held out (lm.heldOut " + options.heldOut() + ")");
+            }
+            List<SequenceItem> train = items.subList(0, items.size() - held);
+            List<SequenceItem> test = held > 0 ? items.subList(items.size() - held, items.size()) : train;
+            // every student is scored on the same references: all k answers of the held-out prompts
+            List<LmExample> testSft = SequenceCacheExamples.sft(test, m.k());
+            List<LmExample> testKd = options.mode() == LmOptions.Mode.TOKEN_KD
+                    ? SequenceCacheExamples.topK(test, m.k(), topK) : null;
+            SentenceEmbedder embedder = options.mode().selects() ? embedder() : null;
+            double[][][] teacherEmbeddings = embedder == null ? null : embed(train, tokenizer, embedder);
+            return train(runDir, info, tokenizer, cache, config, context, topK, train, testSft, testKd, held, embedder,
+                    teacherEmbeddings);
+        }
+    }
+
+    private RunResult train(Path runDir, RunInfo info, LmTokenizer tokenizer, TeacherCache cache, CausalLmConfig config,
+            int context, int topK, List<SequenceItem> train, List<LmExample> testSft, List<LmExample> testKd, int held,
+            SentenceEmbedder embedder, double[][][] teacherEmbeddings) {
+        Device device = run.training.device();
+        Map<Long, NDManager> managers = new HashMap<>();
+        Map<Long, CausalLm> blocks = new HashMap<>();
+        Map<Long, List<Integer>> picks = new HashMap<>();
+        Path studentsDir = runDir.resolve("students");
+        double alpha = options.lossAlpha();
+        try {
+            TrainingSpec spec = lmSpec(config, device);
+            MultiStudentRun.Builder b = MultiStudentRun.builder().optName(run.name).setSeeds(run.seeds)
+                    .setDataPerStudent(seed -> {
+                        NDManager mgr = NDManager.newBaseManager(device);
+                        managers.put(seed, mgr);
+                        CausalLm lm = student(config, seed, mgr);
+                        blocks.put(seed, lm);
+                        int first = run.draws == Draws.PER_STUDENT ? run.seeds.indexOf(seed) * run.samples : 0;
+                        List<Integer> picked = new ArrayList<>();
+                        picks.put(seed, picked);
+                        List<LmExample> ex = examples(train, first, topK, lm, mgr, seed, tokenizer, embedder,
+                                teacherEmbeddings, picked);
+                        LmBatchSource source = new LmBatchSource(ex, context, spec.batchSize(), options.packing(), alpha > 0,
+                                spec.accumulationSteps());
+                        run.log.accept(String.format(java.util.Locale.ROOT, "seed %d: %d examples in %d rows of %d tokens",
+                                seed, ex.size(), source.rows(), context));
+                        return source;
+                    })
+                    .setStudents(blocks::get)
+                    .setLoss(new AnswerLoss(alpha)).setSpec(capWarmup(spec, train, context))
+                    .setScorer((seed, model) -> {
+                        CausalLm lm = (CausalLm) model.getBlock();
+                        NDManager mgr = managers.get(seed);
+                        Map<String, Double> metrics = new LinkedHashMap<>();
+                        double[][] perExample = new double[testSft.size()][1];
+                        double sum = 0;
+                        long tokens = 0;
+                        for (int i = 0; i < testSft.size(); i++) {
+                            perExample[i][0] = LmFineTuner.evaluate(lm, mgr, List.of(testSft.get(i)), context, 0);
+                            int n = Math.min(testSft.get(i).answer().length, context);
+                            sum += perExample[i][0] * n;
+                            tokens += n;
+                        }
+                        double nll = sum / tokens;
+                        metrics.put("nll", nll);
+                        metrics.put("perplexity", Math.exp(nll));
+                        if (testKd != null) {
+                            metrics.put("top-k-kl", LmFineTuner.evaluate(lm, mgr, testKd, context, 1));
+                        }
+                        if (run.saveStudents) {
+                            save(studentsDir.resolve("seed-" + seed), lm, tokenizer, seed, metrics, picks.get(seed));
+                        }
+                        return new MultiStudentRun.StudentScore(metrics, perExample);
+                    })
+                    .optResume(run.resume).optParameterVariance(config.parameterCount() <= PARAMETER_VARIANCE_LIMIT);
+            if (run.training.earlyStopping() != null) {
+                b.optValidator(Validator.named("loss", model -> LmFineTuner.evaluate((CausalLm) model.getBlock(),
+                        model.getNDManager(), testSft, context, 0)));
+            }
+            MultiStudentRun.Result result = b.build().run();
+            RunResult out = new RunResult(runDir, run.name, info.finish(), describe(cache, config, context, held,
+                    train.size(), embedder), result);
+            out.write();
+            return out;
+        } finally {
+            managers.values().forEach(NDManager::close);
+        }
+    }
+
+    /** The run's training settings for an LM: no weight decay on vectors, as GPT-2 and Llama recipes. */
+    private TrainingSpec lmSpec(CausalLmConfig config, Device device) {
+        try (NDManager probe = NDManager.newBaseManager(device)) {
+            CausalLm lm = new CausalLm(config);
+            lm.initialize(probe);
+            return run.training.toBuilder().optNoDecay(LmFineTuner.vectorParameters(lm)).build();
+        }
+    }
+
+    private TrainingSpec capWarmup(TrainingSpec spec, List<SequenceItem> train, int context) {
+        int perStudent = options.mode() == LmOptions.Mode.SFT_ALL || options.mode() == LmOptions.Mode.TOKEN_KD
+                ? run.samples : 1;
+        long rows = Math.max(1, (long) train.size() * perStudent);
+        long batches = (rows + spec.batchSize() - 1) / spec.batchSize();
+        long total = TrainingEngine.totalSteps(spec, (int) batches);
+        return spec.warmupSteps() > total ? spec.toBuilder().optSchedule(spec.schedule(), total).build() : spec;
+    }
+
+    private CausalLm student(CausalLmConfig config, long seed, NDManager manager) {
+        if (run.studentFolder != null) {
+            HfFolder.Loaded loaded = HfFolder.load(run.studentFolder, manager);
+            loaded.close();
+            return loaded.model();
+        }
+        Engine.getInstance().setRandomSeed((int) seed);
+        CausalLm lm = new CausalLm(config);
+        lm.initialize(manager);
+        return lm;
+    }
+
+    private List<LmExample> examples(List<SequenceItem> train, int first, int topK, CausalLm student, NDManager manager,
+            long seed, LmTokenizer tokenizer, SentenceEmbedder embedder, double[][][] teacherEmbeddings,
+            List<Integer> picked) {
+        int k = run.samples;
+        List<LmExample> out = new ArrayList<>();
+        Random random = new Random(seed);
+        for (int q = 0; q < train.size(); q++) {
+            SequenceItem it = train.get(q);
+            switch (options.mode()) {
+                case SFT_ONE -> out.add(SequenceCacheExamples.sft(it, first));
+                case SFT_ALL -> {
+                    for (int j = first; j < first + k; j++) {
+                        out.add(SequenceCacheExamples.sft(it, j));
+                    }
+                }
+                case TOKEN_KD -> {
+                    for (int j = first; j < first + k; j++) {
+                        out.add(SequenceCacheExamples.topK(it, j, topK));
+                    }
+                }
+                case SFT_MEAN, SFT_INVERSE_VARIANCE -> {
+                    double[][] t = java.util.Arrays.copyOfRange(teacherEmbeddings[q], first, first + k);
+                    int pick;
+                    if (options.mode() == LmOptions.Mode.SFT_MEAN) {
+                        pick = AnswerSelection.meanSelection(t);
+                    } else {
+                        double[][] s = new double[k][];
+                        int max = Math.max(1, it.samples().stream().mapToInt(x -> x.length()).max().orElse(1));
+                        for (int j = 0; j < k; j++) {
+                            int[] answer = Generation.sample(student, manager, it.prompt(), max,
+                                    student.config().eosTokenId(), 1.0, 0, random);
+                            s[j] = embedder.embed(tokenizer.decode(answer));
+                        }
+                        pick = AnswerSelection.inverseVarianceSelection(t, s);
+                    }
+                    picked.add(first + pick);
+                    out.add(SequenceCacheExamples.sft(it, first + pick));
+                }
+                default -> throw new IllegalStateException("unknown mode " + options.mode());
+            }
+        }
+        return out;
+    }
+
+    private static double[][][] embed(List<SequenceItem> items, LmTokenizer tokenizer, SentenceEmbedder embedder) {
+        double[][][] out = new double[items.size()][][];
+        for (int q = 0; q < items.size(); q++) {
+            var samples = items.get(q).samples();
+            out[q] = new double[samples.size()][];
+            for (int j = 0; j < samples.size(); j++) {
+                out[q][j] = embedder.embed(tokenizer.decode(samples.get(j).tokens()));
+            }
+        }
+        return out;
+    }
+
+    private SentenceEmbedder embedder() {
+        try {
+            return SentenceEmbedder.load();
+        } catch (IllegalStateException e) {
+            throw new BadInputException("lm.mode " + options.mode() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path tokenizerFile() {
+        if (run.tokenizer != null) {
+            return run.tokenizer;
+        }
+        if (spec.sequence().folder() != null && Files.exists(spec.sequence().folder().resolve(HfFolder.TOKENIZER))) {
+            return spec.sequence().folder().resolve(HfFolder.TOKENIZER);
+        }
+        if (run.studentFolder != null && Files.exists(run.studentFolder.resolve(HfFolder.TOKENIZER))) {
+            return run.studentFolder.resolve(HfFolder.TOKENIZER);
+        }
+        throw new BadInputException(spec.source() + ": no tokenizer for the students: this teacher ("
+                + (spec.sequence().http() != null ? "http " + spec.sequence().http().baseUri() : "lm " + spec.sequence().folder())
+                + ") gives token ids only; name the teacher's tokenizer.json in the train config (tokenizer: path)");
+    }
+
+    private int eos(LmTokenizer tokenizer) {
+        if (spec.sequence().sampling() != null && spec.sequence().sampling().eosId() >= 0) {
+            return spec.sequence().sampling().eosId();
+        }
+        if (spec.sequence().folder() != null) {
+            int id = HfFolder.readConfig(spec.sequence().folder()).eosTokenId();
+            if (id >= 0) {
+                return id;
+            }
+        }
+        return tokenizer.specialId(LmTokenizer.EOS_TOKENS);
+    }
+
+    private int bos(LmTokenizer tokenizer) {
+        if (spec.sequence().folder() != null) {
+            int id = HfFolder.readConfig(spec.sequence().folder()).bosTokenId();
+            if (id >= 0) {
+                return id;
+            }
+        }
+        return tokenizer.specialId(LmTokenizer.BOS_TOKENS);
+    }
+
+    private static List<SequenceItem> readAll(TeacherCache cache) {
+        List<SequenceItem> out = new ArrayList<>();
+        try (SequenceCacheReader r = cache.sequence()) {
+            for (long i = 0; i < r.items(); i++) {
+                out.add(r.read(i));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new BadInputException(cache.dir().resolve(CacheManifest.FILE_NAME) + ": field items: the cache holds no"
+                    + " prompts");
+        }
+        return out;
+    }
+
+    /** The file of a selecting mode's choices: per training prompt, the index of the teacher answer trained on. */
+    static final String SELECTED = "selected-answers.json";
+
+    private static void save(Path dir, CausalLm lm, LmTokenizer tokenizer, long seed, Map<String, Double> metrics,
+            List<Integer> picked) {
+        try {
+            HfFolder.save(lm, tokenizer, dir);
+            if (!picked.isEmpty()) {
+                AtomicFiles.write(dir.resolve(SELECTED), JSON.writeValueAsBytes(picked));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("seed", seed);
+            m.put("metrics", metrics);
+            AtomicFiles.write(dir.resolve(SavedStudent.METRICS), JSON.writeValueAsBytes(m));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot save the student: " + Errors.reason(e), e);
+        }
+    }
+
+    private Map<String, Object> describe(TeacherCache cache, CausalLmConfig config, int context, int held, int trainItems,
+            SentenceEmbedder embedder) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("prompts", spec.sequence().prompts().toString());
+        d.put("trainPrompts", trainItems);
+        d.put("heldOutPrompts", held);
+        d.put("evaluatedOn", held > 0 ? "the last " + held + " prompts of the cache, held out"
+                : "the training prompts (lm.heldOut 0)");
+        d.put("fingerprint", cache.manifest().datasetFingerprint());
+        m.put("data", d);
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("source", run.teacher.describe());
+        t.put("cache", cache.dir().toString());
+        t.put("provenance", cache.manifest().teacher());
+        t.put("vocabulary", cache.manifest().sequence().vocabSize());
+        t.put("topK", cache.manifest().sequence().topK());
+        t.put("samplesPerStudent", run.samples);
+        t.put("samplesInCache", cache.manifest().k());
+        t.put("draws", run.draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        m.put("teacher", t);
+        Map<String, Object> lm = new LinkedHashMap<>();
+        lm.put("mode", options.mode().toString());
+        if (options.mode() == LmOptions.Mode.TOKEN_KD) {
+            lm.put("alpha", options.alpha());
+        }
+        lm.put("context", context);
+        lm.put("packing", options.packing());
+        if (embedder != null) {
+            lm.put("embedder", embedder.name());
+        }
+        m.put("lm", lm);
+        Map<String, Object> s = new LinkedHashMap<>(config.toHfConfig());
+        s.values().removeIf(java.util.Objects::isNull);
+        s.put("description", run.student.describe());
+        s.put("parameters", config.parameterCount());
+        if (run.studentFolder != null) {
+            s.put("initialWeights", run.studentFolder.toString());
+        }
+        m.put("student", s);
+        m.put("training", run.training.asMap());
+        m.put("seeds", run.seeds);
+        return m;
+    }
+}
