@@ -49,12 +49,12 @@ public final class Configs {
             if (!(q instanceof ObjectNode qo)) {
                 throw new BadInputException(file + ": field quick: must be a map of overrides");
             }
-            qo.fields().forEachRemaining(e -> {
+            for (var e : qo.properties()) {
                 if (!obj.has(e.getKey())) {
                     throw new BadInputException(file + ": field quick." + e.getKey() + ": overrides no setting");
                 }
                 obj.set(e.getKey(), e.getValue());
-            });
+            }
         }
         return new Loaded(name, obj, file);
     }
