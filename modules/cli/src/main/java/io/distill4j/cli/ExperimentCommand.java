@@ -1,6 +1,6 @@
 package io.distill4j.cli;
 
-import io.distill4j.experiments.Configs;
+import io.distill4j.experiments.ExperimentFile;
 import io.distill4j.experiments.Experiment;
 import io.distill4j.experiments.LinearRegressionExperiment;
 import io.distill4j.experiments.Report;
@@ -53,13 +53,13 @@ public final class ExperimentCommand implements Callable<Integer> {
             throw new BadInputException("unknown experiment '" + name + "'; known are " + EXPERIMENTS.keySet());
         }
         Path file = config != null ? config : home.resolve("experiments").resolve(name + ".yaml");
-        Configs.Loaded loaded = Configs.load(file, quick);
+        ExperimentFile loaded = ExperimentFile.load(file, quick);
         if (!loaded.experiment().equals(name)) {
-            throw new BadInputException(file + ": field experiment: '" + loaded.experiment() + "', expected '" + name + "'");
+            throw loaded.config().error("/experiment", "'" + loaded.experiment() + "', expected '" + name + "'");
         }
         Path dir = out != null ? out : home.resolve("runs/experiments").resolve(name + (quick ? "-quick" : ""))
                 .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Report report = factory.apply(home).run(loaded.settings(), quick, dir);
+        Report report = factory.apply(home).run(loaded.config(), quick, dir);
         System.out.println(report.markdown());
         System.out.println("Wrote " + dir.resolve("report.md"));
         if (!report.failures().isEmpty()) {

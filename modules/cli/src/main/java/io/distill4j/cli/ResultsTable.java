@@ -136,8 +136,8 @@ public record ResultsTable(String title, Map<String, Object> provenance, List<Ro
                 low[i] = v.low();
                 high[i] = v.high();
             }
-            Plots.save(Plots.intervals("Inter-student variance by target", "target",
-                    "inter-student variance (95% bootstrap CI over test items)",
+            Plots.save(Plots.intervals("Inter-student variance by target (95% bootstrap CI over test items)",
+                    "target, left to right as in the legend", "inter-student variance",
                     rows.stream().map(Row::target).toList(), est, low, high), dir.resolve(PLOT));
         }
         AtomicFiles.write(dir.resolve("results.md"), toMarkdown().getBytes(StandardCharsets.UTF_8));

@@ -81,6 +81,7 @@ public final class TrainJob {
      * @throws BadInputException naming file, line, column, key and value of the first fault
      */
     public static Prepared prepare(Path file) {
+        io.distill4j.pipeline.Extension.loadInstalled();
         ConfigFile cf = ConfigFile.load(file);
         Config c = cf.bind("", Config.class);
         if (c.sample() == null) {
@@ -89,17 +90,19 @@ public final class TrainJob {
         if (c.student() == null) {
             throw cf.error("/student", "required: a student preset file (models/*.yaml) or a mapping with model_type");
         }
+        StudentPreset student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
+                : StudentPresets.read(cf, "/student");
         SampleSpec sample = SampleSpec.load(c.sample());
         if (sample.isSequence()) {
-            throw cf.error("/sample", "this is a language-model sample job (teacher.type " + (sample.sequence().http() != null
-                    ? "http" : "lm") + ", a sequence cache); the student here needs a dense cache");
+            throw cf.error("/sample", "this is a sequence cache (" + c.sample() + " writes it with teacher.type "
+                    + (sample.sequence().http() != null ? "http" : "lm") + "); student " + student.modelType()
+                    + " needs a dense cache: name a sample job with a tabular teacher ("
+                    + String.join(", ", Teachers.types()) + ")");
         }
         if (!"train".equals(sample.data().sample())) {
             throw new BadInputException(c.sample() + ": field data.sample: students learn from the train part, got '"
                     + sample.data().sample() + "'");
         }
-        StudentPreset student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
-                : StudentPresets.read(cf, "/student");
         TrainingSpec training = cf.check("/training", () -> cf.update("/training", TrainingSpec.builder()).build());
         String targetName = c.target() == null ? "mean" : c.target();
         TargetBuilder target = cf.check("/targetOptions", () -> Registry.target(targetName, c.targetOptions()));

@@ -102,6 +102,9 @@ class TrainJobTest {
     static Stream<String[]> losses() {
         List<String[]> out = new ArrayList<>();
         for (String loss : Registry.lossNames()) {
+            if (loss.startsWith("test-")) {
+                continue; // registered by TestExtension when another test ran first; ExtensionTest trains it
+            }
             boolean regression = loss.equals("mse") || loss.equals("gaussian-nll");
             out.add(new String[] {loss, regression ? "diabetes" : "iris"});
         }

@@ -7,10 +7,10 @@ import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.datasets.ImageTask;
 import ai.djl.Device;
 import ai.djl.Model;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
 import io.distill4j.teacher.DeepEnsembleTeacher;
@@ -286,8 +286,8 @@ public final class BayesianTeacherExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData[] parts = ImageTask.holdOut(task.train(), cfg.validation(), cfg.seed() + 5);
@@ -299,7 +299,7 @@ public final class BayesianTeacherExperiment implements Experiment {
             runSetting(cfg, s, pool, val, task.test(), cells, teachers);
         }
         Report r = report(cfg, task, quick, pool.size(), val.size(), cells, teachers);
-        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("training pool", pool)
+        r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()).dataset("training pool", pool)
                 .dataset("validation", val).dataset("test", task.test());
         r.write(outDir);
         return r;

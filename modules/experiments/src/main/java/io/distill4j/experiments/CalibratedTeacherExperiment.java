@@ -8,11 +8,11 @@ import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.StackedStudents;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.datasets.ImageTask;
 import io.distill4j.models.Inference;
 import ai.djl.Device;
 import ai.djl.Model;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.Rows;
 import io.distill4j.data.TabularData;
 import io.distill4j.loss.Registry;
@@ -295,8 +295,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         ImageTask task = ImageTask.load(home, cfg.dataset(), cfg.maxTrain(), cfg.maxTest(), cfg.seed(), name());
         TabularData train = task.train();
@@ -313,7 +313,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
             runNoise(cfg, eta, train, test.labels(), conditions, teacherRows, cells);
         }
         Report r = report(cfg, task, quick, conditions, teacherRows, cells);
-        r.provenance(info.finish(), json).seed("seed", cfg.seed()).dataset("train", train).dataset("test", test);
+        r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()).dataset("train", train).dataset("test", test);
         r.write(outDir);
         return r;
     }

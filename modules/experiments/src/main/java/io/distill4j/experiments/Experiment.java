@@ -1,6 +1,6 @@
 package io.distill4j.experiments;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -13,12 +13,13 @@ public interface Experiment {
     /**
      * Runs the experiment.
      *
-     * @param config the experiment's configuration (quick overrides already applied)
+     * @param config the experiment's settings as read by {@link ExperimentFile#load} (quick overrides already applied);
+     *     bind them with {@link ExperimentFile#bind}
      * @param quick whether this is the {@code --quick} variant, which also checks the paper's qualitative
      *     claim and fails the run when it does not hold
      * @param outDir the folder that receives the report
      * @return the report, already written to {@code outDir}
      * @throws IOException if the report cannot be written
      */
-    Report run(JsonNode config, boolean quick, Path outDir) throws IOException;
+    Report run(ConfigFile config, boolean quick, Path outDir) throws IOException;
 }

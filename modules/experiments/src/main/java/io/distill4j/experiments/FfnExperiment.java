@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.Rows;
 import io.distill4j.data.SklearnCsv;
@@ -133,8 +133,8 @@ public final class FfnExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
@@ -146,7 +146,7 @@ public final class FfnExperiment implements Experiment {
         if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r);
         }
-        r.provenance(info.finish(), json).seed("seed", cfg.seed());
+        r.provenance(info.finish(), config.root()).seed("seed", cfg.seed());
         r.write(outDir);
         return r;
     }
@@ -482,9 +482,10 @@ public final class FfnExperiment implements Experiment {
                         }
                     }
                 }
-                double[][][] all = probs;
-                BootstrapInterval interval = Bootstrap.percentile(students, idx -> Metrics.interStudentVariance(pick(all, idx)),
-                        Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "students");
+                // over test items: resampling students with replacement repeats students and biases a variance low
+                double[] items = Metrics.itemVariances(probs);
+                BootstrapInterval interval = Bootstrap.percentile(items.length, idx -> Bootstrap.mean(items, idx),
+                        Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "test items");
                 double inter = interval.estimate();
                 lows.add(interval.low());
                 highs.add(interval.high());
@@ -526,12 +527,12 @@ public final class FfnExperiment implements Experiment {
                 if (single == null || e.getKey().equals("single")) {
                     continue;
                 }
-                double[][][] other = e.getValue();
-                // paired: the same resampled student indices for both (same initialisations, same teacher draws)
-                BootstrapInterval d = Bootstrap.percentile(students, idx -> Metrics.interStudentVariance(pick(other, idx))
-                        - Metrics.interStudentVariance(pick(single, idx)), Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(),
-                        "students");
-                double ratio = Metrics.interStudentVariance(other) / Metrics.interStudentVariance(single);
+                double[] other = Metrics.itemVariances(e.getValue());
+                double[] base = Metrics.itemVariances(single);
+                // paired: the same resampled test items for both targets
+                BootstrapInterval d = Bootstrap.percentile(other.length, idx -> Bootstrap.mean(other, idx)
+                        - Bootstrap.mean(base, idx), Bootstrap.RESAMPLES, Summary.CONFIDENCE, cfg.seed(), "test items");
+                double ratio = Metrics.interStudentVariance(e.getValue()) / Metrics.interStudentVariance(single);
                 diffRows.add(List.of(ds, e.getKey(), String.format(Locale.ROOT, "%+.2e [%+.2e, %+.2e]", d.estimate(), d.low(),
                         d.high()), String.format(Locale.ROOT, "%.2f", ratio), d.excludes(0)
                                 ? (d.estimate() < 0 ? "lower" : "higher") : "not resolved"));
@@ -546,16 +547,17 @@ public final class FfnExperiment implements Experiment {
             }
             r.plot("ffn-classification-" + ds.replace('_', '-'), chart);
         }
-        r.paragraph("Inter-student variance: " + BootstrapInterval.meaning(Summary.CONFIDENCE, Bootstrap.RESAMPLES,
-                cc.students(), "students") + "; it measures which seeds were drawn, and with few students it is crude.");
+        r.paragraph("Inter-student variance over " + cc.students() + " students: estimate [" + Summary.percent(Summary.CONFIDENCE)
+                + "% percentile-bootstrap interval, " + Bootstrap.RESAMPLES + " resamples of the test items]; it measures how"
+                + " much the number depends on which test inputs were drawn, not which seeds.");
         r.table(List.of("dataset", "target", "accuracy (mean ± 95% t)", "ECE", "NLL", "inter-student variance [95% bootstrap]",
                 "entropy (correct)", "entropy (wrong)"), rows);
         r.data("classification", cells);
         if (!diffRows.isEmpty()) {
-            r.paragraph("Inter-student variance against the `single` target: this target's minus single's, "
-                    + BootstrapInterval.meaning(Summary.CONFIDENCE, Bootstrap.RESAMPLES, cc.students(), "students")
-                    + ", the students resampled jointly for both targets (paired: same initialisations, same teacher "
-                    + "draws); ratio = this target's variance / single's.");
+            r.paragraph("Inter-student variance against the `single` target: this target's minus single's, estimate ["
+                    + Summary.percent(Summary.CONFIDENCE) + "% percentile-bootstrap interval, " + Bootstrap.RESAMPLES
+                    + " resamples of the test items], the same items resampled for both targets (paired); ratio = this"
+                    + " target's variance / single's.");
             r.table(List.of("dataset", "target", "difference [95% bootstrap]", "ratio", "verdict"), diffRows);
             r.data("interStudentVarianceAgainstSingle", diffs);
         }
@@ -621,15 +623,6 @@ public final class FfnExperiment implements Experiment {
             s += (pred[i][0] - y[i]) * (pred[i][0] - y[i]);
         }
         return s / y.length;
-    }
-
-    /** The students of a bootstrap resample, by index (repeats allowed). */
-    private static double[][][] pick(double[][][] probs, int[] idx) {
-        double[][][] out = new double[idx.length][][];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = probs[idx[i]];
-        }
-        return out;
     }
 
     private static float[][] toFloat(double[][] p) {

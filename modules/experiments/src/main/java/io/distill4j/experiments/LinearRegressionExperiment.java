@@ -6,7 +6,7 @@ import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.HeaderCsv;
 import io.distill4j.data.Standardizer;
 import io.distill4j.data.TabularData;
@@ -45,7 +45,7 @@ public final class LinearRegressionExperiment implements Experiment {
     /**
      * The experiment's configuration.
      *
-     * @param dataset path of the CSV, relative to the distill4j home
+     * @param dataset path of the CSV, relative to the experiment file's folder
      * @param target the target column
      * @param testFraction the test share of the split
      * @param noise the noise levels a (noise variance a * Var(y_train))
@@ -86,15 +86,14 @@ public final class LinearRegressionExperiment implements Experiment {
             double paramVar) {
     }
 
-    private final Path home;
 
     /**
      * Creates the experiment.
      *
-     * @param home the folder that dataset paths are relative to
+     * @param home the distill4j home (unused: paths in the file are relative to the file; kept so that every
+     *     experiment is made the same way)
      */
     public LinearRegressionExperiment(Path home) {
-        this.home = home;
     }
 
     @Override
@@ -103,10 +102,10 @@ public final class LinearRegressionExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         RunInfo info = RunInfo.startWithoutEngine(RunInfo.commandLine());
-        TabularData data = HeaderCsv.readRegression(home.resolve(cfg.dataset()), "boston", cfg.target());
+        TabularData data = HeaderCsv.readRegression(config.resolve(cfg.dataset()), "boston", cfg.target());
         TabularData.Split split = data.split(cfg.testFraction(), cfg.seed());
         Problem p = Problem.of(split);
         List<Cell> cells = new ArrayList<>();
@@ -124,7 +123,7 @@ public final class LinearRegressionExperiment implements Experiment {
                 closed.add(cf);
             }
         }
-        return report(cfg, quick, p, cells, closed, r -> r.provenance(info.finish(), json)
+        return report(cfg, quick, p, cells, closed, r -> r.provenance(info.finish(), config.root())
                 .seed("seed", cfg.seed()).dataset("train", split.train()).dataset("test", split.test()), outDir);
     }
 

@@ -11,7 +11,7 @@ import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.models.lm.AnswerSelection;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.SequenceCacheReader;
 import io.distill4j.data.SequenceItem;
@@ -142,7 +142,7 @@ public final class LlmExperiment implements Experiment {
      * @param grades the certainty grades dealt to the facts
      * @param repeats the teacher's training copies of each fact
      * @param distractors distinct wrong values per fact
-     * @param corpus the real-text corpus (relative to the distill4j home; empty for none)
+     * @param corpus the real-text corpus (relative to the experiment file's folder; empty for none)
      * @param corpusFallback used when the corpus is missing (a shipped sample), or empty
      * @param corpusChunks passages of real text in the teacher's training set
      * @param corpusWords words per passage (at most context - 1)
@@ -228,15 +228,14 @@ public final class LlmExperiment implements Experiment {
         }
     }
 
-    private final Path home;
 
     /**
      * Creates the experiment.
      *
-     * @param home the folder that corpus paths are relative to
+     * @param home the distill4j home (unused: paths in the file are relative to the file; kept so that every
+     *     experiment is made the same way)
      */
     public LlmExperiment(Path home) {
-        this.home = home;
     }
 
     @Override
@@ -253,8 +252,8 @@ public final class LlmExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode json, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(json, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
         SentenceEmbedder embedder = SentenceEmbedder.load(); // before any work: says what to add when it is missing
         RunInfo info = RunInfo.start(RunInfo.commandLine(), ai.djl.engine.Engine.getInstance().defaultDevice());
         restarts.clear();
@@ -262,12 +261,13 @@ public final class LlmExperiment implements Experiment {
         KnowledgeBase kb = KnowledgeBase.generate(cfg.entities(), cfg.relations(), cfg.grades(), cfg.repeats(),
                 cfg.distractors(), cfg.seed());
         String[] corpusNote = new String[1];
-        List<String> passages = passages(cfg, corpusNote);
+        List<String> passages = passages(config, cfg, corpusNote);
         Path work = Files.createTempDirectory("distill4j-llm");
         try {
             StringBuilder factLines = new StringBuilder();
             kb.facts().forEach(f -> factLines.append(f.prompt()).append('\t').append(f.value()).append('\n'));
-            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, embedder, r -> r.provenance(info.finish(), json)
+            return run(cfg, quick, outDir, kb, passages, corpusNote[0], work, t0, embedder, r -> r
+                    .provenance(info.finish(), config.root())
                     .seed("seed", cfg.seed()).dataset("knowledge base (prompt TAB answer per line)", factLines.toString())
                     .dataset("corpus passages (one per line)", String.join("\n", passages)));
         } finally {
@@ -426,19 +426,19 @@ public final class LlmExperiment implements Experiment {
     }
 
     /** The real-text passages: consecutive windows of corpusWords pieces, evenly spread over the corpus. */
-    private List<String> passages(Config cfg, String[] note) {
+    private List<String> passages(ConfigFile config, Config cfg, String[] note) {
         if (cfg.corpus().isEmpty() || cfg.corpusChunks() == 0) {
             note[0] = "none";
             return List.of();
         }
-        Path p = home.resolve(cfg.corpus());
+        Path p = config.resolve(cfg.corpus());
         if (!Files.exists(p)) {
             if (cfg.corpusFallback().isEmpty()) {
                 throw new BadInputException("experiment llm: field corpus: " + p + " does not exist (datasets/text/fetch.sh "
                         + "fetches Moby Dick)");
             }
             note[0] = cfg.corpusFallback() + " (shipped sample; " + cfg.corpus() + " is not fetched: datasets/text/fetch.sh)";
-            p = home.resolve(cfg.corpusFallback());
+            p = config.resolve(cfg.corpusFallback());
         } else {
             note[0] = cfg.corpus();
         }

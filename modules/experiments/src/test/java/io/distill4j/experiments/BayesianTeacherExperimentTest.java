@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.TabularData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,11 +32,11 @@ class BayesianTeacherExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaimsOnTheDigitsFallback(@TempDir Path out, @TempDir Path home) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true);
         assertEquals("bayesian-teacher", c.experiment());
-        Report r = new BayesianTeacherExperiment(digitsOnlyHome(home)).run(c.settings(), true, out);
+        Report r = new BayesianTeacherExperiment(digitsOnlyHome(home)).run(c.config(), true, out);
         assertEquals(List.of(), r.failures());
-        ReportChecks.provenance(out, c.settings(), "training pool", "validation", "test");
+        ReportChecks.provenance(out, c.config().root(), "training pool", "validation", "test");
         assertEquals("digits", r.data().get("dataset"));
         assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
         ReportChecks.plots(out, List.of("bayesian-teacher-accuracy.png", "bayesian-teacher-ece.png",
@@ -56,20 +57,21 @@ class BayesianTeacherExperimentTest {
 
     @Test
     void unknownKeysAndBadValuesAreNamed(@TempDir Path out) {
-        ObjectNode cfg = (ObjectNode) Configs.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true).settings();
+        ConfigFile file = ExperimentFile.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true).config();
+        ObjectNode cfg = (ObjectNode) file.root();
         cfg.put("validaton", 10);
         BadInputException e = assertThrows(BadInputException.class,
-                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new BayesianTeacherExperiment(HOME).run(file, true, out));
         assertTrue(e.getMessage().contains("unknown key 'validaton'"), e.getMessage());
         cfg.remove("validaton");
         ((ObjectNode) cfg.get("methods").get(1)).put("teacher", "bayes");
         BadInputException m = assertThrows(BadInputException.class,
-                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new BayesianTeacherExperiment(HOME).run(file, true, out));
         assertTrue(m.getMessage().contains("teacher must be one of") && m.getMessage().contains("'bayes'"), m.getMessage());
         ((ObjectNode) cfg.get("methods").get(1)).put("teacher", "deterministic");
         cfg.put("dataset", "cifar");
         BadInputException d = assertThrows(BadInputException.class,
-                () -> new BayesianTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new BayesianTeacherExperiment(HOME).run(file, true, out));
         assertTrue(d.getMessage().contains("dataset: unknown 'cifar'"), d.getMessage());
     }
 

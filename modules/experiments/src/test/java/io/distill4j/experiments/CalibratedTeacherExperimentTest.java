@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,12 +24,12 @@ class CalibratedTeacherExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaimsOnTheDigitsFallback(@TempDir Path out, @TempDir Path home) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/calibrated-teacher.yaml"), true);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/calibrated-teacher.yaml"), true);
         assertEquals("calibrated-teacher", c.experiment());
-        Report r = new CalibratedTeacherExperiment(BayesianTeacherExperimentTest.digitsOnlyHome(home)).run(c.settings(), true,
+        Report r = new CalibratedTeacherExperiment(BayesianTeacherExperimentTest.digitsOnlyHome(home)).run(c.config(), true,
                 out);
         assertEquals(List.of(), r.failures());
-        ReportChecks.provenance(out, c.settings(), "train", "test");
+        ReportChecks.provenance(out, c.config().root(), "train", "test");
         assertEquals("digits", r.data().get("dataset"));
         assertTrue(r.markdown().contains("Fashion-MNIST is not present"), "the report must say it fell back");
         ReportChecks.plots(out, List.of("calibrated-teacher-accuracy-noise-0-2.png", "calibrated-teacher-ece-noise-0-2.png"));
@@ -50,20 +51,21 @@ class CalibratedTeacherExperimentTest {
 
     @Test
     void unknownKeysAndBadValuesAreNamed(@TempDir Path out) {
-        ObjectNode cfg = (ObjectNode) Configs.load(HOME.resolve("experiments/calibrated-teacher.yaml"), true).settings();
+        ConfigFile file = ExperimentFile.load(HOME.resolve("experiments/calibrated-teacher.yaml"), true).config();
+        ObjectNode cfg = (ObjectNode) file.root();
         ((ObjectNode) cfg.get("student")).put("temprature", 2);
         BadInputException e = assertThrows(BadInputException.class,
-                () -> new CalibratedTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new CalibratedTeacherExperiment(HOME).run(file, true, out));
         assertTrue(e.getMessage().contains("unknown key 'temprature'"), e.getMessage());
         ((ObjectNode) cfg.get("student")).remove("temprature");
         ((ObjectNode) cfg.get("shifts").get(0)).put("kind", "blur");
         BadInputException s = assertThrows(BadInputException.class,
-                () -> new CalibratedTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new CalibratedTeacherExperiment(HOME).run(file, true, out));
         assertTrue(s.getMessage().contains("kind must be gaussian-noise, contrast or brightness, got 'blur'"), s.getMessage());
         ((ObjectNode) cfg.get("shifts").get(0)).put("kind", "contrast");
         cfg.putArray("methods").add("plain-kd").add("distil");
         BadInputException m = assertThrows(BadInputException.class,
-                () -> new CalibratedTeacherExperiment(HOME).run(cfg, true, out));
+                () -> new CalibratedTeacherExperiment(HOME).run(file, true, out));
         assertTrue(m.getMessage().contains("methods must list some of") && m.getMessage().contains("distil"), m.getMessage());
     }
 

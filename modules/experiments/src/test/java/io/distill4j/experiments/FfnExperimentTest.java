@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,10 +20,10 @@ class FfnExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaims(@TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
-        Report r = new FfnExperiment(HOME).run(c.settings(), true, out);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/ffn.yaml"), true);
+        Report r = new FfnExperiment(HOME).run(c.config(), true, out);
         assertEquals(List.of(), r.failures());
-        ReportChecks.provenance(out, c.settings(), "boston train (standardised)", "digits test (standardised)");
+        ReportChecks.provenance(out, c.config().root(), "boston train (standardised)", "digits test (standardised)");
         ReportChecks.plots(out, List.of("ffn-regression-boston.png", "ffn-classification-digits.png"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> cls = (List<Map<String, Object>>) r.data().get("classification");
@@ -77,11 +78,11 @@ class FfnExperimentTest {
 
     @Test
     void mnistWithoutItsFilesSaysHowToFetchThem(@TempDir Path home, @TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/ffn.yaml"), true);
-        ObjectNode json = c.settings().deepCopy();
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/ffn.yaml"), true);
+        ObjectNode json = c.config().root().deepCopy();
         ((ObjectNode) json.get("regression")).putArray("datasets");
         ((ObjectNode) json.get("classification")).putArray("datasets").add("mnist");
-        BadInputException e = assertThrows(BadInputException.class, () -> new FfnExperiment(home).run(json, true, out));
+        BadInputException e = assertThrows(BadInputException.class, () -> new FfnExperiment(home).run(new ConfigFile(c.config().file(), c.config().text(), json), true, out));
         assertEquals("experiment ffn: classification.datasets: 'mnist' needs the IDX files in "
                 + home.resolve("datasets/mnist/raw") + "; run datasets/mnist/fetch.sh, or remove mnist from the list",
                 e.getMessage());

@@ -17,11 +17,11 @@ class LinearRegressionExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaimsAndWritesTheReport(@TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/linear-regression.yaml"), true);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/linear-regression.yaml"), true);
         assertEquals("linear-regression", c.experiment());
-        Report r = new LinearRegressionExperiment(HOME).run(c.settings(), true, out);
+        Report r = new LinearRegressionExperiment(HOME).run(c.config(), true, out);
         assertEquals(List.of(), r.failures());
-        ReportChecks.provenance(out, c.settings(), "train", "test");
+        ReportChecks.provenance(out, c.config().root(), "train", "test");
         ReportChecks.plots(out, List.of("excess-mse-vs-k.png", "prediction-variance-vs-k.png", "mse-variance-vs-k.png",
                 "targets-vs-k.png"));
         @SuppressWarnings("unchecked")
@@ -41,15 +41,37 @@ class LinearRegressionExperimentTest {
         Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
                 + "noise: [0.1]\nk: [1, 2]\nstudents: 10\nseed: 0\nstudnets: 3\n");
         BadInputException e = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
-                .run(Configs.load(f, false).settings(), false, dir));
-        assertTrue(e.getMessage().contains("unknown key 'studnets'"), e.getMessage());
+                .run(ExperimentFile.load(f, false).config(), false, dir));
+        assertTrue(e.getMessage().startsWith(f + ":9:1: field studnets: unknown key 'studnets'; known keys: dataset, k,"),
+                e.getMessage());
+        Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
+                + "noise: [0.1]\nk: [1, 2]\nseed: 0\n");
+        BadInputException missing = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
+                .run(ExperimentFile.load(f, false).config(), false, dir));
+        assertEquals(f + ":1:1: field students: required", missing.getMessage());
+        Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
+                + "noise: [0.1]\nk: [1, two]\nstudents: 10\nseed: 0\n");
+        BadInputException type = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
+                .run(ExperimentFile.load(f, false).config(), false, dir));
+        assertEquals(f + ":6:8: field k[1]: expected an integer, got 'two'", type.getMessage());
         Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
                 + "noise: [0.1]\nk: [1, 2]\nstudents: 1\nseed: 0\n");
         BadInputException s = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
-                .run(Configs.load(f, false).settings(), false, dir));
+                .run(ExperimentFile.load(f, false).config(), false, dir));
         assertTrue(s.getMessage().contains("students must be at least 2, got 1"), s.getMessage());
         Files.writeString(f, "experiment: linear-regression\nquick:\n  nosie: [1]\n");
-        BadInputException q = assertThrows(BadInputException.class, () -> Configs.load(f, true));
-        assertTrue(q.getMessage().contains("field quick.nosie: overrides no setting"), q.getMessage());
+        BadInputException q = assertThrows(BadInputException.class, () -> ExperimentFile.load(f, true));
+        assertEquals(f + ":3:3: field quick.nosie: overrides no setting", q.getMessage());
+    }
+
+    @Test
+    void theDatasetPathIsRelativeToTheExperimentFileNotTheWorkingDirectory(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("sub/x.yaml");
+        Files.createDirectories(f.getParent());
+        Files.writeString(f, "experiment: linear-regression\ndataset: data/none.csv\ntarget: y\ntestFraction: 0.2\n"
+                + "noise: [0.1]\nk: [1, 2]\nstudents: 10\nseed: 0\n");
+        BadInputException e = assertThrows(BadInputException.class, () -> new LinearRegressionExperiment(HOME)
+                .run(ExperimentFile.load(f, false).config(), false, dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("sub/data/none.csv").toString()), e.getMessage());
     }
 }

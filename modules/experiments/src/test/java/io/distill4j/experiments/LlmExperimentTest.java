@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +20,11 @@ class LlmExperimentTest {
 
     @Test
     void quickVariantUpholdsThePapersClaims(@TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/llm.yaml"), true);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/llm.yaml"), true);
         assertEquals("llm", c.experiment());
-        Report r = new LlmExperiment(HOME).run(c.settings(), true, out);
+        Report r = new LlmExperiment(HOME).run(c.config(), true, out);
         assertEquals(List.of(), r.failures());
-        ReportChecks.provenance(out, c.settings(), "knowledge base (prompt TAB answer per line)",
+        ReportChecks.provenance(out, c.config().root(), "knowledge base (prompt TAB answer per line)",
                 "corpus passages (one per line)");
         ReportChecks.plots(out, List.of("llm-similarity.png", "llm-systematic-noise.png", "llm-inter-student-variance.png",
                 "llm-hallucination.png"));
@@ -41,23 +42,24 @@ class LlmExperimentTest {
 
     @Test
     void unknownKeysAndBadValuesAreNamed(@TempDir Path out) {
-        ObjectNode cfg = (ObjectNode) Configs.load(HOME.resolve("experiments/llm.yaml"), true).settings();
+        ConfigFile file = ExperimentFile.load(HOME.resolve("experiments/llm.yaml"), true).config();
+        ObjectNode cfg = (ObjectNode) file.root();
         cfg.put("studnets", 3);
-        BadInputException e = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(cfg, true, out));
+        BadInputException e = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(file, true, out));
         assertTrue(e.getMessage().contains("unknown key 'studnets'"), e.getMessage());
         cfg.remove("studnets");
         cfg.putArray("methods").add("multi-response").add("majority-vote");
-        BadInputException m = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(cfg, true, out));
+        BadInputException m = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(file, true, out));
         assertTrue(m.getMessage().contains("methods must be some of") && m.getMessage().contains("majority-vote"),
                 m.getMessage());
         cfg.putArray("methods").add("mean");
         cfg.putArray("ks").add(5).add(1);
-        BadInputException k = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(cfg, true, out));
+        BadInputException k = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(file, true, out));
         assertTrue(k.getMessage().contains("ks must be ascending"), k.getMessage());
         cfg.putArray("ks").add(1).add(5);
         cfg.put("corpus", "datasets/text/no-such-corpus");
         cfg.put("corpusFallback", "");
-        BadInputException c = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(cfg, true, out));
+        BadInputException c = assertThrows(BadInputException.class, () -> new LlmExperiment(HOME).run(file, true, out));
         assertTrue(c.getMessage().contains("field corpus") && c.getMessage().contains("no-such-corpus"), c.getMessage());
     }
 }

@@ -5,7 +5,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Function;
 
 /**
@@ -56,11 +56,17 @@ import java.util.function.Function;
  *
  * <p>For example {@code {name: weighted, base: {name: hinton-kd, temperature: 2}, eps: 1e-4}} as a map:
  * {@code Registry.loss("weighted", Map.of("base", Map.of("name", "hinton-kd", "temperature", 2), "eps", 1e-4))}.
+ *
+ * <p>The registry is open: user code adds losses and target builders by name with {@link #registerLoss} and
+ * {@link #registerTarget} (at start-up, or from a {@code io.distill4j.pipeline.Extension} found by
+ * {@link java.util.ServiceLoader}), and every config and entry point can then name them. A factory gets the options
+ * map as written; binding it to a record with {@code io.distill4j.data.config.ConfigReader.convert(options,
+ * MyOptions.class, "loss 'my-loss'")} makes its keys as strict as the built-in ones.
  */
 public final class Registry {
 
-    private static final Map<String, Function<Options, TargetBuilder>> TARGETS = new TreeMap<>();
-    private static final Map<String, Function<Options, DistillationLoss>> LOSSES = new TreeMap<>();
+    private static final Map<String, Function<Options, TargetBuilder>> TARGETS = new ConcurrentSkipListMap<>();
+    private static final Map<String, Function<Options, DistillationLoss>> LOSSES = new ConcurrentSkipListMap<>();
 
     static {
         TARGETS.put("single", o -> new SingleSampleTarget(o.integer("index", 0)));
@@ -105,6 +111,49 @@ public final class Registry {
     }
 
     private Registry() {
+    }
+
+    /**
+     * Registers a loss by name.
+     *
+     * @param name the name configs use; not a name already registered
+     * @param factory makes the loss from its options as written (an empty map when none are given); throws
+     *     {@link IllegalArgumentException} naming a bad option
+     * @throws IllegalArgumentException if the name is blank or taken
+     */
+    public static void registerLoss(String name, Function<Map<String, ?>, ? extends DistillationLoss> factory) {
+        register("loss", LOSSES, name, factory);
+    }
+
+    /**
+     * Registers a target builder by name.
+     *
+     * @param name the name configs use; not a name already registered
+     * @param factory makes the builder from its options as written (an empty map when none are given); throws
+     *     {@link IllegalArgumentException} naming a bad option
+     * @throws IllegalArgumentException if the name is blank or taken
+     */
+    public static void registerTarget(String name, Function<Map<String, ?>, ? extends TargetBuilder> factory) {
+        register("target", TARGETS, name, factory);
+    }
+
+    private static <T> void register(String kind, Map<String, Function<Options, T>> table, String name,
+            Function<Map<String, ?>, ? extends T> factory) {
+        java.util.Objects.requireNonNull(factory, "factory");
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a " + kind + " name must be non-blank");
+        }
+        Function<Options, T> entry = o -> {
+            o.useAll();
+            T made = factory.apply(java.util.Collections.unmodifiableMap(o.values));
+            if (made == null) {
+                throw new IllegalStateException(kind + " '" + name + "': its factory returned null");
+            }
+            return made;
+        };
+        if (table.putIfAbsent(name, entry) != null) {
+            throw new IllegalArgumentException(kind + " '" + name + "' is already registered");
+        }
     }
 
     private static TeacherForm teacher(Options o) {
@@ -211,6 +260,11 @@ public final class Registry {
 
         boolean has(String key) {
             return values.containsKey(key);
+        }
+
+        /** Marks every option as read (a registered factory checks them itself). */
+        void useAll() {
+            used.addAll(values.keySet());
         }
 
         double number(String key, double dflt) {

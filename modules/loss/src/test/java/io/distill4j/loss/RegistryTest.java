@@ -14,17 +14,47 @@ class RegistryTest {
     @Test
     void everyBuilderAndLossIsRegistered() {
         assertEquals(Set.of("single", "mean", "inverse-variance", "inverse-variance-paper", "bayesian-mean",
-                "wrong-mass-clip"), Registry.targetNames());
+                "wrong-mass-clip"), builtIn(Registry.targetNames()));
         assertEquals(Set.of("ce", "soft-ce", "hinton-kd", "bayesian-kd", "kl", "reverse-kl", "jsd", "mse",
-                "gaussian-nll", "sparse-topk-kl", "focal-entropy", "weighted"), Registry.lossNames());
-        for (String name : Registry.targetNames()) {
+                "gaussian-nll", "sparse-topk-kl", "focal-entropy", "weighted"), builtIn(Registry.lossNames()));
+        for (String name : builtIn(Registry.targetNames())) {
             assertEquals(name, Registry.target(name, Map.of()).name());
         }
-        for (String name : Registry.lossNames()) {
+        for (String name : builtIn(Registry.lossNames())) {
             if (!name.equals("weighted")) {
                 assertTrue(Registry.loss(name, Map.of()).getName().startsWith(name), name);
             }
         }
+    }
+
+    /** The names less those tests register (they start with "test-"). */
+    private static Set<String> builtIn(Set<String> names) {
+        return names.stream().filter(n -> !n.startsWith("test-")).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
+    void userCodeRegistersALossAndATargetByName() {
+        Registry.registerLoss("test-scaled-soft-ce", o -> {
+            Object scale = o.containsKey("scale") ? o.get("scale") : (Object) 1.0;
+            if (!(scale instanceof Number n) || !(n.doubleValue() > 0) || o.size() > (o.containsKey("scale") ? 1 : 0)) {
+                throw new IllegalArgumentException("loss 'test-scaled-soft-ce': takes one option, scale > 0, got " + o);
+            }
+            return new SoftTargetCrossEntropyLoss();
+        });
+        Registry.registerTarget("test-first", o -> new SingleSampleTarget(0));
+        assertTrue(Registry.lossNames().contains("test-scaled-soft-ce"));
+        assertInstanceOf(SoftTargetCrossEntropyLoss.class, Registry.loss("test-scaled-soft-ce", Map.of("scale", 2)));
+        assertInstanceOf(SoftTargetCrossEntropyLoss.class, Registry.loss("test-scaled-soft-ce", null));
+        assertInstanceOf(SoftTargetCrossEntropyLoss.class, Registry.loss(Map.of("name", "test-scaled-soft-ce")));
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Registry.loss("test-scaled-soft-ce", Map.of("scale", -1)));
+        assertEquals("loss 'test-scaled-soft-ce': takes one option, scale > 0, got {scale=-1}", bad.getMessage());
+        assertEquals("single", Registry.target("test-first", Map.of()).name());
+        IllegalArgumentException taken = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Registry.registerLoss("kl", o -> new MseLoss()));
+        assertEquals("loss 'kl' is already registered", taken.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Registry.registerTarget(" ", o -> new MeanTarget()));
     }
 
     @Test

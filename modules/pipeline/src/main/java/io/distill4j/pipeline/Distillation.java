@@ -104,8 +104,9 @@ public final class Distillation {
         this.log = b.log;
     }
 
-    /** @return a new builder */
+    /** @return a new builder (extensions on the class path are registered first: {@link Extension}) */
     public static Builder builder() {
+        Extension.loadInstalled();
         return new Builder();
     }
 
@@ -150,7 +151,16 @@ public final class Distillation {
     public RunResult fit(Path runDir) {
         Device device = training.device();
         RunInfo info = RunInfo.start(command, device);
-        requireWritable(runDir);
+        if (cacheDir != null) {
+            Folders.requireCreatable(cacheDir, "the teacher cache");
+        }
+        if (training.checkpointDir() != null) {
+            Folders.requireCreatable(training.checkpointDir(), "the checkpoint folder (training checkpointDir)");
+        }
+        if (training.tracking() != null && training.tracking().dir() != null) {
+            Folders.requireCreatable(training.tracking().dir(), "the tracking folder (training tracking.dir)");
+        }
+        Folders.requireWritable(runDir, "the run folder");
         TabularData train = data.train();
         int width = train.isClassification() ? train.numClasses() : 1;
         Path cache = cacheDir != null ? cacheDir : runDir.resolve("teacher-cache");
@@ -158,7 +168,7 @@ public final class Distillation {
                 name, seeds.size(), samples, draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                 teacher.describe(), targetName, lossName));
         TeacherCache filled = teacher.fill(data, cacheSamples(), cache, device, log);
-        Teachers.check(filled, train, cacheSamples(), width);
+        Teachers.check(filled, train, cacheSamples(), width, student.modelType());
         String signal = filled.manifest().signal();
         String misfit = LabelAssembler.check(loss, lossName, target, targetName, signal, width, train.isClassification(),
                 topK);
@@ -170,10 +180,16 @@ public final class Distillation {
         StudentPreset complete = student.complete(train.width(), outputs);
         Path studentsDir = runDir.resolve("students");
         MultiStudentRun.StudentScorer evaluate = evaluator(train, width, outputs);
+        Rescue rescue = new Rescue(runDir);
         MultiStudentRun.StudentScorer evaluator = (seed, model) -> {
             MultiStudentRun.StudentScore ev = evaluate.score(seed, model);
             if (saveStudents) {
-                SavedStudent.save(studentsDir.resolve("seed-" + seed), complete, model, seed, ev.metrics());
+                String folder = "students/seed-" + seed;
+                try {
+                    SavedStudent.save(runDir.resolve(folder), complete, model, seed, ev.metrics());
+                } catch (java.io.UncheckedIOException e) {
+                    SavedStudent.save(rescue.take(e).resolve(folder), complete, model, seed, ev.metrics());
+                }
             }
             return ev;
         };
@@ -190,8 +206,71 @@ public final class Distillation {
         }
         MultiStudentRun.Result result = b.build().run();
         RunResult out = new RunResult(runDir, name, info.finish(), describe(filled, complete), result);
-        out.write();
-        return out;
+        if (!rescue.taken()) {
+            try {
+                out.write();
+                return out;
+            } catch (java.io.UncheckedIOException e) {
+                rescue.take(e);
+            }
+        }
+        try {
+            new RunResult(rescue.take(null), name, out.info(), out.settings(), result).write();
+        } catch (java.io.UncheckedIOException e) {
+            throw new BadInputException(runDir + ": cannot write the run folder after training (" + rescue.reason()
+                    + ") nor the fallback folder " + rescue.dir + " (" + Errors.reason(e) + ")", e);
+        }
+        throw new BadInputException(runDir + ": cannot write the run folder after training (" + rescue.reason()
+                + "); nothing is lost: the results" + (saveStudents ? " and the students not saved there" : "")
+                + " were written to " + rescue.dir + " instead");
+    }
+
+    /**
+     * Where a run's results go when its folder fails after training (it was checked before): a new folder under the
+     * system's temporary folder, made on first use and named in the error.
+     */
+    private static final class Rescue {
+        private final Path runDir;
+        private Path dir;
+        private Throwable first;
+
+        Rescue(Path runDir) {
+            this.runDir = runDir;
+        }
+
+        /** @return whether a write has failed */
+        boolean taken() {
+            return dir != null;
+        }
+
+        /** @return the first failure's reason */
+        String reason() {
+            return Errors.reason(first);
+        }
+
+        /**
+         * Records a failure (the first one is kept) and returns the fallback folder.
+         *
+         * @param failure the write that failed, or null
+         * @return the folder, created
+         */
+        synchronized Path take(Throwable failure) {
+            if (first == null && failure != null) {
+                first = failure;
+                LOG.warn("{}: {}; writing to a fallback folder instead", runDir, Errors.reason(failure));
+            }
+            if (dir == null) {
+                try {
+                    Path base = Path.of(System.getProperty("java.io.tmpdir"));
+                    dir = Files.createTempDirectory(base, "distill4j-rescue-" + runDir.getFileName() + "-");
+                } catch (IOException | RuntimeException e) {
+                    throw new BadInputException(runDir + ": cannot write the run folder after training ("
+                            + Errors.reason(first) + ") nor a fallback folder in the temporary folder ("
+                            + Errors.reason(e) + "); the trained students are lost", e);
+                }
+            }
+            return dir;
+        }
     }
 
     private Validator validator(int width) {
@@ -271,22 +350,6 @@ public final class Distillation {
         m.put("training", training.asMap());
         m.put("seeds", seeds);
         return m;
-    }
-
-    /**
-     * Creates a folder and checks that a file can be written in it, before any work.
-     *
-     * @param dir the folder
-     * @throws BadInputException naming the folder and the reason
-     */
-    static void requireWritable(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path probe = Files.createTempFile(dir, ".probe-", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            throw new BadInputException(dir + ": cannot write the run folder: " + Errors.reason(e), e);
-        }
     }
 
     /** Builder of a {@link Distillation}: {@code set}-style fluent methods; {@link #build()} validates. */

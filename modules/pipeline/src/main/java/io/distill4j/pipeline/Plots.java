@@ -58,7 +58,8 @@ public final class Plots {
 
     /**
      * A chart of one estimate per category with its interval: a marker at the estimate and a vertical line from the
-     * low to the high end (asymmetric intervals such as bootstrap ones are drawn as they are).
+     * low to the high end (asymmetric intervals such as bootstrap ones are drawn as they are), categories left to
+     * right in the legend's order and colours.
      *
      * @param title the chart's title
      * @param xTitle what the categories are
@@ -83,20 +84,14 @@ public final class Plots {
         st.setLegendPosition(Styler.LegendPosition.OutsideS);
         st.setXAxisMin(0.5);
         st.setXAxisMax(n + 0.5);
-        st.setXAxisTickMarkSpacingHint(640 / Math.max(1, n));
         st.setYAxisDecimalPattern("0.0##E0");
-        java.util.Map<Double, Object> labels = new java.util.HashMap<>();
+        st.setXAxisTicksVisible(false);
         double min = Double.POSITIVE_INFINITY;
         double max = 0;
         for (int i = 0; i < n; i++) {
-            labels.put((double) (i + 1), names.get(i));
             min = Math.min(min, low[i]);
             max = Math.max(max, high[i]);
         }
-        chart.setCustomXAxisTickLabelsFormatter(x -> {
-            Object label = labels.get((double) Math.round(x));
-            return label != null && Math.abs(x - Math.round(x)) < 1e-9 ? label.toString() : " ";
-        });
         st.setYAxisMin(Math.max(0, min - 0.1 * (max - min)));
         st.setYAxisMax(max + 0.1 * (max - min));
         for (int i = 0; i < n; i++) {

@@ -79,7 +79,7 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
      */
     public BootstrapInterval interStudentVarianceInterval(long seed) {
         double[] items = itemVariances();
-        return Bootstrap.percentile(items.length, idx -> mean(items, idx), Bootstrap.RESAMPLES, Summary.CONFIDENCE,
+        return Bootstrap.percentile(items.length, idx -> Bootstrap.mean(items, idx), Bootstrap.RESAMPLES, Summary.CONFIDENCE,
                 seed, "test items");
     }
 
@@ -100,7 +100,7 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
             throw new IllegalArgumentException("runs " + name + " and " + base.name + " were scored on " + mine.length
                     + " and " + theirs.length + " test items");
         }
-        return Bootstrap.percentile(mine.length, idx -> mean(mine, idx) / mean(theirs, idx), Bootstrap.RESAMPLES,
+        return Bootstrap.percentile(mine.length, idx -> Bootstrap.mean(mine, idx) / Bootstrap.mean(theirs, idx), Bootstrap.RESAMPLES,
                 Summary.CONFIDENCE, seed, "test items");
     }
 
@@ -110,14 +110,6 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
                     + " students, got " + result.predictions().size());
         }
         return Metrics.itemVariances(result.predictions().toArray(new double[0][][]));
-    }
-
-    private static double mean(double[] values, int[] idx) {
-        double s = 0;
-        for (int i : idx) {
-            s += values[i];
-        }
-        return s / idx.length;
     }
 
     /**

@@ -174,6 +174,7 @@ public final class SampleJob {
      */
     public static Result run(SampleSpec spec, Device device, SampleProgress progress, Consumer<String> log,
             Function<String, String> env) {
+        Folders.requireCreatable(spec.cache(), "the teacher cache (field cache of " + spec.source() + ")");
         if (spec.isSequence()) {
             return runSequence(spec, device, progress, log, env);
         }
@@ -210,6 +211,9 @@ public final class SampleJob {
             Consumer<String> log) {
         boolean classification = train.isClassification();
         int width = classification ? train.numClasses() : 1;
+        if (ts.settings() != null) {
+            return fillRegistered(ts, train, sampled, k, seed, cache, saved, options, device, progress, log);
+        }
         Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(ts.hidden()).setOutputs(width)
                 .optDropout(ts.dropout());
         TeacherOutput output = output(ts, classification);
@@ -232,6 +236,37 @@ public final class SampleJob {
         }
     }
 
+    /** A teacher of a type user code registered ({@link Teachers#register}). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Result fillRegistered(SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k, long seed,
+            Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
+            Consumer<String> log) {
+        TeacherType type = Teachers.registered(ts.type());
+        if (type == null) {
+            throw new IllegalStateException("teacher type '" + ts.type() + "' is no longer registered");
+        }
+        log.accept("teacher " + ts.type() + " (registered), k=" + k);
+        Teacher teacher = type.create(ts.settings(), new TeacherType.Context(train, k, seed, device, saved, log));
+        try {
+            if (teacher.k() != k) {
+                throw new IllegalStateException("teacher type '" + ts.type() + "' made a teacher with k = " + teacher.k()
+                        + ", the job asks for " + k);
+            }
+            long before = existingItems(cache);
+            long start = System.nanoTime();
+            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
+            return new Result(cache, filled.manifest().items(), before, teacher.k(), (System.nanoTime() - start) / 1e9);
+        } finally {
+            if (teacher instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.accept("closing the teacher failed: " + io.distill4j.data.Errors.reason(e));
+                }
+            }
+        }
+    }
+
     /**
      * The signal a teacher's cache holds.
      *
@@ -239,7 +274,12 @@ public final class SampleJob {
      * @param classification whether the data are a classification
      * @return {@code probabilities}, {@code logits} or {@code values}
      */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public static String signal(SampleSpec.TeacherSpec ts, boolean classification) {
+        if (ts.settings() != null) {
+            TeacherType type = Teachers.registered(ts.type());
+            return type.signal(ts.settings(), classification);
+        }
         return output(ts, classification).signal();
     }
 

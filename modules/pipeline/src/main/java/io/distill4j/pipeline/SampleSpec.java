@@ -1,18 +1,25 @@
 package io.distill4j.pipeline;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.BadInputException;
-import java.io.IOException;
-import java.nio.file.NoSuchFileException;
+import io.distill4j.data.config.ConfigFile;
+import io.distill4j.data.config.ConfigReader;
+import io.distill4j.teacher.http.HttpTeacherConfig;
+import io.distill4j.teacher.lm.SamplingConfig;
+import io.distill4j.trainer.TrainingSpec;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * A {@code distill4j sample} job: which data, which teacher, which cache. Read from YAML by
- * {@link #load(Path)} or built from a parsed mapping by {@link #parse}; every fault names the file and
- * the dotted field.
+ * A {@code distill4j sample} job: which data, which teacher, which cache. Read from YAML by {@link #load(Path)}
+ * (or {@link #of(ConfigFile)}, {@link #parse(Map, Path)}) through the project's one strict binding
+ * ({@link ConfigFile}): an unknown key, a wrong type or an out-of-range value is one line naming
+ * {@code file:line:column: field a.b}. Relative paths ({@code cache}, {@code data.dir}, {@code teacher.checkpoint},
+ * {@code prompts.file}, ...) are relative to the folder of the job file, whatever the working directory.
  *
  * <pre>
  * cache: ../runs/digits-mc-dropout   # the teacher-output cache (created, or resumed); paths are relative to this file
@@ -29,12 +36,13 @@ import java.util.Map;
  *   splitSeed: 0
  *   sample: train                    # which rows are sampled: train, test or all
  * teacher:
- *   type: mc-dropout                 # mc-dropout, deterministic, ensemble, laplace, output-noise
+ *   type: mc-dropout                 # mc-dropout, deterministic, ensemble, laplace, output-noise, or a type
+ *                                    # registered with Teachers.register (its other keys bind to its record)
  *   output: probabilities            # probabilities or logits (classification), values (regression)
  *   temperature: 1.0                 # softmax temperature of probabilities
  *   model: {hidden: [128], dropout: 0.2}
  *   checkpoint: path/to/dir          # a saved teacher (ensemble: checkpoints: [dir, ...]); or
- *   train: {epochs: 40, batchSize: 64, learningRate: 0.01, weightDecay: 0.0001, seed: 0}
+ *   train: {epochs: 40, batchSize: 64, learningRate: 0.01, weightDecay: 0.0001, seed: 0}   # any TrainingSpec key
  *   members: 5                       # ensemble members to train (seed + m)
  *   laplace: {hessian: kron, priorPrecision: 1.0}
  *   noise: {a: 0.1}                  # output-noise: a * Var(y_train), or variance: [..] per output
@@ -88,7 +96,7 @@ import java.util.Map;
 public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, DataSpec data,
         TeacherSpec teacher, SequenceSpec sequence) {
 
-    /** The teacher types of tabular data. */
+    /** The built-in teacher types of tabular data ({@link Teachers#register} adds more). */
     public static final List<String> TYPES = List.of("mc-dropout", "deterministic", "ensemble", "laplace", "output-noise");
     /** The language-model teacher types (prompts into a sequence cache). */
     public static final List<String> SEQUENCE_TYPES = List.of("http", "lm");
@@ -142,225 +150,346 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
      * @param priorPrecision the Laplace prior precision
      * @param noiseA output noise relative to Var(y_train), or NaN
      * @param noiseVariance output noise variance per output, or null
+     * @param settings a registered {@link TeacherType}'s bound settings (then the MLP fields are unused), else null
      */
     public record TeacherSpec(String type, String output, float temperature, int[] hidden, float dropout,
             List<Path> checkpoints, io.distill4j.trainer.TrainingSpec train, int members, String hessian, double priorPrecision, double noiseA,
-            double[] noiseVariance) {
+            double[] noiseVariance, Object settings) {
     }
 
+    /** The scikit-learn datasets a tabular job can name. */
+    public static final List<String> DATASETS = List.of("digits", "iris", "wine", "breast_cancer", "diabetes");
+
     /**
-     * Reads a YAML (or JSON) config file.
+     * Reads a YAML (or JSON) job file.
      *
      * @param file the file
      * @return the job
-     * @throws BadInputException if the file is missing, malformed, or a field is unknown or invalid
+     * @throws BadInputException if the file is missing or malformed, or a field is unknown or invalid
      */
     public static SampleSpec load(Path file) {
-        Object tree;
-        try {
-            tree = new ObjectMapper(new YAMLFactory()).readValue(file.toFile(), Object.class);
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new BadInputException(file + ": config file not found", e);
-        } catch (IOException e) {
-            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new BadInputException(file + ": malformed YAML: " + msg.replace('\n', ' '), e);
-        }
-        if (!(tree instanceof Map<?, ?> m)) {
-            throw new BadInputException(file + ": expected a mapping of settings at the top level");
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        return parse(m, file.toString(), parent == null ? Path.of("").toAbsolutePath() : parent);
+        return of(ConfigFile.load(file));
     }
 
     /**
-     * Builds a job from a parsed mapping.
+     * Builds a job from settings given as a mapping (Java code, tests), as if it were the text of {@code file}.
      *
-     * @param root the top-level mapping
-     * @param source the file name used in messages
-     * @param base the folder relative paths resolve against (the config file's folder); the default dataset folder
-     *     is the shipped {@code datasets/sklearn}
+     * @param root the top-level mapping, as YAML would give it
+     * @param file the file named in messages; relative paths resolve against its folder
      * @return the job
      * @throws BadInputException naming the field at fault
      */
-    public static SampleSpec parse(Map<?, ?> root, String source, Path base) {
-        Fields f = new Fields(source, "", root);
-        Path cache = resolve(base, f.requiredString("cache"));
-        Object teacherType = root.get("teacher") instanceof Map<?, ?> tm ? tm.get("type") : null;
-        if (teacherType != null && SEQUENCE_TYPES.contains(String.valueOf(teacherType))) {
-            return parseSequence(f, cache, source, base);
+    public static SampleSpec parse(Map<?, ?> root, Path file) {
+        return of(ConfigFile.parse(file, ConfigReader.toYaml(root)));
+    }
+
+    /**
+     * Binds a parsed job file.
+     *
+     * @param cf the file
+     * @return the job
+     * @throws BadInputException naming file, line, column, field and value of the first fault
+     */
+    public static SampleSpec of(ConfigFile cf) {
+        Extension.loadInstalled();
+        String type = cf.node("/teacher/type").isTextual() ? cf.node("/teacher/type").asText() : null;
+        if (type != null && SEQUENCE_TYPES.contains(type)) {
+            return sequence(cf);
         }
-        Fields d = f.child("data");
-        String dataset = d.choice("dataset", null, List.of("digits", "iris", "wine", "breast_cancer", "diabetes"));
+        return tabular(cf);
+    }
+
+    // ------------------------------------------------------------------ the file's shape, bound strictly
+
+    /** The top level of a tabular job. */
+    record TabularJob(Path cache, Integer k, Long seed, Integer batchSize, Integer rowsPerShard, Data data, JsonNode teacher) {
+    }
+
+    /** {@code data:} of a tabular job. */
+    record Data(String dataset, Path dir, Double scale, Boolean standardize, Double testFraction, Long splitSeed,
+            String sample) {
+    }
+
+    /** {@code teacher:} of a tabular job ({@code train:} is bound into a {@link TrainingSpec.Builder}). */
+    record Tabular(String type, String output, Float temperature, Model model, Path checkpoint, List<Path> checkpoints,
+            JsonNode train, Integer members, Laplace laplace, Noise noise) {
+    }
+
+    /** {@code teacher.model:}. */
+    record Model(List<Integer> hidden, Double dropout) {
+    }
+
+    /** {@code teacher.laplace:}. */
+    record Laplace(String hessian, Double priorPrecision) {
+    }
+
+    /** {@code teacher.noise:}. */
+    record Noise(Double a, double[] variance) {
+    }
+
+    /** The top level of a language-model job. */
+    record SequenceJob(Path cache, Integer k, Long seed, Integer rowsPerShard, PromptFile prompts, JsonNode teacher) {
+    }
+
+    /** {@code prompts:}. */
+    record PromptFile(Path file, String field) {
+    }
+
+    /** {@code teacher:} of type {@code http}; {@code headers} and {@code apiKey} are read by hand, naming no value. */
+    record Http(String type, String server, String endpoint, String model, String systemPrompt, Integer maxTokens,
+            Double temperature, Double topP, Integer topK, Double repetitionPenalty, Integer topLogprobs, Integer concurrency,
+            Integer maxRetries, Double requestTimeoutSeconds, String nMode, Long vocabularySize,
+            Map<String, Object> extraBody, String apiKeyEnv, Path apiKeyFile, JsonNode headers, Path caCertificates,
+            List<String> stop, JsonNode apiKey) {
+    }
+
+    /** {@code teacher:} of type {@code lm}. */
+    record Local(String type, Path folder, Integer maxTokens, Double temperature, Double topP, Integer topK,
+            Double repetitionPenalty, Integer topLogprobs, Integer eosId) {
+    }
+
+    // ------------------------------------------------------------------ tabular jobs
+
+    private static SampleSpec tabular(ConfigFile cf) {
+        TabularJob job = cf.bind("", TabularJob.class);
+        Path cache = required(cf, "/cache", job.cache(), "the teacher-output cache folder");
+        Data d = cf.bind("/data", Data.class);
+        String dataset = oneOf(cf, "/data/dataset", d.dataset(), null, DATASETS);
         if (dataset == null) {
-            throw d.error("dataset", "required");
+            throw cf.error("/data/dataset", "required; one of " + String.join(", ", DATASETS));
         }
-        double testFraction = d.number("testFraction", 0.2);
+        double testFraction = or(d.testFraction(), 0.2);
         if (!(testFraction > 0 && testFraction < 1)) {
-            throw d.error("testFraction", "must be in (0, 1), got " + testFraction);
+            throw cf.error("/data/testFraction", "must be in (0, 1), got " + testFraction);
         }
-        DataSpec data = new DataSpec(dataset, d.has("dir") ? resolve(base, d.string("dir", null))
-                : io.distill4j.data.Datasets.folder("sklearn"),
-                d.positive("scale", 1.0), d.bool("standardize", false), testFraction, d.integer("splitSeed", 0),
-                d.choice("sample", "train", List.of("train", "test", "all")));
-        d.finish();
-        Fields t = f.child("teacher");
-        String type = t.choice("type", null, TYPES);
-        if (type == null) {
-            throw t.error("type", "required; one of " + String.join(", ", TYPES));
-        }
-        String output = t.choice("output", null, List.of("probabilities", "logits", "values"));
+        DataSpec data = new DataSpec(dataset, d.dir() != null ? d.dir() : io.distill4j.data.Datasets.folder("sklearn"),
+                positive(cf, "/data/scale", d.scale(), 1.0), or(d.standardize(), false), testFraction, or(d.splitSeed(), 0L),
+                oneOf(cf, "/data/sample", d.sample(), "train", List.of("train", "test", "all")));
+        String named = cf.node("/teacher/type").isTextual() ? cf.node("/teacher/type").asText() : null;
+        TeacherType<?> custom = named == null ? null : Teachers.registered(named);
         boolean regression = dataset.equals("diabetes");
+        if (custom != null) {
+            return custom(cf, job, cache, data, named, custom);
+        }
+        Tabular t = cf.bind("/teacher", Tabular.class);
+        String type = oneOf(cf, "/teacher/type", t.type(), null, Teachers.types());
+        if (type == null) {
+            throw cf.error("/teacher/type", "required; one of " + String.join(", ", Teachers.types()));
+        }
+        String output = oneOf(cf, "/teacher/output", t.output(), null, List.of("probabilities", "logits", "values"));
         if (output != null && regression != output.equals("values")) {
-            throw t.error("output", "'" + output + "' does not fit the " + (regression ? "regression" : "classification")
-                    + " dataset " + dataset);
+            throw cf.error("/teacher/output", "'" + output + "' does not fit the " + (regression ? "regression"
+                    : "classification") + " dataset " + dataset);
         }
         if (type.equals("laplace") && regression) {
-            throw t.error("type", "laplace is a classification teacher; dataset " + dataset + " is a regression");
+            throw cf.error("/teacher/type", "laplace is a classification teacher; dataset " + dataset + " is a regression");
         }
         if (type.equals("output-noise") && !regression) {
-            throw t.error("type", "output-noise is a regression teacher; dataset " + dataset + " is a classification");
+            throw cf.error("/teacher/type", "output-noise is a regression teacher; dataset " + dataset
+                    + " is a classification");
         }
-        float temperature = (float) t.positive("temperature", 1.0);
-        Fields model = t.child("model");
-        int[] hidden = model.positiveInts("hidden", new int[] {128});
-        double dropout = model.number("dropout", type.equals("mc-dropout") ? 0.2 : 0.0);
+        float temperature = (float) positive(cf, "/teacher/temperature", t.temperature() == null ? null
+                : t.temperature().doubleValue(), 1.0);
+        Model model = t.model() != null ? t.model() : new Model(null, null);
+        int[] hidden = {128};
+        if (model.hidden() != null) {
+            hidden = new int[model.hidden().size()];
+            for (int i = 0; i < hidden.length; i++) {
+                hidden[i] = model.hidden().get(i);
+                if (hidden[i] <= 0) {
+                    throw cf.error("/teacher/model/hidden/" + i, "must be positive, got " + hidden[i]);
+                }
+            }
+        }
+        double dropout = or(model.dropout(), type.equals("mc-dropout") ? 0.2 : 0.0);
         if (!(dropout >= 0 && dropout < 1)) {
-            throw model.error("dropout", "must be in [0, 1), got " + dropout);
+            throw cf.error("/teacher/model/dropout", "must be in [0, 1), got " + dropout);
         }
         if (type.equals("mc-dropout") && dropout == 0) {
-            throw model.error("dropout", "an mc-dropout teacher needs dropout > 0");
+            throw cf.error("/teacher/model/dropout", "an mc-dropout teacher needs dropout > 0");
         }
-        model.finish();
-        List<Path> checkpoints = new java.util.ArrayList<>();
-        if (t.has("checkpoint")) {
-            checkpoints.add(resolve(base, t.requiredString("checkpoint")));
+        List<Path> checkpoints = new ArrayList<>();
+        if (t.checkpoint() != null) {
+            checkpoints.add(t.checkpoint());
         }
-        List<Object> many = t.list("checkpoints");
-        if (many != null) {
-            many.forEach(o -> checkpoints.add(resolve(base, String.valueOf(o))));
+        if (t.checkpoints() != null) {
+            checkpoints.addAll(t.checkpoints());
         }
         if (!type.equals("ensemble") && checkpoints.size() > 1) {
-            throw t.error("checkpoints", "only an ensemble takes several checkpoints");
+            throw cf.error("/teacher/checkpoints", "only an ensemble takes several checkpoints");
         }
-        Fields tr = t.child("train");
-        io.distill4j.trainer.TrainingSpec train;
-        try {
-            train = io.distill4j.trainer.TrainingSpec.builder().setEpochs(tr.positiveInt("epochs", 40))
-                    .setBatchSize(tr.positiveInt("batchSize", 64)).setLearningRate((float) tr.positive("learningRate", 0.01))
-                    .optWeightDecay((float) tr.number("weightDecay", 1e-4)).setSeed(tr.integer("seed", 0)).optLogEvery(0).build();
-        } catch (IllegalArgumentException e) {
-            throw tr.error("", e.getMessage());
+        TrainingSpec.Builder tb = TrainingSpec.builder().setEpochs(40).setBatchSize(64).setLearningRate(0.01f)
+                .optWeightDecay(1e-4f).setSeed(0).optLogEvery(0);
+        TrainingSpec train = cf.check("/teacher/train", () -> cf.update("/teacher/train", tb).build());
+        if (!type.equals("ensemble") && t.members() != null) {
+            throw cf.error("/teacher/members", "only an ensemble has members");
         }
-        tr.finish();
-        int members = type.equals("ensemble") ? (checkpoints.isEmpty() ? t.positiveInt("members", 5) : checkpoints.size()) : 1;
-        if (!type.equals("ensemble") && t.has("members")) {
-            throw t.error("members", "only an ensemble has members");
-        }
-        Fields lap = t.child("laplace");
-        String hessian = lap.choice("hessian", "kron", List.of("kron", "diagonal"));
-        double prior = lap.positive("priorPrecision", 1.0);
-        lap.finish();
-        Fields noise = t.child("noise");
-        double a = noise.number("a", Double.NaN);
-        double[] variance = noise.numbers("variance");
-        noise.finish();
+        int members = type.equals("ensemble") ? (checkpoints.isEmpty() ? positive(cf, "/teacher/members", t.members(), 5)
+                : checkpoints.size()) : 1;
+        Laplace lap = t.laplace() != null ? t.laplace() : new Laplace(null, null);
+        String hessian = oneOf(cf, "/teacher/laplace/hessian", lap.hessian(), "kron", List.of("kron", "diagonal"));
+        double prior = positive(cf, "/teacher/laplace/priorPrecision", lap.priorPrecision(), 1.0);
+        Noise noise = t.noise() != null ? t.noise() : new Noise(null, null);
+        double a = or(noise.a(), Double.NaN);
         if (type.equals("output-noise")) {
-            if (Double.isNaN(a) == (variance == null)) {
-                throw t.error("noise", "give exactly one of a (relative to Var(y_train)) and variance");
+            if (Double.isNaN(a) == (noise.variance() == null)) {
+                throw cf.error("/teacher/noise", "give exactly one of a (relative to Var(y_train)) and variance");
             }
             if (!Double.isNaN(a) && !(a >= 0)) {
-                throw t.error("noise.a", "must be >= 0, got " + a);
+                throw cf.error("/teacher/noise/a", "must be >= 0, got " + a);
             }
         }
-        t.finish();
         TeacherSpec teacher = new TeacherSpec(type, output, temperature, hidden, (float) dropout, List.copyOf(checkpoints),
-                train, members, hessian, prior, a, variance);
-        long kValue = f.integer("k", type.equals("ensemble") ? members : 8);
-        if (type.equals("ensemble") && kValue != members) {
-            throw f.error("k", "an ensemble's k is its member count " + members + ", got " + kValue);
+                train, members, hessian, prior, a, noise.variance(), null);
+        int k = job.k() != null ? job.k() : type.equals("ensemble") ? members : 8;
+        if (type.equals("ensemble") && k != members) {
+            throw cf.error("/k", "an ensemble's k is its member count " + members + ", got " + k);
         }
-        if (kValue <= 0 || kValue > 100_000) {
-            throw f.error("k", "must be in [1, 100000], got " + kValue);
+        if (k <= 0 || k > 100_000) {
+            throw cf.error("/k", "must be in [1, 100000], got " + k);
         }
-        SampleSpec spec = new SampleSpec(source, cache, (int) kValue, f.integer("seed", 0), f.positiveInt("batchSize", 512),
-                f.positiveInt("rowsPerShard", 4096), data, teacher, null);
-        f.finish();
-        return spec;
+        return new SampleSpec(cf.file().toString(), cache, k, or(job.seed(), 0L), positive(cf, "/batchSize", job.batchSize(),
+                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096), data, teacher, null);
     }
 
-    private static SampleSpec parseSequence(Fields f, Path cache, String source, Path base) {
-        long kValue = f.integer("k", 4);
-        if (kValue <= 0 || kValue > 10_000) {
-            throw f.error("k", "must be in [1, 10000], got " + kValue);
+    /** A registered teacher type: its section, less {@code type}, is bound to its settings record. */
+    private static SampleSpec custom(ConfigFile cf, TabularJob job, Path cache, DataSpec data, String type,
+            TeacherType<?> custom) {
+        Object settings = cf.bind("/teacher", custom.settings(), java.util.Set.of("type"));
+        int k = job.k() != null ? job.k() : 8;
+        if (k <= 0 || k > 100_000) {
+            throw cf.error("/k", "must be in [1, 100000], got " + k);
         }
-        int k = (int) kValue;
-        long seed = f.integer("seed", 0);
-        int itemsPerShard = f.positiveInt("rowsPerShard", 64);
-        Fields pr = f.child("prompts");
-        Path prompts = resolve(base, pr.requiredString("file"));
-        String field = pr.string("field", "prompt");
-        pr.finish();
-        Fields t = f.child("teacher");
-        String type = t.choice("type", null, SEQUENCE_TYPES);
-        int maxTokens = t.positiveInt("maxTokens", 64);
-        double temperature = t.number("temperature", 1.0);
-        double topP = t.number("topP", 1.0);
-        long topK = t.integer("topK", 0);
-        double penalty = t.number("repetitionPenalty", 1.0);
-        int topLogprobs = t.positiveInt("topLogprobs", 5);
+        TeacherSpec teacher = new TeacherSpec(type, null, 1f, new int[0], 0f, List.of(), Teachers.DEFAULT_TRAINING, 1, "kron",
+                1.0, Double.NaN, null, settings);
+        return new SampleSpec(cf.file().toString(), cache, k, or(job.seed(), 0L), positive(cf, "/batchSize", job.batchSize(),
+                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096), data, teacher, null);
+    }
+
+    // ------------------------------------------------------------------ language-model jobs
+
+    private static SampleSpec sequence(ConfigFile cf) {
+        SequenceJob job = cf.bind("", SequenceJob.class);
+        Path cache = required(cf, "/cache", job.cache(), "the teacher-output cache folder");
+        int k = job.k() != null ? job.k() : 4;
+        if (k <= 0 || k > 10_000) {
+            throw cf.error("/k", "must be in [1, 10000], got " + k);
+        }
+        long seed = or(job.seed(), 0L);
+        int itemsPerShard = positive(cf, "/rowsPerShard", job.rowsPerShard(), 64);
+        PromptFile pr = cf.bind("/prompts", PromptFile.class);
+        Path prompts = required(cf, "/prompts/file", pr.file(), "the prompt file (.jsonl or .txt)");
+        String field = pr.field() != null ? pr.field() : "prompt";
+        String type = cf.node("/teacher/type").asText();
         SequenceSpec seq;
-        try {
-            if (type.equals("http")) {
-                io.distill4j.teacher.http.HttpTeacherConfig.Builder b = io.distill4j.teacher.http.HttpTeacherConfig.builder()
-                        .setBaseUri(t.requiredString("server")).setK(k).optMaxTokens(maxTokens).optTemperature(temperature)
-                        .optTopP(topP).optTopK((int) topK).optRepetitionPenalty(penalty).optTopLogprobs(topLogprobs)
-                        .optSeed(seed).optModel(t.string("model", null)).optSystemPrompt(t.string("systemPrompt", null))
-                        .optEndpoint(t.choice("endpoint", "completions", List.of("completions", "chat")).equals("chat")
-                                ? io.distill4j.teacher.http.HttpTeacherConfig.Endpoint.CHAT
-                                : io.distill4j.teacher.http.HttpTeacherConfig.Endpoint.COMPLETIONS)
-                        .optNMode(io.distill4j.teacher.http.HttpTeacherConfig.NMode.valueOf(
-                                t.choice("nMode", "auto", List.of("auto", "multi", "single")).toUpperCase(java.util.Locale.ROOT)))
-                        .optConcurrency(t.positiveInt("concurrency", 8)).optMaxRetries((int) t.integer("maxRetries", 5))
-                        .optRequestTimeout(java.time.Duration.ofMillis((long) (1000 * t.positive("requestTimeoutSeconds", 120))));
-                if (t.has("apiKey")) {
-                    throw t.error("apiKey", "a job file never holds the key itself (it is not shown); name the environment "
-                            + "variable that holds it (apiKeyEnv) or a file readable only by you (apiKeyFile)");
-                }
-                String keyFile = t.string("apiKeyFile", null);
-                String ca = t.string("caCertificates", null);
-                Map<String, String> headers = t.strings("headers");
-                Map<String, Object> extraBody = t.mapping("extraBody");
-                if (extraBody != null) {
-                    b.optExtraBody(extraBody);
-                }
-                b.optApiKeyEnv(t.string("apiKeyEnv", null)).optApiKeyFile(keyFile == null ? null : resolve(base, keyFile))
-                        .optHeaders(headers == null ? Map.of() : headers).optCaCertificates(ca == null ? null : resolve(base, ca));
-                List<Object> stop = t.list("stop");
-                if (stop != null) {
-                    b.optStop(stop.stream().map(String::valueOf).toList());
-                }
-                long v = t.integer("vocabularySize", 0);
-                if (v < 0 || v > Integer.MAX_VALUE) {
-                    throw t.error("vocabularySize", "must be >= 0 (0: ask the server), got " + v);
-                }
-                seq = new SequenceSpec(prompts, field, b.build(), (int) v, null, null);
-            } else {
-                Path folder = resolve(base, t.requiredString("folder"));
-                long eos = t.integer("eosId", -2);
-                seq = new SequenceSpec(prompts, field, null, 0, folder, new io.distill4j.teacher.lm.SamplingConfig(maxTokens,
-                        temperature, (int) topK, topP, penalty, topLogprobs, (int) eos));
+        if (type.equals("http")) {
+            if (cf.has("/teacher/apiKey")) {
+                throw cf.error("/teacher/apiKey", "a job file never holds the key itself (it is not shown); name the "
+                        + "environment variable that holds it (apiKeyEnv) or a file readable only by you (apiKeyFile)");
             }
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(source + ": field teacher: " + e.getMessage(), e);
+            Http h = cf.bind("/teacher", Http.class);
+            String server = required(cf, "/teacher/server", h.server(), "the server's base URI");
+            Map<String, String> headers = headers(cf, h.headers());
+            String endpoint = oneOf(cf, "/teacher/endpoint", h.endpoint(), "completions", List.of("completions", "chat"));
+            String nMode = oneOf(cf, "/teacher/nMode", h.nMode(), "auto", List.of("auto", "multi", "single"));
+            long v = or(h.vocabularySize(), 0L);
+            if (v < 0 || v > Integer.MAX_VALUE) {
+                throw cf.error("/teacher/vocabularySize", "must be >= 0 (0: ask the server), got " + v);
+            }
+            HttpTeacherConfig http = cf.check("/teacher", () -> {
+                HttpTeacherConfig.Builder b = HttpTeacherConfig.builder().setBaseUri(server).setK(k)
+                        .optMaxTokens(positive(cf, "/teacher/maxTokens", h.maxTokens(), 64))
+                        .optTemperature(or(h.temperature(), 1.0)).optTopP(or(h.topP(), 1.0)).optTopK(or(h.topK(), 0))
+                        .optRepetitionPenalty(or(h.repetitionPenalty(), 1.0))
+                        .optTopLogprobs(positive(cf, "/teacher/topLogprobs", h.topLogprobs(), 5)).optSeed(seed)
+                        .optModel(h.model()).optSystemPrompt(h.systemPrompt())
+                        .optEndpoint(endpoint.equals("chat") ? HttpTeacherConfig.Endpoint.CHAT
+                                : HttpTeacherConfig.Endpoint.COMPLETIONS)
+                        .optNMode(HttpTeacherConfig.NMode.valueOf(nMode.toUpperCase(Locale.ROOT)))
+                        .optConcurrency(positive(cf, "/teacher/concurrency", h.concurrency(), 8))
+                        .optMaxRetries(or(h.maxRetries(), 5))
+                        .optRequestTimeout(java.time.Duration.ofMillis((long) (1000 * positive(cf,
+                                "/teacher/requestTimeoutSeconds", h.requestTimeoutSeconds(), 120.0))))
+                        .optApiKeyEnv(h.apiKeyEnv()).optApiKeyFile(h.apiKeyFile()).optHeaders(headers)
+                        .optCaCertificates(h.caCertificates());
+                if (h.extraBody() != null) {
+                    b.optExtraBody(h.extraBody());
+                }
+                if (h.stop() != null) {
+                    b.optStop(h.stop());
+                }
+                return b.build();
+            });
+            seq = new SequenceSpec(prompts, field, http, (int) v, null, null);
+        } else {
+            Local l = cf.bind("/teacher", Local.class);
+            Path folder = required(cf, "/teacher/folder", l.folder(), "the Hugging Face model folder");
+            SamplingConfig sampling = cf.check("/teacher", () -> new SamplingConfig(
+                    positive(cf, "/teacher/maxTokens", l.maxTokens(), 64), or(l.temperature(), 1.0), or(l.topK(), 0),
+                    or(l.topP(), 1.0), or(l.repetitionPenalty(), 1.0), positive(cf, "/teacher/topLogprobs", l.topLogprobs(), 5),
+                    or(l.eosId(), -2)));
+            seq = new SequenceSpec(prompts, field, null, 0, folder, sampling);
         }
-        t.finish();
-        f.finish();
-        return new SampleSpec(source, cache, k, seed, 1, itemsPerShard, null, null, seq);
+        return new SampleSpec(cf.file().toString(), cache, k, seed, 1, itemsPerShard, null, null, seq);
     }
 
-    /** Paths in a job file are relative to the file's folder (absolute ones stay). */
-    private static Path resolve(Path base, String path) {
-        Path p = Path.of(path);
-        return p.isAbsolute() ? p : base.resolve(p).normalize();
+    /**
+     * {@code headers:} name -> the environment variable holding the value. Messages name keys, never values: a value
+     * may be a secret pasted by mistake.
+     */
+    private static Map<String, String> headers(ConfigFile cf, JsonNode node) {
+        if (node == null) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw cf.error("/teacher/headers", "expected a mapping (name: value lines)");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> {
+            if (!e.getValue().isValueNode()) {
+                throw cf.error("/teacher/headers/" + e.getKey(), "expected a text value");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        });
+        return out;
+    }
+
+    // ------------------------------------------------------------------ small checks that name the key
+
+    private static <T> T required(ConfigFile cf, String pointer, T value, String what) {
+        if (value == null || value instanceof String s && s.isBlank()) {
+            throw cf.error(pointer, "required: " + what);
+        }
+        return value;
+    }
+
+    private static String oneOf(ConfigFile cf, String pointer, String value, String fallback, List<String> allowed) {
+        if (value == null) {
+            return fallback;
+        }
+        if (!allowed.contains(value)) {
+            throw cf.error(pointer, "unknown value '" + value + "'; expected one of " + String.join(", ", allowed));
+        }
+        return value;
+    }
+
+    private static int positive(ConfigFile cf, String pointer, Integer value, int fallback) {
+        int v = value == null ? fallback : value;
+        if (v <= 0) {
+            throw cf.error(pointer, "must be a positive integer, got " + v);
+        }
+        return v;
+    }
+
+    private static double positive(ConfigFile cf, String pointer, Double value, double fallback) {
+        double v = value == null ? fallback : value;
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw cf.error(pointer, "must be positive and finite, got " + v);
+        }
+        return v;
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value == null ? fallback : value;
     }
 }

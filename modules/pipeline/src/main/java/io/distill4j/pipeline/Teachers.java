@@ -12,21 +12,66 @@ import io.distill4j.teacher.TeacherSampler;
 import io.distill4j.trainer.TrainingSpec;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
  * The teachers a run can distil from ({@link TeacherSource}s): tabular teachers the pipeline trains and samples
  * ({@link #mcDropout}, {@link #deterministic}, {@link #ensemble}, {@link #laplace}), a {@code distill4j sample} job
  * ({@link #sampleJob}) and a cache made earlier ({@link #cache}).
+ *
+ * <p>The sample job's {@code teacher.type} names are an open registry: the built-in {@link SampleSpec#TYPES}, plus
+ * any {@link TeacherType} user code adds with {@link #register}.
  */
 public final class Teachers {
+
+    private static final Map<String, TeacherType<?>> REGISTERED = new ConcurrentHashMap<>();
 
     /** The teacher's default training: 30 epochs of AdamW (1e-3, weight decay 1e-4), batches of 64, seed 0. */
     public static final TrainingSpec DEFAULT_TRAINING = TrainingSpec.builder().setEpochs(30).setBatchSize(64)
             .setLearningRate(1e-3f).optWeightDecay(1e-4f).optLogEvery(0).build();
 
     private Teachers() {
+    }
+
+    /**
+     * Registers a teacher type by name, for {@code teacher.type} in sample jobs.
+     *
+     * @param type the name, not one of the built-in {@link SampleSpec#TYPES} or {@link SampleSpec#SEQUENCE_TYPES}
+     * @param teacher the type
+     * @throws IllegalArgumentException if the name is blank, built in, or taken by another type
+     */
+    public static void register(String type, TeacherType<?> teacher) {
+        Objects.requireNonNull(teacher, "teacher");
+        if (type == null || type.isBlank()) {
+            throw new IllegalArgumentException("a teacher type must be a non-blank name");
+        }
+        if (SampleSpec.TYPES.contains(type) || SampleSpec.SEQUENCE_TYPES.contains(type)) {
+            throw new IllegalArgumentException("teacher type '" + type + "' is built in");
+        }
+        TeacherType<?> before = REGISTERED.putIfAbsent(type, teacher);
+        if (before != null && before != teacher) {
+            throw new IllegalArgumentException("teacher type '" + type + "' is already registered to " + before);
+        }
+    }
+
+    /** @return the tabular teacher types a sample job may name: the built-in ones, then the registered ones sorted */
+    public static List<String> types() {
+        List<String> all = new java.util.ArrayList<>(SampleSpec.TYPES);
+        all.addAll(new java.util.TreeSet<>(REGISTERED.keySet()));
+        return all;
+    }
+
+    /**
+     * A registered teacher type.
+     *
+     * @param type its name
+     * @return the type, or null if the name is built in or unknown
+     */
+    static TeacherType<?> registered(String type) {
+        return REGISTERED.get(type);
     }
 
     /**
@@ -161,14 +206,15 @@ public final class Teachers {
      * @param train the training rows
      * @param samples the draws the run needs per row
      * @param width the classes or outputs the run expects
+     * @param student names the student in messages, e.g. {@code mlp (MLP 64-64, dropout 0.2)}
      * @throws BadInputException naming the cache, the field and both values
      */
-    static void check(TeacherCache cache, TabularData train, int samples, int width) {
+    static void check(TeacherCache cache, TabularData train, int samples, int width, String student) {
         CacheManifest m = cache.manifest();
         Path file = cache.dir().resolve(CacheManifest.FILE_NAME);
         if (m.sequenceTask()) {
-            throw new BadInputException(file + ": field task: this is a sequence cache; a tabular student needs a dense"
-                    + " cache (classification or regression)");
+            throw new BadInputException(file + ": field task: this is a sequence cache; student " + student
+                    + " needs a dense cache (classification or regression)");
         }
         if (m.items() != train.size()) {
             throw new BadInputException(file + ": field items: the cache holds " + m.items() + " items but the training"
@@ -308,7 +354,7 @@ public final class Teachers {
         private SampleSpec.TeacherSpec spec(TabularData train) {
             String out = output != null ? output : train.isClassification() ? "probabilities" : "values";
             return new SampleSpec.TeacherSpec(type, out, temperature, arch.hidden(), arch.dropout(), List.of(), training,
-                    members, "kron", 1.0, Double.NaN, null);
+                    members, "kron", 1.0, Double.NaN, null, null);
         }
 
         @Override

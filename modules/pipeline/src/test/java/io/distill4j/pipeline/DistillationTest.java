@@ -141,4 +141,46 @@ class DistillationTest {
         assertTrue(b.getMessage().startsWith(file.resolve("run") + ": cannot write the run folder"), b.getMessage());
         assertFalse(Files.exists(file.resolveSibling("cache")), "nothing was created");
     }
+
+    @Test
+    void aRunFolderThatFailsAfterTrainingLosesNothingAndNamesWhereTheResultsWent(@TempDir Path dir) throws Exception {
+        Path runDir = dir.resolve("run");
+        boolean[] broken = {false};
+        Distillation d = Distillation.builder().data(IRIS).teacher(Teachers.deterministic(Mlp.builder().setHidden(8))
+                .samples(1).training(FAST)).target("mean").loss("soft-ce").student(Mlp.builder().setHidden(8)).students(2)
+                .training(FAST.toBuilder().setEpochs(2).build()).evaluationPasses(0).cacheDir(dir.resolve("cache"))
+                .log(line -> {
+                    if (!broken[0]) { // checked and created by now: break it before any work, as a disk that fails late
+                        broken[0] = true;
+                        try {
+                            Files.delete(runDir);
+                            Files.writeString(runDir, "in the way");
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                }).build();
+        BadInputException e = assertThrows(BadInputException.class, () -> d.fit(runDir));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(runDir.toString())
+                + ": cannot write the run folder after training \\(.+\\); nothing is lost: the results and the students not "
+                + "saved there were written to (.+) instead").matcher(e.getMessage());
+        assertTrue(m.matches(), e.getMessage());
+        Path rescue = Path.of(m.group(1));
+        try {
+            assertTrue(rescue.getFileName().toString().startsWith("distill4j-rescue-run-"), rescue.toString());
+            for (String f : List.of("results.md", "results.json", "model-card.md", "model-card.json")) {
+                assertTrue(Files.size(rescue.resolve(f)) > 0, f);
+            }
+            for (long seed : new long[] {1, 2}) {
+                try (ai.djl.Model student = SavedStudent.load(rescue.resolve("students/seed-" + seed), Device.cpu())) {
+                    assertEquals(3, io.distill4j.models.Inference.probabilities(student, IRIS.test().features(), false)[0].length);
+                }
+            }
+            assertTrue(Files.readString(rescue.resolve("results.md")).contains("accuracy"));
+        } finally {
+            try (java.util.stream.Stream<Path> s = Files.walk(rescue)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ class PlotsSeriesTest {
         }
         XYSeries eighth = c.getSeriesMap().get("s" + Plots.PALETTE.size());
         assertEquals(Plots.PALETTE.get(0), eighth.getLineColor());
-        assertTrue(((java.awt.BasicStroke) eighth.getLineStyle()).getDashArray() != null, "the eighth series is dashed");
+        assertTrue(eighth.getLineStyle().getDashArray() != null, "the eighth series is dashed");
         assertThrows(IllegalArgumentException.class,
                 () -> Plots.addSeries(c, "bad", new double[] {1, 2}, new double[] {1}, null, null));
     }

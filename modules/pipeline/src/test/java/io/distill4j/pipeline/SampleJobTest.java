@@ -41,7 +41,7 @@ class SampleJobTest {
     }
 
     private static SampleSpec spec(Map<String, Object> c) {
-        return SampleSpec.parse(c, "job.yaml", HOME);
+        return SampleSpec.parse(c, HOME.resolve("job.yaml"));
     }
 
     @SuppressWarnings("unchecked")
@@ -177,7 +177,8 @@ class SampleJobTest {
     void configFaultsNameTheFileAndField(@TempDir Path dir) throws Exception {
         Map<String, Object> c = config(dir.resolve("x"), "iris", "mc-dropout");
         teacher(c).put("hiden", 3);
-        assertMessage(c, "job.yaml: field teacher.hiden: unknown");
+        assertMessage(c, "field teacher.hiden: unknown key 'hiden'; known keys: checkpoint, checkpoints, laplace, members, model,"
+                + " noise, output, temperature, train, type");
         c = config(dir.resolve("x"), "iris", "mc-dropout");
         teacher(c).put("type", "bayes");
         assertMessage(c, "field teacher.type: unknown value 'bayes'");
@@ -190,12 +191,24 @@ class SampleJobTest {
         c.put("k", "many");
         assertMessage(c, "field k: expected an integer, got 'many'");
         c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("train", Map.of("epochs", 2.5));
+        assertMessage(c, "field teacher.train.epochs: expected an integer, got '2.5'");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("train", Map.of("epochs", 0));
+        assertMessage(c, "field teacher.train: epochs must be positive");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        c.put("data", "iris");
+        assertMessage(c, "field data: expected a mapping of keys, got 'iris'");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
+        teacher(c).put("model", Map.of("hidden", List.of(16, -2)));
+        assertMessage(c, "field teacher.model.hidden[1]: must be positive, got -2");
+        c = config(dir.resolve("x"), "iris", "mc-dropout");
         c.remove("cache");
         assertMessage(c, "field cache: required");
         Path yaml = dir.resolve("bad.yaml");
         Files.writeString(yaml, "cache: [unclosed\n");
         BadInputException e = assertThrows(BadInputException.class, () -> SampleSpec.load(yaml));
-        assertTrue(e.getMessage().startsWith(yaml + ": malformed YAML"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(yaml + ":1:17: malformed YAML"), e.getMessage());
         Path good = dir.resolve("good.yaml");
         Files.writeString(good, "cache: " + dir.resolve("y") + "\nk: 4\ndata:\n  dataset: iris\nteacher:\n  type: mc-dropout\n"
                 + "  model: {hidden: [8], dropout: 0.1}\n");
@@ -208,6 +221,8 @@ class SampleJobTest {
     private static void assertMessage(Map<String, Object> c, String fragment) {
         BadInputException e = assertThrows(BadInputException.class, () -> spec(c));
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
+        assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(HOME.resolve("job.yaml").toString()) + ":\\d+:\\d+: .*"),
+                "file:line:column first: " + e.getMessage());
     }
 
     @Test

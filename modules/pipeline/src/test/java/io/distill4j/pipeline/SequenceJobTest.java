@@ -39,7 +39,7 @@ class SequenceJobTest {
             c.put("prompts", Map.of("file", prompts.toString()));
             c.put("teacher", new LinkedHashMap<>(Map.of("type", "http", "server", s.baseUri(), "maxTokens", 2, "topLogprobs", 3,
                     "concurrency", 2)));
-            SampleSpec spec = SampleSpec.parse(c, "qa.yaml", ROOT);
+            SampleSpec spec = SampleSpec.parse(c, ROOT.resolve("qa.yaml"));
             SampleJob.Result r = SampleJob.run(spec, Device.cpu(), SampleProgress.NONE, l -> { });
             assertEquals(3, r.items());
             TeacherCache cache = TeacherCache.open(dir.resolve("cache"));
@@ -61,13 +61,16 @@ class SequenceJobTest {
         c.put("cache", dir.resolve("c").toString());
         c.put("prompts", Map.of("file", "p.txt"));
         c.put("teacher", new LinkedHashMap<>(Map.of("type", "http", "server", "http://127.0.0.1:1", "topP", 2)));
-        BadInputException e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, "qa.yaml", ROOT));
+        BadInputException e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, ROOT.resolve("qa.yaml")));
         assertTrue(e.getMessage().contains("qa.yaml") && e.getMessage().contains("topP"), e.getMessage());
         c.put("teacher", new LinkedHashMap<>(Map.of("type", "http", "sever", "http://127.0.0.1:1")));
-        e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, "qa.yaml", ROOT));
+        e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, ROOT.resolve("qa.yaml")));
+        assertTrue(e.getMessage().contains("field teacher.sever: unknown key 'sever'; known keys: apiKey, apiKeyEnv"), e.getMessage());
+        c.put("teacher", new LinkedHashMap<>(Map.of("type", "http")));
+        e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, ROOT.resolve("qa.yaml")));
         assertTrue(e.getMessage().contains("field teacher.server: required"), e.getMessage());
         c.put("teacher", new LinkedHashMap<>(Map.of("type", "lm", "folder", dir.toString(), "colour", "red")));
-        e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, "qa.yaml", ROOT));
+        e = assertThrows(BadInputException.class, () -> SampleSpec.parse(c, ROOT.resolve("qa.yaml")));
         assertTrue(e.getMessage().contains("field teacher.colour: unknown"), e.getMessage());
     }
 
@@ -83,7 +86,7 @@ class SequenceJobTest {
         c.put("prompts", Map.of("file", prompts.toString()));
         c.put("teacher", new LinkedHashMap<>(Map.of("type", "lm", "folder", folder.toString(), "maxTokens", 5,
                 "topLogprobs", 4, "temperature", 0.8, "topK", 20, "repetitionPenalty", 1.1)));
-        SampleJob.Result r = SampleJob.run(SampleSpec.parse(c, "lm.yaml", ROOT), Device.cpu(), SampleProgress.NONE, l -> { });
+        SampleJob.Result r = SampleJob.run(SampleSpec.parse(c, ROOT.resolve("lm.yaml")), Device.cpu(), SampleProgress.NONE, l -> { });
         assertEquals(2, r.items());
         TeacherCache cache = TeacherCache.open(dir.resolve("cache"));
         cache.verify();

@@ -84,7 +84,12 @@ public final class ConfigReader {
         } catch (IOException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         } catch (io.distill4j.data.BadInputException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+            // the line and column would point into YAML made here from the map, not into any file: leave them out
+            String m = e.getMessage();
+            if (m.startsWith(where + ":")) {
+                m = where + m.substring(where.length()).replaceFirst("^:\\d+:\\d+", "");
+            }
+            throw new IllegalArgumentException(m, e);
         }
     }
 

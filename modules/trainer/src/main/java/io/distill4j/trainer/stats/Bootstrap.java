@@ -84,6 +84,22 @@ public final class Bootstrap {
     }
 
     /**
+     * The mean of per-unit values over a resample, the statistic of a bootstrap over items of any per-item quantity
+     * (for example {@code Metrics.itemVariances}).
+     *
+     * @param values one value per unit
+     * @param units the resample's unit indices (repeats allowed)
+     * @return the mean of {@code values[u]} over the resample
+     */
+    public static double mean(double[] values, int[] units) {
+        double s = 0;
+        for (int u : units) {
+            s += values[u];
+        }
+        return s / units.length;
+    }
+
+    /**
      * A quantile by linear interpolation between order statistics (numpy's default, Hyndman &amp; Fan's type 7).
      *
      * @param values the values, at least one (not modified)

@@ -142,8 +142,13 @@ public record Summary(int n, double mean, double std, double confidence, double 
                 + "t(%d) = %.3f", percent(confidence), n, over, n - 1, Descriptive.tQuantile(confidence, n - 1));
     }
 
-    /** The coverage as a percentage without trailing zeros: 95 for 0.95, 97.5 for 0.975. */
-    static String percent(double confidence) {
+    /**
+     * The coverage as a percentage without trailing zeros, for captions.
+     *
+     * @param confidence the coverage, in (0, 1)
+     * @return 95 for 0.95, 97.5 for 0.975
+     */
+    public static String percent(double confidence) {
         return java.math.BigDecimal.valueOf(confidence).movePointRight(2).stripTrailingZeros().toPlainString();
     }
 }

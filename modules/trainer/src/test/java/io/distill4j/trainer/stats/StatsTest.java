@@ -181,4 +181,11 @@ class StatsTest {
         assertEquals(2, exact[1], 1e-12);
         assertThrows(IllegalArgumentException.class, () -> Regression.logLogSlope(new double[] {1, 2}, new double[] {1, 0}));
     }
+
+    @Test
+    void theMeanOfAResampleCountsRepeatedUnits() {
+        double[] v = {1, 2, 4};
+        assertEquals(7.0 / 3, Bootstrap.mean(v, new int[] {0, 1, 2}), 1e-15);
+        assertEquals((4 + 4 + 1) / 3.0, Bootstrap.mean(v, new int[] {2, 2, 0}), 1e-15);
+    }
 }
