@@ -68,7 +68,13 @@ public final class BayesianTeacherExperiment implements Experiment {
      * @param studentEpochs the students' epochs on it
      */
     public record Setting(double fraction, int teacherEpochs, int studentEpochs) {
-        /** Validates the setting. */
+        /**
+         * Validates the setting.
+         *
+         * @param fraction the share of every class kept, in (0, 1]
+         * @param teacherEpochs the teachers' epochs on it
+         * @param studentEpochs the students' epochs on it
+         */
         public Setting {
             if (!(fraction > 0 && fraction <= 1)) {
                 throw new IllegalArgumentException("settings: fraction must be in (0, 1], got " + fraction);
@@ -94,7 +100,18 @@ public final class BayesianTeacherExperiment implements Experiment {
      */
     public record TeacherConfig(List<Integer> hidden, float dropout, int batchSize, float learningRate, float weightDecay,
             int members, int samples, List<Double> priorPrecisions) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param hidden hidden widths of the MLP
+         * @param dropout dropout after each hidden layer (also the MC-dropout rate), in (0, 1)
+         * @param batchSize mini-batch size
+         * @param learningRate AdamW's learning rate
+         * @param weightDecay AdamW's decoupled weight decay
+         * @param members deep-ensemble members M, at least 2
+         * @param samples posterior draws S of the MC-dropout and Laplace teachers, at least 2
+         * @param priorPrecisions the Laplace prior precisions tried, positive
+         */
         public TeacherConfig {
             if (hidden.isEmpty() || hidden.stream().anyMatch(h -> h < 1)) {
                 throw new IllegalArgumentException("teacher.hidden must list positive widths, got " + hidden);
@@ -128,7 +145,18 @@ public final class BayesianTeacherExperiment implements Experiment {
      */
     public record StudentConfig(int count, List<Integer> hidden, float dropout, int batchSize, float learningRate,
             float weightDecay, int curvePoints, int curveTail) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param count students R per method, at least 2
+         * @param hidden hidden widths of the MLP
+         * @param dropout dropout after each hidden layer, in [0, 1)
+         * @param batchSize mini-batch size per student
+         * @param learningRate AdamW's learning rate
+         * @param weightDecay AdamW's decoupled weight decay
+         * @param curvePoints validations spread evenly over training
+         * @param curveTail the last validations whose spread is the curve noise, in [3, curvePoints]
+         */
         public StudentConfig {
             if (count < 2) {
                 throw new IllegalArgumentException("student.count must be at least 2, got " + count);
@@ -153,7 +181,14 @@ public final class BayesianTeacherExperiment implements Experiment {
      * @param studentTemperature T_S
      */
     public record Method(String teacher, double alpha, double teacherTemperature, double studentTemperature) {
-        /** Validates the method. */
+        /**
+         * Validates the method.
+         *
+         * @param teacher labels-only, deterministic, mc-dropout, deep-ensemble or laplace
+         * @param alpha a, the weight of the distillation term (0 for labels-only)
+         * @param teacherTemperature T_T
+         * @param studentTemperature T_S
+         */
         public Method {
             if (!TEACHERS.contains(teacher)) {
                 throw new IllegalArgumentException("methods: teacher must be one of " + TEACHERS + ", got '" + teacher + "'");
@@ -198,7 +233,19 @@ public final class BayesianTeacherExperiment implements Experiment {
      */
     public record Config(String dataset, int maxTrain, int maxTest, int validation, long seed, List<Setting> settings,
             TeacherConfig teacher, StudentConfig student, List<Method> methods) {
-        /** Validates the configuration. */
+        /**
+         * Validates the configuration.
+         *
+         * @param dataset {@code fashion-mnist} (falls back to digits when missing) or {@code digits}
+         * @param maxTrain the most training images used, 0 for all
+         * @param maxTest the most test images used, 0 for all
+         * @param validation training images held out for validation (curves and the Laplace prior)
+         * @param seed the seed of subsets, teachers and students
+         * @param settings the training-set sizes (the first with the smallest fraction is the few-shot check)
+         * @param teacher the teachers
+         * @param student the students
+         * @param methods the teachers compared and their distillation settings
+         */
         public Config {
             if (settings.isEmpty() || methods.isEmpty()) {
                 throw new IllegalArgumentException("settings and methods must not be empty");

@@ -61,7 +61,12 @@ public final class CalibratedTeacherExperiment implements Experiment {
      * @param level the shift's strength
      */
     public record Shift(String kind, double level) {
-        /** Validates the kind and level. */
+        /**
+         * Validates the kind and level.
+         *
+         * @param kind {@code gaussian-noise} (add N(0, level^2) per pixel, clip to [0, 1]), {@code contrast} (blend with the image's mean grey: m + level (x - m), as torchvision's adjust_contrast) or {@code brightness} (scale: clip(level x), as torchvision's adjust_brightness)
+         * @param level the shift's strength
+         */
         public Shift {
             switch (kind) {
                 case "gaussian-noise" -> {
@@ -135,7 +140,21 @@ public final class CalibratedTeacherExperiment implements Experiment {
      */
     public record TeacherConfig(List<Integer> hidden, float dropout, int epochs, int fineTuneEpochs, int batchSize,
             float learningRate, float weightDecay, double gamma, double lambda, double maxWeight, double tau) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param hidden hidden widths of the MLP
+         * @param dropout dropout after each hidden layer, in [0, 1)
+         * @param epochs cross-entropy epochs before the two fine-tunings
+         * @param fineTuneEpochs epochs of each fine-tuning (cross-entropy for the plain teacher, focal-entropy for the shaped one), positive
+         * @param batchSize mini-batch size
+         * @param learningRate AdamW's learning rate
+         * @param weightDecay AdamW's decoupled weight decay
+         * @param gamma the focal exponent
+         * @param lambda the weight of the gated entropy bonus
+         * @param maxWeight the clip W of the per-example difficulty weight
+         * @param tau the confidence below which an example counts as hard
+         */
         public TeacherConfig {
             if (hidden.isEmpty() || hidden.stream().anyMatch(h -> h < 1)) {
                 throw new IllegalArgumentException("teacher.hidden must list positive widths, got " + hidden);
@@ -164,7 +183,20 @@ public final class CalibratedTeacherExperiment implements Experiment {
      */
     public record StudentConfig(int count, List<Integer> hidden, float dropout, int epochs, int batchSize, float learningRate,
             float weightDecay, double temperature, double alpha, double clipBudget) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param count students R per method, at least 2
+         * @param hidden hidden widths of the MLP
+         * @param dropout dropout after each hidden layer, in [0, 1)
+         * @param epochs epochs
+         * @param batchSize mini-batch size per student
+         * @param learningRate AdamW's learning rate
+         * @param weightDecay AdamW's decoupled weight decay
+         * @param temperature T of the tempered KL (teacher and student)
+         * @param alpha a, the weight of the KL term against the label cross-entropy
+         * @param clipBudget the most mass W-Clip moves per item, in [0, 1]
+         */
         public StudentConfig {
             if (count < 2) {
                 throw new IllegalArgumentException("student.count must be at least 2, got " + count);
@@ -195,7 +227,19 @@ public final class CalibratedTeacherExperiment implements Experiment {
      */
     public record Config(String dataset, int maxTrain, int maxTest, long seed, List<Double> labelNoise, List<String> methods,
             TeacherConfig teacher, StudentConfig student, List<Shift> shifts) {
-        /** Validates the configuration. */
+        /**
+         * Validates the configuration.
+         *
+         * @param dataset {@code fashion-mnist} (falls back to digits when missing) or {@code digits}
+         * @param maxTrain the most training images used, 0 for all
+         * @param maxTest the most test images used, 0 for all
+         * @param seed the seed of subsets, label noise, shifts, teachers and students
+         * @param labelNoise the symmetric label-noise rates of the training labels, each in [0, 1)
+         * @param methods labels-only, plain-kd, w-clip, dus, dus+w-clip
+         * @param teacher the teacher
+         * @param student the students
+         * @param shifts the shifts of the test images
+         */
         public Config {
             if (labelNoise.isEmpty() || labelNoise.stream().anyMatch(e -> !(e >= 0 && e < 1))) {
                 throw new IllegalArgumentException("labelNoise must list rates in [0, 1), got " + labelNoise);

@@ -44,12 +44,12 @@ public record ExperimentFile(String experiment, ConfigFile config) {
             if (!(q instanceof ObjectNode qo)) {
                 throw cf.error("/quick", "must be a mapping of overrides");
             }
-            qo.fields().forEachRemaining(e -> {
+            for (var e : qo.properties()) {
                 if (!settings.has(e.getKey())) {
                     throw cf.error("/quick/" + e.getKey(), "overrides no setting");
                 }
                 settings.set(e.getKey(), e.getValue());
-            });
+            }
         }
         return new ExperimentFile(name.asText(), new ConfigFile(cf.file(), cf.text(), settings));
     }

@@ -39,7 +39,16 @@ public final class KnowledgeBase {
      * @param distractors the wrong values of its other training copies, in the order they are used
      */
     public record Fact(int id, String entity, String relation, String value, double certainty, List<String> distractors) {
-        /** Copies the distractors. */
+        /**
+         * Copies the distractors.
+         *
+         * @param id its index
+         * @param entity the entity's name
+         * @param relation the relation
+         * @param value the true value
+         * @param certainty its grade: the share of its training copies that carry the true value
+         * @param distractors the wrong values of its other training copies, in the order they are used
+         */
         public Fact {
             distractors = List.copyOf(distractors);
         }

@@ -55,7 +55,17 @@ public final class LinearRegressionExperiment implements Experiment {
      */
     public record Config(String dataset, String target, double testFraction, List<Double> noise, List<Integer> k,
             int students, long seed) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param dataset path of the CSV, relative to the distill4j home
+         * @param target the target column
+         * @param testFraction the test share of the split
+         * @param noise the noise levels a (noise variance a * Var(y_train))
+         * @param k the numbers of teacher samples per input
+         * @param students students per (a, k, method)
+         * @param seed the seed of the split and of all noise draws
+         */
         public Config {
             if (students < 2) {
                 throw new IllegalArgumentException("students must be at least 2, got " + students);

@@ -86,7 +86,17 @@ public final class LlmExperiment implements Experiment {
      */
     public record ModelConfig(int hidden, int layers, int heads, double dropout, int epochs, int batchRows,
             double learningRate) {
-        /** Validates the settings. */
+        /**
+         * Validates the settings.
+         *
+         * @param hidden width d
+         * @param layers decoder layers
+         * @param heads attention heads (d must divide by them)
+         * @param dropout GPT-2's dropout (embeddings, residuals, attention)
+         * @param epochs passes over the training set (students: over one answer per question)
+         * @param batchRows rows per step
+         * @param learningRate peak learning rate (cosine decay, 10 warm-up steps)
+         */
         public ModelConfig {
             if (hidden < 1 || layers < 1 || heads < 1 || hidden % heads != 0) {
                 throw new IllegalArgumentException("hidden, layers and heads must be positive and hidden divisible by heads, "
@@ -109,7 +119,15 @@ public final class LlmExperiment implements Experiment {
      * @param maxNewTokens the most tokens per answer
      */
     public record Sampling(double temperature, int topK, double topP, double repetitionPenalty, int maxNewTokens) {
-        /** Validates through {@link SamplingConfig}. */
+        /**
+         * Validates through {@link SamplingConfig}.
+         *
+         * @param temperature softmax temperature
+         * @param topK top-k filter (0 for none)
+         * @param topP nucleus mass
+         * @param repetitionPenalty CTRL repetition penalty
+         * @param maxNewTokens the most tokens per answer
+         */
         public Sampling {
             new SamplingConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, 1, -1);
         }
@@ -147,7 +165,32 @@ public final class LlmExperiment implements Experiment {
             ModelConfig teacher, int topLogprobs, ModelConfig student, int students, double kdAlpha,
             double allAnswerEpochShare, List<Integer> ks,
             List<String> methods, Sampling sampling, int evalSamples) {
-        /** Validates the configuration. */
+        /**
+         * Validates the configuration.
+         *
+         * @param seed the seed of the knowledge base, the teacher and (offset) the students
+         * @param entities entities of the knowledge base
+         * @param relations relations per entity, in [1, 5]
+         * @param grades the certainty grades dealt to the facts
+         * @param repeats the teacher's training copies of each fact
+         * @param distractors distinct wrong values per fact
+         * @param corpus the real-text corpus (relative to the distill4j home; empty for none)
+         * @param corpusFallback used when the corpus is missing (a shipped sample), or empty
+         * @param corpusChunks passages of real text in the teacher's training set
+         * @param corpusWords words per passage (at most context - 1)
+         * @param corpusVocab the most frequent corpus words given their own token (others are {@code <unk>})
+         * @param context the models' context length
+         * @param teacher the teacher's shape and training
+         * @param topLogprobs K of the cached top-K distributions
+         * @param student the students' shape and training
+         * @param students students R per method and k, at least 2
+         * @param kdAlpha the distillation weight of token-kd (1: pure top-K KL)
+         * @param allAnswerEpochShare f in [0, 1]: multi-response and token-kd, which train on all k answers, get round(E (1 + f (k - 1)) / k) epochs (f = 1: the paper's equal epochs; f = 0: equal steps)
+         * @param ks the response counts k, ascending, at least two
+         * @param methods the methods compared
+         * @param sampling the paper's sampling (teacher, students' sampled answers, the untrained student)
+         * @param evalSamples sampled answers m per question and student, at least 2
+         */
         public Config {
             grades = List.copyOf(grades);
             ks = List.copyOf(ks);
