@@ -27,7 +27,8 @@ import java.util.Random;
  *
  * <p>Each {@link #step} takes a batch of prompts with off-policy responses (from the data set, or sampled from
  * the teacher beforehand: sequence-level KD). With probability {@code lmbda} the batch goes on-policy: the
- * student samples {@code samples} continuations per prompt with its key/value cache ({@link Generation},
+ * student samples {@code samples} continuations per prompt with its key/value cache, the prompt's keys and values
+ * shared by the samples ({@link Generation#sampleRows},
  * temperature and top-k as in {@code generate}) and these replace the given responses. The teacher then scores
  * every sequence by teacher forcing and the loss is the generalised Jensen-Shannon divergence
  * ({@link GeneralizedJsdLoss}, TRL's convention: beta = 0 forward KL(p_T || q_S), beta = 1 reverse KL) between
@@ -179,11 +180,12 @@ public final class OnPolicyDistiller implements AutoCloseable {
                     throw new IllegalArgumentException("a prompt of " + e.prompt().length
                             + " tokens leaves no room in the context");
                 }
-                for (int j = 0; j < settings.samples(); j++) {
+                int[][] rows = Generation.sampleRows(student, manager, e.prompt(), settings.samples(),
+                        Math.min(settings.maxNewTokens(), room), settings.eosId(), settings.temperature(),
+                        settings.topK(), random);
+                for (int[] row : rows) {
                     prompts.add(e.prompt());
-                    responses.add(Generation.sample(student, manager, e.prompt(),
-                            Math.min(settings.maxNewTokens(), room), settings.eosId(), settings.temperature(),
-                            settings.topK(), random));
+                    responses.add(row);
                 }
             }
         } else {
