@@ -22,7 +22,9 @@ import java.util.Set;
  * blocks of the targeted maps; the model's forward pass, its KV-cache decoder and generation then include
  * them. {@link #namedParameters()} names the adapter parameters as peft's {@code adapter_model.safetensors}
  * does ({@code base_model.model.<module>.lora_A.weight}); {@link io.distill4j.models.lm.io.PeftAdapter} saves
- * and loads that format; {@link #merge} folds the adapters into a plain model.
+ * and loads that format; {@link #merge} folds the adapters into a plain model. {@code HfFolder.save} of the
+ * adapted model writes the base weights alone ({@link CausalLm#namedParameters()} holds no adapter); use
+ * {@code PeftAdapter.mergeAndSave} for a folder with the adapters folded in.
  */
 public final class Lora {
     /** The prefix peft puts before module names in adapter files. */
