@@ -51,6 +51,7 @@ public final class CausalLm extends AbstractBlock {
     private final Norm finalNorm;
     private final Parameter head;
     private final Map<String, Parameter> named;
+    private final Map<String, Dense> linears;
     private final Map<Device, Map<Integer, NDArray>> causalMasks = new HashMap<>();
     private final Map<Device, Map<Integer, NDArray>> triangles = new HashMap<>();
     private final Map<Device, NDArray[]> rotary = new HashMap<>();
@@ -71,6 +72,7 @@ public final class CausalLm extends AbstractBlock {
         // GPT-2 scales the init of the projections into the residual stream by 1/sqrt(2 n_layer)
         double outStd = llama ? std : std / Math.sqrt(2.0 * config.numLayers());
         Map<String, Parameter> n = new LinkedHashMap<>();
+        Map<String, Dense> d = new LinkedHashMap<>();
         String root = llama ? "model." : "transformer.";
         tokenEmbedding = addParameter(Parameter.builder().setName(llama ? "embed_tokens" : "wte")
                 .setType(Parameter.Type.WEIGHT).optShape(new Shape(config.vocabSize(), config.hiddenSize()))
@@ -87,7 +89,7 @@ public final class CausalLm extends AbstractBlock {
         DecoderLayer[] ls = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < ls.length; i++) {
             ls[i] = addChildBlock((llama ? "layers." : "h.") + i, new DecoderLayer(config, llama, outStd));
-            nameLayer(n, root + (llama ? "layers." : "h.") + i + ".", ls[i], llama);
+            nameLayer(n, d, root + (llama ? "layers." : "h.") + i + ".", ls[i], llama);
         }
         layers = List.of(ls);
         finalNorm = addChildBlock(llama ? "norm" : "ln_f", new Norm(llama, config.hiddenSize(), config.normEps()));
@@ -101,29 +103,32 @@ public final class CausalLm extends AbstractBlock {
             n.put("lm_head.weight", head);
         }
         named = Collections.unmodifiableMap(n);
+        linears = Collections.unmodifiableMap(d);
     }
 
-    private static void nameLayer(Map<String, Parameter> n, String p, DecoderLayer l, boolean llama) {
+    private static void nameLayer(Map<String, Parameter> n, Map<String, Dense> d, String p, DecoderLayer l,
+            boolean llama) {
         nameNorm(n, p + (llama ? "input_layernorm" : "ln_1"), l.norm1());
         nameNorm(n, p + (llama ? "post_attention_layernorm" : "ln_2"), l.norm2());
         SelfAttention a = l.attention();
         if (llama) {
-            nameDense(n, p + "self_attn.q_proj", a.query());
-            nameDense(n, p + "self_attn.k_proj", a.key());
-            nameDense(n, p + "self_attn.v_proj", a.value());
-            nameDense(n, p + "self_attn.o_proj", a.output());
-            nameDense(n, p + "mlp.gate_proj", l.mlp().gate());
-            nameDense(n, p + "mlp.up_proj", l.mlp().up());
-            nameDense(n, p + "mlp.down_proj", l.mlp().down());
+            nameDense(n, d, p + "self_attn.q_proj", a.query());
+            nameDense(n, d, p + "self_attn.k_proj", a.key());
+            nameDense(n, d, p + "self_attn.v_proj", a.value());
+            nameDense(n, d, p + "self_attn.o_proj", a.output());
+            nameDense(n, d, p + "mlp.gate_proj", l.mlp().gate());
+            nameDense(n, d, p + "mlp.up_proj", l.mlp().up());
+            nameDense(n, d, p + "mlp.down_proj", l.mlp().down());
         } else {
-            nameDense(n, p + "attn.c_attn", a.fused());
-            nameDense(n, p + "attn.c_proj", a.output());
-            nameDense(n, p + "mlp.c_fc", l.mlp().fc());
-            nameDense(n, p + "mlp.c_proj", l.mlp().down());
+            nameDense(n, d, p + "attn.c_attn", a.fused());
+            nameDense(n, d, p + "attn.c_proj", a.output());
+            nameDense(n, d, p + "mlp.c_fc", l.mlp().fc());
+            nameDense(n, d, p + "mlp.c_proj", l.mlp().down());
         }
     }
 
-    private static void nameDense(Map<String, Parameter> n, String p, Dense d) {
+    private static void nameDense(Map<String, Parameter> n, Map<String, Dense> modules, String p, Dense d) {
+        modules.put(p, d);
         n.put(p + ".weight", d.weight());
         if (d.bias() != null) {
             n.put(p + ".bias", d.bias());
@@ -135,6 +140,17 @@ public final class CausalLm extends AbstractBlock {
         if (norm.shift() != null) {
             n.put(p + ".bias", norm.shift());
         }
+    }
+
+    /**
+     * The linear maps of the decoder layers under their Hugging Face module names (e.g.
+     * {@code transformer.h.0.attn.c_attn}, {@code model.layers.0.mlp.down_proj}), in a fixed order: where
+     * LoRA adapters go.
+     *
+     * @return an unmodifiable ordered map
+     */
+    Map<String, Dense> linearModules() {
+        return linears;
     }
 
     /** @return the architecture */

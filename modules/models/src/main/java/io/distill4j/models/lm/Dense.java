@@ -15,13 +15,15 @@ import ai.djl.util.PairList;
  * A linear map y = x W^T + b over the last axis, with W stored (out, in) as in {@code torch.nn.Linear}.
  *
  * <p>Calls libtorch's {@code linear} on a 2-D view of the input, so that the bias add is fused into one
- * addmm; W is drawn from N(0, std^2), b starts at zero.
+ * addmm; W is drawn from N(0, std^2), b starts at zero. With a {@link LoraLayer} attached, its low-rank
+ * update is added to the output.
  */
 final class Dense extends AbstractBlock {
     private final int in;
     private final int out;
     private final Parameter weight;
     private final Parameter bias;
+    private LoraLayer lora;
 
     /**
      * Creates the map.
@@ -42,6 +44,16 @@ final class Dense extends AbstractBlock {
                 : null;
     }
 
+    /** @return the input width */
+    int in() {
+        return in;
+    }
+
+    /** @return the output width */
+    int out() {
+        return out;
+    }
+
     /** @return the weight, shape (out, in) */
     Parameter weight() {
         return weight;
@@ -50,6 +62,24 @@ final class Dense extends AbstractBlock {
     /** @return the bias, shape (out), or null */
     Parameter bias() {
         return bias;
+    }
+
+    /** @return the low-rank adapter on this map, or null */
+    LoraLayer lora() {
+        return lora;
+    }
+
+    /**
+     * Puts a low-rank adapter on this map (as a child block, so that its parameters join the model's).
+     *
+     * @param adapter an initialised adapter of this map's widths
+     * @throws IllegalStateException if the map already has one
+     */
+    void attach(LoraLayer adapter) {
+        if (lora != null) {
+            throw new IllegalStateException(this + " already has a LoRA adapter");
+        }
+        lora = addChildBlock("lora", adapter);
     }
 
     /**
@@ -64,13 +94,15 @@ final class Dense extends AbstractBlock {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
         Shape s = x.getShape();
+        NDArray y;
         if (s.dimension() <= 2) {
-            return x.getNDArrayInternal().linear(x, w, b).head();
+            y = x.getNDArrayInternal().linear(x, w, b).head();
+        } else {
+            // flatten to 2-D: libtorch 2.7's linear then fuses the bias into one addmm instead of mm + add
+            NDArray flat = x.reshape(-1, in);
+            y = flat.getNDArrayInternal().linear(flat, w, b).head().reshape(s.slice(0, s.dimension() - 1).add(out));
         }
-        // flatten to 2-D: libtorch 2.7's linear then fuses the bias into one addmm instead of mm + add
-        NDArray flat = x.reshape(-1, in);
-        NDArray y = flat.getNDArrayInternal().linear(flat, w, b).head();
-        return y.reshape(s.slice(0, s.dimension() - 1).add(out));
+        return lora == null ? y : y.add(lora.apply(ps, x, training));
     }
 
     @Override
@@ -86,7 +118,7 @@ final class Dense extends AbstractBlock {
 
     @Override
     protected void initializeChildBlocks(ai.djl.ndarray.NDManager manager, DataType dataType, Shape... shapes) {
-        // no children
+        // an adapter is initialised before it is attached
     }
 
     @Override

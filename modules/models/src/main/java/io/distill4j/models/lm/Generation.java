@@ -119,6 +119,76 @@ public final class Generation {
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * Samples several continuations of one prompt at once with the key/value cache: the prompt is run once
+     * and its keys and values are shared by the rows (as {@code generate(num_return_sequences = rows)}). Each
+     * step draws row 0, then row 1, ... from {@code random}, so one row gives the tokens of
+     * {@link #sample(CausalLm, NDManager, int[], int, int, double, int, Random)} with the same random source. A row
+     * that has drawn {@code eosId} ends there (its eos included) while the others go on.
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (and the cache, freed at the end)
+     * @param prompt the prompt ids (at least one)
+     * @param rows continuations, positive
+     * @param maxNew the most tokens to add per row
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @return the new tokens of each row
+     */
+    public static int[][] sampleRows(CausalLm model, NDManager manager, int[] prompt, int rows, int maxNew, int eosId,
+            double temperature, int topK, Random random) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("prompt must hold at least one token");
+        }
+        if (rows <= 0) {
+            throw new IllegalArgumentException("rows must be positive, got " + rows);
+        }
+        if (temperature < 0 || Double.isNaN(temperature)) {
+            throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+        }
+        if (temperature > 0 && random == null) {
+            throw new IllegalArgumentException("sampling at temperature " + temperature + " needs a random source");
+        }
+        int limit = model.config().maxPositions();
+        List<List<Integer>> out = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            out.add(new ArrayList<>());
+        }
+        if (maxNew > 0 && prompt.length < limit) {
+            KvCacheDecoder decoder = new KvCacheDecoder(model);
+            float[][] logits = new float[rows][];
+            boolean[] done = new boolean[rows];
+            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, rows, logits)) {
+                for (int n = 1; ; n++) {
+                    int[] next = new int[rows];
+                    boolean all = true;
+                    for (int r = 0; r < rows; r++) {
+                        List<Integer> row = out.get(r);
+                        if (done[r]) {
+                            next[r] = row.get(row.size() - 1); // keeps the shapes; not recorded
+                            continue;
+                        }
+                        next[r] = temperature == 0 ? argMax(logits[r]) : draw(logits[r], temperature, topK, random);
+                        row.add(next[r]);
+                        done[r] = next[r] == eosId;
+                        all &= done[r];
+                    }
+                    if (all || n >= maxNew || prompt.length + n >= limit) {
+                        break;
+                    }
+                    logits = decoder.step(manager, state, next);
+                }
+            }
+        }
+        int[][] result = new int[rows][];
+        for (int r = 0; r < rows; r++) {
+            result[r] = out.get(r).stream().mapToInt(Integer::intValue).toArray();
+        }
+        return result;
+    }
+
     private static int argMax(float[] z) {
         int best = 0;
         for (int i = 1; i < z.length; i++) {

@@ -21,13 +21,15 @@ import java.util.Map;
  * SwiGLU). The state holds R rows that share one prompt (the k samples of a prompt): the prompt's keys and
  * values are computed once and broadcast to the rows. Its logits agree with {@link CausalLm#logits} on the
  * same sequence (checked by the tests). Used by {@link Generation} for students and by the teacher
- * module's {@code CausalLmTeacher}; inference only (no dropout, no gradients).
+ * module's {@code CausalLmTeacher}; inference only (no dropout, no gradients). LoRA adapters on the model
+ * ({@link Lora}) are applied.
  */
 public final class KvCacheDecoder {
 
     private final CausalLmConfig c;
     private final boolean llama;
     private final Map<String, Parameter> p;
+    private final Map<String, Dense> linears;
     private final String root;
     private final float[] invFreq;
 
@@ -40,6 +42,7 @@ public final class KvCacheDecoder {
         this.c = model.config();
         this.llama = c.family() == LmFamily.LLAMA;
         this.p = model.namedParameters();
+        this.linears = model.linearModules();
         this.root = llama ? "model." : "transformer.";
         int half = c.headDim() / 2;
         invFreq = new float[half];
@@ -95,7 +98,9 @@ public final class KvCacheDecoder {
     }
 
     private NDArray dense(NDArray x, String name) {
-        return linear(x, w(name + ".weight"), wOrNull(name + ".bias"));
+        NDArray y = linear(x, w(name + ".weight"), wOrNull(name + ".bias"));
+        Dense d = linears.get(name);
+        return d == null || d.lora() == null ? y : y.add(d.lora().apply(x));
     }
 
     private NDArray norm(NDArray x, String name) {

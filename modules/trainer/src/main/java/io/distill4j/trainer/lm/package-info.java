@@ -2,6 +2,7 @@
  * Fine-tuning causal language-model students ({@link io.distill4j.models.lm.CausalLm}) on cached teacher
  * responses: supervised or token-level distillation ({@link io.distill4j.trainer.lm.LmFineTuner}) on the shared
  * {@link io.distill4j.trainer.TrainingEngine} through {@link io.distill4j.trainer.lm.LmBatchSource}, with packing
- * ({@link io.distill4j.trainer.lm.SequencePacker}) and the answer loss ({@link io.distill4j.trainer.lm.AnswerLoss}).
+ * ({@link io.distill4j.trainer.lm.SequencePacker}) and the answer loss ({@link io.distill4j.trainer.lm.AnswerLoss});
+ * on-policy generalised KD from a local teacher ({@link io.distill4j.trainer.lm.OnPolicyDistiller}).
  */
 package io.distill4j.trainer.lm;
