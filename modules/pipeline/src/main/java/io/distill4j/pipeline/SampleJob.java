@@ -142,10 +142,20 @@ public final class SampleJob {
         Prepared prepared = prepare(ds);
         log.accept(String.format(java.util.Locale.ROOT, "%s: %d rows to sample (%s part)", ds.dataset(),
                 prepared.sampled().size(), ds.sample()));
-        Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
+        Path saved = savedTeacher(spec);
         return fillDense(spec.source(), spec.teacher(), prepared.split().train(), prepared.sampled(), spec.k(), spec.seed(),
                 spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), device, progress,
                 log);
+    }
+
+    /**
+     * Where a job saves the teacher it trains (and finds it again): {@code <cache>-teacher/} beside the cache.
+     *
+     * @param spec the job
+     * @return the folder
+     */
+    public static Path savedTeacher(SampleSpec spec) {
+        return spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
     }
 
     /**
@@ -169,6 +179,47 @@ public final class SampleJob {
     public static Result fillDense(String source, SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k,
             long seed, Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
             Consumer<String> log) {
+        try (DenseTeacher built = buildDense(source, ts, train, k, seed, saved, device, log)) {
+            Teacher teacher = built.teacher();
+            long before = existingItems(cache);
+            long start = System.nanoTime();
+            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new Result(cache, filled.manifest().items(), before, teacher.k(), seconds);
+        }
+    }
+
+    /**
+     * A tabular teacher built from a job's settings, with the models it holds.
+     *
+     * @param teacher the teacher
+     * @param models its models (one, or an ensemble's members)
+     */
+    public record DenseTeacher(Teacher teacher, List<Model> models) implements AutoCloseable {
+        /** Closes the models. */
+        @Override
+        public void close() {
+            models.forEach(Model::close);
+        }
+    }
+
+    /**
+     * Builds the tabular teacher of a job, training its model(s) first unless checkpoints are named or a
+     * trained teacher is saved in {@code saved} (a new one is saved there): what {@link #fillDense} samples
+     * with, and what a distributed engine rebuilds on each worker from the saved weights.
+     *
+     * @param source names the settings' origin in messages
+     * @param ts the teacher settings
+     * @param train the rows the teacher is trained on
+     * @param k samples per row
+     * @param seed the sampling seed
+     * @param saved where a trained teacher is saved (and found again)
+     * @param device where the teacher runs
+     * @param log told one line per stage
+     * @return the teacher and its models; the caller closes it
+     */
+    public static DenseTeacher buildDense(String source, SampleSpec.TeacherSpec ts, TabularData train, int k, long seed,
+            Path saved, Device device, Consumer<String> log) {
         boolean classification = train.isClassification();
         int width = classification ? train.numClasses() : 1;
         Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(ts.hidden()).setOutputs(width)
@@ -182,14 +233,10 @@ public final class SampleJob {
             for (int m = 0; m < count; m++) {
                 models.add(model(ts, arch, train, m, count, saved, device, log));
             }
-            Teacher teacher = teacher(source, ts, k, seed, arch.describe(), output, width, train, models);
-            long before = existingItems(cache);
-            long start = System.nanoTime();
-            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            return new Result(cache, filled.manifest().items(), before, teacher.k(), seconds);
-        } finally {
+            return new DenseTeacher(teacher(source, ts, k, seed, arch.describe(), output, width, train, models), models);
+        } catch (RuntimeException | Error e) {
             models.forEach(Model::close);
+            throw e;
         }
     }
 

@@ -1,0 +1,56 @@
+package io.distill4j.spark;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distill4j.data.BadInputException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Masters, versions and the command line's exit codes, checked before Spark starts. */
+class SparkEngineTest {
+
+    @Test
+    void localMastersPassAndMalformedOnesAreNamed() {
+        for (String m : new String[] {"local", "local[2]", "local[*]", "local[2,3]", "yarn", "k8s://https://x:6443"}) {
+            assertDoesNotThrow(() -> SparkEngine.checkMaster(m), m);
+        }
+        BadInputException e = assertThrows(BadInputException.class, () -> SparkEngine.checkMaster("locl[2]"));
+        assertTrue(e.getMessage().startsWith("option --master: 'locl[2]'"), e.getMessage());
+    }
+
+    @Test
+    void anUnreachableStandaloneMasterIsOneLine() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();   // free now, nobody listens after close
+        }
+        String master = "spark://127.0.0.1:" + port;
+        BadInputException e = assertThrows(BadInputException.class, () -> SparkEngine.checkMaster(master));
+        assertTrue(e.getMessage().startsWith("option --master: cannot reach the Spark master " + master), e.getMessage());
+    }
+
+    @Test
+    void anotherSparkMajorVersionIsRefused() {
+        assertDoesNotThrow(() -> SparkEngine.checkVersion("4.0.1"));
+        BadInputException e = assertThrows(BadInputException.class, () -> SparkEngine.checkVersion("3.5.6"));
+        assertTrue(e.getMessage().startsWith("Spark 3.5.6 is on the class path"), e.getMessage());
+    }
+
+    @Test
+    void theCommandExitsWith2AndOneLineForBadInput() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(2, SparkMain.run(new String[] {"sample", "--master", "nope", "job.yaml"}, System.out, p));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, text.lines().count(), text);
+        assertTrue(text.startsWith("option --master: 'nope'"), text);
+        assertEquals(2, SparkMain.run(new String[] {"train"}, System.out, p));
+    }
+}
