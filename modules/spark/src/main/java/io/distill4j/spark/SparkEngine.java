@@ -56,7 +56,8 @@ public final class SparkEngine {
 
     /**
      * The configuration distill4j needs on top of the user's: application name, master, the Arrow opens in executor
-     * JVMs, DJL offline and one OpenMP thread in executors (unless set), no web UI (unless set).
+     * JVMs, the driver's {@code distill4j.home} (where the shipped datasets are), DJL offline and one OpenMP thread in
+     * executors (unless set), no web UI (unless set).
      *
      * @param master the master URL (checked with {@link #checkMaster})
      * @param appName the application name
@@ -67,8 +68,13 @@ public final class SparkEngine {
         SparkConf conf = new SparkConf().setMaster(master.trim()).setAppName(appName);
         String opts = conf.get("spark.executor.extraJavaOptions", "");
         if (!opts.contains(JVM_OPENS)) {
-            conf.set("spark.executor.extraJavaOptions", (opts + " " + JVM_OPENS).trim());
+            opts = (opts + " " + JVM_OPENS).trim();
         }
+        String home = System.getProperty("distill4j.home");
+        if (home != null && !opts.contains("-Ddistill4j.home=")) {
+            opts += " -Ddistill4j.home=" + home;   // where executors find the shipped datasets
+        }
+        conf.set("spark.executor.extraJavaOptions", opts);
         conf.setIfMissing("spark.ui.enabled", "false");
         for (Map.Entry<String, String> e : Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true",
                 "OMP_NUM_THREADS", "1", "OMP_WAIT_POLICY", "PASSIVE").entrySet()) {

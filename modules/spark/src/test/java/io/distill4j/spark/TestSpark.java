@@ -22,4 +22,12 @@ final class TestSpark {
         }
         return context;
     }
+
+    /** Stops the shared context (a test that needs another master starts its own; the next use starts a new one). */
+    static synchronized void stop() {
+        if (context != null) {
+            context.stop();
+            context = null;
+        }
+    }
 }
