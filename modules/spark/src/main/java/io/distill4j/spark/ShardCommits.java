@@ -41,7 +41,10 @@ final class ShardCommits {
 
     private static final Logger LOG = LogManager.getLogger(ShardCommits.class);
 
-    /** One teacher per executor JVM and job, shared by the JVM's task threads (sampling needs no gradient). */
+    /**
+     * One teacher per executor JVM and job, shared by the JVM's task threads (sampling needs no gradient); kept for
+     * the JVM's life (executors of one application run its jobs).
+     */
     private static final Map<String, Worker> WORKERS = new ConcurrentHashMap<>();
 
     /** A job's rows and teacher, as built on one executor JVM. */
@@ -125,8 +128,10 @@ final class ShardCommits {
         return false;
     }
 
-    private static Worker worker(SparkSampling.ShardJob job) {
-        String key = job.jobFile() + "|" + job.fingerprint() + "|" + job.options().device();
+    private static Worker worker(SparkSampling.ShardJob job) throws IOException {
+        // the file's content is part of the key: a job file rewritten in place (another teacher) is a new worker
+        String key = job.jobFile() + "|" + Sha256.of(Path.of(job.jobFile())) + "|" + job.fingerprint() + "|"
+                + job.options().device();
         return WORKERS.computeIfAbsent(key, x -> build(job));
     }
 

@@ -35,7 +35,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * <p>How it stays crash-safe (the single-machine writer's guarantees, spread over tasks):
  * <ul>
  *   <li>shard {@code i} holds items {@code [i * rowsPerShard, min(n, (i + 1) * rowsPerShard))}, exactly the local
- *       writer's shards; its items are sampled in the batches of a whole run (see {@link TeacherSampler#append}),
+ *       writer's shards (after a cache's last listed shard, full shards from its first missing item, as the local
+ *       writer resumes); its items are sampled in the batches of a whole run (see {@link TeacherSampler#append}),
  *       so the bytes do not depend on which task wrote them;</li>
  *   <li>a task attempt writes its shard under {@code <cache>/_attempts/<shard>-attempt-<id>/} (temporary name,
  *       then rename), then commits it with a hard link to {@code <cache>/part-NNNNN.arrow}, which never replaces a
@@ -165,22 +166,15 @@ public final class SparkSampling {
                     + manifest.items() + " items but the dataset has " + n);
         }
         long before = manifest.items();
-        int shardCount = (n + rps - 1) / rps;
+        // Shards the manifest lists stay; the rest follow as the local writer would resume: full shards of
+        // rowsPerShard from the first missing item, the last one shorter.
         int listed = manifest.shards().size();
-        for (int i = 0; i < listed; i++) {
-            CacheManifest.Shard s = manifest.shards().get(i);
-            if (s.firstItem() != (long) i * rps || s.rows() != Math.min(rps, n - (long) i * rps)) {
-                throw new BadInputException(cache.resolve(CacheManifest.FILE_NAME) + ": shard " + s.file()
-                        + ": field rows: " + s.rows() + " rows from item " + s.firstItem() + ", but this job's rowsPerShard "
-                        + rps + " makes shard " + i + " start at item " + (long) i * rps
-                        + " (resume with the rowsPerShard the cache was written with)");
-            }
-        }
+        int shardCount = listed + (int) ((n - before + rps - 1) / rps);
         TreeMap<Integer, Committed> done = new TreeMap<>();
         List<ShardTask> todo = new ArrayList<>();
         int adopted = 0;
         for (int i = listed; i < shardCount; i++) {
-            long first = (long) i * rps;
+            long first = before + (long) (i - listed) * rps;
             int rows = (int) Math.min(rps, n - first);
             Committed orphan = ShardCommits.adopt(cache, i, first, rows, k, width);
             if (orphan != null) {

@@ -44,6 +44,17 @@ class SparkEngineTest {
     }
 
     @Test
+    void aTasksBadInputIsFoundInTheTextSparkReportsFromAnExecutor() {
+        RuntimeException cluster = new RuntimeException("Job aborted due to stage failure: Task 3 in stage 0.0 failed 4"
+                + " times, most recent failure: Lost task 3.3 (TID 9) (10.0.0.2 executor 1): "
+                + "io.distill4j.data.BadInputException: /shared/cache: this executor (w2) cannot see the cache folder\n"
+                + "\tat io.distill4j.spark.ShardCommits.sampleAndCommit(ShardCommits.java:70)\n");
+        assertEquals("/shared/cache: this executor (w2) cannot see the cache folder", SparkFaults.badInput(cluster));
+        assertEquals(null, SparkFaults.badInput(new RuntimeException("Job aborted: java.io.IOException: disk")));
+        assertEquals("wrapped", SparkFaults.badInput(new RuntimeException(new BadInputException("wrapped"))));
+    }
+
+    @Test
     void theCommandExitsWith2AndOneLineForBadInput() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8);

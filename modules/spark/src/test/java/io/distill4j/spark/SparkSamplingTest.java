@@ -133,6 +133,45 @@ class SparkSamplingTest {
     }
 
     @Test
+    void sparkResumesALocalRunThatWasInterruptedAsTheLocalWriterWould() throws IOException {
+        // a local run stopped after its third batch: shards [0, 40) and [40, 48) (the writer commits what it holds)
+        Path job = job("interrupted", 40, 7, true);
+        int[] calls = {0};
+        assertThrows(IllegalStateException.class, () -> SampleJob.run(SampleSpec.load(job), Device.cpu(),
+                (done, total) -> {
+                    if (++calls[0] == 4) {
+                        throw new IllegalStateException("interrupted");
+                    }
+                }, l -> { }));
+        assertEquals(48, CacheManifest.read(dir.resolve("interrupted")).items());
+        Path copy = dir.resolve("interrupted-local");
+        Files.createDirectories(copy);
+        try (Stream<Path> files = Files.list(dir.resolve("interrupted"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        Path localJob = job("interrupted-local", 40, 7, true);
+        SampleJob.run(SampleSpec.load(localJob), Device.cpu(), SampleProgress.NONE, l -> { });
+        SparkSampling.Outcome o = spark(job, List.of());
+        assertEquals(48, o.result().resumedFrom());
+        assertEquals(2, o.scheduled(), "[48, 88) and [88, 120)");
+        assertSameCache(copy, dir.resolve("interrupted"));
+    }
+
+    @Test
+    void theCommandSamplesAJobOnItsOwnLocalMaster() throws IOException {
+        Path want = local("localCommand", 32);
+        TestSpark.stop();   // the command starts (and stops) its own context
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int rc = SparkMain.run(new String[] {"sample", "--master", "local[2]", "--no-fsync",
+            job("command", 32, 7, true).toString()}, new java.io.PrintStream(out, true), System.err);
+        assertEquals(0, rc, out.toString());
+        assertTrue(out.toString().contains(": 120 items, k=5, 4 shards (4 sampled now, 0 adopted)"), out.toString());
+        assertSameCache(want, dir.resolve("command"));
+    }
+
+    @Test
     void aCacheOfAnotherTeacherIsRefusedBeforeAnyTask() throws IOException {
         spark(job("seeded", 40, 7, true), List.of());
         Path other = job("seeded", 40, 8, true);   // same cache folder, another sampling seed

@@ -36,12 +36,12 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /**
-     * Starts a master and a worker with {@code cores} cores and waits until the worker is registered.
+     * Starts a master and a worker with {@code cores} cores and waits (up to 3 minutes) until the worker is registered.
      *
      * @param root a scratch folder (SPARK_HOME, work folders, logs)
      * @param cores the worker's cores
      * @return the cluster
-     * @throws Exception if it does not come up within a minute
+     * @throws Exception if it does not come up within 3 minutes
      */
     static StandaloneCluster start(Path root, int cores) throws Exception {
         int port = freePort();
@@ -74,7 +74,7 @@ final class StandaloneCluster implements AutoCloseable {
                 root.resolve("work").toString(), c.url);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         Pattern alive = Pattern.compile("\"aliveworkers\"\\s*:\\s*(\\d+)");
-        long deadline = System.nanoTime() + 60_000_000_000L;
+        long deadline = System.nanoTime() + 180_000_000_000L;
         while (System.nanoTime() < deadline) {
             try {
                 String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUi + "/json/"))
@@ -95,7 +95,7 @@ final class StandaloneCluster implements AutoCloseable {
             Thread.sleep(250);
         }
         c.close();
-        throw new IllegalStateException("the worker did not register within a minute: see " + root.resolve("*.log"));
+        throw new IllegalStateException("the worker did not register within 3 minutes: see " + root.resolve("*.log"));
     }
 
     private void java(String cp, String name, String main, String... args) throws IOException {
@@ -133,12 +133,16 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** Stops the worker's executors, the worker and the master, and waits for them. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         for (int i = processes.size() - 1; i >= 0; i--) {
             Process p = processes.get(i);
             p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
-            p.waitFor();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         processes.clear();
     }

@@ -54,7 +54,7 @@ class StandaloneClusterTest {
                 CompletableFuture<SparkSampling.Outcome> job = CompletableFuture.supplyAsync(() -> SparkSampling.sample(sc,
                         clusterJob, new SparkSampling.Options("cpu", false, List.of()), l -> { }));
                 // kill one executor JVM as soon as the first shard is committed
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
                 boolean killed = false;
                 long committedAtKill = -1;
                 while (!job.isDone() && System.nanoTime() < deadline) {
@@ -68,7 +68,7 @@ class StandaloneClusterTest {
                     }
                     Thread.sleep(20);
                 }
-                SparkSampling.Outcome o = job.get(120, TimeUnit.SECONDS);
+                SparkSampling.Outcome o = job.get(300, TimeUnit.SECONDS);
                 assertTrue(killed, "an executor was killed while the job ran");
                 assertEquals(57, o.shards(), "1797 digits in shards of 32");
                 assertTrue(committedAtKill < o.shards(), committedAtKill + " of " + o.shards() + " shards at the kill");
