@@ -121,6 +121,13 @@ public final class SparkGrid {
                 throw new BadInputException(outDir + ": two cells are named '" + n + "'");
             }
         }
+        org.apache.spark.SparkConf conf = sc.getConf();
+        if (!sc.isLocal() && conf.contains("spark.executor.cores")
+                && conf.getInt("spark.task.cpus", 1) < conf.getInt("spark.executor.cores", 1)) {
+            LOG.warn("spark.task.cpus {} is below spark.executor.cores {}: an executor runs several cells at once, but"
+                    + " DJL trains one at a time per JVM, so they wait on each other; set spark.task.cpus to {}",
+                    conf.getInt("spark.task.cpus", 1), conf.get("spark.executor.cores"), conf.get("spark.executor.cores"));
+        }
         String out = outDir.toAbsolutePath().normalize().toString();
         List<CellResult> results;
         try {
