@@ -172,6 +172,21 @@ class SparkSamplingTest {
     }
 
     @Test
+    void theServiceLoaderFindsTheSparkEngineForLocalAndStandaloneMasters() throws IOException {
+        assertTrue(io.distill4j.pipeline.SampleEngine.find("spark://10.0.0.1:7077") instanceof SparkSampleEngine);
+        BadInputException none = assertThrows(BadInputException.class,
+                () -> io.distill4j.pipeline.SampleEngine.find("ray://x"));
+        assertTrue(none.getMessage().startsWith("option --engine: no engine on the class path runs 'ray://x'"),
+                none.getMessage());
+        Path want = local("localEngine", 32);
+        TestSpark.stop();   // the engine starts (and stops) its own context
+        SampleJob.Result r = io.distill4j.pipeline.SampleEngine.find("local[2]").sample("local[2]",
+                job("engine", 32, 7, true), "cpu", l -> { });
+        assertEquals(120, r.items());
+        assertSameCache(want, dir.resolve("engine"));
+    }
+
+    @Test
     void aCacheOfAnotherTeacherIsRefusedBeforeAnyTask() throws IOException {
         spark(job("seeded", 40, 7, true), List.of());
         Path other = job("seeded", 40, 8, true);   // same cache folder, another sampling seed
