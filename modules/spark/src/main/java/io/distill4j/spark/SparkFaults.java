@@ -34,6 +34,18 @@ final class SparkFaults {
     }
 
     /**
+     * @param e an error
+     * @return the first message line of its deepest cause, with that cause's class
+     */
+    static String rootLine(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + oneLine(t);
+    }
+
+    /**
      * @param e what the job threw
      * @return its first message line
      */

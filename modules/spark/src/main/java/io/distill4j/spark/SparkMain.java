@@ -96,6 +96,10 @@ public final class SparkMain {
             }
             err.println("Spark job failed: " + SparkFaults.oneLine(e));
             return 3;
+        } catch (LinkageError e) {
+            // e.g. Spark's jackson-module-scala refusing another jackson-databind at the first RDD operation
+            err.println("Spark cannot run on this class path (mixed library versions): " + SparkFaults.rootLine(e));
+            return 2;
         } finally {
             if (sc != null) {
                 sc.stop();

@@ -55,6 +55,14 @@ class SparkEngineTest {
     }
 
     @Test
+    void aClassPathMismatchIsNamedByItsDeepestCause() {
+        Error e = new ExceptionInInitializerError(new IllegalStateException("Scala module 2.18.2 requires Jackson"
+                + " Databind version >= 2.18.0 and < 2.19.0 - Found jackson-databind version 2.21.2\nmore"));
+        assertEquals("IllegalStateException: Scala module 2.18.2 requires Jackson Databind version >= 2.18.0 and < 2.19.0"
+                + " - Found jackson-databind version 2.21.2", SparkFaults.rootLine(e));
+    }
+
+    @Test
     void theCommandExitsWith2AndOneLineForBadInput() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8);
