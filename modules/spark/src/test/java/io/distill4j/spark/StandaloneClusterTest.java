@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A standalone master and worker on 127.0.0.1 with two executors of one core: one executor JVM is killed by its PID
  * while the job runs, and the cache still equals the single-machine one bit for bit.
  */
+@org.junit.jupiter.api.condition.DisabledIfSystemProperty(named = "distill4j.spark.standalone", matches = "skip",
+        disabledReason = "-Ddistill4j.spark.standalone=skip leaves out the cluster test (about 2 minutes on 2 cores)")
 class StandaloneClusterTest {
 
     @Test
@@ -32,18 +34,31 @@ class StandaloneClusterTest {
                 + "data:\n  dataset: digits\n  scale: 0.0625\n  sample: all\n  dir: " + data + "\n"
                 + "teacher:\n  type: mc-dropout\n  model:\n    hidden: [32]\n    dropout: 0.3\n"
                 + "  train:\n    epochs: 2\n    batchSize: 64\n    learningRate: 0.02\n";
+        // the cluster comes up in its own JVMs while this one trains the teacher and writes the local cache
+        Path home = Path.of("target", "standalone-cluster").toAbsolutePath();
+        SparkSampling.deleteTree(home);
+        CompletableFuture<StandaloneCluster> starting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return StandaloneCluster.start(home, 2);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         Path localJob = dir.resolve("local.yaml");
         Files.writeString(localJob, "cache: " + dir.resolve("local") + "\n" + common);
-        SampleJob.run(SampleSpec.load(localJob), Device.cpu(), SampleProgress.NONE, l -> { });
+        try {
+            SampleJob.run(SampleSpec.load(localJob), Device.cpu(), SampleProgress.NONE, l -> { });
+        } catch (RuntimeException e) {
+            starting.thenAccept(StandaloneCluster::close);
+            throw e;
+        }
         Path clusterJob = dir.resolve("cluster.yaml");
         Files.writeString(clusterJob, "cache: " + dir.resolve("cluster") + "\n" + common
                 + "  checkpoint: " + dir.resolve("local-teacher") + "\n");
 
         TestSpark.stop();   // one context per JVM
         // the cluster's folder (SPARK_HOME, logs, executor stderr) stays in target/ for a look after a failure
-        Path home = Path.of("target", "standalone-cluster").toAbsolutePath();
-        SparkSampling.deleteTree(home);
-        try (StandaloneCluster cluster = StandaloneCluster.start(home, 2)) {
+        try (StandaloneCluster cluster = starting.get(200, TimeUnit.SECONDS)) {
             SparkConf conf = SparkEngine.conf(cluster.url, "distill4j standalone test")
                     .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
                     .set("spark.executor.cores", "1").set("spark.cores.max", "2").set("spark.executor.memory", "768m")
