@@ -30,6 +30,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         EXPERIMENTS.put("bayesian-teacher", io.distill4j.experiments.BayesianTeacherExperiment::new);
         EXPERIMENTS.put("calibrated-teacher", io.distill4j.experiments.CalibratedTeacherExperiment::new);
         EXPERIMENTS.put("llm", io.distill4j.experiments.LlmExperiment::new);
+        EXPERIMENTS.put("on-policy", h -> new io.distill4j.experiments.OnPolicyExperiment());
     }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "the experiment: ${COMPLETION-CANDIDATES}",

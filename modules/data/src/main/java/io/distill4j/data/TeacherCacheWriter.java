@@ -50,6 +50,8 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private final boolean probabilities;
     private final CacheWriteOptions options;
     private final BufferAllocator alloc;
+    private final int firstShard;
+    private final boolean shardsOnly;
     private final Slot[] slots = new Slot[2];
     private final ExecutorService committer;
     private final CRC32 crc = new CRC32();
@@ -95,7 +97,14 @@ public final class TeacherCacheWriter implements AutoCloseable {
     }
 
     private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard, CacheWriteOptions options) {
+        this(dir, manifest, rowsPerShard, options, 0, false);
+    }
+
+    private TeacherCacheWriter(Path dir, CacheManifest manifest, int rowsPerShard, CacheWriteOptions options,
+            int firstShard, boolean shardsOnly) {
         this.dir = dir;
+        this.firstShard = firstShard;
+        this.shardsOnly = shardsOnly;
         this.manifest = manifest;
         this.next = manifest.items();
         this.rowsPerShard = rowsPerShard;
@@ -157,6 +166,49 @@ public final class TeacherCacheWriter implements AutoCloseable {
     public static TeacherCacheWriter openOrCreate(Path dir, String task, int k, int width, String signal,
             Map<String, Object> teacher, String datasetFingerprint, int rowsPerShard, CacheWriteOptions options)
             throws IOException {
+        checkLayout(task, k, width, signal, rowsPerShard);
+        Objects.requireNonNull(options, "options");
+        CacheManifest m = openManifest(dir, task, k, width, signal, datasetFingerprint, options, () ->
+                new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
+                        datasetFingerprint, null, List.of()));
+        return new TeacherCacheWriter(dir, m, rowsPerShard, options);
+    }
+
+    /**
+     * Opens a writer of shards only, for a cache whose item ranges are written in parallel (one writer per range,
+     * e.g. one per Spark task): items are numbered from {@code firstItem}, shards are named from
+     * {@code part-<firstShard>.arrow} on and written into {@code dir} exactly as {@link #openOrCreate} writes them
+     * (same bytes for the same items), through a temporary name and a rename, but no manifest is read or written:
+     * {@link #manifest()}{@code .shards()} lists what was committed (with absolute item numbers) for the caller to
+     * move into the cache and list in its manifest.
+     *
+     * @param dir the folder the shards go to (created; a private folder of the caller, not the cache)
+     * @param task {@code classification} or {@code regression}
+     * @param k samples per item, positive
+     * @param width classes or outputs per sample, positive
+     * @param signal {@code probabilities} or {@code logits} (classification), {@code values} (regression)
+     * @param firstItem the index of the first item to be appended, not negative
+     * @param firstShard the index in the first shard's name, not negative
+     * @param rowsPerShard items per shard, positive
+     * @param options fsync and tolerance
+     * @return the writer
+     * @throws IOException if the folder cannot be created
+     */
+    public static TeacherCacheWriter openShards(Path dir, String task, int k, int width, String signal, long firstItem,
+            int firstShard, int rowsPerShard, CacheWriteOptions options) throws IOException {
+        checkLayout(task, k, width, signal, rowsPerShard);
+        if (firstItem < 0 || firstShard < 0) {
+            throw new IllegalArgumentException("firstItem and firstShard must not be negative, got " + firstItem + ", "
+                    + firstShard);
+        }
+        Objects.requireNonNull(options, "options");
+        Files.createDirectories(dir);
+        CacheManifest m = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", firstItem,
+                Map.of(), null, List.of());
+        return new TeacherCacheWriter(dir, m, rowsPerShard, options, firstShard, true);
+    }
+
+    private static void checkLayout(String task, int k, int width, String signal, int rowsPerShard) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be positive, got " + k);
         }
@@ -179,11 +231,6 @@ public final class TeacherCacheWriter implements AutoCloseable {
             throw new IllegalArgumentException("signal '" + signal + "' does not fit task " + task
                     + " (classification: probabilities or logits; regression: values)");
         }
-        Objects.requireNonNull(options, "options");
-        CacheManifest m = openManifest(dir, task, k, width, signal, datasetFingerprint, options, () ->
-                new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0, teacher,
-                        datasetFingerprint, null, List.of()));
-        return new TeacherCacheWriter(dir, m, rowsPerShard, options);
     }
 
     /** Creates a fresh manifest when the directory has none. */
@@ -241,7 +288,10 @@ public final class TeacherCacheWriter implements AutoCloseable {
         return next;
     }
 
-    /** @return the manifest as committed so far (shards still being written are not in it yet) */
+    /**
+     * @return the manifest as committed so far (shards still being written are not in it yet); for a writer from
+     *     {@link #openShards} an in-memory record whose shards are the ones written, never a file
+     */
     public CacheManifest manifest() {
         return manifest;
     }
@@ -409,7 +459,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
 
     /** Runs on the committer thread, one slot at a time, in order. */
     private void commit(Slot s) throws IOException {
-        String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
+        String name = String.format(Locale.ROOT, "part-%05d.arrow", firstShard + manifest.shards().size());
         long first = manifest.items();
         int n = s.rows;
         FixedSizeListVector outer = (FixedSizeListVector) s.root.getVector(CacheSchema.SAMPLES);
@@ -426,7 +476,9 @@ public final class TeacherCacheWriter implements AutoCloseable {
             }
         });
         CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, n, Files.size(target), sha));
-        writeManifest(dir, m, target, options.fsync());
+        if (!shardsOnly) {
+            writeManifest(dir, m, target, options.fsync());
+        }
         manifest = m;
         s.rows = 0;
     }

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.distill4j.data.config.ConfigFile;
 import io.distill4j.models.lm.CausalLm;
 import io.distill4j.models.lm.CausalLmConfig;
 import io.distill4j.models.lm.Generation;
@@ -16,6 +16,7 @@ import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.OnPolicyDistiller;
+import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -50,7 +51,13 @@ public final class OnPolicyExperiment implements Experiment {
      * @param heads heads
      */
     public record Shape3(int hidden, int layers, int heads) {
-        /** Validates. */
+        /**
+         * Validates.
+         *
+         * @param hidden width
+         * @param layers layers
+         * @param heads heads
+         */
         public Shape3 {
             if (hidden < 1 || layers < 1 || heads < 1 || hidden % heads != 0) {
                 throw new IllegalArgumentException("hidden, layers and heads must be positive and hidden divisible by "
@@ -84,7 +91,28 @@ public final class OnPolicyExperiment implements Experiment {
     public record Config(long seed, int vocab, int successors, int promptLength, int responseLength, int trainPrompts,
             int heldOutPrompts, Shape3 teacher, int teacherSteps, int teacherSequences, Shape3 student, int students,
             int steps, int batchRows, double learningRate, double beta, double lmbda, int evalSamples) {
-        /** Validates. */
+        /**
+         * Validates.
+         *
+         * @param seed seed of the chain, the teacher and (offset) the students
+         * @param vocab tokens of the chain
+         * @param successors likely successors per token
+         * @param promptLength prompt tokens
+         * @param responseLength continuation tokens (no end token: every continuation has this length)
+         * @param trainPrompts training prompts
+         * @param heldOutPrompts held-out prompts
+         * @param teacher the teacher's shape
+         * @param teacherSteps the teacher's training steps
+         * @param teacherSequences the teacher's training sequences
+         * @param student the students' shape
+         * @param students students (seeds) per method
+         * @param steps distillation steps per student
+         * @param batchRows prompts per step
+         * @param learningRate the students' learning rate
+         * @param beta the JSD beta
+         * @param lmbda the on-policy method's on-policy fraction
+         * @param evalSamples continuations per held-out prompt for each KL estimate
+         */
         public Config {
             if (vocab < 2 || successors < 1 || successors > vocab || promptLength < 1 || responseLength < 1
                     || trainPrompts < 1 || heldOutPrompts < 1 || teacherSteps < 1 || teacherSequences < 1
@@ -108,8 +136,9 @@ public final class OnPolicyExperiment implements Experiment {
     }
 
     @Override
-    public Report run(JsonNode settings, boolean quick, Path outDir) throws IOException {
-        Config cfg = Configs.read(settings, Config.class, name());
+    public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
+        Config cfg = ExperimentFile.bind(config, Config.class);
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), Engine.getInstance().defaultDevice());
         long t0 = System.nanoTime();
         int context = cfg.promptLength() + cfg.responseLength();
         double[][] chain = chain(cfg);
@@ -153,11 +182,12 @@ public final class OnPolicyExperiment implements Experiment {
                 }
             }
         }
-        return report(cfg, quick, teacherLoss, rev, fwd, (System.nanoTime() - t0) / 1e9, outDir);
+        return report(cfg, quick, teacherLoss, rev, fwd, (System.nanoTime() - t0) / 1e9, outDir,
+                r -> r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()));
     }
 
     private static Report report(Config cfg, boolean quick, double teacherLoss, double[] rev, double[] fwd,
-            double seconds, Path outDir) throws IOException {
+            double seconds, Path outDir, java.util.function.Consumer<Report> provenance) throws IOException {
         int n = cfg.students();
         double[][] byMethod = new double[4][n];
         double[] dRev = new double[n];
@@ -199,6 +229,7 @@ public final class OnPolicyExperiment implements Experiment {
         r.paragraph(holds ? "The claim holds in this run." : "The claim does not hold in this run.");
         r.data("reverseKl", rev).data("forwardKl", fwd).data("teacherLoss", teacherLoss)
                 .data("reverseDifference", dRev).data("forwardDifference", dFwd);
+        provenance.accept(r);
         r.write(outDir);
         return r;
     }

@@ -21,9 +21,10 @@ class OnPolicyExperimentTest {
 
     @Test
     void quickVariantReportsBothKlsWithIntervals(@TempDir Path out) throws IOException {
-        Configs.Loaded c = Configs.load(HOME.resolve("experiments/on-policy.yaml"), true);
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/on-policy.yaml"), true);
         assertEquals("on-policy", c.experiment());
-        Report r = new OnPolicyExperiment().run(c.settings(), true, out);
+        Report r = new OnPolicyExperiment().run(c.config(), true, out);
+        ReportChecks.provenance(out, c.config().root());
         assertTrue(Files.size(out.resolve("report.md")) > 0);
         double[] rev = (double[]) r.data().get("reverseKl");
         double[] fwd = (double[]) r.data().get("forwardKl");
@@ -44,9 +45,11 @@ class OnPolicyExperimentTest {
 
     @Test
     void unknownKeysAreNamed(@TempDir Path out) {
-        ObjectNode cfg = (ObjectNode) Configs.load(HOME.resolve("experiments/on-policy.yaml"), true).settings();
+        ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/on-policy.yaml"), true);
+        ObjectNode cfg = c.config().root().deepCopy();
         cfg.put("lamda", 1);
-        BadInputException e = assertThrows(BadInputException.class, () -> new OnPolicyExperiment().run(cfg, true, out));
+        BadInputException e = assertThrows(BadInputException.class, () -> new OnPolicyExperiment().run(
+                new io.distill4j.data.config.ConfigFile(c.config().file(), c.config().text(), cfg), true, out));
         assertTrue(e.getMessage().contains("unknown key 'lamda'"), e.getMessage());
     }
 }

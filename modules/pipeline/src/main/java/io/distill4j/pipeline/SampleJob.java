@@ -182,10 +182,20 @@ public final class SampleJob {
         Prepared prepared = prepare(ds);
         log.accept(String.format(java.util.Locale.ROOT, "%s: %d rows to sample (%s part)", ds.dataset(),
                 prepared.sampled().size(), ds.sample()));
-        Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
+        Path saved = savedTeacher(spec);
         return fillDense(spec.source(), spec.teacher(), prepared.split().train(), prepared.sampled(), spec.k(), spec.seed(),
                 spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), device, progress,
                 log);
+    }
+
+    /**
+     * Where a job saves the teacher it trains (and finds it again): {@code <cache>-teacher/} beside the cache.
+     *
+     * @param spec the job
+     * @return the folder
+     */
+    public static Path savedTeacher(SampleSpec spec) {
+        return spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
     }
 
     /**
@@ -209,10 +219,59 @@ public final class SampleJob {
     public static Result fillDense(String source, SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k,
             long seed, Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
             Consumer<String> log) {
+        try (DenseTeacher built = buildDense(source, ts, train, k, seed, saved, device, log)) {
+            Teacher teacher = built.teacher();
+            long before = existingItems(cache);
+            long start = System.nanoTime();
+            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new Result(cache, filled.manifest().items(), before, teacher.k(), seconds);
+        }
+    }
+
+    /**
+     * A tabular teacher built from a job's settings, with the models it holds.
+     *
+     * @param teacher the teacher
+     * @param models its models (one, or an ensemble's members)
+     */
+    public record DenseTeacher(Teacher teacher, List<Model> models) implements AutoCloseable {
+        /** Closes the models, and the teacher when it holds resources of its own. */
+        @Override
+        public void close() {
+            models.forEach(Model::close);
+            if (teacher instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    org.apache.logging.log4j.LogManager.getLogger(SampleJob.class).warn("closing the teacher failed: {}",
+                            io.distill4j.data.Errors.reason(e));
+                }
+            }
+        }
+    }
+
+    /**
+     * Builds the tabular teacher of a job, training its model(s) first unless checkpoints are named or a
+     * trained teacher is saved in {@code saved} (a new one is saved there): what {@link #fillDense} samples
+     * with, and what a distributed engine rebuilds on each worker from the saved weights.
+     *
+     * @param source names the settings' origin in messages
+     * @param ts the teacher settings
+     * @param train the rows the teacher is trained on
+     * @param k samples per row
+     * @param seed the sampling seed
+     * @param saved where a trained teacher is saved (and found again)
+     * @param device where the teacher runs
+     * @param log told one line per stage
+     * @return the teacher and its models; the caller closes it
+     */
+    public static DenseTeacher buildDense(String source, SampleSpec.TeacherSpec ts, TabularData train, int k, long seed,
+            Path saved, Device device, Consumer<String> log) {
         boolean classification = train.isClassification();
         int width = classification ? train.numClasses() : 1;
         if (ts.settings() != null) {
-            return fillRegistered(ts, train, sampled, k, seed, cache, saved, options, device, progress, log);
+            return buildRegistered(ts, train, k, seed, saved, device, log);
         }
         Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(ts.hidden()).setOutputs(width)
                 .optDropout(ts.dropout());
@@ -225,46 +284,30 @@ public final class SampleJob {
             for (int m = 0; m < count; m++) {
                 models.add(model(ts, arch, train, m, count, saved, device, log));
             }
-            Teacher teacher = teacher(source, ts, k, seed, arch.describe(), output, width, train, models);
-            long before = existingItems(cache);
-            long start = System.nanoTime();
-            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            return new Result(cache, filled.manifest().items(), before, teacher.k(), seconds);
-        } finally {
+            return new DenseTeacher(teacher(source, ts, k, seed, arch.describe(), output, width, train, models), models);
+        } catch (RuntimeException | Error e) {
             models.forEach(Model::close);
+            throw e;
         }
     }
 
-    /** A teacher of a type user code registered ({@link Teachers#register}). */
+    /** A teacher of a type user code registered ({@link Teachers#register}); closed with the returned holder. */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Result fillRegistered(SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k, long seed,
-            Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
-            Consumer<String> log) {
+    private static DenseTeacher buildRegistered(SampleSpec.TeacherSpec ts, TabularData train, int k, long seed, Path saved,
+            Device device, Consumer<String> log) {
         TeacherType type = Teachers.registered(ts.type());
         if (type == null) {
             throw new IllegalStateException("teacher type '" + ts.type() + "' is no longer registered");
         }
         log.accept("teacher " + ts.type() + " (registered), k=" + k);
         Teacher teacher = type.create(ts.settings(), new TeacherType.Context(train, k, seed, device, saved, log));
-        try {
-            if (teacher.k() != k) {
-                throw new IllegalStateException("teacher type '" + ts.type() + "' made a teacher with k = " + teacher.k()
-                        + ", the job asks for " + k);
-            }
-            long before = existingItems(cache);
-            long start = System.nanoTime();
-            TeacherCache filled = TeacherSampler.fill(teacher, sampled.features(), cache, options, progress);
-            return new Result(cache, filled.manifest().items(), before, teacher.k(), (System.nanoTime() - start) / 1e9);
-        } finally {
-            if (teacher instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.accept("closing the teacher failed: " + io.distill4j.data.Errors.reason(e));
-                }
-            }
+        DenseTeacher built = new DenseTeacher(teacher, List.of());
+        if (teacher.k() != k) {
+            built.close();
+            throw new IllegalStateException("teacher type '" + ts.type() + "' made a teacher with k = " + teacher.k()
+                    + ", the job asks for " + k);
         }
+        return built;
     }
 
     /**

@@ -76,14 +76,7 @@ public final class PeftAdapter {
         json.put("rank_pattern", Map.of());
         json.put("alpha_pattern", Map.of());
         json.put("revision", null);
-        Path cfg = dir.resolve(CONFIG);
-        Path tmp = Files.createTempFile(dir.toAbsolutePath(), "." + CONFIG, ".tmp");
-        try {
-            Files.write(tmp, JSON.writeValueAsBytes(json));
-            Safetensors.moveAtomically(tmp, cfg);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        io.distill4j.data.AtomicFiles.write(dir.resolve(CONFIG), JSON.writeValueAsBytes(json));
         Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : lora.namedParameters().entrySet()) {
             var a = e.getValue().getArray();

@@ -1,0 +1,225 @@
+package io.distill4j.spark;
+
+import ai.djl.Device;
+import io.distill4j.data.AtomicFiles;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.CacheManifest;
+import io.distill4j.data.CacheSchema;
+import io.distill4j.data.CacheWriteOptions;
+import io.distill4j.data.Errors;
+import io.distill4j.data.Sha256;
+import io.distill4j.data.TeacherCacheWriter;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
+import io.distill4j.pipeline.TeacherCheckpoints;
+import io.distill4j.teacher.Provenance;
+import io.distill4j.teacher.TeacherSampler;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.apache.spark.TaskContext;
+
+/**
+ * The executor side of {@link SparkSampling}: samples one shard in a per-attempt folder and commits it into the
+ * cache without ever replacing a committed shard; and the driver's check of shards an interrupted run committed.
+ */
+final class ShardCommits {
+
+    private static final Logger LOG = LogManager.getLogger(ShardCommits.class);
+
+    /**
+     * One teacher per executor JVM and job, shared by the JVM's task threads (sampling needs no gradient); kept for
+     * the JVM's life (executors of one application run its jobs).
+     */
+    private static final Map<String, Worker> WORKERS = new ConcurrentHashMap<>();
+
+    /** A job's rows and teacher, as built on one executor JVM. */
+    private record Worker(float[][] features, SampleJob.DenseTeacher teacher) {
+    }
+
+    private ShardCommits() {
+    }
+
+    /**
+     * Samples a shard and commits it.
+     *
+     * @param job the job
+     * @param t the shard
+     * @return the committed shard
+     * @throws IOException if a file cannot be written
+     */
+    static SparkSampling.Committed sampleAndCommit(SparkSampling.ShardJob job, SparkSampling.ShardTask t)
+            throws IOException {
+        TaskContext ctx = TaskContext.get();
+        long attemptId = ctx != null ? ctx.taskAttemptId() : System.nanoTime();
+        int attemptNumber = ctx != null ? ctx.attemptNumber() : 0;
+        Path cache = Path.of(job.cache());
+        if (!Files.isRegularFile(cache.resolve(CacheManifest.FILE_NAME))) {
+            throw new BadInputException(cache + ": this executor (" + host() + ") cannot see the cache folder the driver"
+                    + " created; the cache, the job file and its data must be on storage every executor reaches");
+        }
+        Worker w = worker(job);
+        String name = String.format(Locale.ROOT, "part-%05d.arrow", t.index());
+        Path attemptDir = cache.resolve(SparkSampling.ATTEMPTS)
+                .resolve(String.format(Locale.ROOT, "%05d-attempt-%d", t.index(), attemptId));
+        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(job.options().fsync());
+        CacheManifest.Shard shard;
+        try (TeacherCacheWriter writer = TeacherCacheWriter.openShards(attemptDir, job.task(), job.k(), job.width(),
+                job.signal(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
+            TeacherSampler.append(w.teacher().teacher(), w.features(), t.firstItem(), t.firstItem() + t.rows(),
+                    job.batchSize(), writer, (done, total) -> { });
+            writer.flush();
+            List<CacheManifest.Shard> written = writer.manifest().shards();
+            if (written.size() != 1 || written.get(0).rows() != t.rows()) {
+                throw new IllegalStateException(cache + ": shard " + t.index() + " came out as " + written);
+            }
+            shard = written.get(0);
+        }
+        if (attemptNumber == 0 && job.options().crashFirstAttempt().contains(t.index())) {
+            throw new IllegalStateException("injected fault: shard " + t.index() + ", attempt " + attemptId
+                    + " fails after writing and before committing");
+        }
+        boolean reused = commit(attemptDir.resolve(name), cache.resolve(name), shard.sha256(), job.options().fsync());
+        SparkSampling.deleteTree(attemptDir);
+        LOG.info("{}: shard {} ({} items from {}) {} by attempt {}", cache, t.index(), t.rows(), t.firstItem(),
+                reused ? "was already committed, identical," : "committed", attemptId);
+        return new SparkSampling.Committed(t.index(), name, shard.firstItem(), shard.rows(), shard.bytes(),
+                shard.sha256(), reused);
+    }
+
+    /**
+     * Commits a shard with a hard link, which fails instead of replacing: the first attempt wins, later ones check
+     * that they wrote the same bytes.
+     *
+     * @return whether the shard had been committed before
+     */
+    static boolean commit(Path written, Path target, String sha, boolean fsync) throws IOException {
+        try {
+            try {
+                Files.createLink(target, written);
+            } catch (UnsupportedOperationException e) {
+                Files.move(written, target); // no REPLACE_EXISTING: fails if committed meanwhile
+            }
+        } catch (FileAlreadyExistsException e) {
+            String have = Sha256.of(target);
+            if (!have.equals(sha)) {
+                throw new IOException(target + ": committed by another attempt with SHA-256 " + have + ", this attempt"
+                        + " wrote " + sha + ": the teacher is not deterministic on this cluster");
+            }
+            return true;
+        }
+        if (fsync) {
+            AtomicFiles.syncDirectory(target.getParent());
+        }
+        return false;
+    }
+
+    private static Worker worker(SparkSampling.ShardJob job) throws IOException {
+        // the file's content is part of the key: a job file rewritten in place (another teacher) is a new worker
+        String key = job.jobFile() + "|" + Sha256.of(Path.of(job.jobFile())) + "|" + job.fingerprint() + "|"
+                + job.options().device();
+        return WORKERS.computeIfAbsent(key, x -> build(job));
+    }
+
+    private static Worker build(SparkSampling.ShardJob job) {
+        Path file = Path.of(job.jobFile());
+        SampleSpec spec = SampleSpec.load(file);
+        SampleJob.Prepared prepared = SampleJob.prepare(spec.data());
+        float[][] features = prepared.sampled().features();
+        String fingerprint = Sha256.fingerprint(features);
+        if (!fingerprint.equals(job.fingerprint())) {
+            throw new BadInputException(file + ": field data: on executor " + host() + " the rows to sample have"
+                    + " fingerprint " + fingerprint + ", on the driver " + job.fingerprint()
+                    + " (the data folder differs between machines)");
+        }
+        Path saved = SampleJob.savedTeacher(spec);
+        Path weights = !spec.teacher().checkpoints().isEmpty() ? spec.teacher().checkpoints().get(0)
+                : spec.teacher().type().equals("ensemble") ? saved.resolve("member-0") : saved;
+        if (!TeacherCheckpoints.exists(weights)) {
+            throw new BadInputException(weights + ": executor " + host() + " cannot see the teacher's weights that the"
+                    + " driver saved; they must be on storage every executor reaches");
+        }
+        Device device = SparkSampling.parseDevice(file, job.options().device());
+        SampleJob.DenseTeacher teacher = SampleJob.buildDense(spec.source(), spec.teacher(), prepared.split().train(),
+                spec.k(), spec.seed(), saved, device, LOG::info);
+        Path cache = Path.of(job.cache());
+        try {
+            Provenance.requireSame(cache, CacheManifest.read(cache).teacher(),
+                    TeacherSampler.provenance(teacher.teacher(), job.batchSize()));
+        } catch (RuntimeException e) {
+            teacher.close();
+            throw e;
+        }
+        return new Worker(features, teacher);
+    }
+
+    /**
+     * Checks a shard file that an interrupted run committed but the manifest does not list: it is kept when its
+     * row count, item numbers and value layout are those of shard {@code index}.
+     *
+     * @return its manifest entry, or null when there is no such file or it does not fit (it is then deleted)
+     */
+    static SparkSampling.Committed adopt(Path cache, int index, long first, int rows, int k, int width) {
+        String name = String.format(Locale.ROOT, "part-%05d.arrow", index);
+        Path file = cache.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        String why = null;
+        try (BufferAllocator alloc = new RootAllocator();
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+                ArrowFileReader reader = new ArrowFileReader(ch, alloc)) {
+            VectorSchemaRoot root = reader.getVectorSchemaRoot();
+            if (!root.getSchema().equals(CacheSchema.dense(k, width))) {
+                why = "schema " + root.getSchema();
+            }
+            long seen = 0;
+            while (why == null && reader.loadNextBatch()) {
+                BigIntVector items = (BigIntVector) root.getVector(CacheSchema.ITEM);
+                for (int r = 0; r < root.getRowCount() && why == null; r++) {
+                    if (items.get(r) != first + seen) {
+                        why = "item " + items.get(r) + " at row " + seen + ", expected " + (first + seen);
+                    }
+                    seen++;
+                }
+            }
+            if (why == null && seen != rows) {
+                why = seen + " rows, expected " + rows;
+            }
+            if (why == null) {
+                return new SparkSampling.Committed(index, name, first, rows, Files.size(file), Sha256.of(file), true);
+            }
+        } catch (IOException | RuntimeException e) {
+            why = Errors.reason(e);
+        }
+        LOG.warn("{}: not the shard this job expects ({}); sampling it again", file, why);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new BadInputException(file + ": cannot remove a stale shard: " + Errors.reason(e), e);
+        }
+        return null;
+    }
+
+    private static String host() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package io.distill4j.spark;
+
+import ai.djl.Device;
+import io.distill4j.data.BadInputException;
+import io.distill4j.data.CacheManifest;
+import io.distill4j.data.CacheWriteOptions;
+import io.distill4j.data.Errors;
+import io.distill4j.data.Sha256;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
+import io.distill4j.teacher.Provenance;
+import io.distill4j.teacher.Teacher;
+import io.distill4j.teacher.TeacherSampler;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Runs a tabular {@code distill4j sample} job on Spark: one task per cache shard, every task sampling its items on an
+ * executor with the job's teacher (rebuilt once per executor JVM from the weights the driver trained or loaded), all
+ * shards committed into one cache that equals, bit for bit, the one {@link SampleJob#run} writes on one machine.
+ *
+ * <p>How it stays crash-safe (the single-machine writer's guarantees, spread over tasks):
+ * <ul>
+ *   <li>shard {@code i} holds items {@code [i * rowsPerShard, min(n, (i + 1) * rowsPerShard))}, exactly the local
+ *       writer's shards (after a cache's last listed shard, full shards from its first missing item, as the local
+ *       writer resumes); its items are sampled in the batches of a whole run (see {@link TeacherSampler#append}),
+ *       so the bytes do not depend on which task wrote them;</li>
+ *   <li>a task attempt writes its shard under {@code <cache>/_attempts/<shard>-attempt-<id>/} (temporary name,
+ *       then rename), then commits it with a hard link to {@code <cache>/part-NNNNN.arrow}, which never replaces a
+ *       file: a retried or speculative attempt that finds the shard committed checks that the SHA-256 values agree
+ *       and discards its copy;</li>
+ *   <li>only the driver writes {@code manifest.json} (format v1, unchanged), atomically, after the tasks; a rerun
+ *       after a crash keeps the shards the manifest lists, adopts committed shards it does not list yet (after
+ *       checking their item numbers and row count), and schedules only the missing ones;</li>
+ *   <li>the attempts folder is removed when the job ends.</li>
+ * </ul>
+ *
+ * <p>The job file, its data and the cache folder must be on storage that the driver and every executor reach under
+ * the same path (one machine, NFS, a shared volume). Sequence (language-model) jobs are not distributed yet.
+ */
+public final class SparkSampling {
+
+    /** The folder inside a cache where task attempts write before they commit. */
+    public static final String ATTEMPTS = "_attempts";
+
+    private SparkSampling() {
+    }
+
+    /**
+     * Settings of a distributed sampling run.
+     *
+     * @param device where executors run the teacher ({@code cpu}, {@code gpu(i)}; {@link io.distill4j.data.Devices})
+     * @param fsync whether shards and the manifest are forced to disk before they count as committed
+     * @param crashFirstAttempt shard indices whose first task attempt fails after writing its shard and before
+     *     committing it: fault injection for tests of retries (empty in real runs)
+     */
+    public record Options(String device, boolean fsync, List<Integer> crashFirstAttempt) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        /** Copies the list. */
+        public Options {
+            Objects.requireNonNull(device, "device");
+            crashFirstAttempt = List.copyOf(crashFirstAttempt);
+        }
+
+        /** @return CPU, fsync on, no faults */
+        public static Options defaults() {
+            return new Options("cpu", true, List.of());
+        }
+    }
+
+    /**
+     * What one task did with one shard: its manifest entry, and whether it reused a shard another attempt had
+     * committed.
+     *
+     * @param index the shard index
+     * @param file the shard's file name
+     * @param firstItem its first item
+     * @param rows its items
+     * @param bytes its size
+     * @param sha256 its SHA-256
+     * @param reused whether an earlier attempt had committed it
+     */
+    public record Committed(int index, String file, long firstItem, long rows, long bytes, String sha256,
+            boolean reused) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        CacheManifest.Shard shard() {
+            return new CacheManifest.Shard(file, firstItem, rows, bytes, sha256);
+        }
+    }
+
+    /**
+     * What a distributed run did.
+     *
+     * @param result the cache, its items, where it resumed from and the sampling time (as {@link SampleJob#run})
+     * @param shards shards in the cache
+     * @param scheduled shards sampled by tasks in this run
+     * @param adopted committed shards that the manifest did not list yet, kept from an interrupted run
+     */
+    public record Outcome(SampleJob.Result result, int shards, int scheduled, int adopted) {
+    }
+
+    /**
+     * Samples a job's teacher on the cluster into the job's cache, resuming it if it exists.
+     *
+     * @param sc the Spark context
+     * @param jobFile the job's YAML file (read by the driver and by every executor)
+     * @param options device, fsync and fault injection
+     * @param log told one line per stage
+     * @return what was done
+     * @throws BadInputException for a bad job file, a cache of another teacher or layout, a sequence job, or a cache
+     *     folder that cannot be written, before any task runs
+     */
+    public static Outcome sample(JavaSparkContext sc, Path jobFile, Options options, Consumer<String> log) {
+        Path job = jobFile.toAbsolutePath().normalize();
+        SampleSpec spec = SampleSpec.load(job);
+        if (spec.isSequence()) {
+            throw new BadInputException(job + ": field teacher.type: sequence (language-model) jobs are not distributed"
+                    + " yet; run them with `distill4j sample` on one machine");
+        }
+        Device device = parseDevice(job, options.device());
+        SampleJob.Prepared prepared = SampleJob.prepare(spec.data());
+        float[][] features = prepared.sampled().features();
+        int n = features.length;
+        int rps = spec.rowsPerShard();
+        int bs = spec.batchSize();
+        if (rps % bs != 0) {
+            log.accept(String.format(Locale.ROOT, "rowsPerShard %d is not a multiple of batchSize %d: tasks sample the"
+                    + " batches their shard cuts whole (some items twice); a multiple avoids that", rps, bs));
+        }
+        Path cache = spec.cache().toAbsolutePath().normalize();
+        // The driver builds the teacher once: it trains (and saves) the model when no weights exist yet, so that
+        // executors only load; its provenance heads the manifest.
+        String task;
+        int k;
+        int width;
+        String signal;
+        Map<String, Object> provenance;
+        try (SampleJob.DenseTeacher built = SampleJob.buildDense(spec.source(), spec.teacher(),
+                prepared.split().train(), spec.k(), spec.seed(), SampleJob.savedTeacher(spec), device, log)) {
+            Teacher t = built.teacher();
+            task = t.task();
+            k = t.k();
+            width = t.width();
+            signal = t.output().signal();
+            provenance = TeacherSampler.provenance(t, bs);
+        }
+        String fingerprint = Sha256.fingerprint(features);
+        CacheManifest manifest = openManifest(cache, task, k, width, signal, provenance, fingerprint, options.fsync());
+        if (manifest.items() > n) {
+            throw new BadInputException(cache.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds "
+                    + manifest.items() + " items but the dataset has " + n);
+        }
+        long before = manifest.items();
+        // Shards the manifest lists stay; the rest follow as the local writer would resume: full shards of
+        // rowsPerShard from the first missing item, the last one shorter.
+        int listed = manifest.shards().size();
+        int shardCount = listed + (int) ((n - before + rps - 1) / rps);
+        TreeMap<Integer, Committed> done = new TreeMap<>();
+        List<ShardTask> todo = new ArrayList<>();
+        int adopted = 0;
+        for (int i = listed; i < shardCount; i++) {
+            long first = before + (long) (i - listed) * rps;
+            int rows = (int) Math.min(rps, n - first);
+            Committed orphan = ShardCommits.adopt(cache, i, first, rows, k, width);
+            if (orphan != null) {
+                done.put(i, orphan);
+                adopted++;
+            } else {
+                todo.add(new ShardTask(i, first, rows));
+            }
+        }
+        log.accept(String.format(Locale.ROOT, "%d rows, %d shards of %d: %d in the manifest, %d committed by an "
+                + "interrupted run, %d to sample on %s", n, shardCount, rps, listed, adopted, todo.size(), sc.master()));
+        long start = System.nanoTime();
+        if (!todo.isEmpty()) {
+            ShardJob shardJob = new ShardJob(job.toString(), cache.toString(), task, k, width, signal, fingerprint, bs,
+                    rps, options);
+            List<Committed> results;
+            try {
+                results = sc.parallelize(todo, todo.size()).map(shardJob::run).collect();
+            } catch (RuntimeException e) {
+                String bad = SparkFaults.badInput(e);
+                if (bad != null) {
+                    throw new BadInputException(bad, e);
+                }
+                throw e;
+            }
+            for (Committed c : results) {
+                done.put(c.index(), c);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        CacheManifest m = manifest;
+        for (int i = listed; i < shardCount; i++) {
+            Committed c = done.get(i);
+            if (c == null) {
+                throw new IllegalStateException(cache + ": shard " + i + " was neither sampled nor found committed");
+            }
+            m = m.withShard(c.shard());
+        }
+        try {
+            m.writeAtomically(cache, options.fsync());
+            deleteTree(cache.resolve(ATTEMPTS));
+        } catch (IOException e) {
+            throw new UncheckedIOException(cache + ": cannot commit the manifest: " + Errors.reason(e), e);
+        }
+        log.accept(String.format(Locale.ROOT, "committed %d shards, %d items, in %s", shardCount, m.items(), cache));
+        return new Outcome(new SampleJob.Result(cache, m.items(), before, k, seconds), shardCount, todo.size(), adopted);
+    }
+
+    /** One shard to sample: its index, first item and rows. */
+    record ShardTask(int index, long firstItem, int rows) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Everything an executor needs to sample a shard, in serialisable form. */
+    record ShardJob(String jobFile, String cache, String task, int k, int width, String signal, String fingerprint,
+            int batchSize, int rowsPerShard, Options options) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        Committed run(ShardTask t) throws IOException {
+            return ShardCommits.sampleAndCommit(this, t);
+        }
+    }
+
+    static Device parseDevice(Path job, String name) {
+        try {
+            return io.distill4j.data.Devices.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(job + ": option --device: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and checks the cache's manifest, or writes a fresh one; never deletes a shard (an interrupted
+     * distributed run may have committed shards the manifest does not list yet).
+     */
+    private static CacheManifest openManifest(Path cache, String task, int k, int width, String signal,
+            Map<String, Object> provenance, String fingerprint, boolean fsync) {
+        try {
+            Files.createDirectories(cache);
+            Path probe = Files.createTempFile(cache, ".probe-", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            throw new BadInputException(cache + ": cannot write the cache folder: " + Errors.reason(e), e);
+        }
+        Path file = cache.resolve(CacheManifest.FILE_NAME);
+        if (Files.exists(file)) {
+            CacheManifest m = CacheManifest.read(cache);
+            check(file, "task", m.task(), task);
+            check(file, "k", m.k(), k);
+            check(file, "width", m.width(), width);
+            check(file, "signal", m.signal(), signal);
+            check(file, "datasetFingerprint", m.datasetFingerprint(), fingerprint);
+            Provenance.requireSame(cache, m.teacher(), provenance);
+            return m;
+        }
+        CacheManifest m = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0,
+                provenance, fingerprint, List.of());
+        try {
+            m.writeAtomically(cache, fsync);
+        } catch (IOException e) {
+            throw new UncheckedIOException(cache + ": cannot write the manifest: " + Errors.reason(e), e);
+        }
+        return m;
+    }
+
+    private static void check(Path file, String field, Object have, Object want) {
+        if (!Objects.equals(have, want)) {
+            throw new BadInputException(file + ": field " + field + ": cache has " + have + ", this run wants " + want
+                    + " (use a new cache directory)");
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
