@@ -144,7 +144,7 @@ public final class SampleJob {
                 prepared.sampled().size(), ds.sample()));
         Path saved = spec.cache().resolveSibling(spec.cache().getFileName() + "-teacher");
         return fillDense(spec.source(), spec.teacher(), prepared.split().train(), prepared.sampled(), spec.k(), spec.seed(),
-                spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), device, progress,
+                spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard(), (long) spec.memoryBudgetMiB() << 20), device, progress,
                 log);
     }
 
@@ -174,6 +174,13 @@ public final class SampleJob {
         Mlp.Builder arch = Mlp.builder().setInputs(train.width()).setHidden(ts.hidden()).setOutputs(width)
                 .optDropout(ts.dropout());
         TeacherOutput output = output(ts, classification);
+        // the settings must fit their memory budget before the teacher is trained (an MC-dropout teacher chunks)
+        String refusal = options.refusal(ts.type().equals("mc-dropout") ? 0 : Teacher.unchunkedBytes(
+                Math.min(options.batchSize(), sampled.size()), train.width(), k, width), k, width);
+        if (refusal != null) {
+            throw new BadInputException(source + ": field " + (refusal.startsWith("memoryBudget:")
+                    ? "memoryBudgetMiB" + refusal.substring("memoryBudget".length()) : refusal));
+        }
         log.accept(String.format(java.util.Locale.ROOT, "teacher %s, %s; %d features, %s, k=%d", ts.type(),
                 arch.describe(), train.width(), classification ? train.numClasses() + " classes" : "regression", k));
         List<Model> models = new ArrayList<>();

@@ -19,7 +19,8 @@ import java.util.Map;
  * k: 16                              # samples per input (an ensemble's k is its member count)
  * seed: 0                            # sampling seed
  * batchSize: 1024                    # inputs per teacher call
- * rowsPerShard: 4096                 # items per committed shard
+ * rowsPerShard: 4096                 # items per committed shard (fewer when a shard of k samples exceeds a quarter of the budget)
+ * memoryBudgetMiB: 256               # the sampler's buffers: an MC-dropout teacher runs a batch in chunks of half of it
  * data:
  *   dataset: digits                  # digits, iris, wine, breast_cancer, diabetes
  *   dir: datasets/sklearn
@@ -81,11 +82,13 @@ import java.util.Map;
  * @param seed the sampling seed
  * @param batchSize inputs per teacher call
  * @param rowsPerShard items per committed shard
+ * @param memoryBudgetMiB the sampler's buffers, in MiB ({@link io.distill4j.teacher.TeacherSampler.Options})
  * @param data the data settings
  * @param teacher the teacher settings
  * @param sequence the language-model settings (then {@code data} and {@code teacher} are null)
  */
-public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, DataSpec data,
+public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, int memoryBudgetMiB,
+        DataSpec data,
         TeacherSpec teacher, SequenceSpec sequence) {
 
     /** The teacher types of tabular data. */
@@ -283,7 +286,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
             throw f.error("k", "must be in [1, 100000], got " + kValue);
         }
         SampleSpec spec = new SampleSpec(source, cache, (int) kValue, f.integer("seed", 0), f.positiveInt("batchSize", 512),
-                f.positiveInt("rowsPerShard", 4096), data, teacher, null);
+                f.positiveInt("rowsPerShard", 4096), f.positiveInt("memoryBudgetMiB", 256), data, teacher, null);
         f.finish();
         return spec;
     }
@@ -355,7 +358,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         }
         t.finish();
         f.finish();
-        return new SampleSpec(source, cache, k, seed, 1, itemsPerShard, null, null, seq);
+        return new SampleSpec(source, cache, k, seed, 1, itemsPerShard, 256, null, null, seq);
     }
 
     /** Paths in a job file are relative to the file's folder (absolute ones stay). */
