@@ -56,6 +56,42 @@ class TeacherCacheTest {
     }
 
     @Test
+    void samplesAppendedInPiecesOfAnySizeMakeWholeItemsAndAnUnfinishedItemIsDropped(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(13, 3, 4, 2);
+        float[] flat = Rows.flatten(items);
+        try (TeacherCacheWriter w = open(dir, 3, 4, 5)) {
+            int[] pieces = {1, 2, 4, 3, 7, 1, 5, 16};   // 39 samples = 13 items, pieces crossing items and shards
+            int at = 0;
+            for (int p : pieces) {
+                w.appendSamples(flat, at * 4, p);
+                at += p;
+                assertEquals(at / 3, w.nextItem(), "only whole items count");
+            }
+            w.appendSamples(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 2);   // 2 of item 13's 3 samples
+            assertThrows(IllegalStateException.class, () -> w.append(items[0]), "an item is in progress");
+            assertEquals(13, w.nextItem());
+        }
+        TeacherCache cache = TeacherCache.open(dir);
+        assertEquals(13, cache.manifest().items());
+        cache.verify();
+        float[][][] back = cache.readAll();
+        for (int i = 0; i < items.length; i++) {
+            for (int j = 0; j < 3; j++) {
+                assertArrayEquals(items[i][j], back[i][j], "item " + i + " sample " + j);
+            }
+        }
+        try (TeacherCacheWriter w = open(dir, 3, 4, 5)) {
+            float[] bad = new float[12];
+            bad[5] = Float.NaN;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.appendSamples(bad, 0, 3));
+            assertTrue(e.getMessage().contains("item 13: field samples[1][1]: value NaN is not finite"), e.getMessage());
+            w.appendSamples(flat, 0, 3);   // the rejected item was dropped: this one starts afresh
+            assertEquals(14, w.nextItem());
+        }
+        assertArrayEquals(items[0][2], TeacherCache.open(dir).readAll()[13][2]);
+    }
+
+    @Test
     void reopeningResumesAfterTheLastCommittedItem(@TempDir Path dir) throws IOException {
         float[][][] items = randomItems(12, 2, 3, 2);
         try (TeacherCacheWriter w = open(dir, 2, 3, 5)) {
