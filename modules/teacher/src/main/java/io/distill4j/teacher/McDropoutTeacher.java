@@ -18,15 +18,13 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import io.distill4j.data.TeacherCache;
-import io.distill4j.data.Rows;
+import io.distill4j.data.NativeArrays;
 import java.lang.reflect.Field;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongConsumer;
@@ -169,8 +167,7 @@ public final class McDropoutTeacher implements Teacher {
             int i0 = (int) (r0 / k);
             int i1 = (int) ((r0 + r - 1) / k);
             try (NDManager sub = manager.newSubManager()) {
-                NDArray x = sub.create(Rows.flatten(Arrays.copyOfRange(features, start + i0, start + i1 + 1)),
-                        new Shape(i1 - i0 + 1, d));
+                NDArray x = NativeArrays.rows(sub, features, start + i0, start + i1 + 1);
                 NDArray o = forwardRows(plan, x, r0, r, total, seed0);
                 if (o.getDataType() != DataType.FLOAT32) {
                     o = o.toType(DataType.FLOAT32, false);
@@ -272,7 +269,7 @@ public final class McDropoutTeacher implements Teacher {
         NDManager m = items.getManager();
         ParameterStore ps = new ParameterStore(m, false);
         long n = items.getShape().get(0);
-        NDList h = new NDList(n >= MIN_ROWS ? items : items.get(m.create(padded(n))));
+        NDList h = new NDList(n >= MIN_ROWS ? items : items.get(indices(m, padded(n))));
         for (Block c : plan.prefix) {
             h = c.forward(ps, h, true);
         }
@@ -282,7 +279,7 @@ public final class McDropoutTeacher implements Teacher {
         for (int q = 0; q < rp; q++) {
             index[q] = (r0 + Math.min(q, r - 1)) / k - i0;
         }
-        NDArray a = h.head().get(m.create(index));
+        NDArray a = h.head().get(indices(m, index));
         if (!plan.chunkable) {
             Engine.getInstance().setRandomSeed((int) seed0);
         }
@@ -307,6 +304,11 @@ public final class McDropoutTeacher implements Teacher {
      * they do not). Every product therefore gets at least this many rows, padded with copies of the last one.
      */
     static final int MIN_ROWS = 8;
+
+    /** @return an int64 index array in engine-owned memory ({@link NativeArrays}) */
+    private static NDArray indices(NDManager m, long[] index) {
+        return NativeArrays.create(m, new Shape(index.length), DataType.INT64, b -> b.asLongBuffer().put(index));
+    }
 
     /** @return indices 0 .. n-1, then n-1 repeated up to {@link #MIN_ROWS} */
     private static long[] padded(long n) {
@@ -380,37 +382,25 @@ public final class McDropoutTeacher implements Teacher {
         int n = (int) size;
         float keep = 1f / (1f - p);
         long threshold = Math.round(p * 4294967296.0);
-        NDArray a = null;
-        FloatBuffer out = null;
-        if (!m.getDevice().isGpu()) {
-            a = m.create(shape, DataType.FLOAT32);
-            ByteBuffer view = a.toByteBuffer(true);
-            if (view.isDirect() && view.capacity() == 4L * n) {
-                out = view.order(ByteOrder.nativeOrder()).asFloatBuffer();
-            } else {
-                a.close();
-                a = null;
+        return NativeArrays.create(m, shape, DataType.FLOAT32, b -> {
+            FloatBuffer dst = b.asFloatBuffer();
+            long g = firstElement;
+            int e = 0;
+            if ((g & 1) == 1 && n > 0) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e++, (bits >>> 32) >= threshold ? keep : 0f);
+                g++;
             }
-        }
-        float[] heap = out == null ? new float[n] : null;
-        FloatBuffer dst = out != null ? out : FloatBuffer.wrap(heap);
-        long g = firstElement;
-        int e = 0;
-        if ((g & 1) == 1 && n > 0) {
-            long bits = nthLong(seed0, firstLong + g / 2);
-            dst.put(e++, (bits >>> 32) >= threshold ? keep : 0f);
-            g++;
-        }
-        for (; e + 1 < n; e += 2, g += 2) {
-            long bits = nthLong(seed0, firstLong + g / 2);
-            dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
-            dst.put(e + 1, (bits >>> 32) >= threshold ? keep : 0f);
-        }
-        if (e < n) {
-            long bits = nthLong(seed0, firstLong + g / 2);
-            dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
-        }
-        return a != null ? a : m.create(heap, shape);
+            for (; e + 1 < n; e += 2, g += 2) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
+                dst.put(e + 1, (bits >>> 32) >= threshold ? keep : 0f);
+            }
+            if (e < n) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
+            }
+        });
     }
 
     /**
