@@ -201,15 +201,19 @@ public final class DenseCacheReader {
      * direct buffer that {@code create} uploads.
      */
     private Target target(NDManager manager, Shape shape, int count) {
+        return target(manager, shape, count, rowBytes);
+    }
+
+    private Target target(NDManager manager, Shape shape, int count, int bytesPerItem) {
         if (!manager.getDevice().isGpu()) {
             NDArray a = manager.create(shape, DataType.FLOAT32);
             ByteBuffer view = a.toByteBuffer(true);
-            if (view.isDirect() && view.capacity() == count * rowBytes) {
+            if (view.isDirect() && view.capacity() == (long) count * bytesPerItem) {
                 return new Target(a, view.order(ByteOrder.LITTLE_ENDIAN));
             }
             a.close();
         }
-        return new Target(null, manager.allocateDirect(count * rowBytes).order(ByteOrder.LITTLE_ENDIAN));
+        return new Target(null, manager.allocateDirect(count * bytesPerItem).order(ByteOrder.LITTLE_ENDIAN));
     }
 
     /**
@@ -220,9 +224,38 @@ public final class DenseCacheReader {
      * @return the array
      */
     public NDArray gather(NDManager manager, long[] items) {
-        Shape shape = new Shape(items.length, k, width);
-        Target t = target(manager, shape, items.length);
-        gather(items, t.buf);
+        return gather(manager, items, 0, k);
+    }
+
+    /**
+     * Reads some draws of the given items as one (items.length, draws, width) float32 array: samples
+     * {@code firstDraw .. firstDraw + draws - 1} of each (a student's own draws), and nothing else.
+     *
+     * <p>Rows are read with positional reads of the shard files, not through the mappings, straight into the new
+     * array's memory: a pass over a cache larger than the machine's memory leaves the data in the kernel's page
+     * cache, which the kernel can drop, not in this process's resident memory.
+     *
+     * @param manager the manager of the new array
+     * @param items item indices, in the order wanted
+     * @param firstDraw the first sample read of each item
+     * @param draws how many samples, positive, with {@code firstDraw + draws <= k}
+     * @return the array
+     */
+    public NDArray gather(NDManager manager, long[] items, int firstDraw, int draws) {
+        if (firstDraw < 0 || draws <= 0 || firstDraw + draws > k) {
+            throw new IndexOutOfBoundsException("draws [" + firstDraw + ", " + (firstDraw + draws) + ") outside [0, "
+                    + k + ")");
+        }
+        Shape shape = new Shape(items.length, draws, width);
+        int offset = firstDraw * width * 4;
+        int bytes = draws * width * 4;
+        Target t = target(manager, shape, items.length, bytes);
+        for (long it : items) {
+            int s = shardOf(it);
+            long row = it - firstItem[s];
+            check(s, row);
+            shards[s].read(row, offset, bytes, t.buf);
+        }
         return t.finish(manager, shape);
     }
 }

@@ -92,6 +92,38 @@ class TeacherCacheTest {
     }
 
     @Test
+    void gatherReadsEachItemsOwnDrawsAcrossShardsByPositionalReads(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(23, 6, 4, 3);
+        try (TeacherCacheWriter w = open(dir, 6, 4, 5)) {
+            for (float[][] item : items) {
+                w.append(item);
+            }
+        }
+        long[] order = {22, 0, 7, 5, 4, 13, 7};
+        for (boolean verify : new boolean[] {false, true}) {
+            DenseCacheReader reader = TeacherCache.open(dir).dense(verify);
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                float[] all = reader.gather(m, order).toFloatArray();
+                float[] own = reader.gather(m, order, 2, 3).toFloatArray();
+                assertEquals(order.length * 6 * 4, all.length);
+                assertEquals(order.length * 3 * 4, own.length);
+                for (int i = 0; i < order.length; i++) {
+                    for (int j = 0; j < 6; j++) {
+                        for (int c = 0; c < 4; c++) {
+                            float want = items[(int) order[i]][j][c];
+                            assertEquals(want, all[(i * 6 + j) * 4 + c], 0f);
+                            if (j >= 2 && j < 5) {
+                                assertEquals(want, own[(i * 3 + j - 2) * 4 + c], 0f, "item " + order[i] + " draw " + j);
+                            }
+                        }
+                    }
+                }
+                assertThrows(IndexOutOfBoundsException.class, () -> reader.gather(m, order, 4, 3));
+            }
+        }
+    }
+
+    @Test
     void reopeningResumesAfterTheLastCommittedItem(@TempDir Path dir) throws IOException {
         float[][][] items = randomItems(12, 2, 3, 2);
         try (TeacherCacheWriter w = open(dir, 2, 3, 5)) {
