@@ -8,6 +8,7 @@ import io.distill4j.data.TeacherCache;
 import io.distill4j.data.TeacherCacheWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -162,8 +163,16 @@ public final class TeacherSampler {
         }
         Map<String, Object> provenance = new LinkedHashMap<>(teacher.provenance());
         provenance.put("batchSize", bs);
+        String fingerprint = Sha256.fingerprint(features);
+        TeacherCache complete = complete(cacheDir, teacher, k, width, fingerprint, n);
+        if (complete != null) {
+            // nothing to sample: no writer (its two shard buffers would be allocated for nothing)
+            Provenance.requireSame(cacheDir, complete.manifest().teacher(), provenance);
+            progress.update(n, n);
+            return complete;
+        }
         try (TeacherCacheWriter w = TeacherCacheWriter.openOrCreate(cacheDir, teacher.task(), k, width,
-                teacher.output().signal(), provenance, Sha256.fingerprint(features), options.shardRows(k, width))) {
+                teacher.output().signal(), provenance, fingerprint, options.shardRows(k, width))) {
             Provenance.requireSame(cacheDir, w.manifest().teacher(), provenance);
             long next = w.nextItem();
             if (next > n) {
@@ -192,5 +201,17 @@ public final class TeacherSampler {
             throw new UncheckedIOException(cacheDir + ": cannot write the teacher cache", e);
         }
         return TeacherCache.open(cacheDir);
+    }
+
+    /** @return the cache when it already holds all n items of this teacher's task, k, width, signal and inputs, else null */
+    private static TeacherCache complete(Path dir, Teacher teacher, int k, int width, String fingerprint, int n) {
+        if (!Files.exists(dir.resolve(CacheManifest.FILE_NAME))) {
+            return null;
+        }
+        TeacherCache c = TeacherCache.open(dir);
+        CacheManifest m = c.manifest();
+        boolean same = m.items() == n && m.k() == k && m.width() == width && teacher.task().equals(m.task())
+                && teacher.output().signal().equals(m.signal()) && fingerprint.equals(m.datasetFingerprint());
+        return same ? c : null;
     }
 }
