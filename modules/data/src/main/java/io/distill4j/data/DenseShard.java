@@ -41,7 +41,10 @@ final class DenseShard {
     private final ByteBuffer[] itemBuf;
     private final ByteBuffer[] valueBuf;
     private final ByteBuffer[] crcBuf;
+    private final long[] valueOffset;
     private final long rows;
+    /** For positional reads ({@link #read}); opened on first use, closed by the JDK's cleaner with this shard. */
+    private volatile FileChannel channel;
 
     private DenseShard(Path file, long firstItem, int rowBytes, List<long[]> batches, MappedByteBuffer map) {
         this.file = file;
@@ -52,12 +55,14 @@ final class DenseShard {
         itemBuf = new ByteBuffer[n];
         valueBuf = new ByteBuffer[n];
         crcBuf = new ByteBuffer[n];
+        valueOffset = new long[n];
         long r = 0;
         for (int b = 0; b < n; b++) {
             long[] d = batches.get(b); // rows, body, then offset/length pairs
             batchFirstRow[b] = r;
             itemBuf[b] = slice(map, d[1] + d[2 + 2 * ITEM_DATA], d[2 + 2 * ITEM_DATA + 1]);
             valueBuf[b] = slice(map, d[1] + d[2 + 2 * VALUE_DATA], d[2 + 2 * VALUE_DATA + 1]);
+            valueOffset[b] = d[1] + d[2 + 2 * VALUE_DATA];
             crcBuf[b] = slice(map, d[1] + d[2 + 2 * CRC_DATA], d[2 + 2 * CRC_DATA + 1]);
             r += d[0];
         }
@@ -164,6 +169,50 @@ final class DenseShard {
         int b = batchOf(row);
         int off = (int) ((row - batchFirstRow[b]) * rowBytes);
         return valueBuf[b].slice(off, count * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Reads part of a row's values with a positional read of the file rather than through the mapping, so that the
+     * pages read are not counted in the process's resident memory (the kernel's page cache keeps them).
+     *
+     * @param row the row within the shard
+     * @param offset the first byte within the row's {@code k * width * 4}
+     * @param bytes how many bytes
+     * @param dst where they go, from its position (advanced by {@code bytes})
+     * @throws java.io.UncheckedIOException if the read fails or the file ends early
+     */
+    void read(long row, int offset, int bytes, ByteBuffer dst) {
+        int b = batchOf(row);
+        long pos = valueOffset[b] + (row - batchFirstRow[b]) * rowBytes + offset;
+        ByteBuffer d = dst.duplicate();
+        d.limit(d.position() + bytes);
+        try {
+            FileChannel ch = channel();
+            while (d.hasRemaining()) {
+                int n = ch.read(d, pos);
+                if (n < 0) {
+                    throw new IOException("end of file at byte " + pos);
+                }
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot read row " + row + ": " + Errors.reason(e), e);
+        }
+        dst.position(dst.position() + bytes);
+    }
+
+    private FileChannel channel() throws IOException {
+        FileChannel ch = channel;
+        if (ch == null) {
+            synchronized (this) {
+                ch = channel;
+                if (ch == null) {
+                    ch = FileChannel.open(file, StandardOpenOption.READ);
+                    channel = ch;
+                }
+            }
+        }
+        return ch;
     }
 
     /** @return how many rows from {@code row} on are in the same record batch */

@@ -58,6 +58,8 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private volatile CacheManifest manifest;
     private Slot slot;
     private long next;
+    /** Samples appended of the item in progress ({@link #appendSamples}), less than k. */
+    private int partial;
     private IOException failure;
     private boolean closed;
 
@@ -307,6 +309,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
      */
     public void append(float[][] samples) throws IOException {
         ensureOpen();
+        requireWholeItem();
         if (samples.length != k) {
             throw new IllegalArgumentException(dir + ": item " + nextItem() + ": expected k=" + k + " samples, got "
                     + samples.length);
@@ -339,6 +342,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
      */
     public void appendFlat(float[] flat, int offset, int items) throws IOException {
         ensureOpen();
+        requireWholeItem();
         if (offset < 0 || items < 0 || (long) offset + (long) items * rowFloats > flat.length) {
             throw new IllegalArgumentException(dir + ": appendFlat: " + items + " items of " + rowFloats
                     + " values from offset " + offset + " exceed the array's " + flat.length);
@@ -350,6 +354,47 @@ public final class TeacherCacheWriter implements AutoCloseable {
             }
             slot.values.put(slot.rows * rowFloats, flat, o, rowFloats);
             finishRow();
+        }
+    }
+
+    /**
+     * Appends samples from a flat array, continuing the item in progress: sample s's output c is at
+     * {@code offset + s * width + c}; an item is complete, and counted by {@link #nextItem()}, once its k samples are
+     * appended, so a teacher can hand over a batch in pieces of any size (less than an item, or several). Samples of
+     * an item not completed before {@link #flush()} or {@link #close()} are dropped.
+     *
+     * @param flat the values
+     * @param offset index of the first value
+     * @param samples how many samples to append
+     * @throws IllegalArgumentException if the array is too short, or a value is invalid (see
+     *     {@link #append(float[][])}): the item in progress is dropped then, the items before it stay
+     * @throws IOException if committing a full shard fails
+     */
+    public void appendSamples(float[] flat, int offset, int samples) throws IOException {
+        ensureOpen();
+        if (offset < 0 || samples < 0 || (long) offset + (long) samples * width > flat.length) {
+            throw new IllegalArgumentException(dir + ": appendSamples: " + samples + " samples of " + width
+                    + " values from offset " + offset + " exceed the array's " + flat.length);
+        }
+        int s = 0;
+        while (s < samples) {
+            int run = Math.min(samples - s, k - partial);
+            int o = offset + s * width;
+            try {
+                for (int j = 0; j < run; j++) {
+                    validate(flat, o + j * width, partial + j);
+                }
+            } catch (IllegalArgumentException e) {
+                partial = 0;
+                throw e;
+            }
+            slot.values.put(slot.rows * rowFloats + partial * width, flat, o, run * width);
+            partial += run;
+            s += run;
+            if (partial == k) {
+                partial = 0;
+                finishRow();
+            }
         }
     }
 
@@ -444,12 +489,13 @@ public final class TeacherCacheWriter implements AutoCloseable {
 
     /**
      * Commits the buffered items as a shard (no-op when none are buffered) and waits until every shard is
-     * committed.
+     * committed. An item whose k samples are not all appended is dropped.
      *
      * @throws IOException if writing fails
      */
     public void flush() throws IOException {
         ensureOpen();
+        partial = 0;
         if (slot.rows > 0) {
             submit();
         }
@@ -497,6 +543,13 @@ public final class TeacherCacheWriter implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    private void requireWholeItem() {
+        if (partial != 0) {
+            throw new IllegalStateException(dir + ": item " + next + " has " + partial + " of its " + k
+                    + " samples from appendSamples; append the rest there first");
         }
     }
 

@@ -56,6 +56,77 @@ class TeacherCacheTest {
     }
 
     @Test
+    void samplesAppendedInPiecesOfAnySizeMakeWholeItemsAndAnUnfinishedItemIsDropped(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(13, 3, 4, 2);
+        float[] flat = Rows.flatten(items);
+        try (TeacherCacheWriter w = open(dir, 3, 4, 5)) {
+            int[] pieces = {1, 2, 4, 3, 7, 1, 5, 16};   // 39 samples = 13 items, pieces crossing items and shards
+            int at = 0;
+            for (int p : pieces) {
+                w.appendSamples(flat, at * 4, p);
+                at += p;
+                assertEquals(at / 3, w.nextItem(), "only whole items count");
+            }
+            w.appendSamples(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 0, 2);   // 2 of item 13's 3 samples
+            assertThrows(IllegalStateException.class, () -> w.append(items[0]), "an item is in progress");
+            assertEquals(13, w.nextItem());
+        }
+        TeacherCache cache = TeacherCache.open(dir);
+        assertEquals(13, cache.manifest().items());
+        cache.verify();
+        float[][][] back = cache.readAll();
+        for (int i = 0; i < items.length; i++) {
+            for (int j = 0; j < 3; j++) {
+                assertArrayEquals(items[i][j], back[i][j], "item " + i + " sample " + j);
+            }
+        }
+        try (TeacherCacheWriter w = open(dir, 3, 4, 5)) {
+            float[] bad = new float[12];
+            bad[5] = Float.NaN;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.appendSamples(bad, 0, 3));
+            assertTrue(e.getMessage().contains("item 13: field samples[1][1]: value NaN is not finite"), e.getMessage());
+            w.appendSamples(flat, 0, 3);   // the rejected item was dropped: this one starts afresh
+            assertEquals(14, w.nextItem());
+        }
+        assertArrayEquals(items[0][2], TeacherCache.open(dir).readAll()[13][2]);
+    }
+
+    @Test
+    void gatherReadsEachItemsOwnDrawsAcrossShardsByPositionalReads(@TempDir Path dir) throws IOException {
+        float[][][] items = randomItems(23, 6, 4, 3);
+        try (TeacherCacheWriter w = open(dir, 6, 4, 5)) {
+            for (float[][] item : items) {
+                w.append(item);
+            }
+        }
+        long[] order = {22, 0, 7, 5, 4, 13, 7};
+        for (int mode = 0; mode < 4; mode++) {
+            DenseCacheReader reader = TeacherCache.open(dir).dense(mode % 2 == 1);
+            if (mode >= 2) {
+                reader.mappedReadsUpTo = 0;   // positional reads, as for a cache over 256 MiB
+            }
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                float[] all = reader.gather(m, order).toFloatArray();
+                float[] own = reader.gather(m, order, 2, 3).toFloatArray();
+                assertEquals(order.length * 6 * 4, all.length);
+                assertEquals(order.length * 3 * 4, own.length);
+                for (int i = 0; i < order.length; i++) {
+                    for (int j = 0; j < 6; j++) {
+                        for (int c = 0; c < 4; c++) {
+                            float want = items[(int) order[i]][j][c];
+                            assertEquals(want, all[(i * 6 + j) * 4 + c], 0f);
+                            if (j >= 2 && j < 5) {
+                                assertEquals(want, own[(i * 3 + j - 2) * 4 + c], 0f, "item " + order[i] + " draw " + j);
+                            }
+                        }
+                    }
+                }
+                assertThrows(IndexOutOfBoundsException.class, () -> reader.gather(m, order, 4, 3));
+            }
+        }
+    }
+
+    @Test
     void reopeningResumesAfterTheLastCommittedItem(@TempDir Path dir) throws IOException {
         float[][][] items = randomItems(12, 2, 3, 2);
         try (TeacherCacheWriter w = open(dir, 2, 3, 5)) {

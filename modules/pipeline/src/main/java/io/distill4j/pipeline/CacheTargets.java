@@ -3,7 +3,6 @@ package io.distill4j.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import io.distill4j.data.DenseCacheReader;
 import io.distill4j.loss.StudentEstimate;
 import io.distill4j.loss.TargetBuilder;
@@ -11,8 +10,8 @@ import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.StudentProbe;
 
 /**
- * One student's labels, streamed from the cache: each batch reads its rows' samples from the Arrow shards (never
- * the whole cache), keeps the student's own draws, builds the target and assembles the loss's labels.
+ * One student's labels, streamed from the cache: each batch reads just its rows' own draws of the student from the Arrow
+ * shards (never the whole cache, nor other students' draws), builds the target and assembles the loss's labels.
  */
 final class CacheTargets implements BatchTargets {
 
@@ -55,9 +54,7 @@ final class CacheTargets implements BatchTargets {
         for (int i = 0; i < rows.length; i++) {
             items[i] = rows[i];
         }
-        NDArray all = reader.gather(manager, items);
-        NDArray samples = firstDraw == 0 && draws == reader.k() ? all
-                : all.get(new NDIndex(":, {}:{}, :", firstDraw, firstDraw + draws));
+        NDArray samples = reader.gather(manager, items, firstDraw, draws);
         NDArray y = null;
         if (classLabels != null) {
             int[] ids = new int[rows.length];

@@ -33,6 +33,9 @@ import java.util.Map;
 public record RunResult(Path runDir, String name, RunInfo info, Map<String, Object> settings,
         MultiStudentRun.Result result) {
 
+    /** What a metric that needs several students says with one. */
+    public static final String NEEDS_TWO = "n/a: needs at least 2 students";
+
     /** What the ± of every table means. */
     public static final String INTERVAL = "± is the half-width of the 95% confidence interval of the mean over students"
             + " (Student t, n - 1 degrees of freedom)";
@@ -63,7 +66,7 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
      * The inter-student variance of the predictions on the test part (variance across students of each predicted
      * probability, averaged over items and classes).
      *
-     * @return the variance, or NaN with fewer than 2 students (the tables say "n/a")
+     * @return the variance, or NaN with fewer than 2 students (the tables and JSON say {@link #NEEDS_TWO})
      */
     public double interStudentVariance() {
         return result.predictionVariance();
@@ -133,7 +136,7 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
         for (String n : names) {
             Summary a = result.aggregates().get(n);
             sb.append(" | ").append(format(a.mean())).append(students() >= 2
-                    ? " ± " + format(a.halfWidth()) : " (n/a: needs at least 2 students)");
+                    ? " ± " + format(a.halfWidth()) : " (± " + NEEDS_TWO + ")");
         }
         sb.append(" |\n\n").append(students() >= 2 ? result.aggregates().values().iterator().next().meaning("students")
                 : INTERVAL).append(".\n\nInter-student variance: predictions ")
@@ -166,6 +169,9 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
             e.put("std", finite(a.std()));
             e.put("ci95Low", finite(a.low()));
             e.put("ci95High", finite(a.high()));
+            if (a.n() < 2) {
+                e.put("note", "std and interval " + NEEDS_TWO);
+            }
             agg.put(k, e);
         });
         m.put("aggregates", agg);
@@ -173,6 +179,9 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("predictions", finite(result.predictionVariance()));
         v.put("parameters", finite(result.parameterVariance()));
+        if (students() < 2) {
+            v.put("note", NEEDS_TWO);
+        }
         m.put("interStudentVariance", v);
         return m;
     }
@@ -246,6 +255,6 @@ public record RunResult(Path runDir, String name, RunInfo info, Map<String, Obje
     }
 
     private static String variance(double v) {
-        return Double.isNaN(v) ? "n/a (needs at least 2 students)" : io.distill4j.data.Numbers.sci(v);
+        return Double.isNaN(v) ? NEEDS_TWO : io.distill4j.data.Numbers.sci(v);
     }
 }

@@ -184,7 +184,7 @@ public final class SampleJob {
                 prepared.sampled().size(), ds.sample()));
         Path saved = savedTeacher(spec);
         return fillDense(spec.source(), spec.teacher(), prepared.split().train(), prepared.sampled(), spec.k(), spec.seed(),
-                spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard()), device, progress,
+                spec.cache(), saved, new TeacherSampler.Options(spec.batchSize(), spec.rowsPerShard(), (long) spec.memoryBudgetMiB() << 20), device, progress,
                 log);
     }
 
@@ -219,6 +219,16 @@ public final class SampleJob {
     public static Result fillDense(String source, SampleSpec.TeacherSpec ts, TabularData train, TabularData sampled, int k,
             long seed, Path cache, Path saved, TeacherSampler.Options options, Device device, SampleProgress progress,
             Consumer<String> log) {
+        if (ts.settings() == null) {
+            // the settings must fit their memory budget before the teacher is trained (an MC-dropout teacher chunks)
+            int width = train.isClassification() ? train.numClasses() : 1;
+            String refusal = options.refusal(ts.type().equals("mc-dropout") ? 0 : Teacher.unchunkedBytes(
+                    Math.min(options.batchSize(), sampled.size()), train.width(), k, width), k, width);
+            if (refusal != null) {
+                throw new BadInputException(source + ": field " + (refusal.startsWith("memoryBudget:")
+                        ? "memoryBudgetMiB" + refusal.substring("memoryBudget".length()) : refusal));
+            }
+        }
         try (DenseTeacher built = buildDense(source, ts, train, k, seed, saved, device, log)) {
             Teacher teacher = built.teacher();
             long before = existingItems(cache);

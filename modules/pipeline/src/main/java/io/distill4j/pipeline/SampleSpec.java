@@ -26,7 +26,8 @@ import java.util.Map;
  * k: 16                              # samples per input (an ensemble's k is its member count)
  * seed: 0                            # sampling seed
  * batchSize: 1024                    # inputs per teacher call
- * rowsPerShard: 4096                 # items per committed shard
+ * rowsPerShard: 4096                 # items per committed shard (fewer when a shard of k samples exceeds a quarter of the budget)
+ * memoryBudgetMiB: 256               # the sampler's buffers: an MC-dropout teacher runs a batch in chunks of half of it
  * data:
  *   dataset: digits                  # digits, iris, wine, breast_cancer, diabetes
  *   dir: datasets/sklearn
@@ -89,11 +90,13 @@ import java.util.Map;
  * @param seed the sampling seed
  * @param batchSize inputs per teacher call
  * @param rowsPerShard items per committed shard
+ * @param memoryBudgetMiB the sampler's buffers, in MiB ({@link io.distill4j.teacher.TeacherSampler.Options})
  * @param data the data settings
  * @param teacher the teacher settings
  * @param sequence the language-model settings (then {@code data} and {@code teacher} are null)
  */
-public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, DataSpec data,
+public record SampleSpec(String source, Path cache, int k, long seed, int batchSize, int rowsPerShard, int memoryBudgetMiB,
+        DataSpec data,
         TeacherSpec teacher, SequenceSpec sequence) {
 
     /** The built-in teacher types of tabular data ({@link Teachers#register} adds more). */
@@ -202,7 +205,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
     // ------------------------------------------------------------------ the file's shape, bound strictly
 
     /** The top level of a tabular job. */
-    record TabularJob(Path cache, Integer k, Long seed, Integer batchSize, Integer rowsPerShard, Data data, JsonNode teacher) {
+    record TabularJob(Path cache, Integer k, Long seed, Integer batchSize, Integer rowsPerShard, Integer memoryBudgetMiB,
+            Data data, JsonNode teacher) {
     }
 
     /** {@code data:} of a tabular job. */
@@ -349,7 +353,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
             throw cf.error("/k", "must be in [1, 100000], got " + k);
         }
         return new SampleSpec(cf.file().toString(), cache, k, or(job.seed(), 0L), positive(cf, "/batchSize", job.batchSize(),
-                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096), data, teacher, null);
+                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096),
+                positive(cf, "/memoryBudgetMiB", job.memoryBudgetMiB(), 256), data, teacher, null);
     }
 
     /** A registered teacher type: its section, less {@code type}, is bound to its settings record. */
@@ -363,7 +368,8 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         TeacherSpec teacher = new TeacherSpec(type, null, 1f, new int[0], 0f, List.of(), Teachers.DEFAULT_TRAINING, 1, "kron",
                 1.0, Double.NaN, null, settings);
         return new SampleSpec(cf.file().toString(), cache, k, or(job.seed(), 0L), positive(cf, "/batchSize", job.batchSize(),
-                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096), data, teacher, null);
+                512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096),
+                positive(cf, "/memoryBudgetMiB", job.memoryBudgetMiB(), 256), data, teacher, null);
     }
 
     // ------------------------------------------------------------------ language-model jobs
@@ -430,7 +436,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                     or(l.eosId(), -2)));
             seq = new SequenceSpec(prompts, field, null, 0, folder, sampling);
         }
-        return new SampleSpec(cf.file().toString(), cache, k, seed, 1, itemsPerShard, null, null, seq);
+        return new SampleSpec(cf.file().toString(), cache, k, seed, 1, itemsPerShard, 256, null, null, seq);
     }
 
     /**

@@ -78,6 +78,29 @@ class DistillationTest {
     }
 
     @Test
+    void withOneStudentWhatNeedsTwoSaysSoInTheTableTheCardAndTheJsonNeverNaN(@TempDir Path dir) throws Exception {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(8).optDropout(0.3f)).samples(2)
+                .training(TrainingSpec.builder().setEpochs(2).setBatchSize(16).setLearningRate(0.01f).build());
+        RunResult r = run(teacher, "mean").students(1).training(TrainingSpec.builder().setEpochs(1).setBatchSize(16)
+                .setLearningRate(0.01f).build()).build().fit(dir.resolve("run"));
+        assertEquals(1, r.students());
+        String table = r.table();
+        assertTrue(table.contains("Inter-student variance: predictions n/a: needs at least 2 students, parameters n/a:"
+                + " needs at least 2 students."), table);
+        assertTrue(table.contains("(± n/a: needs at least 2 students)"), table);
+        for (String f : List.of("results.md", "results.json", "model-card.md", "model-card.json")) {
+            String text = Files.readString(dir.resolve("run").resolve(f));
+            assertFalse(text.contains("NaN") || text.contains("Infinity"), f + " holds no NaN:\n" + text);
+            assertTrue(text.contains("n/a: needs at least 2 students"), f + " says why:\n" + text);
+        }
+        Map<?, ?> json = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                dir.resolve("run/results.json").toFile(), Map.class);
+        Map<?, ?> variance = (Map<?, ?>) json.get("interStudentVariance");
+        assertEquals(null, variance.get("predictions"));
+        assertEquals("n/a: needs at least 2 students", variance.get("note"));
+    }
+
+    @Test
     void withADeterministicTeacherTheTargetsCoincide(@TempDir Path dir) {
         Teachers.Recipe teacher = Teachers.deterministic(Mlp.builder().setHidden(16)).samples(4).training(FAST);
         TeacherCache cache = teacher.fill(IRIS, 12, dir.resolve("cache"), Device.cpu(), l -> { });

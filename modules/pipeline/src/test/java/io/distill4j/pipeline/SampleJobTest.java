@@ -218,6 +218,30 @@ class SampleJobTest {
         assertEquals(0.1f, s.teacher().dropout());
     }
 
+    @Test
+    void theMemoryBudgetIsReadAndSettingsThatCannotFitAreRefusedBeforeTheTeacherIsTrained(@TempDir Path dir) {
+        Map<String, Object> c = config(dir.resolve("x"), "iris", "deterministic");
+        assertEquals(256, spec(c).memoryBudgetMiB(), "default");
+        c.put("memoryBudgetMiB", 0);
+        assertMessage(c, "job.yaml: field memoryBudgetMiB:");
+        // a deterministic teacher cannot split a batch: 16 inputs x k = 100,000 x 3 classes do not fit 8 MiB
+        Map<String, Object> det = config(dir.resolve("x"), "iris", "deterministic");
+        det.put("k", 100_000);
+        det.put("memoryBudgetMiB", 8);
+        BadInputException e = assertThrows(BadInputException.class, () -> SampleJob.run(spec(det), Device.cpu(),
+                (done, total) -> { }, line -> { }));
+        assertTrue(e.getMessage().startsWith("job.yaml: field batchSize: 16 inputs x k=100000 samples need about"),
+                e.getMessage());
+        assertFalse(Files.exists(dir.resolve("x-teacher")), "refused before the teacher is trained");
+        Map<String, Object> big = config(dir.resolve("x"), "iris", "mc-dropout");
+        big.put("k", 100_000);
+        big.put("memoryBudgetMiB", 4);
+        e = assertThrows(BadInputException.class, () -> SampleJob.run(spec(big), Device.cpu(), (done, total) -> { },
+                line -> { }));
+        assertTrue(e.getMessage().startsWith("job.yaml: field memoryBudgetMiB: one item's k=100000 x 3 float32 samples"
+                + " take 1.1 MiB, over a quarter of the budget 4.0 MiB"), e.getMessage());
+    }
+
     private static void assertMessage(Map<String, Object> c, String fragment) {
         BadInputException e = assertThrows(BadInputException.class, () -> spec(c));
         assertTrue(e.getMessage().contains(fragment), e.getMessage());

@@ -81,7 +81,7 @@ final class ShardCommits {
         try (TeacherCacheWriter writer = TeacherCacheWriter.openShards(attemptDir, job.task(), job.k(), job.width(),
                 job.signal(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
             TeacherSampler.append(w.teacher().teacher(), w.features(), t.firstItem(), t.firstItem() + t.rows(),
-                    job.batchSize(), writer, (done, total) -> { });
+                    job.batchSize(), job.workingBytes(), writer, (done, total) -> { });
             writer.flush();
             List<CacheManifest.Shard> written = writer.manifest().shards();
             if (written.size() != 1 || written.get(0).rows() != t.rows()) {

@@ -136,12 +136,9 @@ public final class SparkSampling {
         SampleJob.Prepared prepared = SampleJob.prepare(spec.data());
         float[][] features = prepared.sampled().features();
         int n = features.length;
-        int rps = spec.rowsPerShard();
         int bs = spec.batchSize();
-        if (rps % bs != 0) {
-            log.accept(String.format(Locale.ROOT, "rowsPerShard %d is not a multiple of batchSize %d: tasks sample the"
-                    + " batches their shard cuts whole (some items twice); a multiple avoids that", rps, bs));
-        }
+        TeacherSampler.Options sampling = new TeacherSampler.Options(bs, spec.rowsPerShard(),
+                (long) spec.memoryBudgetMiB() << 20);
         Path cache = spec.cache().toAbsolutePath().normalize();
         // The driver builds the teacher once: it trains (and saves) the model when no weights exist yet, so that
         // executors only load; its provenance heads the manifest.
@@ -158,6 +155,17 @@ public final class SparkSampling {
             width = t.width();
             signal = t.output().signal();
             provenance = TeacherSampler.provenance(t, bs);
+            String refusal = sampling.refusal(t.minimumWorkingBytes(Math.min(bs, n), features[0].length), k, width);
+            if (refusal != null) {
+                throw new BadInputException(job + ": field " + (refusal.startsWith("memoryBudget:")
+                        ? "memoryBudgetMiB" + refusal.substring("memoryBudget".length()) : refusal));
+            }
+        }
+        // shards as the local writer cuts them: rowsPerShard, or fewer when k samples per item fill the budget
+        int rps = sampling.shardRows(k, width);
+        if (rps % bs != 0) {
+            log.accept(String.format(Locale.ROOT, "rowsPerShard %d is not a multiple of batchSize %d: tasks sample the"
+                    + " batches their shard cuts whole (some items twice); a multiple avoids that", rps, bs));
         }
         String fingerprint = Sha256.fingerprint(features);
         CacheManifest manifest = openManifest(cache, task, k, width, signal, provenance, fingerprint, options.fsync());
@@ -189,7 +197,7 @@ public final class SparkSampling {
         long start = System.nanoTime();
         if (!todo.isEmpty()) {
             ShardJob shardJob = new ShardJob(job.toString(), cache.toString(), task, k, width, signal, fingerprint, bs,
-                    rps, options);
+                    rps, sampling.workingBytes(), options);
             List<Committed> results;
             try {
                 results = sc.parallelize(todo, todo.size()).map(shardJob::run).collect();
@@ -230,7 +238,7 @@ public final class SparkSampling {
 
     /** Everything an executor needs to sample a shard, in serialisable form. */
     record ShardJob(String jobFile, String cache, String task, int k, int width, String signal, String fingerprint,
-            int batchSize, int rowsPerShard, Options options) implements Serializable {
+            int batchSize, int rowsPerShard, long workingBytes, Options options) implements Serializable {
         private static final long serialVersionUID = 1L;
 
         Committed run(ShardTask t) throws IOException {

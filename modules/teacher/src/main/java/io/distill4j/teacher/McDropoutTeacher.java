@@ -10,19 +10,23 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import io.distill4j.data.TeacherCache;
+import io.distill4j.data.NativeArrays;
 import java.lang.reflect.Field;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
 /**
@@ -38,9 +42,16 @@ import java.util.function.LongConsumer;
  * <p>The dropout masks of the repeated rows are drawn in Java, not by libtorch's Bernoulli kernel, which
  * dominated the cost: inverted dropout as DJL's {@link Dropout} computes it (an element is kept with
  * probability 1 - p and scaled by 1 / (1 - p)), each keep decided by comparing 32 random bits with
- * round(p 2^32), from a {@link SplittableRandom} seeded by the seed and the batch's first item. A batch's
+ * round(p 2^32). The bits come from one stream per batch, {@code java.util.SplittableRandom} seeded by the seed and the
+ * batch's first item: the first dropout layer's elements (row-major over the batch's B x k rows) take the low then the
+ * high half of its first longs, the next layer continues the stream. Since SplittableRandom's n-th value is computable
+ * directly, any slice of rows draws exactly the bits it would in one pass over the batch: the batch runs in chunks of
+ * rows that fit a memory budget ({@link #sample(NDManager, float[][], int, int, long, SampleSink)}) and the samples are
+ * bit-identical whatever the chunk size. Against releases that ran the batch in one pass they have the same masks;
+ * the values match bit for bit where the batch held 4 or more inputs and to the last bit (about 6e-8) otherwise,
+ * since matrix products now always get at least {@link #MIN_ROWS} rows (measured on the golden fixture). A batch's
  * samples are therefore reproducible, on any platform. (Dropout layers whose rate cannot be read fall
- * back to DJL's own dropout, seeded through the engine.)
+ * back to DJL's own dropout, seeded through the engine; such a block runs each batch in one pass.)
  */
 public final class McDropoutTeacher implements Teacher {
 
@@ -189,12 +200,79 @@ public final class McDropoutTeacher implements Teacher {
     @Override
     public NDArray sample(NDManager manager, NDArray x, long firstItem) {
         long b = x.getShape().get(0);
-        Engine.getInstance().setRandomSeed((int) Seeds.mix(seed, firstItem));
-        SplittableRandom random = new SplittableRandom(Seeds.mix(seed, firstItem));
+        long rows = b * k;
+        NDArray raw = forwardRows(plan(x.getShape().get(1)), x, 0, Math.toIntExact(rows), rows, Seeds.mix(seed, firstItem));
+        return raw.reshape(b, k, raw.getShape().get(1));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The batch's B x k rows are run in chunks of as many rows as {@code workingBytes} holds (at least one), each
+     * chunk in its own sub-manager that is closed before the next; a chunk runs the layers before the first dropout
+     * on just the inputs it needs. Each element's dropout mask is drawn from its position in the batch's random stream
+     * (see the class comment), not from the chunk, so the samples are bit-identical to one pass over the whole batch
+     * whatever the chunk size. A block this cannot be proven for (dropout or batch norm nested inside a child, a rate
+     * that cannot be read, not a {@link SequentialBlock}) runs the whole batch at once, as before.
+     */
+    @Override
+    public void sample(NDManager manager, float[][] features, int start, int end, long workingBytes, SampleSink sink) {
+        int b = end - start;
+        int d = features[start].length;
+        Plan plan = plan(d);
+        long total = (long) b * k;
+        long chunk = plan.chunkable ? Math.max(1, Math.min(total, workingBytes / plan.rowBytes)) : total;
+        chunk = Math.min(chunk, Math.max(1, (Integer.MAX_VALUE - 1) / Math.max(plan.maxWidth, 1)));
+        long seed0 = Seeds.mix(seed, start);
+        float[] out = new float[Math.toIntExact(chunk * width)];
+        for (long r0 = 0; r0 < total; r0 += chunk) {
+            int r = (int) Math.min(chunk, total - r0);
+            int i0 = (int) (r0 / k);
+            int i1 = (int) ((r0 + r - 1) / k);
+            try (NDManager sub = manager.newSubManager()) {
+                NDArray x = NativeArrays.rows(sub, features, start + i0, start + i1 + 1);
+                NDArray o = forwardRows(plan, x, r0, r, total, seed0);
+                if (o.getDataType() != DataType.FLOAT32) {
+                    o = o.toType(DataType.FLOAT32, false);
+                }
+                o.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().get(out, 0, r * width);
+            }
+            sink.accept(out, 0, r);
+        }
+    }
+
+    /** @return one row's working memory when chunking works, else the whole batch's */
+    @Override
+    public long minimumWorkingBytes(int batchSize, int inputWidth) {
+        Plan plan = plan(inputWidth);
+        return plan.chunkable ? plan.rowBytes : (long) batchSize * k * plan.rowBytes;
+    }
+
+    /**
+     * How a block is run: the children before the first dropout (run once per input), the rest (run per repeated row),
+     * whether chunking provably leaves the samples unchanged, and a row's working memory.
+     *
+     * @param prefix children run on the inputs
+     * @param rest children run on the B x k repeated rows
+     * @param chunkable whether rows can be split into chunks bit-identically
+     * @param rowBytes estimated bytes per repeated row: every child's output and each mask, twice for safety, plus an
+     *     input and the row's output copied out
+     * @param maxWidth the widest activation
+     */
+    private record Plan(List<Block> prefix, List<Block> rest, boolean chunkable, long rowBytes, long maxWidth) {
+    }
+
+    private Plan plan;
+    private long planInputs = -1;
+
+    private Plan plan(long inputs) {
+        if (plan != null && planInputs == inputs) {
+            return plan;
+        }
         Block block = model.getBlock();
-        ParameterStore ps = new ParameterStore(x.getManager(), false);
-        NDList h = new NDList(x);
+        List<Block> prefix = List.of();
         List<Block> rest = List.of(block);
+        boolean chunkable = false;
         if (block instanceof SequentialBlock s) {
             List<Block> children = s.getChildren().values();
             int first = 0;
@@ -202,19 +280,106 @@ public final class McDropoutTeacher implements Teacher {
                 first++;
             }
             if (first < children.size()) {
-                for (int i = 0; i < first; i++) {
-                    h = children.get(i).forward(ps, h, true);
-                }
+                prefix = children.subList(0, first);
                 rest = children.subList(first, children.size());
+                chunkable = true;
+                for (Block c : children) {
+                    boolean ok = c instanceof Dropout d ? rate(d) >= 0 : !(c instanceof BatchNorm) && !random(c);
+                    chunkable &= ok;
+                }
             }
         }
-        h = new NDList(repeat(h.head(), b));
-        for (Block child : rest) {
-            float rate = child instanceof Dropout d ? rate(d) : -1;
-            h = rate >= 0 ? new NDList(dropout(h.head(), rate, random)) : child.forward(ps, h, true);
+        long sum = 0;
+        long max = inputs;
+        try (NDManager probe = NDManager.newBaseManager(device())) {
+            ParameterStore ps = new ParameterStore(probe, false);
+            NDList h = new NDList(probe.zeros(new Shape(1, inputs)));
+            List<Block> all = new java.util.ArrayList<>(prefix);
+            all.addAll(rest);
+            for (Block c : all) {
+                h = c.forward(ps, h, false);
+                sum += h.head().size();
+                max = Math.max(max, h.head().size());
+            }
         }
-        NDArray raw = h.head();
-        return output.apply(raw).reshape(b, k, raw.getShape().get(1));
+        plan = new Plan(prefix, rest, chunkable, 4L * (inputs + 2 + 2 * sum + 2L * width), max);
+        planInputs = inputs;
+        return plan;
+    }
+
+    /** @return whether a block holds a dropout or batch-norm layer below it (its own randomness or batch statistics) */
+    private static boolean random(Block b) {
+        for (Block c : b.getChildren().values()) {
+            if (c instanceof Dropout || c instanceof BatchNorm || random(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Runs rows {@code r0 .. r0 + r - 1} of a batch's B x k repeated rows (row i * k + j: input i's sample j).
+     *
+     * @param plan the block's plan
+     * @param items the inputs those rows repeat: items {@code r0 / k} onwards of the batch
+     * @param r0 the first row
+     * @param r the number of rows
+     * @param total B x k
+     * @param seed0 the batch's seed
+     * @return the outputs, (r, width)
+     */
+    private NDArray forwardRows(Plan plan, NDArray items, long r0, int r, long total, long seed0) {
+        NDManager m = items.getManager();
+        ParameterStore ps = new ParameterStore(m, false);
+        long n = items.getShape().get(0);
+        NDList h = new NDList(n >= MIN_ROWS ? items : items.get(indices(m, padded(n))));
+        for (Block c : plan.prefix) {
+            h = c.forward(ps, h, true);
+        }
+        long i0 = r0 / k;
+        int rp = Math.max(r, MIN_ROWS);
+        long[] index = new long[rp];
+        for (int q = 0; q < rp; q++) {
+            index[q] = (r0 + Math.min(q, r - 1)) / k - i0;
+        }
+        NDArray a = h.head().get(indices(m, index));
+        if (!plan.chunkable) {
+            Engine.getInstance().setRandomSeed((int) seed0);
+        }
+        long used = 0;
+        for (Block c : plan.rest) {
+            float p = c instanceof Dropout d ? rate(d) : -1;
+            if (p > 0) {
+                long w = a.size() / rp;
+                a = a.mul(mask(m, a.getShape(), p, seed0, used, r0 * w));
+                used += (total * w + 1) / 2;
+            } else if (p < 0) {
+                a = c.forward(ps, new NDList(a), true).head();
+            }
+        }
+        NDArray out = output.apply(a);
+        return rp == r ? out : out.get("0:" + r);
+    }
+
+    /**
+     * Matrix products of fewer than 4 rows take other kernels than larger ones and differ in the last bits (measured
+     * with libtorch 2.7.1 on x86-64: rows of a product with 4 or more rows equal those of the whole batch, with 1 to 3
+     * they do not). Every product therefore gets at least this many rows, padded with copies of the last one.
+     */
+    static final int MIN_ROWS = 8;
+
+    /** @return an int64 index array in engine-owned memory ({@link NativeArrays}) */
+    private static NDArray indices(NDManager m, long[] index) {
+        return NativeArrays.create(m, new Shape(index.length), DataType.INT64, b -> b.asLongBuffer().put(index));
+    }
+
+    /** @return indices 0 .. n-1, then n-1 repeated up to {@link #MIN_ROWS} */
+    private static long[] padded(long n) {
+        long[] index = new long[MIN_ROWS];
+        for (int q = 0; q < MIN_ROWS; q++) {
+            index[q] = Math.min(q, n - 1);
+        }
+        return index;
     }
 
     private static final Field RATE = rateField();
@@ -241,46 +406,64 @@ public final class McDropoutTeacher implements Teacher {
         }
     }
 
+    /** SplittableRandom's step (its golden gamma). */
+    private static final long GAMMA = 0x9e3779b97f4a7c15L;
+
     /**
-     * Inverted dropout with a Java-drawn mask: each element kept with probability 1 - p (32 random bits
-     * at least round(p 2^32)) and scaled by 1 / (1 - p).
+     * The {@code index}-th long (from 0) that {@code new SplittableRandom(seed).nextLong()} returns, in O(1):
+     * SplittableRandom is SplitMix64, whose state after n calls is {@code seed + n * gamma}.
      *
-     * @param h the activations
-     * @param p the dropout rate, in [0, 1)
-     * @param random the batch's generator
-     * @return the masked activations, in {@code h}'s manager
+     * @param seed the generator's seed
+     * @param index the call's position
+     * @return the random bits
      */
-    static NDArray dropout(NDArray h, float p, SplittableRandom random) {
-        if (p == 0) {
-            return h;
-        }
-        long n = h.size();
-        if (n > Integer.MAX_VALUE - 1) {
-            throw new IllegalArgumentException("a dropout input of " + n + " elements is too large for one mask");
-        }
-        float[] mask = new float[(int) n];
-        float keep = 1f / (1f - p);
-        long threshold = Math.round(p * 4294967296.0);
-        for (int i = 0; i < mask.length; i += 2) {
-            long bits = random.nextLong();
-            mask[i] = (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f;
-            if (i + 1 < mask.length) {
-                mask[i + 1] = (bits >>> 32) >= threshold ? keep : 0f;
-            }
-        }
-        return h.mul(h.getManager().create(mask, h.getShape()));
+    static long nthLong(long seed, long index) {
+        long z = seed + (index + 1) * GAMMA;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 
-    /** Repeats each row k times: (B, ...) to (B * k, ...), row i * k + j a copy of row i. */
-    private NDArray repeat(NDArray a, long b) {
-        long[] dims = a.getShape().getShape();
-        long[] expanded = new long[dims.length + 1];
-        long[] flat = dims.clone();
-        expanded[0] = b;
-        expanded[1] = k;
-        System.arraycopy(dims, 1, expanded, 2, dims.length - 1);
-        flat[0] = b * k;
-        return a.expandDims(1).broadcast(new Shape(expanded)).reshape(new Shape(flat));
+    /**
+     * An inverted-dropout mask for a slice of a layer's activations: element e of the layer (row-major over all the
+     * batch's repeated rows) is kept, as 1 / (1 - p), when its 32 random bits are at least round(p 2^32), else 0;
+     * its bits are the low (e even) or high (e odd) half of long {@code firstLong + e / 2} of the batch's stream.
+     *
+     * @param m the manager of the mask
+     * @param shape the slice's shape
+     * @param p the dropout rate, in (0, 1)
+     * @param seed0 the batch's seed
+     * @param firstLong the layer's first long in the stream (longs used by earlier dropout layers)
+     * @param firstElement the slice's first element in the layer
+     * @return the mask, float32
+     */
+    static NDArray mask(NDManager m, Shape shape, float p, long seed0, long firstLong, long firstElement) {
+        long size = shape.size();
+        if (size > Integer.MAX_VALUE - 1) {
+            throw new IllegalArgumentException("a dropout input of " + size + " elements is too large for one mask");
+        }
+        int n = (int) size;
+        float keep = 1f / (1f - p);
+        long threshold = Math.round(p * 4294967296.0);
+        return NativeArrays.create(m, shape, DataType.FLOAT32, b -> {
+            FloatBuffer dst = b.asFloatBuffer();
+            long g = firstElement;
+            int e = 0;
+            if ((g & 1) == 1 && n > 0) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e++, (bits >>> 32) >= threshold ? keep : 0f);
+                g++;
+            }
+            for (; e + 1 < n; e += 2, g += 2) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
+                dst.put(e + 1, (bits >>> 32) >= threshold ? keep : 0f);
+            }
+            if (e < n) {
+                long bits = nthLong(seed0, firstLong + g / 2);
+                dst.put(e, (bits & 0xFFFFFFFFL) >= threshold ? keep : 0f);
+            }
+        });
     }
 
     /**

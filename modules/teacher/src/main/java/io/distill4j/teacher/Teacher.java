@@ -3,6 +3,10 @@ package io.distill4j.teacher;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.distill4j.data.Rows;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -48,4 +52,61 @@ public interface Teacher {
      * @return samples, shape (B, k, width), float32
      */
     NDArray sample(NDManager manager, NDArray x, long firstItem);
+
+    /**
+     * The least working memory that sampling a batch needs: for a teacher that samples in chunks
+     * ({@link #sample(NDManager, float[][], int, int, long, SampleSink)} overridden), one chunk's; for the others the
+     * whole batch's inputs and its (B, k, width) samples, as {@link #unchunkedBytes} estimates.
+     *
+     * @param batchSize inputs per batch
+     * @param inputWidth values per input
+     * @return bytes, an estimate
+     */
+    default long minimumWorkingBytes(int batchSize, int inputWidth) {
+        return unchunkedBytes(batchSize, inputWidth, k(), width());
+    }
+
+    /**
+     * Draws the k samples of a batch of inputs and hands them to {@code sink}, within a memory budget where the
+     * teacher can split the work. This default samples the whole batch at once with
+     * {@link #sample(NDManager, NDArray, long)} and hands it over in one piece ({@link #minimumWorkingBytes}).
+     *
+     * @param manager the manager every intermediate array belongs to
+     * @param features the inputs (the whole table)
+     * @param start the batch's first row: its dataset index, as {@code firstItem}
+     * @param end one past the batch's last row
+     * @param workingBytes the working memory the teacher may use, a hint
+     * @param sink takes the samples, item-major, {@code (end - start) * k} in all
+     * @throws IllegalStateException if the teacher returns a wrong shape
+     */
+    default void sample(NDManager manager, float[][] features, int start, int end, long workingBytes, SampleSink sink) {
+        int b = end - start;
+        int d = features[start].length;
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray x = sub.create(Rows.flatten(Arrays.copyOfRange(features, start, end)), new Shape(b, d));
+            NDArray out = sample(sub, x, start);
+            Shape want = new Shape(b, k(), width());
+            if (!out.getShape().equals(want)) {
+                throw new IllegalStateException(provenance().get("name") + ": sample returned shape " + out.getShape()
+                        + ", expected " + want);
+            }
+            float[] values = out.getDataType() == DataType.FLOAT32 ? out.toFloatArray()
+                    : out.toType(DataType.FLOAT32, false).toFloatArray();
+            sink.accept(values, 0, b * k());
+        }
+    }
+
+    /**
+     * Estimates the memory of sampling a batch at once: its inputs, and its (B, k, width) samples three times (the
+     * teacher's result, a float32 copy and the Java array), 4 bytes a value.
+     *
+     * @param batchSize inputs per batch
+     * @param inputWidth values per input
+     * @param k samples per input
+     * @param width values per sample
+     * @return bytes
+     */
+    static long unchunkedBytes(int batchSize, int inputWidth, int k, int width) {
+        return 4L * batchSize * (inputWidth + 3L * k * width);
+    }
 }

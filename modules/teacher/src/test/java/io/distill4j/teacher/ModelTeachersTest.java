@@ -114,9 +114,9 @@ class ModelTeachersTest {
     void javaDropoutKeepsOneMinusPScaledAndIsSeeded() {
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
             int n = 200_001;
-            ai.djl.ndarray.NDArray ones = m.ones(new ai.djl.ndarray.types.Shape(n));
-            float[] a = McDropoutTeacher.dropout(ones, 0.2f, new java.util.SplittableRandom(5)).toFloatArray();
-            float[] b = McDropoutTeacher.dropout(ones, 0.2f, new java.util.SplittableRandom(5)).toFloatArray();
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(n);
+            float[] a = McDropoutTeacher.mask(m, shape, 0.2f, 5, 0, 0).toFloatArray();
+            float[] b = McDropoutTeacher.mask(m, shape, 0.2f, 5, 0, 0).toFloatArray();
             org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, "same seed, same mask");
             int dropped = 0;
             for (float v : a) {
@@ -128,7 +128,17 @@ class ModelTeachersTest {
             }
             double sd = Math.sqrt(n * 0.2 * 0.8);
             assertEquals(0.2 * n, dropped, 5 * sd, "Bernoulli(0.2) drops");
-            assertEquals(ones, McDropoutTeacher.dropout(ones, 0f, new java.util.SplittableRandom(5)), "p = 0 is the identity");
+            // a slice from an odd element starts in the high half of a long and matches the whole mask there
+            float[] tail = McDropoutTeacher.mask(m, new ai.djl.ndarray.types.Shape(n - 3), 0.2f, 5, 0, 3).toFloatArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(a, 3, n), tail);
+            // element e's bits are half of SplittableRandom's long e / 2: low for even e, high for odd e
+            java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+            long threshold = Math.round(0.2 * 4294967296.0);
+            for (int e = 0; e < 1000; e += 2) {
+                long bits = r.nextLong();
+                assertEquals((bits & 0xFFFFFFFFL) >= threshold ? 1.25f : 0f, a[e], 0f, "element " + e);
+                assertEquals((bits >>> 32) >= threshold ? 1.25f : 0f, a[e + 1], 0f, "element " + (e + 1));
+            }
         }
     }
 }

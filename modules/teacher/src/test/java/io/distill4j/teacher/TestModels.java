@@ -71,6 +71,31 @@ final class TestModels {
     }
 
     /**
+     * An MLP whose every parameter is set from {@code java.util.Random(seed)} (Gaussian x 0.3), so its weights are the
+     * same on every platform and engine version (the engine's own initialiser is not).
+     *
+     * @param builder the architecture
+     * @param inputs the input width
+     * @param seed the weights' seed
+     * @return the model (the caller closes it)
+     */
+    static Model fixedMlp(Mlp.Builder builder, int inputs, long seed) {
+        Block block = builder.build();
+        Model m = Model.newInstance("mlp", Device.cpu());
+        m.setBlock(block);
+        block.initialize(m.getNDManager(), DataType.FLOAT32, new Shape(1, inputs));
+        Random r = new Random(seed);
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            float[] v = new float[(int) p.getValue().getArray().size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) r.nextGaussian() * 0.3f;
+            }
+            p.getValue().getArray().set(v);
+        }
+        return m;
+    }
+
+    /**
      * Seeded standard-normal features.
      *
      * @param n rows
