@@ -223,14 +223,14 @@ class SampleJobTest {
         Map<String, Object> c = config(dir.resolve("x"), "iris", "deterministic");
         assertEquals(256, spec(c).memoryBudgetMiB(), "default");
         c.put("memoryBudgetMiB", 0);
-        assertMessage(c, "job.yaml: field memoryBudgetMiB:");
+        assertMessage(c, "field memoryBudgetMiB: must be a positive integer, got 0");
         // a deterministic teacher cannot split a batch: 16 inputs x k = 100,000 x 3 classes do not fit 8 MiB
         Map<String, Object> det = config(dir.resolve("x"), "iris", "deterministic");
         det.put("k", 100_000);
         det.put("memoryBudgetMiB", 8);
         BadInputException e = assertThrows(BadInputException.class, () -> SampleJob.run(spec(det), Device.cpu(),
                 (done, total) -> { }, line -> { }));
-        assertTrue(e.getMessage().startsWith("job.yaml: field batchSize: 16 inputs x k=100000 samples need about"),
+        assertTrue(e.getMessage().startsWith(HOME.resolve("job.yaml") + ": field batchSize: 16 inputs x k=100000 samples need about"),
                 e.getMessage());
         assertFalse(Files.exists(dir.resolve("x-teacher")), "refused before the teacher is trained");
         Map<String, Object> big = config(dir.resolve("x"), "iris", "mc-dropout");
@@ -238,7 +238,7 @@ class SampleJobTest {
         big.put("memoryBudgetMiB", 4);
         e = assertThrows(BadInputException.class, () -> SampleJob.run(spec(big), Device.cpu(), (done, total) -> { },
                 line -> { }));
-        assertTrue(e.getMessage().startsWith("job.yaml: field memoryBudgetMiB: one item's k=100000 x 3 float32 samples"
+        assertTrue(e.getMessage().startsWith(HOME.resolve("job.yaml") + ": field memoryBudgetMiB: one item's k=100000 x 3 float32 samples"
                 + " take 1.1 MiB, over a quarter of the budget 4.0 MiB"), e.getMessage());
     }
 
