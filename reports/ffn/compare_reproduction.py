@@ -76,5 +76,5 @@ inside = sum(1 for c in old["classification"]
              if newc[(c["dataset"], c["method"])]["interStudentVarianceLow"] <= c["interStudentVariance"]
              <= newc[(c["dataset"], c["method"])]["interStudentVarianceHigh"])
 print(f"\n{out_c} of {len(old['classification'])} accuracy differences fall outside their 95% interval; the old "
-      f"inter-student variance lies inside the new run's 95% bootstrap interval (over students) in {inside} of "
+      f"inter-student variance lies inside the new run's 95% bootstrap interval (over test items) in {inside} of "
       f"{len(old['classification'])} cells. Failed claims: old {old['failedClaims']}, new {new['failedClaims']}.")
