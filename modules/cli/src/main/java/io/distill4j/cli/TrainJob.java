@@ -111,7 +111,6 @@ public final class TrainJob {
         if (c.student() == null) {
             throw cf.error("/student", "required: a student preset file (models/*.yaml) or a mapping with model_type");
         }
-        SampleSpec sample = SampleSpec.load(c.sample());
         Path studentFolder = null;
         StudentPreset student;
         if (c.student().isTextual() && Files.isDirectory(cf.resolve(c.student().asText()))) {
@@ -122,6 +121,7 @@ public final class TrainJob {
             student = c.student().isTextual() ? StudentPresets.read(cf.resolve(c.student().asText()))
                     : StudentPresets.read(cf, "/student");
         }
+        SampleSpec sample = SampleSpec.load(c.sample());
         boolean lmStudent = student instanceof LmPreset;
         String job = c.sample() + " (teacher.type " + (sample.isSequence() ? (sample.sequence().http() != null ? "http" : "lm")
                 : sample.teacher().type()) + ")";

@@ -38,7 +38,7 @@ class LauncherEmbedderTest {
     }
 
     @Test
-    void onlyTheLlmExperimentGetsTheEmbedder() throws Exception {
+    void onlyCommandsThatEmbedSentencesGetTheEmbedder() throws Exception {
         String embedder = ROOT.resolve("modules/minilm/target/distill4j-minilm.jar") + ":"
                 + ROOT.resolve("modules/minilm/target/lib") + "/*";
         assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("experiment", "llm", "--quick"));
@@ -46,5 +46,11 @@ class LauncherEmbedderTest {
         assertEquals(List.of("modules/cli", ""), modulesFor("experiment", "ffn", "--quick"));
         assertEquals(List.of("modules/cli", ""), modulesFor("demo"));
         assertEquals(List.of("modules/cli", ""), modulesFor("train", "llm.yaml"));
+        assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("evaluate", "s1", "--samples", "5"));
+        assertEquals(List.of("modules/cli", ""), modulesFor("evaluate", "s1"));
+        Path mean = Files.writeString(tmp.resolve("mean.yaml"), "sample: qa.yaml\nlm:\n  mode: sft-mean\n");
+        Path kd = Files.writeString(tmp.resolve("kd.yaml"), "sample: qa.yaml\nlm:\n  mode: token-kd\n");
+        assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("train", mean.toString()));
+        assertEquals(List.of("modules/cli", ""), modulesFor("train", kd.toString()));
     }
 }
