@@ -156,20 +156,7 @@ public final class TrainJob {
         Distillation.Builder b = Distillation.builder().data(data.split()).teacher(Teachers.sampleJob(sample))
                 .target(target).loss(loss).student(student).training(training)
                 .command("distill4j train " + file);
-        if (c.seeds() != null) {
-            if (c.students() != null) {
-                throw cf.error("/students", "give students or seeds, not both");
-            }
-            b.seeds(c.seeds());
-        } else if (c.students() != null) {
-            b.students(c.students());
-        }
-        if (c.draws() != null) {
-            b.draws(c.draws());
-        }
-        if (c.samples() != null && c.samples() != 0) {
-            b.samples(c.samples());
-        }
+        studentsAndDraws(cf, c, b);
         if (c.studentPasses() != null) {
             b.studentPasses(c.studentPasses());
         }
@@ -206,20 +193,7 @@ public final class TrainJob {
         } else {
             b.student(student);
         }
-        if (c.seeds() != null) {
-            if (c.students() != null) {
-                throw cf.error("/students", "give students or seeds, not both");
-            }
-            b.seeds(c.seeds());
-        } else if (c.students() != null) {
-            b.students(c.students());
-        }
-        if (c.draws() != null) {
-            b.draws(c.draws());
-        }
-        if (c.samples() != null && c.samples() != 0) {
-            b.samples(c.samples());
-        }
+        studentsAndDraws(cf, c, b);
         if (c.resume() != null) {
             b.resume(c.resume());
         }
@@ -251,5 +225,23 @@ public final class TrainJob {
     public static RunResult run(Path file) {
         Prepared p = prepare(file);
         return p.run().fit(p.runDir());
+    }
+
+    /** Seeds or a student count, the draws design and the draws per student: the same keys for every student kind. */
+    private static void studentsAndDraws(ConfigFile cf, Config c, Distillation.Builder b) {
+        if (c.seeds() != null) {
+            if (c.students() != null) {
+                throw cf.error("/students", "give students or seeds, not both");
+            }
+            b.seeds(c.seeds());
+        } else if (c.students() != null) {
+            b.students(c.students());
+        }
+        if (c.draws() != null) {
+            b.draws(c.draws());
+        }
+        if (c.samples() != null && c.samples() != 0) {
+            b.samples(c.samples());
+        }
     }
 }

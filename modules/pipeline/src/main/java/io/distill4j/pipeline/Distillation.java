@@ -421,6 +421,23 @@ public final class Distillation {
         private Builder() {
         }
 
+        /** Seeds 1..M when only a count was given; checks that they are distinct. */
+        private void resolveSeeds() {
+            if (seeds == null) {
+                if (students <= 0) {
+                    throw new IllegalArgumentException("students must be positive, got " + students);
+                }
+                List<Long> s = new ArrayList<>();
+                for (long i = 1; i <= students; i++) {
+                    s.add(i);
+                }
+                seeds = s;
+            }
+            if (seeds.isEmpty() || new java.util.HashSet<>(seeds).size() != seeds.size()) {
+                throw new IllegalArgumentException("seeds must be distinct and at least one, got " + seeds);
+            }
+        }
+
         /**
          * Sets the data: the teacher and students learn from the training part, students are scored on the test part.
          *
@@ -775,19 +792,7 @@ public final class Distillation {
             if (loss == null) {
                 loss = Registry.loss(lossName, lossOptions);
             }
-            if (seeds == null) {
-                if (students <= 0) {
-                    throw new IllegalArgumentException("students must be positive, got " + students);
-                }
-                List<Long> s = new ArrayList<>();
-                for (long i = 1; i <= students; i++) {
-                    s.add(i);
-                }
-                seeds = s;
-            }
-            if (seeds.isEmpty() || new java.util.HashSet<>(seeds).size() != seeds.size()) {
-                throw new IllegalArgumentException("seeds must be distinct and at least one, got " + seeds);
-            }
+            resolveSeeds();
             int fixed = teacher.fixedSamples();
             if (samples == 0) {
                 samples = fixed > 0 && draws == Draws.PER_STUDENT ? fixed / seeds.size() : teacher.samplesPerStudent();
@@ -836,19 +841,7 @@ public final class Distillation {
             if (lm == null) {
                 lm = io.distill4j.trainer.lm.LmOptions.defaults();
             }
-            if (seeds == null) {
-                if (students <= 0) {
-                    throw new IllegalArgumentException("students must be positive, got " + students);
-                }
-                List<Long> s = new ArrayList<>();
-                for (long i = 1; i <= students; i++) {
-                    s.add(i);
-                }
-                seeds = s;
-            }
-            if (seeds.isEmpty() || new java.util.HashSet<>(seeds).size() != seeds.size()) {
-                throw new IllegalArgumentException("seeds must be distinct and at least one, got " + seeds);
-            }
+            resolveSeeds();
             int k = teacher.fixedSamples();
             if (samples == 0) {
                 samples = draws == Draws.PER_STUDENT ? k / seeds.size() : k;
