@@ -1,7 +1,6 @@
 package io.distill4j.loss;
 
 import ai.djl.ndarray.NDArray;
-import java.util.Locale;
 
 /**
  * The posterior-predictive mean of a Bayesian teacher: the average over S posterior draws of the
@@ -31,20 +30,6 @@ public final class BayesianMeanTarget implements TargetBuilder {
         /** Each draw a logit vector; YAML {@code logits}. */
         LOGITS;
 
-        /**
-         * Parses the YAML spelling.
-         *
-         * @param s {@code probabilities} or {@code logits}
-         * @return the input form
-         */
-        public static Input parse(String s) {
-            for (Input i : values()) {
-                if (i.name().toLowerCase(Locale.ROOT).equals(s)) {
-                    return i;
-                }
-            }
-            throw new IllegalArgumentException("input must be 'probabilities' or 'logits', got '" + s + "'");
-        }
     }
 
     private final Input input;

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -53,20 +52,6 @@ public final class InverseVarianceWeightedLoss extends DistillationLoss {
         /** Computed from the teacher samples (B, k, ...) in the step; YAML {@code samples}. */
         SAMPLES;
 
-        /**
-         * Parses the YAML spelling.
-         *
-         * @param s {@code given} or {@code samples}
-         * @return the source
-         */
-        public static VarianceSource parse(String s) {
-            for (VarianceSource v : values()) {
-                if (v.name().toLowerCase(Locale.ROOT).equals(s)) {
-                    return v;
-                }
-            }
-            throw new IllegalArgumentException("variance must be 'given' or 'samples', got '" + s + "'");
-        }
     }
 
     private final DistillationLoss base;

@@ -1,7 +1,7 @@
 package io.distill4j.loss;
 
+import io.distill4j.data.config.ConfigReader;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -65,46 +65,45 @@ import java.util.function.Function;
  */
 public final class Registry {
 
-    private static final Map<String, Function<Options, TargetBuilder>> TARGETS = new ConcurrentSkipListMap<>();
-    private static final Map<String, Function<Options, DistillationLoss>> LOSSES = new ConcurrentSkipListMap<>();
+    private static final Map<String, Function<Map<String, ?>, TargetBuilder>> TARGETS = new ConcurrentSkipListMap<>();
+    private static final Map<String, Function<Map<String, ?>, DistillationLoss>> LOSSES = new ConcurrentSkipListMap<>();
 
     static {
-        TARGETS.put("single", o -> new SingleSampleTarget(o.integer("index", 0)));
-        TARGETS.put("mean", o -> new MeanTarget());
-        TARGETS.put("inverse-variance", o -> new InverseVarianceTarget(InverseVarianceTarget.Form.PRACTICAL,
-                o.bool("renormalise", true), o.bool("validate", true)));
-        TARGETS.put("inverse-variance-paper", o -> new InverseVarianceTarget(InverseVarianceTarget.Form.PAPER,
-                o.bool("renormalise", false), o.bool("validate", true)));
-        TARGETS.put("bayesian-mean", o -> new BayesianMeanTarget(
-                BayesianMeanTarget.Input.parse(o.string("input", "probabilities")), o.number("temperature", 1.0),
-                o.bool("validate", true)));
-        TARGETS.put("wrong-mass-clip", o -> new WrongMassClipTarget(
-                o.nested("base", "mean", Registry::target), o.number("budget", 1.0)));
+        builtIn(TARGETS, "target", "single", RegistryOptions.Single.class, o -> new SingleSampleTarget(o.index()));
+        builtIn(TARGETS, "target", "mean", RegistryOptions.None.class, o -> new MeanTarget());
+        builtIn(TARGETS, "target", "inverse-variance", RegistryOptions.InverseVariance.class, o -> new InverseVarianceTarget(
+                InverseVarianceTarget.Form.PRACTICAL, o.renormalise() == null || o.renormalise(), o.validate()));
+        builtIn(TARGETS, "target", "inverse-variance-paper", RegistryOptions.InverseVariance.class, o -> new InverseVarianceTarget(
+                InverseVarianceTarget.Form.PAPER, o.renormalise() != null && o.renormalise(), o.validate()));
+        builtIn(TARGETS, "target", "bayesian-mean", RegistryOptions.BayesianMean.class,
+                o -> new BayesianMeanTarget(o.input(), o.temperature(), o.validate()));
+        builtIn(TARGETS, "target", "wrong-mass-clip", RegistryOptions.WrongMassClip.class,
+                o -> new WrongMassClipTarget(nested("target 'wrong-mass-clip'", o.base(), Registry::target), o.budget()));
 
-        LOSSES.put("ce", o -> validated(new CrossEntropyLoss(), o));
-        LOSSES.put("soft-ce", o -> validated(new SoftTargetCrossEntropyLoss(), o));
-        LOSSES.put("hinton-kd", o -> validated(new HintonKdLoss(o.number("temperature", 4.0), o.number("alpha", 0.5)), o));
-        LOSSES.put("bayesian-kd", o -> validated(new HintonKdLoss(o.number("teacher-temperature", 4.0),
-                o.number("student-temperature", 1.0), o.number("alpha", 0.7)), o));
-        LOSSES.put("kl", o -> validated(new KlDivergenceLoss(teacher(o), o.number("temperature", 1.0)), o));
-        LOSSES.put("reverse-kl", o -> validated(new ReverseKlLoss(teacher(o), o.number("temperature", 1.0)), o));
-        LOSSES.put("jsd", o -> validated(new GeneralizedJsdLoss(o.number("beta", 0.5), teacher(o),
-                o.number("temperature", 1.0), o.bool("normalise", false)), o));
-        LOSSES.put("mse", o -> validated(new MseLoss(), o));
-        LOSSES.put("gaussian-nll", o -> validated(new GaussianNllLoss(o.bool("full", false)), o));
-        LOSSES.put("sparse-topk-kl", o -> validated(new SparseTopKKlLoss(o.number("temperature", 1.0),
-                o.bool("tail", true), o.bool("exact-tail", false)), o));
-        LOSSES.put("focal-entropy", o -> validated(new FocalEntropyLoss(o.number("gamma", 2.0), o.number("lambda", 0.1),
-                o.number("max-weight", 3.0), o.number("tau", 0.5)), o));
-        LOSSES.put("weighted", o -> {
-            DistillationLoss base = o.nested("base", null, Registry::loss);
-            InverseVarianceWeightedLoss w = new InverseVarianceWeightedLoss(base,
-                    o.number("eps", InverseVarianceWeightedLoss.DEFAULT_EPS),
-                    InverseVarianceWeightedLoss.VarianceSource.parse(o.string("variance", "given")));
-            if (o.has("validate")) {
-                w.setValidate(o.bool("validate", true));
-            } else {
-                o.bool("validate", true);
+        builtIn(LOSSES, "loss", "ce", RegistryOptions.Plain.class, o -> new CrossEntropyLoss().setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "soft-ce", RegistryOptions.Plain.class, o -> new SoftTargetCrossEntropyLoss().setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "hinton-kd", RegistryOptions.HintonKd.class,
+                o -> new HintonKdLoss(o.temperature(), o.alpha()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "bayesian-kd", RegistryOptions.BayesianKd.class, o -> new HintonKdLoss(o.teacherTemperature(),
+                o.studentTemperature(), o.alpha()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "kl", RegistryOptions.Kl.class,
+                o -> new KlDivergenceLoss(o.teacher(), o.temperature()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "reverse-kl", RegistryOptions.Kl.class,
+                o -> new ReverseKlLoss(o.teacher(), o.temperature()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "jsd", RegistryOptions.Jsd.class, o -> new GeneralizedJsdLoss(o.beta(), o.teacher(), o.temperature(),
+                o.normalise()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "mse", RegistryOptions.Plain.class, o -> new MseLoss().setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "gaussian-nll", RegistryOptions.GaussianNll.class,
+                o -> new GaussianNllLoss(o.full()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "sparse-topk-kl", RegistryOptions.SparseTopK.class,
+                o -> new SparseTopKKlLoss(o.temperature(), o.tail(), o.exactTail()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "focal-entropy", RegistryOptions.FocalEntropy.class, o -> new FocalEntropyLoss(o.gamma(), o.lambda(),
+                o.maxWeight(), o.tau()).setValidate(o.validate()));
+        builtIn(LOSSES, "loss", "weighted", RegistryOptions.Weighted.class, o -> {
+            InverseVarianceWeightedLoss w = new InverseVarianceWeightedLoss(
+                    nested("loss 'weighted'", o.base(), Registry::loss), o.eps(), o.variance());
+            if (o.validate() != null) {
+                w.setValidate(o.validate());
             }
             return w;
         });
@@ -137,15 +136,14 @@ public final class Registry {
         register("target", TARGETS, name, factory);
     }
 
-    private static <T> void register(String kind, Map<String, Function<Options, T>> table, String name,
+    private static <T> void register(String kind, Map<String, Function<Map<String, ?>, T>> table, String name,
             Function<Map<String, ?>, ? extends T> factory) {
         java.util.Objects.requireNonNull(factory, "factory");
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a " + kind + " name must be non-blank");
         }
-        Function<Options, T> entry = o -> {
-            o.useAll();
-            T made = factory.apply(java.util.Collections.unmodifiableMap(o.values));
+        Function<Map<String, ?>, T> entry = options -> {
+            T made = factory.apply(Collections.unmodifiableMap(options));
             if (made == null) {
                 throw new IllegalStateException(kind + " '" + name + "': its factory returned null");
             }
@@ -156,12 +154,19 @@ public final class Registry {
         }
     }
 
-    private static TeacherForm teacher(Options o) {
-        return TeacherForm.parse(o.string("teacher", "probabilities"));
+    /** A built-in entry: its options bound strictly to record {@code type}, then {@code make}. */
+    private static <T, R> void builtIn(Map<String, Function<Map<String, ?>, T>> table, String kind, String name,
+            Class<R> type, Function<R, ? extends T> make) {
+        table.put(name, options -> make.apply(ConfigReader.convert(options, type, kind + " '" + name + "'")));
     }
 
-    private static DistillationLoss validated(DistillationLoss loss, Options o) {
-        return loss.setValidate(o.bool("validate", true));
+    /** A nested spec ({@code base}), its faults prefixed with the owner and the option. */
+    private static <T> T nested(String owner, Object spec, Function<Object, T> make) {
+        try {
+            return make.apply(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(owner + ": option base: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -236,111 +241,12 @@ public final class Registry {
         throw new IllegalArgumentException(kind + " spec must be a name or a map with a 'name', got '" + spec + "'");
     }
 
-    private static <T> T create(String kind, Map<String, Function<Options, T>> table, String name, Map<String, ?> options) {
-        Function<Options, T> f = table.get(name);
+    private static <T> T create(String kind, Map<String, Function<Map<String, ?>, T>> table, String name,
+            Map<String, ?> options) {
+        Function<Map<String, ?>, T> f = table.get(name);
         if (f == null) {
             throw new IllegalArgumentException("unknown " + kind + " '" + name + "': known are " + table.keySet());
         }
-        Options o = new Options(kind + " '" + name + "'", options == null ? Map.of() : options);
-        T made = f.apply(o);
-        o.rejectUnused();
-        return made;
-    }
-
-    /** Typed access to a map of options, remembering which ones were read. */
-    static final class Options {
-        private final String owner;
-        private final Map<String, ?> values;
-        private final Set<String> used = new java.util.TreeSet<>();
-
-        Options(String owner, Map<String, ?> values) {
-            this.owner = owner;
-            this.values = values;
-        }
-
-        boolean has(String key) {
-            return values.containsKey(key);
-        }
-
-        /** Marks every option as read (a registered factory checks them itself). */
-        void useAll() {
-            used.addAll(values.keySet());
-        }
-
-        double number(String key, double dflt) {
-            used.add(key);
-            Object v = values.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number n) {
-                return n.doubleValue();
-            }
-            if (v instanceof String s) {
-                try {
-                    return Double.parseDouble(s.trim());
-                } catch (NumberFormatException e) {
-                    // fall through to the error below
-                }
-            }
-            throw new IllegalArgumentException(owner + ": option " + key + " must be a number, got '" + v + "'");
-        }
-
-        int integer(String key, int dflt) {
-            double d = number(key, dflt);
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(owner + ": option " + key + " must be an integer, got " + d);
-            }
-            return (int) d;
-        }
-
-        boolean bool(String key, boolean dflt) {
-            used.add(key);
-            Object v = values.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Boolean b) {
-                return b;
-            }
-            throw new IllegalArgumentException(owner + ": option " + key + " must be true or false, got '" + v + "'");
-        }
-
-        String string(String key, String dflt) {
-            used.add(key);
-            Object v = values.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof String s) {
-                return s;
-            }
-            throw new IllegalArgumentException(owner + ": option " + key + " must be a string, got '" + v + "'");
-        }
-
-        <T> T nested(String key, String dflt, java.util.function.BiFunction<String, Map<String, ?>, T> f) {
-            used.add(key);
-            Object v = values.get(key);
-            if (v == null) {
-                if (dflt == null) {
-                    throw new IllegalArgumentException(owner + ": option " + key + " is required");
-                }
-                v = dflt;
-            }
-            try {
-                return fromSpec(key, v, f);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(owner + ": option " + key + ": " + e.getMessage(), e);
-            }
-        }
-
-        void rejectUnused() {
-            Set<String> unknown = new HashSet<>(values.keySet());
-            unknown.removeAll(used);
-            if (!unknown.isEmpty()) {
-                String key = new java.util.TreeSet<>(unknown).first();
-                throw new IllegalArgumentException(owner + ": unknown option '" + key + "'; known are " + used);
-            }
-        }
+        return f.apply(options == null ? Map.of() : options);
     }
 }

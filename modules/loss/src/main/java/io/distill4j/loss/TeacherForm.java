@@ -14,21 +14,6 @@ public enum TeacherForm {
     /** Raw logits, softened by the loss's temperature like the student's; YAML {@code logits}. */
     LOGITS;
 
-    /**
-     * Parses the YAML spelling.
-     *
-     * @param s {@code probabilities}, {@code log-probabilities} or {@code logits}
-     * @return the form
-     */
-    public static TeacherForm parse(String s) {
-        for (TeacherForm f : values()) {
-            if (f.yamlName().equals(s)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("teacher form must be one of probabilities, log-probabilities, logits; got '"
-                + s + "'");
-    }
 
     /** @return the YAML spelling */
     public String yamlName() {

@@ -158,15 +158,16 @@ class BadInputTest extends NdTestBase {
     void registryOptions() {
         fails(() -> Registry.loss("nope", Map.of()), "unknown loss 'nope'", "kl", "sparse-topk-kl");
         fails(() -> Registry.target("nope", Map.of()), "unknown target 'nope'", "wrong-mass-clip");
-        fails(() -> Registry.loss("hinton-kd", Map.of("temprature", 2.0)), "unknown option 'temprature'");
-        fails(() -> Registry.loss("hinton-kd", Map.of("alpha", "lots")), "option alpha must be a number, got 'lots'");
-        fails(() -> Registry.loss("kl", Map.of("teacher", "odds")), "teacher form must be one of", "'odds'");
+        fails(() -> Registry.loss("hinton-kd", Map.of("temprature", 2.0)), "loss 'hinton-kd'", "unknown key 'temprature'", "known keys: alpha, temperature, validate");
+        fails(() -> Registry.loss("hinton-kd", Map.of("alpha", "lots")), "loss 'hinton-kd'", "field alpha: expected a number, got 'lots'");
+        fails(() -> Registry.loss("hinton-kd", Map.of("alpha", "0.5")), "field alpha: expected a number, got '0.5'");
+        fails(() -> Registry.loss("kl", Map.of("teacher", "odds")), "field teacher: expected one of: probabilities, log-probabilities, logits", "'odds'");
         fails(() -> Registry.loss("weighted", Map.of()), "loss 'weighted': option base is required");
         fails(() -> Registry.loss("weighted", Map.of("base", "nope")), "option base", "unknown loss 'nope'");
         fails(() -> Registry.loss("weighted", Map.of("base", "kl", "variance", "guess")),
-                "variance must be 'given' or 'samples', got 'guess'");
-        fails(() -> Registry.target("single", Map.of("index", 1.5)), "option index must be an integer, got 1.5");
+                "field variance: expected one of: given, samples, got 'guess'");
+        fails(() -> Registry.target("single", Map.of("index", 1.5)), "target 'single'", "field index: expected an integer, got '1.5'");
         fails(() -> Registry.target("wrong-mass-clip", Map.of("base", Map.of("name", "mean", "k", 3))),
-                "option base", "unknown option 'k'");
+                "target 'wrong-mass-clip': option base", "target 'mean'", "unknown key 'k'");
     }
 }

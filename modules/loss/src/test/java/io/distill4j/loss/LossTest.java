@@ -137,7 +137,7 @@ class LossTest {
         assertTrue(u.getMessage().contains("unknown loss 'nope'"), u.getMessage());
         IllegalArgumentException o = assertThrows(IllegalArgumentException.class,
                 () -> Registry.loss("hinton-kd", Map.of("temprature", 2.0)));
-        assertTrue(o.getMessage().contains("unknown option 'temprature'"), o.getMessage());
+        assertTrue(o.getMessage().contains("unknown key 'temprature'"), o.getMessage());
         NDArray s = manager.zeros(new ai.djl.ndarray.types.Shape(2, 3, 4));
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
                 () -> new SoftTargetCrossEntropyLoss().evaluate(new NDList(manager.zeros(new ai.djl.ndarray.types.Shape(2, 4))),

@@ -77,9 +77,9 @@ class RegistryTest {
         FocalEntropyLoss f = (FocalEntropyLoss) Registry.loss("focal-entropy", Map.of("max-weight", 2.5, "gamma", 1));
         assertEquals(2.5, f.maxWeight());
         assertEquals(1.0, f.gamma());
-        // the weighted wrapper, with a base given by name or by map, and YAML-style string numbers
+        // the weighted wrapper, with a base given by name or by map
         InverseVarianceWeightedLoss w = (InverseVarianceWeightedLoss) Registry.loss("weighted",
-                Map.of("base", Map.of("name", "hinton-kd", "temperature", 3), "eps", "1e-4", "variance", "samples"));
+                Map.of("base", Map.of("name", "hinton-kd", "temperature", 3), "eps", 1e-4, "variance", "samples"));
         assertEquals(3.0, ((HintonKdLoss) w.base()).temperature());
         assertEquals(1e-4, w.eps());
         assertEquals(InverseVarianceWeightedLoss.VarianceSource.SAMPLES, w.source());
