@@ -25,7 +25,7 @@
  *         finetune-sft    LmFineTuner.train itself, the preset unchanged (V = 50257, dropout 0.1), SFT
  *                         mode, clip 1.0, cosine schedule, rows of exactly 256 tokens (no packing)
  *         finetune-kd     the same in TOKEN_KD mode (alpha 1) against synthetic top-16 teacher rows
- *         finetune-sft-fp16, finetune-kd-fp16  the same with LmFineTuner.Options precision FP16 (GPU
+ *         finetune-sft-fp16, finetune-kd-fp16  the same with TrainingSpec precision FP16 (GPU
  *                         only; twins: autocast fp16 + GradScaler); --model finetune16 runs these rows alone
  *
  * Output: human lines on stderr, one JSON object per measurement on stdout ("impl":"project"; "ref"
@@ -51,15 +51,18 @@ import io.distill4j.loss.SoftTargetCrossEntropyLoss;
 import io.distill4j.trainer.BatchTargets;
 import io.distill4j.trainer.FitListener;
 import io.distill4j.models.Mlp;
+import io.distill4j.trainer.LrSchedule;
 import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.StudentTrainer;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.Validator;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.models.lm.CausalLm;
 import io.distill4j.models.lm.CausalLmConfig;
 import io.distill4j.models.lm.LmExample;
 import io.distill4j.trainer.lm.LmFineTuner;
+import io.distill4j.trainer.lm.LmOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -240,7 +243,7 @@ public final class ProjectGpuBench {
             Engine.getInstance().setRandomSeed(0);
             Block block = Mlp.builder().setInputs(784).setHidden(512, 256).setOutputs(10).build();
             try (Model model = StudentTrainer.train("mlp", block, features, targets, new CrossEntropyLoss(), spec,
-                    null, FitListener.onSteps(m -> {
+                    (Validator) null, FitListener.onSteps(m -> {
                         if (count[0] <= batches) {
                             stamps[count[0]] = System.nanoTime();
                             losses[count[0]] = m.loss();
@@ -445,12 +448,17 @@ public final class ProjectGpuBench {
             CausalLm model = new CausalLm(c);
             model.initialize(manager);
             String extra = gptExtra(model, c, batch, ctx);
-            LmFineTuner.Config cfg = LmFineTuner.Config.defaults(kd ? LmFineTuner.Mode.TOKEN_KD : LmFineTuner.Mode.SFT)
-                    .withEpochs(1).withBatch(batch, ctx).withPacking(false).withLearningRate(3e-4, 10);
+            // the fine-tuner's defaults before TrainingSpec + LmOptions replaced its own settings: cosine after 10
+            // warm-up updates, AdamW 0.01, clip 1, no bar
+            TrainingSpec spec = TrainingSpec.builder().setEpochs(1).setBatchSize(batch).setLearningRate(3e-4f)
+                    .optSchedule(LrSchedule.Kind.COSINE, 10).optWeightDecay(0.01f).optMaxGradNorm(1.0f)
+                    .optPrecision(precision).optProgressBar(false).build();
+            LmOptions lm = kd ? new LmOptions(LmOptions.Mode.TOKEN_KD, 1.0, ctx, false, null)
+                    : new LmOptions(LmOptions.Mode.SFT_ALL, null, ctx, false, null);
             long[] stamps = new long[nSteps];
             int[] count = {0};
-            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, cfg,
-                    LmFineTuner.Options.defaults().withPrecision(precision), (step, loss, lr) -> {
+            LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, spec, lm, List.of(), "lm",
+                    (step, loss, lr) -> {
                         if (count[0] < nSteps) {
                             stamps[count[0]] = System.nanoTime();
                         }
@@ -467,7 +475,7 @@ public final class ProjectGpuBench {
             emit(name, variant, "step", (kd ? "proj-fused-drop0.1-clip1-topk" + k + "kd" : "proj-fused-drop0.1-clip1")
                     + (precision == Precision.FP16 ? "-fp16" : "") + "-sync", ms, steps, r.losses().get(0), r.losses().get(nSteps - 1),
                     device, extra + String.format(Locale.ROOT, ",\"mode\":\"%s\",\"clip\":%s,\"k\":%d,"
-                            + "\"train_seconds\":%.3f,\"tokens_per_s\":%.0f", cfg.mode(), cfg.clipNorm(), kd ? k : 0,
+                            + "\"train_seconds\":%.3f,\"tokens_per_s\":%.0f", lm.mode(), spec.maxGradNorm(), kd ? k : 0,
                             r.seconds(), r.tokensPerSecond()));
         } catch (Throwable e) {
             error(name, variant, e);

@@ -26,7 +26,9 @@ import io.distill4j.models.lm.CausalLm;
 import io.distill4j.models.lm.CausalLmConfig;
 import io.distill4j.models.lm.LmExample;
 import io.distill4j.models.lm.LmFamily;
+import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.LmFineTuner;
+import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.models.lm.LmTokenizer;
 import io.distill4j.trainer.lm.SequenceCacheExamples;
 import java.io.IOException;
@@ -295,8 +297,8 @@ public final class LlmExperiment implements Experiment {
             List<LmExample> teacherData = teacherExamples(cfg, kb, passages, tok, eos);
             CausalLm[] holder = new CausalLm[1];
             LmFineTuner.Result tr = trainWithRestarts(cfg.teacher(), vocab, cfg.context(), eos, cfg.seed() + 17, manager,
-                    teacherData, fineTune(LmFineTuner.Mode.SFT, cfg.teacher(), cfg.teacher().epochs(), cfg.context(), 0,
-                            cfg.seed() + 19), holder, "teacher");
+                    teacherData, training(cfg.teacher(), cfg.teacher().epochs(), cfg.seed() + 19),
+                    lmOptions(false, cfg.context(), 0), holder, "teacher");
             CausalLm teacher = holder[0];
             LOG.info(String.format(Locale.ROOT, "llm: teacher trained (%d steps, %.1f s, last loss %.3f)", tr.steps(),
                     tr.seconds(), tr.lastMean(20)));
@@ -348,14 +350,13 @@ public final class LlmExperiment implements Experiment {
                             List<LmExample> ex = examples(cfg, method, k, items, teacherEmb, untrained.get(r), embedder);
                             boolean all = method.equals("multi-response") || method.equals("token-kd");
                             int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
-                            LmFineTuner.Mode mode = method.equals("token-kd") ? LmFineTuner.Mode.TOKEN_KD
-                                    : LmFineTuner.Mode.SFT;
                             // each student's weights, masks and optimiser state live in its own manager, closed after it
                             try (NDManager sm = manager.newSubManager()) {
                                 CausalLm[] h = new CausalLm[1];
                                 trainWithRestarts(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm, ex,
-                                        fineTune(mode, cfg.student(), epochs, cfg.context(), cfg.kdAlpha(),
-                                                studentSeed(cfg, r) + 1000L * k), h, method + " k " + k + " student " + r);
+                                        training(cfg.student(), epochs, studentSeed(cfg, r) + 1000L * k),
+                                        lmOptions(method.equals("token-kd"), cfg.context(), cfg.kdAlpha()), h,
+                                        method + " k " + k + " student " + r);
                                 answers.add(evaluate(h[0], tok, prompts, cfg, paper, eos, r, k, method));
                             }
                         }
@@ -387,12 +388,12 @@ public final class LlmExperiment implements Experiment {
      * gradients came at every rate tried, see the report.)
      */
     private LmFineTuner.Result trainWithRestarts(ModelConfig m, int vocab, int context, int eos, long seed,
-            NDManager manager, List<LmExample> ex, LmFineTuner.Config ft, CausalLm[] out, String what) {
-        LmFineTuner.Config c = ft;
+            NDManager manager, List<LmExample> ex, TrainingSpec ft, LmOptions lmOptions, CausalLm[] out, String what) {
+        TrainingSpec c = ft;
         for (int attempt = 0;; attempt++) {
             CausalLm lm = model(m, vocab, context, eos, seed + 7919L * attempt, manager);
             try {
-                LmFineTuner.Result res = LmFineTuner.train(lm, manager, ex, c, null);
+                LmFineTuner.Result res = LmFineTuner.train(lm, manager, ex, c, lmOptions, null);
                 out[0] = lm;
                 return res;
             } catch (IllegalStateException e) {
@@ -403,7 +404,7 @@ public final class LlmExperiment implements Experiment {
                 restarts.add(String.format(Locale.ROOT, "%s: %s (attempt %d); restarted from seed %d", what, e.getMessage(),
                         attempt + 1, seed + 7919L * (attempt + 1)));
                 LOG.warn("llm: {}", restarts.get(restarts.size() - 1));
-                c = c.withSeed(ft.seed() + 7919L * (attempt + 1));
+                c = c.toBuilder().setSeed(ft.seed() + 7919L * (attempt + 1)).build();
             }
         }
     }
@@ -492,10 +493,17 @@ public final class LlmExperiment implements Experiment {
         return lm;
     }
 
-    private static LmFineTuner.Config fineTune(LmFineTuner.Mode mode, ModelConfig m, int epochs, int context, double alpha,
-            long seed) {
-        return new LmFineTuner.Config(mode, epochs, m.batchRows(), context, true, m.learningRate(), 10,
-                LrSchedule.Kind.COSINE, 0.01, 1.0, mode == LmFineTuner.Mode.TOKEN_KD ? alpha : 1.0, seed);
+    /** A model's training: its batch rows and learning rate, 10 warm-up updates, cosine decay, AdamW 0.01, clip 1. */
+    private static TrainingSpec training(ModelConfig m, int epochs, long seed) {
+        return TrainingSpec.builder().setEpochs(epochs).setBatchSize(m.batchRows())
+                .setLearningRate((float) m.learningRate()).optSchedule(LrSchedule.Kind.COSINE, 10).optWeightDecay(0.01f)
+                .optMaxGradNorm(1.0f).setSeed(seed).optProgressBar(false).build();
+    }
+
+    /** Rows of {@code context} tokens, packed; token-level KD with {@code alpha}, else SFT on the given answers. */
+    private static LmOptions lmOptions(boolean tokenKd, int context, double alpha) {
+        return tokenKd ? new LmOptions(LmOptions.Mode.TOKEN_KD, alpha, context, true, null)
+                : new LmOptions(LmOptions.Mode.SFT_ALL, null, context, true, null);
     }
 
     private static SamplingConfig samplingConfig(Sampling s, int topLogprobs, int eos) {

@@ -13,9 +13,6 @@ import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distill4j.data.BadInputException;
-import io.distill4j.trainer.EarlyStopping;
-import io.distill4j.trainer.LrSchedule;
-import io.distill4j.trainer.Precision;
 import io.distill4j.trainer.FitListener;
 import io.distill4j.trainer.TrainingEngine;
 import io.distill4j.trainer.FitResult;
@@ -37,15 +34,17 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Fine-tunes a causal-LM student on cached teacher responses: supervised fine-tuning on the answer tokens
- * ({@link Mode#SFT}) or token-level distillation against the teacher's cached top-K log-probabilities
- * ({@link Mode#TOKEN_KD}, mixed with the answer cross-entropy by {@code 1 - alpha}); see {@link AnswerLoss}
- * for the formulas. Rows are packed or padded by {@link SequencePacker} and served by an
- * {@link LmBatchSource}; the training loop is the one every student uses, {@link TrainingEngine}: AdamW
- * (decoupled decay on matrices and embeddings, none on biases and norms), a linear, cosine or constant
- * schedule with warm-up, global-norm clipping, and through {@link Options} gradient accumulation, mixed
- * precision on a GPU, checkpoints every N updates with a resume that continues the same run, early stopping
- * on the validation loss, a progress bar with tokens/s, and Log4j2 logging.
+ * Fine-tunes a causal-LM student on given examples: supervised fine-tuning on the answer tokens (the SFT modes
+ * of {@link LmOptions}) or token-level distillation against the teacher's cached top-K log-probabilities
+ * ({@link LmOptions.Mode#TOKEN_KD}, mixed with the answer cross-entropy by {@code 1 - alpha}); see
+ * {@link AnswerLoss} for the formulas. Rows are packed or padded by {@link SequencePacker} and served by an
+ * {@link LmBatchSource}; the settings are the ones every student shares ({@link TrainingSpec}) plus
+ * {@link LmOptions}, and the loop is the one every student uses, {@link TrainingEngine}: AdamW (decoupled decay
+ * on matrices and embeddings, none on biases and norms), a linear, cosine or constant schedule with warm-up,
+ * global-norm clipping, gradient accumulation, mixed precision on a GPU, checkpoints every N updates with a
+ * resume that continues the same run, early stopping on the validation loss, a progress bar with tokens/s, and
+ * Log4j2 logging. (The {@code train} command's LM students go through {@code io.distill4j.pipeline.LmRun},
+ * which picks each student's examples from a sequence cache; this class trains on examples already chosen.)
  *
  * <p>Every input is checked before the first step (token ids within the model's vocabulary, teacher
  * distributions present in distillation mode, context within the model's, a resumed checkpoint written for
@@ -59,214 +58,8 @@ public final class LmFineTuner {
     public static final String ARCHITECTURE = "lm-config.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** What the student learns from. */
-    public enum Mode {
-        /** Cross-entropy on the cached response tokens. */
-        SFT,
-        /** KL to the teacher's cached top-K distributions (plus (1 - alpha) cross-entropy). */
-        TOKEN_KD
-    }
-
     /**
-     * A fine-tuning run's settings.
-     *
-     * @param mode SFT or token-level KD
-     * @param epochs passes over the examples
-     * @param batchRows rows per step
-     * @param context row length T (at most the model's context)
-     * @param packing pack several examples per row (else one per row, padded)
-     * @param learningRate peak learning rate
-     * @param warmupSteps linear warm-up steps (update t &lt; W runs at lr * t / W, as Hugging Face's schedules)
-     * @param schedule decay after warm-up (the engine's {@link LrSchedule})
-     * @param weightDecay AdamW decoupled weight decay on matrices
-     * @param clipNorm global gradient-norm clip, 0 for none
-     * @param alpha distillation weight in TOKEN_KD mode (ignored in SFT)
-     * @param seed seed of the example order and dropout
-     */
-    public record Config(Mode mode, int epochs, int batchRows, int context, boolean packing, double learningRate,
-            int warmupSteps, LrSchedule.Kind schedule, double weightDecay, double clipNorm, double alpha, long seed) {
-
-        /** Validates the settings. */
-        public Config {
-            if (mode == null || schedule == null) {
-                throw new IllegalArgumentException("mode and schedule must be set");
-            }
-            if (epochs <= 0 || batchRows <= 0 || context < 2) {
-                throw new IllegalArgumentException("epochs and batch rows must be positive and context at least 2, got "
-                        + epochs + ", " + batchRows + ", " + context);
-            }
-            if (!(learningRate > 0) || warmupSteps < 0 || !(weightDecay >= 0) || !(clipNorm >= 0)) {
-                throw new IllegalArgumentException("learning rate must be positive, warm-up, weight decay and clip "
-                        + "norm non-negative; got " + learningRate + ", " + warmupSteps + ", " + weightDecay + ", "
-                        + clipNorm);
-            }
-            if (!(alpha >= 0 && alpha <= 1)) {
-                throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-            }
-        }
-
-        /**
-         * Defaults for a small student: 3 epochs, 8 rows of 128, packing, lr 5e-4, 10 warm-up steps, cosine,
-         * weight decay 0.01, clip 1.0, alpha 1 (pure distillation in TOKEN_KD mode), seed 0.
-         *
-         * @param mode SFT or TOKEN_KD
-         * @return the defaults
-         */
-        public static Config defaults(Mode mode) {
-            return new Config(mode, 3, 8, 128, true, 5e-4, 10, LrSchedule.Kind.COSINE, 0.01, 1.0, 1.0, 0);
-        }
-
-        /** @param v epochs @return a copy with that value */
-        public Config withEpochs(int v) {
-            return new Config(mode, v, batchRows, context, packing, learningRate, warmupSteps, schedule, weightDecay,
-                    clipNorm, alpha, seed);
-        }
-
-        /** @param rows rows per batch @param t context @return a copy with those values */
-        public Config withBatch(int rows, int t) {
-            return new Config(mode, epochs, rows, t, packing, learningRate, warmupSteps, schedule, weightDecay,
-                    clipNorm, alpha, seed);
-        }
-
-        /** @param v packing on or off @return a copy with that value */
-        public Config withPacking(boolean v) {
-            return new Config(mode, epochs, batchRows, context, v, learningRate, warmupSteps, schedule, weightDecay,
-                    clipNorm, alpha, seed);
-        }
-
-        /** @param lr peak rate @param warmup warm-up steps @return a copy with those values */
-        public Config withLearningRate(double lr, int warmup) {
-            return new Config(mode, epochs, batchRows, context, packing, lr, warmup, schedule, weightDecay, clipNorm,
-                    alpha, seed);
-        }
-
-        /** @param v alpha @return a copy with that value */
-        public Config withAlpha(double v) {
-            return new Config(mode, epochs, batchRows, context, packing, learningRate, warmupSteps, schedule,
-                    weightDecay, clipNorm, v, seed);
-        }
-
-        /** @param v seed @return a copy with that value */
-        public Config withSeed(long v) {
-            return new Config(mode, epochs, batchRows, context, packing, learningRate, warmupSteps, schedule,
-                    weightDecay, clipNorm, alpha, v);
-        }
-
-        /** @param v the decay after warm-up @return a copy with that value */
-        public Config withSchedule(LrSchedule.Kind v) {
-            return new Config(mode, epochs, batchRows, context, packing, learningRate, warmupSteps, v, weightDecay,
-                    clipNorm, alpha, seed);
-        }
-
-        /** @param decay AdamW weight decay @param clip global gradient-norm clip, 0 for none @return a copy */
-        public Config withRegularisation(double decay, double clip) {
-            return new Config(mode, epochs, batchRows, context, packing, learningRate, warmupSteps, schedule, decay,
-                    clip, alpha, seed);
-        }
-    }
-
-    /**
-     * The engine settings of a run beyond {@link Config}.
-     *
-     * @param accumulationSteps micro-batches of {@code batchRows} rows per optimiser update, positive
-     * @param maxSteps cap on optimiser updates (the schedule spans the capped run), 0 for none
-     * @param precision fp32, or fp16 mixed precision on a GPU
-     * @param checkpointEvery updates between checkpoints (and one at the end), 0 for none
-     * @param checkpointDir the checkpoint folder, required with checkpoints
-     * @param keepCheckpoints newest checkpoints kept, 0 for all
-     * @param resumeFrom a checkpoint folder ({@code step-N}, see {@link io.distill4j.trainer.Checkpoint#latest})
-     *     to continue, or null
-     * @param validation held-out examples scored by {@link #evaluate} with the run's alpha, or empty
-     * @param validateEvery updates between validations, 0 for each epoch end
-     * @param earlyStopping early stopping on the validation loss, or null
-     * @param progressBar show a console progress bar with the loss and tokens/s
-     * @param logEvery updates between log lines, 0 for epoch ends only
-     * @param name the run's name in logs, the progress bar and messages
-     */
-    public record Options(int accumulationSteps, long maxSteps, Precision precision, long checkpointEvery,
-            Path checkpointDir, int keepCheckpoints, Path resumeFrom, List<LmExample> validation,
-            long validateEvery, EarlyStopping earlyStopping, boolean progressBar, long logEvery, String name) {
-
-        /** Validates what the engine's spec does not. */
-        public Options {
-            Objects.requireNonNull(precision, "precision");
-            validation = List.copyOf(validation);
-            Objects.requireNonNull(name, "name");
-            if (earlyStopping != null && validation.isEmpty()) {
-                throw new IllegalArgumentException("early stopping needs validation examples");
-            }
-            if (earlyStopping != null && earlyStopping.higherIsBetter()) {
-                throw new IllegalArgumentException("early stopping of a fine-tuning run watches the validation loss,"
-                        + " which is better when lower; the rule says higher");
-            }
-        }
-
-        /** @return no accumulation, no cap, fp32, no checkpoints, no validation, no bar, a log line per 100 updates */
-        public static Options defaults() {
-            return new Options(1, 0, Precision.FP32, 0, null, 0, null, List.of(), 0, null, false, 100, "lm");
-        }
-
-        /** @param steps micro-batches per update @return a copy with that value */
-        public Options withAccumulation(int steps) {
-            return new Options(steps, maxSteps, precision, checkpointEvery, checkpointDir, keepCheckpoints, resumeFrom,
-                    validation, validateEvery, earlyStopping, progressBar, logEvery, name);
-        }
-
-        /** @param steps cap on updates, 0 for none @return a copy with that value */
-        public Options withMaxSteps(long steps) {
-            return new Options(accumulationSteps, steps, precision, checkpointEvery, checkpointDir, keepCheckpoints,
-                    resumeFrom, validation, validateEvery, earlyStopping, progressBar, logEvery, name);
-        }
-
-        /** @param p the arithmetic @return a copy with that value */
-        public Options withPrecision(Precision p) {
-            return new Options(accumulationSteps, maxSteps, p, checkpointEvery, checkpointDir, keepCheckpoints,
-                    resumeFrom, validation, validateEvery, earlyStopping, progressBar, logEvery, name);
-        }
-
-        /**
-         * @param every updates between checkpoints
-         * @param dir the checkpoint folder
-         * @param keep newest checkpoints kept, 0 for all
-         * @return a copy with those values
-         */
-        public Options withCheckpoints(long every, Path dir, int keep) {
-            return new Options(accumulationSteps, maxSteps, precision, every, dir, keep, resumeFrom, validation,
-                    validateEvery, earlyStopping, progressBar, logEvery, name);
-        }
-
-        /** @param checkpoint the checkpoint folder to continue, or null @return a copy with that value */
-        public Options withResumeFrom(Path checkpoint) {
-            return new Options(accumulationSteps, maxSteps, precision, checkpointEvery, checkpointDir, keepCheckpoints,
-                    checkpoint, validation, validateEvery, earlyStopping, progressBar, logEvery, name);
-        }
-
-        /**
-         * @param examples held-out examples
-         * @param every updates between validations, 0 for each epoch end
-         * @param rule early stopping on the validation loss ({@code higherIsBetter} false), or null
-         * @return a copy with those values
-         */
-        public Options withValidation(List<LmExample> examples, long every, EarlyStopping rule) {
-            return new Options(accumulationSteps, maxSteps, precision, checkpointEvery, checkpointDir, keepCheckpoints,
-                    resumeFrom, examples, every, rule, progressBar, logEvery, name);
-        }
-
-        /** @param show whether to show the bar @param every updates between log lines @return a copy */
-        public Options withProgress(boolean show, long every) {
-            return new Options(accumulationSteps, maxSteps, precision, checkpointEvery, checkpointDir, keepCheckpoints,
-                    resumeFrom, validation, validateEvery, earlyStopping, show, every, name);
-        }
-
-        /** @param v the run's name @return a copy with that value */
-        public Options withName(String v) {
-            return new Options(accumulationSteps, maxSteps, precision, checkpointEvery, checkpointDir, keepCheckpoints,
-                    resumeFrom, validation, validateEvery, earlyStopping, progressBar, logEvery, v);
-        }
-    }
-
-    /**
-     * What a run with {@link Options} did.
+     * What a run did, with the engine's account.
      *
      * @param result the losses and counts of this call's updates
      * @param training the engine's account: updates in all (with those before a resume), validations, the
@@ -319,17 +112,17 @@ public final class LmFineTuner {
      *
      * @param model the student
      * @param examples the examples
-     * @param config the run's settings
+     * @param lm the mode (token-level KD needs teacher distributions) and the context (0: the longest example)
      * @param source where the examples came from, for messages
      * @throws BadInputException naming the example, field and value at fault
      */
-    public static void check(CausalLm model, List<LmExample> examples, Config config, String source) {
+    public static void check(CausalLm model, List<LmExample> examples, LmOptions lm, String source) {
         if (examples.isEmpty()) {
             throw new BadInputException(source + ": no examples");
         }
         int v = model.config().vocabSize();
-        if (config.context() > model.config().maxPositions()) {
-            throw new BadInputException(source + ": context " + config.context() + " exceeds the model's "
+        if (lm.context() > model.config().maxPositions()) {
+            throw new BadInputException(source + ": context " + lm.context() + " exceeds the model's "
                     + model.config().maxPositions() + " positions");
         }
         int k = -1;
@@ -337,7 +130,7 @@ public final class LmFineTuner {
             LmExample e = examples.get(i);
             checkIds(e.prompt(), v, source, i, "prompt");
             checkIds(e.answer(), v, source, i, "answer");
-            if (config.mode() == Mode.TOKEN_KD) {
+            if (lm.mode() == LmOptions.Mode.TOKEN_KD) {
                 if (e.teacher() == null) {
                     throw new BadInputException(source + ": example " + i + ": field teacher top-K is missing, "
                             + "required in token-level distillation");
@@ -362,53 +155,72 @@ public final class LmFineTuner {
     }
 
     /**
-     * Fine-tunes a model in place with the default {@link Options} (no accumulation, checkpoints or
-     * validation).
+     * Fine-tunes a model in place, without validation.
      *
      * @param model the initialised student
      * @param manager the manager holding the model (per-step sub-managers are made from it); its device is
      *     the device of the run
      * @param examples the training examples
-     * @param config the run's settings
+     * @param training the run's engine settings (see {@link #train(CausalLm, NDManager, List, TrainingSpec,
+     *     LmOptions, List, String, Listener)})
+     * @param lm the mode, alpha, context and packing
      * @param listener told after every step, or null
      * @return losses, counts and time
      * @throws BadInputException if the examples do not fit the model (before any step)
      * @throws IllegalStateException if a loss is not finite
      */
-    public static Result train(CausalLm model, NDManager manager, List<LmExample> examples, Config config,
-            Listener listener) {
-        return train(model, manager, examples, config, Options.defaults(), listener).result();
+    public static Result train(CausalLm model, NDManager manager, List<LmExample> examples, TrainingSpec training,
+            LmOptions lm, Listener listener) {
+        return train(model, manager, examples, training, lm, List.of(), "lm", listener).result();
     }
 
     /**
-     * Fine-tunes a model in place on the {@link TrainingEngine}.
+     * Fine-tunes a model in place on the {@link TrainingEngine}, with the settings every student shares
+     * ({@link TrainingSpec}: epochs, {@code batchSize} rows per micro-batch, learning rate, schedule and warm-up,
+     * weight decay, clipping, accumulation, step cap, precision, checkpoints and resume, validation interval and
+     * early stopping on the validation loss, progress, seed) and those of LM students ({@link LmOptions}). Two
+     * settings are the fine-tuner's own: the device is the manager's, and every vector parameter (biases, norms)
+     * is exempt from weight decay ({@link #vectorParameters}) whatever {@code noDecay} says; a warm-up longer than
+     * the run is cut to the run.
      *
      * @param model the initialised student
      * @param manager the manager holding the model's parameters; its device is the device of the run
      * @param examples the training examples
-     * @param config the run's settings
-     * @param options accumulation, checkpoints and resume, validation and early stopping, progress
+     * @param training the engine settings
+     * @param lm the mode, alpha, context (0: the longest example, at most the model's) and packing
+     * @param validation held-out examples scored by {@link #evaluate} with the run's alpha, or empty
+     * @param name the run's name in logs, the progress bar and messages
      * @param listener told after every step, or null
      * @return this call's losses and counts, and the engine's account of the run
      * @throws BadInputException if the examples or the validation examples do not fit the model, or the
      *     resumed checkpoint was written for another architecture or run (naming the file and the field),
      *     before any step
+     * @throws IllegalArgumentException if early stopping is asked without validation examples, or watches a
+     *     metric that is better when higher (the validation loss is better when lower)
      * @throws IllegalStateException if a loss is not finite
      */
-    public static Outcome train(CausalLm model, NDManager manager, List<LmExample> examples, Config config,
-            Options options, Listener listener) {
-        check(model, examples, config, "fine-tuning examples");
-        boolean kd = config.mode() == Mode.TOKEN_KD;
-        double alpha = kd ? config.alpha() : 0;
-        if (!options.validation().isEmpty()) {
-            check(model, options.validation(), config, "validation examples");
+    public static Outcome train(CausalLm model, NDManager manager, List<LmExample> examples, TrainingSpec training,
+            LmOptions lm, List<LmExample> validation, String name, Listener listener) {
+        Objects.requireNonNull(name, "name");
+        if (training.earlyStopping() != null && validation.isEmpty()) {
+            throw new IllegalArgumentException("early stopping needs validation examples");
         }
-        if (options.resumeFrom() != null) {
-            checkArchitecture(model, options.resumeFrom());
+        if (training.earlyStopping() != null && training.earlyStopping().higherIsBetter()) {
+            throw new IllegalArgumentException("early stopping of a fine-tuning run watches the validation loss,"
+                    + " which is better when lower; the rule says higher");
         }
-        LmBatchSource source = new LmBatchSource(examples, config.context(), config.batchRows(), config.packing(),
-                alpha > 0, options.accumulationSteps());
-        TrainingSpec spec = spec(model, manager, source, config, options);
+        check(model, examples, lm, "fine-tuning examples");
+        int context = lm.context() > 0 ? lm.context() : longest(examples, model.config().maxPositions());
+        double alpha = lm.lossAlpha();
+        if (!validation.isEmpty()) {
+            check(model, validation, lm, "validation examples");
+        }
+        if (training.resumeFrom() != null) {
+            checkArchitecture(model, training.resumeFrom());
+        }
+        LmBatchSource source = new LmBatchSource(examples, context, training.batchSize(), lm.packing(),
+                alpha > 0, training.accumulationSteps());
+        TrainingSpec spec = spec(model, manager, source, training);
         if (spec.checkpointEvery() > 0) {
             writeArchitecture(model, spec.checkpointDir());
         }
@@ -421,39 +233,38 @@ public final class LmFineTuner {
                 listener.onStep((int) (s.step() - 1), s.loss(), s.learningRate());
             }
         });
-        Validator validator = options.validation().isEmpty() ? null
-                : Validator.named("loss", m -> evaluate(model, manager, options.validation(), config.context(), alpha));
+        List<LmExample> held = List.copyOf(validation);
+        Validator validator = held.isEmpty() ? null
+                : Validator.named("loss", m -> evaluate(model, manager, held, context, alpha));
         long start = System.nanoTime();
-        BorrowedModel view = new BorrowedModel(options.name(), manager, model);
-        FitResult training = TrainingEngine.fit(view, source, new AnswerLoss(alpha), spec, validator, steps);
+        BorrowedModel view = new BorrowedModel(name, manager, model);
+        FitResult fit = TrainingEngine.fit(view, source, new AnswerLoss(alpha), spec, validator, steps);
         double seconds = (System.nanoTime() - start) / 1e9;
         int truncated = source.truncatedServed();
         if (truncated > 0) {
-            LOG.warn("{}: {} examples were longer than the context of {} tokens and were cut", options.name(),
-                    truncated, config.context());
+            LOG.warn("{}: {} examples were longer than the context of {} tokens and were cut", name, truncated,
+                    context);
         }
-        LOG.info("{}: fine-tuned {} for {} steps ({}): last loss {}, {} tokens/s", options.name(), model,
-                losses.size(), config.mode(), losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1),
+        LOG.info("{}: fine-tuned {} for {} steps ({}): last loss {}, {} tokens/s", name, model, losses.size(),
+                lm.mode(), losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1),
                 Math.round(tokens[0] / seconds));
         Result result = new Result(Collections.unmodifiableList(losses), losses.size(), tokens[0],
                 source.answerTokensServed(), truncated, seconds);
-        return new Outcome(result, training);
+        return new Outcome(result, fit);
     }
 
-    private static TrainingSpec spec(CausalLm model, NDManager manager, LmBatchSource source, Config config,
-            Options options) {
-        TrainingSpec.Builder b = TrainingSpec.builder().setDevice(manager.getDevice()).setSeed(config.seed())
-                .setEpochs(config.epochs()).setLearningRate((float) config.learningRate())
-                .optWeightDecay((float) config.weightDecay()).optNoDecay(vectorParameters(model))
-                .optSchedule(config.schedule(), config.warmupSteps()).optMaxGradNorm((float) config.clipNorm())
-                .optAccumulationSteps(options.accumulationSteps()).optMaxSteps(options.maxSteps())
-                .optPrecision(options.precision()).optResumeFrom(options.resumeFrom())
-                .optEarlyStopping(options.earlyStopping()).optValidateEvery(options.validateEvery())
-                .optLogEvery(options.logEvery()).optProgressBar(options.progressBar());
-        if (options.checkpointEvery() > 0) {
-            b.optCheckpoints(options.checkpointEvery(), options.checkpointDir(), options.keepCheckpoints());
+    /** The longest example (prompt + answer), at most {@code cap}, at least 2. */
+    private static int longest(List<LmExample> examples, int cap) {
+        int t = 2;
+        for (LmExample e : examples) {
+            t = Math.max(t, e.prompt().length + e.answer().length);
         }
-        TrainingSpec spec = b.build();
+        return Math.min(t, cap);
+    }
+
+    private static TrainingSpec spec(CausalLm model, NDManager manager, LmBatchSource source, TrainingSpec training) {
+        TrainingSpec spec = training.toBuilder().setDevice(manager.getDevice()).optNoDecay(vectorParameters(model))
+                .build();
         // the schedule's warm-up may not exceed the run (as the old fine-tuner capped it)
         long total = TrainingEngine.totalSteps(spec, source.batchesPerEpoch());
         if (spec.warmupSteps() > total) {

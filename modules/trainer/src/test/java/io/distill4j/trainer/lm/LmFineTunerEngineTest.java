@@ -26,6 +26,7 @@ import ai.djl.util.Pair;
 import io.distill4j.data.BadInputException;
 import io.distill4j.trainer.Checkpoint;
 import io.distill4j.trainer.EarlyStopping;
+import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,15 +99,15 @@ class LmFineTunerEngineTest {
         List<LmExample> ex = examples(14, 1);
         // dropout on: the resumed half must also draw the same masks
         CausalLmConfig c = gpt2(32, 0.1);
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(4).withBatch(2, 16)
-                .withPacking(false).withLearningRate(3e-3, 3).withSeed(7);
+        TrainingSpec cfg = LmFineTunerTest.spec(4, 2, 3e-3, 3, 7);
+        LmOptions unpacked = new LmOptions(LmOptions.Mode.SFT_ALL, null, 16, false, null);
         int perEpoch = new LmBatchSource(ex, 16, 2, false, false, 1).batchesPerEpoch();
         int n = perEpoch * 4;
         assertEquals(0, n % 2);
         List<Integer> stepsA = new ArrayList<>();
         CausalLm a = student(c, 3);
-        LmFineTuner.Outcome straight = LmFineTuner.train(a, manager, ex, cfg,
-                LmFineTuner.Options.defaults().withCheckpoints(n / 2, tmp.resolve("a"), 0),
+        LmFineTuner.Outcome straight = LmFineTuner.train(a, manager, ex,
+                cfg.toBuilder().optCheckpoints(n / 2, tmp.resolve("a"), 0).build(), unpacked, List.of(), "lm",
                 (step, loss, lr) -> stepsA.add(step));
         assertEquals(n, straight.result().steps());
         Path half = tmp.resolve("a").resolve(String.format("step-%09d", n / 2));
@@ -115,8 +116,8 @@ class LmFineTunerEngineTest {
         // a fresh model with other initial weights, and a fresh optimiser: everything comes from the checkpoint
         List<Integer> stepsB = new ArrayList<>();
         CausalLm b = student(c, 99);
-        LmFineTuner.Outcome resumed = LmFineTuner.train(b, manager, ex, cfg, LmFineTuner.Options.defaults()
-                .withCheckpoints(n / 2, tmp.resolve("b"), 0).withResumeFrom(half),
+        LmFineTuner.Outcome resumed = LmFineTuner.train(b, manager, ex, cfg.toBuilder()
+                .optCheckpoints(n / 2, tmp.resolve("b"), 0).optResumeFrom(half).build(), unpacked, List.of(), "lm",
                 (step, loss, lr) -> stepsB.add(step));
         assertEquals(n / 2, resumed.result().steps());
         assertEquals(n, resumed.training().steps());
@@ -137,13 +138,12 @@ class LmFineTunerEngineTest {
     void accumulatingTwoHalfBatchesEqualsOneBatch() {
         List<LmExample> ex = examples(13, 2);
         CausalLmConfig c = gpt2(32, 0);
-        LmFineTuner.Config big = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(4, 16)
-                .withLearningRate(3e-3, 2).withSeed(5);
+        TrainingSpec big = LmFineTunerTest.spec(2, 4, 3e-3, 2, 5);
         CausalLm a = student(c, 4);
-        LmFineTuner.Result ra = LmFineTuner.train(a, manager, ex, big, null);
+        LmFineTuner.Result ra = LmFineTuner.train(a, manager, ex, big, LmFineTunerTest.sft(16), null);
         CausalLm b = student(c, 4);
-        LmFineTuner.Result rb = LmFineTuner.train(b, manager, ex, big.withBatch(2, 16),
-                LmFineTuner.Options.defaults().withAccumulation(2), null).result();
+        LmFineTuner.Result rb = LmFineTuner.train(b, manager, ex,
+                big.toBuilder().setBatchSize(2).optAccumulationSteps(2).build(), LmFineTunerTest.sft(16), null);
         assertEquals(ra.steps(), rb.steps());
         assertEquals(ra.answerTokens(), rb.answerTokens());
         for (int s = 0; s < ra.steps(); s++) {
@@ -176,10 +176,9 @@ class LmFineTunerEngineTest {
             val.add(LmExample.of(e.prompt(), other));
         }
         CausalLm m = student(gpt2(32, 0), 6);
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(200).withBatch(4, 16)
-                .withLearningRate(1e-2, 0).withSeed(2);
-        LmFineTuner.Outcome o = LmFineTuner.train(m, manager, train, cfg, LmFineTuner.Options.defaults()
-                .withValidation(val, 2, new EarlyStopping(false, 3, 0, true)), null);
+        TrainingSpec cfg = LmFineTunerTest.spec(200, 4, 1e-2, 0, 2).toBuilder().optValidateEvery(2)
+                .optEarlyStopping(new EarlyStopping(false, 3, 0, true)).build();
+        LmFineTuner.Outcome o = LmFineTuner.train(m, manager, train, cfg, LmFineTunerTest.sft(16), val, "lm", null);
         int perEpoch = new LmBatchSource(train, 16, 4, true, false, 1).batchesPerEpoch();
         assertTrue(o.training().stoppedEarly(), "stopped early: " + o.training());
         assertTrue(o.training().steps() < 200L * perEpoch, "steps " + o.training().steps());
@@ -195,28 +194,28 @@ class LmFineTunerEngineTest {
     @Test
     void aCheckpointOfAnotherArchitectureIsRefusedBeforeTraining(@TempDir Path tmp) throws IOException {
         List<LmExample> ex = examples(4, 5);
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(1).withBatch(2, 16);
-        LmFineTuner.train(student(gpt2(32, 0), 1), manager, ex, cfg,
-                LmFineTuner.Options.defaults().withCheckpoints(1, tmp.resolve("ck"), 0), null);
+        TrainingSpec cfg = LmFineTunerTest.spec(1, 2, 5e-4, 10, 0);
+        LmOptions lm = LmFineTunerTest.sft(16);
+        LmFineTuner.train(student(gpt2(32, 0), 1), manager, ex,
+                cfg.toBuilder().optCheckpoints(1, tmp.resolve("ck"), 0).build(), lm, null);
+        TrainingSpec resume = cfg.toBuilder().optResumeFrom(Checkpoint.latest(tmp.resolve("ck")).orElseThrow()).build();
         Path ckpt = Checkpoint.latest(tmp.resolve("ck")).orElseThrow();
         CausalLm wider = student(gpt2(64, 0), 1);
         float[] before = wider.getParameters().get(0).getValue().getArray().toFloatArray();
-        BadInputException e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, cfg,
-                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        BadInputException e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, resume,
+                lm, null));
         assertEquals(tmp.resolve("ck").resolve(LmFineTuner.ARCHITECTURE).toAbsolutePath() + ": checkpoint of another "
                 + "architecture: field n_embd is 32 in the checkpoint and 64 in the model " + wider, e.getMessage());
         assertArrayEquals(before, wider.getParameters().get(0).getValue().getArray().toFloatArray(), 0f);
         // without the architecture file, the engine's parameter-by-parameter check names the parameter
         Files.delete(tmp.resolve("ck").resolve(LmFineTuner.ARCHITECTURE));
-        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, cfg,
-                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(wider, manager, ex, resume, lm, null));
         assertTrue(e.getMessage().startsWith(ckpt + ": checkpoint of another architecture: parameter 0 is 'wte (40, 32)"),
                 e.getMessage());
         // another family
         CausalLm llama = student(CausalLmConfig.builder(LmFamily.LLAMA).vocabSize(40).hiddenSize(32).numLayers(2)
                 .numHeads(4).numKvHeads(2).intermediateSize(64).maxPositions(32).build(), 1);
-        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(llama, manager, ex, cfg,
-                LmFineTuner.Options.defaults().withResumeFrom(ckpt), null));
+        e = assertThrows(BadInputException.class, () -> LmFineTuner.train(llama, manager, ex, resume, lm, null));
         assertTrue(e.getMessage().contains("checkpoint of another architecture"), e.getMessage());
     }
 
@@ -224,15 +223,18 @@ class LmFineTunerEngineTest {
     void aRunLeavesNoArraysBehind(@TempDir Path tmp) {
         List<LmExample> ex = examples(10, 6);
         CausalLm m = student(gpt2(32, 0.1), 2);
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(2).withBatch(2, 16);
-        LmFineTuner.Options opts = LmFineTuner.Options.defaults().withAccumulation(2)
-                .withCheckpoints(2, tmp.resolve("ck"), 1)
-                .withValidation(examples(3, 7), 1, new EarlyStopping(false, 100, 0, true)).withProgress(true, 1);
+        TrainingSpec cfg = LmFineTunerTest.spec(2, 2, 5e-4, 10, 0).toBuilder().optAccumulationSteps(2)
+                .optCheckpoints(2, tmp.resolve("ck"), 1).optValidateEvery(1)
+                .optEarlyStopping(new EarlyStopping(false, 100, 0, true)).optProgressBar(true).optLogEvery(1).build();
+        List<LmExample> val = examples(3, 7);
+        LmOptions lm = LmFineTunerTest.sft(16);
         BaseNDManager base = (BaseNDManager) manager;
-        LmFineTuner.train(m, manager, ex, cfg, opts, null); // the first run caches the model's masks
+        LmFineTuner.train(m, manager, ex, cfg, lm, val, "lm", null); // the first run caches the model's masks
         int after1 = base.getManagedArrays().size();
-        LmFineTuner.train(m, manager, ex, cfg.withSeed(3), opts.withCheckpoints(2, tmp.resolve("ck2"), 1), null);
-        LmFineTuner.train(m, manager, ex, cfg.withSeed(4), opts.withCheckpoints(2, tmp.resolve("ck3"), 1), null);
+        LmFineTuner.train(m, manager, ex, cfg.toBuilder().setSeed(3).optCheckpoints(2, tmp.resolve("ck2"), 1).build(),
+                lm, val, "lm", null);
+        LmFineTuner.train(m, manager, ex, cfg.toBuilder().setSeed(4).optCheckpoints(2, tmp.resolve("ck3"), 1).build(),
+                lm, val, "lm", null);
         assertEquals(after1, base.getManagedArrays().size(), "arrays left in the model's manager");
     }
 
@@ -250,16 +252,19 @@ class LmFineTunerEngineTest {
 
     @Test
     void optionsThatCannotWorkAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> LmFineTuner.Options.defaults()
-                .withValidation(List.of(), 0, new EarlyStopping(false, 2, 0, true)));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LmFineTuner.Options.defaults()
-                .withValidation(examples(1, 1), 0, new EarlyStopping(true, 2, 0, true)));
-        assertTrue(e.getMessage().contains("validation loss"), e.getMessage());
         List<LmExample> ex = examples(2, 1);
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withBatch(2, 16);
+        TrainingSpec cfg = LmFineTunerTest.spec(3, 2, 5e-4, 10, 0);
+        LmOptions lm = LmFineTunerTest.sft(16);
+        TrainingSpec stopping = cfg.toBuilder().optEarlyStopping(new EarlyStopping(false, 2, 0, true)).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LmFineTuner.train(
+                student(gpt2(32, 0), 1), manager, ex, stopping, lm, List.of(), "lm", null));
+        assertTrue(e.getMessage().contains("early stopping needs validation examples"), e.getMessage());
+        TrainingSpec higher = cfg.toBuilder().optEarlyStopping(new EarlyStopping(true, 2, 0, true)).build();
+        e = assertThrows(IllegalArgumentException.class, () -> LmFineTuner.train(student(gpt2(32, 0), 1), manager, ex,
+                higher, lm, examples(1, 1), "lm", null));
+        assertTrue(e.getMessage().contains("validation loss"), e.getMessage());
         BadInputException b = assertThrows(BadInputException.class, () -> LmFineTuner.train(student(gpt2(32, 0), 1),
-                manager, ex, cfg, LmFineTuner.Options.defaults().withValidation(
-                        List.of(LmExample.of(new int[] {1}, new int[] {40})), 0, null), null));
+                manager, ex, cfg, lm, List.of(LmExample.of(new int[] {1}, new int[] {40})), "lm", null));
         assertEquals("validation examples: example 0: field answer[0] = 40 is outside the model's vocabulary of 40 "
                 + "(tokenizer and model differ?)", b.getMessage());
     }

@@ -22,6 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import io.distill4j.data.BadInputException;
+import io.distill4j.trainer.LrSchedule;
+import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.models.lm.io.HfFolder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,6 +60,21 @@ class LmFineTunerTest {
         return m;
     }
 
+    /**
+     * The engine settings these tests train with: cosine decay after a linear warm-up, AdamW with weight decay
+     * 0.01, gradients clipped to norm 1, no progress bar.
+     */
+    static TrainingSpec spec(int epochs, int rows, double learningRate, int warmup, long seed) {
+        return TrainingSpec.builder().setEpochs(epochs).setBatchSize(rows).setLearningRate((float) learningRate)
+                .optSchedule(LrSchedule.Kind.COSINE, warmup).optWeightDecay(0.01f).optMaxGradNorm(1.0f).setSeed(seed)
+                .optProgressBar(false).build();
+    }
+
+    /** Supervised fine-tuning on every example, rows of {@code context} tokens, packed. */
+    static LmOptions sft(int context) {
+        return new LmOptions(LmOptions.Mode.SFT_ALL, null, context, true, null);
+    }
+
     @Test
     void sftLearnsTheAnswersAndOnlyTheAnswers() {
         try (LmTokenizer tok = LmTokenizer.load(Fixtures.folder("gpt2-tiny").resolve("tokenizer.json"))) {
@@ -76,9 +93,7 @@ class LmFineTunerTest {
                     .numLayers(2).numHeads(4).maxPositions(64).dropout(0).build();
             CausalLm m = student(c, 11);
             double promptBefore = LmFineTuner.evaluate(m, manager, promptsAsAnswers, 64, 0);
-            LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(120).withBatch(4, 64)
-                    .withLearningRate(3e-3, 5).withSeed(1);
-            LmFineTuner.Result r = LmFineTuner.train(m, manager, train, cfg, null);
+            LmFineTuner.Result r = LmFineTuner.train(m, manager, train, spec(120, 4, 3e-3, 5, 1), sft(64), null);
             assertEquals(120 * SequencePacker.layout(train, 64, 4, true, false).size(), r.steps());
             double answer = LmFineTuner.evaluate(m, manager, train, 64, 0);
             double prompt = LmFineTuner.evaluate(m, manager, promptsAsAnswers, 64, 0);
@@ -110,9 +125,8 @@ class LmFineTunerTest {
                     .numLayers(2).numHeads(4).numKvHeads(2).intermediateSize(128).maxPositions(64).build();
             CausalLm s = student(c, 5);
             double before = LmFineTuner.evaluate(s, manager, cached, 64, 1);
-            LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.TOKEN_KD).withEpochs(100)
-                    .withBatch(4, 64).withLearningRate(3e-3, 10).withSeed(2);
-            LmFineTuner.Result r = LmFineTuner.train(s, manager, cached, cfg, null);
+            LmFineTuner.Result r = LmFineTuner.train(s, manager, cached, spec(100, 4, 3e-3, 10, 2),
+                    new LmOptions(LmOptions.Mode.TOKEN_KD, 1.0, 64, true, null), null);
             double after = LmFineTuner.evaluate(s, manager, cached, 64, 1);
             assertTrue(after < 0.15 * before, "top-K KL to the teacher " + before + " -> " + after);
             assertTrue(r.lastMean(10) < r.losses().get(0), "training loss must fall");
@@ -137,10 +151,10 @@ class LmFineTunerTest {
                 .numHeads(4).numKvHeads(2).intermediateSize(64).maxPositions(32).attnDropout(0.1).build();
         List<LmExample> ex = List.of(LmExample.of(new int[] {1, 2, 3}, new int[] {4, 5}),
                 LmExample.of(new int[] {6, 7}, new int[] {8, 9, 10}), LmExample.of(new int[] {11}, new int[] {12}));
-        LmFineTuner.Config cfg = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withEpochs(3).withBatch(1, 16)
-                .withPacking(false).withSeed(9);
-        List<Double> a = LmFineTuner.train(student(c, 3), manager, ex, cfg, null).losses();
-        List<Double> b = LmFineTuner.train(student(c, 3), manager, ex, cfg, null).losses();
+        TrainingSpec spec = spec(3, 1, 5e-4, 10, 9);
+        LmOptions lm = new LmOptions(LmOptions.Mode.SFT_ALL, null, 16, false, null);
+        List<Double> a = LmFineTuner.train(student(c, 3), manager, ex, spec, lm, null).losses();
+        List<Double> b = LmFineTuner.train(student(c, 3), manager, ex, spec, lm, null).losses();
         assertEquals(9, a.size());
         assertEquals(a, b);
     }
@@ -150,18 +164,18 @@ class LmFineTunerTest {
         CausalLmConfig c = CausalLmConfig.builder(LmFamily.GPT2).vocabSize(30).hiddenSize(16).numLayers(1)
                 .numHeads(2).maxPositions(16).build();
         CausalLm m = student(c, 1);
-        LmFineTuner.Config sft = LmFineTuner.Config.defaults(LmFineTuner.Mode.SFT).withBatch(2, 16);
+        TrainingSpec spec = spec(3, 2, 5e-4, 10, 0);
         BadInputException e = assertThrows(BadInputException.class, () -> LmFineTuner.train(m, manager,
                 List.of(LmExample.of(new int[] {1}, new int[] {2}), LmExample.of(new int[] {3}, new int[] {4, 31})),
-                sft, null));
+                spec, sft(16), null));
         assertEquals("fine-tuning examples: example 1: field answer[1] = 31 is outside the model's vocabulary of 30 "
                 + "(tokenizer and model differ?)", e.getMessage());
         e = assertThrows(BadInputException.class, () -> LmFineTuner.train(m, manager,
-                List.of(LmExample.of(new int[] {1}, new int[] {2})),
-                LmFineTuner.Config.defaults(LmFineTuner.Mode.TOKEN_KD).withBatch(2, 16), null));
+                List.of(LmExample.of(new int[] {1}, new int[] {2})), spec,
+                new LmOptions(LmOptions.Mode.TOKEN_KD, null, 16, null, null), null));
         assertTrue(e.getMessage().contains("example 0: field teacher top-K is missing"), e.getMessage());
         e = assertThrows(BadInputException.class, () -> LmFineTuner.train(m, manager,
-                List.of(LmExample.of(new int[] {1}, new int[] {2})), sft.withBatch(2, 32), null));
+                List.of(LmExample.of(new int[] {1}, new int[] {2})), spec, sft(32), null));
         assertTrue(e.getMessage().contains("context 32 exceeds the model's 16 positions"), e.getMessage());
     }
 }
