@@ -1,7 +1,11 @@
 package io.distill4j.models.lm;
 
-import io.distill4j.data.Require;
+import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.Require;
+import io.distill4j.data.config.ConfigReader;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -175,16 +179,40 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
 
     // ---------------------------------------------------------------- Hugging Face config.json
 
-    private static final Set<String> GPT2_KEYS = Set.of("model_type", "vocab_size", "n_positions", "n_embd",
-            "n_layer", "n_head", "n_inner", "activation_function", "resid_pdrop", "embd_pdrop", "attn_pdrop",
-            "layer_norm_epsilon", "initializer_range", "tie_word_embeddings", "bos_token_id", "eos_token_id",
-            "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention",
-            "n_ctx");
-    private static final Set<String> LLAMA_KEYS = Set.of("model_type", "vocab_size", "hidden_size",
-            "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
-            "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_parameters", "rope_scaling", "hidden_act",
-            "attention_bias", "mlp_bias", "attention_dropout", "tie_word_embeddings", "initializer_range",
-            "bos_token_id", "eos_token_id", "pretraining_tp");
+    /**
+     * GPT-2's {@code config.json} keys (transformers' {@code GPT2Config}) that distill4j reads, bound strictly by
+     * the one configuration binding; the component names in snake case are the keys.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Gpt2Keys(String modelType, Integer vocabSize, Integer nPositions, Integer nCtx, Integer nEmbd,
+            Integer nLayer, Integer nHead, Integer nInner, String activationFunction, Double residPdrop,
+            Double embdPdrop, Double attnPdrop, Double layerNormEpsilon, Double initializerRange,
+            Boolean tieWordEmbeddings, @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> bosTokenId,
+            @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> eosTokenId,
+            Boolean scaleAttnWeights, Boolean scaleAttnByInverseLayerIdx, Boolean reorderAndUpcastAttn,
+            Boolean addCrossAttention) {
+    }
+
+    /** Llama's {@code config.json} keys (transformers' {@code LlamaConfig}) that distill4j reads. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record LlamaKeys(String modelType, Integer vocabSize, Integer hiddenSize, Integer intermediateSize,
+            Integer numHiddenLayers, Integer numAttentionHeads, Integer numKeyValueHeads, Integer headDim,
+            Integer maxPositionEmbeddings, Double rmsNormEps, Double ropeTheta, Map<String, Object> ropeParameters,
+            Map<String, Object> ropeScaling, String hiddenAct, Boolean attentionBias, Boolean mlpBias,
+            Double attentionDropout, Boolean tieWordEmbeddings, Double initializerRange,
+            @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> bosTokenId,
+            @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> eosTokenId,
+            Integer pretrainingTp) {
+    }
+
+    private static final Set<String> GPT2_KEYS = keys(Gpt2Keys.class);
+    private static final Set<String> LLAMA_KEYS = keys(LlamaKeys.class);
+
+    private static Set<String> keys(Class<? extends Record> type) {
+        PropertyNamingStrategies.NamingBase snake = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+        return java.util.Arrays.stream(type.getRecordComponents()).map(c -> snake.translate(c.getName()))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
 
     /**
      * The keys a preset of a family may hold.
@@ -224,111 +252,143 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
     }
 
     private static CausalLmConfig parse(Map<String, ?> m, String source, boolean strict) {
-        Fields f = new Fields(m, source);
+        Object type = m.get("model_type");
+        if (type == null) {
+            throw new BadInputException(source + ": field model_type is missing");
+        }
         LmFamily family;
         try {
-            family = LmFamily.ofModelType(f.string("model_type", null));
+            family = LmFamily.ofModelType(String.valueOf(type));
         } catch (IllegalArgumentException e) {
             throw new BadInputException(source + ": field model_type: " + e.getMessage(), e);
         }
-        if (strict) {
-            Set<String> known = family == LmFamily.GPT2 ? GPT2_KEYS : LLAMA_KEYS;
-            for (String k : m.keySet()) {
-                if (!known.contains(k)) {
-                    throw new BadInputException(source + ": unknown key '" + k + "' for model_type "
-                            + family.modelType() + "; known keys are " + new java.util.TreeSet<>(known));
+        Set<String> known = presetKeys(family);
+        Map<String, Object> keys = new LinkedHashMap<>();
+        for (Map.Entry<String, ?> e : m.entrySet()) {
+            if (known.contains(e.getKey())) {
+                if (e.getValue() != null) { // config.json writes null for "not set"
+                    keys.put(e.getKey(), e.getValue());
                 }
+            } else if (strict) {
+                throw new BadInputException(source + ": unknown key '" + e.getKey() + "' for model_type "
+                        + family.modelType() + "; known keys are " + new java.util.TreeSet<>(known));
             }
         }
         Builder b = builder(family);
         try {
             if (family == LmFamily.GPT2) {
-                readGpt2(f, b);
+                readGpt2(bind(keys, Gpt2Keys.class, source), b);
             } else {
-                readLlama(f, b);
+                readLlama(bind(keys, LlamaKeys.class, source), b);
             }
-            b.initializerRange(f.number("initializer_range", b.initializerRange));
-            b.bosTokenId(f.integer("bos_token_id", -1));
-            b.eosTokenId(f.integer("eos_token_id", -1));
             return b.build();
         } catch (IllegalArgumentException e) {
             throw new BadInputException(source + ": " + e.getMessage(), e);
         }
     }
 
-    private static void readGpt2(Fields f, Builder b) {
-        b.vocabSize(f.integer("vocab_size", 50257));
-        b.maxPositions(f.integer("n_positions", 1024));
-        int d = f.integer("n_embd", 768);
-        int heads = f.integer("n_head", 12);
-        b.hiddenSize(d).numLayers(f.integer("n_layer", 12)).numHeads(heads).numKvHeads(heads);
+    private static <T> T bind(Map<String, Object> keys, Class<T> type, String source) {
+        try {
+            return ConfigReader.convert(keys, type, source);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage(), e); // already "source: field key: what is wrong"
+        }
+    }
+
+    private static <T> T or(T value, T dflt) {
+        return value == null ? dflt : value;
+    }
+
+    /** The first of one or several token ids ({@code eos_token_id: [2, 32000]}), -1 when absent. */
+    private static int firstId(List<Integer> ids) {
+        return ids == null || ids.isEmpty() ? -1 : ids.get(0);
+    }
+
+    private static void require(String key, Boolean value, boolean supported) {
+        if (value != null && value != supported) {
+            throw new IllegalArgumentException("field " + key + " = " + value + " is not supported (only " + supported
+                    + ")");
+        }
+    }
+
+    private static LmActivation activation(String key, String name) {
+        try {
+            return LmActivation.ofHfName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("field " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void readGpt2(Gpt2Keys k, Builder b) {
+        b.vocabSize(or(k.vocabSize(), 50257));
+        b.maxPositions(or(k.nPositions(), 1024));
+        int d = or(k.nEmbd(), 768);
+        int heads = or(k.nHead(), 12);
+        b.hiddenSize(d).numLayers(or(k.nLayer(), 12)).numHeads(heads).numKvHeads(heads);
         if (heads > 0 && d % heads != 0) {
             throw new IllegalArgumentException("field n_embd: " + d + " is not a multiple of n_head " + heads);
         }
         b.headDim(heads > 0 ? d / heads : 0);
-        b.intermediateSize(f.integer("n_inner", 4 * d));
-        b.activation(f.activation("activation_function", "gelu_new"));
-        b.residDropout(f.number("resid_pdrop", 0.1)).embdDropout(f.number("embd_pdrop", 0.1))
-                .attnDropout(f.number("attn_pdrop", 0.1));
-        b.normEps(f.number("layer_norm_epsilon", 1e-5));
-        b.tieWordEmbeddings(f.bool("tie_word_embeddings", true));
-        f.require("scale_attn_weights", true);
-        f.require("scale_attn_by_inverse_layer_idx", false);
-        f.require("add_cross_attention", false);
-        f.bool("reorder_and_upcast_attn", false); // numerics only: float32 throughout here
+        b.intermediateSize(or(k.nInner(), 4 * d));
+        b.activation(activation("activation_function", or(k.activationFunction(), "gelu_new")));
+        b.residDropout(or(k.residPdrop(), 0.1)).embdDropout(or(k.embdPdrop(), 0.1)).attnDropout(or(k.attnPdrop(), 0.1));
+        b.normEps(or(k.layerNormEpsilon(), 1e-5));
+        b.tieWordEmbeddings(or(k.tieWordEmbeddings(), true));
+        require("scale_attn_weights", k.scaleAttnWeights(), true);
+        require("scale_attn_by_inverse_layer_idx", k.scaleAttnByInverseLayerIdx(), false);
+        require("add_cross_attention", k.addCrossAttention(), false);
+        // reorder_and_upcast_attn changes numerics only: float32 throughout here
+        b.initializerRange(or(k.initializerRange(), b.initializerRange));
+        b.bosTokenId(firstId(k.bosTokenId())).eosTokenId(firstId(k.eosTokenId()));
     }
 
-    private static void readLlama(Fields f, Builder b) {
-        b.vocabSize(f.integer("vocab_size", 32000));
-        int d = f.integer("hidden_size", 4096);
-        int heads = f.integer("num_attention_heads", 32);
-        b.hiddenSize(d).numLayers(f.integer("num_hidden_layers", 32)).numHeads(heads);
-        b.numKvHeads(f.integer("num_key_value_heads", heads));
-        if (heads > 0 && !f.has("head_dim") && d % heads != 0) {
+    private static void readLlama(LlamaKeys k, Builder b) {
+        b.vocabSize(or(k.vocabSize(), 32000));
+        int d = or(k.hiddenSize(), 4096);
+        int heads = or(k.numAttentionHeads(), 32);
+        b.hiddenSize(d).numLayers(or(k.numHiddenLayers(), 32)).numHeads(heads);
+        b.numKvHeads(or(k.numKeyValueHeads(), heads));
+        if (heads > 0 && k.headDim() == null && d % heads != 0) {
             throw new IllegalArgumentException("field hidden_size: " + d + " is not a multiple of num_attention_heads "
                     + heads + " and head_dim is not given");
         }
-        b.headDim(f.integer("head_dim", heads > 0 ? d / heads : 0));
-        b.intermediateSize(f.integer("intermediate_size", 11008));
-        b.maxPositions(f.integer("max_position_embeddings", 2048));
-        b.normEps(f.number("rms_norm_eps", 1e-6));
-        b.activation(f.activation("hidden_act", "silu"));
-        b.attentionBias(f.bool("attention_bias", false)).mlpBias(f.bool("mlp_bias", false));
-        b.attnDropout(f.number("attention_dropout", 0.0)).residDropout(0).embdDropout(0);
-        b.tieWordEmbeddings(f.bool("tie_word_embeddings", false));
-        double theta = f.number("rope_theta", 10000.0);
-        Object params = f.raw("rope_parameters");
-        if (params instanceof Map<?, ?> p) {
-            Fields pf = new Fields(castMap(p), f.source + ": rope_parameters");
-            String type = pf.string("rope_type", "default");
-            if (!"default".equals(type)) {
+        b.headDim(or(k.headDim(), heads > 0 ? d / heads : 0));
+        b.intermediateSize(or(k.intermediateSize(), 11008));
+        b.maxPositions(or(k.maxPositionEmbeddings(), 2048));
+        b.normEps(or(k.rmsNormEps(), 1e-6));
+        b.activation(activation("hidden_act", or(k.hiddenAct(), "silu")));
+        b.attentionBias(or(k.attentionBias(), false)).mlpBias(or(k.mlpBias(), false));
+        b.attnDropout(or(k.attentionDropout(), 0.0)).residDropout(0).embdDropout(0);
+        b.tieWordEmbeddings(or(k.tieWordEmbeddings(), false));
+        double theta = or(k.ropeTheta(), 10000.0);
+        if (k.ropeParameters() != null) {
+            Map<String, Object> p = k.ropeParameters();
+            Object ropeType = or(p.get("rope_type"), "default");
+            if (!"default".equals(ropeType)) {
                 throw new IllegalArgumentException("field rope_parameters.rope_type: only 'default' rotary "
-                        + "embeddings are supported, got '" + type + "'");
+                        + "embeddings are supported, got '" + ropeType + "'");
             }
-            theta = pf.number("rope_theta", theta);
-        } else if (params != null) {
-            throw new IllegalArgumentException("field rope_parameters must be an object, got '" + params + "'");
+            Object t = p.get("rope_theta");
+            if (t != null && !(t instanceof Number)) {
+                throw new IllegalArgumentException("field rope_parameters.rope_theta: expected a number, got '" + t + "'");
+            }
+            theta = t == null ? theta : ((Number) t).doubleValue();
         }
-        Object scaling = f.raw("rope_scaling");
-        if (scaling instanceof Map<?, ?> s) {
+        if (k.ropeScaling() != null) {
+            Map<String, Object> s = k.ropeScaling();
             Object type = s.containsKey("rope_type") ? s.get("rope_type") : s.get("type");
             if (!"default".equals(type)) {
                 throw new IllegalArgumentException("field rope_scaling: scaled rotary embeddings are not supported, "
                         + "got " + s);
             }
-        } else if (scaling != null) {
-            throw new IllegalArgumentException("field rope_scaling must be null, got '" + scaling + "'");
         }
         b.ropeTheta(theta);
-        int tp = f.integer("pretraining_tp", 1);
+        int tp = or(k.pretrainingTp(), 1);
         if (tp < 1) {
             throw new IllegalArgumentException("field pretraining_tp must be at least 1, got " + tp);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, ?> castMap(Map<?, ?> m) {
-        return (Map<String, ?>) m;
+        b.initializerRange(or(k.initializerRange(), b.initializerRange));
+        b.bosTokenId(firstId(k.bosTokenId())).eosTokenId(firstId(k.eosTokenId()));
     }
 
     /**
@@ -378,93 +438,6 @@ public record CausalLmConfig(LmFamily family, int vocabSize, int hiddenSize, int
         m.put("eos_token_id", eosTokenId < 0 ? null : eosTokenId);
         m.put("dtype", "float32");
         return m;
-    }
-
-    /** Typed, source-named access to a parsed JSON or YAML map. */
-    private static final class Fields {
-        private final Map<String, ?> m;
-        private final String source;
-
-        Fields(Map<String, ?> m, String source) {
-            this.m = m;
-            this.source = source;
-        }
-
-        boolean has(String key) {
-            return m.get(key) != null;
-        }
-
-        Object raw(String key) {
-            return m.get(key);
-        }
-
-        String string(String key, String dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                if (dflt == null) {
-                    throw new BadInputException(source + ": field " + key + " is missing");
-                }
-                return dflt;
-            }
-            if (v instanceof String s) {
-                return s;
-            }
-            throw new BadInputException(source + ": field " + key + " must be a string, got '" + v + "'");
-        }
-
-        double number(String key, double dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number n) {
-                return n.doubleValue();
-            }
-            throw new BadInputException(source + ": field " + key + " must be a number, got '" + v + "'");
-        }
-
-        int integer(String key, int dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
-                    && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
-                return n.intValue();
-            }
-            if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Number n0) {
-                return n0.intValue(); // e.g. several eos ids: the first is the one written back
-            }
-            throw new BadInputException(source + ": field " + key + " must be an integer, got '" + v + "'");
-        }
-
-        boolean bool(String key, boolean dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Boolean b) {
-                return b;
-            }
-            throw new BadInputException(source + ": field " + key + " must be true or false, got '" + v + "'");
-        }
-
-        void require(String key, boolean expected) {
-            boolean v = bool(key, expected);
-            if (v != expected) {
-                throw new BadInputException(source + ": field " + key + " = " + v + " is not supported (only "
-                        + expected + ")");
-            }
-        }
-
-        LmActivation activation(String key, String dflt) {
-            String name = string(key, dflt);
-            try {
-                return LmActivation.ofHfName(name);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException(source + ": field " + key + ": " + e.getMessage(), e);
-            }
-        }
     }
 
     /** Builder with the family's defaults; {@link #build()} validates. */

@@ -13,13 +13,13 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigReader;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * A transformer encoder classifier over token ids (bidirectional, BERT-like but pre-LayerNorm).
@@ -77,13 +77,18 @@ public final class EncoderClassifier extends AbstractBlock {
                     initializerRange);
         }
 
-        private static final Set<String> KEYS = Set.of("model_type", "vocab_size", "hidden_size", "num_layers",
-                "num_heads", "intermediate_size", "max_positions", "num_classes", "dropout", "pooling",
-                "initializer_range");
+        /** A preset's keys, the components' names in snake case, bound strictly by the one configuration binding. */
+        @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+        record Keys(String modelType, Integer vocabSize, Integer hiddenSize, Integer numLayers, Integer numHeads,
+                Integer intermediateSize, Integer maxPositions, Integer numClasses, Double dropout, Pooling pooling,
+                Double initializerRange) {
+        }
 
         /**
-         * Reads a preset map ({@code model_type: encoder-classifier} and the keys above in snake case);
-         * unknown keys are rejected.
+         * Reads a preset map ({@code model_type: encoder-classifier} and the components above in snake case:
+         * {@code vocab_size} and {@code num_classes} required; {@code hidden_size} 128, {@code num_layers} 2,
+         * {@code num_heads} 4, {@code intermediate_size} 4 d, {@code max_positions} 128, {@code dropout} 0.1,
+         * {@code pooling} mean, {@code initializer_range} 0.02 by default); unknown keys are rejected.
          *
          * @param m the parsed YAML map
          * @param source the preset's name, for messages
@@ -91,65 +96,33 @@ public final class EncoderClassifier extends AbstractBlock {
          * @throws BadInputException naming the source, key and value at fault
          */
         public static Config fromPreset(Map<String, ?> m, String source) {
-            for (String k : m.keySet()) {
-                if (!KEYS.contains(k)) {
-                    throw new BadInputException(source + ": unknown key '" + k + "'; known keys are "
-                            + new TreeSet<>(KEYS));
+            Keys k;
+            try {
+                k = ConfigReader.convert(m, Keys.class, source);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage(), e); // already "source: field key: what is wrong"
+            }
+            if (!"encoder-classifier".equals(k.modelType())) {
+                throw new BadInputException(source + ": field model_type must be encoder-classifier, got '"
+                        + k.modelType() + "'");
+            }
+            for (String required : new String[] {"vocab_size", "num_classes"}) {
+                if (m.get(required) == null) {
+                    throw new BadInputException(source + ": field " + required + " is missing");
                 }
             }
-            Object type = m.get("model_type");
-            if (!"encoder-classifier".equals(type)) {
-                throw new BadInputException(source + ": field model_type must be encoder-classifier, got '" + type
-                        + "'");
-            }
             try {
-                int d = integer(m, "hidden_size", source, 128);
-                return new Config(integer(m, "vocab_size", source, -1), d, integer(m, "num_layers", source, 2),
-                        integer(m, "num_heads", source, 4), integer(m, "intermediate_size", source, 4 * d),
-                        integer(m, "max_positions", source, 128), integer(m, "num_classes", source, -1),
-                        number(m, "dropout", source, 0.1),
-                        pooling(m.get("pooling"), source),
-                        number(m, "initializer_range", source, 0.02));
+                int d = k.hiddenSize() == null ? 128 : k.hiddenSize();
+                return new Config(k.vocabSize(), d, or(k.numLayers(), 2), or(k.numHeads(), 4),
+                        or(k.intermediateSize(), 4 * d), or(k.maxPositions(), 128), k.numClasses(),
+                        or(k.dropout(), 0.1), or(k.pooling(), Pooling.MEAN), or(k.initializerRange(), 0.02));
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(source + ": " + e.getMessage(), e);
             }
         }
 
-        private static Pooling pooling(Object v, String source) {
-            String s = v == null ? "mean" : String.valueOf(v).toLowerCase(Locale.ROOT);
-            switch (s) {
-                case "mean":
-                    return Pooling.MEAN;
-                case "first":
-                    return Pooling.FIRST;
-                default:
-                    throw new BadInputException(source + ": field pooling must be mean or first, got '" + v + "'");
-            }
-        }
-
-        private static int integer(Map<String, ?> m, String key, String source, int dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                if (dflt < 0) {
-                    throw new BadInputException(source + ": field " + key + " is missing");
-                }
-                return dflt;
-            }
-            if (v instanceof Integer || v instanceof Long) {
-                return ((Number) v).intValue();
-            }
-            throw new BadInputException(source + ": field " + key + " must be an integer, got '" + v + "'");
-        }
-
-        private static double number(Map<String, ?> m, String key, String source, double dflt) {
-            Object v = m.get(key);
-            if (v == null) {
-                return dflt;
-            }
-            if (v instanceof Number n) {
-                return n.doubleValue();
-            }
-            throw new BadInputException(source + ": field " + key + " must be a number, got '" + v + "'");
+        private static <T> T or(T value, T dflt) {
+            return value == null ? dflt : value;
         }
     }
 

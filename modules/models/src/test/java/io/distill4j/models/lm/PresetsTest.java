@@ -75,10 +75,46 @@ class PresetsTest {
         assertEquals("y.yaml: num_attention_heads (4) must be a multiple of num_key_value_heads (3)", e.getMessage());
         q.put("num_key_value_heads", "two");
         e = assertThrows(BadInputException.class, () -> CausalLmConfig.fromPreset(q, "y.yaml"));
-        assertEquals("y.yaml: field num_key_value_heads must be an integer, got 'two'", e.getMessage());
+        assertEquals("y.yaml: field num_key_value_heads: expected an integer, got 'two'", e.getMessage());
         q.remove("num_key_value_heads");
         q.remove("model_type");
         e = assertThrows(BadInputException.class, () -> CausalLmConfig.fromPreset(q, "y.yaml"));
         assertEquals("y.yaml: field model_type is missing", e.getMessage());
+    }
+
+    @Test
+    void aHuggingFaceConfigKeepsWhatItNeedsAndIgnoresTheRest() {
+        // as transformers writes them: keys distill4j does not use, nulls for "not set", several eos ids
+        Map<String, Object> json = new HashMap<>();
+        json.put("architectures", java.util.List.of("LlamaForCausalLM"));
+        json.put("model_type", "llama");
+        json.put("vocab_size", 64);
+        json.put("hidden_size", 32);
+        json.put("num_hidden_layers", 1);
+        json.put("num_attention_heads", 4);
+        json.put("num_key_value_heads", 2);
+        json.put("intermediate_size", 48);
+        json.put("rope_theta", 500000); // an integer where a number belongs
+        json.put("rope_scaling", null);
+        json.put("bos_token_id", 1);
+        json.put("eos_token_id", java.util.List.of(2, 7));
+        json.put("use_cache", true);
+        json.put("transformers_version", "5.18.0");
+        CausalLmConfig c = CausalLmConfig.fromHfConfig(json, "config.json");
+        assertEquals(64, c.vocabSize());
+        assertEquals(8, c.headDim());
+        assertEquals(500000.0, c.ropeTheta());
+        assertEquals(1, c.bosTokenId());
+        assertEquals(2, c.eosTokenId());
+        assertEquals(1e-6, c.normEps());
+        // what it reads is read strictly
+        json.put("num_hidden_layers", 1.5);
+        BadInputException e = assertThrows(BadInputException.class, () -> CausalLmConfig.fromHfConfig(json, "config.json"));
+        assertEquals("config.json: field num_hidden_layers: expected an integer, got '1.5'", e.getMessage());
+        json.put("num_hidden_layers", 1);
+        json.put("rope_scaling", Map.of("rope_type", "linear", "factor", 2.0));
+        e = assertThrows(BadInputException.class, () -> CausalLmConfig.fromHfConfig(json, "config.json"));
+        assertTrue(e.getMessage().startsWith("config.json: field rope_scaling: scaled rotary embeddings are not supported"),
+                e.getMessage());
     }
 }

@@ -164,10 +164,19 @@ class EncoderClassifierTest {
         p.put("hiden_size", 64);
         BadInputException e = assertThrows(BadInputException.class,
                 () -> EncoderClassifier.Config.fromPreset(p, "encoder.yaml"));
-        assertTrue(e.getMessage().startsWith("encoder.yaml: unknown key 'hiden_size'"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("encoder.yaml: field hiden_size: unknown key 'hiden_size'; known keys: dropout, hidden_size"),
+                e.getMessage());
         p.remove("hiden_size");
         p.put("num_heads", 5);
         e = assertThrows(BadInputException.class, () -> EncoderClassifier.Config.fromPreset(p, "encoder.yaml"));
         assertTrue(e.getMessage().equals("encoder.yaml: hidden_size (32) must be a positive multiple of num_heads (5)"), e.getMessage());
+        p.put("num_heads", 4);
+        p.put("pooling", "last");
+        e = assertThrows(BadInputException.class, () -> EncoderClassifier.Config.fromPreset(p, "encoder.yaml"));
+        assertEquals("encoder.yaml: field pooling: expected one of: mean, first, got 'last'", e.getMessage());
+        p.put("pooling", "first");
+        p.remove("num_classes");
+        e = assertThrows(BadInputException.class, () -> EncoderClassifier.Config.fromPreset(p, "encoder.yaml"));
+        assertEquals("encoder.yaml: field num_classes is missing", e.getMessage());
     }
 }
