@@ -55,7 +55,7 @@ import java.util.Map;
  * <pre>
  * sample: ../../teacher/examples/qa-llama-server.yaml
  * student: ../../../models/llama-tiny.yaml      # or a Hugging Face folder to start from
- * tokenizer: path/to/tokenizer.json              # the teacher's; default: the lm teacher's or the student folder's
+ * tokenizer: path/to/tokenizer.json              # the teacher's (or its .gguf); default: the lm teacher's or the student folder's
  * lm: {mode: token-kd, alpha: 0.5, heldOut: 0.1} # sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd
  * students: 3
  * training: {epochs: 3, batchSize: 8, learningRate: 5.0e-4, warmupSteps: 10, schedule: cosine}

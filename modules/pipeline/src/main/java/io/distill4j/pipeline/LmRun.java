@@ -290,7 +290,8 @@ final class LmRun {
 
     private Path tokenizerFile() {
         if (run.tokenizer != null) {
-            return run.tokenizer;
+            return run.tokenizer.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
+                    ? fromGguf(run.tokenizer) : run.tokenizer;
         }
         if (spec.sequence().folder() != null && Files.exists(spec.sequence().folder().resolve(HfFolder.TOKENIZER))) {
             return spec.sequence().folder().resolve(HfFolder.TOKENIZER);
@@ -301,6 +302,18 @@ final class LmRun {
         throw new BadInputException(spec.source() + ": no tokenizer for the students: this teacher ("
                 + (spec.sequence().http() != null ? "http " + spec.sequence().http().baseUri() : "lm " + spec.sequence().folder())
                 + ") gives token ids only; name the teacher's tokenizer.json in the train config (tokenizer: path)");
+    }
+
+    /** A GGUF teacher's vocabulary as a temporary tokenizer.json (the students' folders get their own copies). */
+    private static Path fromGguf(Path gguf) {
+        try {
+            Path json = Files.createTempFile("distill4j-gguf-tokenizer", ".json");
+            json.toFile().deleteOnExit();
+            io.distill4j.teacher.gguf.GgufTokenizer.write(gguf, json);
+            return json;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the tokenizer.json of " + gguf, e);
+        }
     }
 
     private int eos(LmTokenizer tokenizer) {

@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
@@ -55,6 +54,7 @@ final class Credentials {
 
     private final HttpTeacherConfig.Auth auth;
     private final Map<String, String> headers;
+    private final Map<String, String> jsonHeaders;
     private final List<String> secrets;
     private final SSLContext sslContext;
 
@@ -62,6 +62,9 @@ final class Credentials {
             SSLContext sslContext) {
         this.auth = auth;
         this.headers = headers;
+        Map<String, String> json = new LinkedHashMap<>(headers);
+        json.put("Content-Type", "application/json");
+        this.jsonHeaders = Map.copyOf(json);
         this.secrets = secrets;
         this.sslContext = sslContext;
     }
@@ -219,15 +222,14 @@ final class Credentials {
         }
     }
 
-    /**
-     * Adds the key and the extra headers to a request.
-     *
-     * @param request the request being built
-     * @return the same builder
-     */
-    HttpRequest.Builder apply(HttpRequest.Builder request) {
-        headers.forEach(request::header);
-        return request;
+    /** @return the key ({@code Authorization}) and the extra headers that go with every request */
+    Map<String, String> headers() {
+        return headers;
+    }
+
+    /** @return {@link #headers()} plus {@code Content-Type: application/json}, for requests with a JSON body */
+    Map<String, String> jsonHeaders() {
+        return jsonHeaders;
     }
 
     /** @return the TLS context trusting the private CA certificates, or null for the JDK's default */

@@ -8,12 +8,6 @@ import io.distill4j.teacher.SampleProgress;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.util.ArrayList;
@@ -38,8 +32,10 @@ import org.apache.logging.log4j.Logger;
  * A teacher behind an OpenAI-compatible HTTP server (vLLM, llama.cpp's llama-server, OpenAI): k sampled
  * responses per prompt with their per-position top-K log-probabilities.
  *
- * <p>Requests go through the JDK's {@link HttpClient} (HTTP/1.1) from a pool of {@code concurrency}
- * threads, so at most that many are in flight. A transient failure (HTTP 429, 408 or 5xx, a timeout, a
+ * <p>Requests go out over HTTP/1.1 ({@link Http1Client}: kept-alive connections, {@code TCP_NODELAY}, each
+ * request in one write) from a pool of {@code concurrency} threads, so at most that many completions are in
+ * flight; prompts run ahead of the sink by {@link #lookahead()} so that a slow moment of the sink does not
+ * empty the pool. A transient failure (HTTP 429, 408 or 5xx, a timeout, a
  * refused or reset connection, malformed or partial JSON) is retried up to {@code maxRetries} times with
  * exponential back-off and full jitter, honouring a {@code Retry-After} header; any other failure stops
  * the run with a {@link TeacherServerException} naming the address, the prompt and the fault.
@@ -62,7 +58,7 @@ public final class HttpTeacher {
 
     private final HttpTeacherConfig config;
     private final Credentials credentials;
-    private final HttpClient client;
+    private final Http1Client client;
     private final ResponseParser parser;
     private final URI endpoint;
     private final AtomicLong requests = new AtomicLong();
@@ -95,13 +91,7 @@ public final class HttpTeacher {
     public HttpTeacher(HttpTeacherConfig config, Function<String, String> env) {
         this.config = Objects.requireNonNull(config, "config");
         this.credentials = Credentials.resolve(config.auth(), config.baseUri(), Objects.requireNonNull(env, "env"));
-        HttpClient.Builder cb = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout());
-        if (credentials.sslContext() != null) {
-            cb.sslContext(credentials.sslContext());
-        }
-        this.client = cb.build();
+        this.client = new Http1Client(config.baseUri(), credentials.sslContext(), config.connectTimeout());
         if (!config.auth().describe().isEmpty()) {
             LOG.debug("{}: sending {}{}", config.baseUri(), config.auth().keySource(),
                     config.auth().headers().isEmpty() ? "" : " and headers " + config.auth().headers().keySet()
@@ -159,7 +149,7 @@ public final class HttpTeacher {
     private Map<String, Object> readServerInfo() {
         URI models = resolve("/v1/models");
         Map<String, Object> info = new LinkedHashMap<>();
-        HttpResponse<String> r = exchangeWhileBusy(request(models).GET().build(), models + " (server info)");
+        Reply r = exchangeWhileBusy(new Req("GET", models, null), models + " (server info)");
         if (r.statusCode() / 100 != 2) {
             return info; // not every server lists models; the run does not need it
         }
@@ -189,7 +179,7 @@ public final class HttpTeacher {
 
     private boolean probeMulti() {
         String where = endpoint + " (probe n=" + config.k() + ")";
-        HttpResponse<String> r = exchangeWhileBusy(post(body("Hello", config.k(), 1, seedFor(0, 0))), where);
+        Reply r = exchangeWhileBusy(post(body("Hello", config.k(), 1, seedFor(0, 0))), where);
         if (r.statusCode() / 100 == 2) {
             try {
                 return parse(r.body(), where, 0).size() >= config.k();
@@ -202,7 +192,7 @@ public final class HttpTeacher {
     }
 
     /** Sends, retrying transport failures and busy answers (429, 408, 503); returns any other response. */
-    private HttpResponse<String> exchangeWhileBusy(HttpRequest request, String where) {
+    private Reply exchangeWhileBusy(Req request, String where) {
         TeacherServerException last = null;
         for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
             if (attempt > 0) {
@@ -210,13 +200,13 @@ public final class HttpTeacher {
                 sleep(backoff(attempt, last));
             }
             try {
-                HttpResponse<String> r = exchange(request, where);
+                Reply r = exchange(request, where);
                 int status = r.statusCode();
                 if (status != 429 && status != 408 && status != 503) {
                     return r;
                 }
                 last = new RetryAfter(where + ": HTTP " + status + " " + errorMessage(r.body()),
-                        r.headers().firstValue("Retry-After").orElse(null));
+                        r.retryAfter());
             } catch (TeacherServerException e) {
                 if (!e.retryable()) {
                     throw e;
@@ -250,10 +240,9 @@ public final class HttpTeacher {
             b.put("model", config.model());
         }
         String where = uri.toString();
-        HttpResponse<String> r;
+        Reply r;
         try {
-            r = exchangeWhileBusy(request(uri).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(b))).build(), where);
+            r = exchangeWhileBusy(new Req("POST", uri, JSON.writeValueAsBytes(b)), where);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise a request body", e);
         }
@@ -363,7 +352,7 @@ public final class HttpTeacher {
 
     /**
      * Samples k responses for every prompt from {@code prompts[from]} on, with at most {@code concurrency}
-     * requests in flight, and hands each prompt's responses to the sink in prompt order.
+     * completion requests in flight, and hands each prompt's responses to the sink in prompt order.
      *
      * <p>When a request fails for good, the prompts before it have already reached the sink; the run then
      * stops and the exception is rethrown, so a cache fed by the sink loses nothing and a restart from
@@ -381,7 +370,8 @@ public final class HttpTeacher {
 
     /**
      * As {@link #sample(List, long, Consumer, SampleProgress)}, optionally also tokenizing each prompt
-     * through the server ({@link #tokenize}, special tokens added) inside the same bounded pool.
+     * through the server ({@link #tokenize}, special tokens added): one {@code /tokenize} request at a time
+     * beside the {@code concurrency} completions, in prompt order.
      *
      * @param prompts all prompts of the run
      * @param from the first prompt to sample
@@ -397,14 +387,20 @@ public final class HttpTeacher {
             throw new IllegalArgumentException("from must be in [0, " + n + "], got " + from);
         }
         negotiate();
-        int perItem = multi ? 1 : config.k();
-        int window = Math.max(2, (2 * config.concurrency() + perItem - 1) / perItem);
+        int window = lookahead();
         AtomicInteger threads = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(config.concurrency(), r -> {
             Thread t = new Thread(r, "distill4j-http-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+        // prompts are tokenized one at a time on a lane of their own, so that the cheap /tokenize requests
+        // neither take a completion's place nor wait behind the completions
+        ExecutorService tokenizer = withPromptIds ? Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "distill4j-http-tokenize");
+            t.setDaemon(true);
+            return t;
+        }) : null;
         List<CompletableFuture<List<Completion>>> pending = new ArrayList<>();
         List<CompletableFuture<int[]>> ids = new ArrayList<>();
         try {
@@ -414,7 +410,7 @@ public final class HttpTeacher {
                 while (submitted < n && submitted < item + window) {
                     pending.add(submit(pool, prompts.get(submitted), submitted));
                     String p = prompts.get(submitted);
-                    ids.add(withPromptIds ? CompletableFuture.supplyAsync(() -> tokenize(p, true), pool)
+                    ids.add(withPromptIds ? CompletableFuture.supplyAsync(() -> tokenize(p, true), tokenizer)
                             : CompletableFuture.completedFuture(null));
                     submitted++;
                 }
@@ -448,7 +444,31 @@ public final class HttpTeacher {
                 }
             }
             pool.shutdownNow();
+            if (tokenizer != null) {
+                tokenizer.shutdownNow();
+            }
+            client.closeIdle();
         }
+    }
+
+    /** Token entries (sampled and alternatives) that the answered-but-unconsumed prompts may hold at most. */
+    private static final long LOOKAHEAD_TOKENS = 1L << 20;
+
+    /**
+     * How many prompts run ahead of the one the sink waits for. Requests leave in prompt order from a queue
+     * that holds this many prompts, so the pool stays busy while the sink is slow for a moment (a cache
+     * shard being compressed and synced, a collection): at least two requests per slot, up to 32, fewer
+     * when long answers with many alternatives would hold more than {@value #LOOKAHEAD_TOKENS} token
+     * entries.
+     *
+     * @return prompts in flight or answered ahead of the sink, at least 2
+     */
+    int lookahead() {
+        int perItem = multi ? 1 : config.k();
+        long perRequest = (long) config.maxTokens() * (multi ? config.k() : 1) * (config.topLogprobs() + 1L);
+        long requests = Math.max(2L * config.concurrency(), Math.min(32L * config.concurrency(),
+                LOOKAHEAD_TOKENS / Math.max(1, perRequest)));
+        return (int) Math.max(2, (requests + perItem - 1) / perItem);
     }
 
     private CompletableFuture<List<Completion>> submit(ExecutorService pool, String prompt, long item) {
@@ -510,17 +530,17 @@ public final class HttpTeacher {
         return b;
     }
 
-    /** A request to {@code uri} with the timeout, the API key and the extra headers. */
-    private HttpRequest.Builder request(URI uri) {
-        return credentials.apply(HttpRequest.newBuilder(uri).timeout(config.requestTimeout()));
+    /** A request: method, address and body (null for none); the key and extra headers go with every one. */
+    private record Req(String method, URI uri, byte[] body) {
     }
 
-    private HttpRequest post(ObjectNode body) {
+    /** A response: status, body text and the {@code Retry-After} header (null when absent). */
+    private record Reply(int statusCode, String body, String retryAfter) {
+    }
+
+    private Req post(ObjectNode body) {
         try {
-            return request(endpoint)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))
-                    .build();
+            return new Req("POST", endpoint, JSON.writeValueAsBytes(body));
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise a request body", e);
         }
@@ -528,14 +548,14 @@ public final class HttpTeacher {
 
     /** Posts with retries; parses inside the loop so that malformed responses are retried as well. */
     private List<Completion> postWithRetries(ObjectNode body, String where, long seed) {
-        HttpRequest request = post(body);
+        Req request = post(body);
         TeacherServerException last = null;
         for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
             if (attempt > 0) {
                 retries.incrementAndGet();
                 sleep(backoff(attempt, last));
             }
-            HttpResponse<String> r;
+            Reply r;
             try {
                 r = exchange(request, where);
             } catch (TeacherServerException e) {
@@ -562,7 +582,7 @@ public final class HttpTeacher {
             if (!transientStatus) {
                 throw new TeacherServerException(message, false, null);
             }
-            last = new RetryAfter(message, r.headers().firstValue("Retry-After").orElse(null));
+            last = new RetryAfter(message, r.retryAfter());
         }
         throw new TeacherServerException(last.getMessage() + " (gave up after " + (config.maxRetries() + 1) + " attempts)",
                 false, last);
@@ -581,15 +601,17 @@ public final class HttpTeacher {
      * Sends one request; transport failures become retryable exceptions. A refused key (401, 403) and a
      * server certificate that is not trusted are not transient: they stop the run at once.
      */
-    private HttpResponse<String> exchange(HttpRequest request, String where) {
+    private Reply exchange(Req request, String where) {
         requests.incrementAndGet();
-        HttpResponse<String> r;
+        Reply r;
         try {
-            r = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (HttpConnectTimeoutException e) {
+            Http1Client.Response x = client.send(request.method(), request.uri(), request.body() == null ? credentials.headers()
+                    : credentials.jsonHeaders(), request.body(), config.requestTimeout());
+            r = new Reply(x.status(), x.text(), x.header("retry-after"));
+        } catch (Http1Client.ConnectTimeoutException e) {
             throw new TeacherServerException(where + ": cannot connect within " + config.connectTimeout().toMillis() + " ms",
                     true, e);
-        } catch (HttpTimeoutException e) {
+        } catch (Http1Client.RequestTimeoutException e) {
             throw new TeacherServerException(where + ": no response within " + config.requestTimeout().toMillis() + " ms",
                     true, e);
         } catch (ConnectException e) {
@@ -600,9 +622,6 @@ public final class HttpTeacher {
                 throw tlsFailure(where, e);
             }
             throw new TeacherServerException(where + ": transport error: " + e, true, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CancellationException(where + ": interrupted");
         }
         int status = r.statusCode();
         if (status == 401 || status == 403) {

@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * @param seed the base seed; each request's seed is derived from it, the prompt's index and the sample's index
  * @param stop stop sequences, possibly empty
  * @param nMode whether to ask for k responses in one request ({@code n = k}) or send k requests
- * @param concurrency the most requests in flight at once, positive
+ * @param concurrency the most completion requests in flight at once (a sequence cache adds one {@code /tokenize}
+ *     request beside them), positive
  * @param maxRetries retries of a request after a transient failure (429, 5xx, timeout, refused connection,
  *     malformed JSON), >= 0
  * @param initialBackoff the wait before the first retry; it doubles per retry, with full jitter
