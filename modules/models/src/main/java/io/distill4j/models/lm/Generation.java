@@ -139,11 +139,35 @@ public final class Generation {
      */
     public static int[][] sampleRows(CausalLm model, NDManager manager, int[] prompt, int rows, int maxNew, int eosId,
             double temperature, int topK, Random random) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("prompt must hold at least one token");
-        }
+        return sampleBatch(model, manager, List.of(prompt), rows, new int[] {maxNew}, eosId, temperature, topK, random);
+    }
+
+    /**
+     * Samples {@code rows} continuations of each of several prompts in one batch with the key/value cache (as
+     * {@code generate} on a left-padded batch with {@code num_return_sequences = rows}): every decoder call
+     * advances all rows by one token. Rows are prompt-major (the rows of prompt 0 first); each step draws the
+     * unfinished rows in that order from {@code random}, so with one prompt this is
+     * {@link #sampleRows}. A row ends at its own eos (included), after its prompt's {@code maxNew} tokens, or at
+     * the model's context; greedy rows give the tokens of {@link #greedy} on their prompt alone.
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (and the cache, freed at the end)
+     * @param prompts the prompts (each at least one token), of any lengths
+     * @param rows continuations per prompt, positive
+     * @param maxNew the most tokens to add per row, one value per prompt
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @return the new tokens of each row, prompts.size() * rows arrays
+     */
+    public static int[][] sampleBatch(CausalLm model, NDManager manager, List<int[]> prompts, int rows, int[] maxNew,
+            int eosId, double temperature, int topK, Random random) {
         if (rows <= 0) {
             throw new IllegalArgumentException("rows must be positive, got " + rows);
+        }
+        if (maxNew.length != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + maxNew.length + " maxNew values");
         }
         if (temperature < 0 || Double.isNaN(temperature)) {
             throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
@@ -152,39 +176,60 @@ public final class Generation {
             throw new IllegalArgumentException("sampling at temperature " + temperature + " needs a random source");
         }
         int limit = model.config().maxPositions();
-        List<List<Integer>> out = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            out.add(new ArrayList<>());
-        }
-        if (maxNew > 0 && prompt.length < limit) {
-            KvCacheDecoder decoder = new KvCacheDecoder(model);
-            float[][] logits = new float[rows][];
-            boolean[] done = new boolean[rows];
-            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, rows, logits)) {
-                for (int n = 1; ; n++) {
-                    int[] next = new int[rows];
-                    boolean all = true;
-                    for (int r = 0; r < rows; r++) {
-                        List<Integer> row = out.get(r);
-                        if (done[r]) {
-                            next[r] = row.get(row.size() - 1); // keeps the shapes; not recorded
-                            continue;
-                        }
-                        next[r] = temperature == 0 ? argMax(logits[r]) : draw(logits[r], temperature, topK, random);
-                        row.add(next[r]);
-                        done[r] = next[r] == eosId;
-                        all &= done[r];
-                    }
-                    if (all || n >= maxNew || prompt.length + n >= limit) {
-                        break;
-                    }
-                    logits = decoder.step(manager, state, next);
-                }
+        // the prompts with room for a token go into the decoder; the others get empty rows
+        List<int[]> active = new ArrayList<>();
+        List<Integer> activeIndex = new ArrayList<>();
+        List<Integer> activeLimit = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] prompt = prompts.get(p);
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("prompt " + p + " must hold at least one token");
+            }
+            int room = Math.min(maxNew[p], limit - prompt.length);
+            if (room > 0) {
+                active.add(prompt);
+                activeIndex.add(p);
+                activeLimit.add(room);
             }
         }
-        int[][] result = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            result[r] = out.get(r).stream().mapToInt(Integer::intValue).toArray();
+        int[][] result = new int[prompts.size() * rows][];
+        Arrays.fill(result, new int[0]);
+        if (active.isEmpty()) {
+            return result;
+        }
+        int n = active.size() * rows;
+        int[][] out = new int[n][];
+        int[] size = new int[n];
+        int[] cap = new int[n];
+        for (int r = 0; r < n; r++) {
+            cap[r] = activeLimit.get(r / rows);
+            out[r] = new int[cap[r]];
+        }
+        KvCacheDecoder decoder = new KvCacheDecoder(model);
+        float[][] logits = new float[n][];
+        boolean[] done = new boolean[n];
+        try (KvCacheDecoder.State state = decoder.prefill(manager, active, rows, logits)) {
+            while (true) {
+                int[] next = new int[n];
+                boolean all = true;
+                for (int r = 0; r < n; r++) {
+                    if (done[r]) {
+                        next[r] = out[r][size[r] - 1]; // keeps the shapes; not recorded
+                        continue;
+                    }
+                    next[r] = temperature == 0 ? argMax(logits[r]) : draw(logits[r], temperature, topK, random);
+                    out[r][size[r]++] = next[r];
+                    done[r] = next[r] == eosId || size[r] >= cap[r];
+                    all &= done[r];
+                }
+                if (all) {
+                    break;
+                }
+                logits = decoder.step(manager, state, next);
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            result[activeIndex.get(r / rows) * rows + r % rows] = Arrays.copyOf(out[r], size[r]);
         }
         return result;
     }
@@ -199,13 +244,15 @@ public final class Generation {
         return best;
     }
 
+    /**
+     * Draws a token from softmax(z / temperature) restricted to the top k. The tokens are visited in the order
+     * of a stable descending sort (ties by id), as the sampler always did, so that a random source gives the
+     * same tokens; only the k visited ones are ordered (all of them when topK is 0, found by a selection over
+     * primitive keys instead of boxing the vocabulary).
+     */
     private static int draw(float[] z, double temperature, int topK, Random random) {
-        Integer[] order = new Integer[z.length];
-        for (int i = 0; i < z.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Float.compare(z[b], z[a]));
         int n = topK > 0 ? Math.min(topK, z.length) : z.length;
+        int[] order = topIndices(z, n);
         double max = z[order[0]] / temperature;
         double[] p = new double[n];
         double sum = 0;
@@ -221,6 +268,26 @@ public final class Generation {
             }
         }
         return order[n - 1];
+    }
+
+    /**
+     * The n largest entries' indices, by descending value and ascending index among equal values (the order
+     * of a stable descending sort of all indices). Sorts primitive keys: the float's order-preserving int bits
+     * in the high half, the complemented index in the low half.
+     */
+    static int[] topIndices(float[] z, int n) {
+        long[] keys = new long[z.length];
+        for (int i = 0; i < z.length; i++) {
+            int bits = Float.floatToIntBits(z[i]); // -0 below 0 and NaN on top, as Float.compare orders them
+            bits = bits < 0 ? bits ^ 0x7fffffff : bits; // negative floats: reverse, so that ints order as floats
+            keys[i] = ((long) bits << 32) | (~i & 0xffffffffL);
+        }
+        Arrays.sort(keys);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = ~(int) keys[keys.length - 1 - i];
+        }
+        return out;
     }
 
     /**

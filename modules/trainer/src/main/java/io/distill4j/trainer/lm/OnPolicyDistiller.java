@@ -27,8 +27,8 @@ import java.util.Random;
  *
  * <p>Each {@link #step} takes a batch of prompts with off-policy responses (from the data set, or sampled from
  * the teacher beforehand: sequence-level KD). With probability {@code lmbda} the batch goes on-policy: the
- * student samples {@code samples} continuations per prompt with its key/value cache, the prompt's keys and values
- * shared by the samples ({@link Generation#sampleRows},
+ * student samples {@code samples} continuations per prompt with its key/value cache, all prompts of the batch
+ * decoded together and each prompt's keys and values shared by its samples ({@link Generation#sampleBatch},
  * temperature and top-k as in {@code generate}) and these replace the given responses. The teacher then scores
  * every sequence by teacher forcing and the loss is the generalised Jensen-Shannon divergence
  * ({@link GeneralizedJsdLoss}, TRL's convention: beta = 0 forward KL(p_T || q_S), beta = 1 reverse KL) between
@@ -173,20 +173,25 @@ public final class OnPolicyDistiller implements AutoCloseable {
         List<int[]> prompts = new ArrayList<>();
         List<int[]> responses = new ArrayList<>();
         if (onPolicy) {
-            for (LmExample e : batch) {
-                int room = Math.min(student.config().maxPositions(), teacher.config().maxPositions())
-                        - e.prompt().length;
+            List<int[]> given = new ArrayList<>(batch.size());
+            int[] maxNew = new int[batch.size()];
+            int context = Math.min(student.config().maxPositions(), teacher.config().maxPositions());
+            for (int i = 0; i < batch.size(); i++) {
+                LmExample e = batch.get(i);
+                int room = context - e.prompt().length;
                 if (room <= 0) {
                     throw new IllegalArgumentException("a prompt of " + e.prompt().length
                             + " tokens leaves no room in the context");
                 }
-                int[][] rows = Generation.sampleRows(student, manager, e.prompt(), settings.samples(),
-                        Math.min(settings.maxNewTokens(), room), settings.eosId(), settings.temperature(),
-                        settings.topK(), random);
-                for (int[] row : rows) {
-                    prompts.add(e.prompt());
-                    responses.add(row);
-                }
+                given.add(e.prompt());
+                maxNew[i] = Math.min(settings.maxNewTokens(), room);
+            }
+            // all prompts and their k samples in one batch: one decoder call per generated position
+            int[][] rows = Generation.sampleBatch(student, manager, given, settings.samples(), maxNew,
+                    settings.eosId(), settings.temperature(), settings.topK(), random);
+            for (int r = 0; r < rows.length; r++) {
+                prompts.add(given.get(r / settings.samples()));
+                responses.add(rows[r]);
             }
         } else {
             for (LmExample e : batch) {
