@@ -245,13 +245,36 @@ public final class Generation {
     }
 
     /**
-     * Draws a token from softmax(z / temperature) restricted to the top k. The tokens are visited in the order
-     * of a stable descending sort (ties by id), as the sampler always did, so that a random source gives the
-     * same tokens; only the k visited ones are ordered (all of them when topK is 0, found by a selection over
-     * primitive keys instead of boxing the vocabulary).
+     * Draws a token from softmax(z / temperature), restricted to the top k when k &gt; 0. Without top-k the
+     * tokens are visited in id order (one pass over the vocabulary, no sort); with top-k in the order of a
+     * stable descending sort (ties by id). Either way the token is drawn with its probability.
      */
     private static int draw(float[] z, double temperature, int topK, Random random) {
-        int n = topK > 0 ? Math.min(topK, z.length) : z.length;
+        if (topK <= 0 || topK >= z.length) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (float x : z) {
+                max = Math.max(max, x / temperature);
+            }
+            double[] p = new double[z.length];
+            double sum = 0;
+            for (int i = 0; i < z.length; i++) {
+                p[i] = Math.exp(z[i] / temperature - max);
+                sum += p[i];
+            }
+            double u = random.nextDouble() * sum;
+            int last = 0;
+            for (int i = 0; i < z.length; i++) {
+                if (p[i] > 0) {
+                    last = i;
+                    u -= p[i];
+                    if (u <= 0) {
+                        return i;
+                    }
+                }
+            }
+            return last; // rounding left u above 0: the last token with mass
+        }
+        int n = topK;
         int[] order = topIndices(z, n);
         double max = z[order[0]] / temperature;
         double[] p = new double[n];

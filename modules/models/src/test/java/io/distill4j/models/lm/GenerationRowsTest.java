@@ -195,4 +195,46 @@ class GenerationRowsTest {
             assertArrayEquals(expected, Generation.topIndices(z, n), Arrays.toString(z));
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(LmFamily.class)
+    void sampledTokensFollowTheTemperedSoftmax(LmFamily family) {
+        CausalLm m = model(family);
+        int[] prompt = {4, 9, 1};
+        float[][] first = new float[1][];
+        new KvCacheDecoder(m).prefill(manager, prompt, 1, first).close();
+        double temperature = 1.3;
+        int n = 6000;
+        for (int topK : new int[] {0, 5}) {
+            // the expected distribution in double precision: softmax(z / T) over all tokens or the top k
+            Integer[] order = new Integer[first[0].length];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Float.compare(first[0][b], first[0][a]));
+            int kept = topK == 0 ? order.length : topK;
+            double[] p = new double[order.length];
+            double sum = 0;
+            for (int i = 0; i < kept; i++) {
+                p[order[i]] = Math.exp((first[0][order[i]] - first[0][order[0]]) / temperature);
+                sum += p[order[i]];
+            }
+            int[] counts = new int[p.length];
+            for (int[] row : Generation.sampleRows(m, manager, prompt, n, 1, -1, temperature, topK, new Random(8))) {
+                counts[row[0]]++;
+            }
+            double largest = 0;
+            for (int v = 0; v < p.length; v++) {
+                double expected = p[v] / sum;
+                double se = Math.sqrt(expected * (1 - expected) / n);
+                if (expected == 0) {
+                    assertEquals(0, counts[v], "top-" + topK + ": token " + v + " is outside the top k");
+                } else {
+                    assertEquals(expected, counts[v] / (double) n, 4.5 * se + 1e-9, family + " top-" + topK + " token " + v);
+                }
+                largest = Math.max(largest, expected);
+            }
+            assertTrue(largest < 0.9, "the distribution is too peaked to test sampling: " + largest);
+        }
+    }
 }

@@ -148,7 +148,7 @@ public final class OnPolicyDistiller implements AutoCloseable {
                 : null;
         this.model = new BorrowedModel("gkd-student", studentManager, student);
         // one session (one optimiser) for both cases: with equal variances the weighted loss is the plain one
-        this.session = new TrainingSession(model, weighted != null ? weighted : jsd, spec);
+        this.session = new TrainingSession(model, new ResponsePositions(weighted != null ? weighted : jsd), spec);
         this.random = new Random(settings.seed());
     }
 
@@ -205,19 +205,22 @@ public final class OnPolicyDistiller implements AutoCloseable {
             Batch b = batch(sub, prompts, responses);
             float[] rowWeights = new float[prompts.size()];
             Arrays.fill(rowWeights, 1f);
-            NDList labels = new NDList(b.teacherLogits, b.mask);
+            NDList labels = new NDList(b.teacherLogits);
             if (weighted != null && !ivw) {
-                labels.add(sub.zeros(new Shape(prompts.size(), b.length))); // equal variances: unweighted
+                labels.add(sub.zeros(new Shape(b.tokens))); // equal variances: unweighted
             } else if (ivw) {
                 double[] perRow = rowLosses(sub, b);
                 double[] v = promptVariances(perRow, k);
-                float[] tokenVar = new float[prompts.size() * b.length];
+                float[] tokenVar = new float[b.tokens];
+                int at = 0;
                 for (int r = 0; r < prompts.size(); r++) {
                     rowWeights[r] = (float) (1 / (v[r / k] + settings.varianceEps()));
-                    Arrays.fill(tokenVar, r * b.length, (r + 1) * b.length, (float) v[r / k]);
+                    Arrays.fill(tokenVar, at, at + b.rowTokens[r], (float) v[r / k]);
+                    at += b.rowTokens[r];
                 }
-                labels.add(sub.create(tokenVar, new Shape(prompts.size(), b.length)));
+                labels.add(sub.create(tokenVar, new Shape(b.tokens)));
             }
+            labels.add(b.positions);
             float loss = session.forwardBackward(new NDList(b.ids, b.segments), labels, 1f);
             session.update(spec.learningRate());
             return new StepResult(onPolicy, loss, b.tokens, List.copyOf(responses), normalise(rowWeights, b));
@@ -241,7 +244,7 @@ public final class OnPolicyDistiller implements AutoCloseable {
         try (NDManager sub = manager.newSubManager()) {
             Batch b = batch(sub, prompts, responses);
             NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-            return jsd.evaluate(new NDList(b.teacherLogits, b.mask), new NDList(z)).getFloat();
+            return jsd.evaluate(new NDList(b.teacherLogits), new NDList(atPositions(z, b.positions))).getFloat();
         }
     }
 
@@ -264,16 +267,45 @@ public final class OnPolicyDistiller implements AutoCloseable {
 
     private double[] rowLosses(NDManager sub, Batch b) {
         NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-        float[] items = jsd.itemLosses(new NDList(b.teacherLogits, b.mask), new NDList(z)).toFloatArray();
+        float[] items = jsd.itemLosses(new NDList(b.teacherLogits), new NDList(atPositions(z, b.positions)))
+                .toFloatArray();
         double[] out = new double[b.rowTokens.length];
+        int at = 0;
         for (int r = 0; r < out.length; r++) {
             double s = 0;
-            for (int t = 0; t < b.length; t++) {
-                s += items[r * b.length + t];
+            for (int t = 0; t < b.rowTokens[r]; t++) {
+                s += items[at++];
             }
             out[r] = b.rowTokens[r] == 0 ? 0 : s / b.rowTokens[r];
         }
         return out;
+    }
+
+    /** The rows of (B, T, V) logits at the given flat positions b * T + t: (N, V). */
+    static NDArray atPositions(NDArray logits, NDArray positions) {
+        long v = logits.getShape().get(logits.getShape().dimension() - 1);
+        return logits.reshape(-1, v).get(positions);
+    }
+
+    /**
+     * The loss on the response positions only: the predictions (B, T, V) are reduced to the N positions that
+     * predict a response token (the last label, flat indices b * T + t) before the wrapped loss sees them, as
+     * the PyTorch recipe slices the logits, so that neither the divergence nor its gradient is computed on
+     * prompt and padding positions.
+     */
+    private static final class ResponsePositions extends ai.djl.training.loss.Loss {
+        private final ai.djl.training.loss.Loss inner;
+
+        ResponsePositions(ai.djl.training.loss.Loss inner) {
+            super(inner.getName());
+            this.inner = inner;
+        }
+
+        @Override
+        public NDArray evaluate(NDList labels, NDList predictions) {
+            NDList rest = new NDList(labels.subList(0, labels.size() - 1));
+            return inner.evaluate(rest, new NDList(atPositions(predictions.head(), labels.get(labels.size() - 1))));
+        }
     }
 
     /** Sample variance (ddof 1) of consecutive groups of k values. */
@@ -295,9 +327,12 @@ public final class OnPolicyDistiller implements AutoCloseable {
         return v;
     }
 
-    /** A right-padded batch with the teacher's logits and the response-position mask. */
-    private record Batch(NDArray ids, NDArray segments, NDArray mask, NDArray teacherLogits, int length, int tokens,
-            int[] rowTokens) {
+    /**
+     * A right-padded batch, the flat indices (b * length + t) of the N positions that predict a response
+     * token, row by row, and the teacher's logits at those positions (N, V).
+     */
+    private record Batch(NDArray ids, NDArray segments, NDArray positions, NDArray teacherLogits, int length,
+            int tokens, int[] rowTokens) {
     }
 
     private Batch batch(NDManager sub, List<int[]> prompts, List<int[]> responses) {
@@ -313,9 +348,13 @@ public final class OnPolicyDistiller implements AutoCloseable {
         }
         int[] ids = new int[rows * length];
         int[] seg = new int[rows * length];
-        float[] mask = new float[rows * length];
         int[] rowTokens = new int[rows];
         int tokens = 0;
+        for (int[] a : responses) {
+            tokens += a.length;
+        }
+        long[] positions = new long[tokens];
+        int at = 0;
         for (int r = 0; r < rows; r++) {
             int[] p = prompts.get(r);
             int[] a = responses.get(r);
@@ -327,17 +366,17 @@ public final class OnPolicyDistiller implements AutoCloseable {
             Arrays.fill(seg, r * length, r * length + p.length + a.length, 1);
             // position t predicts token t + 1: the response tokens are predicted at p.length - 1 .. end - 2
             for (int t = p.length - 1; t < p.length + a.length - 1; t++) {
-                mask[r * length + t] = 1;
+                positions[at++] = (long) r * length + t;
             }
             rowTokens[r] = a.length;
-            tokens += a.length;
         }
         Shape shape = new Shape(rows, length);
         NDArray idArray = sub.create(ids, shape);
         NDArray segArray = sub.create(seg, shape);
-        NDArray teacherLogits = teacher.logits(new ParameterStore(sub, false), idArray, segArray, null, false)
-                .toType(DataType.FLOAT32, false).stopGradient();
-        return new Batch(idArray, segArray, sub.create(mask, shape), teacherLogits, length, tokens, rowTokens);
+        NDArray where = sub.create(positions, new Shape(tokens));
+        NDArray teacherLogits = atPositions(teacher.logits(new ParameterStore(sub, false), idArray, segArray, null,
+                false), where).toType(DataType.FLOAT32, false).stopGradient();
+        return new Batch(idArray, segArray, where, teacherLogits, length, tokens, rowTokens);
     }
 
     /** Frees the optimiser state; the student keeps its trained weights. */
