@@ -3,6 +3,7 @@ package io.distill4j.models.lm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -84,31 +85,23 @@ public final class Generation {
         if (maxNew <= 0 || prompt.length >= limit) {
             return new int[0];
         }
-        List<Integer> out = new ArrayList<>();
         if (kvCache) {
-            KvCacheDecoder decoder = new KvCacheDecoder(model);
-            float[][] logits = new float[1][];
-            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, 1, logits)) {
-                while (true) {
-                    int next = temperature == 0 ? argMax(logits[0]) : draw(logits[0], temperature, topK, random);
-                    out.add(next);
-                    if (next == eosId || out.size() >= maxNew || prompt.length + out.size() >= limit) {
-                        break;
-                    }
-                    logits = decoder.step(manager, state, new int[] {next});
-                }
-            }
-            return out.stream().mapToInt(Integer::intValue).toArray();
+            return sampleBatch(model, manager, List.of(prompt), 1, new int[] {maxNew}, eosId, temperature, topK,
+                    random)[0];
         }
+        List<Integer> out = new ArrayList<>();
         int[] seq = prompt.clone();
         while (out.size() < maxNew && seq.length < limit) {
             float[] z;
             try (NDManager sub = manager.newSubManager()) {
                 long[][] ids = {Arrays.stream(seq).asLongStream().toArray()};
                 NDArray logits = model.logits(new ParameterStore(sub, false), sub.create(ids), null, null, false);
-                z = logits.get(new NDIndex("0, -1, :")).toFloatArray();
+                NDArray last = logits.get(new NDIndex("0:1, -1, :")).toType(DataType.FLOAT32, false);
+                // the same distribution as the cache's: softmax(z / T) in libtorch
+                z = (temperature == 0 ? last : (temperature == 1 ? last : last.div((float) temperature)).softmax(1))
+                        .toFloatArray();
             }
-            int next = temperature == 0 ? argMax(z) : draw(z, temperature, topK, random);
+            int next = temperature == 0 ? argMax(z, 0, z.length) : draw(z, 0, z.length, topK, random);
             out.add(next);
             seq = Arrays.copyOf(seq, seq.length + 1);
             seq[seq.length - 1] = next;
@@ -206,9 +199,11 @@ public final class Generation {
             out[r] = new int[cap[r]];
         }
         KvCacheDecoder decoder = new KvCacheDecoder(model);
-        float[][] logits = new float[n][];
+        int v = model.config().vocabSize();
+        // logits when greedy, softmax(z / T) (computed by libtorch) when sampling
+        float[] scores = new float[n * v];
         boolean[] done = new boolean[n];
-        try (KvCacheDecoder.State state = decoder.prefill(manager, active, rows, logits)) {
+        try (KvCacheDecoder.State state = decoder.prefill(manager, active, rows, temperature, scores)) {
             while (true) {
                 int[] next = new int[n];
                 boolean all = true;
@@ -217,7 +212,7 @@ public final class Generation {
                         next[r] = out[r][size[r] - 1]; // keeps the shapes; not recorded
                         continue;
                     }
-                    next[r] = temperature == 0 ? argMax(logits[r]) : draw(logits[r], temperature, topK, random);
+                    next[r] = temperature == 0 ? argMax(scores, r * v, v) : draw(scores, r * v, v, topK, random);
                     out[r][size[r]++] = next[r];
                     done[r] = next[r] == eosId || size[r] >= cap[r];
                     all &= done[r];
@@ -225,7 +220,7 @@ public final class Generation {
                 if (all) {
                     break;
                 }
-                logits = decoder.step(manager, state, next);
+                scores = decoder.step(manager, state, next, temperature);
             }
         }
         for (int r = 0; r < n; r++) {
@@ -234,10 +229,10 @@ public final class Generation {
         return result;
     }
 
-    private static int argMax(float[] z) {
+    private static int argMax(float[] z, int from, int v) {
         int best = 0;
-        for (int i = 1; i < z.length; i++) {
-            if (z[i] > z[best]) {
+        for (int i = 1; i < v; i++) {
+            if (z[from + i] > z[from + best]) {
                 best = i;
             }
         }
@@ -245,28 +240,24 @@ public final class Generation {
     }
 
     /**
-     * Draws a token from softmax(z / temperature), restricted to the top k when k &gt; 0. Without top-k the
-     * tokens are visited in id order (one pass over the vocabulary, no sort); with top-k in the order of a
-     * stable descending sort (ties by id). Either way the token is drawn with its probability.
+     * Draws a token from the probabilities p[from .. from + v) (softmax(z / T), computed by libtorch),
+     * restricted to the top k and renormalised when k &gt; 0. Without top-k the tokens are visited in id
+     * order (one pass, no sort); with top-k in the order of a stable descending sort (ties by id). Either way
+     * a token is drawn with its probability.
      */
-    private static int draw(float[] z, double temperature, int topK, Random random) {
-        if (topK <= 0 || topK >= z.length) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (float x : z) {
-                max = Math.max(max, x / temperature);
-            }
-            double[] p = new double[z.length];
+    private static int draw(float[] p, int from, int v, int topK, Random random) {
+        if (topK <= 0 || topK >= v) {
             double sum = 0;
-            for (int i = 0; i < z.length; i++) {
-                p[i] = Math.exp(z[i] / temperature - max);
-                sum += p[i];
+            for (int i = 0; i < v; i++) {
+                sum += p[from + i];
             }
             double u = random.nextDouble() * sum;
             int last = 0;
-            for (int i = 0; i < z.length; i++) {
-                if (p[i] > 0) {
+            for (int i = 0; i < v; i++) {
+                float q = p[from + i];
+                if (q > 0) {
                     last = i;
-                    u -= p[i];
+                    u -= q;
                     if (u <= 0) {
                         return i;
                     }
@@ -274,23 +265,19 @@ public final class Generation {
             }
             return last; // rounding left u above 0: the last token with mass
         }
-        int n = topK;
-        int[] order = topIndices(z, n);
-        double max = z[order[0]] / temperature;
-        double[] p = new double[n];
+        int[] order = topIndices(Arrays.copyOfRange(p, from, from + v), topK);
         double sum = 0;
-        for (int i = 0; i < n; i++) {
-            p[i] = Math.exp(z[order[i]] / temperature - max);
-            sum += p[i];
+        for (int i = 0; i < topK; i++) {
+            sum += p[from + order[i]];
         }
         double u = random.nextDouble() * sum;
-        for (int i = 0; i < n; i++) {
-            u -= p[i];
+        for (int i = 0; i < topK; i++) {
+            u -= p[from + order[i]];
             if (u <= 0) {
                 return order[i];
             }
         }
-        return order[n - 1];
+        return order[topK - 1];
     }
 
     /**

@@ -288,6 +288,29 @@ public final class KvCacheDecoder {
      * @throws IllegalArgumentException if there is no prompt, a prompt is empty or fills the context
      */
     public State prefill(NDManager parent, List<int[]> prompts, int rows, float[][] logits) {
+        int v = c.vocabSize();
+        float[] flat = new float[prompts.size() * rows * v];
+        State state = prefill(parent, prompts, rows, 0, flat);
+        for (int r = 0; r < prompts.size() * rows; r++) {
+            logits[r] = java.util.Arrays.copyOfRange(flat, r * v, (r + 1) * v);
+        }
+        return state;
+    }
+
+    /**
+     * Runs B prompts at once, as {@link #prefill(NDManager, List, int, float[][])}, and writes each row's
+     * next-token logits, or with a temperature its sampling distribution softmax(z / temperature) computed by
+     * libtorch, into one flat array.
+     *
+     * @param parent the manager the state's caches live under (a sub-manager is made)
+     * @param prompts the prompts' ids, each at least one and shorter than the context
+     * @param rows rows per prompt, positive
+     * @param temperature 0 for logits, positive for probabilities
+     * @param out receives B * rows * V values, row-major
+     * @return the state
+     * @throws IllegalArgumentException if there is no prompt, a prompt is empty or fills the context
+     */
+    public State prefill(NDManager parent, List<int[]> prompts, int rows, double temperature, float[] out) {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("no prompt to prefill");
         }
@@ -348,12 +371,11 @@ public final class KvCacheDecoder {
             NDArray idArray = m.create(ids, new Shape(b, t)).toType(DataType.INT64, false);
             NDArray hidden = layers(m, embed(m, idArray, positions), state, mask, positions);
             NDArray last = hidden.get(new NDIndex(":, -1:, :")).reshape(b, c.hiddenSize());
-            float[] l = head(last).toType(DataType.FLOAT32, false).toFloatArray();
+            float[] l = read(head(last), temperature);
             int v = c.vocabSize();
             for (int p = 0; p < b; p++) {
-                float[] row = java.util.Arrays.copyOfRange(l, p * v, (p + 1) * v);
                 for (int r = 0; r < rows; r++) {
-                    logits[p * rows + r] = r == 0 ? row : row.clone();
+                    System.arraycopy(l, p * v, out, (p * rows + r) * v, v);
                 }
             }
             for (int i = 0; i < c.numLayers(); i++) {
@@ -395,6 +417,28 @@ public final class KvCacheDecoder {
      * @throws IllegalStateException if every row has reached the model's context
      */
     public float[][] step(NDManager parent, State state, int[] tokens) {
+        float[] l = step(parent, state, tokens, 0);
+        int v = c.vocabSize();
+        float[][] out = new float[tokens.length][];
+        for (int r = 0; r < tokens.length; r++) {
+            out[r] = java.util.Arrays.copyOfRange(l, r * v, (r + 1) * v);
+        }
+        return out;
+    }
+
+    /**
+     * Appends one token per row, as {@link #step(NDManager, State, int[])}, and returns the next-token logits,
+     * or with a temperature the sampling distributions softmax(z / temperature) computed by libtorch, in one
+     * flat array (one copy from the native side, no per-row arrays).
+     *
+     * @param parent a manager for this step's temporaries
+     * @param state the caches (updated)
+     * @param tokens R ids, one per row
+     * @param temperature 0 for logits, positive for probabilities
+     * @return R * V values, row-major
+     * @throws IllegalStateException if every row has reached the model's context
+     */
+    public float[] step(NDManager parent, State state, int[] tokens, double temperature) {
         int rows = tokens.length;
         int shortest = Integer.MAX_VALUE;
         for (int r = 0; r < rows; r++) {
@@ -420,14 +464,17 @@ public final class KvCacheDecoder {
             }
             NDArray ids = m.create(tokens, new Shape(rows, 1)).toType(DataType.INT64, false);
             NDArray hidden = layers(m, embed(m, ids, positions), state, mask, positions);
-            float[] l = head(hidden.reshape(tokens.length, c.hiddenSize())).toType(DataType.FLOAT32, false).toFloatArray();
-            int v = c.vocabSize();
-            float[][] out = new float[tokens.length][];
-            for (int r = 0; r < tokens.length; r++) {
-                out[r] = java.util.Arrays.copyOfRange(l, r * v, (r + 1) * v);
-            }
-            return out;
+            return read(head(hidden.reshape(rows, c.hiddenSize())), temperature);
         }
+    }
+
+    /** (R, V) logits as floats, or softmax(z / temperature) when the temperature is positive. */
+    private static float[] read(NDArray z, double temperature) {
+        NDArray f = z.toType(DataType.FLOAT32, false);
+        if (temperature > 0) {
+            f = (temperature == 1 ? f : f.div((float) temperature)).softmax(1);
+        }
+        return f.toFloatArray();
     }
 
     /** @return the model's context length */
