@@ -56,7 +56,9 @@ import java.util.Map;
  * sample: ../../teacher/examples/qa-llama-server.yaml
  * student: ../../../models/llama-tiny.yaml      # or a Hugging Face folder to start from
  * tokenizer: path/to/tokenizer.json              # the teacher's (or its .gguf); default: the lm teacher's or the student folder's
- * lm: {mode: token-kd, alpha: 0.5, heldOut: 0.1} # sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd
+ * lm: {mode: token-kd, alpha: 0.5, heldOut: 0.1} # sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd,
+ *                                                # on-policy (lmbda, beta, continuations...: a local lm teacher)
+ * lora: {rank: 8, alpha: 16, dropout: 0.05, targets: [q, v, o, mlp], rslora: false}   # optional, every mode
  * students: 3
  * training: {epochs: 3, batchSize: 8, learningRate: 5.0e-4, warmupSteps: 10, schedule: cosine}
  * </pre>
@@ -87,11 +89,13 @@ public final class TrainJob {
      * @param training the training settings (bound into {@link TrainingSpec.Builder})
      * @param tokenizer the teacher's tokenizer.json for causal-LM students
      * @param lm what causal-LM students learn ({@link LmOptions})
+     * @param lora LoRA adapters for causal-LM students ({@link io.distill4j.models.lm.LoraConfig}), absent for full
+     *     fine-tuning
      */
     public record Config(Path sample, JsonNode student, String target, Map<String, Object> targetOptions, String loss,
             Map<String, Object> lossOptions, Integer students, List<Long> seeds, Draws draws, Integer samples,
             Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
-            Path tokenizer, JsonNode lm) {
+            Path tokenizer, JsonNode lm, JsonNode lora) {
     }
 
     /**
@@ -138,7 +142,7 @@ public final class TrainJob {
         if (lmStudent) {
             return prepareLm(file, cf, c, sample, student, studentFolder);
         }
-        for (String key : List.of("tokenizer", "lm")) {
+        for (String key : List.of("tokenizer", "lm", "lora")) {
             if (cf.isSet("/" + key)) {
                 throw cf.error("/" + key, "only for causal-LM students (a language-model sample job)");
             }
@@ -178,7 +182,7 @@ public final class TrainJob {
                 "topK")) {
             if (cf.isSet("/" + key)) {
                 throw cf.error("/" + key, "does not apply to causal-LM students: lm.mode chooses what they learn"
-                        + " (sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd)");
+                        + " (sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd, on-policy)");
             }
         }
         if (c.tokenizer() != null && !Files.isRegularFile(c.tokenizer())) {
@@ -186,8 +190,15 @@ public final class TrainJob {
         }
         TrainingSpec training = cf.check("/training", () -> cf.update("/training", TrainingSpec.builder()).build());
         LmOptions lm = cf.bind("/lm", LmOptions.class);
+        if (lm.mode() == LmOptions.Mode.ON_POLICY && sample.sequence().folder() == null) {
+            throw cf.error("/lm/mode", "on-policy needs a teacher that scores the students' own continuations: the sample"
+                    + " job " + c.sample() + " must have teacher.type lm (a local Hugging Face folder), not http");
+        }
         Distillation.Builder b = Distillation.builder().teacher(Teachers.sampleJob(sample)).lm(lm).training(training)
                 .tokenizer(c.tokenizer()).command("distill4j train " + file);
+        if (c.lora() != null) {
+            b.lora(cf.bind("/lora", io.distill4j.models.lm.LoraConfig.class));
+        }
         if (studentFolder != null) {
             b.student(studentFolder);
         } else {

@@ -1,5 +1,6 @@
 package io.distill4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -155,6 +156,33 @@ class LmCommandsTest {
         Run bad = run("export", bare.toString(), "--out", dir.resolve("x.gguf").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("tokenizer.json: missing"), bad.err());
+    }
+
+    @Test
+    void exportMergesAPeftAdapterIntoItsBase(@TempDir Path dir) throws IOException {
+        Path adapter = HOME.resolve("modules/models/src/test/resources/lm/llama-tiny-lora").toAbsolutePath();
+        // the reference: the adapter merged by distill4j's Java API into a folder, exported as it is
+        Path merged = dir.resolve("merged");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu());
+                io.distill4j.models.lm.io.HfFolder.Loaded l = io.distill4j.models.lm.io.HfFolder.load(MODEL, m)) {
+            io.distill4j.models.lm.io.PeftAdapter.mergeAndSave(io.distill4j.models.lm.io.PeftAdapter.load(l.model(), adapter),
+                    l.tokenizer(), merged);
+        }
+        Path viaFolder = dir.resolve("folder.gguf");
+        assertEquals(0, run("export", merged.toString(), "--out", viaFolder.toString()).code());
+        Path viaAdapter = dir.resolve("adapter.gguf");
+        Run r = run("export", MODEL.toString(), "--adapter", adapter.toString(), "--out", viaAdapter.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("merged"), r.err());
+        Path plain = dir.resolve("plain.gguf");
+        assertEquals(0, run("export", MODEL.toString(), "--out", plain.toString()).code());
+        byte[] a = Files.readAllBytes(viaAdapter);
+        assertArrayEquals(Files.readAllBytes(viaFolder), a, "--adapter writes the merged folder's GGUF");
+        assertEquals(Files.size(plain), a.length);
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(plain), a), "the adapter changed no weight");
+        Run bad = run("export", MODEL.toString(), "--adapter", dir.toString(), "--out", dir.resolve("x.gguf").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("adapter_config.json"), bad.err());
     }
 
     @Test

@@ -105,6 +105,82 @@ class LmTrainTest {
                 && !card.contains("target: null"), card);
     }
 
+    @Test
+    void onPolicyLoraStudentsTrainOnlyAdaptersAndSaveTheMergedModelWithAPeftAdapter(@TempDir Path dir) throws IOException {
+        Path preset = HOME.resolve("models/llama-tiny.yaml").toAbsolutePath();
+        RunResult r = TrainJob.run(trainConfig(dir, preset.toString(), "draws: shared\n"
+                + "lm: {mode: on-policy, lmbda: 1.0, beta: 0.5, continuations: 2, varianceEps: 0.001, maxNewTokens: 4,"
+                + " temperature: 1.0, heldOut: 0.4}\nlora: {rank: 4, alpha: 8, targets: [q, v, mlp]}\n"));
+        assertEquals(2, r.students());
+        for (long seed : List.of(1L, 2L)) {
+            Path student = r.runDir().resolve("students/seed-" + seed);
+            Path base = student.resolve("base");
+            Path adapter = student.resolve("adapter");
+            JsonNode ac = new ObjectMapper().readTree(adapter.resolve("adapter_config.json").toFile());
+            assertEquals(4, ac.get("r").asInt());
+            assertEquals("../base", ac.get("base_model_name_or_path").asText());
+            assertTrue(Files.exists(adapter.resolve("adapter_model.safetensors")));
+            long[] ids = {items.get(0).prompt()[0], 5, 9, 17, 3};
+            try (NDManager m = NDManager.newBaseManager(Device.cpu()); HfFolder.Loaded merged = HfFolder.load(student, m);
+                    HfFolder.Loaded frozen = HfFolder.load(base, m)) {
+                // the base is the preset's initial weights for this seed, untouched by training
+                ai.djl.engine.Engine.getInstance().setRandomSeed((int) seed);
+                io.distill4j.models.lm.CausalLm fresh = new io.distill4j.models.lm.CausalLm(frozen.model().config());
+                fresh.initialize(m);
+                for (var e : fresh.namedParameters().entrySet()) {
+                    assertArrayEquals(e.getValue().getArray().toFloatArray(),
+                            frozen.model().namedParameters().get(e.getKey()).getArray().toFloatArray(), 0f, e.getKey());
+                }
+                float[] before = logits(m, frozen.model(), ids);
+                io.distill4j.models.lm.io.PeftAdapter.load(frozen.model(), adapter);
+                float[] adapted = logits(m, frozen.model(), ids);
+                float[] folded = logits(m, merged.model(), ids);
+                double moved = 0;
+                for (int i = 0; i < adapted.length; i++) {
+                    assertEquals(adapted[i], folded[i], 1e-4, "merged folder vs base + peft adapter, logit " + i);
+                    moved = Math.max(moved, Math.abs(adapted[i] - before[i]));
+                }
+                assertTrue(moved > 1e-3, "training left the adapters at zero: largest logit change " + moved);
+            }
+            JsonNode metrics = new ObjectMapper().readTree(student.resolve("metrics.json").toFile()).get("metrics");
+            assertEquals(referenceNll(student, items.subList(3, 5), 0, 4), metrics.get("nll").asDouble(), 1e-4);
+        }
+        String card = Files.readString(r.runDir().resolve("model-card.md"));
+        assertTrue(card.contains("- mode: on-policy\n- lmbda: 1.0") && card.contains("- lora: rank 4, alpha 8.0"), card);
+    }
+
+    static float[] logits(NDManager m, io.distill4j.models.lm.CausalLm model, long[] ids) {
+        return model.logits(new ParameterStore(m, false), m.create(new long[][] {ids}), null, null, false).toFloatArray();
+    }
+
+    @Test
+    void onPolicyAndLoraSettingsAreCheckedInOneLine(@TempDir Path dir) throws IOException {
+        String llama = "{model_type: llama, hidden_size: 32, num_attention_heads: 4}";
+        Path a = trainConfig(dir.resolve("a"), llama, "lm: {mode: token-kd, lmbda: 0.5}\n");
+        BadInputException e = assertThrows(BadInputException.class, () -> TrainJob.prepare(a));
+        assertTrue(e.getMessage().contains("field lm: lmbda applies to mode on-policy only"), e.getMessage());
+        Path b = trainConfig(dir.resolve("b"), llama, "lm: {mode: on-policy, beta: 1.5}\n");
+        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(b));
+        assertTrue(e.getMessage().contains("field lm: beta must be in [0, 1], got 1.5"), e.getMessage());
+        Path c = trainConfig(dir.resolve("c"), llama, "lora: {rank: 0, alpha: 8, targets: [q]}\n");
+        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(c));
+        assertTrue(e.getMessage().startsWith(c.toString()) && e.getMessage().contains("lora")
+                && e.getMessage().contains("LoRA rank must be positive, got 0"), e.getMessage());
+        Path d = trainConfig(dir.resolve("d"), llama, "lora: {rank: 4, alpha: 8, targets: [q], scale: 2}\n");
+        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(d));
+        assertTrue(e.getMessage().contains("scale"), e.getMessage());
+        assertEquals(2, exitCode(c));
+        // a server teacher cannot score the student's continuations
+        Path server = dir.resolve("server.yaml");
+        Files.writeString(server, "cache: cache\nk: 2\nprompts: {file: " + shared.resolve("prompts.txt") + "}\n"
+                + "teacher: {type: http, server: 'http://127.0.0.1:9', maxTokens: 4}\n");
+        Path f = dir.resolve("f.yaml");
+        Files.writeString(f, "sample: " + server + "\nstudent: " + llama + "\ntokenizer: " + TEACHER.resolve("tokenizer.json")
+                + "\nlm: {mode: on-policy}\n");
+        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(f));
+        assertTrue(e.getMessage().contains("field lm.mode: on-policy needs a teacher that scores"), e.getMessage());
+    }
+
     /** Mean negative log-likelihood per answer token, teacher forcing, in double precision from the raw logits. */
     static double referenceNll(Path folder, List<SequenceItem> test, int first, int count) {
         double sum = 0;

@@ -98,6 +98,7 @@ public final class Distillation {
     final io.distill4j.trainer.lm.LmOptions lm;
     final Path tokenizer;
     final Path studentFolder;
+    final io.distill4j.models.lm.LoraConfig lora;
 
     private Distillation(Builder b) {
         this.name = b.name != null ? b.name : b.targetName;
@@ -124,6 +125,7 @@ public final class Distillation {
         this.lm = b.lm;
         this.tokenizer = b.tokenizer;
         this.studentFolder = b.studentFolder;
+        this.lora = b.lora;
     }
 
     /** @return a new builder (extensions on the class path are registered first: {@link Extension}) */
@@ -417,6 +419,7 @@ public final class Distillation {
         private io.distill4j.trainer.lm.LmOptions lm;
         private Path tokenizer;
         private Path studentFolder;
+        private io.distill4j.models.lm.LoraConfig lora;
 
         private Builder() {
         }
@@ -586,6 +589,19 @@ public final class Distillation {
          */
         public Builder lm(io.distill4j.trainer.lm.LmOptions options) {
             this.lm = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Trains causal-LM students as LoRA adapters on their frozen weights (a preset's random ones or a Hugging
+         * Face folder's), in every LM mode; each student is saved as the merged Hugging Face folder plus its
+         * adapter in peft's format ({@code adapter/}).
+         *
+         * @param config the adapters' rank, alpha, dropout and targets; null for full fine-tuning (the default)
+         * @return this builder
+         */
+        public Builder lora(io.distill4j.models.lm.LoraConfig config) {
+            this.lora = config;
             return this;
         }
 
@@ -767,6 +783,10 @@ public final class Distillation {
         public Distillation build() {
             if (teacher instanceof Teachers.SequenceJob) {
                 return buildLm();
+            }
+            if (lora != null) {
+                throw new IllegalArgumentException("lora: LoRA adapters apply to causal-LM students, which learn from a"
+                        + " language-model sample job; this teacher gives a dense cache");
             }
             if (student instanceof io.distill4j.models.lm.LmPreset p) {
                 throw new IllegalArgumentException("the student is a causal LM (model_type " + p.modelType() + "); it learns"

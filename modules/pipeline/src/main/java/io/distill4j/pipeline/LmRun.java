@@ -20,6 +20,8 @@ import io.distill4j.models.lm.Generation;
 import io.distill4j.models.lm.LmExample;
 import io.distill4j.models.lm.LmPreset;
 import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.models.lm.Lora;
+import io.distill4j.models.lm.io.PeftAdapter;
 import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.trainer.MultiStudentRun;
@@ -30,6 +32,8 @@ import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.LmBatchSource;
 import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.lm.LmOptions;
+import io.distill4j.trainer.lm.OnPolicyBatchSource;
+import io.distill4j.trainer.lm.OnPolicyBatches;
 import io.distill4j.trainer.lm.SequenceCacheExamples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -82,6 +86,11 @@ final class LmRun {
                         + " ids does not match " + cache.dir().resolve(CacheManifest.FILE_NAME) + ": field sequence.vocabSize "
                         + vocab + " (another teacher's tokenizer?)");
             }
+            if (options.mode() == LmOptions.Mode.ON_POLICY && spec.sequence().folder() == null) {
+                throw new BadInputException(spec.source() + ": lm.mode on-policy: the teacher scores the students'"
+                        + " own continuations, so the sample job's teacher must be type lm (a local Hugging Face folder);"
+                        + " this one is http " + spec.sequence().http().baseUri());
+            }
             List<SequenceItem> items = readAll(cache);
             int longest = 0;
             for (SequenceItem it : items) {
@@ -132,19 +141,60 @@ final class LmRun {
         Map<Long, NDManager> managers = new HashMap<>();
         Map<Long, CausalLm> blocks = new HashMap<>();
         Map<Long, List<Integer>> picks = new HashMap<>();
+        Map<Long, Lora> loras = new HashMap<>();
         Path studentsDir = runDir.resolve("students");
         double alpha = options.lossAlpha();
+        boolean onPolicy = options.mode() == LmOptions.Mode.ON_POLICY;
+        int longestResponse = 1;
+        for (SequenceItem it : train) {
+            for (var sample : it.samples()) {
+                longestResponse = Math.max(longestResponse, sample.length());
+            }
+        }
+        int maxNew = longestResponse;
+        NDManager teacherManager = onPolicy ? NDManager.newBaseManager(device) : null;
         try {
+            CausalLm teacher = null;
+            if (onPolicy) {
+                HfFolder.Loaded t = HfFolder.load(spec.sequence().folder(), teacherManager);
+                t.close();
+                teacher = t.model();
+                if (teacher.config().vocabSize() != config.vocabSize()) {
+                    throw new BadInputException("lm.mode on-policy: the student's vocabulary of " + config.vocabSize()
+                            + " ids differs from the teacher's (" + spec.sequence().folder() + ") " + teacher.config().vocabSize()
+                            + ": the teacher scores the student's tokens, so both need the same vocabulary");
+                }
+            }
+            CausalLm scorer = teacher;
             TrainingSpec spec = lmSpec(config, device);
             MultiStudentRun.Builder b = MultiStudentRun.builder().optName(run.name).setSeeds(run.seeds)
                     .setDataPerStudent(seed -> {
                         NDManager mgr = NDManager.newBaseManager(device);
                         managers.put(seed, mgr);
                         CausalLm lm = student(config, seed, mgr);
+                        if (run.lora != null) {
+                            try {
+                                loras.put(seed, Lora.attach(lm, run.lora));
+                            } catch (IllegalArgumentException e) {
+                                throw new BadInputException("lora.targets " + run.lora.targets() + ": " + e.getMessage(), e);
+                            }
+                        }
                         blocks.put(seed, lm);
                         int first = run.draws == Draws.PER_STUDENT ? run.seeds.indexOf(seed) * run.samples : 0;
                         List<Integer> picked = new ArrayList<>();
                         picks.put(seed, picked);
+                        if (onPolicy) {
+                            // off-policy batches learn on the student's first cached teacher response per prompt
+                            List<LmExample> ex = new ArrayList<>(train.size());
+                            for (SequenceItem it : train) {
+                                ex.add(SequenceCacheExamples.sft(it, first));
+                            }
+                            OnPolicyBatches batches = new OnPolicyBatches(lm, mgr, scorer,
+                                    options.onPolicySettings(maxNew, config.eosTokenId(), seed));
+                            run.log.accept(String.format(java.util.Locale.ROOT, "seed %d: %d prompts, %d per batch,"
+                                    + " on-policy share %.2f", seed, ex.size(), spec.batchSize(), options.lmbda()));
+                            return new OnPolicyBatchSource(batches, ex, spec.batchSize());
+                        }
                         List<LmExample> ex = examples(train, first, topK, lm, mgr, seed, tokenizer, embedder,
                                 teacherEmbeddings, picked);
                         LmBatchSource source = new LmBatchSource(ex, context, spec.batchSize(), options.packing(), alpha > 0,
@@ -154,7 +204,8 @@ final class LmRun {
                         return source;
                     })
                     .setStudents(blocks::get)
-                    .setLoss(new AnswerLoss(alpha)).setSpec(capWarmup(spec, train, context))
+                    .setLoss(onPolicy ? OnPolicyBatches.loss(options.beta(), options.varianceEps()) : new AnswerLoss(alpha))
+                    .setSpec(capWarmup(spec, train, context))
                     .setScorer((seed, model) -> {
                         CausalLm lm = (CausalLm) model.getBlock();
                         NDManager mgr = managers.get(seed);
@@ -175,7 +226,8 @@ final class LmRun {
                             metrics.put("top-k-kl", LmFineTuner.evaluate(lm, mgr, testKd, context, 1));
                         }
                         if (run.saveStudents) {
-                            save(studentsDir.resolve("seed-" + seed), lm, tokenizer, seed, metrics, picks.get(seed));
+                            save(studentsDir.resolve("seed-" + seed), lm, loras.get(seed), tokenizer, seed, metrics,
+                                    picks.get(seed));
                         }
                         return new MultiStudentRun.StudentScore(metrics, perExample);
                     })
@@ -191,6 +243,9 @@ final class LmRun {
             return out;
         } finally {
             managers.values().forEach(NDManager::close);
+            if (teacherManager != null) {
+                teacherManager.close();
+            }
         }
     }
 
@@ -205,7 +260,7 @@ final class LmRun {
 
     private TrainingSpec capWarmup(TrainingSpec spec, List<SequenceItem> train, int context) {
         int perStudent = options.mode() == LmOptions.Mode.SFT_ALL || options.mode() == LmOptions.Mode.TOKEN_KD
-                ? run.samples : 1;
+                ? run.samples : 1; // on-policy: one batch row group per prompt
         long rows = Math.max(1, (long) train.size() * perStudent);
         long batches = (rows + spec.batchSize() - 1) / spec.batchSize();
         long total = TrainingEngine.totalSteps(spec, (int) batches);
@@ -356,10 +411,26 @@ final class LmRun {
     /** The file of a selecting mode's choices: per training prompt, the index of the teacher answer trained on. */
     static final String SELECTED = "selected-answers.json";
 
-    private static void save(Path dir, CausalLm lm, LmTokenizer tokenizer, long seed, Map<String, Double> metrics,
+    /** The folder, inside a LoRA student's folder, of its adapter in peft's format. */
+    static final String ADAPTER = "adapter";
+    /** The folder, inside a LoRA student's folder, of the frozen base when the student started from a preset. */
+    static final String BASE = "base";
+
+    private void save(Path dir, CausalLm lm, Lora lora, LmTokenizer tokenizer, long seed, Map<String, Double> metrics,
             List<Integer> picked) {
         try {
-            HfFolder.save(lm, tokenizer, dir);
+            if (lora == null) {
+                HfFolder.save(lm, tokenizer, dir);
+            } else {
+                // the merged model is the student's folder (as a fully fine-tuned one); the adapter beside it loads
+                // onto its base with peft: the student folder it started from, or the preset's frozen weights
+                PeftAdapter.mergeAndSave(lora, tokenizer, dir);
+                String base = run.studentFolder != null ? run.studentFolder.toAbsolutePath().toString() : "../" + BASE;
+                if (run.studentFolder == null) {
+                    HfFolder.save(lm, tokenizer, dir.resolve(BASE));
+                }
+                PeftAdapter.save(lora, base, dir.resolve(ADAPTER));
+            }
             if (!picked.isEmpty()) {
                 AtomicFiles.write(dir.resolve(SELECTED), JSON.writeValueAsBytes(picked));
             }
@@ -398,10 +469,25 @@ final class LmRun {
         if (options.mode() == LmOptions.Mode.TOKEN_KD) {
             lm.put("alpha", options.alpha());
         }
+        if (options.mode() == LmOptions.Mode.ON_POLICY) {
+            lm.put("lmbda", options.lmbda());
+            lm.put("beta", options.beta());
+            lm.put("continuations", options.continuations());
+            lm.put("varianceEps", options.varianceEps());
+            lm.put("maxNewTokens", options.maxNewTokens());
+            lm.put("temperature", options.temperature());
+            lm.put("teacherScoring", spec.sequence().folder().toString());
+        }
         lm.put("context", context);
         lm.put("packing", options.packing());
         if (embedder != null) {
             lm.put("embedder", embedder.name());
+        }
+        if (run.lora != null) {
+            lm.put("lora", String.format(java.util.Locale.ROOT, "rank %d, alpha %s, dropout %s, targets %s%s; only the"
+                    + " adapters train; saved merged (the student's folder) and as a peft adapter (%s/)",
+                    run.lora.rank(), run.lora.alpha(), run.lora.dropout(), run.lora.targets(),
+                    run.lora.rslora() ? ", rsLoRA" : "", ADAPTER));
         }
         m.put("lm", lm);
         Map<String, Object> s = new LinkedHashMap<>(config.toHfConfig());

@@ -94,15 +94,13 @@ final class Dense extends AbstractBlock {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
         Shape s = x.getShape();
-        NDArray y;
-        if (s.dimension() <= 2) {
-            y = x.getNDArrayInternal().linear(x, w, b).head();
-        } else {
-            // flatten to 2-D: libtorch 2.7's linear then fuses the bias into one addmm instead of mm + add
-            NDArray flat = x.reshape(-1, in);
-            y = flat.getNDArrayInternal().linear(flat, w, b).head().reshape(s.slice(0, s.dimension() - 1).add(out));
+        // flatten to 2-D: libtorch 2.7's linear then fuses the bias into one addmm instead of mm + add
+        NDArray flat = s.dimension() <= 2 ? x : x.reshape(-1, in);
+        NDArray y = flat.getNDArrayInternal().linear(flat, w, b).head();
+        if (lora != null) {
+            y = lora.addTo(ps, flat, y, training);
         }
-        return lora == null ? y : y.add(lora.apply(ps, x, training));
+        return s.dimension() <= 2 ? y : y.reshape(s.slice(0, s.dimension() - 1).add(out));
     }
 
     @Override

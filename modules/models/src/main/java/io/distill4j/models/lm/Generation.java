@@ -3,6 +3,7 @@ package io.distill4j.models.lm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -84,31 +85,23 @@ public final class Generation {
         if (maxNew <= 0 || prompt.length >= limit) {
             return new int[0];
         }
-        List<Integer> out = new ArrayList<>();
         if (kvCache) {
-            KvCacheDecoder decoder = new KvCacheDecoder(model);
-            float[][] logits = new float[1][];
-            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, 1, logits)) {
-                while (true) {
-                    int next = temperature == 0 ? argMax(logits[0]) : draw(logits[0], temperature, topK, random);
-                    out.add(next);
-                    if (next == eosId || out.size() >= maxNew || prompt.length + out.size() >= limit) {
-                        break;
-                    }
-                    logits = decoder.step(manager, state, new int[] {next});
-                }
-            }
-            return out.stream().mapToInt(Integer::intValue).toArray();
+            return sampleBatch(model, manager, List.of(prompt), 1, new int[] {maxNew}, eosId, temperature, topK,
+                    random)[0];
         }
+        List<Integer> out = new ArrayList<>();
         int[] seq = prompt.clone();
         while (out.size() < maxNew && seq.length < limit) {
             float[] z;
             try (NDManager sub = manager.newSubManager()) {
                 long[][] ids = {Arrays.stream(seq).asLongStream().toArray()};
                 NDArray logits = model.logits(new ParameterStore(sub, false), sub.create(ids), null, null, false);
-                z = logits.get(new NDIndex("0, -1, :")).toFloatArray();
+                NDArray last = logits.get(new NDIndex("0:1, -1, :")).toType(DataType.FLOAT32, false);
+                // the same distribution as the cache's: softmax(z / T) in libtorch
+                z = (temperature == 0 ? last : (temperature == 1 ? last : last.div((float) temperature)).softmax(1))
+                        .toFloatArray();
             }
-            int next = temperature == 0 ? argMax(z) : draw(z, temperature, topK, random);
+            int next = temperature == 0 ? argMax(z, 0, z.length) : draw(z, 0, z.length, topK, random);
             out.add(next);
             seq = Arrays.copyOf(seq, seq.length + 1);
             seq[seq.length - 1] = next;
@@ -139,11 +132,35 @@ public final class Generation {
      */
     public static int[][] sampleRows(CausalLm model, NDManager manager, int[] prompt, int rows, int maxNew, int eosId,
             double temperature, int topK, Random random) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("prompt must hold at least one token");
-        }
+        return sampleBatch(model, manager, List.of(prompt), rows, new int[] {maxNew}, eosId, temperature, topK, random);
+    }
+
+    /**
+     * Samples {@code rows} continuations of each of several prompts in one batch with the key/value cache (as
+     * {@code generate} on a left-padded batch with {@code num_return_sequences = rows}): every decoder call
+     * advances all rows by one token. Rows are prompt-major (the rows of prompt 0 first); each step draws the
+     * unfinished rows in that order from {@code random}, so with one prompt this is
+     * {@link #sampleRows}. A row ends at its own eos (included), after its prompt's {@code maxNew} tokens, or at
+     * the model's context; greedy rows give the tokens of {@link #greedy} on their prompt alone.
+     *
+     * @param model the model
+     * @param manager a manager for the per-step arrays (and the cache, freed at the end)
+     * @param prompts the prompts (each at least one token), of any lengths
+     * @param rows continuations per prompt, positive
+     * @param maxNew the most tokens to add per row, one value per prompt
+     * @param eosId the end id, or -1
+     * @param temperature the softmax temperature; 0 means greedy
+     * @param topK sample among the k most likely tokens only; 0 for all
+     * @param random the random source (seeded by the caller), unused when greedy
+     * @return the new tokens of each row, prompts.size() * rows arrays
+     */
+    public static int[][] sampleBatch(CausalLm model, NDManager manager, List<int[]> prompts, int rows, int[] maxNew,
+            int eosId, double temperature, int topK, Random random) {
         if (rows <= 0) {
             throw new IllegalArgumentException("rows must be positive, got " + rows);
+        }
+        if (maxNew.length != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + maxNew.length + " maxNew values");
         }
         if (temperature < 0 || Double.isNaN(temperature)) {
             throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
@@ -152,75 +169,135 @@ public final class Generation {
             throw new IllegalArgumentException("sampling at temperature " + temperature + " needs a random source");
         }
         int limit = model.config().maxPositions();
-        List<List<Integer>> out = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            out.add(new ArrayList<>());
-        }
-        if (maxNew > 0 && prompt.length < limit) {
-            KvCacheDecoder decoder = new KvCacheDecoder(model);
-            float[][] logits = new float[rows][];
-            boolean[] done = new boolean[rows];
-            try (KvCacheDecoder.State state = decoder.prefill(manager, prompt, rows, logits)) {
-                for (int n = 1; ; n++) {
-                    int[] next = new int[rows];
-                    boolean all = true;
-                    for (int r = 0; r < rows; r++) {
-                        List<Integer> row = out.get(r);
-                        if (done[r]) {
-                            next[r] = row.get(row.size() - 1); // keeps the shapes; not recorded
-                            continue;
-                        }
-                        next[r] = temperature == 0 ? argMax(logits[r]) : draw(logits[r], temperature, topK, random);
-                        row.add(next[r]);
-                        done[r] = next[r] == eosId;
-                        all &= done[r];
-                    }
-                    if (all || n >= maxNew || prompt.length + n >= limit) {
-                        break;
-                    }
-                    logits = decoder.step(manager, state, next);
-                }
+        // the prompts with room for a token go into the decoder; the others get empty rows
+        List<int[]> active = new ArrayList<>();
+        List<Integer> activeIndex = new ArrayList<>();
+        List<Integer> activeLimit = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] prompt = prompts.get(p);
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("prompt " + p + " must hold at least one token");
+            }
+            int room = Math.min(maxNew[p], limit - prompt.length);
+            if (room > 0) {
+                active.add(prompt);
+                activeIndex.add(p);
+                activeLimit.add(room);
             }
         }
-        int[][] result = new int[rows][];
-        for (int r = 0; r < rows; r++) {
-            result[r] = out.get(r).stream().mapToInt(Integer::intValue).toArray();
+        int[][] result = new int[prompts.size() * rows][];
+        Arrays.fill(result, new int[0]);
+        if (active.isEmpty()) {
+            return result;
+        }
+        int n = active.size() * rows;
+        int[][] out = new int[n][];
+        int[] size = new int[n];
+        int[] cap = new int[n];
+        for (int r = 0; r < n; r++) {
+            cap[r] = activeLimit.get(r / rows);
+            out[r] = new int[cap[r]];
+        }
+        KvCacheDecoder decoder = new KvCacheDecoder(model);
+        int v = model.config().vocabSize();
+        // logits when greedy, softmax(z / T) (computed by libtorch) when sampling
+        float[] scores = new float[n * v];
+        boolean[] done = new boolean[n];
+        try (KvCacheDecoder.State state = decoder.prefill(manager, active, rows, temperature, scores)) {
+            while (true) {
+                int[] next = new int[n];
+                boolean all = true;
+                for (int r = 0; r < n; r++) {
+                    if (done[r]) {
+                        next[r] = out[r][size[r] - 1]; // keeps the shapes; not recorded
+                        continue;
+                    }
+                    next[r] = temperature == 0 ? argMax(scores, r * v, v) : draw(scores, r * v, v, topK, random);
+                    out[r][size[r]++] = next[r];
+                    done[r] = next[r] == eosId || size[r] >= cap[r];
+                    all &= done[r];
+                }
+                if (all) {
+                    break;
+                }
+                scores = decoder.step(manager, state, next, temperature);
+            }
+        }
+        for (int r = 0; r < n; r++) {
+            result[activeIndex.get(r / rows) * rows + r % rows] = Arrays.copyOf(out[r], size[r]);
         }
         return result;
     }
 
-    private static int argMax(float[] z) {
+    private static int argMax(float[] z, int from, int v) {
         int best = 0;
-        for (int i = 1; i < z.length; i++) {
-            if (z[i] > z[best]) {
+        for (int i = 1; i < v; i++) {
+            if (z[from + i] > z[from + best]) {
                 best = i;
             }
         }
         return best;
     }
 
-    private static int draw(float[] z, double temperature, int topK, Random random) {
-        Integer[] order = new Integer[z.length];
-        for (int i = 0; i < z.length; i++) {
-            order[i] = i;
+    /**
+     * Draws a token from the probabilities p[from .. from + v) (softmax(z / T), computed by libtorch),
+     * restricted to the top k and renormalised when k &gt; 0. Without top-k the tokens are visited in id
+     * order (one pass, no sort); with top-k in the order of a stable descending sort (ties by id). Either way
+     * a token is drawn with its probability.
+     */
+    private static int draw(float[] p, int from, int v, int topK, Random random) {
+        if (topK <= 0 || topK >= v) {
+            double sum = 0;
+            for (int i = 0; i < v; i++) {
+                sum += p[from + i];
+            }
+            double u = random.nextDouble() * sum;
+            int last = 0;
+            for (int i = 0; i < v; i++) {
+                float q = p[from + i];
+                if (q > 0) {
+                    last = i;
+                    u -= q;
+                    if (u <= 0) {
+                        return i;
+                    }
+                }
+            }
+            return last; // rounding left u above 0: the last token with mass
         }
-        Arrays.sort(order, (a, b) -> Float.compare(z[b], z[a]));
-        int n = topK > 0 ? Math.min(topK, z.length) : z.length;
-        double max = z[order[0]] / temperature;
-        double[] p = new double[n];
+        int[] order = topIndices(Arrays.copyOfRange(p, from, from + v), topK);
         double sum = 0;
-        for (int i = 0; i < n; i++) {
-            p[i] = Math.exp(z[order[i]] / temperature - max);
-            sum += p[i];
+        for (int i = 0; i < topK; i++) {
+            sum += p[from + order[i]];
         }
         double u = random.nextDouble() * sum;
-        for (int i = 0; i < n; i++) {
-            u -= p[i];
+        for (int i = 0; i < topK; i++) {
+            u -= p[from + order[i]];
             if (u <= 0) {
                 return order[i];
             }
         }
-        return order[n - 1];
+        return order[topK - 1];
+    }
+
+    /**
+     * The n largest entries' indices, by descending value and ascending index among equal values (the order
+     * of a stable descending sort of all indices). Sorts primitive keys: the float's order-preserving int bits
+     * in the high half, the complemented index in the low half.
+     */
+    static int[] topIndices(float[] z, int n) {
+        long[] keys = new long[z.length];
+        for (int i = 0; i < z.length; i++) {
+            int bits = Float.floatToIntBits(z[i]); // -0 below 0 and NaN on top, as Float.compare orders them
+            bits = bits < 0 ? bits ^ 0x7fffffff : bits; // negative floats: reverse, so that ints order as floats
+            keys[i] = ((long) bits << 32) | (~i & 0xffffffffL);
+        }
+        Arrays.sort(keys);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = ~(int) keys[keys.length - 1 - i];
+        }
+        return out;
     }
 
     /**

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,9 +19,12 @@ import java.util.Map;
  * <p>It reads the model's weights by their Hugging Face names ({@link CausalLm#namedParameters()}) and
  * repeats the model's arithmetic: GPT-2 (learned positions, LayerNorm, fused q/k/v with biases, the
  * configured GELU) and Llama (RMSNorm, rotary embeddings with {@code rotate_half}, grouped-query attention,
- * SwiGLU). The state holds R rows that share one prompt (the k samples of a prompt): the prompt's keys and
- * values are computed once and broadcast to the rows. Its logits agree with {@link CausalLm#logits} on the
- * same sequence (checked by the tests). Used by {@link Generation} for students and by the teacher
+ * SwiGLU). The state holds R rows: B prompts, each with k rows that share it (the k samples of a prompt: the
+ * prompt's keys and values are computed once and broadcast to its rows). Prompts of different lengths are
+ * left-padded to the longest: every row carries its own positions (counted from its first real token) and an
+ * additive mask hides its padding columns from every real query, so a row's logits are those of its prompt
+ * decoded alone, to float rounding. Its logits agree with {@link CausalLm#logits} on the same sequence
+ * (checked by the tests). Used by {@link Generation} for students and by the teacher
  * module's {@code CausalLmTeacher}; inference only (no dropout, no gradients). LoRA adapters on the model
  * ({@link Lora}) are applied.
  */
@@ -52,12 +56,17 @@ public final class KvCacheDecoder {
         }
     }
 
-    /** The per-layer key and value caches of R rows, (R, kvHeads, t, headDim) each, and the position t. */
+    /**
+     * The per-layer key and value caches of R rows, (R, kvHeads, t, headDim) each, the columns t held so far
+     * and each row's left padding.
+     */
     public static final class State implements AutoCloseable {
         final NDManager manager;
         final NDArray[] keys;
         final NDArray[] values;
         int length;
+        /** Padding columns at the left of each row; null when no row is padded. */
+        int[] pad;
 
         State(NDManager manager, int layers) {
             this.manager = manager;
@@ -65,9 +74,19 @@ public final class KvCacheDecoder {
             this.values = new NDArray[layers];
         }
 
-        /** @return the positions held so far (prompt plus appended tokens) */
+        /** @return the columns held so far (longest prompt plus appended tokens) */
         public int length() {
             return length;
+        }
+
+        /**
+         * The position the next appended token of a row takes: its real tokens so far.
+         *
+         * @param row the row
+         * @return the row's length without its padding
+         */
+        public int rowLength(int row) {
+            return pad == null ? length : length - pad[row];
         }
 
         /** Frees the caches. */
@@ -114,20 +133,23 @@ public final class KvCacheDecoder {
         return x.mul(inv).mul(g);
     }
 
-    /** cos and sin of positions [from, from + t), shape (1, 1, t, headDim). */
-    private NDArray[] rotary(NDManager m, int from, int t) {
+    /**
+     * cos and sin of the positions, shape (1, 1, t, headDim) for one shared row of positions, (R, 1, t, headDim)
+     * for one row of t positions per state row.
+     */
+    private NDArray[] rotary(NDManager m, int[] positions, int rows, int t) {
         int hd = c.headDim();
         int half = hd / 2;
-        float[] cos = new float[t * hd];
-        float[] sin = new float[t * hd];
-        for (int q = 0; q < t; q++) {
+        float[] cos = new float[rows * t * hd];
+        float[] sin = new float[rows * t * hd];
+        for (int q = 0; q < rows * t; q++) {
             for (int col = 0; col < hd; col++) {
-                float angle = (float) (from + q) * invFreq[col % half];
+                float angle = (float) positions[q] * invFreq[col % half];
                 cos[q * hd + col] = (float) Math.cos(angle);
                 sin[q * hd + col] = (float) Math.sin(angle);
             }
         }
-        Shape s = new Shape(1, 1, t, hd);
+        Shape s = new Shape(rows, 1, t, hd);
         return new NDArray[] {m.create(cos, s), m.create(sin, s)};
     }
 
@@ -157,13 +179,14 @@ public final class KvCacheDecoder {
      * @param m the manager of this call's temporaries
      * @param x embedded input (R, t, d)
      * @param state the caches (updated)
-     * @param mask an additive (t, t_total) mask, or null when t == 1
+     * @param mask an additive mask broadcastable to (R, heads, t, t_total), or null for none
+     * @param positions the new tokens' positions: t values shared by the rows, or R * t (row-major)
      * @return the final-norm hidden states (R, t, d)
      */
-    private NDArray layers(NDManager m, NDArray x, State state, NDArray mask) {
+    private NDArray layers(NDManager m, NDArray x, State state, NDArray mask, int[] positions) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray[] cs = llama ? rotary(m, state.length, (int) t) : null;
+        NDArray[] cs = llama ? rotary(m, positions, positions.length == t ? 1 : (int) b, (int) t) : null;
         double scale = 1.0 / Math.sqrt(c.headDim());
         for (int i = 0; i < c.numLayers(); i++) {
             String lp = root + (llama ? "layers." : "h.") + i + ".";
@@ -212,15 +235,26 @@ public final class KvCacheDecoder {
         return norm(x, root + (llama ? "norm" : "ln_f"));
     }
 
-    private NDArray embed(NDManager m, NDArray ids, int from) {
+    /** Token embeddings plus (GPT-2) position embeddings; positions as for {@link #layers}. */
+    private NDArray embed(NDManager m, NDArray ids, int[] positions) {
         NDArray wte = w(root + (llama ? "embed_tokens.weight" : "wte.weight"));
         NDArray h = ids.getNDArrayInternal().embedding(ids, wte, SparseFormat.DENSE).head();
         if (!llama) {
             long t = ids.getShape().get(1);
-            NDArray pos = m.arange(from, from + (int) t, 1, DataType.INT64);
+            NDArray pos = positions.length == t
+                    ? m.create(positions, new Shape(t)).toType(DataType.INT64, false)
+                    : m.create(positions, ids.getShape()).toType(DataType.INT64, false);
             h = h.add(pos.getNDArrayInternal().embedding(pos, w(root + "wpe.weight"), SparseFormat.DENSE).head());
         }
         return h;
+    }
+
+    private static int[] range(int from, int t) {
+        int[] r = new int[t];
+        for (int i = 0; i < t; i++) {
+            r[i] = from + i;
+        }
+        return r;
     }
 
     private NDArray head(NDArray hidden) {
@@ -238,32 +272,121 @@ public final class KvCacheDecoder {
      * @return the state
      */
     public State prefill(NDManager parent, int[] prompt, int rows, float[][] logits) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("a prompt needs at least one token (for example the BOS id)");
+        return prefill(parent, List.of(prompt), rows, logits);
+    }
+
+    /**
+     * Runs B prompts at once (left-padded to the longest) and returns the state of B * {@code rows} rows,
+     * prompt-major: rows {@code p * rows .. p * rows + rows - 1} continue prompt p.
+     *
+     * @param parent the manager the state's caches live under (a sub-manager is made)
+     * @param prompts the prompts' ids, each at least one and shorter than the context
+     * @param rows rows per prompt, positive
+     * @param logits receives the next-token logits of each prompt's last position, one row of V per state row
+     *     (length at least B * rows)
+     * @return the state
+     * @throws IllegalArgumentException if there is no prompt, a prompt is empty or fills the context
+     */
+    public State prefill(NDManager parent, List<int[]> prompts, int rows, float[][] logits) {
+        int v = c.vocabSize();
+        float[] flat = new float[prompts.size() * rows * v];
+        State state = prefill(parent, prompts, rows, 0, flat);
+        for (int r = 0; r < prompts.size() * rows; r++) {
+            logits[r] = java.util.Arrays.copyOfRange(flat, r * v, (r + 1) * v);
         }
-        if (prompt.length >= c.maxPositions()) {
-            throw new IllegalArgumentException("the prompt's " + prompt.length + " tokens leave no room in the model's context of "
-                    + c.maxPositions());
+        return state;
+    }
+
+    /**
+     * Runs B prompts at once, as {@link #prefill(NDManager, List, int, float[][])}, and writes each row's
+     * next-token logits, or with a temperature its sampling distribution softmax(z / temperature) computed by
+     * libtorch, into one flat array.
+     *
+     * @param parent the manager the state's caches live under (a sub-manager is made)
+     * @param prompts the prompts' ids, each at least one and shorter than the context
+     * @param rows rows per prompt, positive
+     * @param temperature 0 for logits, positive for probabilities
+     * @param out receives B * rows * V values, row-major
+     * @return the state
+     * @throws IllegalArgumentException if there is no prompt, a prompt is empty or fills the context
+     */
+    public State prefill(NDManager parent, List<int[]> prompts, int rows, double temperature, float[] out) {
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompt to prefill");
+        }
+        if (rows <= 0) {
+            throw new IllegalArgumentException("rows must be positive, got " + rows);
+        }
+        int b = prompts.size();
+        int t = 0;
+        for (int[] prompt : prompts) {
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("a prompt needs at least one token (for example the BOS id)");
+            }
+            if (prompt.length >= c.maxPositions()) {
+                throw new IllegalArgumentException("the prompt's " + prompt.length
+                        + " tokens leave no room in the model's context of " + c.maxPositions());
+            }
+            t = Math.max(t, prompt.length);
+        }
+        int[] pad = new int[b];
+        boolean padded = false;
+        int[] ids = new int[b * t];
+        int[] positions = new int[b * t];
+        for (int p = 0; p < b; p++) {
+            int[] prompt = prompts.get(p);
+            pad[p] = t - prompt.length;
+            padded |= pad[p] > 0;
+            System.arraycopy(prompt, 0, ids, p * t + pad[p], prompt.length);
+            for (int j = pad[p]; j < t; j++) {
+                positions[p * t + j] = j - pad[p];
+            }
         }
         State state = new State(parent.newSubManager(), c.numLayers());
         try (NDManager m = parent.newSubManager()) {
-            int t = prompt.length;
-            NDArray ids = m.create(prompt, new Shape(1, t)).toType(DataType.INT64, false);
-            float[] mask = new float[t * t];
-            for (int i = 0; i < t; i++) {
-                for (int j = i + 1; j < t; j++) {
-                    mask[i * t + j] = Float.NEGATIVE_INFINITY;
+            NDArray mask;
+            if (!padded) {
+                float[] causal = new float[t * t];
+                for (int i = 0; i < t; i++) {
+                    for (int j = i + 1; j < t; j++) {
+                        causal[i * t + j] = Float.NEGATIVE_INFINITY;
+                    }
                 }
+                mask = m.create(causal, new Shape(t, t));
+                positions = range(0, t);
+            } else {
+                // causal, and no real query sees a padding column; a padding query sees itself only (a row of
+                // -inf would make its softmax NaN, and NaN values would leak through the zero weights)
+                float[] full = new float[b * t * t];
+                for (int p = 0; p < b; p++) {
+                    for (int i = 0; i < t; i++) {
+                        for (int j = 0; j < t; j++) {
+                            boolean hidden = j > i || (j < pad[p] && j != i);
+                            full[(p * t + i) * t + j] = hidden ? Float.NEGATIVE_INFINITY : 0f;
+                        }
+                    }
+                }
+                mask = m.create(full, new Shape(b, 1, t, t));
             }
-            NDArray hidden = layers(m, embed(m, ids, 0), state, m.create(mask, new Shape(t, t)));
-            NDArray last = hidden.get(new NDIndex(":, -1:, :")).reshape(1, c.hiddenSize());
-            float[] l = head(last).toType(DataType.FLOAT32, false).toFloatArray();
-            for (int r = 0; r < rows; r++) {
-                logits[r] = l.clone();
+            NDArray idArray = m.create(ids, new Shape(b, t)).toType(DataType.INT64, false);
+            NDArray hidden = layers(m, embed(m, idArray, positions), state, mask, positions);
+            NDArray last = hidden.get(new NDIndex(":, -1:, :")).reshape(b, c.hiddenSize());
+            float[] l = read(head(last), temperature);
+            int v = c.vocabSize();
+            for (int p = 0; p < b; p++) {
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(l, p * v, out, (p * rows + r) * v, v);
+                }
             }
             for (int i = 0; i < c.numLayers(); i++) {
                 state.keys[i] = broadcastRows(state, state.keys[i], rows);
                 state.values[i] = broadcastRows(state, state.values[i], rows);
+            }
+            if (padded) {
+                state.pad = new int[b * rows];
+                for (int r = 0; r < state.pad.length; r++) {
+                    state.pad[r] = pad[r / rows];
+                }
             }
         } catch (RuntimeException e) {
             state.close();
@@ -272,37 +395,86 @@ public final class KvCacheDecoder {
         return state;
     }
 
+    /** (B, h, t, d) to (B * rows, h, t, d), each prompt's rows together. */
     private static NDArray broadcastRows(State state, NDArray a, int rows) {
         Shape s = a.getShape();
-        NDArray r = a.broadcast(new Shape(rows, s.get(1), s.get(2), s.get(3))).duplicate();
+        NDArray r = a.expandDims(1).broadcast(new Shape(s.get(0), rows, s.get(1), s.get(2), s.get(3)))
+                .reshape(s.get(0) * rows, s.get(1), s.get(2), s.get(3)).duplicate();
         r.attach(state.manager);
         a.close();
         return r;
     }
 
     /**
-     * Appends one token per row and returns the next-token logits.
+     * Appends one token per row and returns the next-token logits. With prompts of different lengths a row
+     * whose own length has reached the context is run at the last position: its logits are then not its
+     * continuation's, and callers stop reading such a row (as {@link Generation} does).
      *
      * @param parent a manager for this step's temporaries
      * @param state the caches (updated)
      * @param tokens R ids, one per row
      * @return logits, R rows of V
+     * @throws IllegalStateException if every row has reached the model's context
      */
     public float[][] step(NDManager parent, State state, int[] tokens) {
-        if (state.length >= c.maxPositions()) {
+        float[] l = step(parent, state, tokens, 0);
+        int v = c.vocabSize();
+        float[][] out = new float[tokens.length][];
+        for (int r = 0; r < tokens.length; r++) {
+            out[r] = java.util.Arrays.copyOfRange(l, r * v, (r + 1) * v);
+        }
+        return out;
+    }
+
+    /**
+     * Appends one token per row, as {@link #step(NDManager, State, int[])}, and returns the next-token logits,
+     * or with a temperature the sampling distributions softmax(z / temperature) computed by libtorch, in one
+     * flat array (one copy from the native side, no per-row arrays).
+     *
+     * @param parent a manager for this step's temporaries
+     * @param state the caches (updated)
+     * @param tokens R ids, one per row
+     * @param temperature 0 for logits, positive for probabilities
+     * @return R * V values, row-major
+     * @throws IllegalStateException if every row has reached the model's context
+     */
+    public float[] step(NDManager parent, State state, int[] tokens, double temperature) {
+        int rows = tokens.length;
+        int shortest = Integer.MAX_VALUE;
+        for (int r = 0; r < rows; r++) {
+            shortest = Math.min(shortest, state.rowLength(r));
+        }
+        if (shortest >= c.maxPositions()) {
             throw new IllegalStateException("the sequence reached the model's context of " + c.maxPositions());
         }
         try (NDManager m = parent.newSubManager()) {
-            NDArray ids = m.create(tokens, new Shape(tokens.length, 1)).toType(DataType.INT64, false);
-            NDArray hidden = layers(m, embed(m, ids, state.length), state, null);
-            float[] l = head(hidden.reshape(tokens.length, c.hiddenSize())).toType(DataType.FLOAT32, false).toFloatArray();
-            int v = c.vocabSize();
-            float[][] out = new float[tokens.length][];
-            for (int r = 0; r < tokens.length; r++) {
-                out[r] = java.util.Arrays.copyOfRange(l, r * v, (r + 1) * v);
+            int[] positions;
+            NDArray mask = null;
+            if (state.pad == null) {
+                positions = new int[] {state.length};
+            } else {
+                positions = new int[rows];
+                int total = state.length + 1;
+                float[] hide = new float[rows * total];
+                for (int r = 0; r < rows; r++) {
+                    positions[r] = Math.min(state.rowLength(r), c.maxPositions() - 1);
+                    java.util.Arrays.fill(hide, r * total, r * total + state.pad[r], Float.NEGATIVE_INFINITY);
+                }
+                mask = m.create(hide, new Shape(rows, 1, 1, total));
             }
-            return out;
+            NDArray ids = m.create(tokens, new Shape(rows, 1)).toType(DataType.INT64, false);
+            NDArray hidden = layers(m, embed(m, ids, positions), state, mask, positions);
+            return read(head(hidden.reshape(rows, c.hiddenSize())), temperature);
         }
+    }
+
+    /** (R, V) logits as floats, or softmax(z / temperature) when the temperature is positive. */
+    private static float[] read(NDArray z, double temperature) {
+        NDArray f = z.toType(DataType.FLOAT32, false);
+        if (temperature > 0) {
+            f = (temperature == 1 ? f : f.div((float) temperature)).softmax(1);
+        }
+        return f.toFloatArray();
     }
 
     /** @return the model's context length */

@@ -88,6 +88,25 @@ final class LoraLayer extends AbstractBlock {
     }
 
     /**
+     * A base map's output plus the update, y + s B(A(dropout(x))), as one product with y as its bias (libtorch's
+     * addmm): the only (N, out) tensor made is the result, where adding a separate update would keep two more
+     * (the update and the sum) alive in the step's manager until the backward pass is done.
+     *
+     * @param ps the parameter store
+     * @param x input (N, in)
+     * @param y the base map's output (N, out)
+     * @param training whether this is a training pass (dropout)
+     * @return (N, out)
+     */
+    NDArray addTo(ParameterStore ps, NDArray x, NDArray y, boolean training) {
+        NDArray wa = ps.getValue(a, x.getDevice(), training);
+        NDArray wb = ps.getValue(b, x.getDevice(), training);
+        NDArray h = training && dropout > 0 ? x.getNDArrayInternal().dropout(x, dropout, true).head() : x;
+        NDArray low = Scalars.mul(h.getNDArrayInternal().linear(h, wa, null).head(), scaling);
+        return low.getNDArrayInternal().linear(low, wb, y).head();
+    }
+
+    /**
      * The update from the current arrays, without a parameter store (inference: no dropout).
      *
      * @param x input (..., in)
@@ -105,8 +124,10 @@ final class LoraLayer extends AbstractBlock {
         Shape s = h.getShape();
         NDArray flat = s.dimension() <= 2 ? h : h.reshape(-1, in);
         NDArray low = flat.getNDArrayInternal().linear(flat, wa, null).head();
+        // the scale goes on the (N, r) product, not on the (N, out) output: no extra output-sized tensor per
+        // adapter in the forward pass (peft scales the output; the two differ by float rounding only)
+        low = Scalars.mul(low, scaling);
         NDArray y = low.getNDArrayInternal().linear(low, wb, null).head();
-        y = Scalars.mul(y, scaling);
         return s.dimension() <= 2 ? y : y.reshape(s.slice(0, s.dimension() - 1).add(out));
     }
 

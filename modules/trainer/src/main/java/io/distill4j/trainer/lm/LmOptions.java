@@ -15,6 +15,13 @@ import io.distill4j.data.config.ConfigReader;
  *   context: 0            # row length T; 0: the longest cached prompt + response (at most the student's)
  *   packing: true         # pack several examples per row
  *   heldOut: 0.1          # share of the cache's prompts held out to score the students (NLL, perplexity)
+ *   # on-policy only (generalised KD, TRL's GKDTrainer; the sample job's teacher must be a local lm teacher):
+ *   lmbda: 0.5            # share of batches on which the student generates its own continuations
+ *   beta: 0.5             # generalised JSD: 0 forward KL(teacher || student), 1 reverse KL
+ *   continuations: 1      # student continuations per prompt on on-policy batches (k)
+ *   varianceEps: 0        # k &gt;= 2: weight prompts by 1 / (variance of their k divergences + eps); 0 off
+ *   maxNewTokens: 0       # tokens a continuation may take; 0: the teacher's longest cached response
+ *   temperature: 0.9      # the student's sampling temperature
  * </pre>
  *
  * @param mode what the student learns from
@@ -22,8 +29,15 @@ import io.distill4j.data.config.ConfigReader;
  * @param context the row length, 0 for the data's longest example
  * @param packing whether several examples share a row
  * @param heldOut the share of prompts held out for evaluation, in [0, 1)
+ * @param lmbda {@link Mode#ON_POLICY}: probability that a batch is on-policy, in [0, 1]
+ * @param beta {@link Mode#ON_POLICY}: the generalised JSD's weight, in [0, 1]
+ * @param continuations {@link Mode#ON_POLICY}: student continuations per prompt, positive
+ * @param varianceEps {@link Mode#ON_POLICY}: eps of the inverse-variance weights over the continuations, 0 for none
+ * @param maxNewTokens {@link Mode#ON_POLICY}: the most tokens per continuation, 0 for the longest cached response
+ * @param temperature {@link Mode#ON_POLICY}: the student's sampling temperature, positive
  */
-public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packing, Double heldOut) {
+public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packing, Double heldOut, Double lmbda,
+        Double beta, Integer continuations, Double varianceEps, Integer maxNewTokens, Double temperature) {
 
     /** The modes, after Cui &amp; Pei (arXiv 2601.18909, LLM setting) and token-level KD. */
     public enum Mode {
@@ -42,7 +56,13 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
          * Sparse top-K KL to the teacher's cached distributions with the tail bucket, on every response of the
          * student's draws, mixed with the answer cross-entropy by 1 - alpha.
          */
-        TOKEN_KD;
+        TOKEN_KD,
+        /**
+         * Generalised KD ({@link OnPolicyDistiller}): on a share lmbda of the batches the student samples its own
+         * continuations and the local teacher scores them, otherwise it learns on the teacher's cached responses;
+         * the loss is the generalised JSD with beta over the response positions.
+         */
+        ON_POLICY;
 
         /** @return the spelling in configuration files */
         @Override
@@ -56,13 +76,49 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
         }
     }
 
-    /** Fills defaults (sft-all, alpha 1, context from the data, packing, 10% held out) and validates. */
+    /**
+     * Fills defaults (sft-all, alpha 1, context from the data, packing, 10% held out; on-policy: TRL's lmbda 0.5,
+     * beta 0.5 and temperature 0.9, one continuation, no weighting) and validates.
+     */
     public LmOptions {
         mode = mode == null ? Mode.SFT_ALL : mode;
         alpha = alpha == null ? 1.0 : alpha;
         context = context == null ? 0 : context;
         packing = packing == null ? Boolean.TRUE : packing;
         heldOut = heldOut == null ? 0.1 : heldOut;
+        if (mode != Mode.ON_POLICY) {
+            for (Object[] f : new Object[][] {{"lmbda", lmbda}, {"beta", beta}, {"continuations", continuations},
+                    {"varianceEps", varianceEps}, {"maxNewTokens", maxNewTokens}, {"temperature", temperature}}) {
+                if (f[1] != null) {
+                    throw new IllegalArgumentException(f[0] + " applies to mode on-policy only; mode is " + mode);
+                }
+            }
+        }
+        lmbda = lmbda == null ? 0.5 : lmbda;
+        beta = beta == null ? 0.5 : beta;
+        continuations = continuations == null ? 1 : continuations;
+        varianceEps = varianceEps == null ? 0.0 : varianceEps;
+        maxNewTokens = maxNewTokens == null ? 0 : maxNewTokens;
+        temperature = temperature == null ? 0.9 : temperature;
+        if (!(lmbda >= 0 && lmbda <= 1)) {
+            throw new IllegalArgumentException("lmbda must be in [0, 1], got " + lmbda);
+        }
+        if (!(beta >= 0 && beta <= 1)) {
+            throw new IllegalArgumentException("beta must be in [0, 1], got " + beta);
+        }
+        if (continuations <= 0) {
+            throw new IllegalArgumentException("continuations must be positive, got " + continuations);
+        }
+        if (!(varianceEps >= 0) || Double.isInfinite(varianceEps)) {
+            throw new IllegalArgumentException("varianceEps must be >= 0 and finite, got " + varianceEps);
+        }
+        if (maxNewTokens < 0) {
+            throw new IllegalArgumentException("maxNewTokens must be >= 0 (0: the longest cached response), got "
+                    + maxNewTokens);
+        }
+        if (!(temperature > 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
+        }
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
         }
@@ -80,7 +136,7 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
 
     /** @return the defaults */
     public static LmOptions defaults() {
-        return new LmOptions(null, null, null, null, null);
+        return new LmOptions(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -90,7 +146,20 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
      * @return the options
      */
     public static LmOptions of(Mode mode) {
-        return new LmOptions(mode, null, null, null, null);
+        return new LmOptions(mode, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The on-policy settings of {@link OnPolicyDistiller} for one student.
+     *
+     * @param maxNew the most new tokens when {@link #maxNewTokens()} is 0 (the longest cached response)
+     * @param eosId the end id that stops generation, or -1
+     * @param seed the student's seed
+     * @return the settings (top-k sampling off)
+     */
+    public OnPolicyDistiller.Settings onPolicySettings(int maxNew, int eosId, long seed) {
+        return new OnPolicyDistiller.Settings(lmbda, beta, maxNewTokens > 0 ? maxNewTokens : Math.max(1, maxNew),
+                temperature, 0, continuations, varianceEps, eosId, seed);
     }
 
     /** @return the weight {@link AnswerLoss} gives the top-K KL: alpha in token-kd, 0 in the SFT modes */

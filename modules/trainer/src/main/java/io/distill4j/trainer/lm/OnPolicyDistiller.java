@@ -27,8 +27,8 @@ import java.util.Random;
  *
  * <p>Each {@link #step} takes a batch of prompts with off-policy responses (from the data set, or sampled from
  * the teacher beforehand: sequence-level KD). With probability {@code lmbda} the batch goes on-policy: the
- * student samples {@code samples} continuations per prompt with its key/value cache, the prompt's keys and values
- * shared by the samples ({@link Generation#sampleRows},
+ * student samples {@code samples} continuations per prompt with its key/value cache, all prompts of the batch
+ * decoded together and each prompt's keys and values shared by its samples ({@link Generation#sampleBatch},
  * temperature and top-k as in {@code generate}) and these replace the given responses. The teacher then scores
  * every sequence by teacher forcing and the loss is the generalised Jensen-Shannon divergence
  * ({@link GeneralizedJsdLoss}, TRL's convention: beta = 0 forward KL(p_T || q_S), beta = 1 reverse KL) between
@@ -109,13 +109,8 @@ public final class OnPolicyDistiller implements AutoCloseable {
     public record StepResult(boolean onPolicy, float loss, int tokens, List<int[]> responses, float[] weights) {
     }
 
-    private final CausalLm student;
-    private final NDManager manager;
-    private final CausalLm teacher;
-    private final Settings settings;
+    private final OnPolicyBatches batches;
     private final TrainingSpec spec;
-    private final GeneralizedJsdLoss jsd;
-    private final InverseVarianceWeightedLoss weighted;
     private final BorrowedModel model;
     private final TrainingSession session;
     private final Random random;
@@ -132,29 +127,16 @@ public final class OnPolicyDistiller implements AutoCloseable {
      */
     public OnPolicyDistiller(CausalLm student, NDManager studentManager, CausalLm teacher, Settings settings,
             TrainingSpec spec) {
-        if (student.config().vocabSize() != teacher.config().vocabSize()) {
-            throw new IllegalArgumentException("student vocabulary " + student.config().vocabSize()
-                    + " differs from the teacher's " + teacher.config().vocabSize());
-        }
-        this.student = student;
-        this.manager = studentManager;
-        this.teacher = teacher;
-        this.settings = settings;
+        this.batches = new OnPolicyBatches(student, studentManager, teacher, settings);
         this.spec = spec;
-        this.jsd = new GeneralizedJsdLoss(settings.beta(), TeacherForm.LOGITS, 1.0, false);
-        this.weighted = settings.varianceEps() > 0
-                ? new InverseVarianceWeightedLoss(jsd, settings.varianceEps(),
-                        InverseVarianceWeightedLoss.VarianceSource.GIVEN)
-                : null;
         this.model = new BorrowedModel("gkd-student", studentManager, student);
-        // one session (one optimiser) for both cases: with equal variances the weighted loss is the plain one
-        this.session = new TrainingSession(model, weighted != null ? weighted : jsd, spec);
+        this.session = new TrainingSession(model, batches.loss(), spec);
         this.random = new Random(settings.seed());
     }
 
     /** @return the settings */
     public Settings settings() {
-        return settings;
+        return batches.settings();
     }
 
     /**
@@ -166,56 +148,11 @@ public final class OnPolicyDistiller implements AutoCloseable {
      * @throws IllegalArgumentException if the batch is empty or a sequence exceeds a model's context
      */
     public StepResult step(List<LmExample> batch) {
-        if (batch.isEmpty()) {
-            throw new IllegalArgumentException("empty batch");
-        }
-        boolean onPolicy = settings.lmbda() > 0 && random.nextDouble() < settings.lmbda();
-        List<int[]> prompts = new ArrayList<>();
-        List<int[]> responses = new ArrayList<>();
-        if (onPolicy) {
-            for (LmExample e : batch) {
-                int room = Math.min(student.config().maxPositions(), teacher.config().maxPositions())
-                        - e.prompt().length;
-                if (room <= 0) {
-                    throw new IllegalArgumentException("a prompt of " + e.prompt().length
-                            + " tokens leaves no room in the context");
-                }
-                int[][] rows = Generation.sampleRows(student, manager, e.prompt(), settings.samples(),
-                        Math.min(settings.maxNewTokens(), room), settings.eosId(), settings.temperature(),
-                        settings.topK(), random);
-                for (int[] row : rows) {
-                    prompts.add(e.prompt());
-                    responses.add(row);
-                }
-            }
-        } else {
-            for (LmExample e : batch) {
-                prompts.add(e.prompt());
-                responses.add(e.answer());
-            }
-        }
-        int k = onPolicy ? settings.samples() : 1;
-        boolean ivw = onPolicy && weighted != null && k >= 2;
-        try (NDManager sub = manager.newSubManager()) {
-            Batch b = batch(sub, prompts, responses);
-            float[] rowWeights = new float[prompts.size()];
-            Arrays.fill(rowWeights, 1f);
-            NDList labels = new NDList(b.teacherLogits, b.mask);
-            if (weighted != null && !ivw) {
-                labels.add(sub.zeros(new Shape(prompts.size(), b.length))); // equal variances: unweighted
-            } else if (ivw) {
-                double[] perRow = rowLosses(sub, b);
-                double[] v = promptVariances(perRow, k);
-                float[] tokenVar = new float[prompts.size() * b.length];
-                for (int r = 0; r < prompts.size(); r++) {
-                    rowWeights[r] = (float) (1 / (v[r / k] + settings.varianceEps()));
-                    Arrays.fill(tokenVar, r * b.length, (r + 1) * b.length, (float) v[r / k]);
-                }
-                labels.add(sub.create(tokenVar, new Shape(prompts.size(), b.length)));
-            }
-            float loss = session.forwardBackward(new NDList(b.ids, b.segments), labels, 1f);
+        try (NDManager sub = model.getNDManager().newSubManager()) {
+            OnPolicyBatches.Built b = batches.build(sub, batch, random);
+            float loss = session.forwardBackward(b.batch().inputs(), b.batch().labels(), 1f);
             session.update(spec.learningRate());
-            return new StepResult(onPolicy, loss, b.tokens, List.copyOf(responses), normalise(rowWeights, b));
+            return new StepResult(b.onPolicy(), loss, b.tokens(), b.responses(), b.weights());
         }
     }
 
@@ -227,112 +164,12 @@ public final class OnPolicyDistiller implements AutoCloseable {
      * @return the loss
      */
     public double loss(List<LmExample> batch) {
-        List<int[]> prompts = new ArrayList<>();
-        List<int[]> responses = new ArrayList<>();
-        for (LmExample e : batch) {
-            prompts.add(e.prompt());
-            responses.add(e.answer());
-        }
-        try (NDManager sub = manager.newSubManager()) {
-            Batch b = batch(sub, prompts, responses);
-            NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-            return jsd.evaluate(new NDList(b.teacherLogits, b.mask), new NDList(z)).getFloat();
-        }
-    }
-
-    private static float[] normalise(float[] w, Batch b) {
-        // report the weights as the loss uses them: mean 1 over the rows that hold response tokens
-        double sum = 0;
-        int n = 0;
-        for (int r = 0; r < w.length; r++) {
-            if (b.rowTokens[r] > 0) {
-                sum += w[r];
-                n++;
-            }
-        }
-        float[] out = new float[w.length];
-        for (int r = 0; r < w.length; r++) {
-            out[r] = n == 0 ? w[r] : (float) (w[r] * n / sum);
-        }
-        return out;
-    }
-
-    private double[] rowLosses(NDManager sub, Batch b) {
-        NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-        float[] items = jsd.itemLosses(new NDList(b.teacherLogits, b.mask), new NDList(z)).toFloatArray();
-        double[] out = new double[b.rowTokens.length];
-        for (int r = 0; r < out.length; r++) {
-            double s = 0;
-            for (int t = 0; t < b.length; t++) {
-                s += items[r * b.length + t];
-            }
-            out[r] = b.rowTokens[r] == 0 ? 0 : s / b.rowTokens[r];
-        }
-        return out;
+        return batches.evaluate(batch);
     }
 
     /** Sample variance (ddof 1) of consecutive groups of k values. */
     static double[] promptVariances(double[] perRow, int k) {
-        double[] v = new double[perRow.length / k];
-        for (int p = 0; p < v.length; p++) {
-            double mean = 0;
-            for (int j = 0; j < k; j++) {
-                mean += perRow[p * k + j];
-            }
-            mean /= k;
-            double ss = 0;
-            for (int j = 0; j < k; j++) {
-                double d = perRow[p * k + j] - mean;
-                ss += d * d;
-            }
-            v[p] = ss / (k - 1);
-        }
-        return v;
-    }
-
-    /** A right-padded batch with the teacher's logits and the response-position mask. */
-    private record Batch(NDArray ids, NDArray segments, NDArray mask, NDArray teacherLogits, int length, int tokens,
-            int[] rowTokens) {
-    }
-
-    private Batch batch(NDManager sub, List<int[]> prompts, List<int[]> responses) {
-        int rows = prompts.size();
-        int length = 0;
-        for (int r = 0; r < rows; r++) {
-            length = Math.max(length, prompts.get(r).length + responses.get(r).length);
-        }
-        int context = Math.min(student.config().maxPositions(), teacher.config().maxPositions());
-        if (length > context) {
-            throw new IllegalArgumentException("a prompt with its response holds " + length
-                    + " tokens, more than the context of " + context);
-        }
-        int[] ids = new int[rows * length];
-        int[] seg = new int[rows * length];
-        float[] mask = new float[rows * length];
-        int[] rowTokens = new int[rows];
-        int tokens = 0;
-        for (int r = 0; r < rows; r++) {
-            int[] p = prompts.get(r);
-            int[] a = responses.get(r);
-            if (p.length == 0) {
-                throw new IllegalArgumentException("prompt " + r + " is empty");
-            }
-            System.arraycopy(p, 0, ids, r * length, p.length);
-            System.arraycopy(a, 0, ids, r * length + p.length, a.length);
-            Arrays.fill(seg, r * length, r * length + p.length + a.length, 1);
-            // position t predicts token t + 1: the response tokens are predicted at p.length - 1 .. end - 2
-            for (int t = p.length - 1; t < p.length + a.length - 1; t++) {
-                mask[r * length + t] = 1;
-            }
-            rowTokens[r] = a.length;
-            tokens += a.length;
-        }
-        Shape shape = new Shape(rows, length);
-        NDArray idArray = sub.create(ids, shape);
-        NDArray segArray = sub.create(seg, shape);
-        NDArray teacherLogits = teacher.logits(new ParameterStore(sub, false), idArray, segArray, null, false)
-                .toType(DataType.FLOAT32, false).stopGradient();
-        return new Batch(idArray, segArray, sub.create(mask, shape), teacherLogits, length, tokens, rowTokens);
+        return OnPolicyBatches.promptVariances(perRow, k);
     }
 
     /** Frees the optimiser state; the student keeps its trained weights. */
