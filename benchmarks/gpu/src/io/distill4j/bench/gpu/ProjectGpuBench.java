@@ -453,8 +453,8 @@ public final class ProjectGpuBench {
             TrainingSpec spec = TrainingSpec.builder().setEpochs(1).setBatchSize(batch).setLearningRate(3e-4f)
                     .optSchedule(LrSchedule.Kind.COSINE, 10).optWeightDecay(0.01f).optMaxGradNorm(1.0f)
                     .optPrecision(precision).optProgressBar(false).build();
-            LmOptions lm = kd ? new LmOptions(LmOptions.Mode.TOKEN_KD, 1.0, ctx, false, null)
-                    : new LmOptions(LmOptions.Mode.SFT_ALL, null, ctx, false, null);
+            LmOptions lm = kd ? LmOptions.of(LmOptions.Mode.TOKEN_KD, 1.0, ctx, false)
+                    : LmOptions.of(LmOptions.Mode.SFT_ALL, null, ctx, false);
             long[] stamps = new long[nSteps];
             int[] count = {0};
             LmFineTuner.Result r = LmFineTuner.train(model, manager, examples, spec, lm, List.of(), "lm",

@@ -502,8 +502,8 @@ public final class LlmExperiment implements Experiment {
 
     /** Rows of {@code context} tokens, packed; token-level KD with {@code alpha}, else SFT on the given answers. */
     private static LmOptions lmOptions(boolean tokenKd, int context, double alpha) {
-        return tokenKd ? new LmOptions(LmOptions.Mode.TOKEN_KD, alpha, context, true, null)
-                : new LmOptions(LmOptions.Mode.SFT_ALL, null, context, true, null);
+        return tokenKd ? LmOptions.of(LmOptions.Mode.TOKEN_KD, alpha, context, true)
+                : LmOptions.of(LmOptions.Mode.SFT_ALL, null, context, true);
     }
 
     private static SamplingConfig samplingConfig(Sampling s, int topLogprobs, int eos) {

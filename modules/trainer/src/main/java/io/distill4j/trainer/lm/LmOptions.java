@@ -150,6 +150,20 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
     }
 
     /**
+     * The options of a run on examples already chosen ({@link LmFineTuner}): a mode, its alpha, the row length and
+     * packing; the rest at their defaults.
+     *
+     * @param mode the mode
+     * @param alpha the top-K KL weight of {@link Mode#TOKEN_KD}, or null for the default (1)
+     * @param context the row length, 0 for the data's longest example
+     * @param packing whether several examples share a row
+     * @return the options
+     */
+    public static LmOptions of(Mode mode, Double alpha, int context, boolean packing) {
+        return new LmOptions(mode, alpha, context, packing, null, null, null, null, null, null, null);
+    }
+
+    /**
      * The on-policy settings of {@link OnPolicyDistiller} for one student.
      *
      * @param maxNew the most new tokens when {@link #maxNewTokens()} is 0 (the longest cached response)

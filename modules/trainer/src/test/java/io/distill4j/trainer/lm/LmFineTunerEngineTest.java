@@ -100,7 +100,7 @@ class LmFineTunerEngineTest {
         // dropout on: the resumed half must also draw the same masks
         CausalLmConfig c = gpt2(32, 0.1);
         TrainingSpec cfg = LmFineTunerTest.spec(4, 2, 3e-3, 3, 7);
-        LmOptions unpacked = new LmOptions(LmOptions.Mode.SFT_ALL, null, 16, false, null);
+        LmOptions unpacked = LmOptions.of(LmOptions.Mode.SFT_ALL, null, 16, false);
         int perEpoch = new LmBatchSource(ex, 16, 2, false, false, 1).batchesPerEpoch();
         int n = perEpoch * 4;
         assertEquals(0, n % 2);

@@ -72,7 +72,7 @@ class LmFineTunerTest {
 
     /** Supervised fine-tuning on every example, rows of {@code context} tokens, packed. */
     static LmOptions sft(int context) {
-        return new LmOptions(LmOptions.Mode.SFT_ALL, null, context, true, null);
+        return LmOptions.of(LmOptions.Mode.SFT_ALL, null, context, true);
     }
 
     @Test
@@ -126,7 +126,7 @@ class LmFineTunerTest {
             CausalLm s = student(c, 5);
             double before = LmFineTuner.evaluate(s, manager, cached, 64, 1);
             LmFineTuner.Result r = LmFineTuner.train(s, manager, cached, spec(100, 4, 3e-3, 10, 2),
-                    new LmOptions(LmOptions.Mode.TOKEN_KD, 1.0, 64, true, null), null);
+                    LmOptions.of(LmOptions.Mode.TOKEN_KD, 1.0, 64, true), null);
             double after = LmFineTuner.evaluate(s, manager, cached, 64, 1);
             assertTrue(after < 0.15 * before, "top-K KL to the teacher " + before + " -> " + after);
             assertTrue(r.lastMean(10) < r.losses().get(0), "training loss must fall");
@@ -152,7 +152,7 @@ class LmFineTunerTest {
         List<LmExample> ex = List.of(LmExample.of(new int[] {1, 2, 3}, new int[] {4, 5}),
                 LmExample.of(new int[] {6, 7}, new int[] {8, 9, 10}), LmExample.of(new int[] {11}, new int[] {12}));
         TrainingSpec spec = spec(3, 1, 5e-4, 10, 9);
-        LmOptions lm = new LmOptions(LmOptions.Mode.SFT_ALL, null, 16, false, null);
+        LmOptions lm = LmOptions.of(LmOptions.Mode.SFT_ALL, null, 16, false);
         List<Double> a = LmFineTuner.train(student(c, 3), manager, ex, spec, lm, null).losses();
         List<Double> b = LmFineTuner.train(student(c, 3), manager, ex, spec, lm, null).losses();
         assertEquals(9, a.size());
@@ -172,7 +172,7 @@ class LmFineTunerTest {
                 + "(tokenizer and model differ?)", e.getMessage());
         e = assertThrows(BadInputException.class, () -> LmFineTuner.train(m, manager,
                 List.of(LmExample.of(new int[] {1}, new int[] {2})), spec,
-                new LmOptions(LmOptions.Mode.TOKEN_KD, null, 16, null, null), null));
+                LmOptions.of(LmOptions.Mode.TOKEN_KD, null, 16, true), null));
         assertTrue(e.getMessage().contains("example 0: field teacher top-K is missing"), e.getMessage());
         e = assertThrows(BadInputException.class, () -> LmFineTuner.train(m, manager,
                 List.of(LmExample.of(new int[] {1}, new int[] {2})), spec, sft(32), null));
