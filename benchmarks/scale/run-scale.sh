@@ -8,7 +8,9 @@
 #
 # Usage: benchmarks/scale/run-scale.sh [OUT_DIR] [K ...]      (default: /tmp/distill4j-scale, k = 8 64 512 4096)
 #   DATASETS="digits mnist" (default) chooses the data; MAX_CACHE_GB (default 20) skips a (dataset, k) whose cache
-#   would be larger, or larger than half the free disk, and says so in the JSONL; TWIN=0 skips the throughput pairs.
+#   would be larger, or larger than half the free disk, and MAX_SAMPLE_MINUTES (default 25) one whose sampling
+#   would take longer at the previous k's rate (this machine's load decides), each with a "skipped" line in the
+#   JSONL; TWIN=0 skips the throughput pairs.
 # Needs: the launcher's build (./distill4j), the benchmarks jar (./mvnw -o -pl benchmarks -am package -DskipTests),
 # and /work/venv (torch) for the twin. OMP_NUM_THREADS=1 on both sides.
 set -euo pipefail
@@ -19,6 +21,7 @@ KS=("$@")
 [ ${#KS[@]} -gt 0 ] || KS=(8 64 512 4096)
 read -r -a SETS <<< "${DATASETS:-digits mnist}"
 MAX_CACHE_GB="${MAX_CACHE_GB:-20}"
+MAX_SAMPLE_MINUTES="${MAX_SAMPLE_MINUTES:-25}"
 export OMP_NUM_THREADS=1 DJL_CACHE_DIR="${DJL_CACHE_DIR:-/work/.djl-cache}"
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -52,6 +55,7 @@ YAML
 
 for ds in "${SETS[@]}"; do
   items=$(items_of "$ds")
+  prev_k= prev_secs=
   echo "{\"label\": \"data $ds\", \"items\": $items}" >> "$RES"
   # the teacher, trained once (not timed with the sampling)
   sample_yaml "$ds" 8 "$OUT/$ds-teacher-cache" "" > "$OUT/$ds-teacher.yaml"
@@ -63,12 +67,21 @@ for ds in "${SETS[@]}"; do
       echo "{\"label\": \"skipped $ds k=$k\", \"estimated_bytes\": $bytes, \"free_bytes\": $free}" | tee -a "$RES"
       continue
     fi
+    # the sampling time this k would take at the previous k's rate (rows per second): over MAX_SAMPLE_MINUTES, skip it
+    if [ -n "${prev_k:-}" ] && [ -n "${prev_secs:-}" ]; then
+      est=$(python3 -c "print(int($prev_secs * $k / $prev_k))")
+      if [ "$est" -gt $(( MAX_SAMPLE_MINUTES * 60 )) ]; then
+        echo "{\"label\": \"skipped $ds k=$k\", \"estimated_sampling_s\": $est, \"from\": \"k=$prev_k, $prev_secs s\"}" | tee -a "$RES"
+        continue
+      fi
+    fi
     sample_yaml "$ds" "$k" "$OUT/$ds-cache-k$k" "  checkpoint: $OUT/$ds-teacher-cache-teacher" > "$OUT/$ds-sample-k$k.yaml"
     rm -rf "$OUT/$ds-cache-k$k"
     $MEASURE "sample $ds k=$k" "$RES" -- "$ROOT/distill4j" sample "$OUT/$ds-sample-k$k.yaml" > "$OUT/$ds-sample-k$k.log" 2>&1
     # the sampling seconds `sample` prints (teacher loading and JVM start excluded)
     secs=$(grep -o 'in [0-9.]* s,' "$OUT/$ds-sample-k$k.log" | tail -1 | tr -dc '0-9.')
     echo "{\"label\": \"sampling $ds k=$k\", \"seconds\": $secs}" >> "$RES"
+    prev_k=$k prev_secs=$secs
     cat > "$OUT/$ds-train-k$k.yaml" <<YAML
 sample: $ds-sample-k$k.yaml
 student: {model_type: mlp, hidden: [64], dropout: 0.2}
