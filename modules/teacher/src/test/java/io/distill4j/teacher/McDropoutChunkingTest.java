@@ -43,16 +43,16 @@ class McDropoutChunkingTest {
     }
 
     /**
-     * A mask larger than the heap blocks it is filled in, starting at an odd element (the high half of a long): every
-     * element is the one its definition gives, from SplittableRandom's own stream.
+     * A large mask starting at an odd element (the high half of a long): every element is the one its definition gives,
+     * from SplittableRandom's own stream (a guard for any faster way of filling it).
      */
     @Test
-    void aMaskOfManyBlocksFromAnOddElementIsItsElementwiseDefinition() {
+    void aLargeMaskFromAnOddElementIsItsElementwiseDefinition() {
         long seed = 42;
         long firstLong = 7;
         long firstElement = 12345;
         float p = 0.3f;
-        Shape shape = new Shape(3, 11001);   // 33,003 elements: two whole blocks of 16,384 and a part
+        Shape shape = new Shape(3, 11001);   // 33,003 elements, an odd count
         int n = (int) shape.size();
         long[] longs = new long[(int) (firstLong + (firstElement + n) / 2 + 1)];
         SplittableRandom r = new SplittableRandom(seed);
