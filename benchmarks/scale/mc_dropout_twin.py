@@ -5,7 +5,8 @@ Same teacher and shapes: MLP 64-128-10 (Linear, ReLU, Dropout 0.2, Linear), soft
 of BATCH inputs is run as BATCH x K repeated rows in chunks of CHUNK rows (the chunk rows the Java side's memory budget
 gave), Linear+ReLU once per input of the chunk, nn.Dropout (libtorch's Bernoulli) on the repeated hidden rows, and
 each chunk's softmax copied to a NumPy array (the analogue of the Java sink). torch uses THREADS threads (1, like the
-launcher's OMP_NUM_THREADS=1). Prints one JSON line: the median of REPEATS timed runs after one warm-up.
+launcher's OMP_NUM_THREADS=1). Prints one JSON line: the median wall seconds and process CPU seconds (user + sys,
+time.process_time) of REPEATS timed runs after one warm-up, and each run's figures.
 
 Usage: mc_dropout_twin.py ITEMS K BATCH CHUNK REPEATS [THREADS]
 """
@@ -46,15 +47,19 @@ def main():
         return checksum
 
     run()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     med = statistics.median(times)
     print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "threads": threads, "items": items, "k": k,
                       "batch": batch, "chunkRows": chunk, "seconds": round(med, 3),
-                      "itemsPerSecond": round(items / med, 1), "rowsPerSecond": round(items * k / med)}))
+                      "cpuSeconds": round(statistics.median(cpu), 3),
+                      "itemsPerSecond": round(items / med, 1), "rowsPerSecond": round(items * k / med),
+                      "runs": [round(t, 3) for t in times], "cpuRuns": [round(c, 3) for c in cpu]}))
 
 
 if __name__ == "__main__":

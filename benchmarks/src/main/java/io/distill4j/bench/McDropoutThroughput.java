@@ -20,12 +20,28 @@ import java.util.Random;
  * <p>Teacher: MLP 64-128-10 (Linear, ReLU, Dropout 0.2, Linear), softmax; inputs uniform in [0, 1). Each sample is
  * copied out of the engine into a Java array (the sink), as the sampler does before writing the cache.
  *
- * <p>Usage: {@code McDropoutThroughput ITEMS K BATCH BUDGET_MIB REPEATS}; prints one JSON line with the median items
- * and teacher rows per second and the chunk rows the budget gave.
+ * <p>Usage: {@code McDropoutThroughput ITEMS K BATCH BUDGET_MIB REPEATS}; prints one JSON line with the median wall
+ * seconds and process CPU seconds (user + sys of every thread of the JVM, libtorch's included) of the REPEATS timed
+ * runs after one warm-up, each run's figures, items and teacher rows per second, and the chunk rows the budget gave.
  */
 public final class McDropoutThroughput {
 
     private McDropoutThroughput() {
+    }
+
+    /** The median of the timed runs (index 0, the warm-up, left out). */
+    private static double median(double[] withWarmUp) {
+        double[] timed = Arrays.copyOfRange(withWarmUp, 1, withWarmUp.length);
+        Arrays.sort(timed);
+        return timed.length % 2 == 1 ? timed[timed.length / 2] : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
+    }
+
+    private static String list(double[] withWarmUp) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 1; i < withWarmUp.length; i++) {
+            b.append(i > 1 ? ", " : "").append(String.format(Locale.ROOT, "%.3f", withWarmUp[i]));
+        }
+        return b.append(']').toString();
     }
 
     /**
@@ -54,22 +70,25 @@ public final class McDropoutThroughput {
             TeacherSampler.Options o = new TeacherSampler.Options(batch, 4096, budget);
             long chunkRows = Math.max(1, o.workingBytes() / t.minimumWorkingBytes(batch, 64));
             double[] seconds = new double[repeats + 1];
+            double[] cpu = new double[repeats + 1];
             double[] checksum = {0};
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             for (int rep = 0; rep <= repeats; rep++) {   // rep 0 warms up
+                long cpu0 = os.getProcessCpuTime();
                 long start = System.nanoTime();
                 for (int s = 0; s < items; s += batch) {
                     t.sample(root, x, s, Math.min(items, s + batch), o.workingBytes(), (values, offset, samples) ->
                             checksum[0] += values[offset]);
                 }
                 seconds[rep] = (System.nanoTime() - start) / 1e9;
+                cpu[rep] = (os.getProcessCpuTime() - cpu0) / 1e9;
             }
-            double[] timed = Arrays.copyOfRange(seconds, 1, seconds.length);
-            Arrays.sort(timed);
-            double med = timed[timed.length / 2];
+            double med = median(seconds);
             System.out.printf(Locale.ROOT, "{\"impl\": \"distill4j\", \"items\": %d, \"k\": %d, \"batch\": %d, "
-                    + "\"chunkRows\": %d, \"seconds\": %.3f, \"itemsPerSecond\": %.1f, \"rowsPerSecond\": %.0f, "
-                    + "\"checksum\": %.3f}%n", items, k, batch, Math.min(chunkRows, (long) batch * k), med, items / med,
-                    (double) items * k / med, checksum[0]);
+                    + "\"chunkRows\": %d, \"seconds\": %.3f, \"cpuSeconds\": %.3f, \"itemsPerSecond\": %.1f, "
+                    + "\"rowsPerSecond\": %.0f, \"runs\": %s, \"cpuRuns\": %s, \"checksum\": %.3f}%n", items, k, batch,
+                    Math.min(chunkRows, (long) batch * k), med, median(cpu), items / med, (double) items * k / med,
+                    list(seconds), list(cpu), checksum[0]);
         }
     }
 }

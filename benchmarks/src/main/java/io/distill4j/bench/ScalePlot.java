@@ -5,22 +5,34 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * Plots the scale benchmark ({@code benchmarks/scale/run-scale.sh}): wall time and peak resident memory of
- * {@code distill4j sample} and {@code distill4j train} against k, log-log, from the JSON lines
- * {@code benchmarks/scale/measure.py} wrote (labels {@code sample k=K}, {@code train k=K}).
+ * Plots the scale benchmark ({@code benchmarks/scale/run-scale.sh}) against the work, items x k: the wall time of
+ * {@code distill4j sample} and {@code distill4j train} and the sampling seconds {@code sample} prints (log-log, with
+ * a line of slope 1 through the largest sampling point: time linear in work lies along it), and the peak resident
+ * memory of both (linear scale). Reads the JSON lines the script wrote: {@code data DATASET} (its {@code items}),
+ * {@code sample DATASET k=K} and {@code train DATASET k=K} ({@code benchmarks/scale/measure.py}'s records),
+ * {@code sampling DATASET k=K} (its {@code seconds}); the older labels {@code sample k=K} and {@code train k=K} are
+ * digits (1,438 items).
  *
  * <p>Usage: {@code ScalePlot RESULTS.jsonl OUT.png}.
  */
 public final class ScalePlot {
+
+    private static final Pattern RUN = Pattern.compile("(sample|train|sampling)(?: (\\S+))? k=(\\d+)");
 
     private ScalePlot() {
     }
@@ -33,46 +45,77 @@ public final class ScalePlot {
      */
     public static void main(String[] args) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        Map<String, TreeMap<Integer, double[]>> series = new TreeMap<>();
+        Map<String, Long> items = new HashMap<>(Map.of("digits", 1438L));
+        List<Map<?, ?>> rows = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of(args[0]))) {
-            if (line.isBlank()) {
-                continue;
+            if (!line.isBlank()) {
+                rows.add(json.readValue(line, Map.class));
             }
-            Map<?, ?> r = json.readValue(line, Map.class);
-            String label = String.valueOf(r.get("label"));
-            if (!label.matches("(sample|train) k=\\d+") || ((Number) r.get("rc")).intValue() != 0) {
-                continue;
-            }
-            String job = label.substring(0, label.indexOf(' '));
-            int k = Integer.parseInt(label.substring(label.indexOf('=') + 1));
-            series.computeIfAbsent(job, j -> new TreeMap<>()).put(k, new double[] {
-                ((Number) r.get("wall_s")).doubleValue(), ((Number) r.get("max_rss_mib")).doubleValue()});
         }
-        XYChart time = chart("wall time (s)");
-        XYChart memory = chart("peak resident memory (MiB)");
-        series.forEach((job, byK) -> {
-            List<Double> ks = new ArrayList<>();
-            List<Double> t = new ArrayList<>();
-            List<Double> m = new ArrayList<>();
-            byK.forEach((k, v) -> {
-                ks.add((double) k);
-                t.add(v[0]);
-                m.add(v[1]);
-            });
-            time.addSeries(job, ks, t);
-            memory.addSeries(job, ks, m);
-        });
-        memory.getStyler().setYAxisLogarithmic(false);
-        memory.getStyler().setYAxisMin(0.0);
-        BitmapEncoder.saveBitmap(List.of(time, memory), 1, 2, args[1], BitmapEncoder.BitmapFormat.PNG);
+        for (Map<?, ?> r : rows) {
+            String label = String.valueOf(r.get("label"));
+            if (label.startsWith("data ") && r.get("items") instanceof Number n) {
+                items.put(label.substring(5), n.longValue());
+            }
+        }
+        // series name -> work -> value
+        Map<String, TreeMap<Double, Double>> time = new LinkedHashMap<>();
+        Map<String, TreeMap<Double, Double>> memory = new LinkedHashMap<>();
+        for (Map<?, ?> r : rows) {
+            Matcher m = RUN.matcher(String.valueOf(r.get("label")));
+            if (!m.matches()) {
+                continue;
+            }
+            String job = m.group(1);
+            String ds = m.group(2) == null ? "digits" : m.group(2);
+            Long n = items.get(ds);
+            if (n == null) {
+                continue;
+            }
+            double work = (double) n * Long.parseLong(m.group(3));
+            String name = ds + " (" + String.format(java.util.Locale.ROOT, "%,d", n) + " items)";
+            if (job.equals("sampling")) {
+                time.computeIfAbsent("sampling s, " + name, s -> new TreeMap<>()).put(work,
+                        ((Number) r.get("seconds")).doubleValue());
+                continue;
+            }
+            if (!(r.get("rc") instanceof Number rc) || rc.intValue() != 0) {
+                continue;
+            }
+            time.computeIfAbsent(job + " wall, " + name, s -> new TreeMap<>()).put(work,
+                    ((Number) r.get("wall_s")).doubleValue());
+            memory.computeIfAbsent(job + ", " + name, s -> new TreeMap<>()).put(work,
+                    ((Number) r.get("max_rss_mib")).doubleValue());
+        }
+        XYChart t = chart("wall time (s)", true);
+        XYChart mem = chart("peak resident memory (MiB)", false);
+        time.forEach((s, v) -> add(t, s, v));
+        memory.forEach((s, v) -> add(mem, s, v));
+        // slope 1 through the largest sampling point
+        time.entrySet().stream().filter(e -> e.getKey().startsWith("sampling")).flatMap(e -> e.getValue().entrySet().stream())
+                .max(Map.Entry.comparingByKey()).ifPresent(top -> {
+                    double lo = time.values().stream().mapToDouble(TreeMap::firstKey).min().orElseThrow();
+                    XYSeries s = t.addSeries("slope 1 (time linear in work)", new double[] {lo, top.getKey()},
+                            new double[] {top.getValue() * lo / top.getKey(), top.getValue()});
+                    s.setMarker(SeriesMarkers.NONE);
+                    s.setLineStyle(new java.awt.BasicStroke(1f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER,
+                            10f, new float[] {6f, 4f}, 0f));
+                });
+        mem.getStyler().setYAxisMin(0.0);
+        BitmapEncoder.saveBitmap(List.of(t, mem), 1, 2, args[1], BitmapEncoder.BitmapFormat.PNG);
     }
 
-    private static XYChart chart(String y) {
-        XYChart c = new XYChartBuilder().width(560).height(400).title(y + " vs k, digits (1,438 items)")
-                .xAxisTitle("k (teacher samples per item)").yAxisTitle(y).build();
+    private static void add(XYChart c, String name, TreeMap<Double, Double> byWork) {
+        c.addSeries(name, new ArrayList<>(byWork.keySet()), new ArrayList<>(byWork.values()));
+    }
+
+    private static XYChart chart(String y, boolean logY) {
+        XYChart c = new XYChartBuilder().width(640).height(460).title(y + " vs work")
+                .xAxisTitle("work: items x k (teacher forward rows)").yAxisTitle(y).build();
         c.getStyler().setXAxisLogarithmic(true);
-        c.getStyler().setYAxisLogarithmic(true);
+        c.getStyler().setYAxisLogarithmic(logY);
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        c.getStyler().setLegendFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 10));
         return c;
     }
 }

@@ -136,6 +136,19 @@ class FaultsTest {
                 d -> new String[] {"sample", write(d, "s.yaml", "cache: [unclosed\n").toString()}));
         all.add(c("sample config", "missing file", 2, "distill4j: error: DIR/none.yaml: config file not found",
                 d -> new String[] {"sample", d.resolve("none.yaml").toString()}));
+        // ---- issue 21 item 3: an image dataset whose IDX files are absent, in a sample job and in the train job on it
+        all.add(c("sample config", "image dataset files absent", 2, "distill4j: error: DIR/s.yaml:8:3: field data.dir: "
+                + "DIR/raw: holds no mnist files \\(train-images-idx3-ubyte and train-labels-idx1-ubyte, plain or \\.gz\\); "
+                + "run datasets/mnist/fetch.sh", d -> new String[] {"sample", write(d, "s.yaml", sampleJob("c", MLP_TEACHER)
+                .replace("dataset: iris\n  dir: " + SKLEARN, "dataset: mnist\n  dir: raw")).toString()}));
+        all.add(c("train config", "its sample job's image files absent", 2, "distill4j: error: DIR/sample.yaml:8:3: field "
+                + "data.dir: DIR/raw: holds no fashion-mnist files \\(train-images-idx3-ubyte and train-labels-idx1-ubyte, "
+                + "plain or \\.gz\\); run datasets/fashion-mnist/fetch.sh", d -> {
+                    String[] args = train(d, "");
+                    write(d, "sample.yaml", sampleJob("cache", MLP_TEACHER).replace("dataset: iris\n  dir: " + SKLEARN,
+                            "dataset: fashion-mnist\n  dir: raw"));
+                    return args;
+                }));
         // ---- issue 16 item 3: an unusable cache folder, checked before the teacher is trained; nothing created
         all.add(c("sample cache folder", "the cache is a regular file", 2, "distill4j: error: DIR/isfile: cannot use it for the "
                 + "teacher cache \\(field cache of DIR/s.yaml\\): it is a file, not a folder", d -> {

@@ -98,6 +98,30 @@ class TrainJobTest {
         }
     }
 
+    /**
+     * Issue 21 item 3: a cache of an image dataset (the data module's IDX fixture: 3 training images, 2 t10k test
+     * images) trains through {@code train}, and every student is evaluated on exactly the t10k images.
+     */
+    @Test
+    void anImageDatasetCacheTrainsAndIsEvaluatedOnItsOwnTestImages(@TempDir Path dir) throws IOException {
+        Path fixture = HOME.toAbsolutePath().resolve("modules/data/src/test/resources/idx");
+        Path sample = dir.resolve("sample.yaml");
+        Files.writeString(sample, "cache: cache\nk: 4\nseed: 0\nbatchSize: 2\ndata: {dataset: mnist, dir: " + fixture
+                + "}\nteacher:\n  type: mc-dropout\n  model: {hidden: [8], dropout: 0.2}\n"
+                + "  train: {epochs: 5, batchSize: 2, learningRate: 0.01, seed: 0}\n");
+        SampleJob.run(SampleSpec.load(sample), Device.cpu(), (done, total) -> { }, line -> { });
+        RunResult r = TrainJob.run(trainConfig(dir.resolve("train"), sample, "mean", "soft-ce", ""));
+        assertEquals(3, r.students());
+        TabularData test = io.distill4j.data.datasets.Mnist.load(fixture, io.distill4j.data.datasets.Mnist.Split.TEST, "t");
+        for (MultiStudentRun.StudentResult s : r.result().students()) {
+            try (Model m = SavedStudent.load(r.runDir().resolve("students/seed-" + s.seed()), Device.cpu())) {
+                double[][] p = Metrics.toDouble(Inference.probabilities(m, test.features(), false));
+                assertEquals(s.metrics().get("accuracy"), Metrics.accuracy(p, test.labels()), 0);
+                assertEquals(s.metrics().get("nll"), Metrics.nll(p, test.labels()), 1e-12);
+            }
+        }
+    }
+
     /** Every registry loss, on the cache and target where it makes sense, else refused before training. */
     static Stream<String[]> losses() {
         List<String[]> out = new ArrayList<>();

@@ -12,6 +12,7 @@ import io.distill4j.data.SklearnCsv;
 import io.distill4j.data.Standardizer;
 import io.distill4j.data.TabularData;
 import io.distill4j.data.TeacherCache;
+import io.distill4j.data.datasets.Mnist;
 import io.distill4j.loss.SoftTargetCrossEntropyLoss;
 import io.distill4j.teacher.DeepEnsembleTeacher;
 import io.distill4j.teacher.DeterministicTeacher;
@@ -123,17 +124,35 @@ public final class SampleJob {
 
     /**
      * Loads, scales, splits and standardises a job's data exactly as {@link #run} does, so that a student
-     * trained from the cache later sees the same rows in the same order.
+     * trained from the cache later sees the same rows in the same order. A scikit-learn dataset is split at random
+     * ({@code testFraction}, {@code splitSeed}); MNIST and Fashion-MNIST keep their own split (the 60,000 training
+     * and 10,000 t10k images, in file order) unless the job gives {@code testFraction}, which pools the two and
+     * splits them the same way; {@code all} is the training images followed by the test images.
      *
      * @param ds the data settings
      * @return the prepared rows
+     * @throws BadInputException naming the file of a missing or malformed dataset file
      */
     public static Prepared prepare(SampleSpec.DataSpec ds) {
-        TabularData all = SklearnCsv.load(ds.dataset(), ds.dir());
-        if (ds.scale() != 1.0) {
-            all = all.scale((float) ds.scale());
+        TabularData all;
+        TabularData.Split split;
+        if (SampleSpec.isImage(ds.dataset())) {
+            TabularData train = Mnist.load(ds.dir(), Mnist.Split.TRAIN, ds.dataset());
+            TabularData test = Mnist.load(ds.dir(), Mnist.Split.TEST, ds.dataset());
+            if (ds.scale() != 1.0) {
+                train = train.scale((float) ds.scale());
+                test = test.scale((float) ds.scale());
+            }
+            all = concat(train, test);
+            split = Double.isNaN(ds.testFraction()) ? new TabularData.Split(train, test)
+                    : all.split(ds.testFraction(), ds.splitSeed());
+        } else {
+            all = SklearnCsv.load(ds.dataset(), ds.dir());
+            if (ds.scale() != 1.0) {
+                all = all.scale((float) ds.scale());
+            }
+            split = all.split(ds.testFraction(), ds.splitSeed());
         }
-        TabularData.Split split = all.split(ds.testFraction(), ds.splitSeed());
         if (ds.standardize()) {
             Standardizer z = Standardizer.fit(split.train());
             all = z.apply(all);
@@ -145,6 +164,15 @@ public final class SampleJob {
             default -> all;
         };
         return new Prepared(all, split, sampled);
+    }
+
+    /** The rows of {@code a} followed by those of {@code b} (sharing their arrays). */
+    private static TabularData concat(TabularData a, TabularData b) {
+        float[][] x = java.util.Arrays.copyOf(a.features(), a.size() + b.size());
+        System.arraycopy(b.features(), 0, x, a.size(), b.size());
+        int[] y = java.util.Arrays.copyOf(a.labels(), a.size() + b.size());
+        System.arraycopy(b.labels(), 0, y, a.size(), b.size());
+        return new TabularData(a.name(), x, y, null, a.numClasses());
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.config.ConfigFile;
 import io.distill4j.data.config.ConfigReader;
+import io.distill4j.data.datasets.Mnist;
 import io.distill4j.teacher.http.HttpTeacherConfig;
 import io.distill4j.teacher.lm.SamplingConfig;
 import io.distill4j.trainer.TrainingSpec;
@@ -29,11 +30,13 @@ import java.util.Map;
  * rowsPerShard: 4096                 # items per committed shard (fewer when a shard of k samples exceeds a quarter of the budget)
  * memoryBudgetMiB: 256               # the sampler's buffers: an MC-dropout teacher runs a batch in chunks of half of it
  * data:
- *   dataset: digits                  # digits, iris, wine, breast_cancer, diabetes
- *   dir: datasets/sklearn
- *   scale: 0.0625                    # multiply every feature (digits' pixels are 0..16)
+ *   dataset: digits                  # digits, iris, wine, breast_cancer, diabetes; or mnist, fashion-mnist
+ *   dir: datasets/sklearn            # mnist: datasets/mnist/raw, fashion-mnist: datasets/fashion-mnist/raw (IDX files)
+ *   scale: 0.0625                    # multiply every feature (digits' pixels are 0..16; MNIST's are already in [0, 1])
  *   standardize: false               # z-score features (and regression targets) with the train part's statistics
- *   testFraction: 0.2                # the train/test split the teacher is trained on
+ *   testFraction: 0.2                # the train/test split the teacher is trained on; MNIST and Fashion-MNIST
+ *                                    # default to their own (60,000 train, 10,000 t10k test images), a value pools
+ *                                    # the 70,000 and splits them at random like the other datasets
  *   splitSeed: 0
  *   sample: train                    # which rows are sampled: train, test or all
  * teacher:
@@ -126,11 +129,11 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
     /**
      * The data settings.
      *
-     * @param dataset the bundled dataset's name
-     * @param dir the folder of scikit-learn's files
+     * @param dataset the dataset's name: one of {@link #DATASETS} or {@link #IMAGE_DATASETS}
+     * @param dir the folder of scikit-learn's files, or of an image dataset's IDX files
      * @param scale the feature multiplier
      * @param standardize whether to z-score features (and regression targets) by the train part
-     * @param testFraction the test part's fraction
+     * @param testFraction the test part's fraction; NaN for an image dataset's own split (its t10k files)
      * @param splitSeed the split's seed
      * @param sample which rows are sampled: {@code train}, {@code test} or {@code all}
      */
@@ -162,6 +165,22 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
 
     /** The scikit-learn datasets a tabular job can name. */
     public static final List<String> DATASETS = List.of("digits", "iris", "wine", "breast_cancer", "diabetes");
+
+    /**
+     * The image datasets a tabular job can name: IDX files fetched by {@code datasets/<name>/fetch.sh} into
+     * {@code datasets/<name>/raw} (read by {@link io.distill4j.data.datasets.Mnist}).
+     */
+    public static final List<String> IMAGE_DATASETS = List.of("mnist", "fashion-mnist");
+
+    /**
+     * Whether a dataset name is one of {@link #IMAGE_DATASETS}.
+     *
+     * @param dataset the name
+     * @return whether its rows come from IDX files
+     */
+    public static boolean isImage(String dataset) {
+        return IMAGE_DATASETS.contains(dataset);
+    }
 
     /**
      * Reads a YAML (or JSON) job file.
@@ -258,15 +277,20 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         TabularJob job = cf.bind("", TabularJob.class);
         Path cache = required(cf, "/cache", job.cache(), "the teacher-output cache folder");
         Data d = cf.bind("/data", Data.class);
-        String dataset = oneOf(cf, "/data/dataset", d.dataset(), null, DATASETS);
+        List<String> names = new ArrayList<>(DATASETS);
+        names.addAll(IMAGE_DATASETS);
+        String dataset = oneOf(cf, "/data/dataset", d.dataset(), null, names);
         if (dataset == null) {
-            throw cf.error("/data/dataset", "required; one of " + String.join(", ", DATASETS));
+            throw cf.error("/data/dataset", "required; one of " + String.join(", ", names));
         }
-        double testFraction = or(d.testFraction(), 0.2);
-        if (!(testFraction > 0 && testFraction < 1)) {
-            throw cf.error("/data/testFraction", "must be in (0, 1), got " + testFraction);
+        boolean image = isImage(dataset);
+        if (d.testFraction() != null && !(d.testFraction() > 0 && d.testFraction() < 1)) {
+            throw cf.error("/data/testFraction", "must be in (0, 1), got " + d.testFraction());
         }
-        DataSpec data = new DataSpec(dataset, d.dir() != null ? d.dir() : io.distill4j.data.Datasets.folder("sklearn"),
+        double testFraction = d.testFraction() != null ? d.testFraction() : image ? Double.NaN : 0.2;
+        Path dir = image ? imageFolder(cf, dataset, d.dir()) : d.dir() != null ? d.dir()
+                : io.distill4j.data.Datasets.folder("sklearn");
+        DataSpec data = new DataSpec(dataset, dir,
                 positive(cf, "/data/scale", d.scale(), 1.0), or(d.standardize(), false), testFraction, or(d.splitSeed(), 0L),
                 oneOf(cf, "/data/sample", d.sample(), "train", List.of("train", "test", "all")));
         String named = cf.node("/teacher/type").isTextual() ? cf.node("/teacher/type").asText() : null;
@@ -355,6 +379,33 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
         return new SampleSpec(cf.file().toString(), cache, k, or(job.seed(), 0L), positive(cf, "/batchSize", job.batchSize(),
                 512), positive(cf, "/rowsPerShard", job.rowsPerShard(), 4096),
                 positive(cf, "/memoryBudgetMiB", job.memoryBudgetMiB(), 256), data, teacher, null);
+    }
+
+    /**
+     * The folder of an image dataset's IDX files ({@code data.dir}, else {@code datasets/<name>/raw}), checked to hold
+     * both splits before any work: when they are missing, one line naming the field and value that asks for the
+     * dataset's {@code fetch.sh}.
+     */
+    private static Path imageFolder(ConfigFile cf, String dataset, Path given) {
+        Path dir = given;
+        if (dir == null) {
+            try {
+                dir = io.distill4j.data.Datasets.folder(dataset).resolve("raw");
+            } catch (BadInputException e) {
+                throw cf.error("/data/dataset", dataset + ": no datasets/" + dataset + " folder under the distill4j home"
+                        + " or above the working directory; run datasets/" + dataset + "/fetch.sh, or set data.dir to the"
+                        + " folder of its IDX files");
+            }
+        }
+        for (Mnist.Split split : Mnist.Split.values()) {
+            if (!Mnist.present(dir, split)) {
+                String where = " (" + Mnist.fileNames(split) + ", plain or .gz); run datasets/" + dataset + "/fetch.sh";
+                throw given != null ? cf.error("/data/dir", dir + ": holds no " + dataset + " files" + where)
+                        : cf.error("/data/dataset", dataset + ": no " + dataset + " files in " + dir + where
+                        + " (or set data.dir to the folder that holds them)");
+            }
+        }
+        return dir;
     }
 
     /** A registered teacher type: its section, less {@code type}, is bound to its settings record. */

@@ -42,6 +42,36 @@ class McDropoutChunkingTest {
         }
     }
 
+    /**
+     * A large mask starting at an odd element (the high half of a long): every element is the one its definition gives,
+     * from SplittableRandom's own stream (a guard for any faster way of filling it).
+     */
+    @Test
+    void aLargeMaskFromAnOddElementIsItsElementwiseDefinition() {
+        long seed = 42;
+        long firstLong = 7;
+        long firstElement = 12345;
+        float p = 0.3f;
+        Shape shape = new Shape(3, 11001);   // 33,003 elements, an odd count
+        int n = (int) shape.size();
+        long[] longs = new long[(int) (firstLong + (firstElement + n) / 2 + 1)];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < longs.length; i++) {
+            longs[i] = r.nextLong();
+        }
+        long threshold = Math.round(p * 4294967296.0);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] mask = McDropoutTeacher.mask(m, shape, p, seed, firstLong, firstElement).toFloatArray();
+            assertEquals(n, mask.length);
+            for (int e = 0; e < n; e++) {
+                long g = firstElement + e;
+                long bits = longs[(int) (firstLong + g / 2)];
+                long half = (g & 1) == 0 ? bits & 0xFFFFFFFFL : bits >>> 32;
+                assertEquals(half >= threshold ? 1f / (1f - p) : 0f, mask[e], "element " + e);
+            }
+        }
+    }
+
     @Test
     void everyChunkSizeGivesTheSamplesOfTheUnchunkedPassAndOfTheGoldenFile() throws IOException {
         float[] golden = golden();

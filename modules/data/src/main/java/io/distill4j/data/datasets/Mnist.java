@@ -40,6 +40,16 @@ public final class Mnist {
         return find(dir, split.prefix + "-images-idx3-ubyte") != null && find(dir, split.prefix + "-labels-idx1-ubyte") != null;
     }
 
+    /**
+     * The names of a split's two files, for messages.
+     *
+     * @param split the split
+     * @return e.g. {@code train-images-idx3-ubyte and train-labels-idx1-ubyte}
+     */
+    public static String fileNames(Split split) {
+        return split.prefix + "-images-idx3-ubyte and " + split.prefix + "-labels-idx1-ubyte";
+    }
+
     private static Path find(Path dir, String base) {
         for (String name : new String[] {base, base + ".gz"}) {
             if (Files.isRegularFile(dir.resolve(name))) {
