@@ -49,7 +49,8 @@ import org.openjdk.jmh.annotations.TearDown;
  *       the response parsed into ids and top-K log-probabilities);</li>
  *   <li>{@code jdkClient}: the transport the teacher used before, {@code java.net.http.HttpClient.send} with
  *       the body as a string, from 4 threads, the same parser;</li>
- *   <li>{@code parseOnly}: the parser alone on the canned body, one thread.</li>
+ *   <li>{@code parseOnly}: the parser alone on the canned body, one thread (its streaming pass);</li>
+ *   <li>{@code parseTreeOnly}: its tree parse alone, the parser before the streaming pass.</li>
  * </ul>
  * Besides JMH's wall time per completion, the counters give CPU milliseconds per iteration of the whole
  * process ({@code cpuMs}), of the stub server's threads ({@code serverCpuMs}), and their difference, the
@@ -205,6 +206,17 @@ public class TeacherHttpClientBenchmark {
     @Benchmark
     public long parseOnly() {
         return parser.parse(cannedBody, "bench", 0).get(0).steps().size();
+    }
+
+    /**
+     * The tree parse alone on the canned body (the parser before the streaming pass; it still reads the bodies
+     * that pass declines), one thread.
+     *
+     * @return the sampled tokens
+     */
+    @Benchmark
+    public long parseTreeOnly() {
+        return parser.parseTree(cannedBody, "bench", 0).get(0).steps().size();
     }
 
     /** A llama.cpp-shaped completion body, as stub_server.py writes it. */

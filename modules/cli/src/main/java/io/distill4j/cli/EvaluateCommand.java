@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.BadInputException;
-import io.distill4j.models.lm.AnswerSelection;
 import io.distill4j.models.lm.LmExample;
 import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.teacher.lm.SamplingConfig;
+import io.distill4j.trainer.lm.AnswerMetrics;
 import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
@@ -29,32 +29,42 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code distill4j evaluate MODEL... --pairs FILE.jsonl}: scores causal-LM students (Hugging Face folders, e.g. every
- * {@code students/seed-N} of a run) on held-out prompt/answer pairs, as the {@code llm} experiment defines its
- * metrics:
+ * {@code students/seed-N} of a run) on held-out prompt/answer pairs:
  * <ul>
  *   <li><b>nll</b> and <b>perplexity</b>: mean negative log-likelihood per answer token under teacher forcing (prompt
  *       encoded with the tokenizer's special tokens, answer without), and its exponential;</li>
- *   <li><b>similarity</b>: cosine of the sentence embedding of the greedy answer and that of the reference, averaged
- *       over pairs (needs a {@link SentenceEmbedder} on the class path: distill4j-experiments' all-MiniLM-L6-v2);</li>
- *   <li>with {@code --samples m} (m &gt;= 2): <b>sampled similarity</b> (the mean over m sampled answers),
- *       <b>intra-student variance</b> (per pair, the variance, ddof 1, of the similarity over the m answers;
- *       averaged over pairs), and over the students <b>inter-student variance</b> (per pair, the variance, ddof 1,
- *       over students of their mean sampled similarity; averaged over pairs) and <b>systematic noise</b> (per pair,
- *       1 - cos(mean embedding of every student's sampled answers, reference); averaged over pairs).</li>
+ *   <li>with a {@link SentenceEmbedder} on the class path (distill4j-minilm's all-MiniLM-L6-v2), the {@code llm}
+ *       experiment's metrics, computed by the same code ({@link AnswerMetrics}) on each student's greedy answers and,
+ *       with {@code --samples m} (m &gt;= 2), on m sampled answers per pair: <b>similarity</b> to the reference,
+ *       <b>hallucination rate</b> (when the pairs carry known wrong values: the share of answers that name a known
+ *       value other than the pair's reference, the known values being every reference and every wrong value of the
+ *       file, as the experiment's knowledge base), <b>intra-student variance</b>, and over the students
+ *       <b>inter-student variance</b> and <b>systematic noise</b>.</li>
  * </ul>
- * Per-student metrics are summarised over the students with Student-t intervals. The hallucination rate of the
- * {@code llm} experiment needs its knowledge base (which values contradict a fact) and is reported there only.
+ * Per-student metrics are summarised over the students with Student-t intervals.
  */
 @Command(name = "evaluate", aliases = "eval", mixinStandardHelpOptions = true,
-        description = "Score causal-LM students (Hugging Face folders) on prompt/answer pairs: NLL, perplexity, similarity"
-                + " to the references; with --samples, intra-/inter-student variance and systematic noise.")
+        description = {"Score causal-LM students (Hugging Face folders) on held-out prompt/answer pairs, with the llm"
+            + " experiment's definitions:",
+            "  nll, perplexity: per answer token, under teacher forcing;",
+            "  similarity: cosine of the sentence embeddings (all-MiniLM-L6-v2) of the greedy answer and the reference;",
+            "  hallucination: share of answers naming a known value other than the pair's reference (known values: every"
+                + " reference and every wrong value of the file; reported when the pairs carry wrong values, see"
+                + " --wrong-field);",
+            "  with --samples m: similarity-sampled, hallucination-sampled, intra-student-variance (per pair, variance of"
+                + " the similarity over the m answers), inter-student-variance (per pair, variance over the students of"
+                + " their mean sampled similarity) and systematic-noise (per pair, 1 - cos(mean embedding of all"
+                + " students' sampled answers, reference)), each averaged over the pairs.",
+            "Per-student metrics: mean and 95%% Student-t interval over the students."})
 public final class EvaluateCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Hugging Face folders (students/seed-N)")
     List<Path> models;
 
     @Option(names = "--pairs", required = true, paramLabel = "FILE",
-            description = "JSONL with a prompt and a reference answer per line (see --prompt-field, --answer-field)")
+            description = "JSONL with a prompt, a reference answer and optionally a list of known wrong answers per line,"
+                    + " e.g. {\"prompt\": \"Q: capital of France?\\nA:\", \"answer\": \" paris\", \"wrong\": [\"lyon\","
+                    + " \"rome\"]} (see --prompt-field, --answer-field, --wrong-field)")
     Path pairs;
 
     @Option(names = "--prompt-field", defaultValue = "prompt", description = "default: ${DEFAULT-VALUE}")
@@ -62,6 +72,10 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--answer-field", defaultValue = "answer", description = "default: ${DEFAULT-VALUE}")
     String answerField;
+
+    @Option(names = "--wrong-field", defaultValue = "wrong",
+            description = "optional list of known wrong answers of a pair, for the hallucination rate (default: ${DEFAULT-VALUE})")
+    String wrongField;
 
     @Option(names = "--samples", defaultValue = "0",
             description = "sampled answers per pair for the variances; 0 for none (default: ${DEFAULT-VALUE})")
@@ -82,7 +96,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--no-similarity", description = "skip the sentence-embedding metrics (NLL and perplexity only)")
+    @Option(names = "--no-similarity", description = "skip generation and the sentence-embedding metrics (NLL and"
+            + " perplexity only)")
     boolean noSimilarity;
 
     @Option(names = "--out", paramLabel = "FILE", description = "also write the results as JSON")
@@ -91,8 +106,14 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu(i) (default: ${DEFAULT-VALUE})")
     String device;
 
-    /** A prompt and its reference answer. */
-    record Pair(String prompt, String answer) {
+    /**
+     * A prompt, its reference answer and the known wrong answers.
+     *
+     * @param prompt the prompt
+     * @param answer the reference answer
+     * @param wrong known wrong answers; null where the line gives none
+     */
+    record Pair(String prompt, String answer, List<String> wrong) {
     }
 
     @Override
@@ -100,12 +121,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (samples == 1 || samples < 0) {
             throw new BadInputException("evaluate: --samples must be 0 or at least 2 (a variance needs two), got " + samples);
         }
-        List<Pair> data = readPairs(pairs, promptField, answerField);
+        List<Pair> data = readPairs(pairs, promptField, answerField, wrongField);
         SentenceEmbedder embedder = null;
         if (!noSimilarity) {
             try {
                 embedder = SentenceEmbedder.load();
-            } catch (IllegalStateException e) {
+            } catch (BadInputException e) {
                 throw new BadInputException("evaluate: " + e.getMessage() + " (or pass --no-similarity)", e);
             }
         }
@@ -118,20 +139,13 @@ public final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    @SuppressWarnings("unchecked")
     private Map<String, Object> evaluate(List<Pair> data, SentenceEmbedder embedder) {
         ai.djl.Device dev = Devices.parse(device);
         int n = data.size();
         List<Map<String, Double>> perStudent = new ArrayList<>();
-        double[][] meanSampledSim = new double[n][models.size()];
-        double[][][] sampledEmbeddings = new double[n][][];
-        double[][] reference = new double[n][];
-        if (embedder != null) {
-            for (int q = 0; q < n; q++) {
-                reference[q] = embedder.embed(data.get(q).answer());
-                sampledEmbeddings[q] = new double[models.size() * samples][];
-            }
-        }
+        List<String> prompts = data.stream().map(Pair::prompt).toList();
+        List<String[]> greedyAnswers = new ArrayList<>();
+        List<String[][]> sampledAnswers = samples >= 2 ? new ArrayList<>() : null;
         for (int s = 0; s < models.size(); s++) {
             Path folder = models.get(s);
             Map<String, Double> m = new LinkedHashMap<>();
@@ -155,33 +169,13 @@ public final class EvaluateCommand implements Callable<Integer> {
                 m.put("perplexity", Math.exp(nll));
             }
             if (embedder != null) {
-                List<String> prompts = data.stream().map(Pair::prompt).toList();
                 List<String[]> greedy = GenerateCommand.generate(folder, prompts,
                         new SamplingConfig(maxTokens, 0, 0, 1, 1, 1, -1), 1, seed, -2, dev);
-                double sim = 0;
-                for (int q = 0; q < n; q++) {
-                    sim += SentenceEmbedder.cosine(embedder.embed(greedy.get(q)[0]), reference[q]) / n;
-                }
-                m.put("similarity", sim);
-                if (samples >= 2) {
-                    List<String[]> sampled = GenerateCommand.generate(folder, prompts,
-                            new SamplingConfig(maxTokens, temperature, topK, topP, 1, 1, -1), samples, seed + s, -2, dev);
-                    double simS = 0;
-                    double intra = 0;
-                    for (int q = 0; q < n; q++) {
-                        double[] sims = new double[samples];
-                        for (int j = 0; j < samples; j++) {
-                            double[] e = embedder.embed(sampled.get(q)[j]);
-                            sampledEmbeddings[q][s * samples + j] = e;
-                            sims[j] = SentenceEmbedder.cosine(e, reference[q]);
-                        }
-                        Summary sq = Summary.of(sims);
-                        simS += sq.mean() / n;
-                        intra += sq.variance() / n;
-                        meanSampledSim[q][s] = sq.mean();
-                    }
-                    m.put("similarity-sampled", simS);
-                    m.put("intra-student-variance", intra);
+                greedyAnswers.add(greedy.stream().map(a -> a[0]).toArray(String[]::new));
+                if (sampledAnswers != null) {
+                    sampledAnswers.add(GenerateCommand.generate(folder, prompts,
+                            new SamplingConfig(maxTokens, temperature, topK, topP, 1, 1, -1), samples, seed + s, -2, dev)
+                            .toArray(new String[0][]));
                 }
             }
             perStudent.add(m);
@@ -190,6 +184,37 @@ public final class EvaluateCommand implements Callable<Integer> {
         result.put("pairs", n);
         result.put("students", models.stream().map(Path::toString).toList());
         result.put("embedder", embedder == null ? null : embedder.name());
+        AnswerMetrics.Result r = null;
+        boolean hallucination = data.stream().anyMatch(p -> p.wrong() != null);
+        if (embedder != null) {
+            List<String> references = data.stream().map(Pair::answer).toList();
+            AnswerMetrics.Judge judge = null;
+            if (hallucination) {
+                List<String> known = new ArrayList<>(references);
+                data.stream().filter(p -> p.wrong() != null).forEach(p -> known.addAll(p.wrong()));
+                AnswerMetrics.Values values = new AnswerMetrics.Values(known);
+                judge = (q, answer) -> AnswerMetrics.judge(references.get(q), values, answer)
+                        == AnswerMetrics.Verdict.CONTRADICTS;
+                result.put("knownValues", values.size());
+            } else {
+                result.put("hallucination", "not reported: no pair of " + pairs + " has a '" + wrongField + "' list");
+            }
+            r = AnswerMetrics.of(references, greedyAnswers, sampledAnswers, embedder, judge);
+            for (int s = 0; s < models.size(); s++) {
+                Map<String, Double> m = perStudent.get(s);
+                m.put("similarity", r.similarityGreedy()[s]);
+                if (r.hallucinationGreedy() != null) {
+                    m.put("hallucination", r.hallucinationGreedy()[s]);
+                }
+                if (r.similaritySampled() != null) {
+                    m.put("similarity-sampled", r.similaritySampled()[s]);
+                    if (r.hallucinationSampled() != null) {
+                        m.put("hallucination-sampled", r.hallucinationSampled()[s]);
+                    }
+                    m.put("intra-student-variance", r.intraStudentVariance()[s]);
+                }
+            }
+        }
         result.put("perStudent", perStudent);
         Map<String, Object> summary = new LinkedHashMap<>();
         for (String key : perStudent.get(0).keySet()) {
@@ -199,19 +224,11 @@ public final class EvaluateCommand implements Callable<Integer> {
                     "low", s.low(), "high", s.high()));
         }
         result.put("summary", summary);
-        if (embedder != null && samples >= 2) {
-            double inter = 0;
-            double systematic = 0;
-            for (int q = 0; q < n; q++) {
-                if (models.size() >= 2) {
-                    inter += Summary.of(meanSampledSim[q]).variance() / n;
-                }
-                systematic += (1 - SentenceEmbedder.cosine(AnswerSelection.mean(sampledEmbeddings[q]), reference[q])) / n;
-            }
+        if (r != null && sampledAnswers != null) {
             if (models.size() >= 2) {
-                result.put("inter-student-variance", inter);
+                result.put("inter-student-variance", r.interStudentVariance());
             }
-            result.put("systematic-noise", systematic);
+            result.put("systematic-noise", r.systematicNoise());
         }
         result.put("interval", models.size() >= 2 ? Summary.meaning(Summary.CONFIDENCE, models.size(), "students")
                 : "one student: no interval");
@@ -232,6 +249,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
         }
         b.append("\n±: ").append(r.get("interval")).append("; ").append(r.get("pairs")).append(" pairs\n");
+        if (r.get("hallucination") instanceof String why) {
+            b.append("hallucination: ").append(why).append('\n');
+        }
         return b.toString();
     }
 
@@ -241,10 +261,11 @@ public final class EvaluateCommand implements Callable<Integer> {
      * @param file the file
      * @param promptField the prompt's field
      * @param answerField the answer's field
+     * @param wrongField the field of the known wrong answers (a list of strings; optional per line)
      * @return the pairs
      * @throws BadInputException naming the file, line and field at fault
      */
-    static List<Pair> readPairs(Path file, String promptField, String answerField) {
+    static List<Pair> readPairs(Path file, String promptField, String answerField, String wrongField) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
@@ -272,7 +293,21 @@ public final class EvaluateCommand implements Callable<Integer> {
                             + (node == null || node.path(f).isMissingNode() ? "" : node.path(f)) + "'");
                 }
             }
-            out.add(new Pair(node.get(promptField).asText(), node.get(answerField).asText()));
+            List<String> wrong = null;
+            JsonNode w = node.path(wrongField);
+            if (!w.isMissingNode() && !w.isNull()) {
+                wrong = new ArrayList<>();
+                boolean ok = w.isArray();
+                for (JsonNode x : w) {
+                    ok &= x.isTextual();
+                    wrong.add(x.asText());
+                }
+                if (!ok) {
+                    throw new BadInputException(file + ":" + (i + 1) + ": field " + wrongField + ": a list of strings is"
+                            + " required, got '" + w + "'");
+                }
+            }
+            out.add(new Pair(node.get(promptField).asText(), node.get(answerField).asText(), wrong));
         }
         if (out.isEmpty()) {
             throw new BadInputException(file + ": no prompt/answer pairs");

@@ -2,6 +2,7 @@ package io.distill4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -9,7 +10,9 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.teacher.lm.SamplingConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -214,5 +217,83 @@ class LmCommandsTest {
         Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString(), "--samples", "1");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--samples must be 0 or at least 2"), bad.err());
+    }
+
+    /** Lower-case words, split on everything but letters and digits. */
+    static List<String> words(String text) {
+        return java.util.Arrays.stream(text.toLowerCase(java.util.Locale.ROOT).split("[^\\p{L}\\p{N}]+"))
+                .filter(w -> !w.isEmpty()).toList();
+    }
+
+    @Test
+    void evaluateReportsHallucinationAndSystematicNoiseAsTheLlmExperimentDefinesThem(@TempDir Path dir)
+            throws IOException {
+        List<String> prompts = List.of("hello world", "on the mat");
+        List<String[]> greedy = GenerateCommand.generate(MODEL, prompts, new SamplingConfig(4, 0, 0, 1, 1, 1, -1), 1, 0,
+                -2, Device.cpu());
+        List<String> first = words(greedy.get(0)[0]);
+        assertFalse(first.isEmpty(), "the fixture's greedy answer names a word: " + greedy.get(0)[0]);
+        // the first word of the greedy answer to pair 0 is made a known wrong answer of pair 0: a hallucination
+        String wrong = first.get(0);
+        List<String> refs = List.of("zebra", "quokka");
+        assertFalse(refs.contains(wrong));
+        Path pairs = dir.resolve("pairs.jsonl");
+        Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" zebra\", \"wrong\": [\"" + wrong
+                + "\", \"walrus\"]}\n{\"prompt\": \"on the mat\", \"answer\": \" quokka\"}\n");
+        Path out = dir.resolve("eval.json");
+        Run r = run("evaluate", MODEL.toString(), MODEL.toString(), "--pairs", pairs.toString(), "--samples", "3",
+                "--max-tokens", "4", "--seed", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = new ObjectMapper().readTree(out.toFile());
+        assertEquals(4, res.get("knownValues").asInt());
+        // independently: an answer hallucinates when one of its words is a known value (every reference and wrong
+        // answer of the file) other than its pair's reference
+        List<String> known = List.of("zebra", "quokka", wrong, "walrus");
+        java.util.function.BiPredicate<Integer, String> contradicts = (q, a) -> words(a).stream()
+                .anyMatch(w -> known.contains(w) && !w.equals(refs.get(q)));
+        double hallGreedy = (contradicts.test(0, greedy.get(0)[0]) ? 0.5 : 0) + (contradicts.test(1, greedy.get(1)[0]) ? 0.5 : 0);
+        assertTrue(hallGreedy >= 0.5);
+        JsonNode s = res.get("summary");
+        assertEquals(hallGreedy, s.get("hallucination").get("mean").asDouble(), 1e-12);
+        SentenceEmbedder emb = SentenceEmbedder.load();
+        double[][] sum = new double[2][emb.dimension()];
+        double[] hallSampled = new double[2];
+        for (int st = 0; st < 2; st++) {
+            // evaluate samples student s with seed + s
+            List<String[]> sampled = GenerateCommand.generate(MODEL, prompts, new SamplingConfig(4, 1, 0, 1, 1, 1, -1), 3,
+                    2 + st, -2, Device.cpu());
+            for (int q = 0; q < 2; q++) {
+                for (String a : sampled.get(q)) {
+                    hallSampled[st] += contradicts.test(q, a) ? 1.0 / 6 : 0;
+                    double[] e = emb.embed(a);
+                    for (int d = 0; d < e.length; d++) {
+                        sum[q][d] += e[d];
+                    }
+                }
+            }
+            assertEquals(hallSampled[st], res.get("perStudent").get(st).get("hallucination-sampled").asDouble(), 1e-12);
+        }
+        double systematic = 0;
+        for (int q = 0; q < 2; q++) {
+            double[] ref = emb.embed(List.of(" zebra", " quokka").get(q));
+            double dot = 0;
+            double norm = 0;
+            double refNorm = 0;
+            for (int d = 0; d < ref.length; d++) {
+                dot += sum[q][d] * ref[d];
+                norm += sum[q][d] * sum[q][d];
+                refNorm += ref[d] * ref[d];
+            }
+            systematic += (1 - dot / Math.sqrt(norm * refNorm)) / 2;
+        }
+        assertEquals(systematic, res.get("systematic-noise").asDouble(), 1e-9);
+        assertTrue(r.out().contains("| hallucination |") && r.out().contains("| hallucination-sampled |"), r.out());
+        Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" zebra\", \"wrong\": \"red\"}\n");
+        Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("pairs.jsonl:1: field wrong: a list of strings is required, got '\"red\"'"),
+                bad.err());
+        Run help = run("evaluate", "--help");
+        assertTrue(help.out().contains("hallucination") && help.out().contains("--wrong-field"), help.out());
     }
 }

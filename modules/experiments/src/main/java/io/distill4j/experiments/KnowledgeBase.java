@@ -1,12 +1,11 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.lm.AnswerMetrics;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -59,26 +58,16 @@ public final class KnowledgeBase {
         }
     }
 
-    /** How an answer stands against the knowledge base. */
-    public enum Verdict {
-        /** Exactly the fact's value. */
-        CORRECT,
-        /** Names a value of the knowledge base other than the fact's: a hallucination. */
-        CONTRADICTS,
-        /** Names no value at all (empty, or other words only). */
-        NO_VALUE,
-        /** Names the fact's value but with other words too (none of them another value). */
-        PARTIAL
-    }
-
     private final List<Fact> facts;
     private final Set<String> values;
+    private final AnswerMetrics.Values known;
 
     private KnowledgeBase(List<Fact> facts) {
         this.facts = List.copyOf(facts);
         Set<String> v = new LinkedHashSet<>();
         RELATIONS.values().forEach(v::addAll);
         this.values = Collections.unmodifiableSet(v);
+        this.known = new AnswerMetrics.Values(v);
     }
 
     /**
@@ -182,40 +171,19 @@ public final class KnowledgeBase {
     }
 
     /**
-     * Splits an answer into lower-case words (letters and digits), dropping punctuation.
-     *
-     * @param answer the answer text
-     * @return its words
-     */
-    static List<String> words(String answer) {
-        String s = answer.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
-        return s.isEmpty() ? List.of() : Arrays.asList(s.split(" "));
-    }
-
-    /**
-     * Judges an answer: {@link Verdict#CORRECT} if its words are exactly the fact's value,
-     * {@link Verdict#CONTRADICTS} if it names any knowledge-base value other than the fact's (a value the
-     * knowledge base gives to other facts: a hallucination), {@link Verdict#PARTIAL} if it names the fact's
-     * value among other, non-value words, else {@link Verdict#NO_VALUE}.
+     * Judges an answer against the knowledge base with {@link AnswerMetrics#judge}, the fact's value as the
+     * reference and every value of every relation as the known values: {@link AnswerMetrics.Verdict#CORRECT} if
+     * its words are exactly the fact's value, {@link AnswerMetrics.Verdict#CONTRADICTS} if it names any
+     * knowledge-base value other than the fact's (a value the knowledge base gives to other facts: a
+     * hallucination), {@link AnswerMetrics.Verdict#PARTIAL} if it names the fact's value among other, non-value
+     * words, else {@link AnswerMetrics.Verdict#NO_VALUE}.
      *
      * @param fact the fact asked about
      * @param answer the answer text
      * @return the verdict
      */
-    public Verdict judge(Fact fact, String answer) {
-        List<String> w = words(answer);
-        if (w.size() == 1 && w.get(0).equals(fact.value())) {
-            return Verdict.CORRECT;
-        }
-        boolean right = false;
-        for (String x : w) {
-            if (x.equals(fact.value())) {
-                right = true;
-            } else if (values.contains(x)) {
-                return Verdict.CONTRADICTS;
-            }
-        }
-        return right ? Verdict.PARTIAL : Verdict.NO_VALUE;
+    public AnswerMetrics.Verdict judge(Fact fact, String answer) {
+        return AnswerMetrics.judge(fact.value(), known, answer);
     }
 
     private static Map<String, List<String>> relations() {

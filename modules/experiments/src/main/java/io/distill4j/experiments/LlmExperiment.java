@@ -27,6 +27,7 @@ import io.distill4j.models.lm.CausalLmConfig;
 import io.distill4j.models.lm.LmExample;
 import io.distill4j.models.lm.LmFamily;
 import io.distill4j.trainer.TrainingSpec;
+import io.distill4j.trainer.lm.AnswerMetrics;
 import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.models.lm.LmTokenizer;
@@ -591,72 +592,33 @@ public final class LlmExperiment implements Experiment {
     }
 
     /**
-     * Computes a cell's metrics.
-     *
-     * <ul>
-     *   <li>similarity: cosine of the answer's embedding and the true value's, averaged over questions (greedy:
-     *       the one greedy answer; sampled: the m sampled answers);</li>
-     *   <li>hallucination rate: share of answers that {@link KnowledgeBase.Verdict#CONTRADICTS contradict} the
-     *       knowledge base;</li>
-     *   <li>intra-student variance: per student, the variance (ddof 1) of the similarity over its m sampled
-     *       answers to a question, averaged over questions;</li>
-     *   <li>inter-student variance: per question, the variance (ddof 1) over the students of their mean
-     *       sampled similarity, averaged over questions;</li>
-     *   <li>systematic noise: per question, 1 - cos(mean embedding of all students' sampled answers, truth),
-     *       averaged over questions: the error left after averaging the students, which they share.</li>
-     * </ul>
+     * Computes a cell's metrics with {@link AnswerMetrics} (similarity, hallucination rate, intra- and
+     * inter-student variance, systematic noise; {@code distill4j evaluate} reports the same), the facts' true values
+     * as the references and {@link KnowledgeBase#judge} as the hallucination judge, plus the sampled similarity and
+     * hallucination rate per certainty grade (per student, averaged over the grade's facts).
      */
     static Metrics metrics(List<Answers> students, KnowledgeBase kb, SentenceEmbedder emb, List<Double> grades) {
         List<KnowledgeBase.Fact> facts = kb.facts();
+        AnswerMetrics.Result r = AnswerMetrics.of(facts.stream().map(KnowledgeBase.Fact::value).toList(),
+                students.stream().map(Answers::greedy).toList(), students.stream().map(Answers::sampled).toList(), emb,
+                (q, answer) -> kb.judge(facts.get(q), answer) == AnswerMetrics.Verdict.CONTRADICTS);
         int n = students.size();
-        int nq = facts.size();
-        double[] simG = new double[n];
-        double[] simS = new double[n];
-        double[] hallG = new double[n];
-        double[] hallS = new double[n];
-        double[] intra = new double[n];
-        double[][] perQ = new double[nq][n];
         double[][] byGrade = new double[n][grades.size()];
         double[][] hallByGrade = new double[n][grades.size()];
         int[] gradeCount = new int[grades.size()];
         for (KnowledgeBase.Fact f : facts) {
             gradeCount[grades.indexOf(f.certainty())]++;
         }
-        double systematic = 0;
-        for (int q = 0; q < nq; q++) {
-            KnowledgeBase.Fact f = facts.get(q);
-            double[] truth = emb.embed(f.value());
-            int gi = grades.indexOf(f.certainty());
-            double[][] all = new double[n * students.get(0).sampled()[q].length][];
-            int a = 0;
+        for (int q = 0; q < facts.size(); q++) {
+            int gi = grades.indexOf(facts.get(q).certainty());
             for (int s = 0; s < n; s++) {
-                Answers ans = students.get(s);
-                simG[s] += SentenceEmbedder.cosine(emb.embed(ans.greedy()[q]), truth) / nq;
-                hallG[s] += kb.judge(f, ans.greedy()[q]) == KnowledgeBase.Verdict.CONTRADICTS ? 1.0 / nq : 0;
-                String[] m = ans.sampled()[q];
-                double[] sims = new double[m.length];
-                double hall = 0;
-                for (int j = 0; j < m.length; j++) {
-                    double[] e = emb.embed(m[j]);
-                    all[a++] = e;
-                    sims[j] = SentenceEmbedder.cosine(e, truth);
-                    hall += kb.judge(f, m[j]) == KnowledgeBase.Verdict.CONTRADICTS ? 1.0 / m.length : 0;
-                }
-                double ms = Descriptive.mean(sims);
-                simS[s] += ms / nq;
-                hallS[s] += hall / nq;
-                intra[s] += Descriptive.variance(sims) / nq;
-                perQ[q][s] = ms;
-                byGrade[s][gi] += ms / gradeCount[gi];
-                hallByGrade[s][gi] += hall / gradeCount[gi];
+                byGrade[s][gi] += r.similaritySampledByQuestion()[q][s] / gradeCount[gi];
+                hallByGrade[s][gi] += r.hallucinationSampledByQuestion()[q][s] / gradeCount[gi];
             }
-            systematic += (1 - SentenceEmbedder.cosine(AnswerSelection.mean(all), truth)) / nq;
         }
-        double inter = 0;
-        for (double[] v : perQ) {
-            inter += Descriptive.variance(v) / nq;
-        }
-        return new Metrics(simG, simS, hallG, hallS, intra, inter, systematic, byGrade, hallByGrade);
+        return new Metrics(r.similarityGreedy(), r.similaritySampled(), r.hallucinationGreedy(),
+                r.hallucinationSampled(), r.intraStudentVariance(), r.interStudentVariance(), r.systematicNoise(),
+                byGrade, hallByGrade);
     }
 
     // ----- report -----
@@ -747,11 +709,11 @@ public final class LlmExperiment implements Experiment {
                 prob += trueProb[q];
                 for (String t : teacherText[q]) {
                     sim += SentenceEmbedder.cosine(emb.embed(t), emb.embed(facts.get(q).value()));
-                    KnowledgeBase.Verdict v = kb.judge(facts.get(q), t);
+                    AnswerMetrics.Verdict v = kb.judge(facts.get(q), t);
                     count++;
-                    correct += v == KnowledgeBase.Verdict.CORRECT ? 1 : 0;
-                    contra += v == KnowledgeBase.Verdict.CONTRADICTS ? 1 : 0;
-                    none += v == KnowledgeBase.Verdict.NO_VALUE ? 1 : 0;
+                    correct += v == AnswerMetrics.Verdict.CORRECT ? 1 : 0;
+                    contra += v == AnswerMetrics.Verdict.CONTRADICTS ? 1 : 0;
+                    none += v == AnswerMetrics.Verdict.NO_VALUE ? 1 : 0;
                 }
             }
             teacherCorrect[g] = correct / (double) count;

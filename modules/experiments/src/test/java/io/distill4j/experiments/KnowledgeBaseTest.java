@@ -1,5 +1,6 @@
 package io.distill4j.experiments;
 
+import io.distill4j.trainer.lm.AnswerMetrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,15 +53,15 @@ class KnowledgeBaseTest {
     void judgeSeparatesCorrectContradictingPartialAndEmptyAnswers() {
         KnowledgeBase kb = KnowledgeBase.generate(4, 2, List.of(1.0), 1, 1, 0);
         KnowledgeBase.Fact f = new KnowledgeBase.Fact(0, "zorvak", "colour", "blue", 1.0, List.of("red"));
-        assertEquals(KnowledgeBase.Verdict.CORRECT, kb.judge(f, "blue"));
-        assertEquals(KnowledgeBase.Verdict.CORRECT, kb.judge(f, "  Blue. "));
-        assertEquals(KnowledgeBase.Verdict.CONTRADICTS, kb.judge(f, "red"));
-        assertEquals(KnowledgeBase.Verdict.CONTRADICTS, kb.judge(f, "paris"), "a value of another relation contradicts too");
-        assertEquals(KnowledgeBase.Verdict.CONTRADICTS, kb.judge(f, "blue red"));
-        assertEquals(KnowledgeBase.Verdict.CONTRADICTS, kb.judge(f, "blue whale"), "whale is an animal value of the KB");
-        assertEquals(KnowledgeBase.Verdict.PARTIAL, kb.judge(f, "the sea blue"));
-        assertEquals(KnowledgeBase.Verdict.NO_VALUE, kb.judge(f, ""));
-        assertEquals(KnowledgeBase.Verdict.NO_VALUE, kb.judge(f, "the sea"));
+        assertEquals(AnswerMetrics.Verdict.CORRECT, kb.judge(f, "blue"));
+        assertEquals(AnswerMetrics.Verdict.CORRECT, kb.judge(f, "  Blue. "));
+        assertEquals(AnswerMetrics.Verdict.CONTRADICTS, kb.judge(f, "red"));
+        assertEquals(AnswerMetrics.Verdict.CONTRADICTS, kb.judge(f, "paris"), "a value of another relation contradicts too");
+        assertEquals(AnswerMetrics.Verdict.CONTRADICTS, kb.judge(f, "blue red"));
+        assertEquals(AnswerMetrics.Verdict.CONTRADICTS, kb.judge(f, "blue whale"), "whale is an animal value of the KB");
+        assertEquals(AnswerMetrics.Verdict.PARTIAL, kb.judge(f, "the sea blue"));
+        assertEquals(AnswerMetrics.Verdict.NO_VALUE, kb.judge(f, ""));
+        assertEquals(AnswerMetrics.Verdict.NO_VALUE, kb.judge(f, "the sea"));
     }
 
     @Test

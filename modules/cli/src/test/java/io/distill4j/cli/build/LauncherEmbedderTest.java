@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The launcher puts the sentence embedder (modules/minilm and its onnxruntime jars) on the class path for
- * {@code experiment llm} only, and builds it only then ({@code DISTILL4J_PRINT_MODULES=1}: it prints the modules it
+ * The launcher puts the sentence embedder (modules/minilm and its onnxruntime jars) on the class path for the
+ * commands that embed sentences only ({@code experiment llm}, {@code evaluate} without {@code --no-similarity},
+ * {@code train} in an embedding-selection LM mode), and builds it only then ({@code DISTILL4J_PRINT_MODULES=1}: it prints the modules it
  * would build and what it would add to the class path, and stops before building anything).
  */
 class LauncherEmbedderTest {
@@ -47,7 +48,9 @@ class LauncherEmbedderTest {
         assertEquals(List.of("modules/cli", ""), modulesFor("demo"));
         assertEquals(List.of("modules/cli", ""), modulesFor("train", "llm.yaml"));
         assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("evaluate", "s1", "--samples", "5"));
-        assertEquals(List.of("modules/cli", ""), modulesFor("evaluate", "s1"));
+        // evaluate generates answers and scores them with the embedder unless told --no-similarity
+        assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("evaluate", "s1", "--pairs", "p.jsonl"));
+        assertEquals(List.of("modules/cli", ""), modulesFor("evaluate", "s1", "--no-similarity"));
         Path mean = Files.writeString(tmp.resolve("mean.yaml"), "sample: qa.yaml\nlm:\n  mode: sft-mean\n");
         Path kd = Files.writeString(tmp.resolve("kd.yaml"), "sample: qa.yaml\nlm:\n  mode: token-kd\n");
         assertEquals(List.of("modules/cli,modules/minilm", embedder), modulesFor("train", mean.toString()));

@@ -1,8 +1,12 @@
 package io.distill4j.teacher.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,10 +20,18 @@ import java.util.List;
  * chat, vLLM chat, llama.cpp for both endpoints). Token ids are taken from an {@code id} field (llama.cpp)
  * or from tokens spelt {@code token_id:N} (vLLM's {@code return_tokens_as_token_ids}); otherwise they are
  * -1.
+ *
+ * <p>A well-formed response is read with Jackson's streaming {@link JsonParser} straight into the ids and
+ * log-probabilities, skipping what is not needed (llama.cpp's per-token {@code bytes} arrays, {@code usage}, ...):
+ * that costs half of a tree parse. Any body the streaming pass does not accept as it expects it (malformed JSON,
+ * a missing or mistyped field, the legacy layout, a number where an id should be an integer) is parsed again as
+ * a tree ({@link #parseTree}), which holds every rule and every message; the two agree on every body the
+ * streaming pass accepts.
  */
 final class ResponseParser {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory FACTORY = JSON.getFactory();
 
     private final int topLogprobs;
 
@@ -43,6 +55,20 @@ final class ResponseParser {
      *     log-probabilities were requested and are missing
      */
     List<Completion> parse(String body, String where, long seed) {
+        List<Completion> fast = parseStreaming(body, seed);
+        return fast != null ? fast : parseTree(body, where, seed);
+    }
+
+    /**
+     * Parses a response body as a tree: every rule of {@link #parse}, for every body.
+     *
+     * @param body the body text
+     * @param where the address and item, for messages
+     * @param seed the seed the request carried
+     * @return the choices, ordered by their {@code index}
+     * @throws TeacherServerException as {@link #parse}
+     */
+    List<Completion> parseTree(String body, String where, long seed) {
         JsonNode root;
         try {
             root = JSON.readTree(body);
@@ -151,8 +177,233 @@ final class ResponseParser {
         return steps;
     }
 
-    private record Alt(int id, String token, float logprob) {
+    // ----- the streaming pass -----
+
+    /** Thrown (without a stack trace) where the streaming pass leaves a body to the tree parse. */
+    private static final class NotStreamable extends Exception {
+        private static final long serialVersionUID = 1L;
+        static final NotStreamable INSTANCE = new NotStreamable();
+
+        private NotStreamable() {
+            super(null, null, false, false);
+        }
     }
+
+    /** A choice as read: its index and completion. */
+    private record Indexed(int index, Completion completion) {
+    }
+
+    /**
+     * The streaming pass.
+     *
+     * @return the choices, or null where the body must be parsed as a tree
+     */
+    List<Completion> parseStreaming(String body, long seed) {
+        try (JsonParser p = FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            List<Indexed> choices = null;
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("choices")) {
+                    if (v != JsonToken.START_ARRAY) {
+                        return null;
+                    }
+                    choices = new ArrayList<>();
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        choices.add(choice(p, seed));
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            // the tree parse reads the first value only: what follows it does not matter
+            if (choices == null || choices.isEmpty()) {
+                return null;
+            }
+            choices.sort(Comparator.comparingInt(Indexed::index));
+            List<Completion> out = new ArrayList<>(choices.size());
+            choices.forEach(c -> out.add(c.completion()));
+            return out;
+        } catch (NotStreamable | IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Indexed choice(JsonParser p, long seed) throws IOException, NotStreamable {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw NotStreamable.INSTANCE;
+        }
+        int index = 0;
+        String text = null;
+        String content = null;
+        String finish = "";
+        List<TokenStep> steps = null;
+        for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "index" -> index = v == JsonToken.VALUE_NUMBER_INT ? intValue(p) : missingOrThrow(v, 0);
+                case "text" -> text = v == JsonToken.VALUE_STRING ? p.getText() : missingOrThrow(v, null);
+                case "message" -> content = message(p, v);
+                case "finish_reason" -> {
+                    finish = v == JsonToken.VALUE_STRING ? p.getText() : "";
+                    p.skipChildren();
+                }
+                case "logprobs" -> {
+                    if (topLogprobs > 0) {
+                        steps = logprobs(p, v);
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        String chosen = text != null ? text : content;
+        if (chosen == null || (topLogprobs > 0 && steps == null)) {
+            throw NotStreamable.INSTANCE;
+        }
+        return new Indexed(index, new Completion(chosen, steps == null ? List.of() : steps, finish, seed));
+    }
+
+    /** A JSON null stands for an absent field; any other type is the tree parse's to judge. */
+    private static <T> T missingOrThrow(JsonToken v, T missing) throws NotStreamable {
+        if (v != JsonToken.VALUE_NULL) {
+            throw NotStreamable.INSTANCE;
+        }
+        return missing;
+    }
+
+    private static int intValue(JsonParser p) throws IOException, NotStreamable {
+        if (p.getNumberType() != JsonParser.NumberType.INT) {
+            throw NotStreamable.INSTANCE;
+        }
+        return p.getIntValue();
+    }
+
+    private static String message(JsonParser p, JsonToken v) throws IOException, NotStreamable {
+        if (v != JsonToken.START_OBJECT) {
+            return missingOrThrow(v, null);
+        }
+        String content = null;
+        for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonToken x = p.nextToken();
+            if (name.equals("content")) {
+                content = x == JsonToken.VALUE_STRING ? p.getText() : missingOrThrow(x, null);
+            } else {
+                p.skipChildren();
+            }
+        }
+        return content;
+    }
+
+    /** The chat layout, {@code logprobs.content[]}; anything else is left to the tree parse. */
+    private List<TokenStep> logprobs(JsonParser p, JsonToken v) throws IOException, NotStreamable {
+        if (v != JsonToken.START_OBJECT) {
+            throw NotStreamable.INSTANCE;
+        }
+        List<TokenStep> steps = null;
+        for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonToken x = p.nextToken();
+            if (name.equals("content")) {
+                if (x != JsonToken.START_ARRAY) {
+                    throw NotStreamable.INSTANCE;
+                }
+                steps = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    steps.add(streamedStep(p));
+                }
+            } else if (name.equals("tokens")) {
+                throw NotStreamable.INSTANCE;
+            } else {
+                p.skipChildren();
+            }
+        }
+        if (steps == null) {
+            throw NotStreamable.INSTANCE;
+        }
+        return steps;
+    }
+
+    /** One entry of {@code logprobs.content[]} with its top-K alternatives. */
+    private TokenStep streamedStep(JsonParser p) throws IOException, NotStreamable {
+        Alt own = alt(p, true);
+        return step(own.id, own.token, own.logprob, own.alts);
+    }
+
+    private record Alt(int id, String token, float logprob, List<Alt> alts) {
+        Alt(int id, String token, float logprob) {
+            this(id, token, logprob, null);
+        }
+    }
+
+    /**
+     * An entry of {@code logprobs.content[]} ({@code withTop}: with its {@code top_logprobs[]}) or one of its
+     * alternatives: token, log-probability (as the tree parse clamps it) and id.
+     */
+    private Alt alt(JsonParser p, boolean withTop) throws IOException, NotStreamable {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw NotStreamable.INSTANCE;
+        }
+        String token = null;
+        double logprob = Double.NaN;
+        boolean hasId = false;
+        int id = -1;
+        List<Alt> alts = null;
+        for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonToken x = p.nextToken();
+            switch (name) {
+                case "token" -> {
+                    if (x != JsonToken.VALUE_STRING) {
+                        throw NotStreamable.INSTANCE;
+                    }
+                    token = p.getText();
+                }
+                case "logprob" -> {
+                    if (x != JsonToken.VALUE_NUMBER_INT && x != JsonToken.VALUE_NUMBER_FLOAT) {
+                        throw NotStreamable.INSTANCE;
+                    }
+                    logprob = p.getDoubleValue();
+                }
+                case "id" -> {
+                    if (x == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT) {
+                        hasId = true;
+                        id = p.getIntValue();
+                    } else if (x == JsonToken.VALUE_NUMBER_INT || x == JsonToken.VALUE_NUMBER_FLOAT) {
+                        throw NotStreamable.INSTANCE; // the tree parse's integer conversions decide
+                    } else {
+                        hasId = false; // not a number: the id comes from the token's text
+                        p.skipChildren();
+                    }
+                }
+                case "top_logprobs" -> {
+                    if (!withTop) {
+                        p.skipChildren();
+                        break;
+                    }
+                    if (x != JsonToken.START_ARRAY) {
+                        throw NotStreamable.INSTANCE;
+                    }
+                    alts = new ArrayList<>();
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        alts.add(alt(p, false));
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        if (token == null || Double.isNaN(logprob) || logprob > 1e-3 || (withTop && (alts == null || alts.isEmpty()))) {
+            throw NotStreamable.INSTANCE;
+        }
+        return new Alt(hasId ? id : idFromText(token), token, (float) Math.min(logprob, 0), alts);
+    }
+
 
     private TokenStep step(int id, String token, float logprob, List<Alt> alts) {
         alts.sort(Comparator.comparingDouble((Alt a) -> a.logprob).reversed());
