@@ -799,8 +799,9 @@ public final class LlmExperiment implements Experiment {
             boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
             XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
                     + cfg.students() + " students)" : ""), false, false);
-            // k is a count: label the whole numbers only
-            chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? Long.toString(Math.round(v)) : " ");
+            // plain tick labels (1, 1.5, 2, ...): XChart's custom formatter labelled only the axis ends, and those
+            // were the dodged positions, so the 2026-12-02 report's plots show no k at all
+            chart.getStyler().setXAxisDecimalPattern("0.#");
             int n = cfg.methods().size();
             for (int i = 0; i < n; i++) {
                 String method = cfg.methods().get(i);
