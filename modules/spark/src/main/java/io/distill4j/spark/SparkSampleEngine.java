@@ -2,6 +2,7 @@ package io.distill4j.spark;
 
 import io.distill4j.data.BadInputException;
 import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.EngineException;
 import io.distill4j.pipeline.SampleEngine;
 import io.distill4j.pipeline.SampleJob;
 import java.nio.file.Path;
@@ -20,7 +21,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <p>Faults come back as one line: a bad master, an unreachable one, a Spark of another major version, a class path
  * without Spark or with mixed library versions, and bad input found by a task (a cache folder an executor cannot
- * reach, ...) are {@link BadInputException}s.
+ * reach, ...) are {@link BadInputException}s; a Spark job that fails for good otherwise (tasks failing on every
+ * attempt, the context shut down) is an {@link EngineException}.
  */
 public final class SparkSampleEngine implements SampleEngine {
 
@@ -104,14 +106,18 @@ public final class SparkSampleEngine implements SampleEngine {
         }
         try {
             return body.apply(sc);
-        } catch (BadInputException e) {
+        } catch (BadInputException | EngineException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // a failed job is a SparkException, which Scala throws undeclared (it is not a RuntimeException)
             String bad = SparkFaults.badInput(e);
             if (bad != null) {
                 throw new BadInputException(bad, e);
             }
-            throw e;
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new EngineException("the Spark job on " + engine + " failed: " + SparkFaults.oneLine(e), e);
         } catch (LinkageError e) {
             // e.g. Spark's jackson-module-scala refusing another jackson-databind at the first RDD operation
             throw new BadInputException("option --engine " + engine + ": Spark cannot run on this class path (mixed"
