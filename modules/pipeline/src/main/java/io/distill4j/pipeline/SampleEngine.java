@@ -59,8 +59,8 @@ public interface SampleEngine {
     }
 
     /**
-     * Runs a grid there: first fills the caches of the (dense) sample jobs the cells learn from, as {@link #sample}
-     * does, then runs each cell's {@link Distillation#fit} into {@code outDir/name}, skipping cells whose folder
+     * Runs a grid there: first fills the caches of the sample jobs the cells learn from (as {@link #sample} does;
+     * an engine that does not distribute a kind of job fills its cache in this JVM), then runs each cell's {@link Distillation#fit} into {@code outDir/name}, skipping cells whose folder
      * holds {@code results.json}. Each cell's folder equals what {@code fit} writes here.
      *
      * @param engine what the user named (accepted by {@link #accepts})
