@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
  *   <li>1: an internal failure (a bug: the message and a stack trace);</li>
  *   <li>2: a user's mistake or damaged input: an unknown command or option, a missing or malformed file, a
  *       damaged cache or checkpoint ({@link BadInputException});</li>
- *   <li>3: a teacher server failed for good ({@code sample}; committed items are kept);</li>
+ *   <li>3: a teacher server failed for good ({@code sample}; committed items are kept), or the cluster of
+ *       {@code --engine} did ({@link io.distill4j.pipeline.EngineException}; committed shards and runs are kept);</li>
  *   <li>4: the environment: the disk is full ({@link OutOfSpaceException}, or any I/O error saying "No space
  *       left on device"); what was committed is kept, and running the command again after freeing space
  *       resumes.</li>
@@ -31,7 +32,7 @@ public final class Main implements Runnable {
 
     /** Exit code for a user's mistake. */
     public static final int USER_ERROR = 2;
-    /** Exit code when a teacher server fails for good. */
+    /** Exit code when a teacher server or the engine's cluster fails for good. */
     public static final int SERVER_ERROR = 3;
     /** Exit code when the disk is full. */
     public static final int OUT_OF_SPACE = 4;
@@ -71,6 +72,11 @@ public final class Main implements Runnable {
             }
             if (ex instanceof TeacherServerException) {
                 err.println("distill4j: teacher server error: " + ex.getMessage());
+                return SERVER_ERROR;
+            }
+            if (ex instanceof io.distill4j.pipeline.EngineException) {
+                err.println("distill4j: engine error: " + ex.getMessage() + " (what was committed is kept; run the same"
+                        + " command again to resume)");
                 return SERVER_ERROR;
             }
             var full = OutOfSpaceException.find(ex);

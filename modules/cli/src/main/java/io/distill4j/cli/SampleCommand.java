@@ -1,6 +1,7 @@
 package io.distill4j.cli;
 
 import io.distill4j.teacher.http.TeacherServerException;
+import io.distill4j.pipeline.SampleEngine;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
 import java.nio.file.Path;
@@ -22,6 +23,10 @@ import picocli.CommandLine.Parameters;
  * cache; language-model teachers (an OpenAI-compatible server, or a local Hugging Face model folder) write
  * a sequence cache. Run it again after an interruption and it resumes where the committed part of the
  * cache ends, with the teacher it trained (or loaded) the first time.
+ *
+ * <p>With {@code --engine} naming a Spark master ({@code local[N]}, {@code spark://host:port}, ...) the items are
+ * sampled there ({@link SampleEngine#find}: the distill4j-spark_2.13 jar and Spark must be on the class path) into
+ * the same cache, bit for bit.
  *
  * <p>Exit codes: 0 done; 2 a bad config, data, cache or teacher checkpoint (one line, from {@link Main}); 3
  * the teacher server failed for good (one line; what was committed is kept, and running again resumes); 4
@@ -54,6 +59,15 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or gpu(i) (default: ${DEFAULT-VALUE})", defaultValue = "cpu")
     String device;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = LOCAL,
+            description = "where to sample: local (default: this JVM), or a Spark master: local[N], spark://host:port,"
+                    + " yarn, k8s://... (needs modules/spark: ./distill4j adds it and Spark's jars; README, 'Running on"
+                    + " a Spark cluster')")
+    String engine;
+
+    /** The engine that runs here, in this JVM, without any engine on the class path. */
+    static final String LOCAL = "local";
+
     @Override
     public Integer call() {
         SampleSpec spec = SampleSpec.load(config);
@@ -62,7 +76,9 @@ public final class SampleCommand implements Callable<Integer> {
         ProgressBar[] bar = {null};
         SampleJob.Result r;
         try {
-            r = run(spec, dev, bar);
+            r = LOCAL.equals(engine.trim()) ? run(spec, dev, bar)
+                    : SampleEngine.find(engine.trim()).sample(engine.trim(), config, device,
+                            line -> System.err.println("distill4j sample: " + line));
         } catch (TeacherServerException e) {
             System.err.println("distill4j: teacher server error: " + e.getMessage()
                     + " (committed items are kept; run the same command again to resume)");

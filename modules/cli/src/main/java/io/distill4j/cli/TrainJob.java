@@ -215,7 +215,7 @@ public final class TrainJob {
         Distillation run = cf.check("", b::build);
         Path out = (c.out() != null ? c.out() : Path.of(System.getProperty("distill4j.home", ".")).resolve("runs/train"))
                 .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new Prepared(run, out);
+        return new Prepared(run, out, c.sample());
     }
 
     /**
@@ -223,8 +223,9 @@ public final class TrainJob {
      *
      * @param run the run
      * @param runDir the folder it writes
+     * @param sampleJob the sample job whose cache it learns from
      */
-    public record Prepared(Distillation run, Path runDir) {
+    public record Prepared(Distillation run, Path runDir, Path sampleJob) {
     }
 
     /**

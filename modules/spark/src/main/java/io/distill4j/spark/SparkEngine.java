@@ -38,19 +38,30 @@ public final class SparkEngine {
      * @throws BadInputException naming the option and the value when it is malformed or the master does not answer
      */
     public static void checkMaster(String master) {
+        checkMaster(master, "--master");
+    }
+
+    /**
+     * {@link #checkMaster(String)} for a command whose option naming the master has another name.
+     *
+     * @param master the master URL
+     * @param option the option's name, e.g. {@code --engine}
+     * @throws BadInputException naming the option and the value when it is malformed or the master does not answer
+     */
+    public static void checkMaster(String master, String option) {
         String m = master == null ? "" : master.trim();
         if (LOCAL.matcher(m).matches() || m.equals("yarn") || m.startsWith("k8s://")) {
             return;
         }
         Matcher s = STANDALONE.matcher(m);
         if (!s.matches()) {
-            throw new BadInputException("option --master: '" + master + "' is not a Spark master (local[N], local[N,F],"
+            throw new BadInputException("option " + option + ": '" + master + "' is not a Spark master (local[N], local[N,F],"
                     + " spark://host:port, yarn, k8s://...)");
         }
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(s.group(1), Integer.parseInt(s.group(2))), 3000);
         } catch (IOException | IllegalArgumentException e) {
-            throw new BadInputException("option --master: cannot reach the Spark master " + m + ": " + Errors.reason(e), e);
+            throw new BadInputException("option " + option + ": cannot reach the Spark master " + m + ": " + Errors.reason(e), e);
         }
     }
 

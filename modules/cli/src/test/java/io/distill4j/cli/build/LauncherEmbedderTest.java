@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,10 +25,30 @@ class LauncherEmbedderTest {
     @TempDir Path tmp;
 
     private List<String> modulesFor(String... args) throws Exception {
+        return modulesFor(tmp, Map.of(), args);
+    }
+
+    /**
+     * What the launcher would build and add to the class path.
+     *
+     * @param tmp a folder for its output
+     * @param env variables to set (an empty value removes one)
+     * @param args its arguments
+     * @return the two lines it prints: modules, added class path
+     */
+    static List<String> modulesFor(Path tmp, Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("distill4j").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("DISTILL4J_PRINT_MODULES", "1");
+        pb.environment().remove("SPARK_HOME");
+        env.forEach((k, v) -> {
+            if (v.isEmpty()) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
         pb.redirectOutput(tmp.resolve("out.txt").toFile());
         pb.redirectError(tmp.resolve("err.txt").toFile());
         Process p = pb.start();
