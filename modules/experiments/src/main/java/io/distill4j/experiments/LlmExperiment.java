@@ -791,6 +791,16 @@ public final class LlmExperiment implements Experiment {
     }
 
     private static void plots(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, Report r) {
+        charts(cfg.methods(), cfg.students(), cells, ms).forEach(r::plot);
+    }
+
+    /**
+     * The report's four plots, by file name: similarity and hallucination (sampled; mean and 95% t interval over the
+     * students), systematic noise and inter-student variance, against k, a line per method.
+     */
+    private static Map<String, XYChart> charts(List<String> methods, int students, List<Cell> cells,
+            Map<Cell, Metrics> ms) {
+        Map<String, XYChart> out = new LinkedHashMap<>();
         String[][] specs = {{"llm-similarity", "Similarity to the true answers (sampled)", "cosine similarity"},
             {"llm-systematic-noise", "Systematic noise (shared error)", "1 - cos(mean embedding, truth)"},
             {"llm-inter-student-variance", "Inter-student variance", "variance of similarity over students"},
@@ -798,13 +808,13 @@ public final class LlmExperiment implements Experiment {
         for (String[] sp : specs) {
             boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
             XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
-                    + cfg.students() + " students)" : ""), false, false);
+                    + students + " students)" : ""), false, false);
             // plain tick labels (1, 1.5, 2, ...): XChart's custom formatter labelled only the axis ends, and those
             // were the dodged positions, so the 2026-12-02 report's plots show no k at all
             chart.getStyler().setXAxisDecimalPattern("0.#");
-            int n = cfg.methods().size();
+            int n = methods.size();
             for (int i = 0; i < n; i++) {
-                String method = cfg.methods().get(i);
+                String method = methods.get(i);
                 List<Cell> mine = cells.stream().filter(c -> c.method().equals(method))
                         .sorted(Comparator.comparingInt(Cell::k)).toList();
                 double[] x = mine.stream().mapToDouble(Cell::k).toArray();
@@ -828,8 +838,57 @@ public final class LlmExperiment implements Experiment {
                 }
                 Plots.addSeries(chart, method, x, y, low, high);
             }
-            r.plot(sp[0], chart);
+            out.put(sp[0], chart);
         }
+        return out;
+    }
+
+    /**
+     * Draws a report's plots again from its {@code report.json} (the per-student values it records), into the
+     * report's folder: for plots whose drawing changed after a run that took an hour. Run as
+     * {@code java -cp <the CLI's class path> io.distill4j.experiments.LlmExperiment --replot reports/llm}.
+     *
+     * @param args {@code --replot} and the report folder
+     * @throws IOException if the report cannot be read or a plot written
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2 || !args[0].equals("--replot")) {
+            System.err.println("usage: LlmExperiment --replot REPORT_FOLDER");
+            System.exit(2);
+        }
+        Path dir = Path.of(args[1]);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("report.json").toFile());
+        List<String> methods = new ArrayList<>();
+        List<Cell> cells = new ArrayList<>();
+        Map<Cell, Metrics> ms = new LinkedHashMap<>();
+        int students = 0;
+        for (com.fasterxml.jackson.databind.JsonNode c : json.get("cells")) {
+            String method = c.get("method").asText();
+            if (!methods.contains(method)) {
+                methods.add(method);
+            }
+            Cell cell = new Cell(method, c.get("k").asInt(), List.of(), c.get("seconds").asDouble(), "");
+            double[] simSampled = doubles(c.get("similaritySampled"));
+            students = simSampled.length;
+            cells.add(cell);
+            ms.put(cell, new Metrics(doubles(c.get("similarityGreedy")), simSampled,
+                    doubles(c.get("hallucinationGreedy")), doubles(c.get("hallucinationSampled")),
+                    doubles(c.get("intraStudentVariance")), c.get("interStudentVariance").asDouble(),
+                    c.get("systematicNoise").asDouble(), null, null));
+        }
+        for (Map.Entry<String, XYChart> e : charts(methods, students, cells, ms).entrySet()) {
+            Plots.save(e.getValue(), dir.resolve(e.getKey() + ".png"));
+            System.out.println("Wrote " + dir.resolve(e.getKey() + ".png"));
+        }
+    }
+
+    private static double[] doubles(com.fasterxml.jackson.databind.JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
     }
 
     private static void checks(Config cfg, List<Cell> cells, Map<Cell, Metrics> ms, double[] teacherCorrect, Report r) {

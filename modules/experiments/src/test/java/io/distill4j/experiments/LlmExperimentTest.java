@@ -26,8 +26,20 @@ class LlmExperimentTest {
         assertEquals(List.of(), r.failures());
         ReportChecks.provenance(out, c.config().root(), "knowledge base (prompt TAB answer per line)",
                 "corpus passages (one per line)");
-        ReportChecks.plots(out, List.of("llm-similarity.png", "llm-systematic-noise.png", "llm-inter-student-variance.png",
-                "llm-hallucination.png"));
+        List<String> pngs = List.of("llm-similarity.png", "llm-systematic-noise.png", "llm-inter-student-variance.png",
+                "llm-hallucination.png");
+        ReportChecks.plots(out, pngs);
+        // the plots drawn again from report.json alone are the run's, byte for byte
+        Map<String, byte[]> drawn = new java.util.HashMap<>();
+        for (String png : pngs) {
+            drawn.put(png, java.nio.file.Files.readAllBytes(out.resolve(png)));
+            java.nio.file.Files.delete(out.resolve(png));
+        }
+        LlmExperiment.main(new String[] {"--replot", out.toString()});
+        for (String png : pngs) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(drawn.get(png),
+                    java.nio.file.Files.readAllBytes(out.resolve(png)), png + " drawn again from report.json");
+        }
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> cells = (List<Map<String, Object>>) r.data().get("cells");
         assertEquals(2 * 2, cells.size());
