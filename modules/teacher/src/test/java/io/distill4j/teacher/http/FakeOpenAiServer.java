@@ -198,11 +198,17 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return (https ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** @return the bodies of the POSTs under /v1/ so far, in arrival order */
+    public List<JsonNode> bodies() {
+        return List.copyOf(bodies);
+    }
+
     public int posts() {
         return posts.get();
     }
 
-    void setModels(String json) {
+    /** @param json the body of {@code GET /v1/models} from now on */
+    public void setModels(String json) {
         models = json;
     }
 
