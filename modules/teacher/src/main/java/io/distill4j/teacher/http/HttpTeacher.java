@@ -50,6 +50,10 @@ import org.apache.logging.log4j.Logger;
  * and https connections trust the JDK's trust store plus the configured CA certificates. A 401 or 403 stops
  * the run at once, not retried, naming the server and where the key came from; no message, log line or
  * provenance entry holds a secret (text quoted from a server is redacted).
+ *
+ * <p>{@link #score} scores continuations the server did not generate (on-policy distillation): the top-K
+ * log-probabilities at every position, through vLLM's {@code prompt_logprobs} or llama.cpp's {@code n_probs}
+ * ({@link ScoringRoute}).
  */
 public final class HttpTeacher {
 
