@@ -70,9 +70,12 @@ public final class Main implements Runnable {
                 err.println("distill4j: error: " + ex.getMessage());
                 return USER_ERROR;
             }
-            if (ex instanceof TeacherServerException) {
-                err.println("distill4j: teacher server error: " + ex.getMessage());
-                return SERVER_ERROR;
+            // a server fault met inside training (a scoring request of on-policy distillation) may arrive wrapped
+            for (Throwable t = ex; t != null; t = t.getCause()) {
+                if (t instanceof TeacherServerException) {
+                    err.println("distill4j: teacher server error: " + t.getMessage());
+                    return SERVER_ERROR;
+                }
             }
             if (ex instanceof io.distill4j.pipeline.EngineException) {
                 err.println("distill4j: engine error: " + ex.getMessage() + " (what was committed is kept; run the same"

@@ -190,10 +190,6 @@ public final class TrainJob {
         }
         TrainingSpec training = cf.check("/training", () -> cf.update("/training", TrainingSpec.builder()).build());
         LmOptions lm = cf.bind("/lm", LmOptions.class);
-        if (lm.mode() == LmOptions.Mode.ON_POLICY && sample.sequence().folder() == null) {
-            throw cf.error("/lm/mode", "on-policy needs a teacher that scores the students' own continuations: the sample"
-                    + " job " + c.sample() + " must have teacher.type lm (a local Hugging Face folder), not http");
-        }
         Distillation.Builder b = Distillation.builder().teacher(Teachers.sampleJob(sample)).lm(lm).training(training)
                 .tokenizer(c.tokenizer()).command("distill4j train " + file);
         if (c.lora() != null) {

@@ -170,15 +170,7 @@ class LmTrainTest {
         e = assertThrows(BadInputException.class, () -> TrainJob.prepare(d));
         assertTrue(e.getMessage().contains("scale"), e.getMessage());
         assertEquals(2, exitCode(c));
-        // a server teacher cannot score the student's continuations
-        Path server = dir.resolve("server.yaml");
-        Files.writeString(server, "cache: cache\nk: 2\nprompts: {file: " + shared.resolve("prompts.txt") + "}\n"
-                + "teacher: {type: http, server: 'http://127.0.0.1:9', maxTokens: 4}\n");
-        Path f = dir.resolve("f.yaml");
-        Files.writeString(f, "sample: " + server + "\nstudent: " + llama + "\ntokenizer: " + TEACHER.resolve("tokenizer.json")
-                + "\nlm: {mode: on-policy}\n");
-        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(f));
-        assertTrue(e.getMessage().contains("field lm.mode: on-policy needs a teacher that scores"), e.getMessage());
+        // a server teacher scores the continuations through its API: HttpOnPolicyTrainTest
     }
 
     /** Mean negative log-likelihood per answer token, teacher forcing, in double precision from the raw logits. */

@@ -24,6 +24,8 @@ import io.distill4j.models.lm.Lora;
 import io.distill4j.models.lm.io.PeftAdapter;
 import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.teacher.http.HttpTeacher;
+import io.distill4j.teacher.http.TokenStep;
 import io.distill4j.trainer.MultiStudentRun;
 import io.distill4j.trainer.TrainingEngine;
 import io.distill4j.trainer.TrainingSpec;
@@ -34,6 +36,8 @@ import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.trainer.lm.OnPolicyBatchSource;
 import io.distill4j.trainer.lm.OnPolicyBatches;
+import io.distill4j.trainer.lm.OnPolicyDistiller;
+import io.distill4j.trainer.lm.TopKScorer;
 import io.distill4j.trainer.lm.SequenceCacheExamples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -62,6 +66,7 @@ final class LmRun {
     private final Distillation run;
     private final SampleSpec spec;
     private final LmOptions options;
+    private HttpTeacher.ScoringRoute scoringRoute;
 
     LmRun(Distillation run, SampleSpec spec) {
         this.run = run;
@@ -76,6 +81,11 @@ final class LmRun {
         run.log.accept(String.format(java.util.Locale.ROOT, "%s: %d students x %d draws (%s) of %s; mode %s", run.name,
                 run.seeds.size(), run.samples, run.draws.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                 run.teacher.describe(), options.mode()));
+        if (options.mode() == LmOptions.Mode.ON_POLICY && spec.sequence().http() != null
+                && spec.sequence().http().topLogprobs() == 0) {
+            throw new BadInputException(spec.source() + ": field teacher.topLogprobs: 0; lm.mode on-policy scores the"
+                    + " students' continuations with the server's top-K log-probabilities, so K must be positive");
+        }
         try (LmTokenizer tokenizer = LmTokenizer.load(tokenizerFile())) {
             TeacherCache cache = run.teacher.fill(null, run.samples, spec.cache(), device, run.log);
             CacheManifest m = cache.manifest();
@@ -85,11 +95,6 @@ final class LmRun {
                 throw new BadInputException(tokenizer.file() + ": the tokenizer's vocabulary of " + tokenizer.vocabSize()
                         + " ids does not match " + cache.dir().resolve(CacheManifest.FILE_NAME) + ": field sequence.vocabSize "
                         + vocab + " (another teacher's tokenizer?)");
-            }
-            if (options.mode() == LmOptions.Mode.ON_POLICY && spec.sequence().folder() == null) {
-                throw new BadInputException(spec.source() + ": lm.mode on-policy: the teacher scores the students'"
-                        + " own continuations, so the sample job's teacher must be type lm (a local Hugging Face folder);"
-                        + " this one is http " + spec.sequence().http().baseUri());
             }
             List<SequenceItem> items = readAll(cache);
             int longest = 0;
@@ -152,10 +157,12 @@ final class LmRun {
             }
         }
         int maxNew = longestResponse;
-        NDManager teacherManager = onPolicy ? NDManager.newBaseManager(device) : null;
+        boolean server = onPolicy && spec.sequence().http() != null;
+        NDManager teacherManager = onPolicy && !server ? NDManager.newBaseManager(device) : null;
         try {
             CausalLm teacher = null;
-            if (onPolicy) {
+            TopKScorer serverScorer = server ? serverScorer(train) : null;
+            if (onPolicy && !server) {
                 HfFolder.Loaded t = HfFolder.load(spec.sequence().folder(), teacherManager);
                 t.close();
                 teacher = t.model();
@@ -189,8 +196,9 @@ final class LmRun {
                             for (SequenceItem it : train) {
                                 ex.add(SequenceCacheExamples.sft(it, first));
                             }
-                            OnPolicyBatches batches = new OnPolicyBatches(lm, mgr, scorer,
-                                    options.onPolicySettings(maxNew, config.eosTokenId(), seed));
+                            OnPolicyDistiller.Settings settings = options.onPolicySettings(maxNew, config.eosTokenId(), seed);
+                            OnPolicyBatches batches = server ? new OnPolicyBatches(lm, mgr, serverScorer, settings)
+                                    : new OnPolicyBatches(lm, mgr, scorer, settings);
                             run.log.accept(String.format(java.util.Locale.ROOT, "seed %d: %d prompts, %d per batch,"
                                     + " on-policy share %.2f", seed, ex.size(), spec.batchSize(), options.lmbda()));
                             return new OnPolicyBatchSource(batches, ex, spec.batchSize());
@@ -204,7 +212,7 @@ final class LmRun {
                         return source;
                     })
                     .setStudents(blocks::get)
-                    .setLoss(onPolicy ? OnPolicyBatches.loss(options.beta(), options.varianceEps()) : new AnswerLoss(alpha))
+                    .setLoss(onPolicy ? OnPolicyBatches.loss(options.beta(), options.varianceEps(), server) : new AnswerLoss(alpha))
                     .setSpec(capWarmup(spec, train, context))
                     .setScorer((seed, model) -> {
                         CausalLm lm = (CausalLm) model.getBlock();
@@ -247,6 +255,50 @@ final class LmRun {
                 teacherManager.close();
             }
         }
+    }
+
+    /**
+     * The sample job's server as the on-policy teacher: it scores the students' continuations with its top K
+     * ({@link HttpTeacher#score}); the scoring route is settled now, on the first training prompt and its first
+     * cached response, so that a server without one stops the run before any training.
+     */
+    private TopKScorer serverScorer(List<SequenceItem> train) {
+        HttpTeacher http;
+        try {
+            http = new HttpTeacher(spec.sequence().http());
+        } catch (BadInputException e) {
+            throw new BadInputException(spec.source() + ": field teacher." + e.getMessage(), e);
+        }
+        SequenceItem first = train.get(0);
+        int[] answer = first.samples().get(0).tokens();
+        int[] probe = java.util.Arrays.copyOf(first.prompt(), first.prompt().length + answer.length);
+        System.arraycopy(answer, 0, probe, first.prompt().length, answer.length);
+        if (probe.length < 2) {
+            probe = new int[] {probe[0], probe[0]};
+        }
+        HttpTeacher.ScoringRoute route = http.scoringRoute(probe);
+        run.log.accept("on-policy teacher: " + spec.sequence().http().baseUri() + " scores continuations with its top "
+                + spec.sequence().http().topLogprobs() + (route == HttpTeacher.ScoringRoute.PROMPT_LOGPROBS
+                        ? " (prompt_logprobs, one request per sequence)" : " (n_probs, one request per position)"));
+        scoringRoute = route;
+        int k = spec.sequence().http().topLogprobs();
+        return new TopKScorer() {
+            @Override
+            public int topK() {
+                return k;
+            }
+
+            @Override
+            public List<Position[]> score(List<int[]> prompts, List<int[]> continuations) {
+                List<List<TokenStep>> scored = http.score(prompts, continuations);
+                List<Position[]> out = new ArrayList<>(scored.size());
+                for (List<TokenStep> row : scored) {
+                    out.add(row.stream().map(t -> new Position(t.topIds(), t.topLogprobs(), t.tailLogMass()))
+                            .toArray(Position[]::new));
+                }
+                return out;
+            }
+        };
     }
 
     /** The run's training settings for an LM: no weight decay on vectors, as GPT-2 and Llama recipes. */
@@ -476,7 +528,9 @@ final class LmRun {
             lm.put("varianceEps", options.varianceEps());
             lm.put("maxNewTokens", options.maxNewTokens());
             lm.put("temperature", options.temperature());
-            lm.put("teacherScoring", spec.sequence().folder().toString());
+            lm.put("teacherScoring", spec.sequence().folder() != null ? spec.sequence().folder().toString()
+                    : spec.sequence().http().baseUri() + ": top " + spec.sequence().http().topLogprobs() + " and tail, "
+                    + (scoringRoute == HttpTeacher.ScoringRoute.PROMPT_LOGPROBS ? "prompt_logprobs" : "n_probs per position"));
         }
         lm.put("context", context);
         lm.put("packing", options.packing());

@@ -39,7 +39,10 @@ import org.apache.logging.log4j.Logger;
 /**
  * Checkpoints of a training run: one folder {@code step-NNNNNNNNN} per checkpoint, holding
  * <ul>
- *   <li>{@value #PARAMETERS}: the parameters, written by DJL's {@code Block.saveParameters};</li>
+ *   <li>{@value #PARAMETERS}: the parameters, written by DJL's {@code Block.saveParameters}; for a block with
+ *       frozen weights (a LoRA student's base) only the parameters that train, in a format of their own
+ *       ({@link #checkpointBytes}): the frozen base is rebuilt as it was made (the preset's seed, the Hugging Face
+ *       folder), so a checkpoint holds the adapters alone;</li>
  *   <li>{@value #OPTIMIZER}: AdamW's moments and update counts ({@link AdamW#save});</li>
  *   <li>{@value #BEST}: the parameters of the best validation so far, when early stopping restores them;</li>
  *   <li>{@value #STATE}: where the run stands (update, epoch, next micro-batch, seed, loss scale,
@@ -229,7 +232,7 @@ public final class Checkpoint {
             tmp = Files.createTempDirectory(dir, ".tmp-step-");
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
                     Files.newOutputStream(tmp.resolve(PARAMETERS))))) {
-                block.saveParameters(out);
+                writeCheckpointParameters(block, out);
             }
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
                     Files.newOutputStream(tmp.resolve(OPTIMIZER))))) {
@@ -315,6 +318,101 @@ public final class Checkpoint {
         }
     }
 
+    /** Magic of the trainable-only parameters format ("D4JT"); DJL's own format starts with a small version byte. */
+    static final int TRAINABLE_ONLY = 0x44344A54;
+
+    /**
+     * Whether a parameter is a frozen weight (a LoRA student's base): not trained, and not a buffer that training
+     * updates without gradients (BatchNorm's running statistics, which are saved).
+     *
+     * @param p a parameter
+     * @return whether checkpoints leave it out
+     */
+    static boolean frozen(Parameter p) {
+        if (p.requiresGradient()) {
+            return false;
+        }
+        Parameter.Type t = p.getType();
+        return t == Parameter.Type.WEIGHT || t == Parameter.Type.BIAS || t == Parameter.Type.GAMMA
+                || t == Parameter.Type.BETA;
+    }
+
+    /**
+     * The parameters a checkpoint holds: all of them (DJL's {@code saveParameters} format, as
+     * {@link #parameterBytes}) unless some are {@linkplain #frozen frozen}; then only the others, each as its name
+     * and DJL's {@code Parameter.save}, after the magic {@value #TRAINABLE_ONLY} and their count.
+     * {@link #loadParameters(InputStream, NDManager, Block, String)} reads both.
+     *
+     * @param block the block
+     * @return the bytes
+     */
+    public static byte[] checkpointBytes(Block block) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeCheckpointParameters(block, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void writeCheckpointParameters(Block block, DataOutputStream out) throws IOException {
+        List<Pair<String, Parameter>> kept = new ArrayList<>();
+        boolean anyFrozen = false;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (frozen(p.getValue())) {
+                anyFrozen = true;
+            } else {
+                kept.add(p);
+            }
+        }
+        if (!anyFrozen) {
+            block.saveParameters(out);
+            return;
+        }
+        out.writeInt(TRAINABLE_ONLY);
+        out.writeInt(kept.size());
+        for (Pair<String, Parameter> p : kept) {
+            out.writeUTF(p.getKey());
+            p.getValue().save(out);
+        }
+    }
+
+    /**
+     * The names of the parameters a checkpoint holds: the trainable ones of a block with frozen weights (a LoRA
+     * student's adapters), else every parameter of its architecture.
+     *
+     * @param checkpoint the checkpoint folder
+     * @return the names, in the order stored
+     * @throws BadInputException if the checkpoint is missing, damaged or unreadable
+     */
+    public static List<String> storedParameters(Path checkpoint) {
+        verify(checkpoint);
+        Path file = checkpoint.resolve(PARAMETERS);
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != TRAINABLE_ONLY) {
+                return readState(checkpoint).architecture().stream().map(a -> a.substring(0, a.indexOf(' '))).toList();
+            }
+            int n = in.readInt();
+            List<String> names = new ArrayList<>(n);
+            try (NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+                for (int i = 0; i < n; i++) {
+                    names.add(in.readUTF());
+                    // skip the array: DJL's Parameter format is 'P', a version byte, the name, the encoded array
+                    if (in.readChar() != 'P') {
+                        throw new BadInputException(file + ": parameter " + names.get(i) + " is not stored");
+                    }
+                    in.readByte();
+                    in.readUTF();
+                    m.decode(in).close();
+                }
+            }
+            return names;
+        } catch (IOException e) {
+            throw new BadInputException(file + ": cannot read the parameters: " + Errors.reason(e), e);
+        }
+    }
+
     /**
      * Serialises a block's parameters (DJL's {@code saveParameters} format).
      *
@@ -332,7 +430,9 @@ public final class Checkpoint {
     }
 
     /**
-     * Replaces a block's parameters with serialised ones, keeping them trainable and freeing the old arrays.
+     * Replaces a block's parameters with serialised ones, keeping them trainable and freeing the old arrays. A
+     * trainable-only input ({@link #checkpointBytes} of a block with frozen weights) replaces the parameters it
+     * names and leaves the frozen ones as the block holds them.
      *
      * @param in the serialised parameters
      * @param manager the model's manager
@@ -341,11 +441,30 @@ public final class Checkpoint {
      */
     public static void loadParameters(InputStream in, NDManager manager, Block block, String source) {
         List<NDArray> old = new ArrayList<>();
-        for (Parameter p : block.getParameters().values()) {
-            old.add(p.getArray());
-        }
         try {
-            block.loadParameters(manager, new DataInputStream(in));
+            InputStream marked = in.markSupported() ? in : new BufferedInputStream(in);
+            DataInputStream data = new DataInputStream(marked);
+            marked.mark(4);
+            int magic = data.readInt();
+            if (magic == TRAINABLE_ONLY) {
+                var byName = block.getParameters();
+                int n = data.readInt();
+                for (int i = 0; i < n; i++) {
+                    String name = data.readUTF();
+                    Parameter p = byName.get(name);
+                    if (p == null) {
+                        throw new BadInputException(source + ": parameter '" + name + "' is not in the model");
+                    }
+                    old.add(p.getArray());
+                    p.load(manager, data);
+                }
+            } else {
+                marked.reset();
+                for (Parameter p : block.getParameters().values()) {
+                    old.add(p.getArray());
+                }
+                block.loadParameters(manager, data);
+            }
         } catch (IOException | MalformedModelException e) {
             throw new BadInputException(source + ": cannot load the parameters: " + Errors.reason(e), e);
         }

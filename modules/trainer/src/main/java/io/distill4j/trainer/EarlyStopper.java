@@ -16,7 +16,7 @@ final class EarlyStopper implements FitListener {
     @Override
     public void onValidation(FitContext fit, Validation v) {
         if (v.improved() && rule.restoreBest()) {
-            fit.bestParameters = Checkpoint.parameterBytes(fit.model().getBlock());
+            fit.bestParameters = Checkpoint.checkpointBytes(fit.model().getBlock());
         }
         if (v.withoutImprovement() >= rule.patience()) {
             fit.requestStop("early stopping: " + v.withoutImprovement() + " validations without improvement");

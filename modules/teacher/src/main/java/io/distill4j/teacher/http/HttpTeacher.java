@@ -50,6 +50,10 @@ import org.apache.logging.log4j.Logger;
  * and https connections trust the JDK's trust store plus the configured CA certificates. A 401 or 403 stops
  * the run at once, not retried, naming the server and where the key came from; no message, log line or
  * provenance entry holds a secret (text quoted from a server is redacted).
+ *
+ * <p>{@link #score} scores continuations the server did not generate (on-policy distillation): the top-K
+ * log-probabilities at every position, through vLLM's {@code prompt_logprobs} or llama.cpp's {@code n_probs}
+ * ({@link ScoringRoute}).
  */
 public final class HttpTeacher {
 
@@ -530,6 +534,220 @@ public final class HttpTeacher {
         return b;
     }
 
+    /**
+     * How a server scores a given continuation: the teacher's top-K log-probabilities at every position of a
+     * sequence that the teacher did not generate (on-policy distillation scores the student's own tokens).
+     */
+    public enum ScoringRoute {
+        /**
+         * vLLM: one {@code POST /v1/completions} per sequence with {@code prompt_logprobs: K} and
+         * {@code max_tokens: 1}; the answer's {@code choices[0].prompt_logprobs[i]} maps token ids to the
+         * log-probabilities of position i given the tokens before it (the top K and the token at i).
+         */
+        PROMPT_LOGPROBS,
+        /**
+         * llama.cpp's llama-server: top-K probabilities ({@code n_probs}) only for generated tokens, so one
+         * {@code POST /completion} per position, the prompt being the sequence up to that position, with
+         * {@code n_predict: 1}, {@code n_probs: K} and {@code cache_prompt: true} (the shared prefix is reused
+         * from the slot's KV cache); {@code completion_probabilities[0].top_logprobs} is read.
+         */
+        PER_POSITION
+    }
+
+    private volatile ScoringRoute route;
+
+    /**
+     * Finds how this server scores a given continuation, asking once: first vLLM's {@code prompt_logprobs} on
+     * {@code /v1/completions}, then llama.cpp's {@code n_probs} on {@code /completion}.
+     *
+     * @param probe a token sequence of at least two ids in the server's vocabulary (a real prompt and
+     *     continuation: the answer is checked to hold a position's top-K)
+     * @return the route
+     * @throws TeacherServerException (not retryable) when the server offers neither, naming what each route answered
+     */
+    public synchronized ScoringRoute scoringRoute(int[] probe) {
+        if (route != null) {
+            return route;
+        }
+        if (probe.length < 2) {
+            throw new IllegalArgumentException("the probe needs at least two tokens, got " + probe.length);
+        }
+        requireScoringK();
+        URI vllm = resolve("/v1/completions");
+        Reply r = exchangeWhileBusy(postJson(vllm, scoreBody(probe, true)), vllm + " (scoring probe)");
+        String vllmSaid;
+        if (r.statusCode() / 100 == 2) {
+            try {
+                parser.promptLogprobs(r.body(), vllm.toString(), probe, 1, probe.length - 1, config.topLogprobs());
+                return route = ScoringRoute.PROMPT_LOGPROBS;
+            } catch (TeacherServerException e) {
+                vllmSaid = "answered without prompt_logprobs (" + e.getMessage() + ")";
+            }
+        } else {
+            vllmSaid = "HTTP " + r.statusCode() + " " + errorMessage(r.body());
+        }
+        URI llama = resolve("/completion");
+        int[] prefix = java.util.Arrays.copyOf(probe, probe.length - 1);
+        r = exchangeWhileBusy(postJson(llama, scoreBody(prefix, false)), llama + " (scoring probe)");
+        String llamaSaid;
+        if (r.statusCode() / 100 == 2) {
+            try {
+                parser.nextTokenLogprobs(r.body(), llama.toString(), probe[probe.length - 1], config.topLogprobs());
+                return route = ScoringRoute.PER_POSITION;
+            } catch (TeacherServerException e) {
+                llamaSaid = "answered without completion_probabilities[].top_logprobs with token ids ("
+                        + e.getMessage() + ")";
+            }
+        } else {
+            llamaSaid = "HTTP " + r.statusCode() + " " + errorMessage(r.body());
+        }
+        throw new TeacherServerException(config.baseUri() + ": the server offers no way to score a given continuation:"
+                + " /v1/completions with prompt_logprobs (vLLM) " + credentials.redact(vllmSaid)
+                + "; /completion with n_probs (llama.cpp's llama-server) " + credentials.redact(llamaSaid), false, null);
+    }
+
+    private void requireScoringK() {
+        if (config.topLogprobs() <= 0) {
+            throw new IllegalArgumentException("topLogprobs is 0: scoring a continuation needs the teacher's top-K"
+                    + " log-probabilities (set topLogprobs, e.g. 5)");
+        }
+    }
+
+    /**
+     * Scores given continuations: for every row and every continuation position t, the teacher's top-K
+     * log-probabilities of the next token given the prompt and the continuation's first t tokens, with
+     * {@code K = topLogprobs}. With {@link ScoringRoute#PROMPT_LOGPROBS} one request per row, with
+     * {@link ScoringRoute#PER_POSITION} one per position; at most {@code concurrency} requests are in flight,
+     * each retried as {@link #sample} retries.
+     *
+     * @param prompts the prompts' token ids (not empty), in the server's vocabulary
+     * @param continuations the continuations' token ids, one per prompt
+     * @return per row, per continuation position: a step whose {@code id} is the continuation's token there, its
+     *     {@code logprob} the teacher's log-probability of it (NaN where the route gives only the top K and it is
+     *     not among them), and the top K ids and log-probabilities, most probable first
+     *     ({@link TokenStep#tailLogMass()} is the mass outside them)
+     * @throws TeacherServerException when a request fails for good, the server offers no scoring route, or an
+     *     answer holds fewer than K alternatives at a position
+     */
+    public List<List<TokenStep>> score(List<int[]> prompts, List<int[]> continuations) {
+        if (prompts.size() != continuations.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + continuations.size() + " continuations");
+        }
+        requireScoringK();
+        int[] probe = null;
+        for (int r = 0; r < prompts.size() && probe == null; r++) {
+            if (prompts.get(r).length == 0) {
+                throw new IllegalArgumentException("prompt " + r + " is empty");
+            }
+            if (continuations.get(r).length > 0) {
+                probe = concat(prompts.get(r), continuations.get(r), continuations.get(r).length);
+            }
+        }
+        List<List<TokenStep>> out = new ArrayList<>(prompts.size());
+        if (probe == null) {
+            prompts.forEach(p -> out.add(List.of()));
+            return out;
+        }
+        ScoringRoute how = scoringRoute(probe);
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(config.concurrency(), r -> {
+            Thread t = new Thread(r, "distill4j-http-score-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        List<List<CompletableFuture<List<TokenStep>>>> parts = new ArrayList<>();
+        try {
+            for (int r = 0; r < prompts.size(); r++) {
+                int[] p = prompts.get(r);
+                int[] c = continuations.get(r);
+                List<CompletableFuture<List<TokenStep>>> row = new ArrayList<>();
+                String where = "row " + r;
+                if (c.length == 0) {
+                    // nothing to score
+                } else if (how == ScoringRoute.PROMPT_LOGPROBS) {
+                    row.add(CompletableFuture.supplyAsync(() -> scoreSequence(p, c, where), pool));
+                } else {
+                    for (int t = 0; t < c.length; t++) {
+                        int tt = t;
+                        row.add(CompletableFuture.supplyAsync(() -> List.of(scorePosition(p, c, tt, where)), pool));
+                    }
+                }
+                parts.add(row);
+            }
+            for (List<CompletableFuture<List<TokenStep>>> row : parts) {
+                List<TokenStep> steps = new ArrayList<>();
+                for (CompletableFuture<List<TokenStep>> f : row) {
+                    try {
+                        steps.addAll(f.join());
+                    } catch (CompletionException | CancellationException e) {
+                        Throwable cause = e.getCause() == null ? e : e.getCause();
+                        if (cause instanceof TeacherServerException t) {
+                            throw t;
+                        }
+                        throw new TeacherServerException(config.baseUri() + " (scoring): " + cause, false, cause);
+                    }
+                }
+                out.add(steps);
+            }
+            return out;
+        } finally {
+            parts.forEach(row -> row.forEach(f -> f.cancel(true)));
+            pool.shutdownNow();
+        }
+    }
+
+    private List<TokenStep> scoreSequence(int[] prompt, int[] continuation, String row) {
+        URI uri = resolve("/v1/completions");
+        int[] all = concat(prompt, continuation, continuation.length);
+        String where = uri + ", " + row;
+        return withRetries(postJson(uri, scoreBody(all, true)), where, body -> parser.promptLogprobs(body, where, all,
+                prompt.length, continuation.length, config.topLogprobs()));
+    }
+
+    private TokenStep scorePosition(int[] prompt, int[] continuation, int t, String row) {
+        URI uri = resolve("/completion");
+        String where = uri + ", " + row + ", position " + t;
+        return withRetries(postJson(uri, scoreBody(concat(prompt, continuation, t), false)), where,
+                body -> parser.nextTokenLogprobs(body, where, continuation[t], config.topLogprobs()));
+    }
+
+    private static int[] concat(int[] a, int[] b, int bLength) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + bLength);
+        System.arraycopy(b, 0, out, a.length, bLength);
+        return out;
+    }
+
+    /** The body of a scoring request: vLLM's (prompt_logprobs) or llama.cpp's (n_probs), the prompt as token ids. */
+    private ObjectNode scoreBody(int[] ids, boolean vllm) {
+        ObjectNode b = JSON.createObjectNode();
+        if (config.model() != null) {
+            b.put("model", config.model());
+        }
+        ArrayNode p = b.putArray("prompt");
+        for (int id : ids) {
+            p.add(id);
+        }
+        b.put("temperature", 0.0);
+        if (vllm) {
+            b.put("max_tokens", 1);
+            b.put("prompt_logprobs", config.topLogprobs());
+        } else {
+            b.put("n_predict", 1);
+            b.put("n_probs", config.topLogprobs());
+            b.put("cache_prompt", true);
+        }
+        b.put("stream", false);
+        return b;
+    }
+
+    private Req postJson(URI uri, ObjectNode body) {
+        try {
+            return new Req("POST", uri, JSON.writeValueAsBytes(body));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise a request body", e);
+        }
+    }
+
     /** A request: method, address and body (null for none); the key and extra headers go with every one. */
     private record Req(String method, URI uri, byte[] body) {
     }
@@ -548,7 +766,14 @@ public final class HttpTeacher {
 
     /** Posts with retries; parses inside the loop so that malformed responses are retried as well. */
     private List<Completion> postWithRetries(ObjectNode body, String where, long seed) {
-        Req request = post(body);
+        return withRetries(post(body), where, text -> parse(text, where, seed));
+    }
+
+    /**
+     * Sends with retries; parses a 2xx body inside the loop so that malformed responses are retried as well;
+     * a fault that quotes a body has the secrets removed.
+     */
+    private <T> T withRetries(Req request, String where, Function<String, T> parse) {
         TeacherServerException last = null;
         for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
             if (attempt > 0) {
@@ -568,12 +793,12 @@ public final class HttpTeacher {
             int status = r.statusCode();
             if (status / 100 == 2) {
                 try {
-                    return parse(r.body(), where, seed);
+                    return parse.apply(r.body());
                 } catch (TeacherServerException e) {
                     if (!e.retryable()) {
-                        throw e;
+                        throw credentials.redact(e);
                     }
-                    last = e;
+                    last = credentials.redact(e);
                     continue;
                 }
             }

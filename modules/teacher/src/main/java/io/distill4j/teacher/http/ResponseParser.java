@@ -177,6 +177,142 @@ final class ResponseParser {
         return steps;
     }
 
+    /**
+     * Reads vLLM's prompt log-probabilities ({@code choices[0].prompt_logprobs}: per prompt position null or a
+     * map from token id to {@code {logprob, rank, decoded_token}}, or to a bare number) at the positions
+     * {@code from .. from + count - 1} of the prompt sent.
+     *
+     * @param body the body text
+     * @param where the address and row, for messages
+     * @param ids the token ids sent as the prompt
+     * @param from the first position to read (the prompt's length: the continuation's first token)
+     * @param count how many positions to read
+     * @param k K, the alternatives each position must hold
+     * @return one step per position: the token sent there, its log-probability (NaN if absent), the top K
+     * @throws TeacherServerException retryable for malformed JSON or missing positions; not retryable when a
+     *     position holds fewer than K alternatives
+     */
+    List<TokenStep> promptLogprobs(String body, String where, int[] ids, int from, int count, int k) {
+        JsonNode root = tree(body, where);
+        JsonNode lp = root.path("choices").path(0).get("prompt_logprobs");
+        if (lp == null || !lp.isArray()) {
+            throw malformed(where, "field choices[0].prompt_logprobs: missing or not an array", body);
+        }
+        if (lp.size() < from + count) {
+            throw malformed(where, "field choices[0].prompt_logprobs: " + lp.size() + " positions, the prompt sent has "
+                    + ids.length, body);
+        }
+        List<TokenStep> out = new ArrayList<>(count);
+        for (int i = from; i < from + count; i++) {
+            JsonNode m = lp.get(i);
+            String w = where + ", prompt position " + i;
+            if (m == null || !m.isObject()) {
+                throw malformed(w, "field prompt_logprobs[" + i + "]: not an object", body);
+            }
+            List<Alt> alts = new ArrayList<>();
+            float own = Float.NaN;
+            String ownText = "";
+            var fields = m.fields();
+            while (fields.hasNext()) {
+                var f = fields.next();
+                int id;
+                try {
+                    id = Integer.parseInt(f.getKey());
+                } catch (NumberFormatException e) {
+                    throw malformed(w, "key '" + f.getKey() + "' is not a token id", body);
+                }
+                JsonNode v = f.getValue();
+                float l = logprob(v.isObject() ? v.get("logprob") : v, w + ", token " + id, body);
+                String text = v.path("decoded_token").isTextual() ? v.get("decoded_token").asText() : "";
+                if (id == ids[i]) {
+                    own = l;
+                    ownText = text;
+                }
+                // the token sent is listed even outside the top K: its rank says so
+                int rank = v.path("rank").canConvertToInt() ? v.get("rank").asInt() : 1;
+                if (rank <= k) {
+                    alts.add(new Alt(id, text, l));
+                }
+            }
+            out.add(scored(ids[i], ownText, own, alts, k, w));
+        }
+        return out;
+    }
+
+    /**
+     * Reads llama.cpp's next-token probabilities ({@code completion_probabilities[0].top_logprobs[]} with
+     * {@code id}, {@code token}, {@code logprob}) of a one-token completion: the distribution of the token that
+     * follows the prompt sent.
+     *
+     * @param body the body text
+     * @param where the address, row and position, for messages
+     * @param next the continuation's token at this position
+     * @param k K, the alternatives the answer must hold
+     * @return the step: {@code next}, its log-probability if among the top K (else NaN), the top K
+     * @throws TeacherServerException retryable for malformed JSON; not retryable for fewer than K alternatives or
+     *     an old llama-server's {@code probs} layout without token ids
+     */
+    TokenStep nextTokenLogprobs(String body, String where, int next, int k) {
+        JsonNode root = tree(body, where);
+        JsonNode first = root.path("completion_probabilities").path(0);
+        JsonNode top = first.get("top_logprobs");
+        if (top == null || !top.isArray()) {
+            if (first.has("probs")) {
+                throw new TeacherServerException(where + ": completion_probabilities hold probs without token ids"
+                        + " (an old llama-server); a recent one answers top_logprobs with ids", false, null);
+            }
+            throw malformed(where, "field completion_probabilities[0].top_logprobs: missing or not an array", body);
+        }
+        List<Alt> alts = new ArrayList<>();
+        float own = Float.NaN;
+        String ownText = "";
+        for (int j = 0; j < top.size(); j++) {
+            JsonNode a = top.get(j);
+            JsonNode id = a.get("id");
+            if (id == null || !id.canConvertToInt()) {
+                throw malformed(where, "field top_logprobs[" + j + "].id: missing or not a token id", body);
+            }
+            float l = logprob(a.get("logprob"), where + ", top_logprobs[" + j + "].logprob", body);
+            String text = a.path("token").asText("");
+            if (id.asInt() == next) {
+                own = l;
+                ownText = text;
+            }
+            alts.add(new Alt(id.asInt(), text, l));
+        }
+        return scored(next, ownText, own, alts, k, where);
+    }
+
+    private static JsonNode tree(String body, String where) {
+        try {
+            JsonNode root = JSON.readTree(body);
+            if (root == null || !root.isObject()) {
+                throw malformed(where, "the response is not a JSON object", body);
+            }
+            return root;
+        } catch (JsonProcessingException e) {
+            throw malformed(where, "malformed JSON (" + e.getOriginalMessage() + ")", body);
+        }
+    }
+
+    /** The top K of the alternatives, most probable first; fewer than K is a fault of the server's settings. */
+    private static TokenStep scored(int id, String token, float logprob, List<Alt> alts, int k, String where) {
+        if (alts.size() < k) {
+            throw new TeacherServerException(where + ": " + alts.size() + " alternatives, asked for " + k
+                    + " (vLLM: raise --max-logprobs; a vocabulary smaller than K?)", false, null);
+        }
+        alts.sort(Comparator.comparingDouble((Alt a) -> a.logprob).reversed());
+        int[] ids = new int[k];
+        String[] toks = new String[k];
+        float[] lps = new float[k];
+        for (int j = 0; j < k; j++) {
+            ids[j] = alts.get(j).id;
+            toks[j] = alts.get(j).token;
+            lps[j] = alts.get(j).logprob;
+        }
+        return new TokenStep(id, token, logprob, ids, toks, lps);
+    }
+
     // ----- the streaming pass -----
 
     /** Thrown (without a stack trace) where the streaming pass leaves a body to the tree parse. */

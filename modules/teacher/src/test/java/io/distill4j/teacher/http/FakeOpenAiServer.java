@@ -69,6 +69,16 @@ public final class FakeOpenAiServer implements AutoCloseable {
     final AtomicInteger maxInFlight = new AtomicInteger();
     private volatile String models = "{\"object\":\"list\",\"data\":[{\"id\":\"fake-model\",\"meta\":{\"n_vocab\":1000}}]}";
 
+    /** Bodies of POSTs to llama.cpp's native {@code /completion}. */
+    final List<JsonNode> llamaBodies = new CopyOnWriteArrayList<>();
+    private final AtomicInteger llamaPosts = new AtomicInteger();
+    private volatile Script llamaScript;
+
+    /** @param script answers {@code POST /completion} (llama.cpp's own endpoint), or null for 404 as vLLM does */
+    public void setLlamaScript(Script script) {
+        llamaScript = script;
+    }
+
     /** One request as received: its path and headers (lower-case names, first values). */
     public record Seen(String path, Map<String, String> headers) {
     }
@@ -111,6 +121,13 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 ids.append(ids.length() == 0 ? "" : ",").append(c + 3);
             }
             send(ex, Reply.ok("{\"tokens\":[" + ids + "]}"));
+        });
+        context("/completion", ex -> {
+            JsonNode body = JSON.readTree(ex.getRequestBody());
+            llamaBodies.add(body);
+            Script s = llamaScript;
+            send(ex, s == null ? Reply.status(404, "{\"error\":{\"code\":404,\"message\":\"File Not Found\"}}")
+                    : s.answer(llamaPosts.getAndIncrement(), body));
         });
         context("/v1/", ex -> {
             int now = inFlight.incrementAndGet();
@@ -181,11 +198,17 @@ public final class FakeOpenAiServer implements AutoCloseable {
         return (https ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** @return the bodies of the POSTs under /v1/ so far, in arrival order */
+    public List<JsonNode> bodies() {
+        return List.copyOf(bodies);
+    }
+
     public int posts() {
         return posts.get();
     }
 
-    void setModels(String json) {
+    /** @param json the body of {@code GET /v1/models} from now on */
+    public void setModels(String json) {
         models = json;
     }
 
@@ -244,6 +267,109 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 m.put("token_id:" + (id + 1), -3.0);
                 m.put("token_id:" + id, -0.5);
             }
+        }
+        return root.toString();
+    }
+
+    /**
+     * The fake teacher's next-token log-probabilities after a prefix, over a vocabulary of {@code vocab} ids:
+     * log-softmax of logits {@code 3 sin(0.37 h + 1.3 j)}, h a hash of the prefix, in double precision.
+     *
+     * @param prefix the tokens so far
+     * @param vocab V
+     * @return V log-probabilities
+     */
+    public static double[] nextLogprobs(int[] prefix, int vocab) {
+        long h = 17;
+        for (int id : prefix) {
+            h = h * 31 + id;
+        }
+        double[] z = new double[vocab];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            z[j] = 3 * Math.sin(0.37 * (h % 1000) + 1.3 * j);
+            max = Math.max(max, z[j]);
+        }
+        double sum = 0;
+        for (double v : z) {
+            sum += Math.exp(v - max);
+        }
+        double lse = max + Math.log(sum);
+        for (int j = 0; j < vocab; j++) {
+            z[j] -= lse;
+        }
+        return z;
+    }
+
+    /** Token ids by descending log-probability. */
+    public static int[] ranked(double[] lp) {
+        return java.util.stream.IntStream.range(0, lp.length).boxed()
+                .sorted((a, b) -> Double.compare(lp[b], lp[a])).mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] promptIds(JsonNode request) {
+        JsonNode p = request.get("prompt");
+        int[] ids = new int[p.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = p.get(i).asInt();
+        }
+        return ids;
+    }
+
+    /**
+     * vLLM's answer to {@code /v1/completions} with {@code prompt_logprobs: K} and a prompt of token ids:
+     * {@code choices[0].prompt_logprobs} is null at position 0 and, at position i, a map from token id to
+     * {@code {logprob, rank, decoded_token}} holding the top K and the prompt's token at i (with its own rank).
+     *
+     * @param request the request body
+     * @param vocab the fake teacher's vocabulary size
+     * @return the body
+     */
+    public static String promptLogprobsReply(JsonNode request, int vocab) {
+        int[] ids = promptIds(request);
+        int k = request.get("prompt_logprobs").asInt();
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode ch = root.putArray("choices").addObject();
+        ch.put("index", 0).put("text", "t1").put("finish_reason", "length").putNull("logprobs");
+        ArrayNode lps = ch.putArray("prompt_logprobs");
+        lps.addNull();
+        for (int i = 1; i < ids.length; i++) {
+            double[] lp = nextLogprobs(java.util.Arrays.copyOf(ids, i), vocab);
+            int[] order = ranked(lp);
+            ObjectNode m = lps.addObject();
+            for (int r = 0; r < order.length; r++) {
+                if (r < k || order[r] == ids[i]) {
+                    m.putObject(Integer.toString(order[r])).put("logprob", lp[order[r]]).put("rank", r + 1)
+                            .put("decoded_token", "t" + order[r]);
+                }
+            }
+        }
+        return root.toString();
+    }
+
+    /**
+     * llama.cpp's answer to {@code /completion} with {@code n_probs: K}, {@code n_predict: 1} and a prompt of
+     * token ids: {@code completion_probabilities[0]} with the greedy token and its {@code top_logprobs[]}
+     * ({@code id}, {@code token}, {@code bytes}, {@code logprob}).
+     *
+     * @param request the request body
+     * @param vocab the fake teacher's vocabulary size
+     * @return the body
+     */
+    public static String nProbsReply(JsonNode request, int vocab) {
+        double[] lp = nextLogprobs(promptIds(request), vocab);
+        int[] order = ranked(lp);
+        int k = request.get("n_probs").asInt();
+        ObjectNode root = JSON.createObjectNode();
+        root.put("content", "t" + order[0]).put("stop", true);
+        ObjectNode e = root.putArray("completion_probabilities").addObject();
+        e.put("id", order[0]).put("token", "t" + order[0]).put("logprob", lp[order[0]]);
+        e.putArray("bytes").add(116);
+        ArrayNode top = e.putArray("top_logprobs");
+        for (int r = 0; r < Math.min(k, vocab); r++) {
+            ObjectNode a = top.addObject();
+            a.put("id", order[r]).put("token", "t" + order[r]).put("logprob", lp[order[r]]);
+            a.putArray("bytes").add(116);
         }
         return root.toString();
     }

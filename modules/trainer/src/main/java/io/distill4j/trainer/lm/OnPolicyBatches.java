@@ -24,7 +24,11 @@ import java.util.Random;
  * draws on- or off-policy, samples the student's continuations on on-policy batches, scores every sequence with
  * the teacher and lays out a {@link MicroBatch} (inputs: ids and segments; labels: the teacher's logits at the
  * response positions, the per-position variances when inverse-variance weighting is on, and the positions) for
- * {@link #loss()}. Used by {@link OnPolicyDistiller}'s own steps and, through {@link OnPolicyBatchSource}, by the
+ * {@link #loss()}. A teacher that gives only its top K per position (a {@link TopKScorer}: a vLLM or llama.cpp
+ * server) is compared over K + 1 buckets instead of the vocabulary: the labels then start with the top-K ids (N, K)
+ * and the teacher's bucket log-probabilities (N, K + 1, the last the log tail mass), and the student's buckets are
+ * its log-probabilities of those ids and log(1 - their sum), as in the top-K-with-tail caches of TRL's server-side
+ * distillation; the generalised JSD with beta is taken between the two bucket distributions. Used by {@link OnPolicyDistiller}'s own steps and, through {@link OnPolicyBatchSource}, by the
  * training engine. Not thread-safe.
  */
 public final class OnPolicyBatches {
@@ -44,6 +48,8 @@ public final class OnPolicyBatches {
     private final CausalLm student;
     private final NDManager manager;
     private final CausalLm teacher;
+    private final TopKScorer scorer;
+    private final int context;
     private final OnPolicyDistiller.Settings settings;
     private final GeneralizedJsdLoss jsd;
     private final InverseVarianceWeightedLoss weighted;
@@ -60,20 +66,44 @@ public final class OnPolicyBatches {
      */
     public OnPolicyBatches(CausalLm student, NDManager studentManager, CausalLm teacher,
             OnPolicyDistiller.Settings settings) {
+        this(student, studentManager, teacher, null, settings);
         if (student.config().vocabSize() != teacher.config().vocabSize()) {
             throw new IllegalArgumentException("student vocabulary " + student.config().vocabSize()
                     + " differs from the teacher's " + teacher.config().vocabSize());
         }
+    }
+
+    /**
+     * Prepares the batches for a teacher that scores with its top K per position (a server): the loss is the
+     * generalised JSD over the K + 1 buckets (see the class comment).
+     *
+     * @param student the student (read at every batch: generation uses its current weights)
+     * @param studentManager the manager that holds the student's parameters
+     * @param scorer the teacher, whose token ids are the student's
+     * @param settings the GKD settings
+     */
+    public OnPolicyBatches(CausalLm student, NDManager studentManager, TopKScorer scorer,
+            OnPolicyDistiller.Settings settings) {
+        this(student, studentManager, null, java.util.Objects.requireNonNull(scorer, "scorer"), settings);
+    }
+
+    private OnPolicyBatches(CausalLm student, NDManager studentManager, CausalLm teacher, TopKScorer scorer,
+            OnPolicyDistiller.Settings settings) {
         this.student = student;
         this.manager = studentManager;
         this.teacher = teacher;
+        this.scorer = scorer;
+        this.context = teacher == null ? student.config().maxPositions()
+                : Math.min(student.config().maxPositions(), teacher.config().maxPositions());
         this.settings = settings;
-        this.jsd = new GeneralizedJsdLoss(settings.beta(), TeacherForm.LOGITS, 1.0, false);
+        this.jsd = new GeneralizedJsdLoss(settings.beta(), scorer == null ? TeacherForm.LOGITS
+                : TeacherForm.LOG_PROBABILITIES, 1.0, false);
         this.weighted = settings.varianceEps() > 0
                 ? new InverseVarianceWeightedLoss(jsd, settings.varianceEps(),
                         InverseVarianceWeightedLoss.VarianceSource.GIVEN)
                 : null;
-        this.loss = new ResponsePositions(weighted != null ? weighted : jsd);
+        Loss base = weighted != null ? weighted : jsd;
+        this.loss = new ResponsePositions(scorer == null ? base : new TopKBuckets(base));
     }
 
     /**
@@ -85,10 +115,25 @@ public final class OnPolicyBatches {
      * @return the generalised JSD over the response positions, inverse-variance weighted when eps &gt; 0
      */
     public static Loss loss(double beta, double varianceEps) {
-        GeneralizedJsdLoss jsd = new GeneralizedJsdLoss(beta, TeacherForm.LOGITS, 1.0, false);
+        return loss(beta, varianceEps, false);
+    }
+
+    /**
+     * The loss of the batches built with these settings, for a teacher with full logits or one that scores with
+     * its top K ({@link TopKScorer}).
+     *
+     * @param beta the JSD weight, in [0, 1]
+     * @param varianceEps eps of the inverse-variance weights, 0 for none
+     * @param topK whether the teacher is a {@link TopKScorer} (the loss then runs over K + 1 buckets)
+     * @return the generalised JSD over the response positions
+     */
+    public static Loss loss(double beta, double varianceEps, boolean topK) {
+        GeneralizedJsdLoss jsd = new GeneralizedJsdLoss(beta, topK ? TeacherForm.LOG_PROBABILITIES : TeacherForm.LOGITS,
+                1.0, false);
         // one loss for both cases: with equal variances the weighted loss is the plain one
-        return new ResponsePositions(varianceEps > 0 ? new InverseVarianceWeightedLoss(jsd, varianceEps,
-                InverseVarianceWeightedLoss.VarianceSource.GIVEN) : jsd);
+        Loss base = varianceEps > 0 ? new InverseVarianceWeightedLoss(jsd, varianceEps,
+                InverseVarianceWeightedLoss.VarianceSource.GIVEN) : jsd;
+        return new ResponsePositions(topK ? new TopKBuckets(base) : base);
     }
 
     /** @return the loss of the built batches: the generalised JSD over the response positions */
@@ -121,7 +166,6 @@ public final class OnPolicyBatches {
         if (onPolicy) {
             List<int[]> given = new ArrayList<>(batch.size());
             int[] maxNew = new int[batch.size()];
-            int context = Math.min(student.config().maxPositions(), teacher.config().maxPositions());
             for (int i = 0; i < batch.size(); i++) {
                 LmExample e = batch.get(i);
                 int room = context - e.prompt().length;
@@ -150,7 +194,7 @@ public final class OnPolicyBatches {
         Batch b = batch(sub, prompts, responses);
         float[] rowWeights = new float[prompts.size()];
         Arrays.fill(rowWeights, 1f);
-        NDList labels = new NDList(b.teacherLogits);
+        NDList labels = new NDList(b.teacher);
         if (weighted != null && !ivw) {
             labels.add(sub.zeros(new Shape(b.tokens))); // equal variances: unweighted
         } else if (ivw) {
@@ -188,7 +232,8 @@ public final class OnPolicyBatches {
         try (NDManager sub = manager.newSubManager()) {
             Batch b = batch(sub, prompts, responses);
             NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-            return jsd.evaluate(new NDList(b.teacherLogits), new NDList(atPositions(z, b.positions))).getFloat();
+            NDList[] pair = divergenceInputs(b, atPositions(z, b.positions));
+            return jsd.evaluate(pair[0], pair[1]).getFloat();
         }
     }
 
@@ -211,8 +256,8 @@ public final class OnPolicyBatches {
 
     private double[] rowLosses(NDManager sub, Batch b) {
         NDArray z = student.logits(new ParameterStore(sub, false), b.ids, b.segments, null, false);
-        float[] items = jsd.itemLosses(new NDList(b.teacherLogits), new NDList(atPositions(z, b.positions)))
-                .toFloatArray();
+        NDList[] pair = divergenceInputs(b, atPositions(z, b.positions));
+        float[] items = jsd.itemLosses(pair[0], pair[1]).toFloatArray();
         double[] out = new double[b.rowTokens.length];
         int at = 0;
         for (int r = 0; r < out.length; r++) {
@@ -223,6 +268,14 @@ public final class OnPolicyBatches {
             out[r] = b.rowTokens[r] == 0 ? 0 : s / b.rowTokens[r];
         }
         return out;
+    }
+
+    /** The labels and predictions of the divergence itself: the teacher's and the student's rows, or their buckets. */
+    private NDList[] divergenceInputs(Batch b, NDArray studentRows) {
+        if (scorer == null) {
+            return new NDList[] {new NDList(b.teacher.get(0)), new NDList(studentRows)};
+        }
+        return new NDList[] {new NDList(b.teacher.get(1)), new NDList(TopKBuckets.buckets(studentRows, b.teacher.get(0)))};
     }
 
     /** The rows of (B, T, V) logits at the given flat positions b * T + t: (N, V). */
@@ -252,6 +305,32 @@ public final class OnPolicyBatches {
         }
     }
 
+    /**
+     * The generalised JSD over K + 1 buckets: the labels start with the teacher's top-K ids (N, K), the wrapped
+     * loss sees the teacher's bucket log-probabilities (N, K + 1) and its other labels, and the student's
+     * buckets in place of its logits (N, V): log softmax(z) at the K ids and log(1 - their sum), floored at 1e-30.
+     */
+    private static final class TopKBuckets extends ai.djl.training.loss.Loss {
+        private final ai.djl.training.loss.Loss inner;
+
+        TopKBuckets(ai.djl.training.loss.Loss inner) {
+            super(inner.getName());
+            this.inner = inner;
+        }
+
+        static NDArray buckets(NDArray logits, NDArray ids) {
+            NDArray lq = logits.logSoftmax(-1).gather(ids, -1);
+            NDArray tail = lq.exp().sum(new int[] {-1}, true).neg().add(1).maximum(1e-30f).log();
+            return lq.concat(tail, -1);
+        }
+
+        @Override
+        public NDArray evaluate(NDList labels, NDList predictions) {
+            NDList rest = new NDList(labels.subList(1, labels.size()));
+            return inner.evaluate(rest, new NDList(buckets(predictions.head(), labels.get(0))));
+        }
+    }
+
     /** Sample variance (ddof 1) of consecutive groups of k values. */
     static double[] promptVariances(double[] perRow, int k) {
         double[] v = new double[perRow.length / k];
@@ -273,9 +352,10 @@ public final class OnPolicyBatches {
 
     /**
      * A right-padded batch, the flat indices (b * length + t) of the N positions that predict a response
-     * token, row by row, and the teacher's logits at those positions (N, V).
+     * token, row by row, and the teacher at those positions: its logits (N, V), or its top-K ids (N, K) and
+     * bucket log-probabilities (N, K + 1) from a {@link TopKScorer}.
      */
-    private record Batch(NDArray ids, NDArray segments, NDArray positions, NDArray teacherLogits, int length,
+    private record Batch(NDArray ids, NDArray segments, NDArray positions, NDList teacher, int length,
             int tokens, int[] rowTokens) {
     }
 
@@ -285,7 +365,6 @@ public final class OnPolicyBatches {
         for (int r = 0; r < rows; r++) {
             length = Math.max(length, prompts.get(r).length + responses.get(r).length);
         }
-        int context = Math.min(student.config().maxPositions(), teacher.config().maxPositions());
         if (length > context) {
             throw new IllegalArgumentException("a prompt with its response holds " + length
                     + " tokens, more than the context of " + context);
@@ -318,9 +397,43 @@ public final class OnPolicyBatches {
         NDArray idArray = sub.create(ids, shape);
         NDArray segArray = sub.create(seg, shape);
         NDArray where = sub.create(positions, new Shape(tokens));
-        NDArray teacherLogits = atPositions(teacher.logits(new ParameterStore(sub, false), idArray, segArray, null,
-                false), where).toType(DataType.FLOAT32, false).stopGradient();
-        return new Batch(idArray, segArray, where, teacherLogits, length, tokens, rowTokens);
+        NDList teacherLabels = scorer == null ? new NDList(atPositions(teacher.logits(new ParameterStore(sub, false),
+                idArray, segArray, null, false), where).toType(DataType.FLOAT32, false).stopGradient())
+                : scored(sub, prompts, responses, tokens);
+        return new Batch(idArray, segArray, where, teacherLabels, length, tokens, rowTokens);
+    }
+
+    /** The scorer's top-K ids (N, K) and bucket log-probabilities (N, K + 1) at the N response positions. */
+    private NDList scored(NDManager sub, List<int[]> prompts, List<int[]> responses, int tokens) {
+        List<TopKScorer.Position[]> scored = scorer.score(prompts, responses);
+        int k = scorer.topK();
+        int vocab = student.config().vocabSize();
+        long[] ids = new long[tokens * k];
+        float[] buckets = new float[tokens * (k + 1)];
+        int at = 0;
+        for (int r = 0; r < responses.size(); r++) {
+            TopKScorer.Position[] row = scored.get(r);
+            if (row.length != responses.get(r).length) {
+                throw new IllegalStateException("the teacher scored " + row.length + " positions of row " + r + ", which has "
+                        + responses.get(r).length);
+            }
+            for (TopKScorer.Position p : row) {
+                if (p.ids().length != k || p.logprobs().length != k) {
+                    throw new IllegalStateException("the teacher gave " + p.ids().length + " alternatives, not " + k);
+                }
+                for (int q = 0; q < k; q++) {
+                    if (p.ids()[q] < 0 || p.ids()[q] >= vocab) {
+                        throw new IllegalArgumentException("the teacher's token id " + p.ids()[q]
+                                + " is outside the student's vocabulary of " + vocab);
+                    }
+                    ids[at * k + q] = p.ids()[q];
+                    buckets[at * (k + 1) + q] = p.logprobs()[q];
+                }
+                buckets[at * (k + 1) + k] = (float) Math.max(p.tailLogMass(), io.distill4j.loss.DistillationLoss.LOG_FLOOR);
+                at++;
+            }
+        }
+        return new NDList(sub.create(ids, new Shape(tokens, k)), sub.create(buckets, new Shape(tokens, k + 1)));
     }
 
 }

@@ -135,6 +135,55 @@ class LmFineTunerEngineTest {
     }
 
     @Test
+    void aLoraStudentsCheckpointsHoldOnlyItsAdaptersAndResumeTheSameRun(@TempDir Path tmp) throws IOException {
+        List<LmExample> ex = examples(10, 2);
+        CausalLmConfig c = gpt2(32, 0);
+        TrainingSpec cfg = LmFineTunerTest.spec(2, 2, 3e-3, 2, 7);
+        LmOptions unpacked = LmOptions.of(LmOptions.Mode.SFT_ALL, null, 16, false);
+        int n = new LmBatchSource(ex, 16, 2, false, false, 1).batchesPerEpoch() * 2;
+        CausalLm a = student(c, 3);
+        Engine.getInstance().setRandomSeed(11);
+        io.distill4j.models.lm.Lora.attach(a, io.distill4j.models.lm.LoraConfig.of(2, 4, "q", "v"));
+        List<String> trainable = new ArrayList<>();
+        for (Pair<String, Parameter> p : a.getParameters()) {
+            if (p.getValue().requiresGradient()) {
+                trainable.add(p.getKey());
+            }
+        }
+        assertTrue(!trainable.isEmpty() && trainable.stream().allMatch(k -> k.contains("lora")), trainable.toString());
+        LmFineTuner.Outcome straight = LmFineTuner.train(a, manager, ex,
+                cfg.toBuilder().optCheckpoints(n / 2, tmp.resolve("a"), 0).build(), unpacked, List.of(), "lm",
+                (step, loss, lr) -> { });
+        Path half = tmp.resolve("a").resolve(String.format("step-%09d", n / 2));
+        // the checkpoint lists the adapters and nothing of the frozen base
+        assertEquals(trainable, Checkpoint.storedParameters(half));
+        assertTrue(a.getParameters().size() > trainable.size());
+        long adapterBytes = 0;
+        long allBytes = 0;
+        for (Pair<String, Parameter> p : a.getParameters()) {
+            long b = p.getValue().getArray().size() * 4;
+            allBytes += b;
+            adapterBytes += trainable.contains(p.getKey()) ? b : 0;
+        }
+        long stored = Files.size(half.resolve(Checkpoint.PARAMETERS));
+        assertTrue(stored >= adapterBytes && stored < adapterBytes + (allBytes - adapterBytes) / 4,
+                "parameters file " + stored + " bytes; adapters " + adapterBytes + ", the whole model " + allBytes);
+        // the same base (seed 3) with other adapters: the checkpoint restores the adapters and the run goes on as before
+        CausalLm b = student(c, 3);
+        Engine.getInstance().setRandomSeed(99);
+        io.distill4j.models.lm.Lora.attach(b, io.distill4j.models.lm.LoraConfig.of(2, 4, "q", "v"));
+        LmFineTuner.Outcome resumed = LmFineTuner.train(b, manager, ex, cfg.toBuilder()
+                .optCheckpoints(n / 2, tmp.resolve("b"), 0).optResumeFrom(half).build(), unpacked, List.of(), "lm",
+                (step, loss, lr) -> { });
+        assertEquals(straight.result().losses().subList(n / 2, n), resumed.result().losses());
+        float[][] pa = parameters(a);
+        float[][] pb = parameters(b);
+        for (int i = 0; i < pa.length; i++) {
+            assertArrayEquals(pa[i], pb[i], 1e-6f, "parameter " + i);
+        }
+    }
+
+    @Test
     void accumulatingTwoHalfBatchesEqualsOneBatch() {
         List<LmExample> ex = examples(13, 2);
         CausalLmConfig c = gpt2(32, 0);

@@ -184,6 +184,104 @@ class OnPolicyDistillerTest {
         }
     }
 
+    /** A server-like teacher: the local teacher's top K per position and the tail, from its logits in double. */
+    TopKScorer topK(CausalLm t, int k) {
+        return new TopKScorer() {
+            @Override
+            public int topK() {
+                return k;
+            }
+
+            @Override
+            public List<Position[]> score(List<int[]> prompts, List<int[]> continuations) {
+                List<Position[]> out = new ArrayList<>();
+                for (int r = 0; r < prompts.size(); r++) {
+                    int[] p = prompts.get(r);
+                    int[] a = continuations.get(r);
+                    int[] seq = new int[p.length + a.length];
+                    System.arraycopy(p, 0, seq, 0, p.length);
+                    System.arraycopy(a, 0, seq, p.length, a.length);
+                    double[][] lp = logSoftmax(t, seq);
+                    Position[] row = new Position[a.length];
+                    for (int i = 0; i < a.length; i++) {
+                        double[] d = lp[p.length - 1 + i];
+                        int[] ids = java.util.stream.IntStream.range(0, V).boxed()
+                                .sorted((x, y) -> Double.compare(d[y], d[x])).limit(k).mapToInt(Integer::intValue).toArray();
+                        float[] l = new float[k];
+                        double mass = 0;
+                        for (int q = 0; q < k; q++) {
+                            l[q] = (float) d[ids[q]];
+                            mass += Math.exp(d[ids[q]]);
+                        }
+                        row[i] = new Position(ids, l, mass >= 1 ? Double.NEGATIVE_INFINITY : Math.log1p(-mass));
+                    }
+                    out.add(row);
+                }
+                return out;
+            }
+        };
+    }
+
+    /** The JSD over the teacher's top K and a tail bucket, in double: the reference of the top-K loss. */
+    double topKReference(CausalLm s, CausalLm t, List<int[]> prompts, List<int[]> responses, double beta, int k) {
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < prompts.size(); r++) {
+            int[] p = prompts.get(r);
+            int[] a = responses.get(r);
+            int[] seq = new int[p.length + a.length];
+            System.arraycopy(p, 0, seq, 0, p.length);
+            System.arraycopy(a, 0, seq, p.length, a.length);
+            double[][] lq = logSoftmax(s, seq);
+            double[][] lp = logSoftmax(t, seq);
+            for (int i = p.length - 1; i < seq.length - 1; i++) {
+                double[] d = lp[i];
+                int[] ids = java.util.stream.IntStream.range(0, V).boxed()
+                        .sorted((x, y) -> Double.compare(d[y], d[x])).limit(k).mapToInt(Integer::intValue).toArray();
+                double[] bp = new double[k + 1];
+                double[] bq = new double[k + 1];
+                double mp = 0;
+                double mq = 0;
+                for (int q = 0; q < k; q++) {
+                    bp[q] = d[ids[q]];
+                    bq[q] = lq[i][ids[q]];
+                    mp += Math.exp(bp[q]);
+                    mq += Math.exp(bq[q]);
+                }
+                bp[k] = Math.log(Math.max(1 - mp, 1e-30));
+                bq[k] = Math.log(Math.max(1 - mq, 1e-30));
+                sum += jsd(bp, bq, beta);
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    @ParameterizedTest
+    @ValueSource(doubles = {0, 0.4, 1})
+    void aTopKTeacherIsComparedOverItsTopKAndTheTail(double beta) {
+        CausalLm s = student(6);
+        CausalLm t = teacher(7);
+        var settings = new OnPolicyDistiller.Settings(0, beta, 8, 1, 0, 1, 0, -1, 3);
+        OnPolicyBatches batches = new OnPolicyBatches(s, manager, topK(t, 5), settings);
+        List<LmExample> b = batch(31, 4);
+        double want = topKReference(s, t, prompts(b), answers(b), beta, 5);
+        assertEquals(want, batches.evaluate(b), 1e-5 * Math.max(1, want), "evaluate, beta " + beta);
+        // the training loss on a built batch: the same value through the labels the engine sees
+        try (NDManager sub = manager.newSubManager()) {
+            OnPolicyBatches.Built built = batches.build(sub, b, new Random(1));
+            ai.djl.ndarray.NDArray z = s.logits(new ParameterStore(sub, false), built.batch().inputs().get(0),
+                    built.batch().inputs().get(1), null, false);
+            double got = OnPolicyBatches.loss(beta, 0, true).evaluate(built.batch().labels(), new ai.djl.ndarray.NDList(z))
+                    .getFloat();
+            assertEquals(want, got, 1e-5 * Math.max(1, want), "loss(), beta " + beta);
+        }
+        // with every id in the top K the tail is empty and the loss is the dense one
+        OnPolicyBatches all = new OnPolicyBatches(s, manager, topK(t, V), settings);
+        double dense = reference(s, t, prompts(b), answers(b), beta);
+        assertEquals(dense, all.evaluate(b), 1e-4 * Math.max(1, dense), "K = V, beta " + beta);
+    }
+
     @Test
     void lmbdaOneTrainsOnTheStudentsOwnGreedyContinuations() {
         CausalLm s = student(4);
