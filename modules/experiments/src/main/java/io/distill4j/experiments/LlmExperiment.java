@@ -809,8 +809,8 @@ public final class LlmExperiment implements Experiment {
             boolean perStudent = sp[0].equals("llm-similarity") || sp[0].equals("llm-hallucination");
             XYChart chart = Plots.lines(sp[1], "k (teacher answers)", sp[2] + (perStudent ? " (mean, 95% t interval over "
                     + students + " students)" : ""), false, false);
-            // plain tick labels (1, 1.5, 2, ...): XChart's custom formatter labelled only the axis ends, and those
-            // were the dodged positions, so the 2026-12-02 report's plots show no k at all
+            // plain tick labels (1, 1.5, 2, ...): XChart's custom formatter labelled only the axis ends, which are
+            // the dodged positions of the plots with intervals, so those showed no k at all
             chart.getStyler().setXAxisDecimalPattern("0.#");
             int n = methods.size();
             for (int i = 0; i < n; i++) {
