@@ -132,7 +132,7 @@ public final class SparkGrid {
         List<CellResult> results;
         try {
             results = sc.parallelize(new ArrayList<>(cells), cells.size()).map(c -> runCell(out, c, recipe)).collect();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // a failed job is a SparkException, thrown undeclared (not a RuntimeException)
             String bad = SparkFaults.badInput(e);
             if (bad != null) {
                 throw new BadInputException(bad, e);

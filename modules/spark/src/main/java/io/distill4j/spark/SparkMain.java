@@ -88,7 +88,7 @@ public final class SparkMain {
         } catch (BadInputException e) {
             err.println(e.getMessage());
             return 2;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // a failed job is a SparkException, thrown undeclared (not a RuntimeException)
             String bad = SparkFaults.badInput(e);
             if (bad != null) {
                 err.println(bad);

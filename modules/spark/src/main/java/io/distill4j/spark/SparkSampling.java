@@ -201,7 +201,7 @@ public final class SparkSampling {
             List<Committed> results;
             try {
                 results = sc.parallelize(todo, todo.size()).map(shardJob::run).collect();
-            } catch (RuntimeException e) {
+            } catch (Exception e) { // a failed job is a SparkException, thrown undeclared (not a RuntimeException)
                 String bad = SparkFaults.badInput(e);
                 if (bad != null) {
                     throw new BadInputException(bad, e);
