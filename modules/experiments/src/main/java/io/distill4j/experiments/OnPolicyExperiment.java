@@ -16,6 +16,7 @@ import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.AnswerLoss;
 import io.distill4j.trainer.lm.OnPolicyDistiller;
+import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.knowm.xchart.XYChart;
 
 /**
  * On-policy against off-policy distillation of a causal LM (GKD, Agarwal et al. 2024), at equal steps.
@@ -227,6 +229,15 @@ public final class OnPolicyExperiment implements Experiment {
                 + "equal steps", holds, "paired difference " + diffR.formatSigned(3)
                 + (holds ? " (interval below 0)" : " (interval not below 0: the claim is not shown)"));
         r.paragraph(holds ? "The claim holds in this run." : "The claim does not hold in this run.");
+        List<Summary> shown = List.of(offR, onR, offF, onF);
+        XYChart chart = Plots.intervals("Sequence-level KL to the teacher on held-out prompts", "method and direction",
+                "KL, nats per continuation (mean, 95% t interval over " + n + " seeds)",
+                List.of("off-policy, reverse KL", "on-policy, reverse KL", "off-policy, forward KL",
+                        "on-policy, forward KL"),
+                shown.stream().mapToDouble(Summary::mean).toArray(), shown.stream().mapToDouble(Summary::low).toArray(),
+                shown.stream().mapToDouble(Summary::high).toArray());
+        chart.getStyler().setYAxisDecimalPattern("0.0##");
+        r.plot("on-policy-kl", chart);
         r.data("reverseKl", rev).data("forwardKl", fwd).data("teacherLoss", teacherLoss)
                 .data("reverseDifference", dRev).data("forwardDifference", dFwd);
         provenance.accept(r);

@@ -9,6 +9,7 @@ import io.distill4j.data.BadInputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ class OnPolicyExperimentTest {
         assertEquals("on-policy", c.experiment());
         Report r = new OnPolicyExperiment().run(c.config(), true, out);
         ReportChecks.provenance(out, c.config().root());
+        ReportChecks.plots(out, List.of("on-policy-kl.png"));
         assertTrue(Files.size(out.resolve("report.md")) > 0);
         double[] rev = (double[]) r.data().get("reverseKl");
         double[] fwd = (double[]) r.data().get("forwardKl");
