@@ -231,7 +231,7 @@ public final class OnPolicyExperiment implements Experiment {
         r.paragraph(holds ? "The claim holds in this run." : "The claim does not hold in this run.");
         List<Summary> shown = List.of(offR, onR, offF, onF);
         XYChart chart = Plots.intervals("Sequence-level KL to the teacher on held-out prompts", "method and direction",
-                "KL, nats per continuation (mean, 95% t interval over " + n + " seeds)",
+                "KL, nats (mean, 95% t interval, " + n + " seeds)",
                 List.of("off-policy, reverse KL", "on-policy, reverse KL", "off-policy, forward KL",
                         "on-policy, forward KL"),
                 shown.stream().mapToDouble(Summary::mean).toArray(), shown.stream().mapToDouble(Summary::low).toArray(),
