@@ -116,7 +116,7 @@ final class LmRun {
                 throw new BadInputException(run.studentFolder.resolve(HfFolder.CONFIG) + ": field vocab_size "
                         + config.vocabSize() + " is smaller than the teacher's vocabulary of " + vocab + " ids");
             }
-            int context = options.context() > 0 ? options.context() : Math.min(longest, config.maxPositions());
+            int context = options.rowLength(longest, config.maxPositions());
             if (context > config.maxPositions()) {
                 throw new BadInputException("lm.context: " + context + " exceeds the student's " + config.maxPositions()
                         + " positions");

@@ -210,7 +210,8 @@ public final class LmFineTuner {
                     + " which is better when lower; the rule says higher");
         }
         check(model, examples, lm, "fine-tuning examples");
-        int context = lm.context() > 0 ? lm.context() : longest(examples, model.config().maxPositions());
+        int longest = examples.stream().mapToInt(e -> e.prompt().length + e.answer().length).max().orElse(0);
+        int context = lm.rowLength(longest, model.config().maxPositions());
         double alpha = lm.lossAlpha();
         if (!validation.isEmpty()) {
             check(model, validation, lm, "validation examples");
@@ -251,15 +252,6 @@ public final class LmFineTuner {
         Result result = new Result(Collections.unmodifiableList(losses), losses.size(), tokens[0],
                 source.answerTokensServed(), truncated, seconds);
         return new Outcome(result, fit);
-    }
-
-    /** The longest example (prompt + answer), at most {@code cap}, at least 2. */
-    private static int longest(List<LmExample> examples, int cap) {
-        int t = 2;
-        for (LmExample e : examples) {
-            t = Math.max(t, e.prompt().length + e.answer().length);
-        }
-        return Math.min(t, cap);
     }
 
     private static TrainingSpec spec(CausalLm model, NDManager manager, LmBatchSource source, TrainingSpec training) {

@@ -176,6 +176,18 @@ public record LmOptions(Mode mode, Double alpha, Integer context, Boolean packin
                 temperature, 0, continuations, varianceEps, eosId, seed);
     }
 
+    /**
+     * The row length of a run: {@code context} when it is set, else the longest example (prompt + response, at
+     * least 2) cut to the model's positions.
+     *
+     * @param longest the longest example's tokens
+     * @param maxPositions the model's context
+     * @return the row length
+     */
+    public int rowLength(int longest, int maxPositions) {
+        return context > 0 ? context : Math.min(Math.max(longest, 2), maxPositions);
+    }
+
     /** @return the weight {@link AnswerLoss} gives the top-K KL: alpha in token-kd, 0 in the SFT modes */
     public double lossAlpha() {
         return mode == Mode.TOKEN_KD ? alpha : 0;

@@ -178,4 +178,13 @@ class LmFineTunerTest {
                 List.of(LmExample.of(new int[] {1}, new int[] {2})), spec, sft(32), null));
         assertTrue(e.getMessage().contains("context 32 exceeds the model's 16 positions"), e.getMessage());
     }
+
+    @Test
+    void theRowLengthIsTheSetContextOrTheLongestExampleCutToTheModel() {
+        assertEquals(16, sft(16).rowLength(40, 64));
+        LmOptions fromData = LmOptions.of(LmOptions.Mode.SFT_ALL, null, 0, true);
+        assertEquals(40, fromData.rowLength(40, 64));
+        assertEquals(64, fromData.rowLength(90, 64));
+        assertEquals(2, fromData.rowLength(1, 64));
+    }
 }
