@@ -113,6 +113,7 @@ public final class MultiStudentRun {
     private final Validator validator;
     private final boolean resume;
     private final boolean parameterVariance;
+    private final Stacked stacked;
 
     private MultiStudentRun(Builder b) {
         this.name = b.name;
@@ -126,6 +127,28 @@ public final class MultiStudentRun {
         this.validator = b.validator;
         this.resume = b.resume;
         this.parameterVariance = b.parameterVariance;
+        this.stacked = b.stacked;
+    }
+
+    /**
+     * The students as one stack ({@link Builder#optStacked}).
+     *
+     * @param block the uninitialised stack, one student per seed
+     * @param features the training rows, shared by all students
+     * @param labels each step's labels for all students
+     * @param batchSize rows per student per step
+     */
+    public record Stacked(io.distill4j.models.StackedMlp block, float[][] features, StackedStudents.Labels labels,
+            int batchSize) {
+        /** Checks the parts. */
+        public Stacked {
+            Objects.requireNonNull(block, "block");
+            Objects.requireNonNull(features, "features");
+            Objects.requireNonNull(labels, "labels");
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+            }
+        }
     }
 
     /** @return a new builder */
@@ -150,12 +173,10 @@ public final class MultiStudentRun {
      * @return per-student results and aggregates
      */
     public Result run() {
-        List<StudentResult> results = new ArrayList<>();
-        List<double[][]> predictions = new ArrayList<>();
-        boolean allPredictions = true;
-        double[] mean = null;
-        double[] m2 = null;
-        int count = 0;
+        if (stacked != null) {
+            return runStacked();
+        }
+        Collector out = new Collector();
         for (long seed : seeds) {
             TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
             if (spec.checkpointEvery() > 0) {
@@ -181,46 +202,131 @@ public final class MultiStudentRun {
                         }
                     }
                 }
-                StudentScore ev = scorer.score(seed, model);
-                results.add(new StudentResult(seed, training, ev.metrics()));
-                LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
-                if (ev.predictions() == null) {
-                    allPredictions = false;
-                } else {
-                    predictions.add(ev.predictions());
-                }
-                if (parameterVariance) {
-                    float[] w = flatParameters(model);
-                    if (mean == null) {
-                        mean = new double[w.length];
-                        m2 = new double[w.length];
-                    } else if (w.length != mean.length) {
-                        throw new IllegalStateException("seed " + seed + " built a student with " + w.length
-                                + " parameters, earlier seeds " + mean.length);
-                    }
-                    count++;
-                    for (int j = 0; j < w.length; j++) {
-                        double d = w[j] - mean[j];
-                        mean[j] += d / count;
-                        m2[j] += d * (w[j] - mean[j]);
-                    }
+                out.add(seed, training, model);
+            }
+        }
+        return out.result();
+    }
+
+    /**
+     * The stacked path: the R students train at once as one {@link io.distill4j.models.StackedMlp}
+     * ({@link StackedStudents}) from the first seed (student s's data order from that seed and s), then each is
+     * taken out as a model of its own ({@link StackedStudents#student}) and scored as the one-at-a-time path scores.
+     * The validator runs on each student; the engine watches their mean, and each student's
+     * {@link FitResult#validations()} holds its own curve.
+     */
+    private Result runStacked() {
+        long first = seeds.get(0);
+        TrainingSpec.Builder sb = spec.withSeed(first).toBuilder();
+        if (spec.checkpointEvery() > 0) {
+            Path dir = spec.checkpointDir().resolve("stacked");
+            sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
+            if (resume) {
+                sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            }
+        }
+        PerStudentValidation curves = validator == null ? null : new PerStudentValidation(validator, seeds.size(), name);
+        Collector out = new Collector();
+        try (Model stack = Model.newInstance(name + "-stacked", spec.device())) {
+            FitResult shared = StackedStudents.fit(stack, stacked.block(), stacked.features(), stacked.labels(), loss,
+                    sb.build(), stacked.batchSize(), curves);
+            for (int s = 0; s < seeds.size(); s++) {
+                long seed = seeds.get(s);
+                FitResult own = curves == null ? shared : new FitResult(shared.steps(), shared.epochs(), shared.lastLoss(),
+                        shared.skippedSteps(), curves.curve(s), shared.bestMetric(), shared.bestStep(), shared.stoppedEarly(),
+                        shared.restoredBest(), shared.lastCheckpoint(), shared.itemsPerSecond());
+                try (Model model = StackedStudents.student(stack, s, name + "-seed-" + seed)) {
+                    out.add(seed, own, model);
                 }
             }
         }
-        Map<String, Summary> aggregates = aggregate(results);
-        double predVar = allPredictions && predictions.size() >= 2
-                ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
-        double paramVar = Double.NaN;
-        if (parameterVariance && count >= 2) {
-            double s = 0;
-            for (double v : m2) {
-                s += v / (count - 1);
+        return out.result();
+    }
+
+    /** Runs a validator on each student of a stack; the engine sees their mean. */
+    private static final class PerStudentValidation implements Validator {
+        private final Validator each;
+        private final List<List<Double>> curves = new ArrayList<>();
+        private final String name;
+
+        PerStudentValidation(Validator each, int students, String name) {
+            this.each = each;
+            this.name = name;
+            for (int s = 0; s < students; s++) {
+                curves.add(new ArrayList<>());
             }
-            paramVar = s / m2.length;
         }
-        LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
-                + " parameters %.6g", name, results.size(), predVar, paramVar));
-        return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
+
+        @Override
+        public double evaluate(Model stack) {
+            double sum = 0;
+            for (int s = 0; s < curves.size(); s++) {
+                try (Model one = StackedStudents.student(stack, s, name + "-validation-" + s)) {
+                    double v = each.evaluate(one);
+                    curves.get(s).add(v);
+                    sum += v;
+                }
+            }
+            return sum / curves.size();
+        }
+
+        List<Double> curve(int student) {
+            return curves.get(student);
+        }
+    }
+
+    /** Scores trained students one by one and gathers the run's result (one place for both paths). */
+    private final class Collector {
+        private final List<StudentResult> results = new ArrayList<>();
+        private final List<double[][]> predictions = new ArrayList<>();
+        private boolean allPredictions = true;
+        private double[] mean;
+        private double[] m2;
+        private int count;
+
+        void add(long seed, FitResult training, Model model) {
+            StudentScore ev = scorer.score(seed, model);
+            results.add(new StudentResult(seed, training, ev.metrics()));
+            LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
+            if (ev.predictions() == null) {
+                allPredictions = false;
+            } else {
+                predictions.add(ev.predictions());
+            }
+            if (parameterVariance) {
+                float[] w = flatParameters(model);
+                if (mean == null) {
+                    mean = new double[w.length];
+                    m2 = new double[w.length];
+                } else if (w.length != mean.length) {
+                    throw new IllegalStateException("seed " + seed + " built a student with " + w.length
+                            + " parameters, earlier seeds " + mean.length);
+                }
+                count++;
+                for (int j = 0; j < w.length; j++) {
+                    double d = w[j] - mean[j];
+                    mean[j] += d / count;
+                    m2[j] += d * (w[j] - mean[j]);
+                }
+            }
+        }
+
+        Result result() {
+            Map<String, Summary> aggregates = aggregate(results);
+            double predVar = allPredictions && predictions.size() >= 2
+                    ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
+            double paramVar = Double.NaN;
+            if (parameterVariance && count >= 2) {
+                double s = 0;
+                for (double v : m2) {
+                    s += v / (count - 1);
+                }
+                paramVar = s / m2.length;
+            }
+            LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
+                    + " parameters %.6g", name, results.size(), predVar, paramVar));
+            return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
+        }
     }
 
     private static Map<String, Summary> aggregate(List<StudentResult> results) {
@@ -283,8 +389,21 @@ public final class MultiStudentRun {
         private Validator validator;
         private boolean resume;
         private boolean parameterVariance = true;
+        private Stacked stacked;
 
         private Builder() {
+        }
+
+        /**
+         * Trains the students at once as one stack instead of one after the other (then no student factory nor
+         * data source is set: the stack and its labels replace them).
+         *
+         * @param s the stack, one student per seed, its rows and labels
+         * @return this builder
+         */
+        public Builder optStacked(Stacked s) {
+            this.stacked = s;
+            return this;
         }
 
         /**
@@ -416,9 +535,20 @@ public final class MultiStudentRun {
          * @throws IllegalArgumentException naming what is missing or wrong
          */
         public MultiStudentRun build() {
-            Objects.requireNonNull(students, "students (setStudents)");
-            if ((data == null) == (dataPerStudent == null)) {
-                throw new IllegalArgumentException("set the data once: setData or setDataPerStudent");
+            if (stacked != null) {
+                if (students != null || data != null || dataPerStudent != null) {
+                    throw new IllegalArgumentException("a stacked run takes its students and data from optStacked: set"
+                            + " no setStudents, setData or setDataPerStudent");
+                }
+                if (stacked.block().students() != seeds.size()) {
+                    throw new IllegalArgumentException("the stack holds " + stacked.block().students() + " students for "
+                            + seeds.size() + " seeds");
+                }
+            } else {
+                Objects.requireNonNull(students, "students (setStudents)");
+                if ((data == null) == (dataPerStudent == null)) {
+                    throw new IllegalArgumentException("set the data once: setData or setDataPerStudent");
+                }
             }
             Objects.requireNonNull(loss, "loss (setLoss)");
             Objects.requireNonNull(spec, "spec (setSpec)");
