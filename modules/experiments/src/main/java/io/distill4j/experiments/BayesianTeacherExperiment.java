@@ -49,8 +49,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * validation NLL of the Monte-Carlo predictive, as laplace-torch's grid search does). Each teacher's
  * soft target is the registry's {@code bayesian-mean}: p_T = (1/S) sum_s softmax(z_T^(s) / T_T).
  *
- * <p>R students (an MLP each, trained at once as a {@link StackedMlp}, all methods from the same R
- * initialisations and data orders, so comparisons are paired) minimise the registry's {@code bayesian-kd}
+ * <p>R students (an MLP each, trained at once as a {@link StackedMlp} by the pipeline: one stacked
+ * {@link io.distill4j.pipeline.Distillation} run per teacher on the cache its draws were sampled into, all methods
+ * from the same R initialisations and data orders, so comparisons are paired) minimise the registry's {@code bayesian-kd}
  * loss, exactly the paper's code: (1 - a) CE(softmax(z_S), y) + a T_T T_S KL(p_T || softmax(z_S / T_S)),
  * with the paper's (a, T_T, T_S) per teacher. Reported per student: test accuracy, ECE (10 bins), NLL, and
  * the noise of the training curve: the standard deviation of the validation accuracy over the last points
@@ -437,7 +438,8 @@ public final class BayesianTeacherExperiment implements Experiment {
                 network in inference mode. MC dropout: S = %d passes with dropout active. Deep ensemble: it and %d more \
                 networks from other seeds. Laplace: S = %d draws from a KFAC last-layer Laplace posterior around it, the \
                 prior precision picked from %s by validation NLL. Students: %d MLPs %s (dropout %s, AdamW %s, batch %d), \
-                trained at once from the same initialisations for every teacher (paired), on the registry's bayesian-kd \
+                trained at once from the same initialisations for every teacher (paired) by the pipeline (one stacked \
+                distill4j run per teacher under runs/, on the teacher's draws sampled into its cache), on the registry's bayesian-kd \
                 loss (1 - a) CE + a T_T T_S KL(p_T || softmax(z / T_S)) with p_T the registry's bayesian-mean of the \
                 teacher's draws at T_T. Curve sd: the standard deviation of a student's validation accuracy over its last \
                 %d of %d evenly spaced validations; curve noise: the same after removing their least-squares line (a curve \

@@ -45,7 +45,8 @@ import org.knowm.xchart.CategoryChartBuilder;
  * <b>shaped</b> teacher for F epochs of the registry's {@code focal-entropy} loss, so both saw the same
  * number of updates. Each teacher's target is softmax(z_T / T); W-Clip is the registry's
  * {@code wrong-mass-clip} of that tempered target against the training label. R students (MLPs trained at
- * once as a {@link StackedMlp}, the same initialisations and data orders for every method) minimise the
+ * once as a {@link StackedMlp} by the pipeline, one stacked {@link io.distill4j.pipeline.Distillation} run per
+ * method, the same initialisations and data orders for every method) minimise the
  * registry's {@code hinton-kd} loss (1 - a) CE + a T^2 KL(p_T || softmax(z_S / T)).
  */
 public final class CalibratedTeacherExperiment implements Experiment {
@@ -439,7 +440,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 the **plain** teacher trains %d more epochs of cross-entropy and the **shaped** (DUS) teacher %d epochs of \
                 the registry's focal-entropy loss (gamma %s, lambda %s, weight clip W %s, tau %s) from the same weights. \
                 Students: %d MLPs %s (dropout %s, AdamW %s, batch %d, %d epochs), the same initialisations for every \
-                method, on the registry's hinton-kd loss (1 - a) CE + a T^2 KL(p_T || softmax(z / T)) with T = %s, a = %s; \
+                method, trained by the pipeline (one stacked distill4j run per method under runs/, on the teacher's \
+                logits sampled into its cache, the shifted test images as further test sets), on the registry's hinton-kd loss (1 - a) CE + a T^2 KL(p_T || softmax(z / T)) with T = %s, a = %s; \
                 p_T = softmax(z_T / T); W-Clip is the registry's wrong-mass-clip of p_T against the training label (budget \
                 %s). labels-only is the same students on the labels alone (a = 0). Test conditions: the clean test images \
                 and %s. ± in every table of students: %s.""", tc.hidden(),
