@@ -22,6 +22,12 @@ public final class MultiSampleTarget implements TargetBuilder {
         return samples.argMax(2).oneHot(c).toType(DataType.FLOAT32, false).sum(new int[] {1}).div(k);
     }
 
+    /** Votes of probability or logit draws (the arg-max is the same); regression values have no vote. */
+    @Override
+    public String outputSignal(String samples) {
+        return "values".equals(samples) ? null : "probabilities";
+    }
+
     @Override
     public String name() {
         return "multi-sample";

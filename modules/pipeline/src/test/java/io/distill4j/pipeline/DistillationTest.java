@@ -206,6 +206,50 @@ class DistillationTest {
     }
 
     @Test
+    void aTargetThatTurnsLogitsIntoProbabilitiesIsNotSoftmaxedAgain(@TempDir Path dir) {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(3)
+                .training(FAST).logits();
+        TeacherCache cache = teacher.fill(IRIS, 3, dir.resolve("cache"), Device.cpu(), l -> { });
+        assertEquals("logits", cache.manifest().signal());
+        float[][][] z = cache.readAll();
+        var target = Registry.target("bayesian-mean", Map.of("input", "logits", "temperature", 4.0));
+        CacheTargets t = new CacheTargets(cache.dense(false), 0, 3, target, new LabelAssembler(Registry.loss("hinton-kd",
+                Map.of()), 5), IRIS.train().labels(), "logits", 4);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] got = t.labels(m, new int[] {0, 1}, m.zeros(new ai.djl.ndarray.types.Shape(2, 4)), NO_PROBE).get(1)
+                    .toFloatArray();
+            for (int i = 0; i < 2; i++) {
+                // p_T = (1/k) sum_j softmax(z_j / 4), in double precision
+                double[] want = new double[3];
+                for (float[] draw : z[i]) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (float v : draw) {
+                        max = Math.max(max, v / 4.0);
+                    }
+                    double sum = 0;
+                    for (float v : draw) {
+                        sum += Math.exp(v / 4.0 - max);
+                    }
+                    for (int c = 0; c < 3; c++) {
+                        want[c] += Math.exp(draw[c] / 4.0 - max) / sum / 3;
+                    }
+                }
+                for (int c = 0; c < 3; c++) {
+                    assertEquals(want[c], got[i * 3 + c], 1e-6, "row " + i + " class " + c);
+                }
+            }
+        }
+        assertEquals(null, LabelAssembler.check(Registry.loss("hinton-kd", Map.of()), "hinton-kd", target, "bayesian-mean",
+                "logits", 3, true, 5));
+        assertEquals("loss 'hinton-kd' with target 'bayesian-mean': target 'bayesian-mean' cannot read a cache of logits"
+                + " (a bayesian-mean target needs its input option to match the cache)", LabelAssembler.check(
+                        Registry.loss("hinton-kd", Map.of()), "hinton-kd", Registry.target("bayesian-mean", Map.of()),
+                        "bayesian-mean", "logits", 3, true, 5));
+        assertTrue(LabelAssembler.check(Registry.loss("kl", Map.of("teacher", "logits")), "kl", target, "bayesian-mean",
+                "logits", 3, true, 5).contains("teacher logits, and target 'bayesian-mean' gives probabilities"));
+    }
+
+    @Test
     void labelsFollowWhatEachLossDeclares() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray samples = m.create(new float[] {0.7f, 0.2f, 0.1f, 0.5f, 0.3f, 0.2f}, new ai.djl.ndarray.types.Shape(1, 2, 3));
