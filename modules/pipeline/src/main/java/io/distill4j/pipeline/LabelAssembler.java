@@ -69,8 +69,9 @@ public final class LabelAssembler {
                 case TARGET_PROBABILITIES, TARGET_LOG_PROBABILITIES -> "values".equals(signal)
                         ? "teacher probabilities, and this cache holds regression values" : null;
                 case TARGET_LOGITS -> "logits".equals(signal) ? null
-                        : "teacher logits, and target '" + targetName + "' gives " + signal + " (sample the teacher"
-                                + " with output: logits and keep them, or use the loss's teacher: probabilities)";
+                        : "teacher logits, and " + (signal.equals(cacheSignal) ? "this cache holds " : "target '"
+                                + targetName + "' gives ") + signal + " (sample the teacher with output: logits, or use"
+                                + " the loss's teacher: probabilities)";
                 case TARGET_VALUES -> "values".equals(signal) ? null
                         : "regression targets, and this cache holds " + signal;
                 case TOP_K_IDS, TOP_K_LOG_PROBABILITIES, TOP_K_LOG_TAIL -> "values".equals(signal)
