@@ -84,12 +84,13 @@ public final class SparkMain {
         JavaSparkContext sc = null;
         try {
             String m = master != null ? master : new SparkConf().get("spark.master", "local[*]");
+            SparkConf conf = SparkEngine.conf(m, "distill4j sample " + files.get(0));   // checks the master first
             Path job = Path.of(files.get(0));
             SampleSpec spec = SampleSpec.load(job);
             RunInfo.recordCommandLine("distill4j-spark", args);
             RunInfo info = RunInfo.start(RunInfo.commandLine() + (master == null ? " (master " + m + ")" : ""),
                     SparkSampling.parseDevice(job, device));
-            sc = SparkEngine.start(SparkEngine.conf(m, "distill4j sample " + files.get(0)));
+            sc = SparkEngine.start(conf);
             SparkSampling.Outcome o = SparkSampling.sample(sc, job,
                     new SparkSampling.Options(device, fsync, List.of()), out::println);
             // the cache's history, as `distill4j sample` records it
