@@ -102,6 +102,83 @@ public final class MultiStudentRun {
         }
     }
 
+    /**
+     * Everything a finished student contributes to the run's result: its result, its test predictions and its
+     * flattened parameters (for the inter-student variances).
+     *
+     * @param result its seed, training and metrics
+     * @param predictions its test predictions ({@code [item][output]}), or null when the scorer gives none
+     * @param parameters its parameters flattened ({@link #flatParameters}), or null when the parameter variance is off
+     */
+    public record StudentOutcome(StudentResult result, double[][] predictions, float[] parameters) {
+    }
+
+    /**
+     * Where finished students are kept (a run folder), so that the students of one run can be trained apart (one
+     * task per seed on a cluster) and merged by {@link #run} exactly as one run merges them, and so that a student is
+     * never trained twice.
+     */
+    public interface StudentStore {
+        /**
+         * @param seed a seed
+         * @return whether that student's outcome is stored
+         */
+        boolean has(long seed);
+
+        /**
+         * Reads a stored student back, exactly as it was saved (parameters and predictions bit for bit).
+         *
+         * @param seed a seed that {@link #has}
+         * @return its outcome
+         */
+        StudentOutcome load(long seed);
+
+        /**
+         * Stores a student that was just trained (atomically: a student is stored whole or not at all).
+         *
+         * @param outcome its outcome
+         */
+        void save(StudentOutcome outcome);
+    }
+
+    /**
+     * The inter-student variance of parameters, accumulated one student at a time in seed order (Welford): the
+     * variance across students of each parameter, averaged over the parameters.
+     */
+    static final class ParameterVariance {
+        private double[] mean;
+        private double[] m2;
+        private int count;
+
+        void add(long seed, float[] w) {
+            if (mean == null) {
+                mean = new double[w.length];
+                m2 = new double[w.length];
+            } else if (w.length != mean.length) {
+                throw new IllegalStateException("seed " + seed + " built a student with " + w.length
+                        + " parameters, earlier seeds " + mean.length);
+            }
+            count++;
+            for (int j = 0; j < w.length; j++) {
+                double d = w[j] - mean[j];
+                mean[j] += d / count;
+                m2[j] += d * (w[j] - mean[j]);
+            }
+        }
+
+        /** @return the variance, NaN with fewer than 2 students */
+        double value() {
+            if (count < 2) {
+                return Double.NaN;
+            }
+            double s = 0;
+            for (double v : m2) {
+                s += v / (count - 1);
+            }
+            return s / m2.length;
+        }
+    }
+
     private final String name;
     private final List<Long> seeds;
     private final StudentFactory students;
@@ -113,6 +190,7 @@ public final class MultiStudentRun {
     private final Validator validator;
     private final boolean resume;
     private final boolean parameterVariance;
+    private final StudentStore store;
 
     private MultiStudentRun(Builder b) {
         this.name = b.name;
@@ -126,6 +204,7 @@ public final class MultiStudentRun {
         this.validator = b.validator;
         this.resume = b.resume;
         this.parameterVariance = b.parameterVariance;
+        this.store = b.store;
     }
 
     /** @return a new builder */
@@ -145,7 +224,8 @@ public final class MultiStudentRun {
     }
 
     /**
-     * Trains and evaluates every student.
+     * Trains and evaluates every student (with a {@link StudentStore}: reads back the students it holds, trains and
+     * stores the others) and merges them, in seed order, into the run's result.
      *
      * @return per-student results and aggregates
      */
@@ -153,74 +233,99 @@ public final class MultiStudentRun {
         List<StudentResult> results = new ArrayList<>();
         List<double[][]> predictions = new ArrayList<>();
         boolean allPredictions = true;
-        double[] mean = null;
-        double[] m2 = null;
-        int count = 0;
+        ParameterVariance variance = new ParameterVariance();
         for (long seed : seeds) {
-            TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
-            if (spec.checkpointEvery() > 0) {
-                Path dir = studentCheckpoints(spec.checkpointDir(), seed);
-                sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
-                if (resume) {
-                    sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            StudentOutcome o;
+            if (store != null && store.has(seed)) {
+                o = store.load(seed);
+                LOG.info("{}: seed {}: trained earlier, read back", name, seed);
+            } else {
+                o = trainStudent(seed);
+                if (store != null) {
+                    store.save(o);
                 }
             }
-            TrainingSpec seedSpec = sb.build();
-            BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
-            try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
-                model.setBlock(students.create(seed));
-                FitResult training;
-                try {
-                    training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
-                } finally {
-                    if (source != data && source instanceof AutoCloseable c) {
-                        try {
-                            c.close();
-                        } catch (Exception e) {
-                            LOG.warn("{}: seed {}: closing its data: {}", name, seed, e.toString());
-                        }
-                    }
-                }
-                StudentScore ev = scorer.score(seed, model);
-                results.add(new StudentResult(seed, training, ev.metrics()));
-                LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
-                if (ev.predictions() == null) {
-                    allPredictions = false;
-                } else {
-                    predictions.add(ev.predictions());
-                }
-                if (parameterVariance) {
-                    float[] w = flatParameters(model);
-                    if (mean == null) {
-                        mean = new double[w.length];
-                        m2 = new double[w.length];
-                    } else if (w.length != mean.length) {
-                        throw new IllegalStateException("seed " + seed + " built a student with " + w.length
-                                + " parameters, earlier seeds " + mean.length);
-                    }
-                    count++;
-                    for (int j = 0; j < w.length; j++) {
-                        double d = w[j] - mean[j];
-                        mean[j] += d / count;
-                        m2[j] += d * (w[j] - mean[j]);
-                    }
-                }
+            results.add(o.result());
+            if (o.predictions() == null) {
+                allPredictions = false;
+            } else {
+                predictions.add(o.predictions());
+            }
+            if (parameterVariance) {
+                variance.add(seed, o.parameters());
             }
         }
         Map<String, Summary> aggregates = aggregate(results);
         double predVar = allPredictions && predictions.size() >= 2
                 ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
-        double paramVar = Double.NaN;
-        if (parameterVariance && count >= 2) {
-            double s = 0;
-            for (double v : m2) {
-                s += v / (count - 1);
-            }
-            paramVar = s / m2.length;
-        }
+        double paramVar = parameterVariance ? variance.value() : Double.NaN;
         LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
                 + " parameters %.6g", name, results.size(), predVar, paramVar));
         return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
+    }
+
+    /**
+     * Trains and stores the students of some seeds that the store does not hold yet, and merges nothing: one task's
+     * share of a run whose students are trained apart; {@link #run} then reads every student back and merges them.
+     *
+     * @param subset seeds of this run
+     * @return how many students were trained now (the others were stored already)
+     * @throws IllegalStateException without a store
+     * @throws IllegalArgumentException for a seed that is not one of this run's
+     */
+    public int trainSeeds(List<Long> subset) {
+        if (store == null) {
+            throw new IllegalStateException(name + ": training seeds apart needs a student store (optStore)");
+        }
+        int trained = 0;
+        for (long seed : subset) {
+            if (!seeds.contains(seed)) {
+                throw new IllegalArgumentException(name + ": seed " + seed + " is not one of " + seeds);
+            }
+            if (!store.has(seed)) {
+                store.save(trainStudent(seed));
+                trained++;
+            }
+        }
+        return trained;
+    }
+
+    /**
+     * Trains and evaluates the student of one seed.
+     *
+     * @param seed the seed, one of this run's
+     * @return its outcome
+     */
+    StudentOutcome trainStudent(long seed) {
+        TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
+        if (spec.checkpointEvery() > 0) {
+            Path dir = studentCheckpoints(spec.checkpointDir(), seed);
+            sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
+            if (resume) {
+                sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            }
+        }
+        TrainingSpec seedSpec = sb.build();
+        BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
+        try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
+            model.setBlock(students.create(seed));
+            FitResult training;
+            try {
+                training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
+            } finally {
+                if (source != data && source instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        LOG.warn("{}: seed {}: closing its data: {}", name, seed, e.toString());
+                    }
+                }
+            }
+            StudentScore ev = scorer.score(seed, model);
+            LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
+            return new StudentOutcome(new StudentResult(seed, training, ev.metrics()), ev.predictions(),
+                    parameterVariance ? flatParameters(model) : null);
+        }
     }
 
     private static Map<String, Summary> aggregate(List<StudentResult> results) {
@@ -283,6 +388,7 @@ public final class MultiStudentRun {
         private Validator validator;
         private boolean resume;
         private boolean parameterVariance = true;
+        private StudentStore store;
 
         private Builder() {
         }
@@ -406,6 +512,18 @@ public final class MultiStudentRun {
          */
         public Builder optParameterVariance(boolean enabled) {
             this.parameterVariance = enabled;
+            return this;
+        }
+
+        /**
+         * Keeps finished students in a store: {@link #run} reads back the students it holds instead of training
+         * them, and stores those it trains; {@link #trainSeeds} trains a share of the seeds apart.
+         *
+         * @param s the store, or null for none (default)
+         * @return this builder
+         */
+        public Builder optStore(StudentStore s) {
+            this.store = s;
             return this;
         }
 
