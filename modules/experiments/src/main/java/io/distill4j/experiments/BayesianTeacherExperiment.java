@@ -4,7 +4,8 @@ package io.distill4j.experiments;
 import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
-import io.distill4j.trainer.StackedStudents;
+import io.distill4j.pipeline.RunResult;
+import java.nio.file.Path;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.data.config.ConfigFile;
@@ -48,8 +49,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * validation NLL of the Monte-Carlo predictive, as laplace-torch's grid search does). Each teacher's
  * soft target is the registry's {@code bayesian-mean}: p_T = (1/S) sum_s softmax(z_T^(s) / T_T).
  *
- * <p>R students (an MLP each, trained at once as a {@link StackedMlp}, all methods from the same R
- * initialisations and data orders, so comparisons are paired) minimise the registry's {@code bayesian-kd}
+ * <p>R students (an MLP each, trained at once as a {@link StackedMlp} by the pipeline: one stacked
+ * {@link io.distill4j.pipeline.Distillation} run per teacher on the cache its draws were sampled into, all methods
+ * from the same R initialisations and data orders, so comparisons are paired) minimise the registry's {@code bayesian-kd}
  * loss, exactly the paper's code: (1 - a) CE(softmax(z_S), y) + a T_T T_S KL(p_T || softmax(z_S / T_S)),
  * with the paper's (a, T_T, T_S) per teacher. Reported per student: test accuracy, ECE (10 bins), NLL, and
  * the noise of the training curve: the standard deviation of the validation accuracy over the last points
@@ -296,7 +298,8 @@ public final class BayesianTeacherExperiment implements Experiment {
         List<Cell> cells = new ArrayList<>();
         List<TeacherRow> teachers = new ArrayList<>();
         for (Setting s : cfg.settings()) {
-            runSetting(cfg, s, pool, val, task.test(), cells, teachers);
+            runSetting(cfg, s, pool, val, task.test(), cells, teachers, outDir.resolve("runs/fraction-"
+                    + Numbers.brief(s.fraction())));
         }
         Report r = report(cfg, task, quick, pool.size(), val.size(), cells, teachers);
         r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()).dataset("training pool", pool)
@@ -306,13 +309,16 @@ public final class BayesianTeacherExperiment implements Experiment {
     }
 
     private void runSetting(Config cfg, Setting s, TabularData pool, TabularData val, TabularData test, List<Cell> cells,
-            List<TeacherRow> teacherRows) {
+            List<TeacherRow> teacherRows, Path runs) {
         TabularData train = ImageTask.perClass(pool, s.fraction(), cfg.seed() * 7 + 3);
         int c = train.numClasses();
         TeacherConfig tc = cfg.teacher();
         int[] hidden = tc.hidden().stream().mapToInt(Integer::intValue).toArray();
         String desc = "mlp " + train.width() + "-" + tc.hidden() + "-" + c + " dropout " + tc.dropout();
         boolean ensemble = cfg.methods().stream().anyMatch(m -> m.teacher().equals("deep-ensemble"));
+        // labels-only (alpha 0: the teacher term has weight 0) still runs through a cache: the deterministic one
+        java.util.Set<String> kinds = new java.util.LinkedHashSet<>();
+        cfg.methods().forEach(m -> kinds.add(m.teacher().equals("labels-only") ? "deterministic" : m.teacher()));
         List<Model> members = new ArrayList<>();
         Map<String, float[][]> logits = new LinkedHashMap<>(); // teacher -> {train, test} flat (n, k, C)
         Map<String, Integer> ks = new LinkedHashMap<>();
@@ -326,11 +332,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                 .optWeightDecay(tc.weightDecay()).optLogEvery(0).build()));
             }
             Model base = members.get(0);
-            for (Method m : cfg.methods()) {
-                String kind = m.teacher();
-                if (logits.containsKey(kind) || kind.equals("labels-only")) {
-                    continue;
-                }
+            for (String kind : kinds) {
                 Teacher t = switch (kind) {
                     case "deterministic" -> new DeterministicTeacher(base, 1, c, TeacherOutput.logits(), desc);
                     case "mc-dropout" -> McDropoutTeacher.builder(base).setSamples(tc.samples()).setWidth(c).optOutput(TeacherOutput.logits()).optSeed(cfg.seed() + 21).setDescription(desc).build();
@@ -338,7 +340,8 @@ public final class BayesianTeacherExperiment implements Experiment {
                     case "laplace" -> laplace(cfg, base, train, val, c, desc, notes);
                     default -> throw new AssertionError(kind);
                 };
-                logits.put(kind, new float[][] {TeacherComparisons.samples(t, train.features()), TeacherComparisons.samples(t, test.features())});
+                logits.put(kind, new float[][] {TeacherComparisons.sampleInto(t, train, test, runs.resolve("cache-" + kind)),
+                        TeacherComparisons.samples(t, test.features())});
                 ks.put(kind, t.k());
             }
         } finally {
@@ -349,8 +352,11 @@ public final class BayesianTeacherExperiment implements Experiment {
         for (Map.Entry<String, float[][]> e : logits.entrySet()) {
             int k = ks.get(e.getKey());
             double[][] p = TeacherComparisons.predictive(e.getValue()[1], k, c, 1);
-            double tt = cfg.methods().stream().filter(m -> m.teacher().equals(e.getKey())).findFirst().orElseThrow()
-                    .teacherTemperature();
+            var method = cfg.methods().stream().filter(m -> m.teacher().equals(e.getKey())).findFirst();
+            if (method.isEmpty()) {
+                continue; // sampled only as labels-only's cache
+            }
+            double tt = method.get().teacherTemperature();
             double[][] target = TeacherComparisons.predictive(e.getValue()[0], k, c, tt);
             teacherRows.add(new TeacherRow(s, e.getKey(), Metrics.accuracy(p, test.labels()), Metrics.nll(p, test.labels()),
                     Metrics.ece(p, test.labels()), TeacherComparisons.meanConfidence(p), TeacherComparisons.meanConfidence(target),
@@ -362,26 +368,20 @@ public final class BayesianTeacherExperiment implements Experiment {
         long total = (long) perEpoch * s.studentEpochs();
         long every = Math.max(1, total / sc.curvePoints());
         for (Method m : cfg.methods()) {
-            float[] target;
-            if (m.teacher().equals("labels-only")) {
-                target = new float[train.size() * c];
-                java.util.Arrays.fill(target, 1f / c);
-            } else {
-                target = TeacherComparisons.targets(Map.of("name", "bayesian-mean", "input", "logits", "temperature",
-                        m.teacherTemperature()), logits.get(m.teacher())[0], ks.get(m.teacher()), c, null);
-            }
+            String kind = m.teacher().equals("labels-only") ? "deterministic" : m.teacher();
             TrainingSpec spec = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 7).setEpochs(s.studentEpochs())
-                    .setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay()).optValidateEvery(every)
-                    .optLogEvery(0).build();
-            TeacherComparisons.Curve curve = new TeacherComparisons.Curve(val.features(), val.labels());
+                    .setBatchSize(sc.batchSize()).setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay())
+                    .optValidateEvery(every).optLogEvery(0).build();
             double[][] scores;
             long t1 = System.nanoTime();
-            try (Model students = TeacherComparisons.trainStudents(StackedMlp.builder().setStudents(sc.count()).setInputs(train.width()).setHidden(sh).setOutputs(c).optDropout(sc.dropout()).build(),
-                    train.features(), train.labels(), target, c, TeacherComparisons.loss("bayesian-kd", Map.of("alpha", m.alpha(),
-                            "teacher-temperature", m.teacherTemperature(), "student-temperature", m.studentTemperature())),
-                    spec, sc.batchSize(), curve)) {
-                scores = TeacherComparisons.scores(StackedStudents.probabilities(students, test.features(), false), test.labels());
-            }
+            RunResult run = TeacherComparisons.students(m.teacher(), train, test, runs.resolve("cache-" + kind), sh,
+                    sc.dropout(), sc.count(), spec)
+                    .target("bayesian-mean", Map.of("input", "logits", "temperature", m.teacherTemperature()))
+                    .loss("bayesian-kd", Map.of("alpha", m.alpha(), "teacher-temperature", m.teacherTemperature(),
+                            "student-temperature", m.studentTemperature()))
+                    .validation(val, "accuracy").build().fit(runs.resolve(m.teacher()));
+            scores = TeacherComparisons.scores(run, "");
+            TeacherComparisons.Curve curve = new TeacherComparisons.Curve(run);
             if (curve.points().size() < 3) {
                 throw new io.distill4j.data.BadInputException("experiment bayesian-teacher: fraction " + Numbers.brief(s.fraction())
                         + ": the students validate only " + curve.points().size() + " times; raise studentEpochs");
@@ -438,7 +438,8 @@ public final class BayesianTeacherExperiment implements Experiment {
                 network in inference mode. MC dropout: S = %d passes with dropout active. Deep ensemble: it and %d more \
                 networks from other seeds. Laplace: S = %d draws from a KFAC last-layer Laplace posterior around it, the \
                 prior precision picked from %s by validation NLL. Students: %d MLPs %s (dropout %s, AdamW %s, batch %d), \
-                trained at once from the same initialisations for every teacher (paired), on the registry's bayesian-kd \
+                trained at once from the same initialisations for every teacher (paired) by the pipeline (one stacked \
+                distill4j run per teacher under runs/, on the teacher's draws sampled into its cache), on the registry's bayesian-kd \
                 loss (1 - a) CE + a T_T T_S KL(p_T || softmax(z / T_S)) with p_T the registry's bayesian-mean of the \
                 teacher's draws at T_T. Curve sd: the standard deviation of a student's validation accuracy over its last \
                 %d of %d evenly spaced validations; curve noise: the same after removing their least-squares line (a curve \

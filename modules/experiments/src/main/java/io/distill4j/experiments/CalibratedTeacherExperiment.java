@@ -5,7 +5,8 @@ package io.distill4j.experiments;
 import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
-import io.distill4j.trainer.StackedStudents;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.RunResult;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.data.config.ConfigFile;
@@ -44,7 +45,8 @@ import org.knowm.xchart.CategoryChartBuilder;
  * <b>shaped</b> teacher for F epochs of the registry's {@code focal-entropy} loss, so both saw the same
  * number of updates. Each teacher's target is softmax(z_T / T); W-Clip is the registry's
  * {@code wrong-mass-clip} of that tempered target against the training label. R students (MLPs trained at
- * once as a {@link StackedMlp}, the same initialisations and data orders for every method) minimise the
+ * once as a {@link StackedMlp} by the pipeline, one stacked {@link io.distill4j.pipeline.Distillation} run per
+ * method, the same initialisations and data orders for every method) minimise the
  * registry's {@code hinton-kd} loss (1 - a) CE + a T^2 KL(p_T || softmax(z_S / T)).
  */
 public final class CalibratedTeacherExperiment implements Experiment {
@@ -310,7 +312,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
         List<TeacherRow> teacherRows = new ArrayList<>();
         List<Cell> cells = new ArrayList<>();
         for (double eta : cfg.labelNoise()) {
-            runNoise(cfg, eta, train, test.labels(), conditions, teacherRows, cells);
+            runNoise(cfg, eta, train, test.labels(), conditions, teacherRows, cells, outDir.resolve("runs/noise-"
+                    + Numbers.brief(eta)));
         }
         Report r = report(cfg, task, quick, conditions, teacherRows, cells);
         r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()).dataset("train", train).dataset("test", test);
@@ -319,7 +322,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
     }
 
     private void runNoise(Config cfg, double eta, TabularData clean, int[] testLabels, List<Condition> conditions,
-            List<TeacherRow> teacherRows, List<Cell> cells) {
+            List<TeacherRow> teacherRows, List<Cell> cells, Path runs) {
         int c = clean.numClasses();
         int[] y = ImageTask.flipLabels(clean.labels(), c, eta, cfg.seed() * 13 + Double.doubleToLongBits(eta));
         TabularData train = new TabularData(clean.name(), clean.features(), y, null, c);
@@ -335,25 +338,22 @@ public final class CalibratedTeacherExperiment implements Experiment {
         try (Model teacher = TeacherComparisons.trainTeacher("teacher", train, hidden, tc.dropout(), Registry.loss("ce", Map.of()), base)) {
             byte[] start = TeacherComparisons.snapshot(teacher);
             TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("ce", Map.of()), fine);
-            logits.put("plain", outputs(teacher, train.features(), conditions));
+            logits.put("plain", outputs(teacher, train, testLabels, conditions, runs.resolve("cache-plain")));
             TeacherComparisons.restore(teacher, start);
             TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("focal-entropy", Map.of("gamma", tc.gamma(),
                     "lambda", tc.lambda(), "max-weight", tc.maxWeight(), "tau", tc.tau())), fine);
-            logits.put("shaped", outputs(teacher, train.features(), conditions));
+            logits.put("shaped", outputs(teacher, train, testLabels, conditions, runs.resolve("cache-shaped")));
         }
         LOG.info(String.format(Locale.ROOT, "calibrated-teacher: label noise %s: teachers ready in %.1f s", eta,
                 (System.nanoTime() - t0) / 1e9));
         double t = sc.temperature();
         Map<String, Object> plainSpec = Map.of("name", "bayesian-mean", "input", "logits", "temperature", t);
         Map<String, Object> clipSpec = Map.of("name", "wrong-mass-clip", "base", plainSpec, "budget", sc.clipBudget());
-        Map<String, float[]> targets = new LinkedHashMap<>();
         boolean[] plainWrong = null;
         for (String kind : List.of("plain", "shaped")) {
             float[][] z = logits.get(kind);
             float[] tt = TeacherComparisons.targets(plainSpec, z[0], 1, c, null);
             float[] clipped = TeacherComparisons.targets(clipSpec, z[0], 1, c, y);
-            targets.put(kind, tt);
-            targets.put(kind + "+clip", clipped);
             List<double[]> test = new ArrayList<>();
             for (int i = 0; i < conditions.size(); i++) {
                 double[][] p = TeacherComparisons.predictive(z[i + 1], 1, c, 1);
@@ -376,26 +376,30 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     mass(tt, clean.labels(), c), mass(clipped, clean.labels(), c)));
         }
         int[] sh = sc.hidden().stream().mapToInt(Integer::intValue).toArray();
+        TabularData testPart = new TabularData("test", conditions.get(0).x(), testLabels, null, c);
         for (String method : cfg.methods()) {
-            float[] target = switch (method) {
-                case "labels-only" -> uniform(y.length, c);
-                case "plain-kd" -> targets.get("plain");
-                case "w-clip" -> targets.get("plain+clip");
-                case "dus" -> targets.get("shaped");
-                case "dus+w-clip" -> targets.get("shaped+clip");
-                default -> throw new AssertionError(method);
-            };
-            double alpha = method.equals("labels-only") ? 0 : sc.alpha();
+            String kind = method.startsWith("dus") ? "shaped" : "plain";
+            Map<String, Object> target = method.endsWith("w-clip") ? clipSpec : plainSpec;
+            double alpha = method.equals("labels-only") ? 0 : sc.alpha(); // labels-only: the teacher term weighs 0
+            if (!List.of("labels-only", "plain-kd", "w-clip", "dus", "dus+w-clip").contains(method)) {
+                throw new AssertionError(method);
+            }
             TrainingSpec spec = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 7).setEpochs(sc.epochs())
-                    .setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay()).optLogEvery(0).build();
-            List<double[][]> scores = new ArrayList<>();
+                    .setBatchSize(sc.batchSize()).setLearningRate(sc.learningRate()).optWeightDecay(sc.weightDecay())
+                    .optLogEvery(0).build();
             long t1 = System.nanoTime();
-            try (Model students = TeacherComparisons.trainStudents(StackedMlp.builder().setStudents(sc.count()).setInputs(train.width()).setHidden(sh).setOutputs(c).optDropout(sc.dropout()).build(),
-                    train.features(), y, target, c, TeacherComparisons.loss("hinton-kd", Map.of("temperature", t, "alpha", alpha)), spec,
-                    sc.batchSize(), null)) {
-                for (Condition cond : conditions) {
-                    scores.add(TeacherComparisons.scores(StackedStudents.probabilities(students, cond.x(), false), testLabels));
-                }
+            Distillation.Builder b = TeacherComparisons.students(method, train, testPart, runs.resolve("cache-" + kind), sh,
+                    sc.dropout(), sc.count(), spec);
+            Map<String, Object> options = new LinkedHashMap<>(target);
+            b.target((String) options.remove("name"), options).loss("hinton-kd", Map.of("temperature", t, "alpha", alpha));
+            for (int i = 1; i < conditions.size(); i++) {
+                b.test(conditions.get(i).label(), new TabularData(conditions.get(i).label(), conditions.get(i).x(), testLabels,
+                        null, c));
+            }
+            RunResult run = b.build().fit(runs.resolve(method));
+            List<double[][]> scores = new ArrayList<>();
+            for (int i = 0; i < conditions.size(); i++) {
+                scores.add(TeacherComparisons.scores(run, i == 0 ? "" : conditions.get(i).label() + "/"));
             }
             cells.add(new Cell(eta, method, scores));
             LOG.info(String.format(Locale.ROOT, "calibrated-teacher: label noise %s, %s: clean accuracy %.4f, ECE %.4f, NLL %.4f"
@@ -404,10 +408,17 @@ public final class CalibratedTeacherExperiment implements Experiment {
         }
     }
 
-    /** The teacher's logits on the training images, then on every condition's test images, each flat (n, C). */
-    private static float[][] outputs(Model teacher, float[][] train, List<Condition> conditions) {
+    /**
+     * The teacher's logits on the training images, sampled into the cache the students distil (a deterministic
+     * teacher, k = 1), then on every condition's test images, each flat (n, C).
+     */
+    private static float[][] outputs(Model teacher, TabularData train, int[] testLabels, List<Condition> conditions,
+            Path cache) {
         float[][] out = new float[conditions.size() + 1][];
-        out[0] = Rows.flatten(Inference.outputs(teacher, train, false));
+        int c = train.numClasses();
+        out[0] = TeacherComparisons.sampleInto(new io.distill4j.teacher.DeterministicTeacher(teacher, 1, c,
+                io.distill4j.teacher.TeacherOutput.logits(), "mlp teacher"), train,
+                new TabularData("test", conditions.get(0).x(), testLabels, null, c), cache);
         for (int i = 0; i < conditions.size(); i++) {
             out[i + 1] = Rows.flatten(Inference.outputs(teacher, conditions.get(i).x(), false));
         }
@@ -429,7 +440,8 @@ public final class CalibratedTeacherExperiment implements Experiment {
                 the **plain** teacher trains %d more epochs of cross-entropy and the **shaped** (DUS) teacher %d epochs of \
                 the registry's focal-entropy loss (gamma %s, lambda %s, weight clip W %s, tau %s) from the same weights. \
                 Students: %d MLPs %s (dropout %s, AdamW %s, batch %d, %d epochs), the same initialisations for every \
-                method, on the registry's hinton-kd loss (1 - a) CE + a T^2 KL(p_T || softmax(z / T)) with T = %s, a = %s; \
+                method, trained by the pipeline (one stacked distill4j run per method under runs/, on the teacher's \
+                logits sampled into its cache, the shifted test images as further test sets), on the registry's hinton-kd loss (1 - a) CE + a T^2 KL(p_T || softmax(z / T)) with T = %s, a = %s; \
                 p_T = softmax(z_T / T); W-Clip is the registry's wrong-mass-clip of p_T against the training label (budget \
                 %s). labels-only is the same students on the labels alone (a = 0). Test conditions: the clean test images \
                 and %s. ± in every table of students: %s.""", tc.hidden(),
@@ -596,12 +608,6 @@ public final class CalibratedTeacherExperiment implements Experiment {
 
     private static TeacherRow find(List<TeacherRow> teachers, double eta, String kind) {
         return teachers.stream().filter(t -> t.noise() == eta && t.teacher().equals(kind)).findFirst().orElseThrow();
-    }
-
-    private static float[] uniform(int n, int c) {
-        float[] u = new float[n * c];
-        java.util.Arrays.fill(u, 1f / c);
-        return u;
     }
 
     private static double mass(float[] p, int[] labels, int c) {

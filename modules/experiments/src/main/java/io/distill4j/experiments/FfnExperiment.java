@@ -3,6 +3,13 @@ package io.distill4j.experiments;
 import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.Teachers;
+import io.distill4j.models.Inference;
+import io.distill4j.teacher.McDropoutTeacher;
+import io.distill4j.teacher.Teacher;
+import io.distill4j.teacher.TeacherOutput;
 import io.distill4j.trainer.stats.Regression;
 import io.distill4j.trainer.stats.Bootstrap;
 import io.distill4j.trainer.stats.BootstrapInterval;
@@ -54,16 +61,20 @@ import org.knowm.xchart.XYChart;
  * <p>Classification (digits, breast cancer, wine, MNIST): an MLP(128) teacher with dropout 0.3 gives k MC-dropout
  * samples per training input, drawn afresh for every student; students MLP(64) with dropout 0.1 learn from
  * {@code single} (one sample), {@code mean} (mean of k), {@code inverse-variance} (practical, the student's
- * MC-dropout estimate) or {@code multi-sample} (the k samples' arg-max labels, i.e. their vote histogram).
- * All R students of a setting train at once as a {@link StackedMlp} on {@link StackedStudents} (the project's
- * training engine and AdamW).
+ * MC-dropout estimate, 4 passes) or {@code multi-sample} (the k samples' arg-max labels, i.e. their vote
+ * histogram), each a target of the registry. The teacher's draws are sampled into a cache ({@link Teachers#of})
+ * and each target is one stacked pipeline run ({@link io.distill4j.pipeline.Distillation}, per-student draws)
+ * under {@code runs/classification-<dataset>/}.
+ *
+ * <p>All R students of a setting train at once as a {@link StackedMlp} on {@link StackedStudents} (the project's
+ * training engine and AdamW). The regression students do so directly rather than through the pipeline: their
+ * inverse-variance target fuses the draws with an exponential moving average of each student's own predictions
+ * per row, a stateful student estimate the pipeline's target builders do not have.
  */
 public final class FfnExperiment implements Experiment {
     private static final Logger LOG = LogManager.getLogger(FfnExperiment.class);
     /** Each regression student's objective: mean squared error. */
     private static final ai.djl.training.loss.Loss MSE = TeacherComparisons.loss("mse", Map.of());
-    /** Each classification student's objective: soft-target cross-entropy. */
-    private static final ai.djl.training.loss.Loss SOFT_CE = TeacherComparisons.loss("soft-ce", Map.of());
 
     /**
      * Regression settings.
@@ -144,7 +155,7 @@ public final class FfnExperiment implements Experiment {
             regression(cfg, cfg.regression(), r);
         }
         if (!cfg.classification().datasets().isEmpty()) {
-            classification(cfg, cfg.classification(), r);
+            classification(cfg, cfg.classification(), r, outDir.resolve("runs"));
         }
         r.provenance(info.finish(), config.root()).seed("seed", cfg.seed());
         r.write(outDir);
@@ -404,7 +415,10 @@ public final class FfnExperiment implements Experiment {
 
     // ---------------------------------------------------------------- classification
 
-    private void classification(Config cfg, ClassificationConfig cc, Report r) {
+    /** The classification targets: registry names, each a stacked pipeline run on per-student draws. */
+    static final List<String> CLASSIFICATION_TARGETS = List.of("single", "mean", "inverse-variance", "multi-sample");
+
+    private void classification(Config cfg, ClassificationConfig cc, Report r, Path runs) {
         r.paragraph(String.format(Locale.ROOT, "## Classification: MLP(%d) teacher with MC dropout (k = %d), MLP(%d) students"
                 + "%n%nAccuracy: %s.", cc.teacherHidden(), cc.k(), cc.studentHidden(),
                 Summary.meaning(Summary.CONFIDENCE, cc.students(), "students")));
@@ -420,46 +434,35 @@ public final class FfnExperiment implements Experiment {
             int n = s.train().features().length;
             int students = cc.students();
             int[] yTest = s.test().labels();
-            float[][][] teacherSamples;
             double teacherAcc;
-            try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(cc.teacherHidden()).setOutputs(c).optDropout(0.3f).build(),
-                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(Rows.oneHot(s.train().labels(), c)),
-                                    new Shape(1, n, c))), SOFT_CE, spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
-                                    cfg.seed()), cc.batchSize(), null)) {
-                teacherAcc = Metrics.accuracy(StackedStudents.probabilities(t, s.test().features(), false)[0], yTest);
-                // Every student gets its own k MC-dropout draws: (students * k) passes over the training inputs.
-                teacherSamples = new float[students * cc.k()][][];
-                ai.djl.engine.Engine.getInstance().setRandomSeed((int) cfg.seed() + 101);
-                for (int p = 0; p < teacherSamples.length; p++) {
-                    teacherSamples[p] = toFloat(StackedStudents.probabilities(t, s.train().features(), true)[0]);
-                }
+            Path dsRuns = runs.resolve("classification-" + ds);
+            try (Model t = TeacherComparisons.trainTeacher("teacher", s.train(), new int[] {cc.teacherHidden()}, 0.3f,
+                    Registry.loss("ce", Map.of()), spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
+                            cfg.seed()))) {
+                teacherAcc = Metrics.accuracy(Metrics.toDouble(Inference.probabilities(t, s.test().features(), false)), yTest);
+                // every student gets its own k MC-dropout draws: students * k per row in the cache
+                Teacher mc = McDropoutTeacher.builder(t).setSamples(students * cc.k()).setWidth(c)
+                        .optOutput(TeacherOutput.probabilities(1f)).optSeed(cfg.seed() + 101)
+                        .setDescription("mlp " + s.train().width() + "-" + cc.teacherHidden() + "-" + c + " dropout 0.3")
+                        .build();
+                Teachers.of(mc).fill(s, mc.k(), dsRuns.resolve("cache"), device, LOG::debug);
             }
             LOG.info("ffn classification {}: teacher test accuracy {}", ds, teacherAcc);
-            // samples[st][i][j][c]
-            float[] flat = new float[students * n * cc.k() * c];
-            for (int st = 0; st < students; st++) {
-                for (int j = 0; j < cc.k(); j++) {
-                    float[][] pass = teacherSamples[st * cc.k() + j];
-                    for (int i = 0; i < n; i++) {
-                        System.arraycopy(pass[i], 0, flat, ((st * n + i) * cc.k() + j) * c, c);
-                    }
-                }
-            }
             List<Double> variances = new ArrayList<>();
             List<Double> lows = new ArrayList<>();
             List<Double> highs = new ArrayList<>();
             Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
-                double[][][] probs;
-                try (NDManager dm = NDManager.newBaseManager(device)) {
-                    NDArray samples = dm.create(flat, new Shape(students, n, cc.k(), c));
-                    StackedStudents.Labels targets = classificationTargets(method, samples, cc.k(), c);
-                    try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(cc.studentHidden()).setOutputs(c).optDropout(0.1f).build(), s.train().features(), targets, SOFT_CE, spec(cc.studentEpochs(), cc.batchSize(),
-                            cc.learningRate(), 1e-4f, cfg.seed() + 1), cc.batchSize(), null)) {
-                        probs = StackedStudents.probabilities(m, s.test().features(), false);
-                    }
+                if (!CLASSIFICATION_TARGETS.contains(method)) {
+                    throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
+                            + method + "' (" + String.join(", ", CLASSIFICATION_TARGETS) + ")");
                 }
+                RunResult run = TeacherComparisons.students(method, s.train(), s.test(), dsRuns.resolve("cache"),
+                        new int[] {cc.studentHidden()}, 0.1f, students, spec(cc.studentEpochs(), cc.batchSize(),
+                                cc.learningRate(), 1e-4f, cfg.seed() + 1))
+                        .draws(Draws.PER_STUDENT).samples(cc.k()).target(method).loss("soft-ce").studentPasses(4)
+                        .build().fit(dsRuns.resolve(method));
+                double[][][] probs = run.result().predictions().toArray(new double[0][][]);
                 double[] acc = new double[students];
                 double[] ece = new double[students];
                 double[] nll = new double[students];
@@ -563,44 +566,6 @@ public final class FfnExperiment implements Experiment {
         }
     }
 
-    private static StackedStudents.Labels classificationTargets(String method, NDArray samples, int k, int c) {
-        return switch (method) {
-            case "single", "mean" -> {
-                TargetBuilder b = Registry.target(method, Map.of());
-                yield (m, rows, x, probe) -> new NDList(perStudent(samples, rows, k, c, (flat, unused) -> b.build(flat, null), null));
-            }
-            case "multi-sample" -> (m, rows, x, probe) -> {
-                NDArray g = StackedStudents.gather(samples, rows);
-                return new NDList(g.argMax(3).oneHot(c).toType(DataType.FLOAT32, false).sum(new int[] {2}).div(k));
-            };
-            case "inverse-variance" -> {
-                TargetBuilder b = Registry.target("inverse-variance", Map.of());
-                yield (m, rows, x, probe) -> {
-                    // (S, R, B, C) passes -> (R * B, S, C): the variance of the student's S-pass mean per item.
-                    NDArray passes = probe.passes(x, 4).softmax(3);
-                    long r = passes.getShape().get(1);
-                    long bsz = passes.getShape().get(2);
-                    StudentEstimate est = StudentEstimate.fromPasses(passes.transpose(1, 2, 0, 3).reshape(r * bsz, 4, c));
-                    return new NDList(perStudent(samples, rows, k, c, b::build, est));
-                };
-            }
-            default -> throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
-                    + method + "' (single, mean, inverse-variance, multi-sample)");
-        };
-    }
-
-    /**
-     * Applies a (B', k, C) target builder to every student's rows at once by folding R into the batch; the
-     * student estimate, when given, is already folded to (R * B, C).
-     */
-    private static NDArray perStudent(NDArray samples, NDArray rows, int k, int c,
-            java.util.function.BiFunction<NDArray, StudentEstimate, NDArray> build, StudentEstimate est) {
-        NDArray g = StackedStudents.gather(samples, rows);
-        long r = g.getShape().get(0);
-        long b = g.getShape().get(1);
-        return build.apply(g.reshape(r * b, k, c), est).reshape(r, b, c);
-    }
-
     // ---------------------------------------------------------------- helpers
 
     /** The engine settings of a stack: AdamW at a constant rate, no clipping, fp32. */
@@ -625,15 +590,5 @@ public final class FfnExperiment implements Experiment {
         return s / y.length;
     }
 
-    private static float[][] toFloat(double[][] p) {
-        float[][] f = new float[p.length][];
-        for (int i = 0; i < p.length; i++) {
-            f[i] = new float[p[i].length];
-            for (int c = 0; c < p[i].length; c++) {
-                f[i][c] = (float) p[i][c];
-            }
-        }
-        return f;
-    }
 
 }

@@ -14,6 +14,13 @@ import io.distill4j.loss.Registry;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.teacher.Teacher;
 import io.distill4j.trainer.Metrics;
+import io.distill4j.trainer.MultiStudentRun;
+import io.distill4j.data.TeacherCache;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.Teachers;
+import java.nio.file.Path;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedStudents;
@@ -35,11 +42,14 @@ import java.util.Map;
 
 /**
  * Shared pieces of the teacher-comparison experiments (bayesian-teacher, calibrated-teacher): MLP teachers
- * trained with a registry loss, their k samples per input, and R MLP students trained at once on
- * {@link StackedStudents} with any distillation loss of the registry, with a validation-accuracy curve per
- * student.
+ * trained with a registry loss, their k samples per input sampled into a cache, and R MLP students per condition
+ * trained through the pipeline ({@link Distillation}, stacked students, shared draws) with any target and
+ * distillation loss of the registry, with a validation curve per student.
  */
 final class TeacherComparisons {
+
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(
+            TeacherComparisons.class);
 
     private TeacherComparisons() {
     }
@@ -213,53 +223,85 @@ final class TeacherComparisons {
     }
 
     /**
-     * Trains R students at once on {@link StackedStudents}, all on the same teacher targets.
+     * The pipeline run of one condition's students: R MLP students trained at once ({@link Distillation.Builder#stacked})
+     * on the k draws per row every student shares ({@link Draws#SHARED}) of a teacher already sampled into a cache,
+     * seeds {@code spec.seed()} to {@code spec.seed() + R - 1} (the stack starts from the first), scored on the test
+     * rows without MC-dropout passes; students are not saved. The caller adds the target, the loss and any
+     * validation rows or further test sets, and calls {@code build().fit(runDir)}.
      *
-     * @param block the uninitialised stack (R students)
-     * @param x the training rows
-     * @param y their labels
-     * @param teacher the teacher targets, flat (n, C), shared by all students (read by the loss as labels[1])
-     * @param classes C
-     * @param loss a distillation loss whose labels are {@code [y, teacher]} (e.g. {@code hinton-kd},
-     *     {@code bayesian-kd}); each student's objective is its own mean loss
-     * @param spec the engine settings (validation interval included)
-     * @param batchSize rows per student per step
-     * @param curve records the validation curve, or null
-     * @return the trained stack; the caller closes it
+     * @param name the run's name
+     * @param train the training rows (the cache's items)
+     * @param test the test rows
+     * @param cache the teacher's cache over {@code train}
+     * @param hidden the students' hidden widths
+     * @param dropout their dropout
+     * @param count R
+     * @param spec the engine settings (batch size per student, seed, validation interval)
+     * @return the builder
      */
-    static Model trainStudents(StackedMlp block, float[][] x, int[] y, float[] teacher, int classes, Loss loss,
-            TrainingSpec spec, int batchSize, Curve curve) {
-        if (teacher.length != x.length * classes) {
-            throw new IllegalArgumentException("teacher targets hold " + teacher.length + " values, expected " + x.length
-                    + " x " + classes);
+    static Distillation.Builder students(String name, TabularData train, TabularData test, Path cache, int[] hidden,
+            float dropout, int count, TrainingSpec spec) {
+        List<Long> seeds = new ArrayList<>();
+        for (int s = 0; s < count; s++) {
+            seeds.add(spec.seed() + s);
         }
-        try (NDManager m = NDManager.newBaseManager(spec.device())) {
-            NDArray labels = m.create(y).toType(DataType.INT64, false);
-            NDArray targets = m.create(teacher, new Shape(x.length, classes));
-            return StackedStudents.train(block, x, StackedStudents.sharedRows(labels, targets), loss, spec, batchSize, curve);
-        }
+        return Distillation.builder().name(name).data(new TabularData.Split(train, test)).teacher(Teachers.cache(cache))
+                .draws(Draws.SHARED).student(Mlp.builder().setHidden(hidden).optDropout(dropout)).seeds(seeds)
+                .stacked(true).training(spec).evaluationPasses(0).saveStudents(false).log(LOG::debug);
     }
 
-    /** Records each student's validation accuracy whenever the engine validates; returns their mean. */
-    static final class Curve implements Validator {
-        private final float[][] x;
-        private final int[] y;
+    /**
+     * Samples a teacher into a cache over the training rows (the pipeline's {@link Teachers#of}).
+     *
+     * @param teacher the teacher
+     * @param train the rows
+     * @param test the test rows (the split the runs use)
+     * @param dir the cache folder
+     * @return the cache's draws, flat (n, k, width), for the teacher's own summaries
+     */
+    static float[] sampleInto(Teacher teacher, TabularData train, TabularData test, Path dir) {
+        TeacherCache cache = Teachers.of(teacher).fill(new TabularData.Split(train, test), teacher.k(), dir,
+                teacher.device(), LOG::debug);
+        return io.distill4j.data.Rows.flatten(cache.readAll());
+    }
+
+    /**
+     * Per-student accuracy, ECE and NLL of a run, as the pipeline scored them.
+     *
+     * @param run the run
+     * @param prefix {@code ""} for the test part, {@code name/} for a further test set
+     * @return {accuracy[], ece[], nll[]}
+     */
+    static double[][] scores(RunResult run, String prefix) {
+        List<MultiStudentRun.StudentResult> st = run.result().students();
+        double[][] out = new double[3][st.size()];
+        for (int s = 0; s < st.size(); s++) {
+            out[0][s] = st.get(s).metrics().get(prefix + "accuracy");
+            out[1][s] = st.get(s).metrics().get(prefix + "ece");
+            out[2][s] = st.get(s).metrics().get(prefix + "nll");
+        }
+        return out;
+    }
+
+    /** Each student's validation curve of a run (one point per validation, each the students' values). */
+    static final class Curve {
         private final List<double[]> points = new ArrayList<>();
 
-        Curve(float[][] x, int[] y) {
-            this.x = x;
-            this.y = y;
-        }
-
-        @Override
-        public double evaluate(Model model) {
-            double[][][] p = StackedStudents.probabilities(model, x, false);
-            double[] acc = new double[p.length];
-            for (int s = 0; s < p.length; s++) {
-                acc[s] = Metrics.accuracy(p[s], y);
+        /**
+         * Reads the curves of a run's students.
+         *
+         * @param run a run made with validation rows
+         */
+        Curve(RunResult run) {
+            List<MultiStudentRun.StudentResult> st = run.result().students();
+            int n = st.get(0).training().validations().size();
+            for (int i = 0; i < n; i++) {
+                double[] p = new double[st.size()];
+                for (int s = 0; s < p.length; s++) {
+                    p[s] = st.get(s).training().validations().get(i);
+                }
+                points.add(p);
             }
-            points.add(acc);
-            return Descriptive.mean(acc);
         }
 
         /** @return the recorded points, each the students' accuracies */
@@ -319,23 +361,6 @@ final class TeacherComparisons {
     }
 
     // ---------------------------------------------------------------- summaries
-
-    /**
-     * Per-student accuracy, ECE and NLL.
-     *
-     * @param probs {@code [student][row][class]}
-     * @param labels the labels
-     * @return {accuracy[], ece[], nll[]}
-     */
-    static double[][] scores(double[][][] probs, int[] labels) {
-        double[][] out = new double[3][probs.length];
-        for (int s = 0; s < probs.length; s++) {
-            out[0][s] = Metrics.accuracy(probs[s], labels);
-            out[1][s] = Metrics.ece(probs[s], labels);
-            out[2][s] = Metrics.nll(probs[s], labels);
-        }
-        return out;
-    }
 
     /**
      * Mean of the largest probability per row (the confidence).

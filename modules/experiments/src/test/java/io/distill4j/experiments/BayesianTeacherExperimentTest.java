@@ -44,6 +44,7 @@ class BayesianTeacherExperimentTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> students = (List<Map<String, Object>>) r.data().get("students");
         assertEquals(2 * 5, students.size());
+        ReportChecks.trainedByThePipeline(out, students, "accuracy", "accuracy");
         for (Map<String, Object> s : students) {
             assertTrue((double) s.get("accuracyMean") > 0.6, s.toString());
         }

@@ -36,6 +36,8 @@ class CalibratedTeacherExperimentTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> students = (List<Map<String, Object>>) r.data().get("students");
         assertEquals(5 * 3, students.size()); // five methods on clean, noisy and low-contrast test images
+        ReportChecks.trainedByThePipeline(out, students.stream().filter(s -> s.get("testImages").equals("clean")).toList(),
+                "accuracy", "accuracy");
         for (Map<String, Object> s : students) {
             if (s.get("testImages").equals("clean")) {
                 assertTrue((double) s.get("accuracyMean") > 0.8, s.toString());

@@ -30,6 +30,15 @@ class FfnExperimentTest {
         assertEquals(4, cls.size());
         for (Map<String, Object> cell : cls) {
             assertTrue((double) cell.get("accuracyMean") > 0.8, cell.toString());
+            // each target was a stacked pipeline run on per-student draws; the table's mean is that run's
+            Path results = out.resolve("runs/classification-" + cell.get("dataset") + "/" + cell.get("method")
+                    + "/results.json");
+            com.fasterxml.jackson.databind.JsonNode run = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(results.toFile());
+            assertTrue(run.get("settings").get("stacked").asBoolean());
+            assertEquals("per-student", run.get("settings").get("teacher").get("draws").asText());
+            assertEquals((double) cell.get("accuracyMean"), run.get("aggregates").get("accuracy").get("mean").asDouble(),
+                    1e-12);
         }
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> reg = (List<Map<String, Object>>) r.data().get("regression");

@@ -76,4 +76,35 @@ final class ReportChecks {
             assertTrue(hues.size() >= 3, f + " has only " + hues.size() + " saturated colours");
         }
     }
+
+    /**
+     * Checks that every student a report lists was trained by the pipeline: each list of per-student values under
+     * {@code key} in the report equals the values of one stacked pipeline run's {@code results.json} under
+     * {@code runs/}, and there are as many runs as entries.
+     *
+     * @param out the experiment's output folder
+     * @param entries the report's student entries
+     * @param key the per-student list in an entry, e.g. {@code accuracy}
+     * @param metric the same metric in {@code results.json}, e.g. {@code accuracy} or {@code shifted/accuracy}
+     */
+    static void trainedByThePipeline(Path out, List<java.util.Map<String, Object>> entries, String key, String metric)
+            throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<List<Double>> runs = new java.util.ArrayList<>();
+        try (var files = Files.walk(out.resolve("runs"))) {
+            for (Path f : files.filter(p -> p.getFileName().toString().equals("results.json")).toList()) {
+                JsonNode r = json.readTree(f.toFile());
+                assertTrue(r.get("settings").get("stacked").asBoolean(), f + ": stacked students");
+                List<Double> v = new java.util.ArrayList<>();
+                r.get("students").forEach(st -> v.add(st.get("metrics").get(metric).asDouble()));
+                runs.add(v);
+                assertTrue(Files.exists(f.resolveSibling("model-card.md")), f + ": a model card beside it");
+            }
+        }
+        assertEquals(entries.size(), runs.size(), "one pipeline run per report entry");
+        for (java.util.Map<String, Object> e : entries) {
+            List<Double> want = java.util.Arrays.stream((double[]) e.get(key)).boxed().toList();
+            assertTrue(runs.contains(want), "the report's " + key + " " + want + " is a pipeline run's");
+        }
+    }
 }

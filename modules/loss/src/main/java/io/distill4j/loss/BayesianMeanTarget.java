@@ -56,6 +56,11 @@ public final class BayesianMeanTarget implements TargetBuilder {
     }
 
     @Override
+    public String outputSignal(String samples) {
+        return samples.equals(input == Input.LOGITS ? "logits" : "probabilities") ? "probabilities" : null;
+    }
+
+    @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
         ArgumentChecks.rank("samples", samples, 3);
         ArgumentChecks.samplesK("posterior draws", samples);

@@ -21,6 +21,7 @@ import java.util.function.Function;
  *   <tr><th>name</th><th>class</th><th>options</th></tr>
  *   <tr><td>single</td><td>{@link SingleSampleTarget}</td><td>index [0]</td></tr>
  *   <tr><td>mean</td><td>{@link MeanTarget}</td><td></td></tr>
+ *   <tr><td>multi-sample</td><td>{@link MultiSampleTarget} (vote shares of the draws' classes)</td><td></td></tr>
  *   <tr><td>inverse-variance</td><td>{@link InverseVarianceTarget} practical form</td>
  *       <td>renormalise [true], validate [true]</td></tr>
  *   <tr><td>inverse-variance-paper</td><td>{@link InverseVarianceTarget} paper form</td>
@@ -71,6 +72,7 @@ public final class Registry {
     static {
         builtIn(TARGETS, "target", "single", RegistryOptions.Single.class, o -> new SingleSampleTarget(o.index()));
         builtIn(TARGETS, "target", "mean", RegistryOptions.None.class, o -> new MeanTarget());
+        builtIn(TARGETS, "target", "multi-sample", RegistryOptions.None.class, o -> new MultiSampleTarget());
         builtIn(TARGETS, "target", "inverse-variance", RegistryOptions.InverseVariance.class, o -> new InverseVarianceTarget(
                 InverseVarianceTarget.Form.PRACTICAL, o.renormalise() == null || o.renormalise(), o.validate()));
         builtIn(TARGETS, "target", "inverse-variance-paper", RegistryOptions.InverseVariance.class, o -> new InverseVarianceTarget(

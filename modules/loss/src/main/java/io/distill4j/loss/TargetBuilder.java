@@ -37,6 +37,19 @@ public interface TargetBuilder {
         return build(samples, student);
     }
 
+    /**
+     * The signal of this builder's targets when it reads samples of a given signal: the same signal by default
+     * (a mean of probabilities is probabilities, of logits logits); a builder that turns logits into probabilities
+     * says so, and one that cannot read a signal returns null. Whoever turns targets into a loss's labels reads it
+     * (a softmax applies to logit targets only).
+     *
+     * @param samples the samples' signal: {@code probabilities}, {@code logits} or {@code values}
+     * @return the targets' signal, or null when this builder cannot read samples of that signal
+     */
+    default String outputSignal(String samples) {
+        return samples;
+    }
+
     /** @return whether {@link #build} needs the student's estimate; false by default */
     default boolean needsStudentEstimate() {
         return false;

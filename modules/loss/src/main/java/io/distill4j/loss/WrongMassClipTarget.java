@@ -48,6 +48,12 @@ public final class WrongMassClipTarget implements TargetBuilder {
         this.budget = budget;
     }
 
+    /** Clips a distribution: the base builder's targets must be probabilities. */
+    @Override
+    public String outputSignal(String samples) {
+        return "probabilities".equals(base.outputSignal(samples)) ? "probabilities" : null;
+    }
+
     @Override
     public NDArray build(NDArray samples, StudentEstimate student) {
         throw new IllegalArgumentException("wrong-mass-clip needs the class labels: call build(samples, student, "

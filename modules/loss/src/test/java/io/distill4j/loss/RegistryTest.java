@@ -13,8 +13,8 @@ class RegistryTest {
 
     @Test
     void everyBuilderAndLossIsRegistered() {
-        assertEquals(Set.of("single", "mean", "inverse-variance", "inverse-variance-paper", "bayesian-mean",
-                "wrong-mass-clip"), builtIn(Registry.targetNames()));
+        assertEquals(Set.of("single", "mean", "multi-sample", "inverse-variance", "inverse-variance-paper",
+                "bayesian-mean", "wrong-mass-clip"), builtIn(Registry.targetNames()));
         assertEquals(Set.of("ce", "soft-ce", "hinton-kd", "bayesian-kd", "kl", "reverse-kl", "jsd", "mse",
                 "gaussian-nll", "sparse-topk-kl", "focal-entropy", "weighted"), builtIn(Registry.lossNames()));
         for (String name : builtIn(Registry.targetNames())) {

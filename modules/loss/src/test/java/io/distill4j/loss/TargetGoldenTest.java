@@ -55,6 +55,16 @@ class TargetGoldenTest extends NdTestBase {
     }
 
     @Test
+    void multiSampleIsTheShareOfDrawsVotingForEachClass() {
+        // B = 2, k = 4, C = 3; row 0 votes 0, 2, 2, 1 -> (1/4, 1/4, 2/4); row 1 ties (0.4, 0.4, 0.2) -> class 0
+        double[][][] s = {
+            {{0.7, 0.2, 0.1}, {0.1, 0.3, 0.6}, {0.2, 0.2, 0.6}, {0.3, 0.5, 0.2}},
+            {{0.4, 0.4, 0.2}, {0.1, 0.8, 0.1}, {0.4, 0.4, 0.2}, {0.4, 0.4, 0.2}}};
+        assertRows(new double[][] {{0.25, 0.25, 0.5}, {0.75, 0.25, 0}}, new MultiSampleTarget().build(nd3(s), null), 0,
+                "multi-sample");
+    }
+
+    @Test
     void inverseVarianceHandWorked() {
         // B=1, k=2, C=2: samples (0.6, 0.4), (0.8, 0.2); student (0.5, 0.5) with variance 0.03.
         // practical: var_T = ddof-1 variance / k = 0.02 / 2 = 0.01 -> a_T = 100 / (100 + 33.3) = 0.75

@@ -145,6 +145,36 @@ public final class StackedMlp extends AbstractBlock {
         return students;
     }
 
+    /** @return the layer widths: inputs, each hidden width, outputs */
+    public int[] widths() {
+        return widths.clone();
+    }
+
+    /** @return the dropout rate after each hidden layer */
+    public float dropout() {
+        return dropout;
+    }
+
+    /**
+     * A layer's weights, all students.
+     *
+     * @param layer the layer, from 0
+     * @return shape (R, in, out); the parameter's own array (initialised stacks only)
+     */
+    public NDArray weight(int layer) {
+        return weights[layer].getArray();
+    }
+
+    /**
+     * A layer's biases, all students.
+     *
+     * @param layer the layer, from 0
+     * @return shape (R, 1, out); the parameter's own array (initialised stacks only)
+     */
+    public NDArray bias(int layer) {
+        return biases[layer].getArray();
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.head();

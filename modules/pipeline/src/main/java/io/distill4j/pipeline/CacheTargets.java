@@ -67,6 +67,6 @@ final class CacheTargets implements BatchTargets {
                 ? StudentEstimate.fromPasses(student.mcDropoutProbabilities(inputs, studentPasses).transpose(1, 0, 2))
                 : null;
         NDArray t = target.build(samples, estimate, target.needsLabels() ? y : null);
-        return labels.assemble(samples, t, y, signal);
+        return labels.assemble(samples, t, y, target.outputSignal(signal));
     }
 }

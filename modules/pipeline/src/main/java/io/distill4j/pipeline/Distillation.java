@@ -77,6 +77,9 @@ public final class Distillation {
     final String name;
     private final TabularData.Split data;
     private final TabularData validation;
+    private final String validationMetric;
+    private final Map<String, TabularData> extraTests;
+    private final boolean stacked;
     final TeacherSource teacher;
     private final String targetName;
     private final TargetBuilder target;
@@ -104,6 +107,9 @@ public final class Distillation {
         this.name = b.name != null ? b.name : b.targetName;
         this.data = b.data;
         this.validation = b.validation;
+        this.validationMetric = b.validationMetric;
+        this.extraTests = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.extraTests));
+        this.stacked = b.stacked;
         this.teacher = b.teacher;
         this.targetName = b.targetName;
         this.target = b.target;
@@ -178,13 +184,13 @@ public final class Distillation {
 
     /**
      * The seeds whose students {@link #fitStudents} can train apart (one task each on a cluster): every seed of a
-     * tabular run that saves its students; none for a language-model run or a run that does not save students (then
-     * the run is one piece: {@link #fit}).
+     * tabular run that saves its students one at a time; none for a language-model run, a stacked run (its students
+     * train at once) or a run that does not save students (then the run is one piece: {@link #fit}).
      *
      * @return the seeds, or an empty list
      */
     public List<Long> separableSeeds() {
-        return teacher instanceof Teachers.SequenceJob || !saveStudents ? List.of() : seeds;
+        return teacher instanceof Teachers.SequenceJob || stacked || !saveStudents ? List.of() : seeds;
     }
 
     /**
@@ -201,8 +207,8 @@ public final class Distillation {
      */
     public RunResult fitStudents(Path runDir, List<Long> subset) {
         if (separableSeeds().isEmpty()) {
-            throw new IllegalStateException(name + ": a language-model run or one that does not save its students is"
-                    + " trained in one piece (fit)");
+            throw new IllegalStateException(name + ": a language-model run, a stacked run or one that does not save its"
+                    + " students is trained in one piece (fit)");
         }
         return fit(runDir, List.copyOf(subset));
     }
@@ -249,12 +255,25 @@ public final class Distillation {
         DenseCacheReader reader = filled.dense(false);
         int[] labels = train.isClassification() ? train.labels() : null;
         MultiStudentRun.Builder b = MultiStudentRun.builder().optName(name).setSeeds(seeds)
-                .setStudents(seed -> complete.build(train.width(), outputs))
-                .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
-                        firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal, studentPasses),
-                        training.batchSize(), device))
                 .setLoss(loss).setSpec(training).setScorer(evaluator).optResume(resume).optParameterVariance(true);
-        if (training.earlyStopping() != null) {
+        if (stacked) {
+            List<CacheTargets> perStudent = new ArrayList<>();
+            for (int s = 0; s < seeds.size(); s++) {
+                perStudent.add(new CacheTargets(reader, firstDraw(s), samples, target, assembler, labels, signal,
+                        studentPasses));
+            }
+            MlpPreset p = (MlpPreset) complete;
+            b.optStacked(new MultiStudentRun.Stacked(io.distill4j.models.StackedMlp.builder().setStudents(seeds.size())
+                    .setInputs(p.inputs()).setHidden(p.hidden().stream().mapToInt(Integer::intValue).toArray())
+                    .setOutputs(p.outputs()).optDropout(p.dropout()).build(), train.features(),
+                    new StackedCacheLabels(perStudent), training.batchSize()));
+        } else {
+            b.setStudents(seed -> complete.build(train.width(), outputs))
+                    .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
+                            firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal, studentPasses),
+                            training.batchSize(), device));
+        }
+        if (validation != null) {
             b.optValidator(validator(width));
         }
         if (apart != null) {
@@ -357,7 +376,7 @@ public final class Distillation {
     }
 
     private Validator validator(int width) {
-        String metric = training.earlyStopping().metric();
+        String metric = training.earlyStopping() != null ? training.earlyStopping().metric() : validationMetric;
         if (!validation.isClassification()) {
             double[][] y = column(validation);
             return model -> Metrics.mse(Metrics.toDouble(firstColumns(Inference.outputs(model, validation.features(),
@@ -367,13 +386,28 @@ public final class Distillation {
     }
 
     private MultiStudentRun.StudentScorer evaluator(TabularData train, int width, int outputs) {
-        TabularData test = data.test();
-        if (train.isClassification()) {
-            return Evaluators.classification(test.features(), test.labels(), null, evaluationPasses);
+        MultiStudentRun.StudentScorer main = scorer(data.test(), width);
+        if (extraTests.isEmpty()) {
+            return main;
         }
-        double[][] y = column(test);
+        Map<String, MultiStudentRun.StudentScorer> more = new LinkedHashMap<>();
+        extraTests.forEach((n, rows) -> more.put(n, scorer(rows, width)));
         return (seed, model) -> {
-            double[][] p = Metrics.toDouble(firstColumns(Inference.outputs(model, test.features(), false), width));
+            MultiStudentRun.StudentScore first = main.score(seed, model);
+            Map<String, Double> m = new LinkedHashMap<>(first.metrics());
+            more.forEach((n, sc) -> sc.score(seed, model).metrics().forEach((k, v) -> m.put(n + "/" + k, v)));
+            return new MultiStudentRun.StudentScore(m, first.predictions());
+        };
+    }
+
+    /** Scores a student on held-out rows: classification metrics, or the MSE of the first output. */
+    private MultiStudentRun.StudentScorer scorer(TabularData rows, int width) {
+        if (rows.isClassification()) {
+            return Evaluators.classification(rows.features(), rows.labels(), null, evaluationPasses);
+        }
+        double[][] y = column(rows);
+        return (seed, model) -> {
+            double[][] p = Metrics.toDouble(firstColumns(Inference.outputs(model, rows.features(), false), width));
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("mse", Metrics.mse(p, y));
             return new MultiStudentRun.StudentScore(m, p);
@@ -428,6 +462,17 @@ public final class Distillation {
         Map<String, Object> s = new LinkedHashMap<>(io.distill4j.models.StudentPresets.toMap(complete));
         s.put("description", complete.describe());
         m.put("student", s);
+        m.put("stacked", stacked);
+        if (validation != null) {
+            m.put("validation", Map.of("rows", validation.size(), "fingerprint", io.distill4j.data.Sha256.fingerprint(
+                    validation.features())));
+        }
+        if (!extraTests.isEmpty()) {
+            Map<String, Object> tests = new LinkedHashMap<>();
+            extraTests.forEach((n, rows) -> tests.put(n, Map.of("rows", rows.size(), "fingerprint",
+                    io.distill4j.data.Sha256.fingerprint(rows.features()))));
+            m.put("extraTests", tests);
+        }
         m.put("studentPasses", studentPasses);
         m.put("evaluationPasses", evaluationPasses);
         m.put("training", training.asMap());
@@ -440,6 +485,9 @@ public final class Distillation {
         private String name;
         private TabularData.Split data;
         private TabularData validation;
+        private String validationMetric;
+        private final Map<String, TabularData> extraTests = new LinkedHashMap<>();
+        private boolean stacked;
         private TeacherSource teacher;
         private String targetName = "mean";
         private TargetBuilder target;
@@ -504,7 +552,52 @@ public final class Distillation {
          * @return this builder
          */
         public Builder validation(TabularData rows) {
+            return validation(rows, null);
+        }
+
+        /**
+         * Sets held-out rows scored during training: each student's validation curve (one value per validation,
+         * every {@code training.validateEvery} updates or at each epoch end) is in its training result, and early
+         * stopping watches them; never the test part.
+         *
+         * @param rows the validation rows
+         * @param metric what to score: {@code accuracy}, {@code nll}, {@code ece} or {@code brier} for classification
+         *     (null: the early-stopping rule's metric, else {@code nll}); regression always scores the MSE
+         * @return this builder
+         */
+        public Builder validation(TabularData rows, String metric) {
             this.validation = rows;
+            this.validationMetric = metric;
+            return this;
+        }
+
+        /**
+         * Adds further held-out rows every student is scored on, beside the test part (for example shifted or
+         * corrupted copies of it); their metrics are named {@code name/metric} in the results.
+         *
+         * @param testName a name, unique in the run
+         * @param rows the rows, of the training part's width and task
+         * @return this builder
+         */
+        public Builder test(String testName, TabularData rows) {
+            if (testName == null || testName.isBlank() || extraTests.containsKey(testName)) {
+                throw new IllegalArgumentException("test sets need distinct, non-blank names, got '" + testName + "'");
+            }
+            extraTests.put(testName, Objects.requireNonNull(rows, "rows"));
+            return this;
+        }
+
+        /**
+         * Trains the M students at once as one stack ({@link io.distill4j.models.StackedMlp} on
+         * {@link io.distill4j.trainer.StackedStudents}): one pass of the engine for all of them, each on its own
+         * labels and data order, each then taken out, scored and saved as an MLP of its own. The stack starts from
+         * the first seed; student s's data order comes from that seed and s. Needs an MLP student.
+         *
+         * @param enabled whether to stack
+         * @return this builder
+         */
+        public Builder stacked(boolean enabled) {
+            this.stacked = enabled;
             return this;
         }
 
@@ -881,6 +974,22 @@ public final class Distillation {
             if (training.earlyStopping() != null && validation == null) {
                 throw new IllegalArgumentException("early stopping needs validation rows (validation(...)), never the test part");
             }
+            if (stacked && !(student instanceof MlpPreset)) {
+                throw new IllegalArgumentException("stacked students need an MLP student, got model_type "
+                        + student.modelType());
+            }
+            String misfitRows = rowsMisfit(validation, "validation");
+            for (Map.Entry<String, TabularData> e : extraTests.entrySet()) {
+                misfitRows = misfitRows != null ? misfitRows : rowsMisfit(e.getValue(), "test '" + e.getKey() + "'");
+            }
+            if (misfitRows != null) {
+                throw new IllegalArgumentException(misfitRows);
+            }
+            if (validationMetric != null && !Evaluators.CLASSIFICATION_METRICS.containsKey(validationMetric)) {
+                throw new IllegalArgumentException("validation metric must be one of "
+                        + new java.util.TreeSet<>(Evaluators.CLASSIFICATION_METRICS.keySet()) + ", got '"
+                        + validationMetric + "'");
+            }
             if (resume && training.checkpointEvery() == 0) {
                 throw new IllegalArgumentException("resume needs checkpoints (training checkpointEvery > 0)");
             }
@@ -894,9 +1003,26 @@ public final class Distillation {
             return new Distillation(this);
         }
 
+        /** @return why held-out rows do not fit the training part, or null */
+        private String rowsMisfit(TabularData rows, String what) {
+            if (rows == null) {
+                return null;
+            }
+            TabularData train = data.train();
+            if (rows.width() != train.width() || rows.isClassification() != train.isClassification()) {
+                return what + " rows have " + rows.width() + " features (" + (rows.isClassification() ? "classification"
+                        : "regression") + "), the training part " + train.width() + " (" + (train.isClassification()
+                        ? "classification" : "regression") + ")";
+            }
+            return null;
+        }
+
         private Distillation buildLm() {
             if (student == null) {
                 throw new IllegalArgumentException("the student is not set (a gpt2 or llama preset, or a Hugging Face folder)");
+            }
+            if (stacked) {
+                throw new IllegalArgumentException("stacked students are MLPs; causal-LM students train one at a time");
             }
             if (!(student instanceof io.distill4j.models.lm.LmPreset)) {
                 throw new IllegalArgumentException("the student is model_type " + student.modelType() + ", but a language-model"

@@ -56,14 +56,21 @@ public final class LabelAssembler {
             return pair + ": target '" + targetName + "' fuses the teacher with the student's own probabilities, and this"
                     + " cache holds " + signal;
         }
+        String cacheSignal = signal;
+        signal = target.outputSignal(cacheSignal);
+        if (signal == null) {
+            return pair + ": target '" + targetName + "' cannot read a cache of " + cacheSignal
+                    + (cacheSignal.equals("logits") || cacheSignal.equals("probabilities") ? " (a bayesian-mean target"
+                            + " needs its input option to match the cache)" : "");
+        }
         for (Label l : loss.labels()) {
             String why = switch (l) {
                 case CLASS_LABELS -> hasClassLabels ? null : "class labels, and this dataset is a regression";
                 case TARGET_PROBABILITIES, TARGET_LOG_PROBABILITIES -> "values".equals(signal)
                         ? "teacher probabilities, and this cache holds regression values" : null;
                 case TARGET_LOGITS -> "logits".equals(signal) ? null
-                        : "teacher logits, and this cache holds " + signal + " (sample the teacher with output: logits,"
-                                + " or use the loss's teacher: probabilities)";
+                        : "teacher logits, and target '" + targetName + "' gives " + signal + " (sample the teacher"
+                                + " with output: logits and keep them, or use the loss's teacher: probabilities)";
                 case TARGET_VALUES -> "values".equals(signal) ? null
                         : "regression targets, and this cache holds " + signal;
                 case TOP_K_IDS, TOP_K_LOG_PROBABILITIES, TOP_K_LOG_TAIL -> "values".equals(signal)
@@ -82,9 +89,10 @@ public final class LabelAssembler {
      * Assembles the labels of a batch, in the loss's order.
      *
      * @param samples the items' teacher samples (B, k, C), in the cache's signal
-     * @param target the target builder's output (B, C), in the cache's signal
+     * @param target the target builder's output (B, C)
      * @param classLabels the ground-truth class ids (B), or null for regression
-     * @param signal the cache's signal
+     * @param signal the target's signal ({@link io.distill4j.loss.TargetBuilder#outputSignal} of the cache's): a
+     *     softmax turns logit targets into probabilities, probability targets are used as they are
      * @return the labels, in the arrays' manager
      */
     public NDList assemble(NDArray samples, NDArray target, NDArray classLabels, String signal) {

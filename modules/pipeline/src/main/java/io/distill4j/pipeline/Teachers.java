@@ -165,6 +165,46 @@ public final class Teachers {
     }
 
     /**
+     * A teacher built by user code (for example trained with its own recipe, or a Bayesian posterior), sampled into
+     * the run's cache over the training rows: its k draws per row are what the run distils ({@link Draws#SHARED}
+     * shares them; {@link Draws#PER_STUDENT} needs k to hold M students' draws). The caller keeps and closes it.
+     *
+     * @param teacher the teacher
+     * @return the source
+     */
+    public static TeacherSource of(io.distill4j.teacher.Teacher teacher) {
+        Objects.requireNonNull(teacher, "teacher");
+        return new TeacherSource() {
+            @Override
+            public String signal(TabularData train) {
+                return teacher.output().signal();
+            }
+
+            @Override
+            public int samplesPerStudent() {
+                return teacher.k();
+            }
+
+            @Override
+            public int fixedSamples() {
+                return teacher.k();
+            }
+
+            @Override
+            public TeacherCache fill(TabularData.Split data, int samples, Path cacheDir, Device device, Consumer<String> log) {
+                log.accept("sampling " + describe() + " over " + data.train().size() + " rows into " + cacheDir);
+                return TeacherSampler.fill(teacher, data.train().features(), cacheDir, TeacherSampler.Options.defaults(),
+                        SampleProgress.NONE);
+            }
+
+            @Override
+            public String describe() {
+                return String.valueOf(teacher.provenance().getOrDefault("name", "teacher")) + ", k=" + teacher.k();
+            }
+        };
+    }
+
+    /**
      * A cache made earlier, used as it is: it must hold the run's training rows (same fingerprint).
      *
      * @param dir the cache folder

@@ -78,6 +78,86 @@ class DistillationTest {
     }
 
     @Test
+    void stackedStudentsEachGetTheLabelsTheyWouldGetAlone(@TempDir Path dir) {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(3)
+                .training(FAST);
+        Distillation d = run(teacher, "inverse-variance").build();
+        TeacherCache cache = teacher.fill(IRIS, d.cacheSamples(), dir.resolve("cache"), Device.cpu(), l -> { });
+        DenseCacheReader reader = cache.dense(false);
+        LabelAssembler assembler = new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5);
+        java.util.List<CacheTargets> each = new java.util.ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            each.add(new CacheTargets(reader, d.firstDraw(s), 3, Registry.target("inverse-variance", Map.of()), assembler,
+                    IRIS.train().labels(), "probabilities", 4));
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            long[][] rows = {{4, 0, 7}, {1, 9, 2}, {30, 5, 6}};
+            NDArray rowArray = m.create(new long[] {4, 0, 7, 1, 9, 2, 30, 5, 6}, new ai.djl.ndarray.types.Shape(3, 3));
+            NDArray inputs = m.randomNormal(new ai.djl.ndarray.types.Shape(3, 3, 4));
+            // a fixed "stack" estimate: logits (S = 4 passes, R = 3, B = 3, C = 3), each student's slice its own
+            NDArray logits = m.randomNormal(new ai.djl.ndarray.types.Shape(4, 3, 3, 3));
+            int[] probes = new int[1];
+            NDList stackedLabels = new StackedCacheLabels(each).labels(m, rowArray, inputs, (x, passes) -> {
+                probes[0]++;
+                assertEquals(4, passes);
+                return logits;
+            });
+            assertEquals(1, probes[0], "the stack's passes run once per step for all students");
+            float[] got = stackedLabels.head().toFloatArray();
+            for (int s = 0; s < 3; s++) {
+                int student = s;
+                int[] own = java.util.Arrays.stream(rows[s]).mapToInt(v -> (int) v).toArray();
+                float[] alone = each.get(s).labels(m, own, inputs.get(s),
+                        (x, passes) -> logits.get(":, " + student).softmax(-1)).head().toFloatArray();
+                assertArrayEquals(alone, java.util.Arrays.copyOfRange(got, s * 9, s * 9 + 9), 1e-6f, "student " + s);
+            }
+        }
+    }
+
+    @Test
+    void aStackedRunScoresAndSavesEachStudentAsItsOwnMlp(@TempDir Path dir) throws Exception {
+        TabularData.Split split = IRIS;
+        TabularData shifted = new TabularData("iris-shifted", java.util.Arrays.stream(split.test().features())
+                .map(r -> new float[] {r[0] + 0.5f, r[1], r[2], r[3]}).toArray(float[][]::new), split.test().labels(),
+                null, 3);
+        RunResult r = run(Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(2).training(FAST),
+                "mean").stacked(true).validation(split.test(), "accuracy").test("shifted", shifted).evaluationPasses(0)
+                .build().fit(dir.resolve("run"));
+        assertEquals(3, r.students());
+        for (var st : r.result().students()) {
+            Path folder = dir.resolve("run/students/seed-" + st.seed());
+            try (ai.djl.Model m = SavedStudent.load(folder, Device.cpu())) {
+                float[][] z = io.distill4j.models.Inference.outputs(m, split.test().features(), false);
+                float[][] zs = io.distill4j.models.Inference.outputs(m, shifted.features(), false);
+                assertEquals(accuracy(z, split.test().labels()), st.metrics().get("accuracy"), 1e-12, "seed " + st.seed());
+                assertEquals(accuracy(zs, shifted.labels()), st.metrics().get("shifted/accuracy"), 1e-12);
+            }
+            assertEquals(FAST.epochs(), st.training().validations().size(), "one validation per epoch, its own curve");
+        }
+        assertFalse(r.result().students().get(0).training().validations().equals(
+                r.result().students().get(1).training().validations())
+                && r.result().students().get(0).metrics().equals(r.result().students().get(1).metrics()),
+                "students of a stack differ");
+        assertThrows(IllegalArgumentException.class, () -> run(Teachers.mcDropout(Mlp.builder().setHidden(4)), "mean")
+                .stacked(true).validation(split.test(), "loss").build());
+    }
+
+    /** Share of rows whose largest output is the label. */
+    private static double accuracy(float[][] z, int[] y) {
+        int hit = 0;
+        for (int i = 0; i < z.length; i++) {
+            int best = 0;
+            for (int c = 1; c < z[i].length; c++) {
+                if (z[i][c] > z[i][best]) {
+                    best = c;
+                }
+            }
+            hit += best == y[i] ? 1 : 0;
+        }
+        return hit / (double) z.length;
+    }
+
+    @Test
     void withOneStudentWhatNeedsTwoSaysSoInTheTableTheCardAndTheJsonNeverNaN(@TempDir Path dir) throws Exception {
         Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(8).optDropout(0.3f)).samples(2)
                 .training(TrainingSpec.builder().setEpochs(2).setBatchSize(16).setLearningRate(0.01f).build());
@@ -123,6 +203,50 @@ class DistillationTest {
             // zero teacher variance: the fusion keeps the teacher, up to its 1e-8 variance guard (a_S = 1e-8 / (var_S + 1e-8))
             assertArrayEquals(single, fused, 1e-4f, "zero teacher variance: the fusion keeps the teacher");
         }
+    }
+
+    @Test
+    void aTargetThatTurnsLogitsIntoProbabilitiesIsNotSoftmaxedAgain(@TempDir Path dir) {
+        Teachers.Recipe teacher = Teachers.mcDropout(Mlp.builder().setHidden(16).optDropout(0.3f)).samples(3)
+                .training(FAST).logits();
+        TeacherCache cache = teacher.fill(IRIS, 3, dir.resolve("cache"), Device.cpu(), l -> { });
+        assertEquals("logits", cache.manifest().signal());
+        float[][][] z = cache.readAll();
+        var target = Registry.target("bayesian-mean", Map.of("input", "logits", "temperature", 4.0));
+        CacheTargets t = new CacheTargets(cache.dense(false), 0, 3, target, new LabelAssembler(Registry.loss("hinton-kd",
+                Map.of()), 5), IRIS.train().labels(), "logits", 4);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] got = t.labels(m, new int[] {0, 1}, m.zeros(new ai.djl.ndarray.types.Shape(2, 4)), NO_PROBE).get(1)
+                    .toFloatArray();
+            for (int i = 0; i < 2; i++) {
+                // p_T = (1/k) sum_j softmax(z_j / 4), in double precision
+                double[] want = new double[3];
+                for (float[] draw : z[i]) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (float v : draw) {
+                        max = Math.max(max, v / 4.0);
+                    }
+                    double sum = 0;
+                    for (float v : draw) {
+                        sum += Math.exp(v / 4.0 - max);
+                    }
+                    for (int c = 0; c < 3; c++) {
+                        want[c] += Math.exp(draw[c] / 4.0 - max) / sum / 3;
+                    }
+                }
+                for (int c = 0; c < 3; c++) {
+                    assertEquals(want[c], got[i * 3 + c], 1e-6, "row " + i + " class " + c);
+                }
+            }
+        }
+        assertEquals(null, LabelAssembler.check(Registry.loss("hinton-kd", Map.of()), "hinton-kd", target, "bayesian-mean",
+                "logits", 3, true, 5));
+        assertEquals("loss 'hinton-kd' with target 'bayesian-mean': target 'bayesian-mean' cannot read a cache of logits"
+                + " (a bayesian-mean target needs its input option to match the cache)", LabelAssembler.check(
+                        Registry.loss("hinton-kd", Map.of()), "hinton-kd", Registry.target("bayesian-mean", Map.of()),
+                        "bayesian-mean", "logits", 3, true, 5));
+        assertTrue(LabelAssembler.check(Registry.loss("kl", Map.of("teacher", "logits")), "kl", target, "bayesian-mean",
+                "logits", 3, true, 5).contains("teacher logits, and target 'bayesian-mean' gives probabilities"));
     }
 
     @Test

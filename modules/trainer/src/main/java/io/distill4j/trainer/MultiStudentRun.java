@@ -141,44 +141,6 @@ public final class MultiStudentRun {
         void save(StudentOutcome outcome);
     }
 
-    /**
-     * The inter-student variance of parameters, accumulated one student at a time in seed order (Welford): the
-     * variance across students of each parameter, averaged over the parameters.
-     */
-    static final class ParameterVariance {
-        private double[] mean;
-        private double[] m2;
-        private int count;
-
-        void add(long seed, float[] w) {
-            if (mean == null) {
-                mean = new double[w.length];
-                m2 = new double[w.length];
-            } else if (w.length != mean.length) {
-                throw new IllegalStateException("seed " + seed + " built a student with " + w.length
-                        + " parameters, earlier seeds " + mean.length);
-            }
-            count++;
-            for (int j = 0; j < w.length; j++) {
-                double d = w[j] - mean[j];
-                mean[j] += d / count;
-                m2[j] += d * (w[j] - mean[j]);
-            }
-        }
-
-        /** @return the variance, NaN with fewer than 2 students */
-        double value() {
-            if (count < 2) {
-                return Double.NaN;
-            }
-            double s = 0;
-            for (double v : m2) {
-                s += v / (count - 1);
-            }
-            return s / m2.length;
-        }
-    }
-
     private final String name;
     private final List<Long> seeds;
     private final StudentFactory students;
@@ -190,6 +152,7 @@ public final class MultiStudentRun {
     private final Validator validator;
     private final boolean resume;
     private final boolean parameterVariance;
+    private final Stacked stacked;
     private final StudentStore store;
 
     private MultiStudentRun(Builder b) {
@@ -204,7 +167,29 @@ public final class MultiStudentRun {
         this.validator = b.validator;
         this.resume = b.resume;
         this.parameterVariance = b.parameterVariance;
+        this.stacked = b.stacked;
         this.store = b.store;
+    }
+
+    /**
+     * The students as one stack ({@link Builder#optStacked}).
+     *
+     * @param block the uninitialised stack, one student per seed
+     * @param features the training rows, shared by all students
+     * @param labels each step's labels for all students
+     * @param batchSize rows per student per step
+     */
+    public record Stacked(io.distill4j.models.StackedMlp block, float[][] features, StackedStudents.Labels labels,
+            int batchSize) {
+        /** Checks the parts. */
+        public Stacked {
+            Objects.requireNonNull(block, "block");
+            Objects.requireNonNull(features, "features");
+            Objects.requireNonNull(labels, "labels");
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+            }
+        }
     }
 
     /** @return a new builder */
@@ -230,10 +215,10 @@ public final class MultiStudentRun {
      * @return per-student results and aggregates
      */
     public Result run() {
-        List<StudentResult> results = new ArrayList<>();
-        List<double[][]> predictions = new ArrayList<>();
-        boolean allPredictions = true;
-        ParameterVariance variance = new ParameterVariance();
+        if (stacked != null) {
+            return runStacked();
+        }
+        Collector out = new Collector();
         for (long seed : seeds) {
             StudentOutcome o;
             if (store != null && store.has(seed)) {
@@ -245,23 +230,9 @@ public final class MultiStudentRun {
                     store.save(o);
                 }
             }
-            results.add(o.result());
-            if (o.predictions() == null) {
-                allPredictions = false;
-            } else {
-                predictions.add(o.predictions());
-            }
-            if (parameterVariance) {
-                variance.add(seed, o.parameters());
-            }
+            out.add(o);
         }
-        Map<String, Summary> aggregates = aggregate(results);
-        double predVar = allPredictions && predictions.size() >= 2
-                ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
-        double paramVar = parameterVariance ? variance.value() : Double.NaN;
-        LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
-                + " parameters %.6g", name, results.size(), predVar, paramVar));
-        return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
+        return out.result();
     }
 
     /**
@@ -270,12 +241,13 @@ public final class MultiStudentRun {
      *
      * @param subset seeds of this run
      * @return how many students were trained now (the others were stored already)
-     * @throws IllegalStateException without a store
+     * @throws IllegalStateException without a store, or for a stacked run (its students train at once)
      * @throws IllegalArgumentException for a seed that is not one of this run's
      */
     public int trainSeeds(List<Long> subset) {
-        if (store == null) {
-            throw new IllegalStateException(name + ": training seeds apart needs a student store (optStore)");
+        if (store == null || stacked != null) {
+            throw new IllegalStateException(name + ": training seeds apart needs a student store (optStore) and"
+                    + " students trained one at a time (not stacked)");
         }
         int trained = 0;
         for (long seed : subset) {
@@ -290,13 +262,8 @@ public final class MultiStudentRun {
         return trained;
     }
 
-    /**
-     * Trains and evaluates the student of one seed.
-     *
-     * @param seed the seed, one of this run's
-     * @return its outcome
-     */
-    StudentOutcome trainStudent(long seed) {
+    /** Trains and scores the student of one seed. */
+    private StudentOutcome trainStudent(long seed) {
         TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
         if (spec.checkpointEvery() > 0) {
             Path dir = studentCheckpoints(spec.checkpointDir(), seed);
@@ -321,10 +288,139 @@ public final class MultiStudentRun {
                     }
                 }
             }
-            StudentScore ev = scorer.score(seed, model);
-            LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
-            return new StudentOutcome(new StudentResult(seed, training, ev.metrics()), ev.predictions(),
-                    parameterVariance ? flatParameters(model) : null);
+            return outcome(seed, training, model);
+        }
+    }
+
+    /** Scores a trained student and takes what the merge needs from it (one place for every path). */
+    private StudentOutcome outcome(long seed, FitResult training, Model model) {
+        StudentScore ev = scorer.score(seed, model);
+        LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
+        return new StudentOutcome(new StudentResult(seed, training, ev.metrics()), ev.predictions(),
+                parameterVariance ? flatParameters(model) : null);
+    }
+
+    /**
+     * The stacked path: the R students train at once as one {@link io.distill4j.models.StackedMlp}
+     * ({@link StackedStudents}) from the first seed (student s's data order from that seed and s), then each is
+     * taken out as a model of its own ({@link StackedStudents#student}) and scored as the one-at-a-time path scores.
+     * The validator runs on each student; the engine watches their mean, and each student's
+     * {@link FitResult#validations()} holds its own curve.
+     */
+    private Result runStacked() {
+        long first = seeds.get(0);
+        TrainingSpec.Builder sb = spec.withSeed(first).toBuilder();
+        if (spec.checkpointEvery() > 0) {
+            Path dir = spec.checkpointDir().resolve("stacked");
+            sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
+            if (resume) {
+                sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            }
+        }
+        PerStudentValidation curves = validator == null ? null : new PerStudentValidation(validator, seeds.size(), name);
+        Collector out = new Collector();
+        try (Model stack = Model.newInstance(name + "-stacked", spec.device())) {
+            FitResult shared = StackedStudents.fit(stack, stacked.block(), stacked.features(), stacked.labels(), loss,
+                    sb.build(), stacked.batchSize(), curves);
+            for (int s = 0; s < seeds.size(); s++) {
+                long seed = seeds.get(s);
+                FitResult own = curves == null ? shared : new FitResult(shared.steps(), shared.epochs(), shared.lastLoss(),
+                        shared.skippedSteps(), curves.curve(s), shared.bestMetric(), shared.bestStep(), shared.stoppedEarly(),
+                        shared.restoredBest(), shared.lastCheckpoint(), shared.itemsPerSecond());
+                try (Model model = StackedStudents.student(stack, s, name + "-seed-" + seed)) {
+                    out.add(outcome(seed, own, model));
+                }
+            }
+        }
+        return out.result();
+    }
+
+    /** Runs a validator on each student of a stack; the engine sees their mean. */
+    private static final class PerStudentValidation implements Validator {
+        private final Validator each;
+        private final List<List<Double>> curves = new ArrayList<>();
+        private final String name;
+
+        PerStudentValidation(Validator each, int students, String name) {
+            this.each = each;
+            this.name = name;
+            for (int s = 0; s < students; s++) {
+                curves.add(new ArrayList<>());
+            }
+        }
+
+        @Override
+        public double evaluate(Model stack) {
+            double sum = 0;
+            for (int s = 0; s < curves.size(); s++) {
+                try (Model one = StackedStudents.student(stack, s, name + "-validation-" + s)) {
+                    double v = each.evaluate(one);
+                    curves.get(s).add(v);
+                    sum += v;
+                }
+            }
+            return sum / curves.size();
+        }
+
+        List<Double> curve(int student) {
+            return curves.get(student);
+        }
+    }
+
+    /**
+     * Gathers the students, in seed order, into the run's result: the one merge of every path (one at a time,
+     * stacked, or read back from a {@link StudentStore}).
+     */
+    private final class Collector {
+        private final List<StudentResult> results = new ArrayList<>();
+        private final List<double[][]> predictions = new ArrayList<>();
+        private boolean allPredictions = true;
+        private double[] mean;
+        private double[] m2;
+        private int count;
+
+        /** Adds a student, in seed order: its result, predictions and parameters (Welford's running variance). */
+        void add(StudentOutcome o) {
+            long seed = o.result().seed();
+            results.add(o.result());
+            if (o.predictions() == null) {
+                allPredictions = false;
+            } else {
+                predictions.add(o.predictions());
+            }
+            if (parameterVariance) {
+                float[] w = o.parameters();
+                if (mean == null) {
+                    mean = new double[w.length];
+                    m2 = new double[w.length];
+                } else if (w.length != mean.length) {
+                    throw new IllegalStateException("seed " + seed + " built a student with " + w.length
+                            + " parameters, earlier seeds " + mean.length);
+                }
+                count++;
+                for (int j = 0; j < w.length; j++) {
+                    double d = w[j] - mean[j];
+                    mean[j] += d / count;
+                    m2[j] += d * (w[j] - mean[j]);
+                }
+            }
+        }
+
+        Result result() {
+            Map<String, Summary> aggregates = aggregate(results);
+            double predVar = allPredictions && predictions.size() >= 2
+                    ? Metrics.interStudentVariance(predictions.toArray(new double[0][][])) : Double.NaN;
+            double paramVar = Double.NaN;
+            if (parameterVariance && count >= 2) {
+                double s = 0;
+                for (double v : m2) {
+                    s += v / (count - 1);
+                }
+                paramVar = s / m2.length;
+            }
+            LOG.info(String.format(Locale.ROOT, "%s: %d students; inter-student variance of predictions %.6g, of"
+                    + " parameters %.6g", name, results.size(), predVar, paramVar));
+            return new Result(results, aggregates, predVar, paramVar, allPredictions ? predictions : List.of());
         }
     }
 
@@ -388,9 +484,22 @@ public final class MultiStudentRun {
         private Validator validator;
         private boolean resume;
         private boolean parameterVariance = true;
+        private Stacked stacked;
         private StudentStore store;
 
         private Builder() {
+        }
+
+        /**
+         * Trains the students at once as one stack instead of one after the other (then no student factory nor
+         * data source is set: the stack and its labels replace them).
+         *
+         * @param s the stack, one student per seed, its rows and labels
+         * @return this builder
+         */
+        public Builder optStacked(Stacked s) {
+            this.stacked = s;
+            return this;
         }
 
         /**
@@ -517,7 +626,8 @@ public final class MultiStudentRun {
 
         /**
          * Keeps finished students in a store: {@link #run} reads back the students it holds instead of training
-         * them, and stores those it trains; {@link #trainSeeds} trains a share of the seeds apart.
+         * them, and stores those it trains; {@link #trainSeeds} trains a share of the seeds apart. Not with
+         * {@link #optStacked} (stacked students train at once).
          *
          * @param s the store, or null for none (default)
          * @return this builder
@@ -534,9 +644,23 @@ public final class MultiStudentRun {
          * @throws IllegalArgumentException naming what is missing or wrong
          */
         public MultiStudentRun build() {
-            Objects.requireNonNull(students, "students (setStudents)");
-            if ((data == null) == (dataPerStudent == null)) {
-                throw new IllegalArgumentException("set the data once: setData or setDataPerStudent");
+            if (stacked != null) {
+                if (store != null) {
+                    throw new IllegalArgumentException("a stacked run trains its students at once: no optStore");
+                }
+                if (students != null || data != null || dataPerStudent != null) {
+                    throw new IllegalArgumentException("a stacked run takes its students and data from optStacked: set"
+                            + " no setStudents, setData or setDataPerStudent");
+                }
+                if (stacked.block().students() != seeds.size()) {
+                    throw new IllegalArgumentException("the stack holds " + stacked.block().students() + " students for "
+                            + seeds.size() + " seeds");
+                }
+            } else {
+                Objects.requireNonNull(students, "students (setStudents)");
+                if ((data == null) == (dataPerStudent == null)) {
+                    throw new IllegalArgumentException("set the data once: setData or setDataPerStudent");
+                }
             }
             Objects.requireNonNull(loss, "loss (setLoss)");
             Objects.requireNonNull(spec, "spec (setSpec)");

@@ -136,14 +136,86 @@ public final class StackedStudents {
     public static Model train(StackedMlp block, float[][] features, Labels labels, Loss loss, TrainingSpec spec,
             int batchSize, Validator validator, FitListener... listeners) {
         Model model = Model.newInstance("stacked-students", spec.device());
-        model.setBlock(block);
-        try (Source source = new Source(features, labels, block, batchSize, spec.device())) {
-            TrainingEngine.fit(model, source, new PerStudent(loss, block.students()), spec, validator, listeners);
+        try {
+            fit(model, block, features, labels, loss, spec, batchSize, validator, listeners);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
         return model;
+    }
+
+    /**
+     * Trains the R students of a stack in a model the caller holds, as {@link #train} does.
+     *
+     * @param model an empty model; it gets the block
+     * @param block the uninitialised stack
+     * @param features the training rows, shared by all students
+     * @param labels each step's labels
+     * @param loss the per-student loss
+     * @param spec the engine settings
+     * @param batchSize rows per student per step
+     * @param validator scores the stack during training, or null
+     * @param listeners told after every update
+     * @return what the training did
+     */
+    public static FitResult fit(Model model, StackedMlp block, float[][] features, Labels labels, Loss loss,
+            TrainingSpec spec, int batchSize, Validator validator, FitListener... listeners) {
+        model.setBlock(block);
+        try (Source source = new Source(features, labels, block, batchSize, spec.device())) {
+            return TrainingEngine.fit(model, source, new PerStudent(loss, block.students()), spec, validator, listeners);
+        }
+    }
+
+    /**
+     * One student of a trained stack as a model of its own: an {@link io.distill4j.models.Mlp} of the stack's
+     * widths and dropout holding student s's parameters (each Linear's weight is the transpose of the stack's
+     * (in, out) slice), so that everything written for single students (evaluation, saving, parameter variance)
+     * applies to it. Its outputs equal the stack's outputs of student s.
+     *
+     * @param stack a trained stack
+     * @param student s, in [0, R)
+     * @param name the new model's name
+     * @return the student; the caller closes it
+     */
+    public static Model student(Model stack, int student, String name) {
+        StackedMlp block = (StackedMlp) stack.getBlock();
+        if (student < 0 || student >= block.students()) {
+            throw new IllegalArgumentException("student must be in [0, " + block.students() + "), got " + student);
+        }
+        int[] widths = block.widths();
+        Model m = Model.newInstance(name, stack.getNDManager().getDevice());
+        try {
+            ai.djl.nn.Block mlp = io.distill4j.models.Mlp.builder().setInputs(widths[0])
+                    .setHidden(Arrays.copyOfRange(widths, 1, widths.length - 1)).setOutputs(widths[widths.length - 1])
+                    .optDropout(block.dropout()).build();
+            m.setBlock(mlp);
+            mlp.initialize(m.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, widths[0]));
+            int layer = 0;
+            for (ai.djl.nn.Block child : mlp.getChildren().values()) {
+                if (!(child instanceof ai.djl.nn.core.Linear)) {
+                    continue;
+                }
+                try (NDManager tmp = stack.getNDManager().newSubManager()) {
+                    // get() makes its result in the parameter's manager: attach before deriving anything from it
+                    NDArray w = block.weight(layer).get(student);
+                    w.attach(tmp);
+                    NDArray b = block.bias(layer).get(student);
+                    b.attach(tmp);
+                    child.getParameters().get("weight").getArray().set(w.transpose().toFloatArray());
+                    child.getParameters().get("bias").getArray().set(b.toFloatArray());
+                }
+                layer++;
+            }
+            if (layer != widths.length - 1) {
+                throw new IllegalStateException("the MLP of widths " + Arrays.toString(widths) + " has " + layer
+                        + " linear layers");
+            }
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     /**

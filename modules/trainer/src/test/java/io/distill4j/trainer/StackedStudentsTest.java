@@ -74,6 +74,62 @@ class StackedStudentsTest {
     }
 
     @Test
+    void anExtractedStudentComputesWhatTheStackComputesForIt() {
+        float[][] x = features();
+        StackedMlp block = StackedMlp.builder().setStudents(3).setInputs(2).setHidden(5, 4).setOutputs(3).optDropout(0.2f)
+                .build();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu());
+                Model stack = StackedStudents.train(block, x, StackedStudents.perStudentRows(m.create(new float[3 * N * 3],
+                        new Shape(3, N, 3))), Registry.loss("mse", Map.of()), TrainingSpec.builder().setDevice(Device.cpu())
+                        .setSeed(5).setEpochs(2).setBatchSize(8).setLearningRate(0.05f).optLogEvery(0).build(), 8, null)) {
+            float[][][] stacked = StackedStudents.predict(stack, x, false);
+            for (int s = 0; s < 3; s++) {
+                try (Model one = StackedStudents.student(stack, s, "s" + s)) {
+                    // plain double-precision forward of the extracted Linear layers, independent of both blocks
+                    float[][] want = stacked[s];
+                    float[][] got = io.distill4j.models.Inference.outputs(one, x, false);
+                    for (int i = 0; i < N; i++) {
+                        assertArrayEquals(want[i], got[i], 1e-5f, "student " + s + " row " + i);
+                    }
+                    double[] ref = reference(one, x[0]);
+                    for (int c = 0; c < 3; c++) {
+                        assertEquals(ref[c], got[0][c], 1e-5);
+                    }
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> StackedStudents.student(stack, 3, "x"));
+        }
+    }
+
+    /** The MLP's forward (Linear, ReLU, ..., Linear) in double precision from its parameters. */
+    private static double[] reference(Model model, float[] row) {
+        double[] a = new double[row.length];
+        for (int i = 0; i < row.length; i++) {
+            a[i] = row[i];
+        }
+        java.util.List<ai.djl.nn.Block> linears = model.getBlock().getChildren().values().stream()
+                .filter(b -> b instanceof ai.djl.nn.core.Linear).toList();
+        for (int l = 0; l < linears.size(); l++) {
+            NDArray w = linears.get(l).getParameters().get("weight").getArray();
+            float[] wv = w.toFloatArray();
+            float[] bv = linears.get(l).getParameters().get("bias").getArray().toFloatArray();
+            int out = (int) w.getShape().get(0);
+            double[] z = new double[out];
+            for (int o = 0; o < out; o++) {
+                z[o] = bv[o];
+                for (int i = 0; i < a.length; i++) {
+                    z[o] += wv[o * a.length + i] * a[i];
+                }
+                if (l < linears.size() - 1) {
+                    z[o] = Math.max(0, z[o]);
+                }
+            }
+            a = z;
+        }
+        return a;
+    }
+
+    @Test
     void studentsAreIndependent() {
         float[][] x = features();
         float[][] a = targets(x, 2, 5);
