@@ -46,6 +46,8 @@ public final class SequenceCacheWriter implements AutoCloseable {
     private final boolean uint16;
     private final int itemsPerShard;
     private final CacheWriteOptions options;
+    private final int firstShard;
+    private final boolean shardsOnly;
     private final List<Row> rows = new ArrayList<>();
     private CacheManifest manifest;
     private int bufferedItems;
@@ -56,8 +58,11 @@ public final class SequenceCacheWriter implements AutoCloseable {
             float[] scale, float[] tail, long crc) {
     }
 
-    private SequenceCacheWriter(Path dir, CacheManifest m, int itemsPerShard, CacheWriteOptions options) {
+    private SequenceCacheWriter(Path dir, CacheManifest m, int itemsPerShard, CacheWriteOptions options, int firstShard,
+            boolean shardsOnly) {
         this.dir = dir;
+        this.firstShard = firstShard;
+        this.shardsOnly = shardsOnly;
         this.manifest = m;
         this.k = m.k();
         this.vocab = m.sequence().vocabSize();
@@ -85,23 +90,78 @@ public final class SequenceCacheWriter implements AutoCloseable {
      */
     public static SequenceCacheWriter openOrCreate(Path dir, int k, int vocabSize, int topK, Map<String, Object> teacher,
             String datasetFingerprint, int itemsPerShard, CacheWriteOptions options) throws IOException {
+        checkLayout(k, vocabSize, topK, itemsPerShard);
+        Objects.requireNonNull(options, "options");
+        CacheManifest fresh = freshManifest(k, vocabSize, topK, teacher, datasetFingerprint);
+        CacheManifest m = TeacherCacheWriter.openManifest(dir, CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs",
+                datasetFingerprint, options, () -> fresh);
+        if (!m.sequence().equals(fresh.sequence())) {
+            throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field sequence: cache has "
+                    + m.sequence() + ", this run wants " + fresh.sequence() + " (use a new cache directory)");
+        }
+        return new SequenceCacheWriter(dir, m, itemsPerShard, options, 0, false);
+    }
+
+    /**
+     * The manifest of an empty sequence cache, as {@link #openOrCreate} writes it: what a distributed run's driver
+     * writes before its tasks add shards ({@link #openShards}).
+     *
+     * @param k responses per prompt, positive
+     * @param vocabSize vocabulary size V, positive
+     * @param topK top tokens kept per position, 1 to V
+     * @param teacher the teacher's provenance
+     * @param datasetFingerprint the fingerprint of the prompts
+     * @return the manifest, no shards
+     */
+    public static CacheManifest freshManifest(int k, int vocabSize, int topK, Map<String, Object> teacher,
+            String datasetFingerprint) {
+        checkLayout(k, vocabSize, topK, 1);
+        String idType = vocabSize <= 65536 ? "uint16" : "int32";
+        CacheManifest.SequenceLayout layout = new CacheManifest.SequenceLayout(vocabSize, topK, idType,
+                "uint8-sqrt", "zstd");
+        return new CacheManifest(CacheManifest.FORMAT_VERSION, CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs",
+                "uint8-sqrt", 0, teacher, datasetFingerprint, layout, List.of());
+    }
+
+    /**
+     * Opens a writer of shards only, for a sequence cache whose prompt ranges are written in parallel (one writer
+     * per range, e.g. one per Spark task), as {@link TeacherCacheWriter#openShards} does for dense caches: items are
+     * numbered from {@code firstItem}, shards named from {@code part-<firstShard>.arrow} on, each holding
+     * {@code itemsPerShard} items (the last fewer), written into {@code dir} exactly as {@link #openOrCreate} writes
+     * them (same bytes for the same items), through a temporary name and a rename; no manifest is read or written:
+     * {@link #manifest()}{@code .shards()} lists what was committed, for the caller to move into the cache and list.
+     *
+     * @param dir the folder the shards go to (created; a private folder of the caller, not the cache)
+     * @param k responses per prompt, positive
+     * @param vocabSize vocabulary size V, positive
+     * @param topK top tokens kept per position, 1 to V
+     * @param firstItem the index of the first item to be appended, not negative
+     * @param firstShard the index in the first shard's name, not negative
+     * @param itemsPerShard items per shard, positive
+     * @param options fsync and tolerance
+     * @return the writer
+     * @throws IOException if the folder cannot be created
+     */
+    public static SequenceCacheWriter openShards(Path dir, int k, int vocabSize, int topK, long firstItem,
+            int firstShard, int itemsPerShard, CacheWriteOptions options) throws IOException {
+        checkLayout(k, vocabSize, topK, itemsPerShard);
+        if (firstItem < 0 || firstShard < 0) {
+            throw new IllegalArgumentException("firstItem and firstShard must not be negative, got " + firstItem + ", "
+                    + firstShard);
+        }
+        Objects.requireNonNull(options, "options");
+        Files.createDirectories(dir);
+        CacheManifest empty = freshManifest(k, vocabSize, topK, Map.of(), null);
+        CacheManifest m = new CacheManifest(empty.formatVersion(), empty.task(), k, vocabSize, empty.signal(),
+                empty.dtype(), firstItem, Map.of(), null, empty.sequence(), List.of());
+        return new SequenceCacheWriter(dir, m, itemsPerShard, options, firstShard, true);
+    }
+
+    private static void checkLayout(int k, int vocabSize, int topK, int itemsPerShard) {
         if (k <= 0 || vocabSize <= 0 || topK <= 0 || topK > vocabSize || itemsPerShard <= 0) {
             throw new IllegalArgumentException("need k > 0, vocabSize > 0, 0 < topK <= vocabSize, itemsPerShard > 0;"
                     + " got k=" + k + ", vocabSize=" + vocabSize + ", topK=" + topK + ", itemsPerShard=" + itemsPerShard);
         }
-        Objects.requireNonNull(options, "options");
-        String idType = vocabSize <= 65536 ? "uint16" : "int32";
-        CacheManifest.SequenceLayout layout = new CacheManifest.SequenceLayout(vocabSize, topK, idType,
-                "uint8-sqrt", "zstd");
-        CacheManifest m = TeacherCacheWriter.openManifest(dir, CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs",
-                datasetFingerprint, options, () -> new CacheManifest(CacheManifest.FORMAT_VERSION,
-                        CacheManifest.SEQUENCE, k, vocabSize, "topk-logprobs", "uint8-sqrt", 0, teacher,
-                        datasetFingerprint, layout, List.of()));
-        if (!m.sequence().equals(layout)) {
-            throw new BadInputException(dir.resolve(CacheManifest.FILE_NAME) + ": field sequence: cache has "
-                    + m.sequence() + ", this run wants " + layout + " (use a new cache directory)");
-        }
-        return new SequenceCacheWriter(dir, m, itemsPerShard, options);
     }
 
     /** @return the index the next item gets */
@@ -109,7 +169,10 @@ public final class SequenceCacheWriter implements AutoCloseable {
         return manifest.items() + bufferedItems;
     }
 
-    /** @return the manifest as committed so far */
+    /**
+     * @return the manifest as committed so far; for a writer from {@link #openShards} an in-memory record whose
+     *     shards are the ones written, never a file
+     */
     public CacheManifest manifest() {
         return manifest;
     }
@@ -252,7 +315,7 @@ public final class SequenceCacheWriter implements AutoCloseable {
     }
 
     private void writeShard() throws IOException {
-        String name = String.format(Locale.ROOT, "part-%05d.arrow", manifest.shards().size());
+        String name = String.format(Locale.ROOT, "part-%05d.arrow", firstShard + manifest.shards().size());
         long first = manifest.items();
         Path target = dir.resolve(name);
         String sha;
@@ -270,7 +333,9 @@ public final class SequenceCacheWriter implements AutoCloseable {
             });
         }
         CacheManifest m = manifest.withShard(new CacheManifest.Shard(name, first, bufferedItems, Files.size(target), sha));
-        TeacherCacheWriter.writeManifest(dir, m, target, options.fsync());
+        if (!shardsOnly) {
+            TeacherCacheWriter.writeManifest(dir, m, target, options.fsync());
+        }
         manifest = m;
         rows.clear();
         bufferedItems = 0;

@@ -179,6 +179,41 @@ public final class Distillation {
      * @throws BadInputException for an unusable run folder or cache, before any training
      */
     public RunResult fit(Path runDir) {
+        return fit(runDir, null);
+    }
+
+    /**
+     * The seeds whose students {@link #fitStudents} can train apart (one task each on a cluster): every seed of a
+     * tabular run that saves its students one at a time; none for a language-model run, a stacked run (its students
+     * train at once) or a run that does not save students (then the run is one piece: {@link #fit}).
+     *
+     * @return the seeds, or an empty list
+     */
+    public List<Long> separableSeeds() {
+        return teacher instanceof Teachers.SequenceJob || stacked || !saveStudents ? List.of() : seeds;
+    }
+
+    /**
+     * Trains the students of some seeds into the run folder apart from the others ({@code students/seed-N/}, with
+     * {@code outcome.json}: {@link StudentOutcomes}), skipping students trained earlier. When {@code subset} holds
+     * every seed, the run is then merged exactly as {@link #fit} merges it (the same {@link MultiStudentRun#run}, which
+     * reads the stored students back in seed order) and its results, model card and aggregates written: so a cluster
+     * trains one task per seed and then one merge per run, and the result equals {@link #fit}'s.
+     *
+     * @param runDir the run folder (shared by the tasks of one run)
+     * @param subset seeds of this run, from {@link #separableSeeds}
+     * @return the result when {@code subset} holds every seed, else null
+     * @throws IllegalStateException for a run whose seeds cannot be trained apart
+     */
+    public RunResult fitStudents(Path runDir, List<Long> subset) {
+        if (separableSeeds().isEmpty()) {
+            throw new IllegalStateException(name + ": a language-model run, a stacked run or one that does not save its"
+                    + " students is trained in one piece (fit)");
+        }
+        return fit(runDir, List.copyOf(subset));
+    }
+
+    private RunResult fit(Path runDir, List<Long> apart) {
         if (teacher instanceof Teachers.SequenceJob job) {
             return new LmRun(this, job.spec()).fit(runDir);
         }
@@ -241,7 +276,17 @@ public final class Distillation {
         if (validation != null) {
             b.optValidator(validator(width));
         }
-        MultiStudentRun.Result result = b.build().run();
+        if (apart != null) {
+            b.optStore(new StudentOutcomes(runDir, describe(filled, complete)));
+        }
+        MultiStudentRun run = b.build();
+        if (apart != null && !apart.containsAll(seeds)) {
+            int trained = run.trainSeeds(apart);
+            log.accept(name + ": seeds " + apart + ": " + trained + " trained now, " + (apart.size() - trained)
+                    + " earlier");
+            return null;
+        }
+        MultiStudentRun.Result result = run.run();
         RunResult out = new RunResult(runDir, name, info.finish(), describe(filled, complete), result);
         if (!rescue.taken()) {
             try {

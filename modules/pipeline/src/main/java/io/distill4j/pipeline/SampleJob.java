@@ -378,14 +378,12 @@ public final class SampleJob {
         long start;
         long items;
         if (seq.http() != null) {
-            HttpTeacher http;
-            try {
-                http = new HttpTeacher(seq.http(), env);
-            } catch (BadInputException e) {
-                throw new BadInputException(spec.source() + ": field teacher." + e.getMessage(), e);
-            }
+            HttpTeacher http = httpTeacher(spec, 0, env);
+            int others = seq.http().servers().size() - 1;
             log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + seq.http().baseUri()
-                    + seq.http().endpoint().path() + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency()
+                    + seq.http().endpoint().path() + (others == 0 ? "" : " (the first of " + (others + 1) + " servers:"
+                    + " one machine's run uses it alone; --engine local[N] or a cluster fans shards out over all)")
+                    + ", k=" + spec.k() + ", concurrency " + seq.http().concurrency()
                     + (seq.http().auth().hasApiKey() ? ", " + seq.http().auth().keySource() : ""));
             HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
             log.accept("server: " + http.serverInfo() + "; " + (http.negotiate() ? "n=k in one request"
@@ -412,6 +410,24 @@ public final class SampleJob {
             }
         }
         return new Result(spec.cache(), items, before, spec.k(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The HTTP teacher of a language-model job on one of its servers ({@code teacher.server} may list several
+     * replicas), its credentials read now; nothing is sent yet.
+     *
+     * @param spec the job, of type {@code http}
+     * @param server the server's index, taken modulo the list's length (a distributed engine's shard index)
+     * @param env looks up the environment variables of {@code apiKeyEnv} and {@code headers}
+     * @return the teacher
+     * @throws BadInputException naming the job file and field when a credential cannot be read
+     */
+    public static HttpTeacher httpTeacher(SampleSpec spec, int server, Function<String, String> env) {
+        try {
+            return new HttpTeacher(spec.sequence().http().onServer(server), env);
+        } catch (BadInputException e) {
+            throw new BadInputException(spec.source() + ": field teacher." + e.getMessage(), e);
+        }
     }
 
     private static long existingItems(Path cache) {

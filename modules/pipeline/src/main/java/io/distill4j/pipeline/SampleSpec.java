@@ -62,7 +62,9 @@ import java.util.Map;
  * prompts: {file: prompts.jsonl, field: prompt}   # or a .txt file, one prompt per line
  * teacher:
  *   type: http                       # an OpenAI-compatible server (vLLM, llama.cpp)
- *   server: http://127.0.0.1:8080
+ *   server: http://127.0.0.1:8080     # or a list of replicas of one model: [http://a:8080, http://b:8080];
+ *                                    # `sample` on one machine uses the first, `sample --engine local[N]` (Spark)
+ *                                    # sends prompt range (shard) i to server i mod the list's length
  *   endpoint: completions            # or chat (systemPrompt: ...)
  *   model: my-model                  # sent as "model"; optional for llama.cpp
  *   maxTokens: 64
@@ -258,8 +260,14 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
     record PromptFile(Path file, String field) {
     }
 
-    /** {@code teacher:} of type {@code http}; {@code headers} and {@code apiKey} are read by hand, naming no value. */
-    record Http(String type, String server, String endpoint, String model, String systemPrompt, Integer maxTokens,
+    /**
+     * {@code teacher:} of type {@code http}; {@code headers} and {@code apiKey} are read by hand, naming no value;
+     * {@code server} is one address or a list of them.
+     */
+    record Http(String type,
+            @com.fasterxml.jackson.annotation.JsonFormat(with =
+                    com.fasterxml.jackson.annotation.JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> server,
+            String endpoint, String model, String systemPrompt, Integer maxTokens,
             Double temperature, Double topP, Integer topK, Double repetitionPenalty, Integer topLogprobs, Integer concurrency,
             Integer maxRetries, Double requestTimeoutSeconds, String nMode, Long vocabularySize,
             Map<String, Object> extraBody, String apiKeyEnv, Path apiKeyFile, JsonNode headers, Path caCertificates,
@@ -445,7 +453,11 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                         + "environment variable that holds it (apiKeyEnv) or a file readable only by you (apiKeyFile)");
             }
             Http h = cf.bind("/teacher", Http.class);
-            String server = required(cf, "/teacher/server", h.server(), "the server's base URI");
+            List<String> servers = required(cf, "/teacher/server", h.server(), "the server's base URI (or a list of"
+                    + " them)");
+            if (servers.isEmpty()) {
+                throw cf.error("/teacher/server", "required: the server's base URI (or a list of them), got an empty list");
+            }
             Map<String, String> headers = headers(cf, h.headers());
             String endpoint = oneOf(cf, "/teacher/endpoint", h.endpoint(), "completions", List.of("completions", "chat"));
             String nMode = oneOf(cf, "/teacher/nMode", h.nMode(), "auto", List.of("auto", "multi", "single"));
@@ -454,7 +466,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                 throw cf.error("/teacher/vocabularySize", "must be >= 0 (0: ask the server), got " + v);
             }
             HttpTeacherConfig http = cf.check("/teacher", () -> {
-                HttpTeacherConfig.Builder b = HttpTeacherConfig.builder().setBaseUri(server).setK(k)
+                HttpTeacherConfig.Builder b = HttpTeacherConfig.builder().setServers(servers).setK(k)
                         .optMaxTokens(positive(cf, "/teacher/maxTokens", h.maxTokens(), 64))
                         .optTemperature(or(h.temperature(), 1.0)).optTopP(or(h.topP(), 1.0)).optTopK(or(h.topK(), 0))
                         .optRepetitionPenalty(or(h.repetitionPenalty(), 1.0))

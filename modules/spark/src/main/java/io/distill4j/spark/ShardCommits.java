@@ -8,12 +8,17 @@ import io.distill4j.data.CacheSchema;
 import io.distill4j.data.CacheWriteOptions;
 import io.distill4j.data.Errors;
 import io.distill4j.data.Sha256;
+import io.distill4j.data.SequenceCacheWriter;
 import io.distill4j.data.TeacherCacheWriter;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
 import io.distill4j.pipeline.TeacherCheckpoints;
 import io.distill4j.teacher.Provenance;
+import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.TeacherSampler;
+import io.distill4j.teacher.http.HttpSequenceTeacher;
+import io.distill4j.teacher.sequence.Prompts;
+import io.distill4j.teacher.sequence.SequenceTeacherSampler;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -24,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -55,7 +61,7 @@ final class ShardCommits {
     }
 
     /**
-     * Samples a shard and commits it.
+     * Samples a shard of a tabular job and commits it.
      *
      * @param job the job
      * @param t the shard
@@ -64,41 +70,99 @@ final class ShardCommits {
      */
     static SparkSampling.Committed sampleAndCommit(SparkSampling.ShardJob job, SparkSampling.ShardTask t)
             throws IOException {
-        TaskContext ctx = TaskContext.get();
-        long attemptId = ctx != null ? ctx.taskAttemptId() : System.nanoTime();
-        int attemptNumber = ctx != null ? ctx.attemptNumber() : 0;
-        Path cache = Path.of(job.cache());
+        Path cache = requireCache(job.cache());
+        Worker w = worker(job);
+        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(job.options().fsync());
+        return inAttempt(cache, t, job.options(), attemptDir -> {
+            try (TeacherCacheWriter writer = TeacherCacheWriter.openShards(attemptDir, job.task(), job.k(), job.width(),
+                    job.signal(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
+                TeacherSampler.append(w.teacher().teacher(), w.features(), t.firstItem(), t.firstItem() + t.rows(),
+                        job.batchSize(), job.workingBytes(), writer, (done, total) -> { });
+                writer.flush();
+                return writer.manifest().shards();
+            }
+        });
+    }
+
+    /**
+     * Samples a prompt range of an {@code http} job from server {@code index % servers} and commits it. Tasks of one
+     * executor JVM that use the same server take turns, so that each server sees at most {@code concurrency}
+     * requests in flight from one executor.
+     *
+     * @param job the job
+     * @param t the shard
+     * @return the committed shard
+     * @throws IOException if a file cannot be written
+     */
+    static SparkSampling.Committed sampleHttpAndCommit(SparkSampling.HttpShardJob job, SparkSampling.ShardTask t)
+            throws IOException {
+        Path cache = requireCache(job.cache());
+        HttpWorker w = httpWorker(job, t.index());
+        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(job.options().fsync());
+        return inAttempt(cache, t, job.options(), attemptDir -> {
+            try (SequenceCacheWriter writer = SequenceCacheWriter.openShards(attemptDir, job.k(), job.vocabularySize(),
+                    job.topK(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
+                synchronized (w) {
+                    SequenceTeacherSampler.append(w.teacher(), w.prompts(), t.firstItem(), t.firstItem() + t.rows(),
+                            writer, SampleProgress.NONE);
+                }
+                writer.flush();
+                return writer.manifest().shards();
+            }
+        });
+    }
+
+    /** Writes a shard into an attempt folder and returns what was written. */
+    private interface AttemptWriter {
+        List<CacheManifest.Shard> write(Path attemptDir) throws IOException;
+    }
+
+    private static Path requireCache(String dir) {
+        Path cache = Path.of(dir);
         if (!Files.isRegularFile(cache.resolve(CacheManifest.FILE_NAME))) {
             throw new BadInputException(cache + ": this executor (" + host() + ") cannot see the cache folder the driver"
                     + " created; the cache, the job file and its data must be on storage every executor reaches");
         }
-        Worker w = worker(job);
+        return cache;
+    }
+
+    /**
+     * One task attempt: writes the shard into {@code _attempts/<shard>-attempt-<id>/}, then commits it into the
+     * cache; the attempt folder is removed whether the attempt succeeds or fails.
+     */
+    private static SparkSampling.Committed inAttempt(Path cache, SparkSampling.ShardTask t,
+            SparkSampling.Options options, AttemptWriter write) throws IOException {
+        TaskContext ctx = TaskContext.get();
+        long attemptId = ctx != null ? ctx.taskAttemptId() : System.nanoTime();
+        int attemptNumber = ctx != null ? ctx.attemptNumber() : 0;
         String name = String.format(Locale.ROOT, "part-%05d.arrow", t.index());
-        Path attemptDir = cache.resolve(SparkSampling.ATTEMPTS)
-                .resolve(String.format(Locale.ROOT, "%05d-attempt-%d", t.index(), attemptId));
-        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(job.options().fsync());
-        CacheManifest.Shard shard;
-        try (TeacherCacheWriter writer = TeacherCacheWriter.openShards(attemptDir, job.task(), job.k(), job.width(),
-                job.signal(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
-            TeacherSampler.append(w.teacher().teacher(), w.features(), t.firstItem(), t.firstItem() + t.rows(),
-                    job.batchSize(), job.workingBytes(), writer, (done, total) -> { });
-            writer.flush();
-            List<CacheManifest.Shard> written = writer.manifest().shards();
+        Path attempts = cache.resolve(SparkSampling.ATTEMPTS);
+        Path attemptDir = attempts.resolve(String.format(Locale.ROOT, "%05d-attempt-%d", t.index(), attemptId));
+        try {
+            List<CacheManifest.Shard> written = write.write(attemptDir);
             if (written.size() != 1 || written.get(0).rows() != t.rows()) {
                 throw new IllegalStateException(cache + ": shard " + t.index() + " came out as " + written);
             }
-            shard = written.get(0);
+            CacheManifest.Shard shard = written.get(0);
+            if (attemptNumber == 0 && options.crashFirstAttempt().contains(t.index())) {
+                throw new IllegalStateException("injected fault: shard " + t.index() + ", attempt " + attemptId
+                        + " fails after writing and before committing");
+            }
+            boolean reused = commit(attemptDir.resolve(name), cache.resolve(name), shard.sha256(), options.fsync());
+            LOG.info("{}: shard {} ({} items from {}) {} by attempt {}", cache, t.index(), t.rows(), t.firstItem(),
+                    reused ? "was already committed, identical," : "committed", attemptId);
+            return new SparkSampling.Committed(t.index(), name, shard.firstItem(), shard.rows(), shard.bytes(),
+                    shard.sha256(), reused);
+        } finally {
+            try {
+                SparkSampling.deleteTree(attemptDir);
+                Files.deleteIfExists(attempts); // the last attempt out (of a failed job) leaves no folder
+            } catch (java.nio.file.DirectoryNotEmptyException e) {
+                // other attempts are still writing; the driver removes the folder at the end
+            } catch (IOException e) {
+                LOG.warn("{}: cannot remove {}: {}", cache, attemptDir, Errors.reason(e));
+            }
         }
-        if (attemptNumber == 0 && job.options().crashFirstAttempt().contains(t.index())) {
-            throw new IllegalStateException("injected fault: shard " + t.index() + ", attempt " + attemptId
-                    + " fails after writing and before committing");
-        }
-        boolean reused = commit(attemptDir.resolve(name), cache.resolve(name), shard.sha256(), job.options().fsync());
-        SparkSampling.deleteTree(attemptDir);
-        LOG.info("{}: shard {} ({} items from {}) {} by attempt {}", cache, t.index(), t.rows(), t.firstItem(),
-                reused ? "was already committed, identical," : "committed", attemptId);
-        return new SparkSampling.Committed(t.index(), name, shard.firstItem(), shard.rows(), shard.bytes(),
-                shard.sha256(), reused);
     }
 
     /**
@@ -126,6 +190,42 @@ final class ShardCommits {
             AtomicFiles.syncDirectory(target.getParent());
         }
         return false;
+    }
+
+    /**
+     * One HTTP teacher per executor JVM, job and server (its own pool of {@code concurrency} connections); its
+     * monitor is the turn that tasks using the server take.
+     */
+    private record HttpWorker(List<String> prompts, HttpSequenceTeacher teacher) {
+    }
+
+    private static final Map<String, HttpWorker> HTTP_WORKERS = new ConcurrentHashMap<>();
+
+    private static HttpWorker httpWorker(SparkSampling.HttpShardJob job, int shard) throws IOException {
+        Path file = Path.of(job.jobFile());
+        SampleSpec spec = SampleSpec.load(file);
+        int servers = spec.sequence().http().servers().size();
+        String key = job.jobFile() + "|" + Sha256.of(file) + "|" + job.fingerprint() + "|" + shard % servers;
+        return HTTP_WORKERS.computeIfAbsent(key, x -> buildHttp(job, spec, shard));
+    }
+
+    private static HttpWorker buildHttp(SparkSampling.HttpShardJob job, SampleSpec spec, int shard) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        String fingerprint = Prompts.fingerprint(prompts);
+        if (!fingerprint.equals(job.fingerprint())) {
+            throw new BadInputException(job.jobFile() + ": field prompts.file: on executor " + host() + " the prompts"
+                    + " have fingerprint " + fingerprint + ", on the driver " + job.fingerprint()
+                    + " (the prompt file differs between machines)");
+        }
+        HttpSequenceTeacher teacher = new HttpSequenceTeacher(SampleJob.httpTeacher(spec, shard, System::getenv),
+                seq.vocabularySize());
+        Path cache = Path.of(job.cache());
+        // every server must be the teacher the cache records (same model, tokenizer, vocabulary, request mode)
+        Provenance.requireSame(cache, CacheManifest.read(cache).teacher(), teacher.provenance());
+        LOG.info("{}: HTTP teacher on {} for the shards {} mod {}", cache, seq.http().onServer(shard).baseUri(),
+                shard % seq.http().servers().size(), seq.http().servers().size());
+        return new HttpWorker(prompts, teacher);
     }
 
     private static Worker worker(SparkSampling.ShardJob job) throws IOException {
@@ -173,7 +273,7 @@ final class ShardCommits {
      *
      * @return its manifest entry, or null when there is no such file or it does not fit (it is then deleted)
      */
-    static SparkSampling.Committed adopt(Path cache, int index, long first, int rows, int k, int width) {
+    static SparkSampling.Committed adopt(Path cache, int index, long first, int rows, SparkSampling.Layout layout) {
         String name = String.format(Locale.ROOT, "part-%05d.arrow", index);
         Path file = cache.resolve(name);
         if (!Files.isRegularFile(file)) {
@@ -182,23 +282,24 @@ final class ShardCommits {
         String why = null;
         try (BufferAllocator alloc = new RootAllocator();
                 FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-                ArrowFileReader reader = new ArrowFileReader(ch, alloc)) {
+                ArrowFileReader reader = new ArrowFileReader(ch, alloc, CommonsCompressionFactory.INSTANCE)) {
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
-            if (!root.getSchema().equals(CacheSchema.dense(k, width))) {
+            if (!root.getSchema().equals(layout.schema())) {
                 why = "schema " + root.getSchema();
             }
             long seen = 0;
+            int per = layout.rowsPerItem();
             while (why == null && reader.loadNextBatch()) {
                 BigIntVector items = (BigIntVector) root.getVector(CacheSchema.ITEM);
                 for (int r = 0; r < root.getRowCount() && why == null; r++) {
-                    if (items.get(r) != first + seen) {
-                        why = "item " + items.get(r) + " at row " + seen + ", expected " + (first + seen);
+                    if (items.get(r) != first + seen / per) {
+                        why = "item " + items.get(r) + " at row " + seen + ", expected " + (first + seen / per);
                     }
                     seen++;
                 }
             }
-            if (why == null && seen != rows) {
-                why = seen + " rows, expected " + rows;
+            if (why == null && seen != (long) rows * per) {
+                why = seen + " rows, expected " + (long) rows * per;
             }
             if (why == null) {
                 return new SparkSampling.Committed(index, name, first, rows, Files.size(file), Sha256.of(file), true);

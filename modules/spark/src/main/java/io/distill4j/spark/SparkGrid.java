@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.data.BadInputException;
 import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.StudentOutcomes;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -20,18 +21,22 @@ import org.apache.logging.log4j.Logger;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * Runs a grid of distillation runs (targets x losses x seeds x settings, whatever the cells say) as Spark tasks:
- * one task per cell, each calling {@link Distillation#fit} on an executor into {@code <out>/<cell name>/}, exactly
- * what a sequential loop over the cells does, so each cell's students, metrics, model card and aggregates equal
- * the sequential run's.
+ * Runs a grid of distillation runs (targets x losses x seeds x settings, whatever the cells say) as Spark tasks
+ * into {@code <out>/<cell name>/}: one task per (cell, seed) trains that student ({@link Distillation#fitStudents},
+ * after one task per cell has filled or checked its teacher cache), then one task per cell merges its students in
+ * seed order with the merge of {@link Distillation#fit} ({@code MultiStudentRun.run} reading them back), so each
+ * cell's students, metrics, model card, aggregates and inter-student variances equal the sequential run's. A cell
+ * whose students cannot be trained apart (a language-model run, or one that does not save students) is one task
+ * calling {@link Distillation#fit}.
  *
  * <p>DJL allows one training per JVM at a time ({@code GradientCollector} and {@code Engine.setRandomSeed} are
  * JVM-global): cells in one executor JVM take turns behind a JVM-wide lock. Give training executors one task slot
  * ({@code spark.task.cpus} equal to {@code spark.executor.cores}) so that no slot waits on the lock.
  *
  * <p>A cell whose folder holds {@code results.json} (written atomically at the end of {@code fit}) is finished:
- * a rerun after an interruption reads it back instead of training again. Inside an unfinished cell,
- * {@code Distillation.Builder#resume} with checkpoints resumes each student.
+ * a rerun after an interruption reads it back instead of training again; a student with its
+ * {@code students/seed-N/outcome.json} ({@link StudentOutcomes}) is finished too and not trained again. Inside an
+ * unfinished student, {@code Distillation.Builder#resume} with checkpoints resumes it.
  *
  * <p>Cells that share a teacher cache ({@code cacheDir}) must find it complete (e.g. filled by
  * {@link SparkSampling} first): two executors must never fill one cache at the same time.
@@ -67,6 +72,22 @@ public final class SparkGrid {
          * @return the run
          */
         Distillation build(C cell);
+
+        /**
+         * The seeds whose students are trained as tasks of their own (called on the driver); empty for a cell trained
+         * in one task.
+         *
+         * @param cell the cell
+         * @return by default {@link Distillation#separableSeeds} of the cell's run
+         */
+        default List<Long> seeds(C cell) {
+            return build(cell).separableSeeds();
+        }
+    }
+
+    /** One student of one cell: a task. */
+    record StudentTask(int cell, long seed) implements Serializable {
+        private static final long serialVersionUID = 1L;
     }
 
     /**
@@ -129,8 +150,35 @@ public final class SparkGrid {
                     conf.getInt("spark.task.cpus", 1), conf.get("spark.executor.cores"), conf.get("spark.executor.cores"));
         }
         String out = outDir.toAbsolutePath().normalize().toString();
+        // the students of unfinished cells that are not stored yet, one task each; before them, one task per such
+        // cell prepares it (fills or checks its teacher cache), so that a cell's tasks never fill one cache at once
+        List<C> prepare = new ArrayList<>();
+        List<StudentTask> students = new ArrayList<>();
+        for (int i = 0; i < cells.size(); i++) {
+            C c = cells.get(i);
+            Path dir = Path.of(out).resolve(recipe.name(c));
+            if (Files.isRegularFile(dir.resolve("results.json"))) {
+                continue;
+            }
+            int before = students.size();
+            for (long seed : recipe.seeds(c)) {
+                if (!Files.isRegularFile(StudentOutcomes.file(dir, seed))) {
+                    students.add(new StudentTask(i, seed));
+                }
+            }
+            if (students.size() > before) {
+                prepare.add(c);
+            }
+        }
         List<CellResult> results;
         try {
+            if (!students.isEmpty()) {
+                LOG.info("{}: {} students of {} cells to train as tasks", outDir, students.size(), prepare.size());
+                sc.parallelize(prepare, prepare.size()).foreach(c -> trainStudents(out, c, recipe, List.of()));
+                List<C> all = List.copyOf(cells);
+                sc.parallelize(students, students.size())
+                        .foreach(t -> trainStudents(out, all.get(t.cell()), recipe, List.of(t.seed())));
+            }
             results = sc.parallelize(new ArrayList<>(cells), cells.size()).map(c -> runCell(out, c, recipe)).collect();
         } catch (Exception e) { // a failed job is a SparkException, thrown undeclared (not a RuntimeException)
             String bad = SparkFaults.badInput(e);
@@ -140,6 +188,20 @@ public final class SparkGrid {
             throw e;
         }
         return List.copyOf(results);
+    }
+
+    /**
+     * Trains some students of a cell into its folder (what each student task does; none: prepares the cell, filling or
+     * checking its teacher cache), skipping students stored earlier.
+     */
+    static <C extends Serializable> void trainStudents(String outDir, C cell, Recipe<C> recipe, List<Long> seeds) {
+        Path dir = Path.of(outDir).resolve(recipe.name(cell));
+        TRAINING.lock();
+        try {
+            recipe.build(cell).fitStudents(dir, seeds);
+        } finally {
+            TRAINING.unlock();
+        }
     }
 
     /**
@@ -163,7 +225,12 @@ public final class SparkGrid {
         }
         TRAINING.lock();
         try {
-            recipe.build(cell).fit(dir);
+            Distillation run = recipe.build(cell);
+            if (run.separableSeeds().isEmpty()) {
+                run.fit(dir);
+            } else {
+                run.fitStudents(dir, run.seeds());   // reads the students back, trains any missing, merges
+            }
         } finally {
             TRAINING.unlock();
         }

@@ -1,6 +1,10 @@
 package io.distill4j.spark;
 
 import io.distill4j.data.BadInputException;
+import io.distill4j.data.config.ConfigFile;
+import io.distill4j.pipeline.RunInfo;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +22,9 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <p>samples a {@code distill4j sample} job's teacher on the cluster into the job's cache ({@link SparkSampling}).
  * Without {@code --master} the master comes from {@code spark-submit} ({@code spark.master}), else
- * {@code local[*]}. Exit codes: 0 done, 2 bad input (one line naming what is wrong), 3 a cluster fault.
+ * {@code local[*]}. A finished run is recorded in the cache's {@code runs.jsonl} as {@code distill4j sample} records
+ * it ({@link SampleJob#recordRun}). Exit codes: 0 done, 2 bad input (one line naming what is wrong), 3 a cluster
+ * fault or a teacher server that failed for good.
  */
 public final class SparkMain {
 
@@ -78,9 +84,17 @@ public final class SparkMain {
         JavaSparkContext sc = null;
         try {
             String m = master != null ? master : new SparkConf().get("spark.master", "local[*]");
-            sc = SparkEngine.start(SparkEngine.conf(m, "distill4j sample " + files.get(0)));
-            SparkSampling.Outcome o = SparkSampling.sample(sc, Path.of(files.get(0)),
+            SparkConf conf = SparkEngine.conf(m, "distill4j sample " + files.get(0));   // checks the master first
+            Path job = Path.of(files.get(0));
+            SampleSpec spec = SampleSpec.load(job);
+            RunInfo.recordCommandLine("distill4j-spark", args);
+            RunInfo info = RunInfo.start(RunInfo.commandLine() + (master == null ? " (master " + m + ")" : ""),
+                    SparkSampling.parseDevice(job, device));
+            sc = SparkEngine.start(conf);
+            SparkSampling.Outcome o = SparkSampling.sample(sc, job,
                     new SparkSampling.Options(device, fsync, List.of()), out::println);
+            // the cache's history, as `distill4j sample` records it
+            SampleJob.recordRun(o.result(), info.finish(), ConfigFile.load(job).asMap(), spec.seed());
             out.println(String.format(Locale.ROOT, "%s: %d items, k=%d, %d shards (%d sampled now, %d adopted);"
                     + " %.1f items/s", o.result().cache(), o.result().items(), o.result().k(), o.shards(), o.scheduled(),
                     o.adopted(), o.result().itemsPerSecond()));

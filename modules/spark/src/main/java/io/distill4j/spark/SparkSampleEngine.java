@@ -52,9 +52,9 @@ public final class SparkSampleEngine implements SampleEngine {
         return onSpark(engine, "distill4j train " + outDir, log, sc -> {
             for (Path job : sampleJobs) {
                 SampleSpec spec = SampleSpec.load(job);
-                if (spec.isSequence()) {
-                    // language-model jobs are not distributed yet: the driver fills (or checks) the cache here, once,
-                    // before any cell reads it
+                if (spec.isSequence() && spec.sequence().http() == null) {
+                    // local language-model jobs are not distributed yet: the driver fills (or checks) the cache here,
+                    // once, before any cell reads it
                     SampleJob.run(spec, Device.cpu(), SampleProgress.NONE, log);
                 } else {
                     SparkSampling.sample(sc, job, SparkSampling.Options.defaults(), log);

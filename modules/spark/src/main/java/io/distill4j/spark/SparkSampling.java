@@ -3,6 +3,8 @@ package io.distill4j.spark;
 import ai.djl.Device;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.CacheManifest;
+import io.distill4j.data.CacheSchema;
+import io.distill4j.data.SequenceCacheWriter;
 import io.distill4j.data.CacheWriteOptions;
 import io.distill4j.data.Errors;
 import io.distill4j.data.Sha256;
@@ -11,6 +13,8 @@ import io.distill4j.pipeline.SampleSpec;
 import io.distill4j.teacher.Provenance;
 import io.distill4j.teacher.Teacher;
 import io.distill4j.teacher.TeacherSampler;
+import io.distill4j.teacher.http.HttpSequenceTeacher;
+import io.distill4j.teacher.sequence.Prompts;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -28,9 +32,11 @@ import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * Runs a tabular {@code distill4j sample} job on Spark: one task per cache shard, every task sampling its items on an
- * executor with the job's teacher (rebuilt once per executor JVM from the weights the driver trained or loaded), all
- * shards committed into one cache that equals, bit for bit, the one {@link SampleJob#run} writes on one machine.
+ * Runs a {@code distill4j sample} job on Spark: one task per cache shard, every task sampling its items on an
+ * executor with the job's teacher, all shards committed into one cache that equals, bit for bit, the one
+ * {@link SampleJob#run} writes on one machine. A tabular teacher is rebuilt once per executor JVM from the weights the
+ * driver trained or loaded; an {@code http} teacher (a sequence cache) is built once per executor JVM and server,
+ * task {@code i} (shard {@code i}'s prompt range) asking server {@code i % servers} of {@code teacher.server}.
  *
  * <p>How it stays crash-safe (the single-machine writer's guarantees, spread over tasks):
  * <ul>
@@ -49,7 +55,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  * </ul>
  *
  * <p>The job file, its data and the cache folder must be on storage that the driver and every executor reach under
- * the same path (one machine, NFS, a shared volume). Sequence (language-model) jobs are not distributed yet.
+ * the same path (one machine, NFS, a shared volume). Local language-model ({@code lm}) jobs are not distributed yet.
  */
 public final class SparkSampling {
 
@@ -122,15 +128,18 @@ public final class SparkSampling {
      * @param options device, fsync and fault injection
      * @param log told one line per stage
      * @return what was done
-     * @throws BadInputException for a bad job file, a cache of another teacher or layout, a sequence job, or a cache
-     *     folder that cannot be written, before any task runs
+     * @throws BadInputException for a bad job file, a cache of another teacher or layout, an {@code lm} job, or a
+     *     cache folder that cannot be written, before any task runs
      */
     public static Outcome sample(JavaSparkContext sc, Path jobFile, Options options, Consumer<String> log) {
         Path job = jobFile.toAbsolutePath().normalize();
         SampleSpec spec = SampleSpec.load(job);
         if (spec.isSequence()) {
-            throw new BadInputException(job + ": field teacher.type: sequence (language-model) jobs are not distributed"
-                    + " yet; run them with `distill4j sample` on one machine");
+            if (spec.sequence().http() == null) {
+                throw new BadInputException(job + ": field teacher.type: lm (a local language model) is not distributed"
+                        + " yet; run it with `distill4j sample` on one machine (http teachers are distributed)");
+            }
+            return sampleHttp(sc, job, spec, options, log);
         }
         Device device = parseDevice(job, options.device());
         SampleJob.Prepared prepared = SampleJob.prepare(spec.data());
@@ -168,10 +177,75 @@ public final class SparkSampling {
                     + " batches their shard cuts whole (some items twice); a multiple avoids that", rps, bs));
         }
         String fingerprint = Sha256.fingerprint(features);
-        CacheManifest manifest = openManifest(cache, task, k, width, signal, provenance, fingerprint, options.fsync());
+        CacheManifest fresh = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0,
+                provenance, fingerprint, List.of());
+        ShardJob shardJob = new ShardJob(job.toString(), cache.toString(), task, k, width, signal, fingerprint, bs,
+                rps, sampling.workingBytes(), options);
+        return distribute(sc, cache, fresh, n, rps, new Layout(CacheSchema.dense(k, width), 1), shardJob, options, log);
+    }
+
+    /**
+     * The {@code http} half of {@link #sample}: the driver reads the prompts and asks the first server for what the
+     * cache records (its model, vocabulary, tokenizer fingerprint, how k responses are requested); task {@code i}
+     * samples shard {@code i}'s prompt range from server {@code i % servers} on an {@link HttpSequenceTeacher} built
+     * once per executor JVM and server.
+     */
+    private static Outcome sampleHttp(JavaSparkContext sc, Path job, SampleSpec spec, Options options,
+            Consumer<String> log) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        if (prompts.isEmpty()) {
+            throw new BadInputException(seq.prompts() + ": holds no prompts");
+        }
+        String fingerprint = Prompts.fingerprint(prompts);
+        HttpSequenceTeacher teacher = new HttpSequenceTeacher(SampleJob.httpTeacher(spec, 0, System::getenv),
+                seq.vocabularySize());
+        CacheManifest fresh = SequenceCacheWriter.freshManifest(spec.k(), teacher.vocabularySize(), teacher.topK(),
+                teacher.provenance(), fingerprint);
+        log.accept(String.format(Locale.ROOT, "%d prompts from %s; teacher %s on %d server(s), k=%d, concurrency %d"
+                + " per server and executor", prompts.size(), seq.prompts(), seq.http().endpoint().path(),
+                seq.http().servers().size(), spec.k(), seq.http().concurrency()));
+        Path cache = spec.cache().toAbsolutePath().normalize();
+        HttpShardJob work = new HttpShardJob(job.toString(), cache.toString(), fingerprint, spec.k(),
+                teacher.vocabularySize(), teacher.topK(), spec.rowsPerShard(), options);
+        return distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
+                new Layout(CacheSchema.sequence(teacher.topK(), fresh.sequence().idType()), spec.k()), work, options,
+                log);
+    }
+
+    /**
+     * What the shard files of a cache look like, for adopting shards an interrupted run committed.
+     *
+     * @param schema the Arrow schema
+     * @param rowsPerItem Arrow rows per item (1 dense, k sequence)
+     */
+    record Layout(org.apache.arrow.vector.types.pojo.Schema schema, int rowsPerItem) {
+    }
+
+    /** What an executor runs for one shard. */
+    interface ShardWork extends Serializable {
+        /**
+         * @param t the shard
+         * @return the committed shard
+         * @throws IOException if a file cannot be written
+         */
+        Committed run(ShardTask t) throws IOException;
+    }
+
+    /**
+     * The driver's half shared by every kind of job: opens or creates the manifest, lists the shards (kept, adopted,
+     * to sample), runs one task per shard to sample, then commits the manifest; a job that fails for good leaves no
+     * attempt folder and, when this run created the manifest, no manifest (committed shards stay, for a rerun to
+     * adopt).
+     */
+    private static Outcome distribute(JavaSparkContext sc, Path cache, CacheManifest fresh, long n, int rps,
+            Layout layout, ShardWork work, Options options, Consumer<String> log) {
+        boolean created = !Files.exists(cache.resolve(CacheManifest.FILE_NAME));
+        CacheManifest manifest = openManifest(cache, fresh, options.fsync());
         if (manifest.items() > n) {
             throw new BadInputException(cache.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds "
-                    + manifest.items() + " items but the dataset has " + n);
+                    + manifest.items() + " items but the " + (fresh.sequenceTask() ? "prompt list" : "dataset")
+                    + " has " + n);
         }
         long before = manifest.items();
         // Shards the manifest lists stay; the rest follow as the local writer would resume: full shards of
@@ -184,7 +258,7 @@ public final class SparkSampling {
         for (int i = listed; i < shardCount; i++) {
             long first = before + (long) (i - listed) * rps;
             int rows = (int) Math.min(rps, n - first);
-            Committed orphan = ShardCommits.adopt(cache, i, first, rows, k, width);
+            Committed orphan = ShardCommits.adopt(cache, i, first, rows, layout);
             if (orphan != null) {
                 done.put(i, orphan);
                 adopted++;
@@ -192,16 +266,16 @@ public final class SparkSampling {
                 todo.add(new ShardTask(i, first, rows));
             }
         }
-        log.accept(String.format(Locale.ROOT, "%d rows, %d shards of %d: %d in the manifest, %d committed by an "
-                + "interrupted run, %d to sample on %s", n, shardCount, rps, listed, adopted, todo.size(), sc.master()));
+        log.accept(String.format(Locale.ROOT, "%d %s, %d shards of %d: %d in the manifest, %d committed by an "
+                + "interrupted run, %d to sample on %s", n, fresh.sequenceTask() ? "prompts" : "rows", shardCount, rps,
+                listed, adopted, todo.size(), sc.master()));
         long start = System.nanoTime();
         if (!todo.isEmpty()) {
-            ShardJob shardJob = new ShardJob(job.toString(), cache.toString(), task, k, width, signal, fingerprint, bs,
-                    rps, sampling.workingBytes(), options);
             List<Committed> results;
             try {
-                results = sc.parallelize(todo, todo.size()).map(shardJob::run).collect();
+                results = sc.parallelize(todo, todo.size()).map(work::run).collect();
             } catch (Exception e) { // a failed job is a SparkException, thrown undeclared (not a RuntimeException)
+                abandon(sc, cache, created && listed == 0);
                 String bad = SparkFaults.badInput(e);
                 if (bad != null) {
                     throw new BadInputException(bad, e);
@@ -228,7 +302,39 @@ public final class SparkSampling {
             throw new UncheckedIOException(cache + ": cannot commit the manifest: " + Errors.reason(e), e);
         }
         log.accept(String.format(Locale.ROOT, "committed %d shards, %d items, in %s", shardCount, m.items(), cache));
-        return new Outcome(new SampleJob.Result(cache, m.items(), before, k, seconds), shardCount, todo.size(), adopted);
+        return new Outcome(new SampleJob.Result(cache, m.items(), before, fresh.k(), seconds), shardCount, todo.size(),
+                adopted);
+    }
+
+    /** The longest wait, after a failed job, for its killed tasks to end before their folders are removed. */
+    private static final long SETTLE_MILLIS = 30_000;
+
+    /**
+     * Cleans up after a job that failed for good: waits (a while) until no task runs on any executor (Spark kills
+     * the job's other tasks without waiting for them), then removes the attempts folder and, when this run created
+     * the manifest and nothing was listed in it, the manifest; committed shards stay for a rerun to adopt.
+     */
+    private static void abandon(JavaSparkContext sc, Path cache, boolean removeManifest) {
+        long until = System.currentTimeMillis() + SETTLE_MILLIS;
+        try {
+            while (System.currentTimeMillis() < until && java.util.Arrays.stream(sc.sc().statusTracker().getExecutorInfos())
+                    .anyMatch(e -> e.numRunningTasks() > 0)) {
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // a context that is shutting down: clean up what can be cleaned
+        }
+        try {
+            deleteTree(cache.resolve(ATTEMPTS));
+            if (removeManifest) {
+                Files.deleteIfExists(cache.resolve(CacheManifest.FILE_NAME));
+            }
+        } catch (IOException e) {
+            org.apache.logging.log4j.LogManager.getLogger(SparkSampling.class).warn("{}: cannot clean up after the"
+                    + " failed job: {}", cache, Errors.reason(e));
+        }
     }
 
     /** One shard to sample: its index, first item and rows. */
@@ -236,13 +342,36 @@ public final class SparkSampling {
         private static final long serialVersionUID = 1L;
     }
 
-    /** Everything an executor needs to sample a shard, in serialisable form. */
+    /** Everything an executor needs to sample a shard of a tabular job, in serialisable form. */
     record ShardJob(String jobFile, String cache, String task, int k, int width, String signal, String fingerprint,
-            int batchSize, int rowsPerShard, long workingBytes, Options options) implements Serializable {
+            int batchSize, int rowsPerShard, long workingBytes, Options options) implements ShardWork {
         private static final long serialVersionUID = 1L;
 
-        Committed run(ShardTask t) throws IOException {
+        @Override
+        public Committed run(ShardTask t) throws IOException {
             return ShardCommits.sampleAndCommit(this, t);
+        }
+    }
+
+    /**
+     * Everything an executor needs to sample a prompt range of an {@code http} job, in serialisable form.
+     *
+     * @param jobFile the job file
+     * @param cache the cache folder
+     * @param fingerprint the prompts' fingerprint on the driver
+     * @param k responses per prompt
+     * @param vocabularySize V
+     * @param topK alternatives per position
+     * @param rowsPerShard prompts per shard
+     * @param options fsync and fault injection
+     */
+    record HttpShardJob(String jobFile, String cache, String fingerprint, int k, int vocabularySize, int topK,
+            int rowsPerShard, Options options) implements ShardWork {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Committed run(ShardTask t) throws IOException {
+            return ShardCommits.sampleHttpAndCommit(this, t);
         }
     }
 
@@ -255,11 +384,10 @@ public final class SparkSampling {
     }
 
     /**
-     * Reads and checks the cache's manifest, or writes a fresh one; never deletes a shard (an interrupted
-     * distributed run may have committed shards the manifest does not list yet).
+     * Reads and checks the cache's manifest against the one this run would create, or writes that one; never deletes
+     * a shard (an interrupted distributed run may have committed shards the manifest does not list yet).
      */
-    private static CacheManifest openManifest(Path cache, String task, int k, int width, String signal,
-            Map<String, Object> provenance, String fingerprint, boolean fsync) {
+    private static CacheManifest openManifest(Path cache, CacheManifest fresh, boolean fsync) {
         try {
             Files.createDirectories(cache);
             Path probe = Files.createTempFile(cache, ".probe-", ".tmp");
@@ -270,22 +398,21 @@ public final class SparkSampling {
         Path file = cache.resolve(CacheManifest.FILE_NAME);
         if (Files.exists(file)) {
             CacheManifest m = CacheManifest.read(cache);
-            check(file, "task", m.task(), task);
-            check(file, "k", m.k(), k);
-            check(file, "width", m.width(), width);
-            check(file, "signal", m.signal(), signal);
-            check(file, "datasetFingerprint", m.datasetFingerprint(), fingerprint);
-            Provenance.requireSame(cache, m.teacher(), provenance);
+            check(file, "task", m.task(), fresh.task());
+            check(file, "k", m.k(), fresh.k());
+            check(file, "width", m.width(), fresh.width());
+            check(file, "signal", m.signal(), fresh.signal());
+            check(file, "datasetFingerprint", m.datasetFingerprint(), fresh.datasetFingerprint());
+            check(file, "sequence", m.sequence(), fresh.sequence());
+            Provenance.requireSame(cache, m.teacher(), fresh.teacher());
             return m;
         }
-        CacheManifest m = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0,
-                provenance, fingerprint, List.of());
         try {
-            m.writeAtomically(cache, fsync);
+            fresh.writeAtomically(cache, fsync);
         } catch (IOException e) {
             throw new UncheckedIOException(cache + ": cannot write the manifest: " + Errors.reason(e), e);
         }
-        return m;
+        return fresh;
     }
 
     private static void check(Path file, String field, Object have, Object want) {

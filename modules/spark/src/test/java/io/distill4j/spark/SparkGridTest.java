@@ -1,5 +1,6 @@
 package io.distill4j.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,11 +14,15 @@ import io.distill4j.data.Standardizer;
 import io.distill4j.data.TabularData;
 import io.distill4j.models.Mlp;
 import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.SavedStudent;
+import io.distill4j.pipeline.StudentOutcomes;
 import io.distill4j.pipeline.Teachers;
 import io.distill4j.trainer.TrainingSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -79,6 +84,57 @@ class SparkGridTest {
             assertTrue(again.get(i).reused(), "a finished cell is read back");
             assertEquals(grid.get(i).resultsJson(), again.get(i).resultsJson());
         }
+
+        // interrupted before the merge and before seed 2 of "mean" finished: the rerun trains seed 2 only, then
+        // merges both students into the sequential run's numbers
+        Path mean = dir.resolve("grid").resolve("mean");
+        Files.delete(mean.resolve("results.json"));
+        SparkSampling.deleteTree(mean.resolve("students/seed-2"));
+        Path seed1 = mean.resolve("students/seed-1").resolve(SavedStudent.PARAMETERS);
+        FileTime trained = Files.getLastModifiedTime(seed1);
+        byte[] bytes = Files.readAllBytes(seed1);
+        List<SparkGrid.CellResult> resumed = SparkGrid.run(TestSpark.context(), dir.resolve("grid"), cells,
+                new Targets());
+        assertFalse(resumed.get(0).reused());
+        assertTrue(resumed.get(1).reused());
+        assertEquals(trained, Files.getLastModifiedTime(seed1), "seed 1 was not trained again");
+        assertArrayEquals(bytes, Files.readAllBytes(seed1));
+        assertTrue(Files.exists(StudentOutcomes.file(mean, 2)), "seed 2 trained again");
+        Map<String, Object> sequential = json.readValue(dir.resolve("sequential/mean/results.json").toFile(),
+                new TypeReference<Map<String, Object>>() { });
+        Map<String, Object> merged = resumed.get(0).results();
+        for (String key : List.of("students", "aggregates", "interStudentVariance")) {
+            assertEquals(measured(sequential).get(key), measured(merged).get(key), "mean after the rerun: " + key);
+        }
+    }
+
+    @Test
+    void aRunTrainedSeedBySeedAndMergedEqualsOneFit(@TempDir Path dir) throws IOException {
+        // what the grid's tasks do, here in one JVM: seed 2, then seed 1, then the merge (which trains nothing)
+        Distillation d = new Targets().build("mean");
+        Path apart = dir.resolve("apart");
+        assertEquals(List.of(1L, 2L), d.separableSeeds());
+        assertEquals(null, d.fitStudents(apart, List.of()), "prepares only");
+        assertFalse(Files.exists(apart.resolve("students")));
+        assertEquals(null, new Targets().build("mean").fitStudents(apart, List.of(2L)));
+        assertTrue(Files.exists(StudentOutcomes.file(apart, 2)));
+        assertFalse(Files.exists(StudentOutcomes.file(apart, 1)));
+        new Targets().build("mean").fitStudents(apart, List.of(1L));
+        FileTime seed2 = Files.getLastModifiedTime(apart.resolve("students/seed-2").resolve(SavedStudent.PARAMETERS));
+        RunResult merged = new Targets().build("mean").fitStudents(apart, List.of(1L, 2L));
+        assertEquals(seed2, Files.getLastModifiedTime(apart.resolve("students/seed-2").resolve(SavedStudent.PARAMETERS)),
+                "the merge trains nothing");
+        RunResult one = new Targets().build("mean").fit(dir.resolve("one"));
+        assertEquals(one.result().aggregates(), merged.result().aggregates());
+        assertEquals(one.result().predictionVariance(), merged.result().predictionVariance());
+        assertEquals(one.result().parameterVariance(), merged.result().parameterVariance());
+        assertTrue(Double.isFinite(merged.result().parameterVariance()) && merged.result().parameterVariance() > 0);
+        assertEquals(one.asMap().get("students"), merged.asMap().get("students"));
+        // the model cards differ only in the run's times and the folder of the teacher cache (inside each run)
+        String times = "(?m)^- (started|finished): .*$";
+        assertEquals(one.modelCard().replaceAll(times, ""), merged.modelCard().replaceAll(times, "")
+                .replace(apart.resolve("teacher-cache").toString(), dir.resolve("one/teacher-cache").toString()),
+                "model cards");
     }
 
     @Test

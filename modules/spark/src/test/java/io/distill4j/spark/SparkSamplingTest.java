@@ -74,7 +74,9 @@ class SparkSamplingTest {
         }
         TeacherCache.open(have).verify();
         try (Stream<Path> files = Files.list(have)) {
-            List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
+            // the shards and the manifest, and the runs' history a command adds (runs.jsonl), nothing else
+            List<String> names = files.map(p -> p.getFileName().toString())
+                    .filter(f -> !f.equals(SampleJob.RUNS_FILE)).sorted().toList();
             List<String> expected = new ArrayList<>();
             a.shards().forEach(s -> expected.add(s.file()));
             expected.add(CacheManifest.FILE_NAME);
@@ -169,6 +171,18 @@ class SparkSamplingTest {
         assertEquals(0, rc, out.toString());
         assertTrue(out.toString().contains(": 120 items, k=5, 4 shards (4 sampled now, 0 adopted)"), out.toString());
         assertSameCache(want, dir.resolve("command"));
+        // the run is recorded as `distill4j sample` records it: one line of runs.jsonl
+        List<String> runs = Files.readAllLines(dir.resolve("command").resolve(SampleJob.RUNS_FILE));
+        assertEquals(1, runs.size());
+        java.util.Map<?, ?> run = new com.fasterxml.jackson.databind.ObjectMapper().readValue(runs.get(0),
+                java.util.Map.class);
+        String command = String.valueOf(run.get("command"));
+        assertTrue(command.startsWith("distill4j-spark sample --master 'local[2]' --no-fsync "), command);
+        assertEquals(120, run.get("items"));
+        assertEquals(0, run.get("resumedFrom"));
+        assertEquals(CacheManifest.read(want).teacher(), run.get("teacher"));
+        assertEquals(java.util.Map.of("seed", 7), run.get("seeds"));
+        assertEquals(5, ((java.util.Map<?, ?>) run.get("config")).get("k"));
     }
 
     @Test

@@ -102,6 +102,45 @@ public final class MultiStudentRun {
         }
     }
 
+    /**
+     * Everything a finished student contributes to the run's result: its result, its test predictions and its
+     * flattened parameters (for the inter-student variances).
+     *
+     * @param result its seed, training and metrics
+     * @param predictions its test predictions ({@code [item][output]}), or null when the scorer gives none
+     * @param parameters its parameters flattened ({@link #flatParameters}), or null when the parameter variance is off
+     */
+    public record StudentOutcome(StudentResult result, double[][] predictions, float[] parameters) {
+    }
+
+    /**
+     * Where finished students are kept (a run folder), so that the students of one run can be trained apart (one
+     * task per seed on a cluster) and merged by {@link #run} exactly as one run merges them, and so that a student is
+     * never trained twice.
+     */
+    public interface StudentStore {
+        /**
+         * @param seed a seed
+         * @return whether that student's outcome is stored
+         */
+        boolean has(long seed);
+
+        /**
+         * Reads a stored student back, exactly as it was saved (parameters and predictions bit for bit).
+         *
+         * @param seed a seed that {@link #has}
+         * @return its outcome
+         */
+        StudentOutcome load(long seed);
+
+        /**
+         * Stores a student that was just trained (atomically: a student is stored whole or not at all).
+         *
+         * @param outcome its outcome
+         */
+        void save(StudentOutcome outcome);
+    }
+
     private final String name;
     private final List<Long> seeds;
     private final StudentFactory students;
@@ -114,6 +153,7 @@ public final class MultiStudentRun {
     private final boolean resume;
     private final boolean parameterVariance;
     private final Stacked stacked;
+    private final StudentStore store;
 
     private MultiStudentRun(Builder b) {
         this.name = b.name;
@@ -128,6 +168,7 @@ public final class MultiStudentRun {
         this.resume = b.resume;
         this.parameterVariance = b.parameterVariance;
         this.stacked = b.stacked;
+        this.store = b.store;
     }
 
     /**
@@ -168,7 +209,8 @@ public final class MultiStudentRun {
     }
 
     /**
-     * Trains and evaluates every student.
+     * Trains and evaluates every student (with a {@link StudentStore}: reads back the students it holds, trains and
+     * stores the others) and merges them, in seed order, into the run's result.
      *
      * @return per-student results and aggregates
      */
@@ -178,34 +220,84 @@ public final class MultiStudentRun {
         }
         Collector out = new Collector();
         for (long seed : seeds) {
-            TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
-            if (spec.checkpointEvery() > 0) {
-                Path dir = studentCheckpoints(spec.checkpointDir(), seed);
-                sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
-                if (resume) {
-                    sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            StudentOutcome o;
+            if (store != null && store.has(seed)) {
+                o = store.load(seed);
+                LOG.info("{}: seed {}: trained earlier, read back", name, seed);
+            } else {
+                o = trainStudent(seed);
+                if (store != null) {
+                    store.save(o);
                 }
             }
-            TrainingSpec seedSpec = sb.build();
-            BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
-            try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
-                model.setBlock(students.create(seed));
-                FitResult training;
-                try {
-                    training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
-                } finally {
-                    if (source != data && source instanceof AutoCloseable c) {
-                        try {
-                            c.close();
-                        } catch (Exception e) {
-                            LOG.warn("{}: seed {}: closing its data: {}", name, seed, e.toString());
-                        }
-                    }
-                }
-                out.add(seed, training, model);
-            }
+            out.add(o);
         }
         return out.result();
+    }
+
+    /**
+     * Trains and stores the students of some seeds that the store does not hold yet, and merges nothing: one task's
+     * share of a run whose students are trained apart; {@link #run} then reads every student back and merges them.
+     *
+     * @param subset seeds of this run
+     * @return how many students were trained now (the others were stored already)
+     * @throws IllegalStateException without a store, or for a stacked run (its students train at once)
+     * @throws IllegalArgumentException for a seed that is not one of this run's
+     */
+    public int trainSeeds(List<Long> subset) {
+        if (store == null || stacked != null) {
+            throw new IllegalStateException(name + ": training seeds apart needs a student store (optStore) and"
+                    + " students trained one at a time (not stacked)");
+        }
+        int trained = 0;
+        for (long seed : subset) {
+            if (!seeds.contains(seed)) {
+                throw new IllegalArgumentException(name + ": seed " + seed + " is not one of " + seeds);
+            }
+            if (!store.has(seed)) {
+                store.save(trainStudent(seed));
+                trained++;
+            }
+        }
+        return trained;
+    }
+
+    /** Trains and scores the student of one seed. */
+    private StudentOutcome trainStudent(long seed) {
+        TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
+        if (spec.checkpointEvery() > 0) {
+            Path dir = studentCheckpoints(spec.checkpointDir(), seed);
+            sb.optCheckpoints(spec.checkpointEvery(), dir, spec.keepCheckpoints());
+            if (resume) {
+                sb.optResumeFrom(Checkpoint.latest(dir).orElse(null));
+            }
+        }
+        TrainingSpec seedSpec = sb.build();
+        BatchSource source = dataPerStudent != null ? dataPerStudent.apply(seed) : data;
+        try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
+            model.setBlock(students.create(seed));
+            FitResult training;
+            try {
+                training = TrainingEngine.fit(model, source, loss, seedSpec, validator);
+            } finally {
+                if (source != data && source instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        LOG.warn("{}: seed {}: closing its data: {}", name, seed, e.toString());
+                    }
+                }
+            }
+            return outcome(seed, training, model);
+        }
+    }
+
+    /** Scores a trained student and takes what the merge needs from it (one place for every path). */
+    private StudentOutcome outcome(long seed, FitResult training, Model model) {
+        StudentScore ev = scorer.score(seed, model);
+        LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
+        return new StudentOutcome(new StudentResult(seed, training, ev.metrics()), ev.predictions(),
+                parameterVariance ? flatParameters(model) : null);
     }
 
     /**
@@ -236,7 +328,7 @@ public final class MultiStudentRun {
                         shared.skippedSteps(), curves.curve(s), shared.bestMetric(), shared.bestStep(), shared.stoppedEarly(),
                         shared.restoredBest(), shared.lastCheckpoint(), shared.itemsPerSecond());
                 try (Model model = StackedStudents.student(stack, s, name + "-seed-" + seed)) {
-                    out.add(seed, own, model);
+                    out.add(outcome(seed, own, model));
                 }
             }
         }
@@ -275,7 +367,10 @@ public final class MultiStudentRun {
         }
     }
 
-    /** Scores trained students one by one and gathers the run's result (one place for both paths). */
+    /**
+     * Gathers the students, in seed order, into the run's result: the one merge of every path (one at a time,
+     * stacked, or read back from a {@link StudentStore}).
+     */
     private final class Collector {
         private final List<StudentResult> results = new ArrayList<>();
         private final List<double[][]> predictions = new ArrayList<>();
@@ -284,17 +379,17 @@ public final class MultiStudentRun {
         private double[] m2;
         private int count;
 
-        void add(long seed, FitResult training, Model model) {
-            StudentScore ev = scorer.score(seed, model);
-            results.add(new StudentResult(seed, training, ev.metrics()));
-            LOG.info("{}: seed {}: {} updates, {}", name, seed, training.steps(), format(ev.metrics()));
-            if (ev.predictions() == null) {
+        /** Adds a student, in seed order: its result, predictions and parameters (Welford's running variance). */
+        void add(StudentOutcome o) {
+            long seed = o.result().seed();
+            results.add(o.result());
+            if (o.predictions() == null) {
                 allPredictions = false;
             } else {
-                predictions.add(ev.predictions());
+                predictions.add(o.predictions());
             }
             if (parameterVariance) {
-                float[] w = flatParameters(model);
+                float[] w = o.parameters();
                 if (mean == null) {
                     mean = new double[w.length];
                     m2 = new double[w.length];
@@ -390,6 +485,7 @@ public final class MultiStudentRun {
         private boolean resume;
         private boolean parameterVariance = true;
         private Stacked stacked;
+        private StudentStore store;
 
         private Builder() {
         }
@@ -529,6 +625,19 @@ public final class MultiStudentRun {
         }
 
         /**
+         * Keeps finished students in a store: {@link #run} reads back the students it holds instead of training
+         * them, and stores those it trains; {@link #trainSeeds} trains a share of the seeds apart. Not with
+         * {@link #optStacked} (stacked students train at once).
+         *
+         * @param s the store, or null for none (default)
+         * @return this builder
+         */
+        public Builder optStore(StudentStore s) {
+            this.store = s;
+            return this;
+        }
+
+        /**
          * Validates and builds the run.
          *
          * @return the run
@@ -536,6 +645,9 @@ public final class MultiStudentRun {
          */
         public MultiStudentRun build() {
             if (stacked != null) {
+                if (store != null) {
+                    throw new IllegalArgumentException("a stacked run trains its students at once: no optStore");
+                }
                 if (students != null || data != null || dataPerStudent != null) {
                     throw new IllegalArgumentException("a stacked run takes its students and data from optStacked: set"
                             + " no setStudents, setData or setDataPerStudent");

@@ -129,4 +129,54 @@ class MultiStudentRunTest {
                 () -> Evaluators.classificationValidator(XT, YT, "f1"));
         assertTrue(e.getMessage().contains("unknown validation metric 'f1'"), e.getMessage());
     }
+
+    /** A store in memory that copies what it keeps (as a folder would) and counts what it is asked to keep. */
+    static final class MemoryStore implements MultiStudentRun.StudentStore {
+        final Map<Long, MultiStudentRun.StudentOutcome> kept = new java.util.TreeMap<>();
+
+        @Override
+        public boolean has(long seed) {
+            return kept.containsKey(seed);
+        }
+
+        @Override
+        public MultiStudentRun.StudentOutcome load(long seed) {
+            MultiStudentRun.StudentOutcome o = kept.get(seed);
+            double[][] p = o.predictions() == null ? null
+                    : java.util.Arrays.stream(o.predictions()).map(double[]::clone).toArray(double[][]::new);
+            return new MultiStudentRun.StudentOutcome(o.result(), p, o.parameters().clone());
+        }
+
+        @Override
+        public void save(MultiStudentRun.StudentOutcome outcome) {
+            kept.put(outcome.result().seed(), outcome);
+        }
+    }
+
+    @Test
+    void studentsTrainedApartAndMergedEqualOneRun() {
+        MultiStudentRun.Result whole;
+        MultiStudentRun.Result merged;
+        MemoryStore store = new MemoryStore();
+        try (TabularBatchSource s = new TabularBatchSource(X, oneHot(Y, 2), 8, Device.cpu())) {
+            whole = run(s, spec()).build().run();
+            // one task per seed, in any order, then the merge, which trains nothing
+            assertEquals(1, run(s, spec()).optStore(store).build().trainSeeds(List.of(5L)));
+            assertEquals(2, run(s, spec()).optStore(store).build().trainSeeds(List.of(3L, 4L, 5L)));
+            assertEquals(List.of(3L, 4L, 5L), List.copyOf(store.kept.keySet()));
+            MultiStudentRun merge = run(s, spec()).optStore(store).build();
+            assertEquals(0, merge.trainSeeds(SEEDS), "every student is stored");
+            merged = merge.run();
+            assertThrows(IllegalArgumentException.class, () -> merge.trainSeeds(List.of(9L)));
+            assertThrows(IllegalStateException.class, () -> run(s, spec()).build().trainSeeds(List.of(3L)));
+        }
+        assertEquals(whole.aggregates(), merged.aggregates());
+        assertEquals(whole.predictionVariance(), merged.predictionVariance(), 0);
+        assertEquals(whole.parameterVariance(), merged.parameterVariance(), 0);
+        assertTrue(whole.parameterVariance() > 0);
+        for (int i = 0; i < SEEDS.size(); i++) {
+            assertEquals(whole.students().get(i).metrics(), merged.students().get(i).metrics());
+            assertEquals(whole.students().get(i).training().steps(), merged.students().get(i).training().steps());
+        }
+    }
 }

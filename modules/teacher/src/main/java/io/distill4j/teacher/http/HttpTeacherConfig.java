@@ -44,11 +44,13 @@ import java.util.regex.Pattern;
  * @param requestTimeout the whole request's timeout
  * @param extraBody further JSON fields merged into every request body (server-specific options)
  * @param auth where the API key, extra headers and private CA certificates come from (never the secrets)
+ * @param servers every server of the job, {@code baseUri} among them: replicas of one model that a distributed
+ *     engine fans prompt ranges out over ({@link #onServer}); one element, {@code baseUri}, for a single server
  */
 public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, String systemPrompt, int k, int maxTokens,
         double temperature, double topP, int topK, double repetitionPenalty, int topLogprobs, long seed, List<String> stop,
         NMode nMode, int concurrency, int maxRetries, Duration initialBackoff, Duration maxBackoff, Duration connectTimeout,
-        Duration requestTimeout, Map<String, Object> extraBody, Auth auth) {
+        Duration requestTimeout, Map<String, Object> extraBody, Auth auth, List<URI> servers) {
 
     /** The OpenAI-compatible endpoints. */
     public enum Endpoint {
@@ -79,11 +81,31 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         SINGLE
     }
 
-    /** Copies the collections. */
+    /** Copies the collections; no servers (null or empty) means {@code baseUri} alone. */
     public HttpTeacherConfig {
         stop = List.copyOf(stop);
         extraBody = Map.copyOf(extraBody);
         auth = auth == null ? Auth.NONE : auth;
+        servers = servers == null || servers.isEmpty() ? List.of(baseUri) : List.copyOf(servers);
+        if (!servers.contains(baseUri)) {
+            throw new IllegalArgumentException("baseUri " + baseUri + " is not one of the servers " + servers);
+        }
+    }
+
+    /**
+     * The same settings talking to one server of the list: server {@code i % servers().size()}. Everything a cache
+     * records ({@link #describe()}) stays the same, so prompt ranges sampled from different replicas make one cache.
+     *
+     * @param i the index (a task's partition, say), not negative
+     * @return the settings with that server as {@code baseUri}
+     */
+    public HttpTeacherConfig onServer(int i) {
+        if (i < 0) {
+            throw new IllegalArgumentException("server index must not be negative, got " + i);
+        }
+        return new HttpTeacherConfig(servers.get(i % servers.size()), model, endpoint, systemPrompt, k, maxTokens,
+                temperature, topP, topK, repetitionPenalty, topLogprobs, seed, stop, nMode, concurrency, maxRetries,
+                initialBackoff, maxBackoff, connectTimeout, requestTimeout, extraBody, auth, servers);
     }
 
     /**
@@ -157,7 +179,8 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", "openai-http");
-        m.put("server", baseUri.toString());
+        // one server: its address (as before lists existed); several: all of them, whichever one this teacher uses
+        m.put("server", servers.size() == 1 ? baseUri.toString() : servers.stream().map(URI::toString).toList());
         m.put("endpoint", endpoint.path());
         if (model != null) {
             m.put("model", model);
@@ -187,6 +210,7 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
     /** Builder of {@link HttpTeacherConfig}; {@link #build()} validates. */
     public static final class Builder {
         private URI baseUri;
+        private List<URI> servers = List.of();
         private String model;
         private Endpoint endpoint = Endpoint.COMPLETIONS;
         private String systemPrompt;
@@ -215,9 +239,41 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
         private Builder() {
         }
 
-        /** @param v the server's base address @return this builder */
+        /** @param v the server's base address (the only server) @return this builder */
         public Builder setBaseUri(URI v) {
             baseUri = v;
+            servers = List.of();
+            return this;
+        }
+
+        /**
+         * Sets several servers of one model (replicas) from text; the first is {@code baseUri}, the one a single
+         * machine's run talks to.
+         *
+         * @param v the base addresses, at least one, no repeats
+         * @return this builder
+         * @throws IllegalArgumentException if the list is empty or repeats an address, or one is not a URI (see
+         *     {@link #setBaseUri(String)}; the message names its position)
+         */
+        public Builder setServers(List<String> v) {
+            if (v == null || v.isEmpty()) {
+                throw new IllegalArgumentException("servers: give at least one base address");
+            }
+            List<URI> all = new java.util.ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                try {
+                    all.add(new URI(v.get(i)));
+                } catch (URISyntaxException | NullPointerException e) {
+                    throw new IllegalArgumentException("server " + i + " is not a valid URI (the address is not shown, in"
+                            + " case it holds a password)");
+                }
+                if (all.indexOf(all.get(i)) != i) {
+                    throw new IllegalArgumentException("server " + i + " repeats server " + all.indexOf(all.get(i)) + ": "
+                            + all.get(i));
+                }
+            }
+            baseUri = all.get(0);
+            servers = List.copyOf(all);
             return this;
         }
 
@@ -413,21 +469,13 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
             if (baseUri == null) {
                 throw new IllegalArgumentException("baseUri is required (for example http://127.0.0.1:8080)");
             }
-            if (baseUri.getRawUserInfo() != null || baseUri.getRawAuthority() != null && baseUri.getRawAuthority().contains("@")) {
-                throw new IllegalArgumentException("baseUri must not hold a user name or password (user:password@), got "
-                        + redactUserInfo(baseUri) + "; name the key's environment variable in apiKeyEnv (or its file in "
-                        + "apiKeyFile) instead");
-            }
-            if (baseUri.getRawQuery() != null || baseUri.getRawFragment() != null) {
-                throw new IllegalArgumentException("baseUri must not have a query or fragment (the endpoint path is appended "
-                        + "to it), got " + baseUri);
+            List<URI> all = servers.isEmpty() ? List.of(baseUri) : servers;
+            for (URI server : all) {
+                checkServer(server, all.size() == 1 ? "baseUri" : "server " + all.indexOf(server));
             }
             String scheme = baseUri.getScheme();
-            if (!"http".equals(scheme) && !"https".equals(scheme) || baseUri.getHost() == null) {
-                throw new IllegalArgumentException("baseUri must be an http(s) address with a host, got " + baseUri);
-            }
-            if (baseUri.getPath() != null && baseUri.getPath().matches(".*/v1/?(chat/)?(completions)?/?$")) {
-                throw new IllegalArgumentException("baseUri must not include the endpoint path (/v1/...), got " + baseUri);
+            if (all.stream().anyMatch(u -> !scheme.equals(u.getScheme()))) {
+                throw new IllegalArgumentException("servers mix http and https: " + all);
             }
             positive("k", k);
             positive("maxTokens", maxTokens);
@@ -466,7 +514,27 @@ public record HttpTeacherConfig(URI baseUri, String model, Endpoint endpoint, St
             Auth auth = auth("https".equals(scheme));
             return new HttpTeacherConfig(baseUri, model, endpoint, systemPrompt, k, maxTokens, temperature, topP, topK,
                     repetitionPenalty, topLogprobs, seed, stop, nMode, concurrency, maxRetries, initialBackoff, maxBackoff,
-                    connectTimeout, requestTimeout, extraBody, auth);
+                    connectTimeout, requestTimeout, extraBody, auth, all);
+        }
+
+        /** The checks of one server's base address; {@code name} is {@code baseUri} or {@code server i}. */
+        private static void checkServer(URI u, String name) {
+            if (u.getRawUserInfo() != null || u.getRawAuthority() != null && u.getRawAuthority().contains("@")) {
+                throw new IllegalArgumentException(name + " must not hold a user name or password (user:password@), got "
+                        + redactUserInfo(u) + "; name the key's environment variable in apiKeyEnv (or its file in "
+                        + "apiKeyFile) instead");
+            }
+            if (u.getRawQuery() != null || u.getRawFragment() != null) {
+                throw new IllegalArgumentException(name + " must not have a query or fragment (the endpoint path is appended "
+                        + "to it), got " + u);
+            }
+            String scheme = u.getScheme();
+            if (!"http".equals(scheme) && !"https".equals(scheme) || u.getHost() == null) {
+                throw new IllegalArgumentException(name + " must be an http(s) address with a host, got " + u);
+            }
+            if (u.getPath() != null && u.getPath().matches(".*/v1/?(chat/)?(completions)?/?$")) {
+                throw new IllegalArgumentException(name + " must not include the endpoint path (/v1/...), got " + u);
+            }
         }
 
         /** Header names this client sets itself, beyond those the JDK's client refuses. */

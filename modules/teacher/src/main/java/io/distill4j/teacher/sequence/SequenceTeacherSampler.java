@@ -50,21 +50,44 @@ public final class SequenceTeacherSampler {
                 throw new BadInputException(cacheDir.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds " + next
                         + " items but there are " + prompts.size() + " prompts");
             }
-            teacher.sample(prompts, next, item -> {
-                if (item.item() != w.nextItem()) {
-                    throw new IllegalStateException("teacher delivered item " + item.item() + ", the cache expects "
-                            + w.nextItem());
-                }
-                try {
-                    w.append(item.prompt(), item.samples());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
-                }
-            }, progress);
+            append(teacher, prompts, next, prompts.size(), w, progress);
             w.flush();
             return w.nextItem();
         } catch (IOException e) {
             throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
         }
+    }
+
+    /**
+     * Samples prompts {@code [from, to)} into a writer whose next item is {@code from}: the one sampling loop of
+     * {@link #fill}, also run by a distributed engine's task on its prompt range (a writer from
+     * {@link SequenceCacheWriter#openShards}). Items depend only on the prompts and their indices (an HTTP teacher
+     * seeds each request by the prompt's index), so a range sampled alone holds the bytes a whole run writes.
+     *
+     * @param teacher the teacher
+     * @param prompts all prompts of the run
+     * @param from the first prompt to sample, the writer's next item
+     * @param to one past the last prompt to sample, at most {@code prompts.size()}
+     * @param w the writer; its shards are committed as they fill, the caller flushes the rest
+     * @param progress told the number of prompts done after each one
+     * @throws IllegalStateException if the teacher delivers items out of order
+     */
+    public static void append(SequenceTeacher teacher, List<String> prompts, long from, long to, SequenceCacheWriter w,
+            SampleProgress progress) {
+        if (from < 0 || from > to || to > prompts.size() || w.nextItem() != from) {
+            throw new IllegalArgumentException("need 0 <= from <= to <= " + prompts.size() + " and the writer at from;"
+                    + " got from=" + from + ", to=" + to + ", writer at " + w.nextItem());
+        }
+        teacher.sample(prompts.subList(0, (int) to), from, item -> {
+            if (item.item() != w.nextItem()) {
+                throw new IllegalStateException("teacher delivered item " + item.item() + ", the cache expects "
+                        + w.nextItem());
+            }
+            try {
+                w.append(item.prompt(), item.samples());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the sequence cache", e);
+            }
+        }, progress);
     }
 }
