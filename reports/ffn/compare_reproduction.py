@@ -7,7 +7,9 @@ runs share seeds, initialisations and teacher-noise draws, so treating them as i
 interval conservative (wider than a paired one would be). Inter-student variances and the fitted slopes have no
 per-student values in the old report: their ratio new / old is listed.
 
-Run: python3 compare_reproduction.py OLD/report.json NEW/report.json > reproduction.md
+Run: python3 compare_reproduction.py OLD/report.json NEW/report.json ["title"] > reproduction.md
+(an old report that has accuracyStd per classification cell is read with it; the first reports had only a
+1.96-sd interval, from which the sd is recovered)
 """
 import json
 import math
@@ -27,7 +29,8 @@ old = json.load(open(sys.argv[1]))
 new = json.load(open(sys.argv[2]))
 nr = old["config"]["regression"]["students"]
 nc = old["config"]["classification"]["students"]
-print("# ffn: the StackedStudents run against the committed StackedTraining run\n")
+print("# " + (sys.argv[3] if len(sys.argv) > 3 else "ffn: the StackedStudents run against the committed StackedTraining run")
+      + "\n")
 print(f"Made by `compare_reproduction.py` (scipy {__import__('scipy').__version__}). Difference = new - old; ± is the "
       "half-width of the 95% Welch t interval of the difference of the two runs' means (each run's own students: "
       f"n = {nr} per regression cell, n = {nc} per classification cell). The runs share seeds, initialisations and "
@@ -64,7 +67,8 @@ newc = {(c["dataset"], c["method"]): c for c in new["classification"]}
 z = stats.norm.ppf(0.975)
 for c in old["classification"]:
     d = newc[(c["dataset"], c["method"])]
-    s_old = c["accuracyCi95"] * math.sqrt(nc) / z  # the old report's interval was 1.96 sd / sqrt(n)
+    # the first reports' interval was 1.96 sd / sqrt(n); later ones keep the sd
+    s_old = c["accuracyStd"] if "accuracyStd" in c else c["accuracyCi95"] * math.sqrt(nc) / z
     diff, h = welch(c["accuracyMean"], s_old, nc, d["accuracyMean"], d["accuracyStd"], nc)
     out = abs(diff) > h
     out_c += out

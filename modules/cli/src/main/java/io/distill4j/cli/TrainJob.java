@@ -39,6 +39,7 @@ import java.util.Map;
  * students: 5                      # seeds 1..5; or seeds: [1, 2, 3]
  * draws: per-student               # per-student (each student its own draws) or shared
  * samples: 0                       # draws per student; 0: the cache's k divided among the students
+ * stacked: false                   # MLP students: train them all at once as one stacked block (same results files)
  * studentPasses: 4                 # MC-dropout passes for targets that fuse with the student's own estimate
  * evaluationPasses: 8              # MC-dropout passes for the intra-student variance; 0 to skip
  * topK: 5                          # K for sparse-topk-kl on a dense cache
@@ -81,6 +82,7 @@ public final class TrainJob {
      * @param seeds the students' seeds
      * @param draws how students share the teacher's draws
      * @param samples draws per student, 0 for the cache's k divided among them
+     * @param stacked whether MLP students train at once as one stack ({@link Distillation.Builder#stacked})
      * @param studentPasses MC-dropout passes for the student's own estimate
      * @param evaluationPasses MC-dropout passes for the intra-student variance
      * @param topK K for top-K labels
@@ -94,7 +96,7 @@ public final class TrainJob {
      */
     public record Config(Path sample, JsonNode student, String target, Map<String, Object> targetOptions, String loss,
             Map<String, Object> lossOptions, Integer students, List<Long> seeds, Draws draws, Integer samples,
-            Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
+            Boolean stacked, Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
             Path tokenizer, JsonNode lm, JsonNode lora) {
     }
 
@@ -173,13 +175,16 @@ public final class TrainJob {
         if (c.resume() != null) {
             b.resume(c.resume());
         }
+        if (c.stacked() != null) {
+            b.stacked(c.stacked());
+        }
         return prepared(cf, c, b);
     }
 
     private static Prepared prepareLm(Path file, ConfigFile cf, Config c, SampleSpec sample, StudentPreset student,
             Path studentFolder) {
         for (String key : List.of("target", "targetOptions", "loss", "lossOptions", "studentPasses", "evaluationPasses",
-                "topK")) {
+                "topK", "stacked")) {
             if (cf.isSet("/" + key)) {
                 throw cf.error("/" + key, "does not apply to causal-LM students: lm.mode chooses what they learn"
                         + " (sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd, on-policy)");

@@ -98,6 +98,25 @@ class TrainJobTest {
         }
     }
 
+    @Test
+    void stackedStudentsTrainAtOnceAndAreSavedAsTheirOwnMlps(@TempDir Path dir) throws IOException {
+        RunResult r = TrainJob.run(trainConfig(dir, iris, "inverse-variance", "soft-ce", "stacked: true\n"));
+        assertEquals(Boolean.TRUE, r.settings().get("stacked"));
+        assertEquals(3, r.students());
+        TabularData test = Standardizer.standardise(SklearnCsv.load("iris", HOME.resolve("datasets/sklearn"))
+                .split(0.2, 0)).test();
+        for (MultiStudentRun.StudentResult s : r.result().students()) {
+            try (Model m = SavedStudent.load(r.runDir().resolve("students/seed-" + s.seed()), Device.cpu())) {
+                double[][] p = Metrics.toDouble(Inference.probabilities(m, test.features(), false));
+                assertEquals(s.metrics().get("accuracy"), Metrics.accuracy(p, test.labels()), 0);
+            }
+        }
+        assertTrue(r.metric("accuracy").mean() > 0.7, "iris students should beat chance: " + r.metric("accuracy").mean());
+        BadInputException e = assertThrows(BadInputException.class, () -> TrainJob.prepare(trainConfig(dir.resolve("b"),
+                iris, "mean", "soft-ce", "stacked: yes please\n")));
+        assertTrue(e.getMessage().contains("stacked"), e.getMessage());
+    }
+
     /**
      * Issue 21 item 3: a cache of an image dataset (the data module's IDX fixture: 3 training images, 2 t10k test
      * images) trains through {@code train}, and every student is evaluated on exactly the t10k images.
