@@ -436,9 +436,16 @@ public final class FfnExperiment implements Experiment {
             int[] yTest = s.test().labels();
             double teacherAcc;
             Path dsRuns = runs.resolve("classification-" + ds);
-            try (Model t = TeacherComparisons.trainTeacher("teacher", s.train(), new int[] {cc.teacherHidden()}, 0.3f,
-                    Registry.loss("ce", Map.of()), spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f,
-                            cfg.seed()))) {
+            // the teacher as the students are made (a one-student stack: PyTorch's uniform initialisation), then taken
+            // out as an MLP of its own for MC-dropout sampling
+            try (NDManager dm = NDManager.newBaseManager(device);
+                    Model stack = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width())
+                            .setHidden(cc.teacherHidden()).setOutputs(c).optDropout(0.3f).build(), s.train().features(),
+                            StackedStudents.perStudentRows(dm.create(Rows.flatten(Rows.oneHot(s.train().labels(), c)),
+                                    new Shape(1, n, c))), TeacherComparisons.loss("soft-ce", Map.of()),
+                            spec(cc.teacherEpochs(), cc.batchSize(), cc.learningRate(), 1e-4f, cfg.seed()), cc.batchSize(),
+                            null);
+                    Model t = StackedStudents.student(stack, 0, "teacher")) {
                 teacherAcc = Metrics.accuracy(Metrics.toDouble(Inference.probabilities(t, s.test().features(), false)), yTest);
                 // every student gets its own k MC-dropout draws: students * k per row in the cache
                 Teacher mc = McDropoutTeacher.builder(t).setSamples(students * cc.k()).setWidth(c)
