@@ -82,10 +82,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         if (item < 0 || item >= manifest.items()) {
             throw new IndexOutOfBoundsException("item " + item + " outside [0, " + manifest.items() + ")");
         }
-        int s = 0;
-        while (manifest.shards().get(s).firstItem() + manifest.shards().get(s).rows() <= item) {
-            s++;
-        }
+        int s = shardOf(item);
         VectorSchemaRoot root = load(s);
         CacheManifest.Shard sh = manifest.shards().get(s);
         int base = (int) ((item - sh.firstItem()) * k);
@@ -99,6 +96,26 @@ public final class SequenceCacheReader implements AutoCloseable {
             samples.add(d.sample);
         }
         return new SequenceItem(item, prompt, samples);
+    }
+
+    /** The shard holding an item: the loaded one when it does, else a binary search of the manifest's shards. */
+    private int shardOf(long item) {
+        List<CacheManifest.Shard> shards = manifest.shards();
+        if (loadedShard >= 0 && shards.get(loadedShard).firstItem() <= item
+                && item < shards.get(loadedShard).firstItem() + shards.get(loadedShard).rows()) {
+            return loadedShard;
+        }
+        int lo = 0;
+        int hi = shards.size() - 1;
+        while (lo < hi) { // the last shard whose first item is at most the item
+            int mid = (lo + hi + 1) >>> 1;
+            if (shards.get(mid).firstItem() <= item) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
     }
 
     private record Decoded(int[] prompt, SequenceSample sample) {
