@@ -14,7 +14,7 @@ import java.util.function.Consumer;
 /**
  * Fine-tuning examples that stay in a sequence cache: each is a reference (item, response) with its lengths, and
  * {@link #read} decodes the examples asked for from the cache's Arrow shards ({@link SequenceCacheReader}), items
- * in ascending order so that each shard is decompressed at most once per call. Holding a run's examples costs 20
+ * in ascending order so that each shard is decompressed at most once per call, and only the rows asked for. Holding a run's examples costs 20
  * bytes each, whatever the cache's size, k or top-K; the responses are made into {@link LmExample}s exactly as
  * {@link SequenceCacheExamples} makes them from an item in memory.
  *
@@ -287,14 +287,11 @@ public final class CachedExamples {
         Arrays.sort(byItem, (a, b) -> Integer.compare(item[indices[a]], item[indices[b]]));
         LmExample[] out = new LmExample[indices.length];
         try (SequenceCacheReader r = cache.sequence()) {
-            SequenceItem current = null;
             for (int pos : byItem) {
                 int e = indices[pos];
-                if (current == null || current.item() != item[e]) {
-                    current = r.read(item[e]);
-                }
-                out[pos] = kind == Kind.SFT ? SequenceCacheExamples.sft(current, response[e])
-                        : SequenceCacheExamples.topK(current, response[e], topK);
+                SequenceCacheReader.Response got = r.read(item[e], response[e]); // that row alone
+                out[pos] = kind == Kind.SFT ? SequenceCacheExamples.sft(item[e], response[e], got.prompt(), got.sample())
+                        : SequenceCacheExamples.topK(item[e], response[e], got.prompt(), got.sample(), topK);
             }
         }
         return Arrays.asList(out);

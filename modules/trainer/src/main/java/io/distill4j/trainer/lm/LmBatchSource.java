@@ -36,8 +36,8 @@ import java.util.Random;
  */
 public final class LmBatchSource implements BatchSource {
 
-    /** The row arrays a streamed source builds ahead, about 64 MiB. */
-    public static final long WINDOW_BYTES = 64L << 20;
+    /** The row arrays a streamed source builds ahead, about 16 MiB. */
+    public static final long WINDOW_BYTES = 16L << 20;
 
     private final List<SequencePacker.Batch> laidOut;
     private final CachedExamples cached;
