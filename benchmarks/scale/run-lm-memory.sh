@@ -10,6 +10,8 @@
 #
 # Usage: benchmarks/scale/run-lm-memory.sh [OUT_DIR]     (default /tmp/distill4j-lm-memory)
 #   PROMPTS (400), KS ("4 32"), ROUNDS (1: train runs per build and k). OMP_NUM_THREADS=1.
+#   HEAPS ("": the launcher's -Xmx4g): one or more -Xmx values (e.g. "64m 128m 256m"); each train run then repeats at
+#   each heap (DISTILL4J_JAVA_OPTS=-Xmx...), and its line records whether it fitted (rc 0) or not (OutOfMemoryError).
 # Output: OUT_DIR/results.jsonl, one line per run (label "new k=32", "old k=4", ...).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -60,9 +62,14 @@ for round in $(seq 1 "$ROUNDS"); do
       if [ "$side" = old ] && [ -z "${OLD_ROOT:-}" ]; then continue; fi
       launcher="${NEW_ROOT:-$ROOT}/distill4j"
       [ "$side" = new ] || launcher="$OLD_ROOT/distill4j"
-      rm -rf "$OUT/runs-k$k"
-      (cd "$OUT" && $MEASURE "$side k=$k" "$RES" -- "$launcher" train "train-k$k.yaml" > "$OUT/train-$side-k$k.log" 2>&1)
-      tail -1 "$RES"
+      for heap in ${HEAPS:-default}; do
+        opts=""; label="$side k=$k"
+        [ "$heap" = default ] || { opts="-Xmx$heap"; label="$side k=$k -Xmx$heap"; }
+        rm -rf "$OUT/runs-k$k"
+        (cd "$OUT" && DISTILL4J_JAVA_OPTS="${opts:-${DISTILL4J_JAVA_OPTS:--Xmx4g}}" $MEASURE "$label" "$RES" -- \
+          "$launcher" train "train-k$k.yaml" > "$OUT/train-$side-k$k.log" 2>&1) || true
+        tail -1 "$RES"
+      done
     done
   done
 done
