@@ -62,6 +62,67 @@ class LmTrainStreamingTest {
         SampleJob.run(SampleSpec.load(sample), Device.cpu(), (d, n) -> { }, l -> { });
     }
 
+    @org.junit.jupiter.api.Test
+    void aContextThatAPromptFillsLeavesItsAnswersOutOfTheScoresInsteadOfANaN(@TempDir Path dir) throws IOException {
+        java.util.List<io.distill4j.data.SequenceItem> items = new java.util.ArrayList<>();
+        try (io.distill4j.data.SequenceCacheReader r = io.distill4j.data.TeacherCache.open(shared.resolve("cache")).sequence()) {
+            for (long i = 0; i < r.items(); i++) {
+                items.add(r.read(i));
+            }
+        }
+        // heldOut 0.25 of 8 prompts: the last 2 are scored; the context is the longer one's prompt length
+        java.util.List<io.distill4j.data.SequenceItem> held = items.subList(6, 8);
+        int p0 = held.get(0).prompt().length;
+        int p1 = held.get(1).prompt().length;
+        int context = Math.max(p0, p1);
+        Path f = dir.resolve("train.yaml");
+        Files.writeString(f, "sample: " + sample + "\nstudent: " + HOME.resolve("models/llama-tiny.yaml").toAbsolutePath()
+                + "\nout: runs\nstudents: 1\nlm: {mode: sft-one, context: " + context + ", heldOut: 0.25}\n"
+                + "training: {epochs: 1, batchSize: 2, learningRate: 0.003, warmupSteps: 0}\n");
+        if (p0 == p1) {
+            io.distill4j.data.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.distill4j.data.BadInputException.class, () -> TrainJob.run(f));
+            assertTrue(e.getMessage().contains("no held-out answer has a token inside the context"), e.getMessage());
+            return;
+        }
+        RunResult r = TrainJob.run(f);
+        Path student = r.runDir().resolve("students/seed-1");
+        double nll = JSON.readTree(student.resolve("metrics.json").toFile()).get("metrics").get("nll").asDouble();
+        assertTrue(Double.isFinite(nll), "nll " + nll);
+        // independently: the answers of the shorter prompt, cut to the context, in double precision
+        io.distill4j.data.SequenceItem kept = p0 < p1 ? held.get(0) : held.get(1);
+        double sum = 0;
+        long n = 0;
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu());
+                io.distill4j.models.lm.io.HfFolder.Loaded l = io.distill4j.models.lm.io.HfFolder.load(student, m)) {
+            for (io.distill4j.data.SequenceSample s : kept.samples()) {
+                int p = kept.prompt().length;
+                int len = Math.min(context, p + s.length());
+                long[] ids = new long[len];
+                for (int i = 0; i < len; i++) {
+                    ids[i] = i < p ? kept.prompt()[i] : s.tokens()[i - p];
+                }
+                float[] z = l.model().logits(new ai.djl.training.ParameterStore(m, false), m.create(new long[][] {ids}), null,
+                        null, false).toFloatArray();
+                int v = z.length / len;
+                for (int i = p; i < len; i++) { // token i predicted at position i - 1
+                    int row = (i - 1) * v;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int c = 0; c < v; c++) {
+                        max = Math.max(max, z[row + c]);
+                    }
+                    double e = 0;
+                    for (int c = 0; c < v; c++) {
+                        e += Math.exp(z[row + c] - max);
+                    }
+                    sum += max + Math.log(e) - z[row + (int) ids[i]];
+                    n++;
+                }
+            }
+        }
+        assertEquals(sum / n, nll, 1e-4);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"token-kd", "sft-all", "sft-mean", "sft-one"})
     void streamedTrainingMatchesTheInMemoryGolden(String name, @TempDir Path dir) throws IOException {

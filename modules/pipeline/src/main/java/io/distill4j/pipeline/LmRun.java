@@ -38,6 +38,7 @@ import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.trainer.lm.OnPolicyBatchSource;
 import io.distill4j.trainer.lm.OnPolicyBatches;
 import io.distill4j.trainer.lm.OnPolicyDistiller;
+import io.distill4j.trainer.lm.SequencePacker;
 import io.distill4j.trainer.lm.TopKScorer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -145,12 +146,42 @@ final class LmRun {
             }
             // every student is scored on the same references: all k answers of the held-out prompts
             int testFrom = held > 0 ? trainItems : 0;
-            CachedExamples testSft = CachedExamples.of(cache, index, CachedExamples.Kind.SFT, testFrom, items, m.k());
+            CachedExamples testSft = scored(cache, index, CachedExamples.Kind.SFT, testFrom, items, context);
             CachedExamples testKd = options.mode() == LmOptions.Mode.TOKEN_KD
-                    ? CachedExamples.of(cache, index, CachedExamples.Kind.TOP_K, testFrom, items, m.k()) : null;
+                    ? scored(cache, index, CachedExamples.Kind.TOP_K, testFrom, items, context) : null;
             return train(runDir, info, tokenizer, cache, index, config, context, trainItems, testSft, testKd, held,
                     embedder, meanPicks);
         }
+    }
+
+    /**
+     * The held-out references the students are scored on: every response of items [from, to) with at least one answer
+     * token inside the row length (a prompt as long as the context leaves none: its NLL would be 0 / 0).
+     */
+    private CachedExamples scored(TeacherCache cache, CachedExamples.Index index, CachedExamples.Kind kind, int from,
+            int to, int context) {
+        CachedExamples.Builder b = CachedExamples.builder(cache, index, kind);
+        int left = 0;
+        for (int q = from; q < to; q++) {
+            for (int j = 0; j < index.k(); j++) {
+                int p = index.promptLengths()[q];
+                if (SequencePacker.answerTokens(new int[] {p}, new int[] {p + index.answerLength(q, j)}, context) > 0) {
+                    b.add(q, j);
+                } else {
+                    left++;
+                }
+            }
+        }
+        CachedExamples out = b.build();
+        if (out.size() == 0) {
+            throw new BadInputException("lm.context " + context + ": no held-out answer has a token inside the context"
+                    + " (every held-out prompt is " + context + " tokens or longer)");
+        }
+        if (left > 0 && kind == CachedExamples.Kind.SFT) {
+            run.log.accept(left + " held-out answers are left out of the scores: their prompts fill the context of "
+                    + context + " tokens");
+        }
+        return out;
     }
 
     /** The first cached response of a student's draws: its block of the cache with per-student draws, else 0. */
@@ -244,7 +275,9 @@ final class LmRun {
                             for (int c = 0; c < chunk.size(); c++) {
                                 int i = from + c;
                                 perExample[i][0] = LmFineTuner.evaluate(lm, mgr, List.of(chunk.get(c)), context, 0);
-                                int n = Math.min(chunk.get(c).answer().length, context);
+                                // the answer tokens inside the row (all of them unless the example is cut)
+                                int n = SequencePacker.answerTokens(new int[] {chunk.get(c).prompt().length},
+                                        new int[] {chunk.get(c).length()}, context);
                                 sum += perExample[i][0] * n;
                                 tokens += n;
                             }
