@@ -41,7 +41,9 @@ import picocli.CommandLine.Parameters;
  *       file, as the experiment's knowledge base), <b>intra-student variance</b>, and over the students
  *       <b>inter-student variance</b> and <b>systematic noise</b>.</li>
  * </ul>
- * Per-student metrics are summarised over the students with Student-t intervals.
+ * Per-student metrics are summarised over the students with Student-t intervals; inter-student variance and
+ * systematic noise, which are per-pair values averaged over the pairs, with the Student-t interval of that mean over
+ * the pairs ({@link AnswerMetrics.Result#interStudentVarianceOverQuestions()}).
  */
 @Command(name = "evaluate", aliases = "eval", mixinStandardHelpOptions = true,
         description = {"Score causal-LM students (Hugging Face folders) on held-out prompt/answer pairs, with the llm"
@@ -55,7 +57,8 @@ import picocli.CommandLine.Parameters;
                 + " the similarity over the m answers), inter-student-variance (per pair, variance over the students of"
                 + " their mean sampled similarity) and systematic-noise (per pair, 1 - cos(mean embedding of all"
                 + " students' sampled answers, reference)), each averaged over the pairs.",
-            "Per-student metrics: mean and 95%% Student-t interval over the students."})
+            "Per-student metrics: mean and 95%% Student-t interval over the students; inter-student-variance and"
+                + " systematic-noise: mean over the pairs and its 95%% Student-t interval over the pairs."})
 public final class EvaluateCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Hugging Face folders (students/seed-N)")
@@ -225,30 +228,53 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         result.put("summary", summary);
         if (r != null && sampledAnswers != null) {
-            if (models.size() >= 2) {
-                result.put("inter-student-variance", r.interStudentVariance());
-            }
-            result.put("systematic-noise", r.systematicNoise());
+            result.put("inter-student-variance", models.size() >= 2 ? overPairs(r.interStudentVariance(),
+                    r.interStudentVarianceOverQuestions()) : "n/a: needs at least 2 students");
+            result.put("systematic-noise", overPairs(r.systematicNoise(), r.systematicNoiseOverQuestions()));
+            result.put("intervalOverPairs", n >= 2 ? Summary.meaning(Summary.CONFIDENCE, n, "pairs")
+                    + "; inter-student-variance and systematic-noise are per-pair values averaged over the pairs"
+                    : "one pair: no interval");
         }
         result.put("interval", models.size() >= 2 ? Summary.meaning(Summary.CONFIDENCE, models.size(), "students")
                 : "one student: no interval");
         return result;
     }
 
+    /** A run-level metric averaged over the pairs: its mean and, with two pairs or more, its t interval over them. */
+    private static Map<String, Object> overPairs(double mean, Summary s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mean", s == null ? mean : s.mean());
+        if (s != null) {
+            m.put("halfWidth", s.halfWidth());
+            m.put("low", s.low());
+            m.put("high", s.high());
+            m.put("pairs", s.n());
+        }
+        return m;
+    }
+
     @SuppressWarnings("unchecked")
     private static String table(Map<String, Object> r) {
-        StringBuilder b = new StringBuilder("| metric | mean | ± |\n|---|---|---|\n");
+        StringBuilder b = new StringBuilder("| metric | mean | ± | over |\n|---|---|---|---|\n");
         for (Map.Entry<String, Object> e : ((Map<String, Object>) r.get("summary")).entrySet()) {
             Map<String, Double> v = (Map<String, Double>) e.getValue();
-            b.append(String.format(Locale.ROOT, "| %s | %.4f | %s |%n", e.getKey(), v.get("mean"),
+            b.append(String.format(Locale.ROOT, "| %s | %.4f | %s | students |%n", e.getKey(), v.get("mean"),
                     v.containsKey("halfWidth") ? String.format(Locale.ROOT, "%.4f", v.get("halfWidth")) : "-"));
         }
         for (String k : List.of("inter-student-variance", "systematic-noise")) {
-            if (r.containsKey(k)) {
-                b.append(String.format(Locale.ROOT, "| %s | %.6f | - |%n", k, (Double) r.get(k)));
+            Object v = r.get(k);
+            if (v instanceof String why) {
+                b.append(String.format(Locale.ROOT, "| %s | %s | - | pairs |%n", k, why));
+            } else if (v != null) {
+                Map<String, Object> m = (Map<String, Object>) v;
+                b.append(String.format(Locale.ROOT, "| %s | %.6f | %s | pairs |%n", k, (Double) m.get("mean"),
+                        m.containsKey("halfWidth") ? String.format(Locale.ROOT, "%.6f", (Double) m.get("halfWidth")) : "-"));
             }
         }
-        b.append("\n±: ").append(r.get("interval")).append("; ").append(r.get("pairs")).append(" pairs\n");
+        b.append("\n± over students: ").append(r.get("interval")).append("; ").append(r.get("pairs")).append(" pairs\n");
+        if (r.containsKey("intervalOverPairs")) {
+            b.append("± over pairs: ").append(r.get("intervalOverPairs")).append('\n');
+        }
         if (r.get("hallucination") instanceof String why) {
             b.append("hallucination: ").append(why).append('\n');
         }

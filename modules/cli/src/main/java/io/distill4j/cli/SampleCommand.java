@@ -85,7 +85,7 @@ public final class SampleCommand implements Callable<Integer> {
             return SERVER_ERROR;
         }
         SampleJob.recordRun(r, info.finish(), io.distill4j.data.config.ConfigFile.load(config).asMap(), spec.seed());
-        System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.1f s, %.0f items/s",
+        System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.2f s, %.0f items/s",
                 r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
         return 0;
     }

@@ -210,10 +210,20 @@ class LmCommandsTest {
         // 2 students that is (a - b)^2 / 2, so it is zero only if both students' sampled answers scored the same
         JsonNode per = res.get("perStudent");
         assertEquals(2, per.size());
-        assertTrue(res.get("inter-student-variance").asDouble() >= 0);
-        double sys = res.get("systematic-noise").asDouble();
+        JsonNode inter = res.get("inter-student-variance");
+        assertTrue(inter.get("mean").asDouble() >= 0);
+        assertTrue(inter.get("low").asDouble() <= inter.get("mean").asDouble() && inter.get("pairs").asInt() == 2, "" + inter);
+        double sys = res.get("systematic-noise").get("mean").asDouble();
         assertTrue(sys >= 0 && sys <= 2, "1 - cosine lies in [0, 2]: " + sys);
-        assertTrue(r.out().contains("| systematic-noise |"), r.out());
+        assertTrue(r.out().contains("| systematic-noise |") && r.out().contains("| pairs |"), r.out());
+        assertTrue(r.out().contains("± over pairs: mean ± half-width of the 95% Student-t interval of the mean over 2"
+                + " pairs, t(1) = 12.706"), r.out());
+        assertTrue(r.out().contains("± over students: mean ± half-width of the 95% Student-t interval of the mean over 2"
+                + " students"), r.out());
+        // one student: no inter-student variance, said so
+        Run one = run("evaluate", MODEL.toString(), "--pairs", pairs.toString(), "--samples", "2", "--max-tokens", "2");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.out().contains("| inter-student-variance | n/a: needs at least 2 students |"), one.out());
         Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString(), "--samples", "1");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--samples must be 0 or at least 2"), bad.err());
@@ -274,6 +284,7 @@ class LmCommandsTest {
             assertEquals(hallSampled[st], res.get("perStudent").get(st).get("hallucination-sampled").asDouble(), 1e-12);
         }
         double systematic = 0;
+        double[] perPair = new double[2];
         for (int q = 0; q < 2; q++) {
             double[] ref = emb.embed(List.of(" zebra", " quokka").get(q));
             double dot = 0;
@@ -284,9 +295,13 @@ class LmCommandsTest {
                 norm += sum[q][d] * sum[q][d];
                 refNorm += ref[d] * ref[d];
             }
-            systematic += (1 - dot / Math.sqrt(norm * refNorm)) / 2;
+            perPair[q] = 1 - dot / Math.sqrt(norm * refNorm);
+            systematic += perPair[q] / 2;
         }
-        assertEquals(systematic, res.get("systematic-noise").asDouble(), 1e-9);
+        JsonNode sysNode = res.get("systematic-noise");
+        assertEquals(systematic, sysNode.get("mean").asDouble(), 1e-9);
+        // the 95% Student-t interval over the 2 pairs: t(1) = 12.706204736 (tables) times |x1 - x0| / 2
+        assertEquals(12.706204736 * Math.abs(perPair[1] - perPair[0]) / 2, sysNode.get("halfWidth").asDouble(), 1e-8);
         assertTrue(r.out().contains("| hallucination |") && r.out().contains("| hallucination-sampled |"), r.out());
         Files.writeString(pairs, "{\"prompt\": \"hello world\", \"answer\": \" zebra\", \"wrong\": \"red\"}\n");
         Run bad = run("evaluate", MODEL.toString(), "--pairs", pairs.toString());

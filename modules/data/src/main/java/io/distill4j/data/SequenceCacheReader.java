@@ -82,10 +82,7 @@ public final class SequenceCacheReader implements AutoCloseable {
         if (item < 0 || item >= manifest.items()) {
             throw new IndexOutOfBoundsException("item " + item + " outside [0, " + manifest.items() + ")");
         }
-        int s = 0;
-        while (manifest.shards().get(s).firstItem() + manifest.shards().get(s).rows() <= item) {
-            s++;
-        }
+        int s = shardOf(item);
         VectorSchemaRoot root = load(s);
         CacheManifest.Shard sh = manifest.shards().get(s);
         int base = (int) ((item - sh.firstItem()) * k);
@@ -99,6 +96,58 @@ public final class SequenceCacheReader implements AutoCloseable {
             samples.add(d.sample);
         }
         return new SequenceItem(item, prompt, samples);
+    }
+
+    /**
+     * One response of an item with its prompt: a row of the cache.
+     *
+     * @param prompt the item's prompt
+     * @param sample the response
+     */
+    public record Response(int[] prompt, SequenceSample sample) {
+    }
+
+    /**
+     * Reads one response of an item, decoding only its row (a reader that needs a few of an item's k responses
+     * decodes those alone).
+     *
+     * @param item the item index
+     * @param sample the response, in [0, k)
+     * @return its prompt and the response
+     * @throws BadInputException naming the shard, row and field of any fault
+     */
+    public Response read(long item, int sample) {
+        if (item < 0 || item >= manifest.items()) {
+            throw new IndexOutOfBoundsException("item " + item + " outside [0, " + manifest.items() + ")");
+        }
+        if (sample < 0 || sample >= k) {
+            throw new IndexOutOfBoundsException("response " + sample + " outside [0, " + k + ")");
+        }
+        int s = shardOf(item);
+        VectorSchemaRoot root = load(s);
+        CacheManifest.Shard sh = manifest.shards().get(s);
+        Decoded d = decode(root, (int) ((item - sh.firstItem()) * k) + sample, dir.resolve(sh.file()), item, sample);
+        return new Response(d.prompt, d.sample);
+    }
+
+    /** The shard holding an item: the loaded one when it does, else a binary search of the manifest's shards. */
+    private int shardOf(long item) {
+        List<CacheManifest.Shard> shards = manifest.shards();
+        if (loadedShard >= 0 && shards.get(loadedShard).firstItem() <= item
+                && item < shards.get(loadedShard).firstItem() + shards.get(loadedShard).rows()) {
+            return loadedShard;
+        }
+        int lo = 0;
+        int hi = shards.size() - 1;
+        while (lo < hi) { // the last shard whose first item is at most the item
+            int mid = (lo + hi + 1) >>> 1;
+            if (shards.get(mid).firstItem() <= item) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
     }
 
     private record Decoded(int[] prompt, SequenceSample sample) {

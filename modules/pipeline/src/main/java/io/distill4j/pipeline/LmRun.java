@@ -31,14 +31,15 @@ import io.distill4j.trainer.TrainingEngine;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.Validator;
 import io.distill4j.trainer.lm.AnswerLoss;
+import io.distill4j.trainer.lm.CachedExamples;
 import io.distill4j.trainer.lm.LmBatchSource;
 import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.trainer.lm.OnPolicyBatchSource;
 import io.distill4j.trainer.lm.OnPolicyBatches;
 import io.distill4j.trainer.lm.OnPolicyDistiller;
+import io.distill4j.trainer.lm.SequencePacker;
 import io.distill4j.trainer.lm.TopKScorer;
-import io.distill4j.trainer.lm.SequenceCacheExamples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -96,14 +97,32 @@ final class LmRun {
                         + " ids does not match " + cache.dir().resolve(CacheManifest.FILE_NAME) + ": field sequence.vocabSize "
                         + vocab + " (another teacher's tokenizer?)");
             }
-            List<SequenceItem> items = readAll(cache);
-            int longest = 0;
-            for (SequenceItem it : items) {
-                for (var s : it.samples()) {
-                    longest = Math.max(longest, it.prompt().length + s.length());
+            // one streaming pass: every example's lengths (the longest sets the context) and, for sft-mean, each
+            // training prompt's pick; training then reads its batches from the shards
+            int items = (int) Math.min(Integer.MAX_VALUE, m.items());
+            int held = options.heldOut() == 0 || items == 0 ? 0
+                    : (int) Math.max(1, Math.round(items * options.heldOut()));
+            int trainItems = items - held;
+            SentenceEmbedder embedder = options.mode().selects() ? embedder() : null;
+            Map<Integer, int[]> meanPicks = new HashMap<>();
+            if (options.mode() == LmOptions.Mode.SFT_MEAN) {
+                for (long seed : run.seeds) {
+                    meanPicks.put(first(seed), new int[Math.max(0, trainItems)]);
                 }
             }
-            longest = Math.max(longest, 2);
+            int[] longestSeen = {0};
+            CachedExamples.Index index = CachedExamples.index(cache, it -> {
+                for (var s : it.samples()) {
+                    longestSeen[0] = Math.max(longestSeen[0], it.prompt().length + s.length());
+                }
+                if (!meanPicks.isEmpty() && it.item() < trainItems) {
+                    for (Map.Entry<Integer, int[]> e : meanPicks.entrySet()) {
+                        e.getValue()[(int) it.item()] = AnswerSelection.meanSelection(
+                                embed(it, e.getKey(), run.samples, tokenizer, embedder));
+                    }
+                }
+            });
+            int longest = Math.max(longestSeen[0], 2);
             LmPreset preset = (LmPreset) run.student;
             CausalLmConfig config;
             try {
@@ -121,27 +140,58 @@ final class LmRun {
                 throw new BadInputException("lm.context: " + context + " exceeds the student's " + config.maxPositions()
                         + " positions");
             }
-            int held = options.heldOut() == 0 ? 0 : (int) Math.max(1, Math.round(items.size() * options.heldOut()));
-            if (held >= items.size()) {
-                throw new BadInputException(spec.cache() + ": " + items.size() + " prompts leave none to train on after "
+            if (held >= items) {
+                throw new BadInputException(spec.cache() + ": " + items + " prompts leave none to train on after "
                         + held + " held out (lm.heldOut " + options.heldOut() + ")");
             }
-            List<SequenceItem> train = items.subList(0, items.size() - held);
-            List<SequenceItem> test = held > 0 ? items.subList(items.size() - held, items.size()) : train;
             // every student is scored on the same references: all k answers of the held-out prompts
-            List<LmExample> testSft = SequenceCacheExamples.sft(test, m.k());
-            List<LmExample> testKd = options.mode() == LmOptions.Mode.TOKEN_KD
-                    ? SequenceCacheExamples.topK(test, m.k(), topK) : null;
-            SentenceEmbedder embedder = options.mode().selects() ? embedder() : null;
-            double[][][] teacherEmbeddings = embedder == null ? null : embed(train, tokenizer, embedder);
-            return train(runDir, info, tokenizer, cache, config, context, topK, train, testSft, testKd, held, embedder,
-                    teacherEmbeddings);
+            int testFrom = held > 0 ? trainItems : 0;
+            CachedExamples testSft = scored(cache, index, CachedExamples.Kind.SFT, testFrom, items, context);
+            CachedExamples testKd = options.mode() == LmOptions.Mode.TOKEN_KD
+                    ? scored(cache, index, CachedExamples.Kind.TOP_K, testFrom, items, context) : null;
+            return train(runDir, info, tokenizer, cache, index, config, context, trainItems, testSft, testKd, held,
+                    embedder, meanPicks);
         }
     }
 
-    private RunResult train(Path runDir, RunInfo info, LmTokenizer tokenizer, TeacherCache cache, CausalLmConfig config,
-            int context, int topK, List<SequenceItem> train, List<LmExample> testSft, List<LmExample> testKd, int held,
-            SentenceEmbedder embedder, double[][][] teacherEmbeddings) {
+    /**
+     * The held-out references the students are scored on: every response of items [from, to) with at least one answer
+     * token inside the row length (a prompt as long as the context leaves none: its NLL would be 0 / 0).
+     */
+    private CachedExamples scored(TeacherCache cache, CachedExamples.Index index, CachedExamples.Kind kind, int from,
+            int to, int context) {
+        CachedExamples.Builder b = CachedExamples.builder(cache, index, kind);
+        int left = 0;
+        for (int q = from; q < to; q++) {
+            for (int j = 0; j < index.k(); j++) {
+                int p = index.promptLengths()[q];
+                if (SequencePacker.answerTokens(new int[] {p}, new int[] {p + index.answerLength(q, j)}, context) > 0) {
+                    b.add(q, j);
+                } else {
+                    left++;
+                }
+            }
+        }
+        CachedExamples out = b.build();
+        if (out.size() == 0) {
+            throw new BadInputException("lm.context " + context + ": no held-out answer has a token inside the context"
+                    + " (every held-out prompt is " + context + " tokens or longer)");
+        }
+        if (left > 0 && kind == CachedExamples.Kind.SFT) {
+            run.log.accept(left + " held-out answers are left out of the scores: their prompts fill the context of "
+                    + context + " tokens");
+        }
+        return out;
+    }
+
+    /** The first cached response of a student's draws: its block of the cache with per-student draws, else 0. */
+    private int first(long seed) {
+        return run.draws == Draws.PER_STUDENT ? run.seeds.indexOf(seed) * run.samples : 0;
+    }
+
+    private RunResult train(Path runDir, RunInfo info, LmTokenizer tokenizer, TeacherCache cache,
+            CachedExamples.Index index, CausalLmConfig config, int context, int trainItems, CachedExamples testSft,
+            CachedExamples testKd, int held, SentenceEmbedder embedder, Map<Integer, int[]> meanPicks) {
         Device device = run.training.device();
         Map<Long, NDManager> managers = new HashMap<>();
         Map<Long, CausalLm> blocks = new HashMap<>();
@@ -151,17 +201,15 @@ final class LmRun {
         double alpha = options.lossAlpha();
         boolean onPolicy = options.mode() == LmOptions.Mode.ON_POLICY;
         int longestResponse = 1;
-        for (SequenceItem it : train) {
-            for (var sample : it.samples()) {
-                longestResponse = Math.max(longestResponse, sample.length());
-            }
+        for (int q = 0; q < trainItems; q++) {
+            longestResponse = Math.max(longestResponse, index.longestAnswer(q));
         }
         int maxNew = longestResponse;
         boolean server = onPolicy && spec.sequence().http() != null;
         NDManager teacherManager = onPolicy && !server ? NDManager.newBaseManager(device) : null;
         try {
             CausalLm teacher = null;
-            TopKScorer serverScorer = server ? serverScorer(train) : null;
+            TopKScorer serverScorer = server ? serverScorer(cache) : null;
             if (onPolicy && !server) {
                 HfFolder.Loaded t = HfFolder.load(spec.sequence().folder(), teacherManager);
                 t.close();
@@ -187,15 +235,16 @@ final class LmRun {
                             }
                         }
                         blocks.put(seed, lm);
-                        int first = run.draws == Draws.PER_STUDENT ? run.seeds.indexOf(seed) * run.samples : 0;
+                        int first = first(seed);
                         List<Integer> picked = new ArrayList<>();
                         picks.put(seed, picked);
                         if (onPolicy) {
                             // off-policy batches learn on the student's first cached teacher response per prompt
-                            List<LmExample> ex = new ArrayList<>(train.size());
-                            for (SequenceItem it : train) {
-                                ex.add(SequenceCacheExamples.sft(it, first));
+                            CachedExamples.Builder firsts = CachedExamples.builder(cache, index, CachedExamples.Kind.SFT);
+                            for (int q = 0; q < trainItems; q++) {
+                                firsts.add(q, first);
                             }
+                            CachedExamples ex = firsts.build();
                             OnPolicyDistiller.Settings settings = options.onPolicySettings(maxNew, config.eosTokenId(), seed);
                             OnPolicyBatches batches = server ? new OnPolicyBatches(lm, mgr, serverScorer, settings)
                                     : new OnPolicyBatches(lm, mgr, scorer, settings);
@@ -203,9 +252,9 @@ final class LmRun {
                                     + " on-policy share %.2f", seed, ex.size(), spec.batchSize(), options.lmbda()));
                             return new OnPolicyBatchSource(batches, ex, spec.batchSize());
                         }
-                        List<LmExample> ex = examples(train, first, topK, lm, mgr, seed, tokenizer, embedder,
-                                teacherEmbeddings, picked);
-                        LmBatchSource source = new LmBatchSource(ex, context, spec.batchSize(), options.packing(), alpha > 0,
+                        CachedExamples ex = examples(cache, index, trainItems, first, lm, mgr, seed, tokenizer, embedder,
+                                meanPicks, picked);
+                        LmBatchSource source = new LmBatchSource(ex, context, spec.batchSize(), options.packing(),
                                 spec.accumulationSteps());
                         run.log.accept(String.format(java.util.Locale.ROOT, "seed %d: %d examples in %d rows of %d tokens",
                                 seed, ex.size(), source.rows(), context));
@@ -213,7 +262,7 @@ final class LmRun {
                     })
                     .setStudents(blocks::get)
                     .setLoss(onPolicy ? OnPolicyBatches.loss(options.beta(), options.varianceEps(), server) : new AnswerLoss(alpha))
-                    .setSpec(capWarmup(spec, train, context))
+                    .setSpec(capWarmup(spec, trainItems))
                     .setScorer((seed, model) -> {
                         CausalLm lm = (CausalLm) model.getBlock();
                         NDManager mgr = managers.get(seed);
@@ -221,11 +270,17 @@ final class LmRun {
                         double[][] perExample = new double[testSft.size()][1];
                         double sum = 0;
                         long tokens = 0;
-                        for (int i = 0; i < testSft.size(); i++) {
-                            perExample[i][0] = LmFineTuner.evaluate(lm, mgr, List.of(testSft.get(i)), context, 0);
-                            int n = Math.min(testSft.get(i).answer().length, context);
-                            sum += perExample[i][0] * n;
-                            tokens += n;
+                        for (int from = 0; from < testSft.size(); from += SCORED_PER_READ) {
+                            List<LmExample> chunk = testSft.read(from, Math.min(testSft.size(), from + SCORED_PER_READ));
+                            for (int c = 0; c < chunk.size(); c++) {
+                                int i = from + c;
+                                perExample[i][0] = LmFineTuner.evaluate(lm, mgr, List.of(chunk.get(c)), context, 0);
+                                // the answer tokens inside the row (all of them unless the example is cut)
+                                int n = SequencePacker.answerTokens(new int[] {chunk.get(c).prompt().length},
+                                        new int[] {chunk.get(c).length()}, context);
+                                sum += perExample[i][0] * n;
+                                tokens += n;
+                            }
                         }
                         double nll = sum / tokens;
                         metrics.put("nll", nll);
@@ -246,7 +301,7 @@ final class LmRun {
             }
             MultiStudentRun.Result result = b.build().run();
             RunResult out = new RunResult(runDir, run.name, info.finish(), describe(cache, config, context, held,
-                    train.size(), embedder), result);
+                    trainItems, embedder), result);
             out.write();
             return out;
         } finally {
@@ -262,14 +317,17 @@ final class LmRun {
      * ({@link HttpTeacher#score}); the scoring route is settled now, on the first training prompt and its first
      * cached response, so that a server without one stops the run before any training.
      */
-    private TopKScorer serverScorer(List<SequenceItem> train) {
+    private TopKScorer serverScorer(TeacherCache cache) {
         HttpTeacher http;
         try {
             http = new HttpTeacher(spec.sequence().http());
         } catch (BadInputException e) {
             throw new BadInputException(spec.source() + ": field teacher." + e.getMessage(), e);
         }
-        SequenceItem first = train.get(0);
+        SequenceItem first;
+        try (SequenceCacheReader r = cache.sequence()) {
+            first = r.read(0);
+        }
         int[] answer = first.samples().get(0).tokens();
         int[] probe = java.util.Arrays.copyOf(first.prompt(), first.prompt().length + answer.length);
         System.arraycopy(answer, 0, probe, first.prompt().length, answer.length);
@@ -310,10 +368,10 @@ final class LmRun {
         }
     }
 
-    private TrainingSpec capWarmup(TrainingSpec spec, List<SequenceItem> train, int context) {
+    private TrainingSpec capWarmup(TrainingSpec spec, int trainItems) {
         int perStudent = options.mode() == LmOptions.Mode.SFT_ALL || options.mode() == LmOptions.Mode.TOKEN_KD
                 ? run.samples : 1; // on-policy: one batch row group per prompt
-        long rows = Math.max(1, (long) train.size() * perStudent);
+        long rows = Math.max(1, (long) trainItems * perStudent);
         long batches = (rows + spec.batchSize() - 1) / spec.batchSize();
         long total = TrainingEngine.totalSteps(spec, (int) batches);
         return spec.warmupSteps() > total ? spec.toBuilder().optSchedule(spec.schedule(), total).build() : spec;
@@ -331,58 +389,68 @@ final class LmRun {
         return lm;
     }
 
-    private List<LmExample> examples(List<SequenceItem> train, int first, int topK, CausalLm student, NDManager manager,
-            long seed, LmTokenizer tokenizer, SentenceEmbedder embedder, double[][][] teacherEmbeddings,
-            List<Integer> picked) {
+    /** Prompts scored per read of the held-out examples. */
+    private static final int SCORED_PER_READ = 256;
+
+    /**
+     * A student's training examples, left in the cache: by the mode, its draws [first, first + k) of every training
+     * prompt, or the one response selected per prompt (sft-mean: picked in the indexing pass; sft-inverse-variance:
+     * against k answers of this untrained student, in one more pass over the training prompts).
+     */
+    private CachedExamples examples(TeacherCache cache, CachedExamples.Index index, int trainItems, int first,
+            CausalLm student, NDManager manager, long seed, LmTokenizer tokenizer, SentenceEmbedder embedder,
+            Map<Integer, int[]> meanPicks, List<Integer> picked) {
         int k = run.samples;
-        List<LmExample> out = new ArrayList<>();
-        Random random = new Random(seed);
-        for (int q = 0; q < train.size(); q++) {
-            SequenceItem it = train.get(q);
-            switch (options.mode()) {
-                case SFT_ONE -> out.add(SequenceCacheExamples.sft(it, first));
-                case SFT_ALL -> {
-                    for (int j = first; j < first + k; j++) {
-                        out.add(SequenceCacheExamples.sft(it, j));
-                    }
+        CachedExamples.Kind kind = options.mode() == LmOptions.Mode.TOKEN_KD ? CachedExamples.Kind.TOP_K
+                : CachedExamples.Kind.SFT;
+        CachedExamples.Builder out = CachedExamples.builder(cache, index, kind);
+        switch (options.mode()) {
+            case SFT_ONE -> {
+                for (int q = 0; q < trainItems; q++) {
+                    out.add(q, first);
                 }
-                case TOKEN_KD -> {
-                    for (int j = first; j < first + k; j++) {
-                        out.add(SequenceCacheExamples.topK(it, j, topK));
-                    }
-                }
-                case SFT_MEAN, SFT_INVERSE_VARIANCE -> {
-                    double[][] t = java.util.Arrays.copyOfRange(teacherEmbeddings[q], first, first + k);
-                    int pick;
-                    if (options.mode() == LmOptions.Mode.SFT_MEAN) {
-                        pick = AnswerSelection.meanSelection(t);
-                    } else {
-                        double[][] s = new double[k][];
-                        int max = Math.max(1, it.samples().stream().mapToInt(x -> x.length()).max().orElse(1));
-                        for (int j = 0; j < k; j++) {
-                            int[] answer = Generation.sample(student, manager, it.prompt(), max,
-                                    student.config().eosTokenId(), 1.0, 0, random);
-                            s[j] = embedder.embed(tokenizer.decode(answer));
-                        }
-                        pick = AnswerSelection.inverseVarianceSelection(t, s);
-                    }
-                    picked.add(first + pick);
-                    out.add(SequenceCacheExamples.sft(it, first + pick));
-                }
-                default -> throw new IllegalStateException("unknown mode " + options.mode());
             }
+            case SFT_ALL, TOKEN_KD -> {
+                for (int q = 0; q < trainItems; q++) {
+                    for (int j = first; j < first + k; j++) {
+                        out.add(q, j);
+                    }
+                }
+            }
+            case SFT_MEAN -> {
+                int[] pick = meanPicks.get(first);
+                for (int q = 0; q < trainItems; q++) {
+                    picked.add(first + pick[q]);
+                    out.add(q, first + pick[q]);
+                }
+            }
+            case SFT_INVERSE_VARIANCE -> {
+                Random random = new Random(seed);
+                CachedExamples.visit(cache, 0, trainItems, it -> {
+                    double[][] t = embed(it, first, k, tokenizer, embedder);
+                    double[][] s = new double[k][];
+                    int max = Math.max(1, it.samples().stream().mapToInt(x -> x.length()).max().orElse(1));
+                    for (int j = 0; j < k; j++) {
+                        int[] answer = Generation.sample(student, manager, it.prompt(), max,
+                                student.config().eosTokenId(), 1.0, 0, random);
+                        s[j] = embedder.embed(tokenizer.decode(answer));
+                    }
+                    int pick = AnswerSelection.inverseVarianceSelection(t, s);
+                    picked.add(first + pick);
+                    out.add((int) it.item(), first + pick);
+                });
+            }
+            default -> throw new IllegalStateException("unknown mode " + options.mode());
         }
-        return out;
+        return out.build();
     }
 
-    private static double[][][] embed(List<SequenceItem> items, LmTokenizer tokenizer, SentenceEmbedder embedder) {
-        double[][][] out = new double[items.size()][][];
-        for (int q = 0; q < items.size(); q++) {
-            var samples = items.get(q).samples();
-            out[q] = new double[samples.size()][];
-            for (int j = 0; j < samples.size(); j++) {
-                out[q][j] = embedder.embed(tokenizer.decode(samples.get(j).tokens()));
-            }
+    /** The sentence embeddings of an item's responses [first, first + count). */
+    private static double[][] embed(SequenceItem item, int first, int count, LmTokenizer tokenizer,
+            SentenceEmbedder embedder) {
+        double[][] out = new double[count][];
+        for (int j = 0; j < count; j++) {
+            out[j] = embedder.embed(tokenizer.decode(item.samples().get(first + j).tokens()));
         }
         return out;
     }
@@ -444,20 +512,6 @@ final class LmRun {
             }
         }
         return tokenizer.specialId(LmTokenizer.BOS_TOKENS);
-    }
-
-    private static List<SequenceItem> readAll(TeacherCache cache) {
-        List<SequenceItem> out = new ArrayList<>();
-        try (SequenceCacheReader r = cache.sequence()) {
-            for (long i = 0; i < r.items(); i++) {
-                out.add(r.read(i));
-            }
-        }
-        if (out.isEmpty()) {
-            throw new BadInputException(cache.dir().resolve(CacheManifest.FILE_NAME) + ": field items: the cache holds no"
-                    + " prompts");
-        }
-        return out;
     }
 
     /** The file of a selecting mode's choices: per training prompt, the index of the teacher answer trained on. */

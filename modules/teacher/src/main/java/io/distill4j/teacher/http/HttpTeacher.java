@@ -408,7 +408,9 @@ public final class HttpTeacher {
         List<CompletableFuture<List<Completion>>> pending = new ArrayList<>();
         List<CompletableFuture<int[]>> ids = new ArrayList<>();
         try {
-            progress.update(from, n);
+            if (from == n) {
+                progress.update(from, n);
+            }
             int submitted = (int) from;
             for (int item = (int) from; item < n; item++) {
                 while (submitted < n && submitted < item + window) {
@@ -417,6 +419,11 @@ public final class HttpTeacher {
                     ids.add(withPromptIds ? CompletableFuture.supplyAsync(() -> tokenize(p, true), tokenizer)
                             : CompletableFuture.completedFuture(null));
                     submitted++;
+                }
+                if (item == from) {
+                    // told once the first requests are out: a progress display's start (a terminal probe that
+                    // runs external commands, 0.1-0.9 s) then overlaps them instead of holding them back
+                    progress.update(from, n);
                 }
                 CompletableFuture<List<Completion>> f = pending.get(item - (int) from);
                 List<Completion> result;

@@ -36,6 +36,41 @@ class HttpTeacherTest {
     }
 
     @Test
+    void theFirstRequestsAreOutBeforeProgressIsFirstTold() throws Exception {
+        // a progress display's start can take most of a second (jline probes the terminal with external commands):
+        // the requests must not wait for it. The first update blocks until the server has seen a completion request;
+        // had it come before any request was sent, it would wait out its 5 s and record 0.
+        try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b, 1, 2)))) {
+            HttpTeacher t = new HttpTeacher(config(s).optNMode(HttpTeacherConfig.NMode.SINGLE).setK(2).build());
+            t.negotiate();
+            int before = s.posts();
+            List<Integer> seenAtFirstUpdate = new ArrayList<>();
+            List<long[]> updates = new ArrayList<>();
+            List<PromptSamples> out = new ArrayList<>();
+            t.sample(prompts(5), 0, out::add, (done, total) -> {
+                if (updates.isEmpty()) {
+                    long end = System.nanoTime() + 5_000_000_000L;
+                    while (s.posts() == before && System.nanoTime() < end) {
+                        Thread.onSpinWait();
+                    }
+                    seenAtFirstUpdate.add(s.posts() - before);
+                }
+                updates.add(new long[] {done, total});
+            });
+            assertTrue(seenAtFirstUpdate.get(0) > 0, "no request had reached the server at the first progress update");
+            assertArrayEquals(new long[] {0, 5}, updates.get(0));
+            assertArrayEquals(new long[] {5, 5}, updates.get(updates.size() - 1));
+            assertEquals(6, updates.size(), "the start, then once per prompt");
+            assertEquals(5, out.size());
+            // a resumed run with nothing left is still told where it stands
+            List<long[]> done = new ArrayList<>();
+            t.sample(prompts(5), 5, out::add, (d, total) -> done.add(new long[] {d, total}));
+            assertEquals(1, done.size());
+            assertArrayEquals(new long[] {5, 5}, done.get(0));
+        }
+    }
+
+    @Test
     void parsesTheContentLayoutWithIdsSortedTopKAndTailMass() throws Exception {
         try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b, 1, 2)))) {
             HttpTeacher t = new HttpTeacher(config(s).optNMode(HttpTeacherConfig.NMode.SINGLE).setK(1).build());

@@ -3,6 +3,7 @@ package io.distill4j.trainer.lm;
 import io.distill4j.models.lm.AnswerSelection;
 import io.distill4j.models.lm.SentenceEmbedder;
 import io.distill4j.trainer.stats.Descriptive;
+import io.distill4j.trainer.stats.Summary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -30,7 +31,11 @@ import java.util.Set;
  *   <li><b>systematic noise</b>: per question, 1 - cos(mean embedding of every student's sampled answers,
  *       reference embedding); averaged over questions: the error that survives averaging the students.</li>
  * </ul>
- * Averages over questions are accumulated in question order as sums of x / Q.
+ * Averages over questions are accumulated in question order as sums of x / Q. The two run-level metrics (inter-student
+ * variance, systematic noise) are also kept per question, and {@link Result#interStudentVarianceOverQuestions()} and
+ * {@link Result#systematicNoiseOverQuestions()} summarise them with the Student-t interval of their mean over the Q
+ * questions ({@link Summary}, t with Q - 1 degrees of freedom): the uncertainty that comes from which questions were
+ * asked.
  */
 public final class AnswerMetrics {
 
@@ -78,10 +83,41 @@ public final class AnswerMetrics {
      *     without sampled answers
      * @param hallucinationSampledByQuestion [question][student]: the share of sampled answers that contradict;
      *     null without a judge or sampled answers
+     * @param interStudentVarianceByQuestion per question, the variance (ddof 1) over the students of their mean
+     *     sampled similarity; null with fewer than two students or no sampled answers
+     * @param systematicNoiseByQuestion per question, 1 - cos(mean embedding of all sampled answers, reference); null
+     *     without sampled answers
      */
     public record Result(double[] similarityGreedy, double[] hallucinationGreedy, double[] similaritySampled,
             double[] hallucinationSampled, double[] intraStudentVariance, double interStudentVariance,
-            double systematicNoise, double[][] similaritySampledByQuestion, double[][] hallucinationSampledByQuestion) {
+            double systematicNoise, double[][] similaritySampledByQuestion, double[][] hallucinationSampledByQuestion,
+            double[] interStudentVarianceByQuestion, double[] systematicNoiseByQuestion) {
+
+        /**
+         * The inter-student variance as the mean over the questions of its per-question values, with the Student-t
+         * interval of that mean over the Q questions.
+         *
+         * @return the summary (its mean is {@link #interStudentVariance()} up to rounding), or null with fewer than two
+         *     students, no sampled answers or fewer than two questions (no interval)
+         */
+        public Summary interStudentVarianceOverQuestions() {
+            return overQuestions(interStudentVarianceByQuestion);
+        }
+
+        /**
+         * The systematic noise as the mean over the questions of its per-question values, with the Student-t interval
+         * of that mean over the Q questions.
+         *
+         * @return the summary (its mean is {@link #systematicNoise()} up to rounding), or null without sampled answers
+         *     or with fewer than two questions (no interval)
+         */
+        public Summary systematicNoiseOverQuestions() {
+            return overQuestions(systematicNoiseByQuestion);
+        }
+
+        private static Summary overQuestions(double[] perQuestion) {
+            return perQuestion == null || perQuestion.length < 2 ? null : Summary.of(perQuestion);
+        }
     }
 
     /**
@@ -117,6 +153,7 @@ public final class AnswerMetrics {
         double[][] perQ = sampled == null ? null : new double[nq][n];
         double[][] hallPerQ = hallS == null ? null : new double[nq][n];
         double systematic = 0;
+        double[] systematicByQ = sampled == null ? null : new double[nq];
         for (int q = 0; q < nq; q++) {
             double[] truth = embedder.embed(references.get(q));
             double[][] all = sampled == null ? null : new double[n * m][];
@@ -151,18 +188,22 @@ public final class AnswerMetrics {
                 }
             }
             if (sampled != null) {
-                systematic += (1 - SentenceEmbedder.cosine(AnswerSelection.mean(all), truth)) / nq;
+                systematicByQ[q] = 1 - SentenceEmbedder.cosine(AnswerSelection.mean(all), truth);
+                systematic += systematicByQ[q] / nq;
             }
         }
         double inter = Double.NaN;
+        double[] interByQ = null;
         if (sampled != null && n >= 2) {
             inter = 0;
-            for (double[] v : perQ) {
-                inter += Descriptive.variance(v) / nq;
+            interByQ = new double[nq];
+            for (int q = 0; q < nq; q++) {
+                interByQ[q] = Descriptive.variance(perQ[q]);
+                inter += interByQ[q] / nq;
             }
         }
         return new Result(simG, hallG, simS, hallS, intra, inter, sampled == null ? Double.NaN : systematic, perQ,
-                hallPerQ);
+                hallPerQ, interByQ, systematicByQ);
     }
 
     /**

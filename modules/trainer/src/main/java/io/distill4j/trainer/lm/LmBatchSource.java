@@ -10,15 +10,23 @@ import io.distill4j.trainer.BatchSource;
 import io.distill4j.trainer.StudentProbe;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
  * Fine-tuning examples as the {@link io.distill4j.trainer.TrainingEngine}'s micro-batches: the examples are
- * laid out into rows once ({@link SequencePacker}, packed or one per row), and every epoch visits the rows
+ * grouped into rows once ({@link SequencePacker#rows}, packed or one per row), and every epoch visits the rows
  * in a permutation drawn from (seed, epoch), {@code rowsPerBatch} rows per micro-batch. The row count, and
  * so the micro-batches per epoch, is the same in every epoch, and micro-batch i of an epoch is always the
  * same rows: a run resumed from a checkpoint continues with exactly the data of an uninterrupted run.
+ *
+ * <p>The examples are either in memory (laid out once) or {@link CachedExamples} left in the sequence cache:
+ * then the source holds only the row grouping (from the examples' lengths) and reads the rows of the next
+ * micro-batches from the cache's shards, a window of whole micro-batches of about {@value #WINDOW_BYTES} bytes
+ * of row arrays at a time (each shard decompressed at most once per window), so memory does not grow with the
+ * cache. Both give the same micro-batches, array for array.
  *
  * <p>A batch's inputs are [ids, segments, positions], its labels those of {@link AnswerLoss}, and its size
  * the number of non-padding tokens (so the engine's items/s are tokens/s). With gradient accumulation over
@@ -28,8 +36,16 @@ import java.util.Random;
  */
 public final class LmBatchSource implements BatchSource {
 
-    private final List<SequencePacker.Batch> rows;
+    /** The row arrays a streamed source builds ahead, about 16 MiB. */
+    public static final long WINDOW_BYTES = 16L << 20;
+
+    private final List<SequencePacker.Batch> laidOut;
+    private final CachedExamples cached;
+    private final List<int[]> grouping;
+    private final boolean withTeacher;
+    private final int batchesPerWindow;
     private final int[] answerTokensOfRow;
+    private final int rowCount;
     private final int rowsPerBatch;
     private final int context;
     private final int accumulation;
@@ -37,6 +53,10 @@ public final class LmBatchSource implements BatchSource {
     private long cachedSeed;
     private int cachedEpoch = -1;
     private int[] cachedOrder;
+    private long windowSeed;
+    private int windowEpoch = -1;
+    private int windowIndex = -1;
+    private Map<Integer, SequencePacker.Batch> window = Map.of();
     private long lastSeed;
     private int lastEpoch = -1;
     private int lastIndex = -1;
@@ -44,7 +64,7 @@ public final class LmBatchSource implements BatchSource {
     private int truncated;
 
     /**
-     * Lays out the rows.
+     * Lays out the rows of examples in memory.
      *
      * @param examples the examples (ids already checked against the model)
      * @param context T, the row length
@@ -59,24 +79,97 @@ public final class LmBatchSource implements BatchSource {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("no examples");
         }
-        if (rowsPerBatch <= 0 || accumulationSteps <= 0) {
-            throw new IllegalArgumentException("rows per batch and accumulation steps must be positive, got "
-                    + rowsPerBatch + " and " + accumulationSteps);
-        }
-        this.rows = SequencePacker.layout(examples, context, 1, packing, withTeacher);
-        this.answerTokensOfRow = new int[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
-            answerTokensOfRow[i] = rows.get(i).answerTokens();
+        checkSizes(rowsPerBatch, accumulationSteps);
+        this.laidOut = SequencePacker.layout(examples, context, 1, packing, withTeacher);
+        this.cached = null;
+        this.grouping = null;
+        this.withTeacher = withTeacher;
+        this.batchesPerWindow = 0;
+        this.rowCount = laidOut.size();
+        this.answerTokensOfRow = new int[rowCount];
+        for (int i = 0; i < rowCount; i++) {
+            answerTokensOfRow[i] = laidOut.get(i).answerTokens();
         }
         this.rowsPerBatch = rowsPerBatch;
         this.context = context;
         this.accumulation = accumulationSteps;
-        this.perEpoch = (rows.size() + rowsPerBatch - 1) / rowsPerBatch;
+        this.perEpoch = (rowCount + rowsPerBatch - 1) / rowsPerBatch;
+    }
+
+    /**
+     * Streams the rows of examples left in a sequence cache, {@value #WINDOW_BYTES} bytes of rows ahead.
+     *
+     * @param examples the examples (ids already checked against the model)
+     * @param context T, the row length
+     * @param rowsPerBatch B, rows per micro-batch
+     * @param packing pack several examples per row, else one per row
+     * @param accumulationSteps micro-batches per optimiser update (as the engine's spec says)
+     * @throws IllegalArgumentException if there are no examples, or a size is not positive
+     */
+    public LmBatchSource(CachedExamples examples, int context, int rowsPerBatch, boolean packing,
+            int accumulationSteps) {
+        this(examples, context, rowsPerBatch, packing, accumulationSteps, WINDOW_BYTES);
+    }
+
+    /**
+     * Streams the rows of examples left in a sequence cache.
+     *
+     * @param examples the examples (ids already checked against the model)
+     * @param context T, the row length, at least 2
+     * @param rowsPerBatch B, rows per micro-batch
+     * @param packing pack several examples per row, else one per row
+     * @param accumulationSteps micro-batches per optimiser update (as the engine's spec says)
+     * @param windowBytes the row arrays to build ahead (at least one micro-batch is)
+     * @throws IllegalArgumentException if there are no examples, or a size is not positive
+     */
+    public LmBatchSource(CachedExamples examples, int context, int rowsPerBatch, boolean packing,
+            int accumulationSteps, long windowBytes) {
+        if (examples.size() == 0) {
+            throw new IllegalArgumentException("no examples");
+        }
+        if (context < 2) {
+            throw new IllegalArgumentException("context must be at least 2, got " + context);
+        }
+        checkSizes(rowsPerBatch, accumulationSteps);
+        this.laidOut = null;
+        this.cached = examples;
+        this.withTeacher = examples.withTeacher();
+        int[] lengths = examples.lengths();
+        int[] prompts = examples.promptLengths();
+        this.grouping = SequencePacker.rows(lengths, context, packing);
+        this.rowCount = grouping.size();
+        this.answerTokensOfRow = new int[rowCount];
+        for (int r = 0; r < rowCount; r++) {
+            int[] row = grouping.get(r);
+            int[] p = new int[row.length];
+            int[] len = new int[row.length];
+            for (int i = 0; i < row.length; i++) {
+                p[i] = prompts[row[i]];
+                len[i] = lengths[row[i]];
+            }
+            answerTokensOfRow[r] = SequencePacker.answerTokens(p, len, context);
+        }
+        int topK = withTeacher ? examples.topK() : 0;
+        // a row's arrays: ids, segments, positions, targets (int64), weights (float32); with the teacher also
+        // top-K ids (int64) and log-probabilities (float32) and the tail (float32)
+        long rowBytes = (long) context * (36 + (withTeacher ? 12L * topK + 4 : 0));
+        this.batchesPerWindow = (int) Math.max(1, Math.min(Integer.MAX_VALUE, windowBytes / (rowBytes * rowsPerBatch)));
+        this.rowsPerBatch = rowsPerBatch;
+        this.context = context;
+        this.accumulation = accumulationSteps;
+        this.perEpoch = (rowCount + rowsPerBatch - 1) / rowsPerBatch;
+    }
+
+    private static void checkSizes(int rowsPerBatch, int accumulationSteps) {
+        if (rowsPerBatch <= 0 || accumulationSteps <= 0) {
+            throw new IllegalArgumentException("rows per batch and accumulation steps must be positive, got "
+                    + rowsPerBatch + " and " + accumulationSteps);
+        }
     }
 
     /** @return the rows of one epoch */
     public int rows() {
-        return rows.size();
+        return rowCount;
     }
 
     @Override
@@ -99,8 +192,8 @@ public final class LmBatchSource implements BatchSource {
      */
     public int[] order(long seed, int epoch) {
         if (cachedOrder == null || cachedSeed != seed || cachedEpoch != epoch) {
-            List<Integer> idx = new ArrayList<>(rows.size());
-            for (int i = 0; i < rows.size(); i++) {
+            List<Integer> idx = new ArrayList<>(rowCount);
+            for (int i = 0; i < rowCount; i++) {
                 idx.add(i);
             }
             Collections.shuffle(idx, new Random(seed * 1_000_003L + epoch));
@@ -139,9 +232,54 @@ public final class LmBatchSource implements BatchSource {
     public SequencePacker.Batch layout(long seed, int epoch, int index) {
         List<SequencePacker.Batch> parts = new ArrayList<>(rowsPerBatch);
         for (int r : rowsOf(seed, epoch, index)) {
-            parts.add(rows.get(r));
+            parts.add(laidOut != null ? laidOut.get(r) : streamed(seed, epoch, index, r));
         }
         return SequencePacker.concat(parts);
+    }
+
+    /** A row of a streamed source, from the window of micro-batches holding micro-batch {@code index}. */
+    private SequencePacker.Batch streamed(long seed, int epoch, int index, int row) {
+        int w = index / batchesPerWindow;
+        if (w != windowIndex || seed != windowSeed || epoch != windowEpoch) {
+            window = Map.of(); // let the last window go before reading the next
+            int[] order = order(seed, epoch);
+            int from = w * batchesPerWindow * rowsPerBatch;
+            int to = (int) Math.min(order.length, (long) (w + 1) * batchesPerWindow * rowsPerBatch);
+            int examples = 0;
+            for (int i = from; i < to; i++) {
+                examples += grouping.get(order[i]).length;
+            }
+            int[] wanted = new int[examples];
+            int at = 0;
+            for (int i = from; i < to; i++) {
+                for (int e : grouping.get(order[i])) {
+                    wanted[at++] = e;
+                }
+            }
+            List<LmExample> read = cached.read(wanted);
+            Map<Integer, SequencePacker.Batch> built = new HashMap<>();
+            at = 0;
+            for (int i = from; i < to; i++) {
+                int n = grouping.get(order[i]).length;
+                // the row's examples fit one row (the grouping said so): laid out alone they are that row
+                List<SequencePacker.Batch> one = SequencePacker.layout(read.subList(at, at + n), context, 1, true,
+                        withTeacher);
+                if (one.size() != 1 || one.get(0).rows() != 1) {
+                    throw new IllegalStateException("row " + order[i] + " laid out as " + one.size() + " batches");
+                }
+                built.put(order[i], one.get(0));
+                at += n;
+            }
+            window = built;
+            windowIndex = w;
+            windowSeed = seed;
+            windowEpoch = epoch;
+        }
+        SequencePacker.Batch b = window.get(row);
+        if (b == null) {
+            throw new IllegalStateException("row " + row + " is not in window " + w);
+        }
+        return b;
     }
 
     /** @return "tokens": a micro-batch's size is its non-padding tokens */

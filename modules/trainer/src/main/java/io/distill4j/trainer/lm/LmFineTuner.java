@@ -357,17 +357,52 @@ public final class LmFineTuner {
     public static double evaluate(CausalLm model, NDManager manager, List<LmExample> examples, int context,
             double alpha) {
         AnswerLoss loss = new AnswerLoss(alpha);
-        double sum = 0;
-        long count = 0;
-        for (SequencePacker.Batch b : SequencePacker.layout(examples, context, 16, true, alpha > 0)) {
-            try (NDManager sub = manager.newSubManager()) {
-                NDList in = b.inputs(sub);
-                NDArray z = model.logits(new ParameterStore(sub, false), in.get(0), in.get(1), in.get(2), false);
-                int n = b.answerTokens();
-                sum += loss.evaluate(b.labels(sub), new NDList(z)).getFloat() * n;
-                count += n;
+        double[] sum = new double[2];
+        for (SequencePacker.Batch b : SequencePacker.layout(examples, context, EVALUATION_ROWS, true, alpha > 0)) {
+            add(model, manager, loss, b, sum);
+        }
+        return sum[0] / sum[1];
+    }
+
+    /** Rows per batch of {@link #evaluate}. */
+    private static final int EVALUATION_ROWS = 16;
+
+    /**
+     * {@link #evaluate(CausalLm, NDManager, List, int, double)} on examples left in a sequence cache, read batch by
+     * batch: the same batches (the rows of 16 packed rows at a time) and so the same value, without holding the
+     * examples.
+     *
+     * @param model the model
+     * @param manager a manager for per-batch arrays
+     * @param examples the examples (of {@link CachedExamples.Kind#TOP_K} when alpha &gt; 0)
+     * @param context row length
+     * @param alpha the loss mix
+     * @return the token-weighted mean loss
+     */
+    public static double evaluate(CausalLm model, NDManager manager, CachedExamples examples, int context,
+            double alpha) {
+        AnswerLoss loss = new AnswerLoss(alpha);
+        double[] sum = new double[2];
+        List<int[]> rows = SequencePacker.rows(examples.lengths(), context, true);
+        for (int start = 0; start < rows.size(); start += EVALUATION_ROWS) {
+            int from = rows.get(start)[0];
+            int[] lastRow = rows.get(Math.min(rows.size(), start + EVALUATION_ROWS) - 1);
+            List<LmExample> chunk = examples.read(from, lastRow[lastRow.length - 1] + 1);
+            // a chunk starts a row, so laid out alone it is the same rows: one batch
+            for (SequencePacker.Batch b : SequencePacker.layout(chunk, context, EVALUATION_ROWS, true, alpha > 0)) {
+                add(model, manager, loss, b, sum);
             }
         }
-        return sum / count;
+        return sum[0] / sum[1];
+    }
+
+    private static void add(CausalLm model, NDManager manager, AnswerLoss loss, SequencePacker.Batch b, double[] sum) {
+        try (NDManager sub = manager.newSubManager()) {
+            NDList in = b.inputs(sub);
+            NDArray z = model.logits(new ParameterStore(sub, false), in.get(0), in.get(1), in.get(2), false);
+            int n = b.answerTokens();
+            sum[0] += loss.evaluate(b.labels(sub), new NDList(z)).getFloat() * n;
+            sum[1] += n;
+        }
     }
 }

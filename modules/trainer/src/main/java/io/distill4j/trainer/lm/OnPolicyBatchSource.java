@@ -21,6 +21,8 @@ import java.util.Random;
 public final class OnPolicyBatchSource implements BatchSource {
     private final OnPolicyBatches batches;
     private final List<LmExample> examples;
+    private final CachedExamples cached;
+    private final int count;
     private final int promptsPerBatch;
     private final int perEpoch;
     private int[] order;
@@ -44,8 +46,34 @@ public final class OnPolicyBatchSource implements BatchSource {
         }
         this.batches = batches;
         this.examples = List.copyOf(examples);
+        this.cached = null;
+        this.count = examples.size();
         this.promptsPerBatch = promptsPerBatch;
-        this.perEpoch = (examples.size() + promptsPerBatch - 1) / promptsPerBatch;
+        this.perEpoch = (count + promptsPerBatch - 1) / promptsPerBatch;
+    }
+
+    /**
+     * Creates the source over prompts left in a sequence cache: each micro-batch reads its prompts and off-policy
+     * responses from the cache's shards when it is built, so memory does not grow with the cache.
+     *
+     * @param batches what builds the batches (student, teacher, settings)
+     * @param examples prompts with off-policy responses in the cache, not empty
+     * @param promptsPerBatch prompts per micro-batch, positive
+     * @throws IllegalArgumentException if there are no examples or the batch size is not positive
+     */
+    public OnPolicyBatchSource(OnPolicyBatches batches, CachedExamples examples, int promptsPerBatch) {
+        if (examples.size() == 0) {
+            throw new IllegalArgumentException("no prompts to distill on");
+        }
+        if (promptsPerBatch <= 0) {
+            throw new IllegalArgumentException("prompts per batch must be positive, got " + promptsPerBatch);
+        }
+        this.batches = batches;
+        this.examples = null;
+        this.cached = examples;
+        this.count = examples.size();
+        this.promptsPerBatch = promptsPerBatch;
+        this.perEpoch = (count + promptsPerBatch - 1) / promptsPerBatch;
     }
 
     @Override
@@ -61,13 +89,20 @@ public final class OnPolicyBatchSource implements BatchSource {
     @Override
     public MicroBatch batch(NDManager manager, long seed, int epoch, int index, StudentProbe student) {
         if (order == null || orderSeed != seed || orderEpoch != epoch) {
-            order = TabularData.permutation(examples.size(), seed * 1_000_003L + epoch);
+            order = TabularData.permutation(count, seed * 1_000_003L + epoch);
             orderSeed = seed;
             orderEpoch = epoch;
         }
-        List<LmExample> picked = new ArrayList<>(promptsPerBatch);
-        for (int i = index * promptsPerBatch; i < Math.min(examples.size(), (index + 1) * promptsPerBatch); i++) {
-            picked.add(examples.get(order[i]));
+        int from = index * promptsPerBatch;
+        int[] rows = java.util.Arrays.copyOfRange(order, from, Math.min(count, from + promptsPerBatch));
+        List<LmExample> picked;
+        if (cached != null) {
+            picked = cached.read(rows);
+        } else {
+            picked = new ArrayList<>(rows.length);
+            for (int r : rows) {
+                picked.add(examples.get(r));
+            }
         }
         Random random = new Random((seed * 1_000_003L + epoch) * 1_000_033L + index);
         return batches.build(manager, picked, random).batch();

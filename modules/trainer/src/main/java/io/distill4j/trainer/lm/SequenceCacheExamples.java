@@ -27,8 +27,23 @@ public final class SequenceCacheExamples {
      * @throws IllegalArgumentException if the index is out of range or the response is empty
      */
     public static LmExample sft(SequenceItem item, int sample) {
-        SequenceSample s = response(item, sample);
-        return LmExample.of(item.prompt(), s.tokens());
+        return sft(item.item(), sample, item.prompt(), response(item, sample));
+    }
+
+    /**
+     * One response read on its own ({@link io.distill4j.data.SequenceCacheReader#read(long, int)}) as a supervised
+     * example, as {@link #sft(SequenceItem, int)} makes it.
+     *
+     * @param item the item's index, for messages
+     * @param sample the response's index, for messages
+     * @param prompt the item's prompt
+     * @param s the response
+     * @return the example
+     * @throws IllegalArgumentException if the response is empty
+     */
+    public static LmExample sft(long item, int sample, int[] prompt, SequenceSample s) {
+        nonEmpty(item, sample, s);
+        return LmExample.of(prompt, s.tokens());
     }
 
     /**
@@ -44,10 +59,26 @@ public final class SequenceCacheExamples {
      *     not hold K entries per position
      */
     public static LmExample topK(SequenceItem item, int sample, int topK) {
-        SequenceSample s = response(item, sample);
+        return topK(item.item(), sample, item.prompt(), response(item, sample), topK);
+    }
+
+    /**
+     * One response read on its own ({@link io.distill4j.data.SequenceCacheReader#read(long, int)}) as a token-level
+     * distillation example, as {@link #topK(SequenceItem, int, int)} makes it.
+     *
+     * @param item the item's index, for messages
+     * @param sample the response's index, for messages
+     * @param prompt the item's prompt
+     * @param s the response
+     * @param topK K, the cache's top-K width, positive
+     * @return the example with its {@link LmExample.TopK}
+     * @throws IllegalArgumentException if the response is empty or its arrays do not hold K entries per position
+     */
+    public static LmExample topK(long item, int sample, int[] prompt, SequenceSample s, int topK) {
+        nonEmpty(item, sample, s);
         int n = s.length();
         if (topK <= 0 || s.topIds().length != n * topK || s.topLogprobs().length != n * topK) {
-            throw new IllegalArgumentException("item " + item.item() + ", response " + sample + ": expected " + n + " x "
+            throw new IllegalArgumentException("item " + item + ", response " + sample + ": expected " + n + " x "
                     + topK + " top-K entries, got " + s.topIds().length + " ids and " + s.topLogprobs().length
                     + " log-probabilities");
         }
@@ -66,9 +97,9 @@ public final class SequenceCacheExamples {
             tail = tail.clone();
         }
         for (int p = 0; p < n; p++) {
-            renormalise(lp, p * topK, topK, tail[p], item.item(), sample);
+            renormalise(lp, p * topK, topK, tail[p], item, sample);
         }
-        return new LmExample(item.prompt(), s.tokens(), new LmExample.TopK(topK, s.topIds(), lp, tail));
+        return new LmExample(prompt, s.tokens(), new LmExample.TopK(topK, s.topIds(), lp, tail));
     }
 
     /**
@@ -135,10 +166,12 @@ public final class SequenceCacheExamples {
             throw new IllegalArgumentException("item " + item.item() + ": response " + sample + " outside [0, "
                     + item.samples().size() + ")");
         }
-        SequenceSample s = item.samples().get(sample);
+        return item.samples().get(sample);
+    }
+
+    private static void nonEmpty(long item, int sample, SequenceSample s) {
         if (s.length() == 0) {
-            throw new IllegalArgumentException("item " + item.item() + ", response " + sample + " is empty");
+            throw new IllegalArgumentException("item " + item + ", response " + sample + " is empty");
         }
-        return s;
     }
 }

@@ -136,28 +136,73 @@ public final class SequencePacker {
                 k = t.k();
             }
         }
-        // group examples into rows
-        List<List<Integer>> rows = new ArrayList<>();
-        List<Integer> current = new ArrayList<>();
-        int used = 0;
-        for (int i = 0; i < examples.size(); i++) {
-            int len = Math.min(context, examples.get(i).length());
-            if (!current.isEmpty() && (!pack || used + len > context)) {
-                rows.add(current);
-                current = new ArrayList<>();
-                used = 0;
-            }
-            current.add(i);
-            used += len;
+        int[] lengths = new int[examples.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = examples.get(i).length();
         }
-        if (!current.isEmpty()) {
-            rows.add(current);
-        }
+        List<int[]> rows = rows(lengths, context, pack);
         List<Batch> out = new ArrayList<>();
         for (int start = 0; start < rows.size(); start += rowsPerBatch) {
             out.add(batch(examples, rows.subList(start, Math.min(rows.size(), start + rowsPerBatch)), context, k));
         }
         return out;
+    }
+
+    /**
+     * How {@link #layout} groups examples into rows, from their lengths alone: one example per row, or, packing,
+     * greedily in the given order as many whole examples as fit (each counted at most {@code context} tokens).
+     *
+     * @param lengths each example's prompt + answer length, in layout order
+     * @param context T
+     * @param pack true to pack several examples per row
+     * @return per row, the indices of its examples in order
+     */
+    public static List<int[]> rows(int[] lengths, int context, boolean pack) {
+        List<int[]> rows = new ArrayList<>();
+        int start = 0;
+        int used = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            int len = Math.min(context, lengths[i]);
+            if (i > start && (!pack || used + len > context)) {
+                rows.add(range(start, i));
+                start = i;
+                used = 0;
+            }
+            used += len;
+        }
+        if (lengths.length > start) {
+            rows.add(range(start, lengths.length));
+        }
+        return rows;
+    }
+
+    private static int[] range(int from, int to) {
+        int[] r = new int[to - from];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = from + i;
+        }
+        return r;
+    }
+
+    /**
+     * The answer tokens that carry loss in one row laid out by {@link #layout}, from the lengths of its examples
+     * alone (as {@link Batch#answerTokens()} counts them once the row is built): an example that starts at offset
+     * {@code at} keeps {@code len = min(T - at, length)} tokens, of which {@code len - max(1, prompt)} are targets.
+     *
+     * @param promptLengths the prompt length of each example of the row, in order
+     * @param lengths the prompt + answer length of each, in order
+     * @param context T
+     * @return the row's weighted positions
+     */
+    public static int answerTokens(int[] promptLengths, int[] lengths, int context) {
+        int at = 0;
+        int n = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            int len = Math.min(context - at, lengths[i]);
+            n += Math.max(0, len - Math.max(1, promptLengths[i]));
+            at += len;
+        }
+        return n;
     }
 
     /**
@@ -216,7 +261,7 @@ public final class SequencePacker {
         return new Batch(b, t, k, ids, seg, pos, tgt, w, topIds, topLp, tail, examples, truncated);
     }
 
-    private static Batch batch(List<LmExample> examples, List<List<Integer>> rows, int t, int k) {
+    private static Batch batch(List<LmExample> examples, List<int[]> rows, int t, int k) {
         int b = rows.size();
         long[] ids = new long[b * t];
         long[] seg = new long[b * t];

@@ -60,6 +60,46 @@ class AnswerMetricsTest {
         // systematic: q0 mean of a, b, a, a = (0.75, 0.25), cos with a = 3 / sqrt(10);
         // q1 mean of b, b, c, a = (0.4, 0.7), cos with b = 0.7 / sqrt(0.65)
         assertEquals(((1 - 3 / Math.sqrt(10)) + (1 - 0.7 / Math.sqrt(0.65))) / 2, r.systematicNoise(), 1e-12);
+        // over the 2 questions with t(1) = 12.706204736 (tables): half-width t * |x1 - x0| / 2 (std |x1 - x0| / sqrt 2
+        // over sqrt 2)
+        assertArrayEquals(new double[] {0.125, 0.18}, r.interStudentVarianceByQuestion(), 1e-12);
+        io.distill4j.trainer.stats.Summary inter = r.interStudentVarianceOverQuestions();
+        assertEquals(2, inter.n());
+        assertEquals(0.1525, inter.mean(), 1e-12);
+        assertEquals(12.706204736 * 0.055 / 2, inter.halfWidth(), 1e-8);
+        double q0 = 1 - 3 / Math.sqrt(10);
+        double q1 = 1 - 0.7 / Math.sqrt(0.65);
+        assertArrayEquals(new double[] {q0, q1}, r.systematicNoiseByQuestion(), 1e-12);
+        io.distill4j.trainer.stats.Summary sys = r.systematicNoiseOverQuestions();
+        assertEquals((q0 + q1) / 2, sys.mean(), 1e-12);
+        assertEquals(12.706204736 * (q1 - q0) / 2, sys.halfWidth(), 1e-8);
+    }
+
+    @Test
+    void threeQuestionsGiveTheirStudentTIntervalWithTwoDegreesOfFreedom() {
+        // sampled similarities per question: s0 {a, a} = 1, s1 {b, b} = 0 to "a"; s0 {b, b} = 1, s1 {c, c} = 0.8 to
+        // "b"; both {a, a} = 0.6 to "c"
+        List<String> refs = List.of("a", "b", "c");
+        List<String[]> greedy = List.of(new String[] {"a", "b", "c"}, new String[] {"a", "b", "c"});
+        List<String[][]> sampled = List.of(new String[][] {{"a", "a"}, {"b", "b"}, {"a", "a"}},
+                new String[][] {{"b", "b"}, {"c", "c"}, {"a", "a"}});
+        AnswerMetrics.Result r = AnswerMetrics.of(refs, greedy, sampled, EMB, null);
+        // inter (ddof 1) per question: var{1, 0} = 0.5, var{1, 0.8} = 0.02, var{0.6, 0.6} = 0
+        assertArrayEquals(new double[] {0.5, 0.02, 0}, r.interStudentVarianceByQuestion(), 1e-12);
+        io.distill4j.trainer.stats.Summary inter = r.interStudentVarianceOverQuestions();
+        // mean 0.52 / 3; sum of squared deviations 0.25 + 0.0004 - 0.52^2 / 3 = 0.160267, over 2: std 0.283078;
+        // t(2) = 4.302652730 (tables): half-width 4.302652730 * std / sqrt(3) = 0.703206
+        double std = Math.sqrt((0.2504 - 0.2704 / 3) / 2);
+        assertEquals(0.52 / 3, inter.mean(), 1e-12);
+        assertEquals(0.283078, inter.std(), 1e-6);
+        assertEquals(std, inter.std(), 1e-12);
+        assertEquals(4.302652730 * std / Math.sqrt(3), inter.halfWidth(), 1e-8);
+        assertEquals(0.703206, inter.halfWidth(), 1e-6);
+        // systematic per question: mean of {a, a, b, b} = (0.5, 0.5) against a: 1 - 1 / sqrt 2; mean of {b, b, c, c} =
+        // (0.3, 0.9) against b: 1 - 0.9 / sqrt 0.9; mean of {a x 4} = a against c: 1 - 0.6
+        double[] sys = {1 - 1 / Math.sqrt(2), 1 - 0.9 / Math.sqrt(0.9), 0.4};
+        assertArrayEquals(sys, r.systematicNoiseByQuestion(), 1e-12);
+        assertEquals((sys[0] + sys[1] + sys[2]) / 3, r.systematicNoiseOverQuestions().mean(), 1e-12);
     }
 
     @Test
@@ -72,6 +112,8 @@ class AnswerMetricsTest {
         assertNull(r.intraStudentVariance());
         assertTrue(Double.isNaN(r.interStudentVariance()));
         assertTrue(Double.isNaN(r.systematicNoise()));
+        assertNull(r.interStudentVarianceOverQuestions());
+        assertNull(r.systematicNoiseOverQuestions());
     }
 
     @Test
