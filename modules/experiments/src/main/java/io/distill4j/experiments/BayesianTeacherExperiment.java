@@ -183,6 +183,18 @@ public final class BayesianTeacherExperiment implements Experiment {
      * @param studentTemperature T_S
      */
     public record Method(String teacher, double alpha, double teacherTemperature, double studentTemperature) {
+
+        /**
+         * The folder of this method's pipeline run: the teacher and its KD settings, so that one teacher under several
+         * settings gets several runs.
+         *
+         * @return e.g. {@code deterministic-a0.5-tt4-ts1}
+         */
+        public String runName() {
+            return teacher + "-a" + Numbers.brief(alpha) + "-tt" + Numbers.brief(teacherTemperature) + "-ts"
+                    + Numbers.brief(studentTemperature);
+        }
+
         /**
          * Validates the method.
          *
@@ -379,7 +391,7 @@ public final class BayesianTeacherExperiment implements Experiment {
                     .target("bayesian-mean", Map.of("input", "logits", "temperature", m.teacherTemperature()))
                     .loss("bayesian-kd", Map.of("alpha", m.alpha(), "teacher-temperature", m.teacherTemperature(),
                             "student-temperature", m.studentTemperature()))
-                    .validation(val, "accuracy").build().fit(runs.resolve(m.teacher()));
+                    .validation(val, "accuracy").build().fit(runs.resolve(m.runName()));
             scores = TeacherComparisons.scores(run, "");
             TeacherComparisons.Curve curve = new TeacherComparisons.Curve(run);
             if (curve.points().size() < 3) {

@@ -57,6 +57,16 @@ class BayesianTeacherExperimentTest {
     }
 
     @Test
+    void everyMethodOfTheFullConfigGetsItsOwnRunFolder() {
+        BayesianTeacherExperiment.Config cfg = ExperimentFile.bind(ExperimentFile.load(HOME.resolve(
+                "experiments/bayesian-teacher.yaml"), false).config(), BayesianTeacherExperiment.Config.class);
+        List<String> names = cfg.methods().stream().map(BayesianTeacherExperiment.Method::runName).toList();
+        assertEquals(7, names.size(), "the full config runs the deterministic teacher under three settings");
+        assertEquals(names.size(), new java.util.HashSet<>(names).size(), names.toString());
+        assertEquals("deterministic-a0.7-tt4-ts1", names.get(5));
+    }
+
+    @Test
     void unknownKeysAndBadValuesAreNamed(@TempDir Path out) {
         ConfigFile file = ExperimentFile.load(HOME.resolve("experiments/bayesian-teacher.yaml"), true).config();
         ObjectNode cfg = (ObjectNode) file.root();
