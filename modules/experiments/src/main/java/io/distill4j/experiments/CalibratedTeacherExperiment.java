@@ -331,6 +331,7 @@ public final class CalibratedTeacherExperiment implements Experiment {
         int[] hidden = tc.hidden().stream().mapToInt(Integer::intValue).toArray();
         Map<String, float[][]> logits = new LinkedHashMap<>(); // teacher -> train logits followed by each condition's
         long t0 = System.nanoTime();
+        TabularData testPart = new TabularData("test", conditions.get(0).x(), testLabels, null, c);
         TrainingSpec base = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 11).setEpochs(tc.epochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
                 .optWeightDecay(tc.weightDecay()).optLogEvery(0).build();
         TrainingSpec fine = TrainingSpec.builder().setDevice(device).setSeed(cfg.seed() + 12).setEpochs(tc.fineTuneEpochs()).setBatchSize(tc.batchSize()).setLearningRate(tc.learningRate())
@@ -338,11 +339,11 @@ public final class CalibratedTeacherExperiment implements Experiment {
         try (Model teacher = TeacherComparisons.trainTeacher("teacher", train, hidden, tc.dropout(), Registry.loss("ce", Map.of()), base)) {
             byte[] start = TeacherComparisons.snapshot(teacher);
             TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("ce", Map.of()), fine);
-            logits.put("plain", outputs(teacher, train, testLabels, conditions, runs.resolve("cache-plain")));
+            logits.put("plain", outputs(teacher, train, testPart, conditions, runs.resolve("cache-plain")));
             TeacherComparisons.restore(teacher, start);
             TeacherComparisons.fineTune(teacher, train.features(), y, Registry.loss("focal-entropy", Map.of("gamma", tc.gamma(),
                     "lambda", tc.lambda(), "max-weight", tc.maxWeight(), "tau", tc.tau())), fine);
-            logits.put("shaped", outputs(teacher, train, testLabels, conditions, runs.resolve("cache-shaped")));
+            logits.put("shaped", outputs(teacher, train, testPart, conditions, runs.resolve("cache-shaped")));
         }
         LOG.info(String.format(Locale.ROOT, "calibrated-teacher: label noise %s: teachers ready in %.1f s", eta,
                 (System.nanoTime() - t0) / 1e9));
@@ -376,7 +377,6 @@ public final class CalibratedTeacherExperiment implements Experiment {
                     mass(tt, clean.labels(), c), mass(clipped, clean.labels(), c)));
         }
         int[] sh = sc.hidden().stream().mapToInt(Integer::intValue).toArray();
-        TabularData testPart = new TabularData("test", conditions.get(0).x(), testLabels, null, c);
         for (String method : cfg.methods()) {
             String kind = method.startsWith("dus") ? "shaped" : "plain";
             Map<String, Object> target = method.endsWith("w-clip") ? clipSpec : plainSpec;
@@ -412,13 +412,12 @@ public final class CalibratedTeacherExperiment implements Experiment {
      * The teacher's logits on the training images, sampled into the cache the students distil (a deterministic
      * teacher, k = 1), then on every condition's test images, each flat (n, C).
      */
-    private static float[][] outputs(Model teacher, TabularData train, int[] testLabels, List<Condition> conditions,
+    private static float[][] outputs(Model teacher, TabularData train, TabularData test, List<Condition> conditions,
             Path cache) {
         float[][] out = new float[conditions.size() + 1][];
         int c = train.numClasses();
         out[0] = TeacherComparisons.sampleInto(new io.distill4j.teacher.DeterministicTeacher(teacher, 1, c,
-                io.distill4j.teacher.TeacherOutput.logits(), "mlp teacher"), train,
-                new TabularData("test", conditions.get(0).x(), testLabels, null, c), cache);
+                io.distill4j.teacher.TeacherOutput.logits(), "mlp teacher"), train, test, cache);
         for (int i = 0; i < conditions.size(); i++) {
             out[i + 1] = Rows.flatten(Inference.outputs(teacher, conditions.get(i).x(), false));
         }

@@ -85,12 +85,13 @@ class StackedStudentsTest {
             float[][][] stacked = StackedStudents.predict(stack, x, false);
             for (int s = 0; s < 3; s++) {
                 try (Model one = StackedStudents.student(stack, s, "s" + s)) {
-                    // plain double-precision forward of the extracted Linear layers, independent of both blocks
+                    // the stack's own outputs for student s are the reference for the extracted MLP
                     float[][] want = stacked[s];
                     float[][] got = io.distill4j.models.Inference.outputs(one, x, false);
                     for (int i = 0; i < N; i++) {
                         assertArrayEquals(want[i], got[i], 1e-5f, "student " + s + " row " + i);
                     }
+                    // and the extracted MLP is a plain Linear-ReLU stack: a double-precision forward of its parameters
                     double[] ref = reference(one, x[0]);
                     for (int c = 0; c < 3; c++) {
                         assertEquals(ref[c], got[0][c], 1e-5);
