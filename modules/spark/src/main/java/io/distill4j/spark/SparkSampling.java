@@ -173,8 +173,9 @@ public final class SparkSampling {
         // shards as the local writer cuts them: rowsPerShard, or fewer when k samples per item fill the budget
         int rps = sampling.shardRows(k, width);
         if (rps % bs != 0) {
-            log.accept(String.format(Locale.ROOT, "rowsPerShard %d is not a multiple of batchSize %d: tasks sample the"
-                    + " batches their shard cuts whole (some items twice); a multiple avoids that", rps, bs));
+            log.accept(String.format(Locale.ROOT, "rowsPerShard %d is not a multiple of batchSize %d: a task draws only"
+                    + " its items of a batch its shard cuts where the teacher can (MC dropout), others sample such"
+                    + " batches whole; a multiple avoids that", rps, bs));
         }
         String fingerprint = Sha256.fingerprint(features);
         CacheManifest fresh = new CacheManifest(CacheManifest.FORMAT_VERSION, task, k, width, signal, "float32", 0,

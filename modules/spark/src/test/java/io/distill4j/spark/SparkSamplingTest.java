@@ -86,7 +86,7 @@ class SparkSamplingTest {
 
     @Test
     void shardsCuttingBatchesEqualTheLocalCacheBitForBit() throws IOException {
-        Path want = local("local40", 40);  // 40 is not a multiple of 16: tasks sample the batches they cut whole
+        Path want = local("local40", 40);  // 40 is not a multiple of 16: tasks draw only their items of the batches they cut
         SparkSampling.Outcome o = spark(job("spark40", 40, 7, true), List.of());
         assertEquals(3, o.shards());
         assertEquals(3, o.scheduled());

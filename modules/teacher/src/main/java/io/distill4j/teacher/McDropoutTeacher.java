@@ -217,16 +217,43 @@ public final class McDropoutTeacher implements Teacher {
      */
     @Override
     public void sample(NDManager manager, float[][] features, int start, int end, long workingBytes, SampleSink sink) {
+        sampleRows(manager, features, start, end, start, end, workingBytes, sink);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Only the wanted items' rows are run, in chunks as in {@link #sample(NDManager, float[][], int, int, long,
+     * SampleSink)}: each element's mask comes from its position in the whole batch's stream, so the samples are
+     * bit-identical to those items' part of a pass over the whole batch. A block that cannot be chunked samples the
+     * whole batch and keeps the part (the interface's default).
+     */
+    @Override
+    public void sampleRange(NDManager manager, float[][] features, int start, int end, int from, int to,
+            long workingBytes, SampleSink sink) {
+        Teacher.checkRange(start, end, from, to);
+        if (!plan(features[start].length).chunkable) {
+            Teacher.super.sampleRange(manager, features, start, end, from, to, workingBytes, sink);
+            return;
+        }
+        sampleRows(manager, features, start, end, from, to, workingBytes, sink);
+    }
+
+    /** Samples the rows of items {@code [from, to)} of the batch {@code [start, end)}, in chunks. */
+    private void sampleRows(NDManager manager, float[][] features, int start, int end, int from, int to,
+            long workingBytes, SampleSink sink) {
         int b = end - start;
         int d = features[start].length;
         Plan plan = plan(d);
         long total = (long) b * k;
-        long chunk = plan.chunkable ? Math.max(1, Math.min(total, workingBytes / plan.rowBytes)) : total;
+        long first = (long) (from - start) * k;
+        long last = (long) (to - start) * k;
+        long chunk = plan.chunkable ? Math.max(1, Math.min(last - first, workingBytes / plan.rowBytes)) : total;
         chunk = Math.min(chunk, Math.max(1, (Integer.MAX_VALUE - 1) / Math.max(plan.maxWidth, 1)));
         long seed0 = Seeds.mix(seed, start);
         float[] out = new float[Math.toIntExact(chunk * width)];
-        for (long r0 = 0; r0 < total; r0 += chunk) {
-            int r = (int) Math.min(chunk, total - r0);
+        for (long r0 = first; r0 < last; r0 += chunk) {
+            int r = (int) Math.min(chunk, last - r0);
             int i0 = (int) (r0 / k);
             int i1 = (int) ((r0 + r - 1) / k);
             try (NDManager sub = manager.newSubManager()) {

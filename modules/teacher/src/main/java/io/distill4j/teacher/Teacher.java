@@ -97,6 +97,61 @@ public interface Teacher {
     }
 
     /**
+     * Draws the k samples of items {@code from} to {@code to} of a batch {@code [start, end)}: exactly the samples
+     * {@link #sample(NDManager, float[][], int, int, long, SampleSink)} gives those items when it samples the whole
+     * batch, since a batch is the unit of seeding. A distributed engine whose shard cuts a batch calls this for its part.
+     * This default samples the whole batch and drops the samples of the other items; a teacher that can draw part of
+     * a batch's random stream ({@link McDropoutTeacher}) samples only the items asked for.
+     *
+     * @param manager the manager every intermediate array belongs to
+     * @param features the inputs (the whole table)
+     * @param start the batch's first row: its dataset index, as {@code firstItem}
+     * @param end one past the batch's last row
+     * @param from the first item wanted, {@code start <= from}
+     * @param to one past the last item wanted, {@code from < to <= end}
+     * @param workingBytes the working memory the teacher may use, a hint
+     * @param sink takes the samples of the wanted items, item-major, {@code (to - from) * k} in all
+     * @throws IllegalArgumentException if the range is not inside the batch
+     */
+    default void sampleRange(NDManager manager, float[][] features, int start, int end, int from, int to,
+            long workingBytes, SampleSink sink) {
+        checkRange(start, end, from, to);
+        if (from == start && to == end) {
+            sample(manager, features, start, end, workingBytes, sink);
+            return;
+        }
+        int k = k();
+        int width = width();
+        long[] skip = {(long) (from - start) * k};
+        long[] keep = {(long) (to - from) * k};
+        sample(manager, features, start, end, workingBytes, (values, offset, samples) -> {
+            int drop = (int) Math.min(samples, skip[0]);
+            skip[0] -= drop;
+            int take = (int) Math.min(samples - drop, keep[0]);
+            keep[0] -= take;
+            if (take > 0) {
+                sink.accept(values, offset + drop * width, take);
+            }
+        });
+    }
+
+    /**
+     * Checks that {@code [from, to)} is a non-empty part of the batch {@code [start, end)}.
+     *
+     * @param start the batch's first row
+     * @param end one past the batch's last row
+     * @param from the first item wanted
+     * @param to one past the last item wanted
+     * @throws IllegalArgumentException if it is not
+     */
+    static void checkRange(int start, int end, int from, int to) {
+        if (start < 0 || start > from || from >= to || to > end) {
+            throw new IllegalArgumentException("items [" + from + ", " + to + ") are not a non-empty part of the batch ["
+                    + start + ", " + end + ")");
+        }
+    }
+
+    /**
      * Estimates the memory of sampling a batch at once: its inputs, and its (B, k, width) samples three times (the
      * teacher's result, a float32 copy and the Java array), 4 bytes a value.
      *

@@ -204,8 +204,9 @@ public final class TeacherSampler {
      * Samples items {@code from} (inclusive) to {@code to} (exclusive) and appends them to a writer: the one
      * sampling loop under {@link #fill}, also run on ranges by a distributed engine. Batches are the aligned
      * ones of a whole run ({@code [b * batchSize, min(n, (b + 1) * batchSize))}, each sampled from its first
-     * item, in chunks that fit the working memory), so a range's items equal those of a run over all rows; a range
-     * whose ends are not multiples of the batch size samples the batches it cuts whole and keeps its part.
+     * item, in chunks that fit the working memory), so a range's items equal those of a run over all rows; where a
+     * range's ends cut a batch, {@link Teacher#sampleRange} draws its part (only that part for an MC-dropout teacher;
+     * other teachers sample the cut batch whole and keep the part).
      *
      * @param teacher the teacher
      * @param features every input row of the run (n rows of equal width), not only the range
@@ -231,28 +232,21 @@ public final class TeacherSampler {
         if (from == to) {
             return;
         }
-        int k = teacher.k();
-        int width = teacher.width();
         try (NDManager root = NDManager.newBaseManager(teacher.device())) {
             for (long start = from / batchSize * batchSize; start < to; start += batchSize) {
                 int end = (int) Math.min(n, start + batchSize);
-                // samples of items outside the range (a resumed or cut batch) are regenerated and dropped
-                long[] skip = {(Math.max(start, from) - start) * (long) k};
-                long[] keep = {(Math.min(end, to) - Math.max(start, from)) * (long) k};
+                // a resumed or cut batch: only the range's items are kept (and, where the teacher can, only drawn)
+                int first = (int) Math.max(start, from);
+                int last = (int) Math.min(end, to);
                 try {
-                    teacher.sample(root, features, (int) start, end, workingBytes, (values, offset, samples) -> {
-                        int drop = (int) Math.min(samples, skip[0]);
-                        skip[0] -= drop;
-                        int take = (int) Math.min(samples - drop, keep[0]);
-                        keep[0] -= take;
-                        if (take > 0) {
-                            try {
-                                w.appendSamples(values, offset + drop * width, take);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        }
-                    });
+                    teacher.sampleRange(root, features, (int) start, end, first, last, workingBytes,
+                            (values, offset, samples) -> {
+                                try {
+                                    w.appendSamples(values, offset, samples);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
                 } catch (UncheckedIOException e) {
                     throw e.getCause();
                 }

@@ -112,6 +112,95 @@ class McDropoutChunkingTest {
         }
     }
 
+    /**
+     * Issue 14, item 5: a shard that cuts a batch draws only its items; they are bit for bit that part of the whole
+     * batch's pass, and only their rows are run (the sink gets exactly (to - from) x k samples in chunk-sized pieces).
+     * The interface's default (a teacher that cannot draw part of a batch) gives the same part.
+     */
+    @Test
+    void aPartOfABatchIsThatPartOfTheWholeBatchBitForBit() {
+        float[][] x = McDropoutGolden.features();
+        int start = 0;
+        int end = Math.min(McDropoutGolden.ITEMS, McDropoutGolden.BATCH);
+        try (Model m = McDropoutGolden.model(); NDManager mgr = NDManager.newBaseManager()) {
+            McDropoutTeacher t = McDropoutGolden.teacher(m);
+            long row = t.minimumWorkingBytes(McDropoutGolden.BATCH, McDropoutGolden.INPUTS);
+            float[] whole = t.sample(mgr, mgr.create(Rows.flatten(Arrays.copyOfRange(x, start, end)),
+                    new Shape(end - start, McDropoutGolden.INPUTS)), start).toFloatArray();
+            int[][] ranges = {{0, 1}, {1, end}, {2, 3}, {1, end - 1}, {end - 1, end}, {0, end}};
+            for (int[] range : ranges) {
+                for (int chunk : new int[] {1, 5, 1000}) {
+                    int from = range[0];
+                    int to = range[1];
+                    float[] got = new float[(to - from) * K * C];
+                    int[] at = {0};
+                    List<Integer> pieces = new ArrayList<>();
+                    t.sampleRange(mgr, x, start, end, from, to, chunk * row, (values, offset, samples) -> {
+                        pieces.add(samples);
+                        System.arraycopy(values, offset, got, at[0], samples * C);
+                        at[0] += samples * C;
+                    });
+                    assertEquals(got.length, at[0], "range " + from + ".." + to);
+                    int rows = (to - from) * K;
+                    int expected = Math.min(chunk, rows);
+                    assertEquals((rows + expected - 1) / expected, pieces.size(), "only the range's rows are run");
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(whole[(from - start) * K * C + i]),
+                                Float.floatToRawIntBits(got[i]), "range " + from + ".." + to + ", chunk " + chunk
+                                        + ", value " + i);
+                    }
+                    // the interface's default: the whole batch sampled, the part kept
+                    float[] viaDefault = new float[got.length];
+                    int[] at2 = {0};
+                    Teacher plain = new Teacher() {
+                        @Override
+                        public int k() {
+                            return t.k();
+                        }
+
+                        @Override
+                        public int width() {
+                            return t.width();
+                        }
+
+                        @Override
+                        public TeacherOutput output() {
+                            return t.output();
+                        }
+
+                        @Override
+                        public ai.djl.Device device() {
+                            return t.device();
+                        }
+
+                        @Override
+                        public java.util.Map<String, Object> provenance() {
+                            return t.provenance();
+                        }
+
+                        @Override
+                        public ai.djl.ndarray.NDArray sample(NDManager manager, ai.djl.ndarray.NDArray in, long first) {
+                            return t.sample(manager, in, first);
+                        }
+                    };
+                    plain.sampleRange(mgr, x, start, end, from, to, chunk * row, (values, offset, samples) -> {
+                        System.arraycopy(values, offset, viaDefault, at2[0], samples * C);
+                        at2[0] += samples * C;
+                    });
+                    assertEquals(got.length, at2[0]);
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(got[i]), Float.floatToRawIntBits(viaDefault[i]),
+                                "default, range " + from + ".." + to + ", value " + i);
+                    }
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> t.sampleRange(mgr, x, start, end, 2, 2, row,
+                    (v, o, n) -> { }));
+            assertThrows(IllegalArgumentException.class, () -> t.sampleRange(mgr, x, 1, end, 0, 2, row,
+                    (v, o, n) -> { }));
+        }
+    }
+
     @Test
     void aCacheFilledInChunksAndSmallShardsHoldsTheGoldenSamples(@TempDir Path dir) throws IOException {
         float[] golden = golden();
