@@ -5,13 +5,9 @@ import io.distill4j.pipeline.SampleEngine;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.temporal.ChronoUnit;
+import io.distill4j.trainer.ConsoleProgress;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,7 +69,7 @@ public final class SampleCommand implements Callable<Integer> {
         SampleSpec spec = SampleSpec.load(config);
         ai.djl.Device dev = Devices.parse(device);
         io.distill4j.pipeline.RunInfo info = io.distill4j.pipeline.RunInfo.start(io.distill4j.pipeline.RunInfo.commandLine(), dev);
-        ProgressBar[] bar = {null};
+        ConsoleProgress[] bar = {null};
         SampleJob.Result r;
         try {
             r = LOCAL.equals(engine.trim()) ? run(spec, dev, bar)
@@ -90,15 +86,17 @@ public final class SampleCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SampleJob.Result run(SampleSpec spec, ai.djl.Device dev, ProgressBar[] bar) {
+    /**
+     * Runs the job in this JVM with the one progress display of long jobs ({@link ConsoleProgress}): a bar on a
+     * terminal, a plain line now and then otherwise, where no terminal is probed (the probe runs external commands).
+     */
+    private SampleJob.Result run(SampleSpec spec, ai.djl.Device dev, ConsoleProgress[] bar) {
         SampleJob.Result r;
         try {
             r = SampleJob.run(spec, dev, (done, total) -> {
                 if (bar[0] == null) {
-                    bar[0] = new ProgressBarBuilder().setTaskName("sample").setInitialMax(total)
-                            .startsFrom(done, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" items", 1)
-                            .showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(500)
-                            .continuousUpdate().build();
+                    bar[0] = ConsoleProgress.builder().setTask("sample").setTotal(total).optUnit("items")
+                            .optStartFrom(done).build();
                 }
                 bar[0].stepTo(done);
             }, line -> System.err.println("distill4j sample: " + line));
