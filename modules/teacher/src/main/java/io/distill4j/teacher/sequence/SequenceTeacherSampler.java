@@ -8,9 +8,13 @@ import io.distill4j.teacher.Provenance;
 import io.distill4j.teacher.SampleProgress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 /**
  * Runs a {@link SequenceTeacher} over a prompt list into a sequence cache, resuming where the committed
@@ -42,19 +46,65 @@ public final class SequenceTeacherSampler {
             throw new IllegalArgumentException("prompts must hold at least one prompt");
         }
         Map<String, Object> provenance = teacher.provenance();
+        String fingerprint = Prompts.fingerprint(prompts);
+        if (!Files.exists(cacheDir.resolve(CacheManifest.FILE_NAME))) {
+            return fillNew(teacher, prompts, cacheDir, itemsPerShard, progress, provenance, fingerprint);
+        }
+        // a cache to resume: checked against this teacher and prompt list before any request
         try (SequenceCacheWriter w = SequenceCacheWriter.openOrCreate(cacheDir, teacher.k(), teacher.vocabularySize(),
-                teacher.topK(), provenance, Prompts.fingerprint(prompts), itemsPerShard, CacheWriteOptions.DEFAULT)) {
+                teacher.topK(), provenance, fingerprint, itemsPerShard, CacheWriteOptions.DEFAULT)) {
             Provenance.requireSame(cacheDir, w.manifest().teacher(), provenance);
             long next = w.nextItem();
             if (next > prompts.size()) {
                 throw new BadInputException(cacheDir.resolve(CacheManifest.FILE_NAME) + ": field items: cache holds " + next
                         + " items but there are " + prompts.size() + " prompts");
             }
-            append(teacher, prompts, next, prompts.size(), w, progress);
+            append(teacher, prompts, next, prompts.size(), () -> w, progress);
             w.flush();
             return w.nextItem();
         } catch (IOException e) {
             throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
+        }
+    }
+
+    /**
+     * A new cache: nothing to check it against, so its folder and first manifest (two fsyncs, the Arrow and JSON
+     * writers' first use, about 50-80 ms on a small machine) are written on another thread while the teacher's first
+     * requests are out; the first item waits for them.
+     */
+    private static long fillNew(SequenceTeacher teacher, List<String> prompts, Path cacheDir, int itemsPerShard,
+            SampleProgress progress, Map<String, Object> provenance, String fingerprint) {
+        CompletableFuture<SequenceCacheWriter> opening = CompletableFuture.supplyAsync(() -> {
+            try {
+                return SequenceCacheWriter.openOrCreate(cacheDir, teacher.k(), teacher.vocabularySize(),
+                        teacher.topK(), provenance, fingerprint, itemsPerShard, CacheWriteOptions.DEFAULT);
+            } catch (IOException e) {
+                throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
+            }
+        });
+        Supplier<SequenceCacheWriter> writer = () -> {
+            try {
+                return opening.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+        };
+        try {
+            append(teacher, prompts, 0, prompts.size(), writer, progress);
+            SequenceCacheWriter w = writer.get();
+            w.flush();
+            return w.nextItem();
+        } catch (IOException e) {
+            throw new UncheckedIOException(cacheDir + ": cannot write the sequence cache", e);
+        } finally {
+            try {
+                writer.get().close();
+            } catch (RuntimeException e) {
+                // the writer was never opened: the failure that said so is the one thrown
+            }
         }
     }
 
@@ -74,11 +124,22 @@ public final class SequenceTeacherSampler {
      */
     public static void append(SequenceTeacher teacher, List<String> prompts, long from, long to, SequenceCacheWriter w,
             SampleProgress progress) {
-        if (from < 0 || from > to || to > prompts.size() || w.nextItem() != from) {
-            throw new IllegalArgumentException("need 0 <= from <= to <= " + prompts.size() + " and the writer at from;"
-                    + " got from=" + from + ", to=" + to + ", writer at " + w.nextItem());
+        if (w.nextItem() != from) {
+            throw new IllegalArgumentException("the writer's next item is " + w.nextItem() + ", the range starts at "
+                    + from);
+        }
+        append(teacher, prompts, from, to, () -> w, progress);
+    }
+
+    /** {@link #append(SequenceTeacher, List, long, long, SequenceCacheWriter, SampleProgress)} with the writer asked for at the first item. */
+    private static void append(SequenceTeacher teacher, List<String> prompts, long from, long to,
+            Supplier<SequenceCacheWriter> writer, SampleProgress progress) {
+        if (from < 0 || from > to || to > prompts.size()) {
+            throw new IllegalArgumentException("need 0 <= from <= to <= " + prompts.size() + "; got from=" + from
+                    + ", to=" + to);
         }
         teacher.sample(prompts.subList(0, (int) to), from, item -> {
+            SequenceCacheWriter w = writer.get();
             if (item.item() != w.nextItem()) {
                 throw new IllegalStateException("teacher delivered item " + item.item() + ", the cache expects "
                         + w.nextItem());
