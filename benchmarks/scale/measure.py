@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs a command under /usr/bin/time -v and reports its wall time and peak resident memory as one JSON line.
+"""Runs a command under /usr/bin/time -v and reports its wall time, CPU time (user + system) and peak resident memory
+as one JSON line.
 
 Besides time's "Maximum resident set size" (anonymous and file-backed pages together), it polls the command's
 /proc/PID/status every 0.2 s for the largest RssAnon (heap, native tensors) and RssFile (pages of memory-mapped files,
@@ -51,7 +52,10 @@ def main():
     wall = time.time() - start
     text = open(err).read()
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    user = re.search(r"User time \(seconds\): ([0-9.]+)", text)
+    system = re.search(r"System time \(seconds\): ([0-9.]+)", text)
     rec = {"label": label, "rc": p.returncode, "wall_s": round(wall, 1),
+           "cpu_s": round(float(user.group(1)) + float(system.group(1)), 1) if user and system else None,
            "max_rss_mib": round(int(m.group(1)) / 1024.0, 1) if m else None,
            "max_rss_anon_mib": round(peak["RssAnon"], 1), "max_rss_file_mib": round(peak["RssFile"], 1),
            "command": " ".join(cmd), "time": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(start))}
