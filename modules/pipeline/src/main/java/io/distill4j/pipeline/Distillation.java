@@ -184,13 +184,18 @@ public final class Distillation {
 
     /**
      * The seeds whose students {@link #fitStudents} can train apart (one task each on a cluster): every seed of a
-     * tabular run that saves its students one at a time; none for a language-model run, a stacked run (its students
-     * train at once) or a run that does not save students (then the run is one piece: {@link #fit}).
+     * run that saves its students one at a time (tabular students, or language-model students saved as Hugging Face
+     * folders); none for a stacked run (its students train at once), a run that does not save students, or a LoRA
+     * language-model run (its saved folder is the merged model, not the adapters it trained, so its parameters cannot
+     * be read back as trained): such a run is one piece ({@link #fit}).
      *
      * @return the seeds, or an empty list
      */
     public List<Long> separableSeeds() {
-        return teacher instanceof Teachers.SequenceJob || stacked || !saveStudents ? List.of() : seeds;
+        if (stacked || !saveStudents) {
+            return List.of();
+        }
+        return teacher instanceof Teachers.SequenceJob && lora != null ? List.of() : seeds;
     }
 
     /**
@@ -207,15 +212,15 @@ public final class Distillation {
      */
     public RunResult fitStudents(Path runDir, List<Long> subset) {
         if (separableSeeds().isEmpty()) {
-            throw new IllegalStateException(name + ": a language-model run, a stacked run or one that does not save its"
-                    + " students is trained in one piece (fit)");
+            throw new IllegalStateException(name + ": a stacked run, a LoRA language-model run or one that does not"
+                    + " save its students is trained in one piece (fit)");
         }
         return fit(runDir, List.copyOf(subset));
     }
 
     private RunResult fit(Path runDir, List<Long> apart) {
         if (teacher instanceof Teachers.SequenceJob job) {
-            return new LmRun(this, job.spec()).fit(runDir);
+            return new LmRun(this, job.spec()).fit(runDir, apart);
         }
         Device device = training.device();
         RunInfo info = RunInfo.start(command, device);

@@ -75,7 +75,15 @@ final class LmRun {
         this.options = run.lm;
     }
 
-    RunResult fit(Path runDir) {
+    /**
+     * Runs the LM branch (as {@link Distillation#fit}, or {@link Distillation#fitStudents} with {@code apart}).
+     *
+     * @param runDir the run folder
+     * @param apart null for one run; else the seeds to train apart into the run folder's student store
+     *     ({@link StudentOutcomes}), merged (the run's results written) only when it holds every seed
+     * @return the result, or null when {@code apart} leaves seeds out
+     */
+    RunResult fit(Path runDir, List<Long> apart) {
         Device device = run.training.device();
         RunInfo info = RunInfo.start(run.command, device);
         run.checkFolders(runDir);
@@ -150,7 +158,7 @@ final class LmRun {
             CachedExamples testKd = options.mode() == LmOptions.Mode.TOKEN_KD
                     ? scored(cache, index, CachedExamples.Kind.TOP_K, testFrom, items, context) : null;
             return train(runDir, info, tokenizer, cache, index, config, context, trainItems, testSft, testKd, held,
-                    embedder, meanPicks);
+                    embedder, meanPicks, apart);
         }
     }
 
@@ -191,7 +199,8 @@ final class LmRun {
 
     private RunResult train(Path runDir, RunInfo info, LmTokenizer tokenizer, TeacherCache cache,
             CachedExamples.Index index, CausalLmConfig config, int context, int trainItems, CachedExamples testSft,
-            CachedExamples testKd, int held, SentenceEmbedder embedder, Map<Integer, int[]> meanPicks) {
+            CachedExamples testKd, int held, SentenceEmbedder embedder, Map<Integer, int[]> meanPicks,
+            List<Long> apart) {
         Device device = run.training.device();
         Map<Long, NDManager> managers = new HashMap<>();
         Map<Long, CausalLm> blocks = new HashMap<>();
@@ -294,12 +303,23 @@ final class LmRun {
                         }
                         return new MultiStudentRun.StudentScore(metrics, perExample);
                     })
-                    .optResume(run.resume).optParameterVariance(config.parameterCount() <= PARAMETER_VARIANCE_LIMIT);
+                    .optResume(run.resume).optParameterVariance(parameterVariance(config));
             if (run.training.earlyStopping() != null) {
                 b.optValidator(Validator.named("loss", model -> LmFineTuner.evaluate((CausalLm) model.getBlock(),
                         model.getNDManager(), testSft, context, 0)));
             }
-            MultiStudentRun.Result result = b.build().run();
+            if (apart != null) {
+                b.optStore(new StudentOutcomes(runDir, describe(cache, config, context, held, trainItems, embedder),
+                        folder(parameterVariance(config))));
+            }
+            MultiStudentRun students = b.build();
+            if (apart != null && !apart.containsAll(run.seeds)) {
+                int trained = students.trainSeeds(apart);
+                run.log.accept(run.name + ": seeds " + apart + ": " + trained + " trained now, "
+                        + (apart.size() - trained) + " earlier");
+                return null;
+            }
+            MultiStudentRun.Result result = students.run();
             RunResult out = new RunResult(runDir, run.name, info.finish(), describe(cache, config, context, held,
                     trainItems, embedder), result);
             out.write();
@@ -310,6 +330,37 @@ final class LmRun {
                 teacherManager.close();
             }
         }
+    }
+
+    private static boolean parameterVariance(CausalLmConfig config) {
+        return config.parameterCount() <= PARAMETER_VARIANCE_LIMIT;
+    }
+
+    /**
+     * A student stored apart, as {@link StudentOutcomes} reads it back: its Hugging Face folder
+     * ({@code model.safetensors}, float32 as trained), parameters in the trained block's order, or none when the run
+     * computes no parameter variance.
+     */
+    private static StudentOutcomes.Folder folder(boolean parameterVariance) {
+        return new StudentOutcomes.Folder() {
+            @Override
+            public String savedFile() {
+                return HfFolder.WEIGHTS;
+            }
+
+            @Override
+            public float[] parameters(Path studentDir) {
+                if (!parameterVariance) {
+                    return null;
+                }
+                try (NDManager manager = NDManager.newBaseManager(Device.cpu());
+                        HfFolder.Loaded loaded = HfFolder.load(studentDir, manager);
+                        Model model = Model.newInstance(studentDir.getFileName().toString(), Device.cpu())) {
+                    model.setBlock(loaded.model());
+                    return MultiStudentRun.flatParameters(model);
+                }
+            }
+        };
     }
 
     /**

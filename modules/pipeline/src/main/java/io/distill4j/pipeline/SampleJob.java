@@ -391,25 +391,86 @@ public final class SampleJob {
             start = System.nanoTime();
             items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
         } else {
-            try (NDManager manager = NDManager.newBaseManager(device);
-                    HfFolder.Loaded loaded = HfFolder.load(seq.folder(), manager)) {
-                if (loaded.tokenizer() == null) {
-                    throw new BadInputException(seq.folder().resolve(HfFolder.TOKENIZER) + ": missing; a local language-model "
-                            + "teacher needs the tokenizer its prompts are encoded with");
-                }
-                SamplingConfig s = seq.sampling();
-                int eos = s.eosId() == -2 ? loaded.model().config().eosTokenId() : s.eosId();
-                SamplingConfig sampling = new SamplingConfig(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(),
-                        s.repetitionPenalty(), s.topLogprobs(), eos);
-                log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + loaded.model() + " from "
+            try (LmTeacher lm = lmTeacher(spec, device)) {
+                log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + lm.model() + " from "
                         + seq.folder() + ", k=" + spec.k());
-                CausalLmTeacher teacher = CausalLmTeacher.withTokenizer(loaded.model(), loaded.tokenizer(), spec.k(),
-                        sampling, spec.seed());
                 start = System.nanoTime();
-                items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+                items = SequenceTeacherSampler.fill(lm.teacher(), prompts, spec.cache(), spec.rowsPerShard(), progress);
             }
         }
         return new Result(spec.cache(), items, before, spec.k(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The local language-model teacher of an {@code lm} job, with the arrays and tokenizer it holds: the model of
+     * {@code teacher.folder} loaded once, sampling as the job says. Its items depend only on the prompts, their
+     * indices and the job's seed ({@link CausalLmTeacher}), so a distributed engine's task that samples a prompt
+     * range with its own instance writes the bytes of a whole run.
+     */
+    public static final class LmTeacher implements AutoCloseable {
+        private final NDManager manager;
+        private final HfFolder.Loaded loaded;
+        private final CausalLmTeacher teacher;
+
+        private LmTeacher(NDManager manager, HfFolder.Loaded loaded, CausalLmTeacher teacher) {
+            this.manager = manager;
+            this.loaded = loaded;
+            this.teacher = teacher;
+        }
+
+        /** @return the teacher */
+        public CausalLmTeacher teacher() {
+            return teacher;
+        }
+
+        /** @return the loaded model */
+        public io.distill4j.models.lm.CausalLm model() {
+            return loaded.model();
+        }
+
+        /** Frees the model's arrays and the tokenizer. */
+        @Override
+        public void close() {
+            try {
+                loaded.close();
+            } finally {
+                manager.close();
+            }
+        }
+    }
+
+    /**
+     * Loads the teacher of an {@code lm} job: its Hugging Face folder's model and tokenizer, and its sampling
+     * settings (the end id from the model's config unless the job sets one).
+     *
+     * @param spec the job, of type {@code lm}
+     * @param device where the model runs
+     * @return the teacher; the caller closes it
+     * @throws BadInputException when the folder has no tokenizer
+     */
+    public static LmTeacher lmTeacher(SampleSpec spec, Device device) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        NDManager manager = NDManager.newBaseManager(device);
+        HfFolder.Loaded loaded = null;
+        try {
+            loaded = HfFolder.load(seq.folder(), manager);
+            if (loaded.tokenizer() == null) {
+                throw new BadInputException(seq.folder().resolve(HfFolder.TOKENIZER) + ": missing; a local language-model "
+                        + "teacher needs the tokenizer its prompts are encoded with");
+            }
+            SamplingConfig s = seq.sampling();
+            int eos = s.eosId() == -2 ? loaded.model().config().eosTokenId() : s.eosId();
+            SamplingConfig sampling = new SamplingConfig(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(),
+                    s.repetitionPenalty(), s.topLogprobs(), eos);
+            return new LmTeacher(manager, loaded, CausalLmTeacher.withTokenizer(loaded.model(), loaded.tokenizer(),
+                    spec.k(), sampling, spec.seed()));
+        } catch (RuntimeException e) {
+            if (loaded != null) {
+                loaded.close();
+            }
+            manager.close();
+            throw e;
+        }
     }
 
     /**

@@ -20,7 +20,8 @@ import java.util.Objects;
 /**
  * The students of a {@link Distillation} kept in its run folder, so that they can be trained apart (one task per seed)
  * and merged by {@link MultiStudentRun#run} as one run merges them: student {@code s} is {@code students/seed-s/}
- * ({@link SavedStudent}: its preset, parameters and metrics) plus {@code outcome.json}, written last and atomically,
+ * ({@link SavedStudent}: its preset, parameters and metrics; a language model's Hugging Face folder) plus
+ * {@code outcome.json}, written last and atomically,
  * which marks it finished: its training summary, metrics, test predictions and the run's settings. Read back, the
  * parameters come from the saved student and the numbers from the JSON, both exactly as they were (float32 parameters
  * in DJL's format, doubles in their shortest round-trip form), so the merged aggregates and inter-student variances
@@ -35,17 +36,64 @@ public final class StudentOutcomes implements MultiStudentRun.StudentStore {
 
     private final Path runDir;
     private final Map<String, Object> settings;
+    private final Folder folder;
 
     /**
-     * A store in a run folder.
+     * What a run's saved student folder holds, for reading its parameters back.
+     */
+    public interface Folder {
+        /**
+         * @return the file a saved student holds (written before {@code outcome.json}, checked when storing)
+         */
+        String savedFile();
+
+        /**
+         * Reads a saved student's parameters back, flattened exactly as {@link MultiStudentRun#flatParameters} takes
+         * them from the trained model.
+         *
+         * @param studentDir the student's folder
+         * @return the parameters, or null when the run computes no parameter variance
+         */
+        float[] parameters(Path studentDir);
+    }
+
+    /** A tabular student ({@link SavedStudent}: {@code parameters.params} in DJL's format). */
+    public static final Folder TABULAR = new Folder() {
+        @Override
+        public String savedFile() {
+            return SavedStudent.PARAMETERS;
+        }
+
+        @Override
+        public float[] parameters(Path studentDir) {
+            try (Model model = SavedStudent.load(studentDir, Device.cpu())) {
+                return MultiStudentRun.flatParameters(model);
+            }
+        }
+    };
+
+    /**
+     * A store of tabular students in a run folder.
      *
      * @param runDir the run folder
      * @param settings the run's settings ({@code results.json}'s {@code settings}): a stored student of other
      *     settings is refused, not merged
      */
     public StudentOutcomes(Path runDir, Map<String, Object> settings) {
+        this(runDir, settings, TABULAR);
+    }
+
+    /**
+     * A store in a run folder whose students are saved as {@code folder} says.
+     *
+     * @param runDir the run folder
+     * @param settings the run's settings: a stored student of other settings is refused, not merged
+     * @param folder what a saved student holds
+     */
+    public StudentOutcomes(Path runDir, Map<String, Object> settings, Folder folder) {
         this.runDir = Objects.requireNonNull(runDir, "runDir");
         this.settings = normalised(settings);
+        this.folder = Objects.requireNonNull(folder, "folder");
     }
 
     /**
@@ -81,10 +129,7 @@ public final class StudentOutcomes implements MultiStudentRun.StudentStore {
         Map<String, Double> metrics = JSON.convertValue(m.get("metrics"), new TypeReference<LinkedHashMap<String, Double>>() { });
         double[][] predictions = m.get("predictions") == null ? null
                 : JSON.convertValue(m.get("predictions"), double[][].class);
-        float[] parameters;
-        try (Model model = SavedStudent.load(f.getParent(), Device.cpu())) {
-            parameters = MultiStudentRun.flatParameters(model);
-        }
+        float[] parameters = folder.parameters(f.getParent());
         return new MultiStudentRun.StudentOutcome(new MultiStudentRun.StudentResult(seed, training, metrics),
                 predictions, parameters);
     }
@@ -93,7 +138,7 @@ public final class StudentOutcomes implements MultiStudentRun.StudentStore {
     public void save(MultiStudentRun.StudentOutcome outcome) {
         long seed = outcome.result().seed();
         Path f = file(runDir, seed);
-        if (!Files.isRegularFile(f.resolveSibling(SavedStudent.PARAMETERS))) {
+        if (!Files.isRegularFile(f.resolveSibling(folder.savedFile()))) {
             throw new IllegalStateException(f.getParent() + ": the student was not saved before its outcome");
         }
         Map<String, Object> m = new LinkedHashMap<>();

@@ -18,6 +18,7 @@ import io.distill4j.teacher.SampleProgress;
 import io.distill4j.teacher.TeacherSampler;
 import io.distill4j.teacher.http.HttpSequenceTeacher;
 import io.distill4j.teacher.sequence.Prompts;
+import io.distill4j.teacher.sequence.SequenceTeacher;
 import io.distill4j.teacher.sequence.SequenceTeacherSampler;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -98,13 +99,42 @@ final class ShardCommits {
             throws IOException {
         Path cache = requireCache(job.cache());
         HttpWorker w = httpWorker(job, t.index());
-        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(job.options().fsync());
-        return inAttempt(cache, t, job.options(), attemptDir -> {
-            try (SequenceCacheWriter writer = SequenceCacheWriter.openShards(attemptDir, job.k(), job.vocabularySize(),
-                    job.topK(), t.firstItem(), t.index(), job.rowsPerShard(), opts)) {
-                synchronized (w) {
-                    SequenceTeacherSampler.append(w.teacher(), w.prompts(), t.firstItem(), t.firstItem() + t.rows(),
-                            writer, SampleProgress.NONE);
+        return sampleSequence(cache, t, job.options(), job.k(), job.vocabularySize(), job.topK(), job.rowsPerShard(),
+                w.teacher(), w.prompts(), w);
+    }
+
+    /**
+     * Samples a prompt range of an {@code lm} job on the executor JVM's one copy of the model and commits it. Tasks of
+     * one JVM take turns on the model (its decoder is not shared between threads).
+     *
+     * @param job the job
+     * @param t the shard
+     * @return the committed shard
+     * @throws IOException if a file cannot be written
+     */
+    static SparkSampling.Committed sampleLmAndCommit(SparkSampling.LmShardJob job, SparkSampling.ShardTask t)
+            throws IOException {
+        Path cache = requireCache(job.cache());
+        LmWorker w = lmWorker(job);
+        return sampleSequence(cache, t, job.options(), job.k(), job.vocabularySize(), job.topK(), job.rowsPerShard(),
+                w.teacher().teacher(), w.prompts(), w);
+    }
+
+    /**
+     * The loop every sequence shard runs: {@link SequenceTeacherSampler#append} (the loop of {@code distill4j sample})
+     * into {@link SequenceCacheWriter#openShards} in an attempt folder, holding {@code turn} while sampling, then the
+     * commit.
+     */
+    private static SparkSampling.Committed sampleSequence(Path cache, SparkSampling.ShardTask t,
+            SparkSampling.Options options, int k, int vocabularySize, int topK, int rowsPerShard, SequenceTeacher teacher,
+            List<String> prompts, Object turn) throws IOException {
+        CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(options.fsync());
+        return inAttempt(cache, t, options, attemptDir -> {
+            try (SequenceCacheWriter writer = SequenceCacheWriter.openShards(attemptDir, k, vocabularySize, topK,
+                    t.firstItem(), t.index(), rowsPerShard, opts)) {
+                synchronized (turn) {
+                    SequenceTeacherSampler.append(teacher, prompts, t.firstItem(), t.firstItem() + t.rows(), writer,
+                            SampleProgress.NONE);
                 }
                 writer.flush();
                 return writer.manifest().shards();
@@ -226,6 +256,46 @@ final class ShardCommits {
         LOG.info("{}: HTTP teacher on {} for the shards {} mod {}", cache, seq.http().onServer(shard).baseUri(),
                 shard % seq.http().servers().size(), seq.http().servers().size());
         return new HttpWorker(prompts, teacher);
+    }
+
+    /** One local language model per executor JVM, job and device; its monitor is the turn that tasks take. */
+    private record LmWorker(List<String> prompts, SampleJob.LmTeacher teacher) {
+    }
+
+    private static final Map<String, LmWorker> LM_WORKERS = new ConcurrentHashMap<>();
+
+    private static LmWorker lmWorker(SparkSampling.LmShardJob job) throws IOException {
+        String key = job.jobFile() + "|" + Sha256.of(Path.of(job.jobFile())) + "|" + job.fingerprint() + "|"
+                + job.options().device();
+        return LM_WORKERS.computeIfAbsent(key, x -> buildLm(job));
+    }
+
+    private static LmWorker buildLm(SparkSampling.LmShardJob job) {
+        Path file = Path.of(job.jobFile());
+        SampleSpec spec = SampleSpec.load(file);
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        String fingerprint = Prompts.fingerprint(prompts);
+        if (!fingerprint.equals(job.fingerprint())) {
+            throw new BadInputException(job.jobFile() + ": field prompts.file: on executor " + host() + " the prompts"
+                    + " have fingerprint " + fingerprint + ", on the driver " + job.fingerprint()
+                    + " (the prompt file differs between machines)");
+        }
+        if (!Files.isDirectory(seq.folder())) {
+            throw new BadInputException(seq.folder() + ": executor " + host() + " cannot see the teacher's folder"
+                    + " (field teacher.folder of " + file + "); it must be on storage every executor reaches");
+        }
+        SampleJob.LmTeacher teacher = SampleJob.lmTeacher(spec, SparkSampling.parseDevice(file, job.options().device()));
+        Path cache = Path.of(job.cache());
+        try {
+            // the model this JVM loaded must be the one the cache records (weights SHA-256, tokenizer, sampling)
+            Provenance.requireSame(cache, CacheManifest.read(cache).teacher(), teacher.teacher().provenance());
+        } catch (RuntimeException e) {
+            teacher.close();
+            throw e;
+        }
+        LOG.info("{}: language-model teacher {} from {} loaded on this executor", cache, teacher.model(), seq.folder());
+        return new LmWorker(prompts, teacher);
     }
 
     private static Worker worker(SparkSampling.ShardJob job) throws IOException {

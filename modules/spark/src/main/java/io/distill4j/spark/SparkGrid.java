@@ -25,9 +25,10 @@ import org.apache.spark.api.java.JavaSparkContext;
  * into {@code <out>/<cell name>/}: one task per (cell, seed) trains that student ({@link Distillation#fitStudents},
  * after one task per cell has filled or checked its teacher cache), then one task per cell merges its students in
  * seed order with the merge of {@link Distillation#fit} ({@code MultiStudentRun.run} reading them back), so each
- * cell's students, metrics, model card, aggregates and inter-student variances equal the sequential run's. A cell
- * whose students cannot be trained apart (a language-model run, or one that does not save students) is one task
- * calling {@link Distillation#fit}.
+ * cell's students, metrics, model card, aggregates and inter-student variances equal the sequential run's; this holds
+ * for tabular and language-model cells alike. A cell whose students cannot be trained apart (a stacked run, one that
+ * does not save students, a LoRA language-model run: {@link Distillation#separableSeeds}) is one task calling
+ * {@link Distillation#fit}.
  *
  * <p>DJL allows one training per JVM at a time ({@code GradientCollector} and {@code Engine.setRandomSeed} are
  * JVM-global): cells in one executor JVM take turns behind a JVM-wide lock. Give training executors one task slot

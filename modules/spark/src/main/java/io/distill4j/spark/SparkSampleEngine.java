@@ -1,13 +1,10 @@
 package io.distill4j.spark;
 
-import ai.djl.Device;
 import io.distill4j.data.BadInputException;
 import io.distill4j.pipeline.Distillation;
 import io.distill4j.pipeline.EngineException;
 import io.distill4j.pipeline.SampleEngine;
 import io.distill4j.pipeline.SampleJob;
-import io.distill4j.pipeline.SampleSpec;
-import io.distill4j.teacher.SampleProgress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,14 +48,8 @@ public final class SparkSampleEngine implements SampleEngine {
             Consumer<String> log) {
         return onSpark(engine, "distill4j train " + outDir, log, sc -> {
             for (Path job : sampleJobs) {
-                SampleSpec spec = SampleSpec.load(job);
-                if (spec.isSequence() && spec.sequence().http() == null) {
-                    // local language-model jobs are not distributed yet: the driver fills (or checks) the cache here,
-                    // once, before any cell reads it
-                    SampleJob.run(spec, Device.cpu(), SampleProgress.NONE, log);
-                } else {
-                    SparkSampling.sample(sc, job, SparkSampling.Options.defaults(), log);
-                }
+                // every kind of sample job (tabular, http, lm) fills its cache as tasks, before any cell reads it
+                SparkSampling.sample(sc, job, SparkSampling.Options.defaults(), log);
             }
             List<TrainedCell> out = new ArrayList<>();
             for (SparkGrid.CellResult c : SparkGrid.run(sc, outDir, new ArrayList<GridCell>(cells), new Cells())) {

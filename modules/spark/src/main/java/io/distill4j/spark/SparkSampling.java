@@ -35,7 +35,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * Runs a {@code distill4j sample} job on Spark: one task per cache shard, every task sampling its items on an
  * executor with the job's teacher, all shards committed into one cache that equals, bit for bit, the one
  * {@link SampleJob#run} writes on one machine. A tabular teacher is rebuilt once per executor JVM from the weights the
- * driver trained or loaded; an {@code http} teacher (a sequence cache) is built once per executor JVM and server,
+ * driver trained or loaded; a local language model ({@code lm}) is loaded once per executor JVM from its folder; an
+ * {@code http} teacher (a sequence cache) is built once per executor JVM and server,
  * task {@code i} (shard {@code i}'s prompt range) asking server {@code i % servers} of {@code teacher.server}.
  *
  * <p>How it stays crash-safe (the single-machine writer's guarantees, spread over tasks):
@@ -55,7 +56,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * </ul>
  *
  * <p>The job file, its data and the cache folder must be on storage that the driver and every executor reach under
- * the same path (one machine, NFS, a shared volume). Local language-model ({@code lm}) jobs are not distributed yet.
+ * the same path (one machine, NFS, a shared volume); for a local language-model ({@code lm}) job, so must its
+ * {@code teacher.folder}, which every executor JVM loads once.
  */
 public final class SparkSampling {
 
@@ -128,18 +130,15 @@ public final class SparkSampling {
      * @param options device, fsync and fault injection
      * @param log told one line per stage
      * @return what was done
-     * @throws BadInputException for a bad job file, a cache of another teacher or layout, an {@code lm} job, or a
-     *     cache folder that cannot be written, before any task runs
+     * @throws BadInputException for a bad job file, a cache of another teacher or layout, or a cache folder that
+     *     cannot be written, before any task runs
      */
     public static Outcome sample(JavaSparkContext sc, Path jobFile, Options options, Consumer<String> log) {
         Path job = jobFile.toAbsolutePath().normalize();
         SampleSpec spec = SampleSpec.load(job);
         if (spec.isSequence()) {
-            if (spec.sequence().http() == null) {
-                throw new BadInputException(job + ": field teacher.type: lm (a local language model) is not distributed"
-                        + " yet; run it with `distill4j sample` on one machine (http teachers are distributed)");
-            }
-            return sampleHttp(sc, job, spec, options, log);
+            return spec.sequence().http() != null ? sampleHttp(sc, job, spec, options, log)
+                    : sampleLm(sc, job, spec, options, log);
         }
         Device device = parseDevice(job, options.device());
         SampleJob.Prepared prepared = SampleJob.prepare(spec.data());
@@ -212,6 +211,40 @@ public final class SparkSampling {
         return distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
                 new Layout(CacheSchema.sequence(teacher.topK(), fresh.sequence().idType()), spec.k()), work, options,
                 log);
+    }
+
+    /**
+     * The {@code lm} half of {@link #sample}: the driver reads the prompts and loads the model once (on the CPU) for
+     * what the cache records (its provenance, weights SHA-256 included, vocabulary, top-K); task {@code i} samples
+     * shard {@code i}'s prompt range on a {@link SampleJob.LmTeacher} built once per executor JVM from
+     * {@code teacher.folder} (on storage every executor reaches). Rows are seeded by the job's seed, the prompt's
+     * index and the row alone, so a range sampled by any task holds the bytes of the local run.
+     */
+    private static Outcome sampleLm(JavaSparkContext sc, Path job, SampleSpec spec, Options options,
+            Consumer<String> log) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        parseDevice(job, options.device());
+        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
+        if (prompts.isEmpty()) {
+            throw new BadInputException(seq.prompts() + ": holds no prompts");
+        }
+        String fingerprint = Prompts.fingerprint(prompts);
+        CacheManifest fresh;
+        int vocabulary;
+        int topK;
+        try (SampleJob.LmTeacher lm = SampleJob.lmTeacher(spec, Device.cpu())) {
+            vocabulary = lm.teacher().vocabularySize();
+            topK = lm.teacher().topK();
+            fresh = SequenceCacheWriter.freshManifest(spec.k(), vocabulary, topK, lm.teacher().provenance(),
+                    fingerprint);
+            log.accept(String.format(Locale.ROOT, "%d prompts from %s; teacher %s from %s, k=%d, one per executor JVM",
+                    prompts.size(), seq.prompts(), lm.model(), seq.folder(), spec.k()));
+        }
+        Path cache = spec.cache().toAbsolutePath().normalize();
+        LmShardJob work = new LmShardJob(job.toString(), cache.toString(), fingerprint, spec.k(), vocabulary, topK,
+                spec.rowsPerShard(), options);
+        return distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
+                new Layout(CacheSchema.sequence(topK, fresh.sequence().idType()), spec.k()), work, options, log);
     }
 
     /**
@@ -373,6 +406,28 @@ public final class SparkSampling {
         @Override
         public Committed run(ShardTask t) throws IOException {
             return ShardCommits.sampleHttpAndCommit(this, t);
+        }
+    }
+
+    /**
+     * Everything an executor needs to sample a prompt range of an {@code lm} job, in serialisable form.
+     *
+     * @param jobFile the job file
+     * @param cache the cache folder
+     * @param fingerprint the prompts' fingerprint on the driver
+     * @param k responses per prompt
+     * @param vocabularySize V
+     * @param topK alternatives per position
+     * @param rowsPerShard prompts per shard
+     * @param options device, fsync and fault injection
+     */
+    record LmShardJob(String jobFile, String cache, String fingerprint, int k, int vocabularySize, int topK,
+            int rowsPerShard, Options options) implements ShardWork {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Committed run(ShardTask t) throws IOException {
+            return ShardCommits.sampleLmAndCommit(this, t);
         }
     }
 
