@@ -72,7 +72,7 @@ public final class SampleCommand implements Callable<Integer> {
         ConsoleProgress[] bar = {null};
         SampleJob.Result r;
         try {
-            r = LOCAL.equals(engine.trim()) ? run(spec, dev, bar)
+            r = LOCAL.equals(engine.trim()) ? runLocal(spec, dev, bar)
                     : SampleEngine.find(engine.trim()).sample(engine.trim(), config, device,
                             line -> System.err.println("distill4j sample: " + line));
         } catch (TeacherServerException e) {
@@ -84,6 +84,19 @@ public final class SampleCommand implements Callable<Integer> {
         System.out.println(String.format(Locale.ROOT, "%s: %d items x %d samples (%d new, resumed from %d) in %.2f s, %.0f items/s",
                 r.cache(), r.items(), r.k(), r.items() - r.resumedFrom(), r.resumedFrom(), r.seconds(), r.itemsPerSecond()));
         return 0;
+    }
+
+    /**
+     * Runs the job in this JVM; an HTTP teacher's run, which waits on its server, without the C2 compiler
+     * ({@link IoBoundCompilation}).
+     */
+    private SampleJob.Result runLocal(SampleSpec spec, ai.djl.Device dev, ConsoleProgress[] bar) {
+        if (spec.isSequence() && spec.sequence().http() != null) {
+            try (IoBoundCompilation c1 = IoBoundCompilation.begin()) {
+                return run(spec, dev, bar);
+            }
+        }
+        return run(spec, dev, bar);
     }
 
     /**
