@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.distill4j.models.lm.Fixtures;
 import io.distill4j.models.lm.Generation;
+import io.distill4j.models.lm.LmTokenizer;
 import io.distill4j.models.lm.io.HfFolder;
 import io.distill4j.models.lm.io.Safetensors;
 import io.distill4j.teacher.http.LlamaServer;
@@ -177,6 +178,28 @@ class GgufExportTest {
             // a continuation of several distinct tokens, so that equality says more than "both repeat one token"
             assertTrue(Arrays.stream(mine).distinct().count() >= 3, "distill4j's continuation " + Arrays.toString(mine));
             assertArrayEquals(mine, theirs, s.logTail());
+            // the export's vocabulary read back as a tokenizer.json (what `train` does with a .gguf tokenizer)
+            // encodes as the server's own /tokenize does
+            Path json = dir.resolve("tokenizer-from-gguf.json");
+            GgufTokenizer.write(gguf, json);
+            ObjectMapper mapper = new ObjectMapper();
+            try (LmTokenizer fromGguf = LmTokenizer.load(json)) {
+                // texts over the characters both fixtures' vocabularies hold: llama.cpp's SentencePiece tokenizer
+                // answers HTTP 500 for a character outside a vocabulary without <0xNN> byte tokens, as llama-tiny's is
+                for (String text : List.of("hello world", "Question: what is the teacher?\nAnswer: the students.",
+                        " leading space, and numbers 1234", "Who learns from the teacher - and how?")) {
+                    String req = mapper.createObjectNode().put("content", text).put("add_special", true).toString();
+                    HttpResponse<String> t = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                            s.baseUri() + "/tokenize")).POST(HttpRequest.BodyPublishers.ofString(req)).header(
+                            "Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+                    JsonNode served = mapper.readTree(t.body()).path("tokens");
+                    int[] server = new int[served.size()];
+                    for (int i = 0; i < server.length; i++) {
+                        server[i] = served.get(i).asInt();
+                    }
+                    assertArrayEquals(server, fromGguf.encode(text), fixture + ": '" + text + "' " + t.body());
+                }
+            }
         }
     }
 
