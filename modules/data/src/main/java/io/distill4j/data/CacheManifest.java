@@ -10,8 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The {@code manifest.json} of a teacher-output cache (format v1).
@@ -26,7 +29,8 @@ import java.util.Map;
  * @param dtype the element type of the stored samples ({@code float32}; {@code uint8-sqrt} for the
  *     quantised log-probabilities of sequence caches)
  * @param items the number of committed items (the sum of the shards' rows)
- * @param teacher the teacher's provenance (name, config, seed, temperature, ...)
+ * @param teacher the teacher's provenance (name, config, seed, temperature, ...), kept in the order it was given
+ *     (as read: the file's order), so that it prints alike wherever the manifest was built
  * @param datasetFingerprint the SHA-256 of the input features the teacher was run on
  * @param sequence the layout of a sequence cache (vocabulary, top-K, id type, encodings), or {@code null}
  *     for classification and regression caches
@@ -54,10 +58,21 @@ public record CacheManifest(int formatVersion, String task, int k, int width, St
     /** Task name of sequence (language-model) caches. */
     public static final String SEQUENCE = "sequence";
 
-    /** Copies the shard list so the record stays immutable. */
+    /**
+     * Copies the shard list and the provenance so the record stays immutable; the provenance keeps its iteration
+     * order ({@code Map.copyOf} would not: its order depends on a per-JVM salt and on how the map was built).
+     */
     public CacheManifest {
         shards = List.copyOf(shards);
-        teacher = teacher == null ? Map.of() : Map.copyOf(teacher);
+        teacher = teacher == null ? Map.of() : ordered(teacher);
+    }
+
+    /** An unmodifiable copy in the given map's order; null keys or values are refused, as {@code Map.copyOf} does. */
+    private static Map<String, Object> ordered(Map<String, Object> map) {
+        Map<String, Object> copy = new LinkedHashMap<>();
+        map.forEach((key, value) -> copy.put(Objects.requireNonNull(key, "teacher key"),
+                Objects.requireNonNull(value, () -> "teacher." + key)));
+        return Collections.unmodifiableMap(copy);
     }
 
     /**

@@ -185,9 +185,9 @@ public final class Distillation {
     /**
      * The seeds whose students {@link #fitStudents} can train apart (one task each on a cluster): every seed of a
      * run that saves its students one at a time (tabular students, or language-model students saved as Hugging Face
-     * folders); none for a stacked run (its students train at once), a run that does not save students, or a LoRA
-     * language-model run (its saved folder is the merged model, not the adapters it trained, so its parameters cannot
-     * be read back as trained): such a run is one piece ({@link #fit}).
+     * folders, a LoRA student's with its {@code base/} and {@code adapter/}, from which its trained block is read
+     * back); none for a stacked run (its students train at once) or a run that does not save students: such a run is
+     * one piece ({@link #fit}).
      *
      * @return the seeds, or an empty list
      */
@@ -195,7 +195,7 @@ public final class Distillation {
         if (stacked || !saveStudents) {
             return List.of();
         }
-        return teacher instanceof Teachers.SequenceJob && lora != null ? List.of() : seeds;
+        return seeds;
     }
 
     /**
@@ -212,8 +212,8 @@ public final class Distillation {
      */
     public RunResult fitStudents(Path runDir, List<Long> subset) {
         if (separableSeeds().isEmpty()) {
-            throw new IllegalStateException(name + ": a stacked run, a LoRA language-model run or one that does not"
-                    + " save its students is trained in one piece (fit)");
+            throw new IllegalStateException(name + ": a stacked run or one that does not save its students is trained in"
+                    + " one piece (fit)");
         }
         return fit(runDir, List.copyOf(subset));
     }

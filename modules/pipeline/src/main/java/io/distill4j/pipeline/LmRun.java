@@ -337,15 +337,21 @@ final class LmRun {
     }
 
     /**
-     * A student stored apart, as {@link StudentOutcomes} reads it back: its Hugging Face folder
-     * ({@code model.safetensors}, float32 as trained), parameters in the trained block's order, or none when the run
-     * computes no parameter variance.
+     * A student stored apart, as {@link StudentOutcomes} reads it back: the trained block's parameters in its own
+     * order ({@link MultiStudentRun#flatParameters}, what one run's variance takes), or none when the run computes no
+     * parameter variance. A full student is its Hugging Face folder ({@code model.safetensors}, float32 as trained). A
+     * LoRA student trained a block of frozen base weights with adapters attached, so its parameters are that block
+     * rebuilt: the base it started from (its {@code base/} folder, saved after training, or the run's student folder)
+     * with {@code adapter/} loaded onto it by {@link PeftAdapter#load}, which attaches the adapters as training did;
+     * not the merged folder, whose weights fold the adapters in. The adapter, saved last, marks the student saved.
      */
-    private static StudentOutcomes.Folder folder(boolean parameterVariance) {
+    private StudentOutcomes.Folder folder(boolean parameterVariance) {
+        boolean lora = run.lora != null;
+        Path initial = run.studentFolder;
         return new StudentOutcomes.Folder() {
             @Override
             public String savedFile() {
-                return HfFolder.WEIGHTS;
+                return lora ? ADAPTER + "/" + PeftAdapter.WEIGHTS : HfFolder.WEIGHTS;
             }
 
             @Override
@@ -353,9 +359,13 @@ final class LmRun {
                 if (!parameterVariance) {
                     return null;
                 }
+                Path weights = !lora ? studentDir : initial != null ? initial : studentDir.resolve(BASE);
                 try (NDManager manager = NDManager.newBaseManager(Device.cpu());
-                        HfFolder.Loaded loaded = HfFolder.load(studentDir, manager);
+                        HfFolder.Loaded loaded = HfFolder.load(weights, manager);
                         Model model = Model.newInstance(studentDir.getFileName().toString(), Device.cpu())) {
+                    if (lora) {
+                        PeftAdapter.load(loaded.model(), studentDir.resolve(ADAPTER));
+                    }
                     model.setBlock(loaded.model());
                     return MultiStudentRun.flatParameters(model);
                 }
@@ -428,13 +438,18 @@ final class LmRun {
         return spec.warmupSteps() > total ? spec.toBuilder().optSchedule(spec.schedule(), total).build() : spec;
     }
 
+    /**
+     * A student's untrained block, drawn from its seed alone: the engine is seeded first also for a student loaded from
+     * a folder, so that LoRA adapters attached next draw their A from the seed, not from whatever the students trained
+     * before left (one task per seed then trains the student one run trains).
+     */
     private CausalLm student(CausalLmConfig config, long seed, NDManager manager) {
+        Engine.getInstance().setRandomSeed((int) seed);
         if (run.studentFolder != null) {
             HfFolder.Loaded loaded = HfFolder.load(run.studentFolder, manager);
             loaded.close();
             return loaded.model();
         }
-        Engine.getInstance().setRandomSeed((int) seed);
         CausalLm lm = new CausalLm(config);
         lm.initialize(manager);
         return lm;

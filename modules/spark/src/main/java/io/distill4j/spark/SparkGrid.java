@@ -26,8 +26,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * after one task per cell has filled or checked its teacher cache), then one task per cell merges its students in
  * seed order with the merge of {@link Distillation#fit} ({@code MultiStudentRun.run} reading them back), so each
  * cell's students, metrics, model card, aggregates and inter-student variances equal the sequential run's; this holds
- * for tabular and language-model cells alike. A cell whose students cannot be trained apart (a stacked run, one that
- * does not save students, a LoRA language-model run: {@link Distillation#separableSeeds}) is one task calling
+ * for tabular and language-model cells alike, LoRA students included. A cell whose students cannot be trained apart (a
+ * stacked run, one that does not save students: {@link Distillation#separableSeeds}) is one task calling
  * {@link Distillation#fit}.
  *
  * <p>DJL allows one training per JVM at a time ({@code GradientCollector} and {@code Engine.setRandomSeed} are
