@@ -266,12 +266,12 @@ public final class Distillation {
             LeastSquares problem = ols.problem(train.features());
             b.setStudents(seed -> complete.build(train.width(), outputs)).optClosedForm((seed, model) -> fitClosedForm(
                     ols, problem, new CacheTargets(reader, firstDraw(seeds.indexOf(seed)), samples, target, assembler,
-                            labels, signal, studentEstimate.start(studentPasses, problem)), model, train));
+                            labels, signal, studentEstimate.start(studentPasses, problem, train.size(), width)), model, train));
         } else if (stacked) {
             List<CacheTargets> perStudent = new ArrayList<>();
             for (int s = 0; s < seeds.size(); s++) {
                 perStudent.add(new CacheTargets(reader, firstDraw(s), samples, target, assembler, labels, signal,
-                        studentEstimate.start(studentPasses, null)));
+                        studentEstimate.start(studentPasses, null, train.size(), width)));
             }
             MlpPreset p = (MlpPreset) complete;
             b.optStacked(new MultiStudentRun.Stacked(io.distill4j.models.StackedMlp.builder().setStudents(seeds.size())
@@ -282,7 +282,7 @@ public final class Distillation {
             b.setStudents(seed -> complete.build(train.width(), outputs))
                     .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
                             firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal,
-                            studentEstimate.start(studentPasses, null)), training.batchSize(), device));
+                            studentEstimate.start(studentPasses, null, train.size(), width)), training.batchSize(), device));
         }
         if (validation != null) {
             b.optValidator(validator(width));
@@ -890,7 +890,7 @@ public final class Distillation {
 
         /**
          * Sets where targets that fuse the teacher with the student's own estimate get it (default: the student's
-         * MC-dropout passes, or for a student fitted in closed form its pilot fit).
+         * MC-dropout passes, or for a student fitted in closed form its pilot fit); see {@link StudentEstimates}.
          *
          * @param source the source
          * @return this builder

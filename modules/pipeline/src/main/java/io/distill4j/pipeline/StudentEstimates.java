@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.distill4j.loss.EmaStudentEstimate;
 import io.distill4j.loss.StudentEstimate;
 import io.distill4j.models.LeastSquares;
 import io.distill4j.trainer.StudentProbe;
@@ -16,6 +17,9 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link #mcDropout()} (the default): the student's MC-dropout passes over the batch
  *       ({@link Distillation.Builder#studentPasses}), as probabilities: classification caches only;</li>
+ *   <li>{@link #ema}: an exponential moving average of the student's own raw outputs of each row, updated at every
+ *       step from the student as it trains, the table kept across steps ({@link EmaStudentEstimate}, one per
+ *       student): for regression caches;</li>
  *   <li>{@link #given}: a fixed estimate per training row, for example Cui &amp; Pei's paper-faithful oracle (the
  *       teacher's noise-free mean with the true noise variance);</li>
  *   <li>{@link #pilot()}: for students fitted in closed form ({@code ols}): the student's own least-squares fit to
@@ -30,6 +34,8 @@ public final class StudentEstimates {
     public enum Kind {
         /** MC-dropout passes of the student being trained. */
         MC_DROPOUT,
+        /** An EMA of the student's own outputs per row, kept across steps. */
+        EMA,
         /** A fixed estimate per row. */
         GIVEN,
         /** A closed-form student's fit to the mean target. */
@@ -39,11 +45,48 @@ public final class StudentEstimates {
     private final Kind kind;
     private final float[][] mean;
     private final float[][] variance;
+    private final double alpha;
+    private final EmaStudentEstimate.Variance emaVariance;
+    private final double initialSpread;
 
     private StudentEstimates(Kind kind, float[][] mean, float[][] variance) {
+        this(kind, mean, variance, 0, null, 0);
+    }
+
+    private StudentEstimates(Kind kind, float[][] mean, float[][] variance, double alpha,
+            EmaStudentEstimate.Variance emaVariance, double initialSpread) {
         this.kind = kind;
         this.mean = mean;
         this.variance = variance;
+        this.alpha = alpha;
+        this.emaVariance = emaVariance;
+        this.initialSpread = initialSpread;
+    }
+
+    /**
+     * An EMA of the student's own raw outputs of each row ({@link EmaStudentEstimate}), folded in at every step before
+     * the target is built, reporting the variance of the weighted mean ({@link EmaStudentEstimate.Variance#OF_MEAN}).
+     *
+     * @param alpha the weight of a new prediction, in (0, 1]
+     * @return the source
+     */
+    public static StudentEstimates ema(double alpha) {
+        return ema(alpha, EmaStudentEstimate.Variance.OF_MEAN, 0);
+    }
+
+    /**
+     * An EMA of the student's own raw outputs of each row, with the variance it reports and the spread it starts
+     * from chosen ({@link EmaStudentEstimate}).
+     *
+     * @param alpha the weight of a new prediction, in (0, 1]
+     * @param variance what var_S is
+     * @param initialSpread S at a row's first prediction, finite and non-negative
+     * @return the source
+     * @throws IllegalArgumentException for a bad alpha or spread
+     */
+    public static StudentEstimates ema(double alpha, EmaStudentEstimate.Variance variance, double initialSpread) {
+        new EmaStudentEstimate(1, 1, alpha, variance, initialSpread); // checks the settings now, not at the first step
+        return new StudentEstimates(Kind.EMA, null, null, alpha, variance, initialSpread);
     }
 
     /** @return the student's MC-dropout passes (probabilities; the default) */
@@ -91,6 +134,61 @@ public final class StudentEstimates {
         return new StudentEstimates(Kind.PILOT, null, null);
     }
 
+    /**
+     * The options of {@code ema} in a config.
+     *
+     * @param alpha the weight of a new prediction (absent: 0.1)
+     * @param variance {@code of-mean} (absent) or {@code spread}
+     * @param initialSpread S at a row's first prediction (absent: 0)
+     */
+    public record EmaOptions(Double alpha, EmaStudentEstimate.Variance variance, Double initialSpread) {
+    }
+
+    /**
+     * A source named in a config ({@code studentEstimate} of a train config): {@code mc-dropout}, {@code pilot},
+     * {@code ema}, or a mapping with {@code name} and, for {@code ema}, its options ({@link EmaOptions}), e.g.
+     * {@code {name: ema, alpha: 0.1, variance: spread, initialSpread: 1.0}}. A {@code given} estimate holds arrays
+     * and is made in Java ({@link #given}).
+     *
+     * @param spec a name or a mapping
+     * @return the source
+     * @throws IllegalArgumentException naming the unknown name or the bad option
+     */
+    public static StudentEstimates fromSpec(Object spec) {
+        String name;
+        java.util.Map<String, Object> options = new java.util.LinkedHashMap<>();
+        if (spec instanceof String n) {
+            name = n;
+        } else if (spec instanceof java.util.Map<?, ?> m && m.get("name") instanceof String n) {
+            name = n;
+            m.forEach((k, v) -> {
+                if (!"name".equals(k)) {
+                    options.put(String.valueOf(k), v);
+                }
+            });
+        } else {
+            throw new IllegalArgumentException("a student estimate is a name (mc-dropout, pilot, ema) or a mapping with"
+                    + " a name, got '" + spec + "'");
+        }
+        if (!"ema".equals(name) && !options.isEmpty()) {
+            throw new IllegalArgumentException("student estimate '" + name + "' takes no options, got " + options.keySet());
+        }
+        return switch (name) {
+            case "mc-dropout" -> mcDropout();
+            case "pilot" -> pilot();
+            case "ema" -> {
+                EmaOptions o = io.distill4j.data.config.ConfigReader.convert(options, EmaOptions.class,
+                        "student estimate 'ema'");
+                yield ema(o.alpha() == null ? 0.1 : o.alpha(), o.variance() == null ? EmaStudentEstimate.Variance.OF_MEAN
+                        : o.variance(), o.initialSpread() == null ? 0 : o.initialSpread());
+            }
+            case "given" -> throw new IllegalArgumentException("student estimate 'given' holds an estimate per row: make it"
+                    + " in Java (StudentEstimates.given)");
+            default -> throw new IllegalArgumentException("unknown student estimate '" + name + "': known are mc-dropout,"
+                    + " pilot, ema");
+        };
+    }
+
     /** @return the kind */
     public Kind kind() {
         return kind;
@@ -100,6 +198,8 @@ public final class StudentEstimates {
     public String describe() {
         return switch (kind) {
             case MC_DROPOUT -> "mc-dropout";
+            case EMA -> String.format(java.util.Locale.ROOT, "ema (alpha %s, variance %s, initial spread %s)", alpha,
+                    emaVariance.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), initialSpread);
             case GIVEN -> "given";
             case PILOT -> "pilot";
         };
@@ -120,6 +220,9 @@ public final class StudentEstimates {
                     + " pilot, or given)" : "probabilities".equals(signal) ? null
                     : "the student's MC-dropout passes are probabilities, and this cache holds " + signal
                             + " (use studentEstimate given)";
+            case EMA -> closedForm ? "a student fitted in closed form takes no steps to average over (use studentEstimate"
+                    + " pilot, or given)" : "values".equals(signal) ? null : "an EMA of the student's raw outputs fuses"
+                    + " with regression values, and this cache holds " + signal;
             case GIVEN -> mean.length != rows || mean[0].length != width ? "the given estimate has " + mean.length
                     + " rows of " + mean[0].length + ", the training part " + rows + " rows and the cache width " + width
                     : null;
@@ -128,16 +231,29 @@ public final class StudentEstimates {
     }
 
     /**
-     * Starts one student's estimator (a pilot needs the student's least-squares problem).
+     * Starts one student's estimator (a pilot needs the student's least-squares problem; an EMA starts an empty table).
      *
      * @param passes MC-dropout passes
      * @param problem the closed-form student's problem, or null
+     * @param items the training rows' count
+     * @param width the cache's width
      * @return the estimator
      */
-    Estimator start(int passes, LeastSquares problem) {
+    Estimator start(int passes, LeastSquares problem, int items, int width) {
         return switch (kind) {
             case MC_DROPOUT -> (m, rows, inputs, samples, probe) -> StudentEstimate.fromPasses(
                     probe.mcDropoutProbabilities(inputs, passes).transpose(1, 0, 2));
+            case EMA -> {
+                EmaStudentEstimate table = new EmaStudentEstimate(items, width, alpha, emaVariance, initialSpread);
+                yield (m, batch, inputs, samples, probe) -> {
+                    long[] ids = new long[batch.length];
+                    for (int i = 0; i < ids.length; i++) {
+                        ids[i] = batch[i];
+                    }
+                    table.update(ids, probe.outputs(inputs));
+                    return table.estimate(ids, m);
+                };
+            }
             case GIVEN -> (m, rows, inputs, samples, probe) -> {
                 int w = mean[0].length;
                 float[] mu = new float[rows.length * w];
