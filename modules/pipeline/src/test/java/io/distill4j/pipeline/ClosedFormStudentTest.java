@@ -238,7 +238,7 @@ class ClosedFormStudentTest {
             OutputNoiseTeacher teacher = OutputNoiseTeacher.absolute(mean, STUDENTS * K, new double[] {NOISE}, 7, "test");
             Path cache = dir.resolve("cache");
             Map<String, RunResult> runs = new java.util.LinkedHashMap<>();
-            runs.put("mean", run(teacher, cache).target("mean").build().fit(dir.resolve("mean")));
+            runs.put("mean", run(teacher, cache).target("mean").saveStudents(true).build().fit(dir.resolve("mean")));
             runs.put("paper", run(teacher, cache).target("inverse-variance-paper")
                     .studentEstimate(StudentEstimates.given(oracleMean, oracleVariance)).build().fit(dir.resolve("paper")));
             runs.put("pilot", run(teacher, cache).target("inverse-variance", Map.of("renormalise", false))
@@ -258,6 +258,13 @@ class ClosedFormStudentTest {
                     assertEquals(mse, e.getValue().result().students().get(s).metrics().get("mse"), 2e-5 * mse,
                             e.getKey() + " student " + s);
                     assertEquals(0, e.getValue().result().students().get(s).training().steps(), "no gradient steps");
+                }
+            }
+            // a saved ols student reloads as its preset and coefficients and predicts what it was scored on
+            try (Model back = SavedStudent.load(dir.resolve("mean/students/seed-2"), ai.djl.Device.cpu())) {
+                float[][] again = io.distill4j.models.Inference.outputs(back, test, false);
+                for (int i = 0; i < test.length; i++) {
+                    assertEquals(runs.get("mean").result().predictions().get(1)[i][0], again[i][0], 0.0, "row " + i);
                 }
             }
             // the students differ (their own draws) and the targets do (fused or not)
