@@ -305,20 +305,6 @@ public final class LinearRegressionExperiment implements Experiment {
         return out;
     }
 
-    /** Mean over columns of the ddof-1 variance over rows. */
-    static double meanColumnVariance(double[][] rows) {
-        int c = rows[0].length;
-        double total = 0;
-        double[] col = new double[rows.length];
-        for (int j = 0; j < c; j++) {
-            for (int r = 0; r < rows.length; r++) {
-                col[r] = rows[r][j];
-            }
-            total += Descriptive.variance(col);
-        }
-        return total / c;
-    }
-
     private Report report(Config cfg, boolean quick, Problem p, List<Cell> cells, List<Map<String, Object>> closed,
             java.util.function.Consumer<Report> provenance,
             Path outDir) throws IOException {

@@ -50,12 +50,6 @@ class LinearRegressionExperimentTest {
     }
 
     @Test
-    void meanColumnVarianceIsTheAverageOfColumnVariances() {
-        // columns (1,3) var 2 and (2,6) var 8 -> mean 5
-        assertEquals(5, LinearRegressionExperiment.meanColumnVariance(new double[][] {{1, 2}, {3, 6}}), 1e-15);
-    }
-
-    @Test
     void unknownKeysAndBadValuesAreNamed(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("x.yaml");
         Files.writeString(f, "experiment: linear-regression\ndataset: d.csv\ntarget: y\ntestFraction: 0.2\n"
