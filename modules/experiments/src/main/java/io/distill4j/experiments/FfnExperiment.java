@@ -142,6 +142,7 @@ public final class FfnExperiment implements Experiment {
     @Override
     public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
         Config cfg = ExperimentFile.bind(config, Config.class);
+        check(cfg);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
@@ -160,13 +161,36 @@ public final class FfnExperiment implements Experiment {
 
     // ---------------------------------------------------------------- regression
 
-    private void regression(Config cfg, RegressionConfig rc, Report r, Path runs) {
-        for (String method : rc.methods()) {
+    /** Refuses unknown targets and absent MNIST files before any work (the regression part takes minutes). */
+    private void check(Config cfg) {
+        for (String method : cfg.regression().methods()) {
             if (!REGRESSION_TARGETS.contains(method)) {
                 throw new io.distill4j.data.BadInputException("experiment ffn: regression.methods: unknown '" + method
                         + "' (" + String.join(", ", REGRESSION_TARGETS) + ")");
             }
         }
+        for (String method : cfg.classification().methods()) {
+            if (!CLASSIFICATION_TARGETS.contains(method)) {
+                throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
+                        + method + "' (" + String.join(", ", CLASSIFICATION_TARGETS) + ")");
+            }
+        }
+        if (cfg.classification().datasets().contains("mnist")) {
+            mnistDir();
+        }
+    }
+
+    /** @return MNIST's IDX folder, checked to hold both sets */
+    private Path mnistDir() {
+        Path dir = home.resolve("datasets/mnist/raw");
+        if (!Mnist.present(dir, Mnist.Split.TRAIN) || !Mnist.present(dir, Mnist.Split.TEST)) {
+            throw new io.distill4j.data.BadInputException("experiment ffn: classification.datasets: 'mnist' needs the IDX "
+                    + "files in " + dir + "; run datasets/mnist/fetch.sh, or remove mnist from the list");
+        }
+        return dir;
+    }
+
+    private void regression(Config cfg, RegressionConfig rc, Report r, Path runs) {
         r.paragraph("## Regression: MLP(" + rc.hidden() + ") teacher, MLP(" + rc.hidden() + ") students\n\nTest MSE: "
                 + Summary.meaning(Summary.CONFIDENCE, rc.students(), "students") + ".");
         List<List<String>> rows = new ArrayList<>();
@@ -302,11 +326,7 @@ public final class FfnExperiment implements Experiment {
         if (!"mnist".equals(ds)) {
             return SklearnCsv.load(ds, home.resolve("datasets/sklearn")).split(cfg.testFraction(), cfg.seed());
         }
-        Path dir = home.resolve("datasets/mnist/raw");
-        if (!Mnist.present(dir, Mnist.Split.TRAIN) || !Mnist.present(dir, Mnist.Split.TEST)) {
-            throw new io.distill4j.data.BadInputException("experiment ffn: classification.datasets: 'mnist' needs the IDX "
-                    + "files in " + dir + "; run datasets/mnist/fetch.sh, or remove mnist from the list");
-        }
+        Path dir = mnistDir();
         TabularData train = subset(Mnist.load(dir, Mnist.Split.TRAIN, "mnist"), cc.mnistTrain(), cfg.seed());
         TabularData test = subset(Mnist.load(dir, Mnist.Split.TEST, "mnist"), cc.mnistTest(), cfg.seed() + 1);
         LOG.info("ffn classification mnist: {} training and {} test images", train.size(), test.size());
@@ -372,10 +392,6 @@ public final class FfnExperiment implements Experiment {
             List<Double> highs = new ArrayList<>();
             Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
-                if (!CLASSIFICATION_TARGETS.contains(method)) {
-                    throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
-                            + method + "' (" + String.join(", ", CLASSIFICATION_TARGETS) + ")");
-                }
                 RunResult run = TeacherComparisons.students(method, s.train(), s.test(), dsRuns.resolve("cache"),
                         new int[] {cc.studentHidden()}, 0.1f, students, spec(cc.studentEpochs(), cc.batchSize(),
                                 cc.learningRate(), 1e-4f, cfg.seed() + 1))
