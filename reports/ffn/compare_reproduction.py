@@ -2,10 +2,13 @@
 trainer/StackedTraining, commit b01e157) and the one made on StackedStudents (TrainingEngine + the project's AdamW).
 
 Per cell, the difference of the mean test MSE (regression, 50 students) or of the mean accuracy (classification,
-10 students) gets a 95% Welch t interval from each run's mean, standard deviation and n (scipy.stats.t). The two
-runs share seeds, initialisations and teacher-noise draws, so treating them as independent samples makes the
-interval conservative (wider than a paired one would be). Inter-student variances and the fitted slopes have no
-per-student values in the old report: their ratio new / old is listed.
+10 students) gets a 95% Welch t interval from each run's mean, standard deviation and n (scipy.stats.t). Runs that
+share seeds, initialisations and teacher draws make the independent-samples interval conservative (wider than a
+paired one would be); since the regression students went through the pipeline (d9bc4b2) their teacher draws are
+OutputNoiseTeacher's, so regression cells of a run before and one after differ by seed noise. The inter-student
+variance of regression predictions has no per-student values in the reports: its ratio new / old is flagged when
+outside the central 95% range of F(n - 1, n - 1), the ratio of two independent sample variances of equal truth
+(conservative for a mean over test items of per-item variances); the fitted slopes are listed.
 
 Run: python3 compare_reproduction.py OLD/report.json NEW/report.json ["title"] > reproduction.md
 (an old report that has accuracyStd per classification cell is read with it; the first reports had only a
@@ -31,15 +34,17 @@ nr = old["config"]["regression"]["students"]
 nc = old["config"]["classification"]["students"]
 print("# " + (sys.argv[3] if len(sys.argv) > 3 else "ffn: the StackedStudents run against the committed StackedTraining run")
       + "\n")
+flo, fhi = stats.f.ppf(0.025, nr - 1, nr - 1), stats.f.ppf(0.975, nr - 1, nr - 1)
 print(f"Made by `compare_reproduction.py` (scipy {__import__('scipy').__version__}). Difference = new - old; ± is the "
       "half-width of the 95% Welch t interval of the difference of the two runs' means (each run's own students: "
-      f"n = {nr} per regression cell, n = {nc} per classification cell). The runs share seeds, initialisations and "
-      "teacher draws, so the independent-samples interval is conservative. Variances of predictions have no interval "
-      "here: the ratio new / old is given.\n")
+      f"n = {nr} per regression cell, n = {nc} per classification cell), taken as independent samples (conservative "
+      "where the runs share seeds and draws). Regression prediction variances: the ratio new / old, flagged when "
+      f"outside [{flo:.2f}, {fhi:.2f}], the central 95% range of F({nr - 1}, {nr - 1}).\n")
 print("## Regression: test MSE\n")
 print("| dataset | a | k | target | old | new | difference | outside the interval | pred. variance new / old |")
 print("|---|---|---|---|---|---|---|---|---|")
 out_r = 0
+out_rv = 0
 key = lambda c: (c["dataset"], c["a"], c["k"], c["method"])
 newr = {key(c): c for c in new["regression"]}
 ratios = []
@@ -50,10 +55,12 @@ for c in old["regression"]:
     out_r += out
     ratio = d["predVar"] / c["predVar"]
     ratios.append(ratio)
+    out_v = not (flo <= ratio <= fhi)
+    out_rv += out_v
     print(f"| {c['dataset']} | {c['a']} | {c['k']} | {c['method']} | {c['mseMean']:.4f} | {d['mseMean']:.4f} | "
-          f"{diff:+.4f} ± {h:.4f} | {'**yes**' if out else 'no'} | {ratio:.2f} |")
+          f"{diff:+.4f} ± {h:.4f} | {'**yes**' if out else 'no'} | {ratio:.2f}{' **outside**' if out_v else ''} |")
 print(f"\n{out_r} of {len(old['regression'])} regression differences fall outside their 95% interval. Ratio of the "
-      f"inter-student variance of predictions: {min(ratios):.2f} to {max(ratios):.2f}.\n")
+      f"inter-student variance of predictions: {min(ratios):.2f} to {max(ratios):.2f}, {out_rv} outside the F range.\n")
 print("| slope | old | new |")
 print("|---|---|---|")
 for k, v in old.items():

@@ -101,7 +101,8 @@ public final class StreamedStepComparison {
             NDArray all = reader.range(root, 0, n);
             System.out.printf(Locale.ROOT, "in-memory twin: whole cache read into one NDArray in %.1f s%n",
                     (System.nanoTime() - t0) / 1e9);
-            BatchTargets streamed = new CacheTargets(reader, 0, k, target, assembler, classLabels, signal, 0);
+            BatchTargets streamed = new CacheTargets(reader, 0, k, target, assembler, classLabels, signal,
+                    StudentEstimates.mcDropout().start(4, null, n, reader.width())); // the mean target asks for none
             BatchTargets inMemory = new InMemoryTargets(all, target, assembler, classLabels, signal);
             Model[] models = new Model[2];
             TrainingSession[] sessions = new TrainingSession[2];

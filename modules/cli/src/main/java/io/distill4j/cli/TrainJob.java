@@ -15,6 +15,7 @@ import io.distill4j.pipeline.Draws;
 import io.distill4j.pipeline.RunResult;
 import io.distill4j.pipeline.SampleJob;
 import io.distill4j.pipeline.SampleSpec;
+import io.distill4j.pipeline.StudentEstimates;
 import io.distill4j.pipeline.Teachers;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.LmOptions;
@@ -41,6 +42,8 @@ import java.util.Map;
  * samples: 0                       # draws per student; 0: the cache's k divided among the students
  * stacked: false                   # MLP students: train them all at once as one stacked block (same results files)
  * studentPasses: 4                 # MC-dropout passes for targets that fuse with the student's own estimate
+ * studentEstimate: mc-dropout      # where that estimate comes from: mc-dropout (default), pilot (ols students), or
+ *                                  # ema / {name: ema, alpha: 0.1, variance: of-mean | spread, initialSpread: 0}
  * evaluationPasses: 8              # MC-dropout passes for the intra-student variance; 0 to skip
  * topK: 5                          # K for sparse-topk-kl on a dense cache
  * resume: false                    # continue each student from its newest checkpoint
@@ -84,6 +87,7 @@ public final class TrainJob {
      * @param samples draws per student, 0 for the cache's k divided among them
      * @param stacked whether MLP students train at once as one stack ({@link Distillation.Builder#stacked})
      * @param studentPasses MC-dropout passes for the student's own estimate
+     * @param studentEstimate where the student's own estimate comes from ({@link StudentEstimates#fromSpec})
      * @param evaluationPasses MC-dropout passes for the intra-student variance
      * @param topK K for top-K labels
      * @param resume whether to resume from checkpoints
@@ -96,7 +100,7 @@ public final class TrainJob {
      */
     public record Config(Path sample, JsonNode student, String target, Map<String, Object> targetOptions, String loss,
             Map<String, Object> lossOptions, Integer students, List<Long> seeds, Draws draws, Integer samples,
-            Boolean stacked, Integer studentPasses, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
+            Boolean stacked, Integer studentPasses, Object studentEstimate, Integer evaluationPasses, Integer topK, Boolean resume, Path out, JsonNode training,
             Path tokenizer, JsonNode lm, JsonNode lora) {
     }
 
@@ -166,6 +170,9 @@ public final class TrainJob {
         if (c.studentPasses() != null) {
             b.studentPasses(c.studentPasses());
         }
+        if (c.studentEstimate() != null) {
+            b.studentEstimate(cf.check("/studentEstimate", () -> StudentEstimates.fromSpec(c.studentEstimate())));
+        }
         if (c.evaluationPasses() != null) {
             b.evaluationPasses(c.evaluationPasses());
         }
@@ -183,8 +190,8 @@ public final class TrainJob {
 
     private static Prepared prepareLm(Path file, ConfigFile cf, Config c, SampleSpec sample, StudentPreset student,
             Path studentFolder) {
-        for (String key : List.of("target", "targetOptions", "loss", "lossOptions", "studentPasses", "evaluationPasses",
-                "topK", "stacked")) {
+        for (String key : List.of("target", "targetOptions", "loss", "lossOptions", "studentPasses", "studentEstimate",
+                "evaluationPasses", "topK", "stacked")) {
             if (cf.isSet("/" + key)) {
                 throw cf.error("/" + key, "does not apply to causal-LM students: lm.mode chooses what they learn"
                         + " (sft-one, sft-all, sft-mean, sft-inverse-variance, token-kd, on-policy)");

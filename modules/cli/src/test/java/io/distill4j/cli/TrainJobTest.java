@@ -188,6 +188,29 @@ class TrainJobTest {
     }
 
     @Test
+    void olsStudentsFitInClosedFormFromYamlWithTheEstimateItNames(@TempDir Path dir) throws IOException {
+        // k = 6 draws divided among 3 students: 2 each; the practical inverse-variance target fused with the pilot fit
+        Path f = trainConfig(dir, diabetes, "inverse-variance", "mse", "targetOptions: {renormalise: false}\n"
+                + "studentEstimate: pilot\n");
+        Files.writeString(f, Files.readString(f).replace("{model_type: mlp, hidden: [8], dropout: 0.2}", "{model_type: ols}"));
+        RunResult r = TrainJob.run(f);
+        assertEquals(3, r.result().students().size());
+        for (MultiStudentRun.StudentResult s : r.result().students()) {
+            assertEquals(0, s.training().steps(), "closed form: no gradient steps");
+        }
+        assertEquals("pilot", r.settings().get("studentEstimate"));
+        assertTrue(r.metric("mse").mean() < 1, "diabetes is standardised: an OLS student beats predicting 0");
+        Files.writeString(f, Files.readString(f).replace("studentEstimate: pilot", "studentEstimate: oracle"));
+        String e = assertThrows(BadInputException.class, () -> TrainJob.prepare(f)).getMessage();
+        assertEquals(f + ":8:1: field studentEstimate: unknown student estimate 'oracle': known are mc-dropout, pilot, ema",
+                e);
+        Files.writeString(f, Files.readString(f).replace("studentEstimate: oracle", "studentEstimate: mc-dropout"));
+        e = assertThrows(BadInputException.class, () -> TrainJob.prepare(f)).getMessage();
+        assertTrue(e.endsWith("a student fitted in closed form has no dropout passes (use studentEstimate pilot, or"
+                + " given)"), e);
+    }
+
+    @Test
     void badConfigsNameFileLineKeyAndValue(@TempDir Path dir) throws IOException {
         Path f = trainConfig(dir, iris, "mean", "soft-ce", "studentPasses: many\n");
         String e = assertThrows(BadInputException.class, () -> TrainJob.prepare(f)).getMessage();

@@ -17,8 +17,6 @@ import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.distill4j.data.config.ConfigFile;
@@ -28,8 +26,10 @@ import io.distill4j.data.SklearnCsv;
 import io.distill4j.data.datasets.Mnist;
 import io.distill4j.data.Standardizer;
 import io.distill4j.data.TabularData;
-import io.distill4j.loss.InverseVarianceTarget;
-import io.distill4j.loss.StudentEstimate;
+import io.distill4j.loss.EmaStudentEstimate;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.StudentEstimates;
+import io.distill4j.teacher.OutputNoiseTeacher;
 import io.distill4j.trainer.Metrics;
 import io.distill4j.models.StackedMlp;
 import io.distill4j.trainer.StackedStudents;
@@ -41,7 +41,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.knowm.xchart.XYChart;
@@ -50,10 +49,12 @@ import org.knowm.xchart.XYChart;
  * Cui &amp; Pei 2026 (arXiv 2601.18909) with neural networks: MLP teachers and MLP students.
  *
  * <p>Regression (Boston housing, diabetes): an MLP teacher (one hidden layer of 16 ReLU units, Adam 0.01,
- * full-batch) gives mu_T; each student sees its own k noisy samples y = mu_T(x) + eps, eps ~ N(0, a Var(y))
- * and is an MLP(16) trained full-batch on the {@code mean} target or on the practical
- * {@code inverse-variance} target (the mean fused with the student's own exponential moving average of its
- * predictions, weighted by the inverse of the EMA variance against the teacher side's ddof-1 variance / k).
+ * full-batch) gives mu_T; an additive-noise teacher around it ({@link OutputNoiseTeacher}, y = mu_T(x) + eps,
+ * eps ~ N(0, a Var(y))) is sampled into one cache per (a, k) under {@code runs/regression-<dataset>/}, and each
+ * student distils its own k draws per row as an MLP(16) trained full-batch on the {@code mean} target or on the
+ * practical {@code inverse-variance} target (the mean fused with an exponential moving average of the student's own
+ * predictions per row, {@link StudentEstimates#ema}, weighted by the inverse of the EMA spread against the teacher
+ * side's ddof-1 variance / k); each (a, k, target) is one stacked pipeline run.
  *
  * <p>Classification (digits, breast cancer, wine, MNIST): an MLP(128) teacher with dropout 0.3 gives k MC-dropout
  * samples per training input, drawn afresh for every student; students MLP(64) with dropout 0.1 learn from
@@ -64,9 +65,7 @@ import org.knowm.xchart.XYChart;
  * under {@code runs/classification-<dataset>/}.
  *
  * <p>All R students of a setting train at once as a {@link StackedMlp} on {@link StackedStudents} (the project's
- * training engine and AdamW). The regression students do so directly rather than through the pipeline: their
- * inverse-variance target fuses the draws with an exponential moving average of each student's own predictions
- * per row, a stateful student estimate the pipeline's target builders do not have.
+ * training engine and AdamW) inside the pipeline's stacked runs; only the teachers are trained directly.
  */
 public final class FfnExperiment implements Experiment {
     private static final Logger LOG = LogManager.getLogger(FfnExperiment.class);
@@ -143,13 +142,14 @@ public final class FfnExperiment implements Experiment {
     @Override
     public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
         Config cfg = ExperimentFile.bind(config, Config.class);
+        check(cfg);
         RunInfo info = RunInfo.start(RunInfo.commandLine(), device);
         Report r = new Report("Feed-forward teachers and students (Cui & Pei 2026)");
         r.paragraph(String.format(Locale.ROOT, "Seed %d, test fraction %s%s.", cfg.seed(), cfg.testFraction(),
                 quick ? " (quick variant)" : ""));
         r.data("config", cfg);
         if (!cfg.regression().datasets().isEmpty()) {
-            regression(cfg, cfg.regression(), r);
+            regression(cfg, cfg.regression(), r, outDir.resolve("runs"));
         }
         if (!cfg.classification().datasets().isEmpty()) {
             classification(cfg, cfg.classification(), r, outDir.resolve("runs"));
@@ -161,7 +161,36 @@ public final class FfnExperiment implements Experiment {
 
     // ---------------------------------------------------------------- regression
 
-    private void regression(Config cfg, RegressionConfig rc, Report r) {
+    /** Refuses unknown targets and absent MNIST files before any work (the regression part takes minutes). */
+    private void check(Config cfg) {
+        for (String method : cfg.regression().methods()) {
+            if (!REGRESSION_TARGETS.contains(method)) {
+                throw new io.distill4j.data.BadInputException("experiment ffn: regression.methods: unknown '" + method
+                        + "' (" + String.join(", ", REGRESSION_TARGETS) + ")");
+            }
+        }
+        for (String method : cfg.classification().methods()) {
+            if (!CLASSIFICATION_TARGETS.contains(method)) {
+                throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
+                        + method + "' (" + String.join(", ", CLASSIFICATION_TARGETS) + ")");
+            }
+        }
+        if (cfg.classification().datasets().contains("mnist")) {
+            mnistDir();
+        }
+    }
+
+    /** @return MNIST's IDX folder, checked to hold both sets */
+    private Path mnistDir() {
+        Path dir = home.resolve("datasets/mnist/raw");
+        if (!Mnist.present(dir, Mnist.Split.TRAIN) || !Mnist.present(dir, Mnist.Split.TEST)) {
+            throw new io.distill4j.data.BadInputException("experiment ffn: classification.datasets: 'mnist' needs the IDX "
+                    + "files in " + dir + "; run datasets/mnist/fetch.sh, or remove mnist from the list");
+        }
+        return dir;
+    }
+
+    private void regression(Config cfg, RegressionConfig rc, Report r, Path runs) {
         r.paragraph("## Regression: MLP(" + rc.hidden() + ") teacher, MLP(" + rc.hidden() + ") students\n\nTest MSE: "
                 + Summary.meaning(Summary.CONFIDENCE, rc.students(), "students") + ".");
         List<List<String>> rows = new ArrayList<>();
@@ -178,15 +207,26 @@ public final class FfnExperiment implements Experiment {
             TabularData.Split s = Standardizer.standardise(data.split(cfg.testFraction(), cfg.seed()));
             r.dataset(ds + " train (standardised)", s.train()).dataset(ds + " test (standardised)", s.test());
             float[][] yTrain = column(s.train().targets());
-            float[] mu;
             double teacherMse;
             int n = yTrain.length;
+            Path dsRuns = runs.resolve("regression-" + ds);
+            // the teacher as the students are made (a one-student stack), taken out as an MLP of its own: the mean of
+            // an additive-noise teacher sampled into one cache per (a, k), each student's own k draws per row
             try (NDManager dm = NDManager.newBaseManager(device);
-                    Model t = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
-                            s.train().features(), StackedStudents.perStudentRows(dm.create(Rows.flatten(yTrain), new Shape(1, n, 1))),
-                            MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed()), n, null)) {
-                mu = Rows.flatten(StackedStudents.predict(t, s.train().features(), false)[0]);
-                teacherMse = mse(StackedStudents.predict(t, s.test().features(), false)[0], s.test().targets());
+                    Model stack = StackedStudents.train(StackedMlp.builder().setStudents(1).setInputs(s.train().width())
+                            .setHidden(rc.hidden()).setOutputs(1).build(), s.train().features(),
+                            StackedStudents.perStudentRows(dm.create(Rows.flatten(yTrain), new Shape(1, n, 1))), MSE,
+                            spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed()), n, null);
+                    Model t = StackedStudents.student(stack, 0, "teacher")) {
+                teacherMse = mse(StackedStudents.predict(stack, s.test().features(), false)[0], s.test().targets());
+                for (double a : rc.noise()) {
+                    for (int k : rc.k()) {
+                        Teacher noisy = OutputNoiseTeacher.absolute(t, rc.students() * k, new double[] {a},
+                                cfg.seed() ^ Double.doubleToLongBits(a) * 31 ^ k * 1_000_003L, "mlp " + s.train().width()
+                                        + "-" + rc.hidden() + "-1");
+                        Teachers.of(noisy).fill(s, noisy.k(), regressionCache(dsRuns, a, k), device, LOG::debug);
+                    }
+                }
             }
             LOG.info("ffn regression {}: teacher test MSE {}", ds, teacherMse);
             XYChart chart = LinearRegressionExperiment.logLog(ds + ": inter-student variance of predictions vs k",
@@ -196,7 +236,7 @@ public final class FfnExperiment implements Experiment {
                     double[] predVar = new double[ks.length];
                     for (int ki = 0; ki < ks.length; ki++) {
                         int k = rc.k().get(ki);
-                        Map<String, Object> cell = regressionCell(cfg, rc, s, mu, a, k, method);
+                        Map<String, Object> cell = regressionCell(cfg, rc, s, dsRuns, a, k, method);
                         cell.put("dataset", ds);
                         cell.put("teacherTestMse", teacherMse);
                         cells.add(cell);
@@ -237,51 +277,35 @@ public final class FfnExperiment implements Experiment {
         r.data("regression", cells);
     }
 
-    private Map<String, Object> regressionCell(Config cfg, RegressionConfig rc, TabularData.Split s, float[] mu, double a, int k,
-            String method) {
-        int n = mu.length;
-        int students = rc.students();
-        double sd = Math.sqrt(a);
-        float[] ybar = new float[students * n];
-        float[] draws = new float[students * n * k];
-        SplittableRandom root = new SplittableRandom(cfg.seed() ^ Double.doubleToLongBits(a) * 31 ^ k * 1_000_003L);
-        for (int st = 0; st < students; st++) {
-            SplittableRandom rnd = root.split();
-            for (int i = 0; i < n; i++) {
-                double sum = 0;
-                for (int j = 0; j < k; j++) {
-                    double y = mu[i] + sd * GaussianNoise.draw(rnd);
-                    draws[(st * n + i) * k + j] = (float) y;
-                    sum += y;
-                }
-                ybar[st * n + i] = (float) (sum / k);
-            }
+    /** The regression targets: registry names, each a stacked pipeline run on per-student draws. */
+    static final List<String> REGRESSION_TARGETS = List.of("mean", "inverse-variance");
+
+    /** The EMA of a regression student's own predictions per row that the inverse-variance target fuses with. */
+    static final StudentEstimates REGRESSION_ESTIMATE = StudentEstimates.ema(0.1, EmaStudentEstimate.Variance.SPREAD, 1);
+
+    private static Path regressionCache(Path dsRuns, double a, int k) {
+        return dsRuns.resolve("a-" + Numbers.plain(a) + "-k-" + k + "/cache");
+    }
+
+    /**
+     * One regression setting's students: a stacked pipeline run ({@link TeacherComparisons#students}) on the cache of
+     * (a, k), each student distilling its own k draws per row, full-batch, with the {@code mean} target or the
+     * practical {@code inverse-variance} one fused with an EMA (rate 0.1) of the student's own predictions, whose
+     * variance is the EMA spread started at 1, the standardised target's variance ({@link #REGRESSION_ESTIMATE}).
+     */
+    private Map<String, Object> regressionCell(Config cfg, RegressionConfig rc, TabularData.Split s, Path dsRuns, double a,
+            int k, String method) {
+        int n = s.train().size();
+        Distillation.Builder b = TeacherComparisons.students(method, s.train(), s.test(), regressionCache(dsRuns, a, k),
+                new int[] {rc.hidden()}, 0f, rc.students(), spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed() + 17 * k))
+                .draws(Draws.PER_STUDENT).samples(k).loss("mse");
+        if (method.equals("mean")) {
+            b.target("mean");
+        } else {
+            b.target("inverse-variance", Map.of("renormalise", false)).studentEstimate(REGRESSION_ESTIMATE);
         }
-        if (!method.equals("mean") && !method.equals("inverse-variance")) {
-            throw new io.distill4j.data.BadInputException("experiment ffn: regression.methods: unknown '" + method
-                    + "' (mean, inverse-variance)");
-        }
-        float[][][] preds;
-        try (NDManager dm = NDManager.newBaseManager(device)) {
-            // with one sample there is no variance to weigh it by: inverse-variance fusion gives the sample itself
-            StackedStudents.Labels targets = method.equals("mean") || k == 1
-                    ? StackedStudents.perStudentRows(dm.create(ybar, new Shape(students, n, 1)))
-                    : emaFusion(dm.create(draws, new Shape(students, n, k, 1)), n);
-            try (Model m = StackedStudents.train(StackedMlp.builder().setStudents(students).setInputs(s.train().width()).setHidden(rc.hidden()).setOutputs(1).build(),
-                    s.train().features(), targets, MSE, spec(rc.epochs(), n, rc.learningRate(), 0f, cfg.seed() + 17 * k), n,
-                    null)) {
-                preds = StackedStudents.predict(m, s.test().features(), false);
-            }
-        }
-        double[] mse = new double[students];
-        double[][] p = new double[students][];
-        for (int st = 0; st < students; st++) {
-            mse[st] = mse(preds[st], s.test().targets());
-            p[st] = new double[s.test().targets().length];
-            for (int i = 0; i < p[st].length; i++) {
-                p[st][i] = preds[st][i][0];
-            }
-        }
+        RunResult run = b.build().fit(dsRuns.resolve("a-" + Numbers.plain(a) + "-k-" + k + "/" + method));
+        double[] mse = run.result().students().stream().mapToDouble(st -> st.metrics().get("mse")).toArray();
         Map<String, Object> cell = new LinkedHashMap<>();
         cell.put("a", a);
         cell.put("k", k);
@@ -289,94 +313,9 @@ public final class FfnExperiment implements Experiment {
         cell.put("mseMean", Descriptive.mean(mse));
         cell.put("mseCi95", Summary.of(mse).halfWidth());
         cell.put("mseVar", Descriptive.variance(mse));
-        cell.put("predVar", LinearRegressionExperiment.meanColumnVariance(p));
+        cell.put("predVar", run.result().predictionVariance());
         cell.put("mse", mse);
         return cell;
-    }
-
-    /**
-     * Practical inverse-variance fusion for full-batch regression students, through the loss module's
-     * {@link InverseVarianceTarget} (practical form): the teacher side is the mean of the student's k samples with
-     * variance (ddof-1 variance) / k; the student side is an exponential moving average (rate 0.1) of the
-     * student's own predictions of each row, updated every step before fusing ({@link EmaOfPredictions}).
-     *
-     * @param draws each student's k samples per row, (R, n, k, 1)
-     * @param n rows
-     */
-    private static StackedStudents.Labels emaFusion(NDArray draws, int n) {
-        Shape s = draws.getShape();
-        int r = (int) s.get(0);
-        int k = (int) s.get(2);
-        EmaOfPredictions ema = new EmaOfPredictions(r * n, 0.1f);
-        InverseVarianceTarget fuse = new InverseVarianceTarget(InverseVarianceTarget.Form.PRACTICAL, false);
-        return (m, rows, x, probe) -> {
-            long b = rows.getShape().get(1);
-            long[] idx = rows.toLongArray();
-            long[] ids = new long[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                ids[i] = (i / b) * n + idx[i]; // student s's row i is item s * n + i
-            }
-            StudentEstimate est = ema.update(ids, probe.passes(x, 1).get(0).reshape(r * b, 1));
-            NDArray samples = StackedStudents.gather(draws, rows).reshape(r * b, k, 1);
-            return new NDList(fuse.build(samples, est).reshape(r, b, 1));
-        };
-    }
-
-    /**
-     * The regression students' own estimate of each row: an exponential moving average of their predictions
-     * with rate alpha, and as its variance the EMA spread S itself, started at 1 (the standardised target's
-     * variance) when a row is first seen:
-     * <pre>
-     *   first sight: mu = x, S = 1;   after: d = x - mu, mu += alpha d, S = (1 - alpha) (S + alpha d^2)
-     * </pre>
-     * The mean and spread follow the same recursion as the loss module's {@link io.distill4j.loss.EmaStudentEstimate},
-     * but that class reports the variance of an exponentially weighted mean of independent draws,
-     * S alpha / (2 - alpha) (19 times smaller at alpha = 0.1), starts S at 0 and reports +infinity until a row has
-     * been seen twice; this experiment keeps Cui &amp; Pei's practical variant as it was first run (the spread of
-     * the student's recent predictions, starting from the target's variance), so it has its own table.
-     */
-    static final class EmaOfPredictions {
-        private final float alpha;
-        private final float[] mean;
-        private final float[] spread;
-        private final boolean[] seen;
-
-        EmaOfPredictions(int items, float alpha) {
-            this.alpha = alpha;
-            this.mean = new float[items];
-            this.spread = new float[items];
-            this.seen = new boolean[items];
-        }
-
-        /**
-         * Folds one prediction per item in and returns the updated estimate.
-         *
-         * @param ids the items, B'
-         * @param predictions (B', 1)
-         * @return mu and S, (B', 1) each, in the predictions' manager
-         */
-        StudentEstimate update(long[] ids, NDArray predictions) {
-            float[] x = predictions.toFloatArray();
-            float[] mu = new float[ids.length];
-            float[] var = new float[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                int id = (int) ids[i];
-                if (!seen[id]) {
-                    mean[id] = x[i];
-                    spread[id] = 1f;
-                    seen[id] = true;
-                } else {
-                    float d = x[i] - mean[id];
-                    mean[id] = d * alpha + mean[id];
-                    spread[id] = (d * d * alpha + spread[id]) * (1 - alpha);
-                }
-                mu[i] = mean[id];
-                var[i] = spread[id];
-            }
-            NDManager m = predictions.getManager();
-            Shape s = new Shape(ids.length, 1);
-            return new StudentEstimate(m.create(mu, s), m.create(var, s));
-        }
     }
 
     /**
@@ -387,11 +326,7 @@ public final class FfnExperiment implements Experiment {
         if (!"mnist".equals(ds)) {
             return SklearnCsv.load(ds, home.resolve("datasets/sklearn")).split(cfg.testFraction(), cfg.seed());
         }
-        Path dir = home.resolve("datasets/mnist/raw");
-        if (!Mnist.present(dir, Mnist.Split.TRAIN) || !Mnist.present(dir, Mnist.Split.TEST)) {
-            throw new io.distill4j.data.BadInputException("experiment ffn: classification.datasets: 'mnist' needs the IDX "
-                    + "files in " + dir + "; run datasets/mnist/fetch.sh, or remove mnist from the list");
-        }
+        Path dir = mnistDir();
         TabularData train = subset(Mnist.load(dir, Mnist.Split.TRAIN, "mnist"), cc.mnistTrain(), cfg.seed());
         TabularData test = subset(Mnist.load(dir, Mnist.Split.TEST, "mnist"), cc.mnistTest(), cfg.seed() + 1);
         LOG.info("ffn classification mnist: {} training and {} test images", train.size(), test.size());
@@ -457,10 +392,6 @@ public final class FfnExperiment implements Experiment {
             List<Double> highs = new ArrayList<>();
             Map<String, double[][][]> byMethod = new LinkedHashMap<>();
             for (String method : cc.methods()) {
-                if (!CLASSIFICATION_TARGETS.contains(method)) {
-                    throw new io.distill4j.data.BadInputException("experiment ffn: classification.methods: unknown '"
-                            + method + "' (" + String.join(", ", CLASSIFICATION_TARGETS) + ")");
-                }
                 RunResult run = TeacherComparisons.students(method, s.train(), s.test(), dsRuns.resolve("cache"),
                         new int[] {cc.studentHidden()}, 0.1f, students, spec(cc.studentEpochs(), cc.batchSize(),
                                 cc.learningRate(), 1e-4f, cfg.seed() + 1))

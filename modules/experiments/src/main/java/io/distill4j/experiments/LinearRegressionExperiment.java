@@ -1,6 +1,18 @@
 package io.distill4j.experiments;
 
 import io.distill4j.data.Numbers;
+import ai.djl.Device;
+import ai.djl.Model;
+import io.distill4j.models.LeastSquares;
+import io.distill4j.models.Linalg;
+import io.distill4j.models.OlsPreset;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.StudentEstimates;
+import io.distill4j.pipeline.Teachers;
+import io.distill4j.teacher.OutputNoiseTeacher;
+import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.pipeline.Plots;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Regression;
@@ -17,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.knowm.xchart.XYChart;
 
 /**
@@ -32,6 +43,12 @@ import org.knowm.xchart.XYChart;
  * fused with the mean target whose variance is the ddof-1 sample variance / k; k = 1 falls back to the
  * mean).
  *
+ * <p>Every student goes through the pipeline: per (a, k) the teacher ({@link OutputNoiseTeacher} around the OLS fit,
+ * noise seeded per row) is sampled once into a cache of M x k draws per row under {@code runs/a-<a>-k-<k>/}, and each
+ * target is one {@link Distillation} run there of M {@code ols} students ({@link OlsPreset}: targets from the
+ * registry's builder over each student's own k draws, then least squares in closed form); the tables are computed
+ * from those runs' per-student metrics and variances.
+ *
  * <p>Closed form for the mean target: an OLS student on ybar = mu_T + noise with noise ~ N(0, s^2/k I) has
  * coefficients beta_T + delta, delta ~ N(0, Sigma), Sigma = (s^2/k) (X'X)^-1. Hence the inter-student
  * variance of a test prediction is (s^2/k) x'(X'X)^-1 x, the expected test MSE is the teacher's plus its
@@ -39,6 +56,8 @@ import org.knowm.xchart.XYChart;
  * variance 4 b'Sigma b + 2 tr(M Sigma M Sigma).
  */
 public final class LinearRegressionExperiment implements Experiment {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(
+            LinearRegressionExperiment.class);
 
     static final List<String> METHODS = List.of("mean", "inverse-variance-paper", "inverse-variance-practical");
 
@@ -104,37 +123,39 @@ public final class LinearRegressionExperiment implements Experiment {
     @Override
     public Report run(ConfigFile config, boolean quick, Path outDir) throws IOException {
         Config cfg = ExperimentFile.bind(config, Config.class);
-        RunInfo info = RunInfo.startWithoutEngine(RunInfo.commandLine());
+        RunInfo info = RunInfo.start(RunInfo.commandLine(), Device.cpu());
         TabularData data = HeaderCsv.readRegression(config.resolve(cfg.dataset()), "boston", cfg.target());
         TabularData.Split split = data.split(cfg.testFraction(), cfg.seed());
-        Problem p = Problem.of(split);
+        TabularData.Split st = Standardizer.standardise(split);
+        Problem p = Problem.of(st);
         List<Cell> cells = new ArrayList<>();
         List<Map<String, Object>> closed = new ArrayList<>();
-        for (double a : cfg.noise()) {
-            double s2 = a * p.varY;
-            for (int k : cfg.k()) {
-                cells.addAll(simulate(p, a, s2, k, cfg.students(), cfg.seed()));
-                Map<String, Object> cf = new LinkedHashMap<>();
-                cf.put("a", a);
-                cf.put("k", k);
-                cf.put("predVar", p.meanLeverageTest * s2 / k);
-                cf.put("mseMean", p.teacherTestMse + p.meanLeverageTest * s2 / k);
-                cf.put("mseVar", p.mseVariance(s2 / k));
-                closed.add(cf);
+        try (Model teacherMean = p.teacherModel()) {
+            for (double a : cfg.noise()) {
+                double s2 = a * p.varY;
+                for (int k : cfg.k()) {
+                    cells.addAll(simulate(p, st, teacherMean, a, s2, k, cfg.students(), cfg.seed(), outDir.resolve("runs")));
+                    Map<String, Object> cf = new LinkedHashMap<>();
+                    cf.put("a", a);
+                    cf.put("k", k);
+                    cf.put("predVar", p.meanLeverageTest * s2 / k);
+                    cf.put("mseMean", p.teacherTestMse + p.meanLeverageTest * s2 / k);
+                    cf.put("mseVar", p.mseVariance(s2 / k));
+                    closed.add(cf);
+                }
             }
         }
         return report(cfg, quick, p, cells, closed, r -> r.provenance(info.finish(), config.root())
                 .seed("seed", cfg.seed()).dataset("train", split.train()).dataset("test", split.test()), outDir);
     }
 
-    /** Standardised design matrices and the precomputed OLS pieces. */
+    /** Standardised design matrices, the OLS teacher and the pieces of the closed-form analysis. */
     static final class Problem {
         double[][] xTrain;
         double[][] xTest;
         double[] yTest;
         double[] muTrain;
-        double[][] hat;
-        double[] leverage;
+        double[][] betaT;
         double meanLeverageTest;
         double teacherTestMse;
         double varY;
@@ -142,23 +163,26 @@ public final class LinearRegressionExperiment implements Experiment {
         double[] b;
         double[][] m;
 
-        static Problem of(TabularData.Split split) {
+        /** @param st the standardised split */
+        static Problem of(TabularData.Split st) {
             Problem p = new Problem();
-            TabularData.Split st = Standardizer.standardise(split);
             p.xTrain = design(st.train().features());
             p.xTest = design(st.test().features());
             double[] yTrain = st.train().targets();
             p.yTest = st.test().targets();
             p.varY = 1.0;
-            double[][] xt = Linalg.transpose(p.xTrain);
-            p.gram = Linalg.spdInverse(Linalg.mul(xt, p.xTrain));
-            p.hat = Linalg.mul(p.gram, xt);
-            double[] betaT = Linalg.mul(p.hat, yTrain);
-            p.muTrain = Linalg.mul(p.xTrain, betaT);
-            p.leverage = new double[p.xTrain.length];
-            for (int i = 0; i < p.leverage.length; i++) {
-                p.leverage[i] = quad(p.gram, p.xTrain[i]);
+            LeastSquares ols = LeastSquares.of(st.train().features(), true);
+            p.gram = ols.gramInverse();
+            double[][] y = new double[yTrain.length][1];
+            for (int i = 0; i < y.length; i++) {
+                y[i][0] = yTrain[i];
             }
+            p.betaT = ols.coefficients(y);
+            double[] betaT = new double[p.betaT.length];
+            for (int j = 0; j < betaT.length; j++) {
+                betaT[j] = p.betaT[j][0];
+            }
+            p.muTrain = Linalg.mul(p.xTrain, betaT);
             double lev = 0;
             for (double[] x : p.xTest) {
                 lev += quad(p.gram, x) / p.xTest.length;
@@ -185,6 +209,17 @@ public final class LinearRegressionExperiment implements Experiment {
                 p.b[j] /= n;
             }
             return p;
+        }
+
+        /** @return the OLS teacher as a model (an {@code ols} block holding beta_T), the mean of the noisy teacher */
+        Model teacherModel() {
+            OlsPreset preset = OlsPreset.withIntercept().complete(xTrain[0].length - 1, 1);
+            Model m = Model.newInstance("ols-teacher", Device.cpu());
+            m.setBlock(preset.build(preset.inputs(), 1));
+            m.getBlock().initialize(m.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32,
+                    new ai.djl.ndarray.types.Shape(1, preset.inputs()));
+            preset.setCoefficients(m.getBlock(), betaT);
+            return m;
         }
 
         /** Closed-form variance of one student's test MSE when its target noise has variance v per item. */
@@ -228,95 +263,46 @@ public final class LinearRegressionExperiment implements Experiment {
         }
     }
 
-    static List<Cell> simulate(Problem p, double a, double s2, int k, int students, long seed) {
+    /**
+     * The students of one (a, k), through the pipeline: the OLS teacher with additive noise sampled into one cache of
+     * M x k draws per row (per-student draws), then one {@link Distillation} run per target, each fitting M
+     * {@code ols} students in closed form on the targets the registry's builder makes from each student's own k
+     * draws: {@code mean}; {@code inverse-variance-paper} with the oracle estimate (mu_T, s^2) given; the practical
+     * {@code inverse-variance} with the student's own pilot fit ({@link StudentEstimates#pilot}).
+     */
+    private static List<Cell> simulate(Problem p, TabularData.Split st, Model teacherMean, double a, double s2, int k,
+            int students, long seed, Path runs) {
+        Path dir = runs.resolve("a-" + Numbers.plain(a) + "-k-" + k);
+        OutputNoiseTeacher teacher = OutputNoiseTeacher.absolute(teacherMean, students * k, new double[] {s2},
+                seed ^ Double.doubleToLongBits(a) * 31 ^ k * 1_000_003L, "ols teacher " + st.train().width() + "-1");
         int n = p.xTrain.length;
-        int nt = p.xTest.length;
-        double sd = Math.sqrt(s2);
-        int methods = METHODS.size();
-        double[][] mse = new double[methods][students];
-        double[][][] preds = new double[methods][students][];
-        double[][][] params = new double[methods][students][];
-        SplittableRandom root = new SplittableRandom(seed ^ Double.doubleToLongBits(a) * 31 ^ k * 1_000_003L);
-        double[] ybar = new double[n];
-        double[] var0 = new double[n];
-        double[] var1 = new double[n];
-        double[] t = new double[n];
-        for (int r = 0; r < students; r++) {
-            SplittableRandom rnd = root.split();
-            for (int i = 0; i < n; i++) {
-                double sum = 0;
-                double sq = 0;
-                for (int j = 0; j < k; j++) {
-                    double y = p.muTrain[i] + sd * GaussianNoise.draw(rnd);
-                    sum += y;
-                    sq += y * y;
-                }
-                ybar[i] = sum / k;
-                double ss = Math.max(0, sq - k * ybar[i] * ybar[i]);
-                var0[i] = ss / k;
-                var1[i] = k > 1 ? ss / (k - 1) : 0;
-            }
-            for (int mIdx = 0; mIdx < methods; mIdx++) {
-                switch (METHODS.get(mIdx)) {
-                    case "mean" -> System.arraycopy(ybar, 0, t, 0, n);
-                    case "inverse-variance-paper" -> {
-                        double wS = 1 / (s2 + 1e-8);
-                        for (int i = 0; i < n; i++) {
-                            double wT = 1 / (var0[i] + 1e-8);
-                            double aT = wT / (wT + wS);
-                            t[i] = aT * ybar[i] + (1 - aT) * p.muTrain[i];
-                        }
-                    }
-                    case "inverse-variance-practical" -> {
-                        if (k == 1) {
-                            System.arraycopy(ybar, 0, t, 0, n);
-                        } else {
-                            double[] pilot = Linalg.mul(p.xTrain, Linalg.mul(p.hat, ybar));
-                            double noiseOfMean = 0;
-                            for (int i = 0; i < n; i++) {
-                                noiseOfMean += var1[i] / k / n;
-                            }
-                            for (int i = 0; i < n; i++) {
-                                double wT = 1 / (var1[i] / k + 1e-8);
-                                double wS = 1 / (noiseOfMean * p.leverage[i] + 1e-8);
-                                double aT = wT / (wT + wS);
-                                t[i] = aT * ybar[i] + (1 - aT) * pilot[i];
-                            }
-                        }
-                    }
-                    default -> throw new IllegalStateException(METHODS.get(mIdx));
-                }
-                double[] beta = Linalg.mul(p.hat, t);
-                double[] pr = Linalg.mul(p.xTest, beta);
-                double e2 = 0;
-                for (int i = 0; i < nt; i++) {
-                    e2 += (p.yTest[i] - pr[i]) * (p.yTest[i] - pr[i]) / nt;
-                }
-                mse[mIdx][r] = e2;
-                preds[mIdx][r] = pr;
-                params[mIdx][r] = beta;
-            }
+        float[][] oracleMean = new float[n][1];
+        float[][] oracleVariance = new float[n][1];
+        for (int i = 0; i < n; i++) {
+            oracleMean[i][0] = (float) p.muTrain[i];
+            oracleVariance[i][0] = (float) s2;
         }
         List<Cell> out = new ArrayList<>();
-        for (int mIdx = 0; mIdx < methods; mIdx++) {
-            out.add(new Cell(a, k, METHODS.get(mIdx), Descriptive.mean(mse[mIdx]), Summary.of(mse[mIdx]).halfWidth(),
-                    Descriptive.variance(mse[mIdx]), meanColumnVariance(preds[mIdx]), meanColumnVariance(params[mIdx])));
+        for (String method : METHODS) {
+            Distillation.Builder b = Distillation.builder().name(method).data(st).teacher(Teachers.of(teacher))
+                    .cacheDir(dir.resolve("teacher-cache")).draws(Draws.PER_STUDENT).samples(k)
+                    .student(OlsPreset.withIntercept()).students(students).loss("mse")
+                    .training(TrainingSpec.builder().setDevice(Device.cpu()).optLogEvery(0).build())
+                    .evaluationPasses(0).saveStudents(false).log(LOG::debug);
+            switch (method) {
+                case "mean" -> b.target("mean");
+                case "inverse-variance-paper" -> b.target("inverse-variance-paper")
+                        .studentEstimate(StudentEstimates.given(oracleMean, oracleVariance));
+                case "inverse-variance-practical" -> b.target("inverse-variance", Map.of("renormalise", false))
+                        .studentEstimate(StudentEstimates.pilot());
+                default -> throw new IllegalStateException(method);
+            }
+            RunResult run = b.build().fit(dir.resolve(method));
+            double[] mse = run.result().students().stream().mapToDouble(r -> r.metrics().get("mse")).toArray();
+            out.add(new Cell(a, k, method, Descriptive.mean(mse), Summary.of(mse).halfWidth(), Descriptive.variance(mse),
+                    run.result().predictionVariance(), run.result().parameterVariance()));
         }
         return out;
-    }
-
-    /** Mean over columns of the ddof-1 variance over rows. */
-    static double meanColumnVariance(double[][] rows) {
-        int c = rows[0].length;
-        double total = 0;
-        double[] col = new double[rows.length];
-        for (int j = 0; j < c; j++) {
-            for (int r = 0; r < rows.length; r++) {
-                col[r] = rows[r][j];
-            }
-            total += Descriptive.variance(col);
-        }
-        return total / c;
     }
 
     private Report report(Config cfg, boolean quick, Problem p, List<Cell> cells, List<Map<String, Object>> closed,

@@ -44,6 +44,27 @@ class FfnExperimentTest {
         List<Map<String, Object>> reg = (List<Map<String, Object>>) r.data().get("regression");
         // with k = 1 both targets are the single sample: identical students
         assertEquals(reg.get(0).get("mseMean"), reg.get(3).get("mseMean"));
+        // each regression setting was a stacked pipeline run on per-student draws of the noisy teacher's cache; the
+        // inverse-variance students fused with the EMA of their own predictions (its spread, from 1)
+        assertEquals(2 * 3, reg.size());
+        for (Map<String, Object> cell : reg) {
+            Path results = out.resolve("runs/regression-" + cell.get("dataset") + "/a-"
+                    + io.distill4j.data.Numbers.plain((double) cell.get("a")) + "-k-" + cell.get("k") + "/"
+                    + cell.get("method") + "/results.json");
+            com.fasterxml.jackson.databind.JsonNode run = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(results.toFile());
+            com.fasterxml.jackson.databind.JsonNode settings = run.get("settings");
+            assertTrue(settings.get("stacked").asBoolean());
+            assertEquals("per-student", settings.get("teacher").get("draws").asText());
+            assertEquals((int) cell.get("k"), settings.get("teacher").get("samplesPerStudent").asInt());
+            assertEquals("output-noise", settings.get("teacher").get("provenance").get("name").asText());
+            assertEquals(cell.get("method").equals("mean") ? null : "ema (alpha 0.1, variance spread, initial spread 1.0)",
+                    settings.has("studentEstimate") ? settings.get("studentEstimate").asText() : null);
+            assertEquals(20, run.get("students").size());
+            assertEquals((double) cell.get("mseMean"), run.get("aggregates").get("mse").get("mean").asDouble(), 1e-12);
+            assertEquals((double) cell.get("predVar"), run.get("interStudentVariance").get("predictions").asDouble(),
+                    1e-12 * (double) cell.get("predVar"));
+        }
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> diffs = (List<Map<String, Object>>) r.data().get("interStudentVarianceAgainstSingle");
         assertEquals(3, diffs.size(), "mean, inverse-variance and multi-sample against single");
@@ -56,44 +77,15 @@ class FfnExperimentTest {
     }
 
     @Test
-    void regressionEmaFollowsTheLossModulesRecursionWithItsOwnVariance() {
-        // Fed the same predictions, the experiment's EMA and the loss module's EmaStudentEstimate keep the same mean;
-        // their variances differ as documented: S_experiment = var_module * (2 - alpha) / alpha + (1 - alpha)^(t - 1)
-        // from the second sight on (the experiment starts S at 1, the module at 0; the module reports the variance of
-        // the weighted mean, S alpha / (2 - alpha)).
-        float alpha = 0.1f;
-        FfnExperiment.EmaOfPredictions mine = new FfnExperiment.EmaOfPredictions(2, alpha);
-        io.distill4j.loss.EmaStudentEstimate module = new io.distill4j.loss.EmaStudentEstimate(2, 1, alpha);
-        float[][] seq = {{0.5f, -1f}, {0.7f, -0.8f}, {0.2f, -1.3f}, {0.9f, -0.9f}, {0.4f, -1.1f}};
-        long[] ids = {0, 1};
-        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu())) {
-            for (int t = 1; t <= seq.length; t++) {
-                ai.djl.ndarray.NDArray x = m.create(seq[t - 1], new ai.djl.ndarray.types.Shape(2, 1));
-                io.distill4j.loss.StudentEstimate a = mine.update(ids, x);
-                module.update(ids, x);
-                io.distill4j.loss.StudentEstimate b = module.estimate(ids, m);
-                float[] am = a.mean().toFloatArray();
-                float[] bm = b.mean().toFloatArray();
-                float[] av = a.variance().toFloatArray();
-                float[] bv = b.variance().toFloatArray();
-                for (int i = 0; i < 2; i++) {
-                    assertEquals(bm[i], am[i], 1e-6, "mean at step " + t);
-                    double expected = t == 1 ? 1 : bv[i] * (2 - alpha) / alpha + Math.pow(1 - alpha, t - 1);
-                    assertEquals(expected, av[i], 1e-5, "variance at step " + t);
-                }
-            }
-        }
-    }
-
-    @Test
     void mnistWithoutItsFilesSaysHowToFetchThem(@TempDir Path home, @TempDir Path out) throws IOException {
         ExperimentFile c = ExperimentFile.load(HOME.resolve("experiments/ffn.yaml"), true);
         ObjectNode json = c.config().root().deepCopy();
-        ((ObjectNode) json.get("regression")).putArray("datasets");
+        // the regression part (minutes) is not run first: the files are checked before any work
         ((ObjectNode) json.get("classification")).putArray("datasets").add("mnist");
         BadInputException e = assertThrows(BadInputException.class, () -> new FfnExperiment(home).run(new ConfigFile(c.config().file(), c.config().text(), json), true, out));
         assertEquals("experiment ffn: classification.datasets: 'mnist' needs the IDX files in "
                 + home.resolve("datasets/mnist/raw") + "; run datasets/mnist/fetch.sh, or remove mnist from the list",
                 e.getMessage());
+        assertTrue(!Files.exists(out.resolve("runs")), "nothing was run");
     }
 }

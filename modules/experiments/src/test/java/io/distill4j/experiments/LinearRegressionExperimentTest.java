@@ -27,12 +27,26 @@ class LinearRegressionExperimentTest {
         @SuppressWarnings("unchecked")
         java.util.Map<String, Double> slopes = (java.util.Map<String, Double>) r.data().get("slopes");
         assertEquals(-1, slopes.get("mean@a=1.0"), 0.1);
-    }
-
-    @Test
-    void meanColumnVarianceIsTheAverageOfColumnVariances() {
-        // columns (1,3) var 2 and (2,6) var 8 -> mean 5
-        assertEquals(5, LinearRegressionExperiment.meanColumnVariance(new double[][] {{1, 2}, {3, 6}}), 1e-15);
+        // every (a, k, target) is a pipeline run of ols students fitted in closed form on their own draws; the table's
+        // numbers are that run's
+        @SuppressWarnings("unchecked")
+        List<LinearRegressionExperiment.Cell> cells = (List<LinearRegressionExperiment.Cell>) r.data().get("cells");
+        assertEquals(2 * 4 * 3, cells.size());
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (LinearRegressionExperiment.Cell cell : cells) {
+            com.fasterxml.jackson.databind.JsonNode run = json.readTree(out.resolve("runs/a-"
+                    + io.distill4j.data.Numbers.plain(cell.a()) + "-k-" + cell.k() + "/" + cell.method() + "/results.json")
+                    .toFile());
+            com.fasterxml.jackson.databind.JsonNode settings = run.get("settings");
+            assertEquals("ols", settings.get("student").get("model_type").asText(), cell.toString());
+            assertEquals("per-student", settings.get("teacher").get("draws").asText());
+            assertEquals(cell.k(), settings.get("teacher").get("samplesPerStudent").asInt());
+            assertEquals(150, run.get("students").size());
+            assertEquals(0, run.get("students").get(0).get("updates").asLong(), "closed form: no gradient steps");
+            assertEquals(cell.mseMean(), run.get("aggregates").get("mse").get("mean").asDouble(), 1e-12);
+            assertEquals(cell.method().startsWith("inverse-variance") ? cell.method().endsWith("paper") ? "given" : "pilot"
+                    : null, settings.has("studentEstimate") ? settings.get("studentEstimate").asText() : null);
+        }
     }
 
     @Test

@@ -14,18 +14,36 @@ import ai.djl.ndarray.types.Shape;
  * <pre>
  *   d = x - mu_i;   mu_i += alpha * d;   S_i = (1 - alpha) * (S_i + alpha * d^2)
  * </pre>
- * S_i estimates the variance of the predictions around the average. The estimate returned is mu_i with
- * variance var_S = S_i * alpha / (2 - alpha), the variance of an exponentially weighted mean of
- * independent draws of variance S_i. Items seen fewer than twice have var_S = +infinity, so inverse-variance
- * fusion gives them weight 0 and trusts the teacher alone. Feed it the predictions of the live student or of
- * an EMA-of-weights copy, whichever the trainer keeps.
+ * At an item's first prediction mu_i = x and S_i = S_0 (the initial spread, 0 by default). S_i estimates the
+ * variance of the predictions around the average. What the estimate reports as var_S is chosen by
+ * {@link Variance}:
+ * <ul>
+ *   <li>{@link Variance#OF_MEAN} (the default): S_i * alpha / (2 - alpha), the variance of an exponentially weighted
+ *       mean of independent draws of variance S_i; items seen fewer than twice have var_S = +infinity, so
+ *       inverse-variance fusion gives them weight 0 and trusts the teacher alone;</li>
+ *   <li>{@link Variance#SPREAD}: S_i itself from the first prediction on, the spread of the student's recent
+ *       predictions (Cui &amp; Pei's practical variant as the ffn experiment runs it, with S_0 = 1, the variance of a
+ *       standardised target).</li>
+ * </ul>
+ * Feed it the predictions of the live student or of an EMA-of-weights copy, whichever the trainer keeps.
  *
  * <p>The table lives on the Java heap (items x width floats); methods are synchronized.
  */
 public final class EmaStudentEstimate {
+
+    /** What an estimate reports as the student's variance. */
+    public enum Variance {
+        /** S alpha / (2 - alpha), +infinity until an item has been seen twice. */
+        OF_MEAN,
+        /** S itself, from the first prediction on. */
+        SPREAD
+    }
+
     private final int items;
     private final int width;
     private final double alpha;
+    private final Variance variance;
+    private final float initialSpread;
     private final float[] mean;
     private final float[] spread;
     private final int[] seen;
@@ -38,6 +56,19 @@ public final class EmaStudentEstimate {
      * @param alpha the smoothing weight of a new prediction, in (0, 1]
      */
     public EmaStudentEstimate(int items, int width, double alpha) {
+        this(items, width, alpha, Variance.OF_MEAN, 0);
+    }
+
+    /**
+     * Creates an empty table that reports a chosen variance.
+     *
+     * @param items the number of items in the dataset, positive
+     * @param width the number of outputs per item, positive
+     * @param alpha the smoothing weight of a new prediction, in (0, 1]
+     * @param variance what var_S is
+     * @param initialSpread S at an item's first prediction, finite and non-negative
+     */
+    public EmaStudentEstimate(int items, int width, double alpha, Variance variance, double initialSpread) {
         if (items <= 0) {
             throw new IllegalArgumentException("items must be positive, got " + items);
         }
@@ -47,9 +78,14 @@ public final class EmaStudentEstimate {
         if (!(alpha > 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in (0, 1], got " + alpha);
         }
+        if (!(initialSpread >= 0) || Double.isInfinite(initialSpread)) {
+            throw new IllegalArgumentException("initialSpread must be finite and >= 0, got " + initialSpread);
+        }
         this.items = items;
         this.width = width;
         this.alpha = alpha;
+        this.variance = java.util.Objects.requireNonNull(variance, "variance");
+        this.initialSpread = (float) initialSpread;
         this.mean = new float[Math.multiplyExact(items, width)];
         this.spread = new float[mean.length];
         this.seen = new int[items];
@@ -69,6 +105,7 @@ public final class EmaStudentEstimate {
             int off = i * width;
             if (seen[i] == 0) {
                 System.arraycopy(x, b * width, mean, off, width);
+                java.util.Arrays.fill(spread, off, off + width, initialSpread);
             } else {
                 for (int c = 0; c < width; c++) {
                     double d = x[b * width + c] - mean[off + c];
@@ -98,7 +135,11 @@ public final class EmaStudentEstimate {
             int off = i * width;
             System.arraycopy(mean, off, mu, b * width, width);
             for (int c = 0; c < width; c++) {
-                var[b * width + c] = seen[i] < 2 ? Float.POSITIVE_INFINITY : (float) (spread[off + c] * factor);
+                if (variance == Variance.SPREAD) {
+                    var[b * width + c] = seen[i] == 0 ? Float.POSITIVE_INFINITY : spread[off + c];
+                } else {
+                    var[b * width + c] = seen[i] < 2 ? Float.POSITIVE_INFINITY : (float) (spread[off + c] * factor);
+                }
             }
         }
         Shape s = new Shape(itemIds.length, width);

@@ -120,6 +120,8 @@ class BadInputTest extends NdTestBase {
         fails(() -> new FocalEntropyLoss(2, 0.1, 0, 0.5), "max weight must be positive and finite, got 0.0");
         fails(() -> new SingleSampleTarget(-1), "index must be non-negative, got -1");
         fails(() -> new EmaStudentEstimate(10, 2, 0), "alpha must be in (0, 1], got 0.0");
+        fails(() -> new EmaStudentEstimate(10, 2, 0.1, EmaStudentEstimate.Variance.SPREAD, -1),
+                "initialSpread must be finite and >= 0, got -1.0");
     }
 
     @Test

@@ -123,6 +123,40 @@ class TargetGoldenTest extends NdTestBase {
     }
 
     @Test
+    void emaStudentEstimateReportingItsSpread() {
+        // the spread from the first sight on, starting at S_0 = 1: predictions 0.5, 0.7, 0.2 at alpha = 0.1 give
+        // mu = 0.5, 0.52, 0.488 and S = 1, 0.9 (1 + 0.1 * 0.04) = 0.9036, 0.9 (0.9036 + 0.1 * 0.1024) = 0.82245...
+        EmaStudentEstimate ema = new EmaStudentEstimate(2, 1, 0.1, EmaStudentEstimate.Variance.SPREAD, 1);
+        long[] item = {1};
+        assertTrue(Double.isInfinite(ema.estimate(item, manager).variance().toFloatArray()[0]), "unseen");
+        double[] x = {0.5, 0.7, 0.2};
+        double mu = 0;
+        double spread = 0;
+        for (int t = 0; t < x.length; t++) {
+            ema.update(item, nd(new double[][] {{x[t]}}));
+            if (t == 0) {
+                mu = x[0];
+                spread = 1;
+            } else {
+                double d = x[t] - mu;
+                mu += 0.1 * d;
+                spread = 0.9 * (spread + 0.1 * d * d);
+            }
+            StudentEstimate e = ema.estimate(item, manager);
+            assertEquals(mu, e.mean().toFloatArray()[0], 1e-6, "mean after " + (t + 1));
+            assertEquals(spread, e.variance().toFloatArray()[0], 1e-6, "spread after " + (t + 1));
+        }
+        assertEquals(0.488, mu, 1e-12);
+        assertEquals(0.9 * (0.9036 + 0.1 * 0.1024), spread, 1e-12);
+        // the same table reported as the variance of the mean: S alpha / (2 - alpha), infinite until seen twice
+        EmaStudentEstimate ofMean = new EmaStudentEstimate(2, 1, 0.1, EmaStudentEstimate.Variance.OF_MEAN, 1);
+        ofMean.update(item, nd(new double[][] {{0.5}}));
+        assertTrue(Double.isInfinite(ofMean.estimate(item, manager).variance().toFloatArray()[0]));
+        ofMean.update(item, nd(new double[][] {{0.7}}));
+        assertEquals(0.9036 * 0.1 / 1.9, ofMean.estimate(item, manager).variance().toFloatArray()[0], 1e-7);
+    }
+
+    @Test
     void bayesianMean() {
         double[][][] logits = new double[3][4][];
         for (int i = 0; i < 3; i++) {

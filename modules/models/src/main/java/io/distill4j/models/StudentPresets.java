@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The open registry of student architectures by {@code model_type}: a preset file ({@code models/*.yaml}) names
  * its type, and the rest of the file is bound strictly to the preset record registered under that name. The
- * project registers {@code mlp} ({@link MlpPreset}) and the causal LMs {@code gpt2} and {@code llama}
+ * project registers {@code mlp} ({@link MlpPreset}), {@code ols} ({@link OlsPreset}, fitted in closed form) and the causal LMs {@code gpt2} and {@code llama}
  * ({@link io.distill4j.models.lm.LmPreset}); user code adds its own with {@link #register}:
  * <pre>{@code
  * StudentPresets.register("my-net", MyNetPreset.class);   // a record implementing StudentPreset
@@ -24,6 +24,7 @@ public final class StudentPresets {
 
     static {
         register("mlp", MlpPreset.class);
+        register("ols", OlsPreset.class);
         register("gpt2", io.distill4j.models.lm.LmPreset::read);
         register("llama", io.distill4j.models.lm.LmPreset::read);
     }

@@ -68,9 +68,9 @@ class MlpPresetTest {
         assertEquals("x.yaml:1:1: dropout must be in [0, 1), got 1.5", error(digits.replace("0.2", "1.5")));
         assertEquals("x.yaml:3:14: field hidden[1]: expected an integer, got 'wide'",
                 error(digits.replace("[64]", "[64, wide]")));
-        assertEquals("x.yaml:1:1: field model_type: unknown model_type 'mpl'; known: [gpt2, llama, mlp]",
+        assertEquals("x.yaml:1:1: field model_type: unknown model_type 'mpl'; known: [gpt2, llama, mlp, ols]",
                 error(digits.replace("mlp", "mpl")));
-        assertEquals("x.yaml:1:1: field model_type: required; one of [gpt2, llama, mlp]", error("hidden: [3]"));
+        assertEquals("x.yaml:1:1: field model_type: required; one of [gpt2, llama, mlp, ols]", error("hidden: [3]"));
         MlpPreset d = read(models().resolve("mlp-digits.yaml"));
         IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> d.build(784, 10));
         assertEquals("the preset takes 64 inputs, but the data has 784 features (leave inputs out to take the data's)",

@@ -22,7 +22,7 @@ final class CacheTargets implements BatchTargets {
     private final LabelAssembler labels;
     private final int[] classLabels;
     private final String signal;
-    private final int studentPasses;
+    private final StudentEstimates.Estimator estimator;
 
     /**
      * Creates the labels of one student.
@@ -34,10 +34,10 @@ final class CacheTargets implements BatchTargets {
      * @param labels the loss's label adapter
      * @param classLabels the rows' class ids, or null for regression
      * @param signal the cache's signal
-     * @param studentPasses MC-dropout passes for targets that need the student's own estimate
+     * @param estimator the student's own estimate, for targets that need it (this student's: it may keep state)
      */
     CacheTargets(DenseCacheReader reader, int firstDraw, int draws, TargetBuilder target, LabelAssembler labels,
-            int[] classLabels, String signal, int studentPasses) {
+            int[] classLabels, String signal, StudentEstimates.Estimator estimator) {
         this.reader = reader;
         this.firstDraw = firstDraw;
         this.draws = draws;
@@ -45,11 +45,31 @@ final class CacheTargets implements BatchTargets {
         this.labels = labels;
         this.classLabels = classLabels;
         this.signal = signal;
-        this.studentPasses = studentPasses;
+        this.estimator = estimator;
     }
 
     @Override
     public NDList labels(NDManager manager, int[] rows, NDArray inputs, StudentProbe student) {
+        return build(manager, rows, inputs, student, true).labels();
+    }
+
+    /**
+     * The built targets of some rows (a closed-form student fits them directly).
+     *
+     * @param manager where to create the arrays
+     * @param rows the rows
+     * @param inputs their features (for estimates that run the student), or null
+     * @param student the student (for estimates that run it), or null
+     * @return the targets (B, C)
+     */
+    NDArray targets(NDManager manager, int[] rows, NDArray inputs, StudentProbe student) {
+        return build(manager, rows, inputs, student, false).target();
+    }
+
+    private record Built(NDArray target, NDList labels) {
+    }
+
+    private Built build(NDManager manager, int[] rows, NDArray inputs, StudentProbe student, boolean assemble) {
         long[] items = new long[rows.length];
         for (int i = 0; i < rows.length; i++) {
             items[i] = rows[i];
@@ -64,9 +84,8 @@ final class CacheTargets implements BatchTargets {
             y = manager.create(ids);
         }
         StudentEstimate estimate = target.needsStudentEstimate()
-                ? StudentEstimate.fromPasses(student.mcDropoutProbabilities(inputs, studentPasses).transpose(1, 0, 2))
-                : null;
+                ? estimator.estimate(manager, rows, inputs, samples, student) : null;
         NDArray t = target.build(samples, estimate, target.needsLabels() ? y : null);
-        return labels.assemble(samples, t, y, target.outputSignal(signal));
+        return new Built(t, assemble ? labels.assemble(samples, t, y, target.outputSignal(signal)) : null);
     }
 }

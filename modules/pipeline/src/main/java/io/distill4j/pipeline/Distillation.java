@@ -10,8 +10,10 @@ import io.distill4j.loss.DistillationLoss;
 import io.distill4j.loss.Registry;
 import io.distill4j.loss.TargetBuilder;
 import io.distill4j.models.Inference;
+import io.distill4j.models.LeastSquares;
 import io.distill4j.models.Mlp;
 import io.distill4j.models.MlpPreset;
+import io.distill4j.models.OlsPreset;
 import io.distill4j.models.StudentPreset;
 import io.distill4j.trainer.Evaluators;
 import io.distill4j.trainer.Metrics;
@@ -91,6 +93,7 @@ public final class Distillation {
     final Draws draws;
     final int samples;
     private final int studentPasses;
+    private final StudentEstimates studentEstimate;
     private final int evaluationPasses;
     private final int topK;
     private final Path cacheDir;
@@ -121,6 +124,7 @@ public final class Distillation {
         this.draws = b.draws;
         this.samples = b.samples;
         this.studentPasses = b.studentPasses;
+        this.studentEstimate = b.studentEstimate;
         this.evaluationPasses = b.evaluationPasses;
         this.topK = b.topK;
         this.cacheDir = b.cacheDir;
@@ -236,6 +240,8 @@ public final class Distillation {
         String signal = filled.manifest().signal();
         String misfit = LabelAssembler.check(loss, lossName, target, targetName, signal, width, train.isClassification(),
                 topK);
+        misfit = misfit != null ? misfit : estimateMisfit(lossName, target, targetName, studentEstimate,
+                student instanceof OlsPreset, signal, train.size(), width);
         if (misfit != null) {
             throw new BadInputException(misfit);
         }
@@ -261,11 +267,16 @@ public final class Distillation {
         int[] labels = train.isClassification() ? train.labels() : null;
         MultiStudentRun.Builder b = MultiStudentRun.builder().optName(name).setSeeds(seeds)
                 .setLoss(loss).setSpec(training).setScorer(evaluator).optResume(resume).optParameterVariance(true);
-        if (stacked) {
+        if (complete instanceof OlsPreset ols) {
+            LeastSquares problem = ols.problem(train.features());
+            b.setStudents(seed -> complete.build(train.width(), outputs)).optClosedForm((seed, model) -> fitClosedForm(
+                    ols, problem, new CacheTargets(reader, firstDraw(seeds.indexOf(seed)), samples, target, assembler,
+                            labels, signal, studentEstimate.start(studentPasses, problem, train.size(), width)), model, train));
+        } else if (stacked) {
             List<CacheTargets> perStudent = new ArrayList<>();
             for (int s = 0; s < seeds.size(); s++) {
                 perStudent.add(new CacheTargets(reader, firstDraw(s), samples, target, assembler, labels, signal,
-                        studentPasses));
+                        studentEstimate.start(studentPasses, null, train.size(), width)));
             }
             MlpPreset p = (MlpPreset) complete;
             b.optStacked(new MultiStudentRun.Stacked(io.distill4j.models.StackedMlp.builder().setStudents(seeds.size())
@@ -275,8 +286,8 @@ public final class Distillation {
         } else {
             b.setStudents(seed -> complete.build(train.width(), outputs))
                     .setDataPerStudent(seed -> new TabularBatchSource(train.features(), new CacheTargets(reader,
-                            firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal, studentPasses),
-                            training.batchSize(), device));
+                            firstDraw(seeds.indexOf(seed)), samples, target, assembler, labels, signal,
+                            studentEstimate.start(studentPasses, null, train.size(), width)), training.batchSize(), device));
         }
         if (validation != null) {
             b.optValidator(validator(width));
@@ -310,6 +321,56 @@ public final class Distillation {
         throw new BadInputException(runDir + ": cannot write the run folder after training (" + rescue.reason()
                 + "); nothing is lost: the results" + (saveStudents ? " and the students not saved there" : "")
                 + " were written to " + rescue.dir + " instead");
+    }
+
+    /**
+     * Fits a closed-form student: its targets over every training row at once (the run's target builder on the
+     * student's draws), then least squares on them, the coefficients set into its block.
+     *
+     * @return the mean squared residual on the targets
+     */
+    private static double fitClosedForm(OlsPreset ols, LeastSquares problem, CacheTargets targets, ai.djl.Model model,
+            TabularData train) {
+        int n = train.size();
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = i;
+        }
+        double[][] t;
+        try (ai.djl.ndarray.NDManager m = model.getNDManager().newSubManager()) {
+            ai.djl.ndarray.NDArray built = targets.targets(m, rows, null, null);
+            int w = (int) built.getShape().get(1);
+            float[] flat = built.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            t = new double[n][w];
+            for (int i = 0; i < n; i++) {
+                for (int d = 0; d < w; d++) {
+                    t[i][d] = flat[i * w + d];
+                }
+            }
+        }
+        double[][] coefficients = problem.coefficients(t);
+        model.getBlock().initialize(model.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32,
+                new ai.djl.ndarray.types.Shape(1, train.width()));
+        ols.setCoefficients(model.getBlock(), coefficients);
+        double[][] fit = problem.fitted(t);
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+            for (int d = 0; d < t[i].length; d++) {
+                sq += (t[i][d] - fit[i][d]) * (t[i][d] - fit[i][d]);
+            }
+        }
+        return sq / ((double) n * t[0].length);
+    }
+
+    /** @return why a target's student estimate cannot come from the source for this run, or null */
+    static String estimateMisfit(String lossName, TargetBuilder target, String targetName, StudentEstimates source,
+            boolean closedForm, String signal, int rows, int width) {
+        if (!target.needsStudentEstimate()) {
+            return null;
+        }
+        String why = source.misfit(closedForm, signal, rows, width);
+        return why == null ? null : "loss '" + lossName + "' with target '" + targetName + "': the target fuses the"
+                + " teacher with the student's own estimate (studentEstimate " + source.describe() + "): " + why;
     }
 
     /**
@@ -479,6 +540,9 @@ public final class Distillation {
             m.put("extraTests", tests);
         }
         m.put("studentPasses", studentPasses);
+        if (target.needsStudentEstimate()) {
+            m.put("studentEstimate", studentEstimate.describe());
+        }
         m.put("evaluationPasses", evaluationPasses);
         m.put("training", training.asMap());
         m.put("seeds", seeds);
@@ -507,6 +571,7 @@ public final class Distillation {
         private Draws draws = Draws.PER_STUDENT;
         private int samples;
         private int studentPasses = 4;
+        private StudentEstimates studentEstimate;
         private int evaluationPasses = 8;
         private int topK = LabelAssembler.DEFAULT_TOP_K;
         private Path cacheDir;
@@ -829,6 +894,18 @@ public final class Distillation {
         }
 
         /**
+         * Sets where targets that fuse the teacher with the student's own estimate get it (default: the student's
+         * MC-dropout passes, or for a student fitted in closed form its pilot fit); see {@link StudentEstimates}.
+         *
+         * @param source the source
+         * @return this builder
+         */
+        public Builder studentEstimate(StudentEstimates source) {
+            this.studentEstimate = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        /**
          * Sets the MC-dropout passes for each student's intra-student variance on the test part.
          *
          * @param passes 0 to skip, else at least 2 (default 8)
@@ -979,6 +1056,19 @@ public final class Distillation {
             if (training.earlyStopping() != null && validation == null) {
                 throw new IllegalArgumentException("early stopping needs validation rows (validation(...)), never the test part");
             }
+            boolean closedForm = student instanceof OlsPreset;
+            if (studentEstimate == null) {
+                studentEstimate = closedForm ? StudentEstimates.pilot() : StudentEstimates.mcDropout();
+            }
+            if (closedForm) {
+                String why = classification ? "this dataset is a classification" : !(loss instanceof io.distill4j.loss.MseLoss)
+                        ? "the loss is '" + lossName + "' (least squares minimises mse)" : stacked ? "stacked is set"
+                        : validation != null ? "validation rows are set" : resume ? "resume is set" : null;
+                if (why != null) {
+                    throw new IllegalArgumentException("an ols student is fitted in closed form to regression targets"
+                            + " with loss mse, without stacking, validation or resume; " + why);
+                }
+            }
             if (stacked && !(student instanceof MlpPreset)) {
                 throw new IllegalArgumentException("stacked students need an MLP student, got model_type "
                         + student.modelType());
@@ -1001,6 +1091,8 @@ public final class Distillation {
             int width = classification ? data.train().numClasses() : 1;
             String misfit = LabelAssembler.check(loss, lossName, target, targetName, teacher.signal(data.train()), width,
                     classification, topK);
+            misfit = misfit != null ? misfit : estimateMisfit(lossName, target, targetName, studentEstimate, closedForm,
+                    teacher.signal(data.train()), data.train().size(), width);
             if (misfit != null) {
                 throw new IllegalArgumentException(misfit);
             }

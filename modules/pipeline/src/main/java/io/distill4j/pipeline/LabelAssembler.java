@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * Makes the labels a loss declares ({@link DistillationLoss#labels()}) from a dense cache batch: the items' teacher
  * samples (B, k, C), the target builder's output (B, C) and the ground truth. One adapter for every loss and
- * target: {@link #check} refuses, before any training, a loss whose labels this cache and target cannot give.
+ * target: {@link #check} refuses, before any training, a loss whose labels this cache and target cannot give. Where
+ * a target's student estimate comes from is checked by {@link StudentEstimates}.
  */
 public final class LabelAssembler {
 
@@ -52,9 +53,9 @@ public final class LabelAssembler {
         if (target.needsLabels() && !hasClassLabels) {
             return pair + ": target '" + targetName + "' needs class labels, and this dataset is a regression";
         }
-        if (target.needsStudentEstimate() && !"probabilities".equals(signal)) {
-            return pair + ": target '" + targetName + "' fuses the teacher with the student's own probabilities, and this"
-                    + " cache holds " + signal;
+        if (target instanceof io.distill4j.loss.InverseVarianceTarget iv && iv.renormalise() && "values".equals(signal)) {
+            return pair + ": target '" + targetName + "' renormalises its fused target onto the simplex, and this cache"
+                    + " holds regression values (set its option renormalise: false)";
         }
         String cacheSignal = signal;
         signal = target.outputSignal(cacheSignal);

@@ -46,7 +46,7 @@ class DistillationTest {
     static float[] labels(Distillation d, DenseCacheReader reader, int student, NDManager m) {
         CacheTargets t = new CacheTargets(reader, d.firstDraw(student), d.samplesPerStudent(),
                 Registry.target(d.name(), Map.of()), new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5),
-                IRIS.train().labels(), "probabilities", 4);
+                IRIS.train().labels(), "probabilities", StudentEstimates.mcDropout().start(4, null, IRIS.train().size(), 3));
         NDList l = t.labels(m, new int[] {0, 1, 2, 3, 4}, m.zeros(new ai.djl.ndarray.types.Shape(5, 4)), NO_PROBE);
         return l.head().toFloatArray();
     }
@@ -88,7 +88,7 @@ class DistillationTest {
         java.util.List<CacheTargets> each = new java.util.ArrayList<>();
         for (int s = 0; s < 3; s++) {
             each.add(new CacheTargets(reader, d.firstDraw(s), 3, Registry.target("inverse-variance", Map.of()), assembler,
-                    IRIS.train().labels(), "probabilities", 4));
+                    IRIS.train().labels(), "probabilities", StudentEstimates.mcDropout().start(4, null, IRIS.train().size(), 3)));
         }
         try (NDManager m = NDManager.newBaseManager()) {
             long[][] rows = {{4, 0, 7}, {1, 9, 2}, {30, 5, 6}};
@@ -197,7 +197,7 @@ class DistillationTest {
                     .softmax(-1);
             Distillation iv = run(teacher, "inverse-variance").build();
             CacheTargets t = new CacheTargets(reader, iv.firstDraw(1), 4, Registry.target("inverse-variance", Map.of()),
-                    new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5), IRIS.train().labels(), "probabilities", 4);
+                    new LabelAssembler(Registry.loss("soft-ce", Map.of()), 5), IRIS.train().labels(), "probabilities", StudentEstimates.mcDropout().start(4, null, IRIS.train().size(), 3));
             float[] fused = t.labels(m, new int[] {0, 1, 2, 3, 4}, m.zeros(new ai.djl.ndarray.types.Shape(5, 4)), probe)
                     .head().toFloatArray();
             // zero teacher variance: the fusion keeps the teacher, up to its 1e-8 variance guard (a_S = 1e-8 / (var_S + 1e-8))
@@ -214,7 +214,7 @@ class DistillationTest {
         float[][][] z = cache.readAll();
         var target = Registry.target("bayesian-mean", Map.of("input", "logits", "temperature", 4.0));
         CacheTargets t = new CacheTargets(cache.dense(false), 0, 3, target, new LabelAssembler(Registry.loss("hinton-kd",
-                Map.of()), 5), IRIS.train().labels(), "logits", 4);
+                Map.of()), 5), IRIS.train().labels(), "logits", StudentEstimates.mcDropout().start(4, null, IRIS.train().size(), 3));
         try (NDManager m = NDManager.newBaseManager()) {
             float[] got = t.labels(m, new int[] {0, 1}, m.zeros(new ai.djl.ndarray.types.Shape(2, 4)), NO_PROBE).get(1)
                     .toFloatArray();

@@ -57,6 +57,23 @@ public final class MultiStudentRun {
     }
 
     /**
+     * Fits one student in closed form instead of by the engine's gradient steps ({@link Builder#optClosedForm}), for
+     * students whose optimum is solved directly (least squares).
+     */
+    @FunctionalInterface
+    public interface ClosedFormFit {
+        /**
+         * Fits a student.
+         *
+         * @param seed the student's seed
+         * @param model the model holding the student's uninitialised block: the fit initialises it and sets its
+         *     parameters
+         * @return the fit's training loss
+         */
+        double fit(long seed, Model model);
+    }
+
+    /**
      * One student's evaluation.
      *
      * @param metrics metric values by name (every student must report the same names)
@@ -154,6 +171,7 @@ public final class MultiStudentRun {
     private final boolean parameterVariance;
     private final Stacked stacked;
     private final StudentStore store;
+    private final ClosedFormFit closedForm;
 
     private MultiStudentRun(Builder b) {
         this.name = b.name;
@@ -169,6 +187,7 @@ public final class MultiStudentRun {
         this.parameterVariance = b.parameterVariance;
         this.stacked = b.stacked;
         this.store = b.store;
+        this.closedForm = b.closedForm;
     }
 
     /**
@@ -262,8 +281,15 @@ public final class MultiStudentRun {
         return trained;
     }
 
-    /** Trains and scores the student of one seed. */
+    /** Trains (or fits in closed form) and scores the student of one seed. */
     private StudentOutcome trainStudent(long seed) {
+        if (closedForm != null) {
+            try (Model model = Model.newInstance(name + "-seed-" + seed, spec.device())) {
+                model.setBlock(students.create(seed));
+                double loss = closedForm.fit(seed, model);
+                return outcome(seed, new FitResult(0, 0, loss, 0, List.of(), Double.NaN, -1, false, false, null, 0), model);
+            }
+        }
         TrainingSpec.Builder sb = spec.withSeed(seed).toBuilder();
         if (spec.checkpointEvery() > 0) {
             Path dir = studentCheckpoints(spec.checkpointDir(), seed);
@@ -486,8 +512,22 @@ public final class MultiStudentRun {
         private boolean parameterVariance = true;
         private Stacked stacked;
         private StudentStore store;
+        private ClosedFormFit closedForm;
 
         private Builder() {
+        }
+
+        /**
+         * Fits each student in closed form instead of training it: the student factory builds its block, the fit
+         * sets its parameters, and it is scored as a trained student is (its training result has 0 updates and the
+         * fit's loss). The data sources, resume and validation do not apply.
+         *
+         * @param fit the fit, or null to train (default)
+         * @return this builder
+         */
+        public Builder optClosedForm(ClosedFormFit fit) {
+            this.closedForm = fit;
+            return this;
         }
 
         /**
@@ -645,6 +685,9 @@ public final class MultiStudentRun {
          */
         public MultiStudentRun build() {
             if (stacked != null) {
+                if (closedForm != null) {
+                    throw new IllegalArgumentException("a stacked run trains its students: no optClosedForm");
+                }
                 if (store != null) {
                     throw new IllegalArgumentException("a stacked run trains its students at once: no optStore");
                 }
@@ -655,6 +698,12 @@ public final class MultiStudentRun {
                 if (stacked.block().students() != seeds.size()) {
                     throw new IllegalArgumentException("the stack holds " + stacked.block().students() + " students for "
                             + seeds.size() + " seeds");
+                }
+            } else if (closedForm != null) {
+                Objects.requireNonNull(students, "students (setStudents)");
+                if (data != null || dataPerStudent != null || validator != null || resume) {
+                    throw new IllegalArgumentException("students fitted in closed form take no data source, validator"
+                            + " or resume");
                 }
             } else {
                 Objects.requireNonNull(students, "students (setStudents)");

@@ -94,7 +94,17 @@ public final class TrainingEngine {
             throw new IllegalArgumentException("the batch source has " + perEpoch + " batches per epoch");
         }
         Block block = model.getBlock();
-        StudentProbe probe = (x, passes) -> Inference.mcDropout(block, x, passes);
+        StudentProbe probe = new StudentProbe() {
+            @Override
+            public NDArray mcDropoutProbabilities(NDArray x, int passes) {
+                return Inference.mcDropout(block, x, passes);
+            }
+
+            @Override
+            public NDArray outputs(NDArray x) {
+                return Inference.forward(block, x, true);
+            }
+        };
         if (!block.isInitialized()) {
             initialize(model, source, spec);
         }

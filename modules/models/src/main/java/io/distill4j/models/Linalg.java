@@ -1,6 +1,6 @@
-package io.distill4j.experiments;
+package io.distill4j.models;
 
-/** Dense double-precision linear algebra for the small least-squares problems of the experiments. */
+/** Dense double-precision linear algebra for small least-squares problems (the {@code ols} student, the experiments). */
 public final class Linalg {
     private Linalg() {
     }

@@ -1,4 +1,4 @@
-package io.distill4j.experiments;
+package io.distill4j.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
