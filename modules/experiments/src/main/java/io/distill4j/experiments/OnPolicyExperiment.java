@@ -6,20 +6,32 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.distill4j.data.AtomicFiles;
+import io.distill4j.data.SequenceCacheReader;
+import io.distill4j.data.TeacherCache;
 import io.distill4j.data.config.ConfigFile;
 import io.distill4j.models.lm.CausalLm;
 import io.distill4j.models.lm.CausalLmConfig;
 import io.distill4j.models.lm.Generation;
-import io.distill4j.models.lm.LmExample;
 import io.distill4j.models.lm.LmFamily;
+import io.distill4j.models.lm.LmPreset;
+import io.distill4j.models.lm.LmTokenizer;
+import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.Plots;
+import io.distill4j.pipeline.RunInfo;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.SampleSpec;
+import io.distill4j.pipeline.Teachers;
 import io.distill4j.trainer.TrainingSession;
 import io.distill4j.trainer.TrainingSpec;
 import io.distill4j.trainer.lm.AnswerLoss;
-import io.distill4j.trainer.lm.OnPolicyDistiller;
-import io.distill4j.pipeline.Plots;
-import io.distill4j.pipeline.RunInfo;
+import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.trainer.stats.Summary;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,17 +45,24 @@ import org.knowm.xchart.XYChart;
  *
  * <p>A GPT-2-family teacher is trained by distill4j (next-token cross-entropy, AdamW through the engine's
  * {@link TrainingSession}) on sequences of a random sparse Markov chain (each token has a few likely
- * successors). Students of one architecture, initialised alike per seed, are distilled from it on the same
- * training prompts for the same number of steps with {@link OnPolicyDistiller} and the same generalised JSD
- * loss: <b>off-policy</b> (lmbda = 0) on continuations sampled once from the teacher (supervised KD on
- * teacher samples), <b>on-policy</b> (lmbda as configured) on the student's own samples. Measured on held-out
- * prompts: the sequence-level reverse KL(q_S || p_T) of fixed-length continuations, estimated as the mean of
+ * successors) and saved as a Hugging Face folder with a word-level tokenizer (token i is the word {@code t<i>}).
+ * The students are trained by the pipeline, as {@code distill4j train} trains them with {@code lm.mode: on-policy}:
+ * the teacher's sample job ({@code runs/sample.yaml}) draws one continuation per prompt into a sequence cache, and
+ * each method is a {@link Distillation} run ({@code runs/<method>/}: results, model card, students as Hugging Face
+ * folders) whose students, of one architecture and initialised alike per seed, take the same number of updates on
+ * the same training prompts with the same generalised JSD loss: <b>off-policy</b> (lmbda = 0) on the teacher's
+ * cached continuations (supervised KD on teacher samples), <b>on-policy</b> (lmbda as configured) on the student's
+ * own samples, scored by the teacher's folder. Measured from the saved students on the held-out prompts (the runs'
+ * held-out part): the sequence-level reverse KL(q_S || p_T) of fixed-length continuations, estimated as the mean of
  * log q_S(y|x) - log p_T(y|x) over continuations sampled from the student (temperature 1), and the forward
  * KL(p_T || q_S) over continuations sampled from the teacher. Intervals: Student-t over seeds
  * ({@link Summary}), of each method and of the paired difference. The claim checked: on-policy gives the lower
  * reverse sequence KL.
  */
 public final class OnPolicyExperiment implements Experiment {
+
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(
+            OnPolicyExperiment.class);
 
     /**
      * A model shape.
@@ -144,39 +163,39 @@ public final class OnPolicyExperiment implements Experiment {
         long t0 = System.nanoTime();
         int context = cfg.promptLength() + cfg.responseLength();
         double[][] chain = chain(cfg);
-        double[] rev = new double[2 * cfg.students()];
-        double[] fwd = new double[2 * cfg.students()];
+        Path runs = outDir.resolve("runs");
+        Path teacherDir = runs.resolve(TEACHER);
+        Files.createDirectories(runs);
+        Path tokenizer = runs.resolve(HfFolder.TOKENIZER);
+        WordTokenizer.writeWords(tokenizer, words(cfg.vocab()));
         double teacherLoss;
-        try (Model tm = Model.newInstance("on-policy-teacher"); NDManager base = NDManager.newBaseManager()) {
+        try (Model tm = Model.newInstance("on-policy-teacher"); LmTokenizer tok = LmTokenizer.load(tokenizer)) {
             CausalLm teacher = model(cfg.teacher(), cfg.vocab(), context, (int) cfg.seed() + 1, tm.getNDManager());
             tm.setBlock(teacher);
             teacherLoss = trainTeacher(cfg, chain, tm, context);
-            Random r = new Random(cfg.seed() + 2);
-            List<int[]> train = prompts(chain, cfg.trainPrompts(), cfg.promptLength(), r);
-            List<int[]> heldOut = prompts(chain, cfg.heldOutPrompts(), cfg.promptLength(), r);
-            // off-policy data: one teacher continuation per training prompt, sampled once
-            List<LmExample> offData = new ArrayList<>();
-            for (int[] p : train) {
-                offData.add(LmExample.of(p, Generation.sample(teacher, base, p, cfg.responseLength(), -1, 1.0, 0, r)));
-            }
+            HfFolder.save(teacher, tok, teacherDir);
+        }
+        Random r = new Random(cfg.seed() + 2);
+        List<int[]> train = prompts(chain, cfg.trainPrompts(), cfg.promptLength(), r);
+        List<int[]> heldOut = prompts(chain, cfg.heldOutPrompts(), cfg.promptLength(), r);
+        SampleSpec job = sampleJob(cfg, runs, train, heldOut);
+        List<Long> seeds = new ArrayList<>();
+        for (int s = 0; s < cfg.students(); s++) {
+            seeds.add(cfg.seed() + 100 + s);
+        }
+        RunResult[] runResults = new RunResult[2];
+        for (int m = 0; m < 2; m++) {
+            runResults[m] = students(cfg, job, seeds, m == 0 ? 0 : cfg.lmbda()).fit(runs.resolve(METHODS.get(m)));
+        }
+        double[] rev = new double[2 * cfg.students()];
+        double[] fwd = new double[2 * cfg.students()];
+        try (NDManager base = NDManager.newBaseManager()) {
+            CausalLm teacher = load(teacherDir, base);
+            checkPrompts(job, train, heldOut);
             for (int s = 0; s < cfg.students(); s++) {
                 for (int m = 0; m < 2; m++) {
                     try (NDManager sm = base.newSubManager()) {
-                        CausalLm student = model(cfg.student(), cfg.vocab(), context, (int) cfg.seed() + 100 + s, sm);
-                        var gkd = new OnPolicyDistiller.Settings(m == 0 ? 0 : cfg.lmbda(), cfg.beta(),
-                                cfg.responseLength(), 1.0, 0, 1, 0, -1, cfg.seed() + 200 + s);
-                        Random order = new Random(cfg.seed() + 300 + s);
-                        try (OnPolicyDistiller d = new OnPolicyDistiller(student, sm, teacher, gkd,
-                                TrainingSpec.builder().setLearningRate((float) cfg.learningRate()).optWeightDecay(0)
-                                        .build())) {
-                            for (int step = 0; step < cfg.steps(); step++) {
-                                List<LmExample> b = new ArrayList<>();
-                                for (int i = 0; i < cfg.batchRows(); i++) {
-                                    b.add(offData.get(order.nextInt(offData.size())));
-                                }
-                                d.step(b);
-                            }
-                        }
+                        CausalLm student = load(studentFolder(runs, METHODS.get(m), seeds.get(s)), sm);
                         Random er = new Random(cfg.seed() + 400 + s);
                         rev[2 * s + m] = sequenceKl(student, teacher, heldOut, cfg, sm, er, true);
                         fwd[2 * s + m] = sequenceKl(student, teacher, heldOut, cfg, sm, er, false);
@@ -184,12 +203,113 @@ public final class OnPolicyExperiment implements Experiment {
                 }
             }
         }
-        return report(cfg, quick, teacherLoss, rev, fwd, (System.nanoTime() - t0) / 1e9, outDir,
-                r -> r.provenance(info.finish(), config.root()).seed("seed", cfg.seed()));
+        return report(cfg, quick, teacherLoss, rev, fwd, runResults, (System.nanoTime() - t0) / 1e9, outDir,
+                rep -> rep.provenance(info.finish(), config.root()).seed("seed", cfg.seed()));
+    }
+
+    /** The two methods, in report order; each is a pipeline run in {@code runs/<method>}. */
+    static final List<String> METHODS = List.of("off-policy", "on-policy");
+    /** The teacher's Hugging Face folder under {@code runs/}. */
+    static final String TEACHER = "teacher";
+
+    /**
+     * The folder of a student a method's pipeline run saved.
+     *
+     * @param runs the experiment's {@code runs/} folder
+     * @param method one of {@link #METHODS}
+     * @param seed the student's seed
+     * @return its Hugging Face folder
+     */
+    static Path studentFolder(Path runs, String method, long seed) {
+        return runs.resolve(method).resolve("students").resolve("seed-" + seed);
+    }
+
+    /** The chain's tokens as words of the teacher's tokenizer: id i is {@code t<i>}. */
+    private static List<String> words(int vocab) {
+        List<String> w = new ArrayList<>(vocab);
+        for (int i = 0; i < vocab; i++) {
+            w.add("t" + i);
+        }
+        return w;
+    }
+
+    private static String text(int[] ids) {
+        StringBuilder sb = new StringBuilder();
+        for (int id : ids) {
+            sb.append(sb.length() == 0 ? "" : " ").append('t').append(id);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The teacher's sample job (written to {@code runs/sample.yaml}, as {@code distill4j sample} reads it): the
+     * training prompts then the held-out ones, as words of the tokenizer, and one continuation of
+     * {@code responseLength} tokens per prompt sampled from the teacher folder at temperature 1 with no end token.
+     */
+    private static SampleSpec sampleJob(Config cfg, Path runs, List<int[]> train, List<int[]> heldOut)
+            throws IOException {
+        StringBuilder prompts = new StringBuilder();
+        for (List<int[]> part : List.of(train, heldOut)) {
+            for (int[] p : part) {
+                prompts.append(text(p)).append('\n');
+            }
+        }
+        AtomicFiles.write(runs.resolve("prompts.txt"), prompts.toString().getBytes(StandardCharsets.UTF_8));
+        String yaml = String.format(Locale.ROOT, """
+                # the on-policy experiment's teacher samples: one continuation per prompt (the off-policy data)
+                cache: teacher-cache
+                k: 1
+                seed: %d
+                prompts: {file: prompts.txt}
+                teacher: {type: lm, folder: %s, maxTokens: %d, temperature: 1.0}
+                """, cfg.seed() + 2, TEACHER, cfg.responseLength());
+        Path file = runs.resolve("sample.yaml");
+        AtomicFiles.write(file, yaml.getBytes(StandardCharsets.UTF_8));
+        return SampleSpec.load(file);
+    }
+
+    /**
+     * One method's students as a pipeline run: the sample job as teacher (its folder scores the students'
+     * continuations), students of the configured shape initialised from their seeds, {@code lm.mode on-policy} with
+     * the method's lmbda, the last {@code heldOutPrompts} prompts held out, shared draws (every student learns on the
+     * same teacher continuation per prompt), {@code steps} updates of {@code batchRows} prompts.
+     */
+    static Distillation students(Config cfg, SampleSpec job, List<Long> seeds, double lmbda) {
+        int context = cfg.promptLength() + cfg.responseLength();
+        int prompts = cfg.trainPrompts() + cfg.heldOutPrompts();
+        int perEpoch = (cfg.trainPrompts() + cfg.batchRows() - 1) / cfg.batchRows();
+        var lm = new LmOptions(LmOptions.Mode.ON_POLICY, null, null, null, (double) cfg.heldOutPrompts() / prompts,
+                lmbda, cfg.beta(), 1, 0.0, cfg.responseLength(), 1.0);
+        TrainingSpec spec = TrainingSpec.builder().setEpochs((cfg.steps() + perEpoch - 1) / perEpoch)
+                .optMaxSteps(cfg.steps()).setBatchSize(cfg.batchRows()).setLearningRate((float) cfg.learningRate())
+                .optWeightDecay(0).optLogEvery(0).optProgressBar(false).build();
+        return Distillation.builder().name(lmbda == 0 ? METHODS.get(0) : METHODS.get(1)).teacher(Teachers.sampleJob(job))
+                .student(LmPreset.of(config(cfg.student(), cfg.vocab(), context))).lm(lm).seeds(seeds)
+                .draws(Draws.SHARED).samples(1).training(spec).log(LOG::debug).build();
+    }
+
+    /** Checks that the sample job's cache holds the experiment's prompts as token ids (the tokenizer's round trip). */
+    private static void checkPrompts(SampleSpec job, List<int[]> train, List<int[]> heldOut) {
+        List<int[]> all = new ArrayList<>(train);
+        all.addAll(heldOut);
+        try (SequenceCacheReader reader = TeacherCache.open(job.cache()).sequence()) {
+            for (int i = 0; i < all.size(); i++) {
+                if (!Arrays.equals(reader.read(i).prompt(), all.get(i))) {
+                    throw new IllegalStateException(job.cache() + ": prompt " + i + " is "
+                            + Arrays.toString(reader.read(i).prompt()) + ", the experiment's " + Arrays.toString(all.get(i)));
+                }
+            }
+        }
+    }
+
+    private static CausalLm load(Path folder, NDManager manager) {
+        HfFolder.Loaded loaded = HfFolder.load(folder, manager);
+        loaded.close();
+        return loaded.model();
     }
 
     private static Report report(Config cfg, boolean quick, double teacherLoss, double[] rev, double[] fwd,
-            double seconds, Path outDir, java.util.function.Consumer<Report> provenance) throws IOException {
+            RunResult[] runs, double seconds, Path outDir, java.util.function.Consumer<Report> provenance) throws IOException {
         int n = cfg.students();
         double[][] byMethod = new double[4][n];
         double[] dRev = new double[n];
@@ -211,14 +331,19 @@ public final class OnPolicyExperiment implements Experiment {
         Report r = new Report("On-policy vs off-policy distillation of a causal LM (GKD)" + (quick ? " (quick)" : ""));
         r.paragraph(String.format(Locale.ROOT, "Teacher: GPT-2 family, %d layers x %d, trained by distill4j for %d steps "
                 + "on %d sequences of a random Markov chain over %d tokens (%d likely successors each); last training "
-                + "loss %.3f nats/token. Students: %d layers x %d, %d seeds per method, %d steps of %d prompts each, "
-                + "AdamW at %.4g, generalised JSD with beta %.2f. Off-policy: lmbda 0 on one teacher continuation per "
-                + "training prompt (sampled once at temperature 1). On-policy: lmbda %.2f, the student's own samples "
-                + "(temperature 1). Prompts of %d tokens, continuations of %d; %d held-out prompts, %d continuations "
-                + "each per estimate. %.0f s.", cfg.teacher().layers(), cfg.teacher().hidden(), cfg.teacherSteps(),
-                cfg.teacherSequences(), cfg.vocab(), cfg.successors(), teacherLoss, cfg.student().layers(),
-                cfg.student().hidden(), n, cfg.steps(), cfg.batchRows(), cfg.learningRate(), cfg.beta(), cfg.lmbda(),
-                cfg.promptLength(), cfg.responseLength(), cfg.heldOutPrompts(), cfg.evalSamples(), seconds));
+                + "loss %.3f nats/token; saved as a Hugging Face folder with a word-level tokenizer (token i is the word "
+                + "t<i>). Students: trained by the pipeline (Distillation, lm mode on-policy), one run per method under "
+                + "runs/off-policy and runs/on-policy, each student saved as a Hugging Face folder and measured from it; "
+                + "%d layers x %d, %d seeds per method (initialised alike per seed), %d updates of %d prompts each (each "
+                + "epoch a permutation of the %d training prompts drawn from the seed), AdamW at %.4g, generalised JSD "
+                + "with beta %.2f. Off-policy: lmbda 0 on the one teacher continuation per training prompt that the "
+                + "pipeline's sample job drew (runs/sample.yaml, temperature 1). On-policy: lmbda %.2f, the student's "
+                + "own samples (temperature 1) scored by the teacher's folder. Prompts of %d tokens, continuations of "
+                + "%d; %d held-out prompts, %d continuations each per estimate. %.0f s.", cfg.teacher().layers(),
+                cfg.teacher().hidden(), cfg.teacherSteps(), cfg.teacherSequences(), cfg.vocab(), cfg.successors(),
+                teacherLoss, cfg.student().layers(), cfg.student().hidden(), n, cfg.steps(), cfg.batchRows(),
+                cfg.trainPrompts(), cfg.learningRate(), cfg.beta(), cfg.lmbda(), cfg.promptLength(),
+                cfg.responseLength(), cfg.heldOutPrompts(), cfg.evalSamples(), seconds));
         r.paragraph("Sequence-level KL in nats per continuation; ± is the " + offR.meaning("seeds")
                 + "; the difference is paired by seed (same initialisation and prompt order).");
         r.table(List.of("metric", "off-policy", "on-policy", "on - off"), List.of(
@@ -239,10 +364,16 @@ public final class OnPolicyExperiment implements Experiment {
         chart.getStyler().setYAxisDecimalPattern("0.0##");
         r.plot("on-policy-kl", chart);
         r.data("reverseKl", rev).data("forwardKl", fwd).data("teacherLoss", teacherLoss)
-                .data("reverseDifference", dRev).data("forwardDifference", dFwd);
+                .data("reverseDifference", dRev).data("forwardDifference", dFwd)
+                .data("heldOutNll", new double[][] {nll(runs[0]), nll(runs[1])});
         provenance.accept(r);
         r.write(outDir);
         return r;
+    }
+
+    /** The pipeline's per-student NLL of the teacher's held-out continuations, in seed order. */
+    private static double[] nll(RunResult run) {
+        return run.result().students().stream().mapToDouble(st -> st.metrics().get("nll")).toArray();
     }
 
     /** Row-stochastic transitions: each token's successors get Dirichlet(1) weights, the rest 0. */
@@ -301,11 +432,15 @@ public final class OnPolicyExperiment implements Experiment {
         return out;
     }
 
+    /** A GPT-2-family architecture of a shape, without dropout and without BOS/EOS ids (the chain has none). */
+    static CausalLmConfig config(Shape3 s, int vocab, int context) {
+        return CausalLmConfig.builder(LmFamily.GPT2).vocabSize(vocab).hiddenSize(s.hidden()).numLayers(s.layers())
+                .numHeads(s.heads()).maxPositions(context).dropout(0).bosTokenId(-1).eosTokenId(-1).build();
+    }
+
     private static CausalLm model(Shape3 s, int vocab, int context, int seed, NDManager manager) {
         Engine.getInstance().setRandomSeed(seed);
-        CausalLm m = new CausalLm(CausalLmConfig.builder(LmFamily.GPT2).vocabSize(vocab).hiddenSize(s.hidden())
-                .numLayers(s.layers()).numHeads(s.heads()).maxPositions(context).dropout(0).bosTokenId(-1)
-                .eosTokenId(-1).build());
+        CausalLm m = new CausalLm(config(s, vocab, context));
         m.initialize(manager);
         return m;
     }

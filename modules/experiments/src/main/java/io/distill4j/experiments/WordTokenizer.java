@@ -20,8 +20,9 @@ import java.util.regex.Pattern;
 /**
  * Writes a Hugging Face {@code tokenizer.json} with a word-level model: a lower-casing normaliser, the
  * {@code Whitespace} pre-tokeniser (runs of word characters, runs of other non-space characters), a fixed
- * vocabulary, {@code <unk>} for any other word, and {@code <eos>} as the end-of-answer token. No special
- * tokens are added on encoding; decoding joins words with single spaces.
+ * vocabulary, {@code <unk>} for any other word, and {@code <eos>} as the end-of-answer token ({@link #write}), or the
+ * words alone ({@link #writeWords}: ids 0..n-1, for a vocabulary of symbols that has no end token). No
+ * special tokens are added on encoding; decoding joins words with single spaces.
  */
 public final class WordTokenizer {
     /** The unknown-word token, id 0. */
@@ -78,9 +79,34 @@ public final class WordTokenizer {
      * @throws IOException if the file cannot be written
      */
     public static int write(Path file, Collection<String> words) throws IOException {
-        Set<String> vocab = new LinkedHashSet<>();
-        vocab.add(UNK);
-        vocab.add(EOS);
+        return write(file, List.of(UNK, EOS), words, UNK);
+    }
+
+    /**
+     * Writes a tokenizer of the words alone: word i is id i, no special tokens, so that encoding a text of these
+     * words gives their ids and nothing else. The model has no unknown-word token of its own: a word outside the
+     * vocabulary is read as the first word (the tokenizers library needs some unknown-word id, and text that is not
+     * made of the vocabulary's words, such as a tokenizer probe, must still encode).
+     *
+     * @param file the {@code tokenizer.json} to write
+     * @param words the vocabulary (lower-case pieces, distinct)
+     * @return the vocabulary size
+     * @throws IOException if the file cannot be written
+     * @throws IllegalArgumentException if a word is not one lower-case piece or appears twice
+     */
+    public static int writeWords(Path file, List<String> words) throws IOException {
+        if (new LinkedHashSet<>(words).size() != words.size()) {
+            throw new IllegalArgumentException("the vocabulary repeats a word: ids would not be the words' positions");
+        }
+        if (words.isEmpty()) {
+            throw new IllegalArgumentException("the vocabulary is empty");
+        }
+        return write(file, List.of(), words, words.get(0));
+    }
+
+    private static int write(Path file, List<String> specials, Collection<String> words, String unk)
+            throws IOException {
+        Set<String> vocab = new LinkedHashSet<>(specials);
         for (String w : words) {
             if (!w.equals(w.toLowerCase(Locale.ROOT)) || pieces(w).size() != 1 || !pieces(w).get(0).equals(w)) {
                 throw new IllegalArgumentException("vocabulary word '" + w + "' is not one lower-case piece");
@@ -94,7 +120,7 @@ public final class WordTokenizer {
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
         int id = 0;
-        for (String special : List.of(UNK, EOS)) {
+        for (String special : specials) {
             ObjectNode t = added.addObject();
             t.put("id", id++);
             t.put("content", special);
@@ -115,7 +141,7 @@ public final class WordTokenizer {
         for (String w : vocab) {
             v.put(w, i++);
         }
-        model.put("unk_token", UNK);
+        model.put("unk_token", unk);
         Files.createDirectories(file.toAbsolutePath().getParent());
         io.distill4j.data.AtomicFiles.write(file, json.writeValueAsBytes(root));
         return vocab.size();
