@@ -76,6 +76,13 @@ public final class LmTokenizer implements AutoCloseable {
         if (vocab == null || vocab.isMissingNode() || !(vocab.isObject() || vocab.isArray())) {
             throw new BadInputException(file + ": field model.vocab is missing: not a Hugging Face tokenizer.json");
         }
+        JsonNode unk = root.path("model").path("unk_token");
+        if ("WordLevel".equals(root.path("model").path("type").asText()) && unk.isTextual() && vocab.isObject()
+                && !vocab.has(unk.asText())) {
+            // the tokenizers library fails on the first unknown word, not at load: say so before any work
+            throw new BadInputException(file + ": field model.unk_token: '" + unk.asText() + "' is not in model.vocab"
+                    + " (a WordLevel tokenizer maps unknown words to it)");
+        }
         long max = -1;
         if (vocab.isArray()) {
             max = vocab.size() - 1L;
