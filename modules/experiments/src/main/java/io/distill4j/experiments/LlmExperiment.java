@@ -2,16 +2,25 @@ package io.distill4j.experiments;
 
 import io.distill4j.data.Numbers;
 import io.distill4j.pipeline.Plots;
+import io.distill4j.models.lm.LmPreset;
+import io.distill4j.models.lm.io.HfFolder;
+import io.distill4j.pipeline.Distillation;
+import io.distill4j.pipeline.Draws;
+import io.distill4j.pipeline.RunResult;
+import io.distill4j.pipeline.SampleJob;
+import io.distill4j.pipeline.SampleSpec;
+import io.distill4j.pipeline.Teachers;
+import io.distill4j.teacher.SampleProgress;
 import io.distill4j.pipeline.RunInfo;
 import io.distill4j.trainer.stats.Summary;
 import io.distill4j.trainer.stats.Descriptive;
 import io.distill4j.models.lm.SentenceEmbedder;
 
 
-import io.distill4j.models.lm.AnswerSelection;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import io.distill4j.data.config.ConfigFile;
+import io.distill4j.data.AtomicFiles;
 import io.distill4j.data.BadInputException;
 import io.distill4j.data.SequenceCacheReader;
 import io.distill4j.data.SequenceItem;
@@ -19,7 +28,6 @@ import io.distill4j.data.TeacherCache;
 import io.distill4j.data.datasets.TextCorpus;
 import io.distill4j.teacher.lm.CausalLmTeacher;
 import io.distill4j.teacher.lm.SamplingConfig;
-import io.distill4j.teacher.sequence.SequenceTeacherSampler;
 import io.distill4j.trainer.LrSchedule;
 import io.distill4j.models.lm.LmActivation;
 import io.distill4j.models.lm.CausalLm;
@@ -31,7 +39,6 @@ import io.distill4j.trainer.lm.AnswerMetrics;
 import io.distill4j.trainer.lm.LmFineTuner;
 import io.distill4j.trainer.lm.LmOptions;
 import io.distill4j.models.lm.LmTokenizer;
-import io.distill4j.trainer.lm.SequenceCacheExamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,18 +68,23 @@ import org.knowm.xchart.XYChart;
  * repetition penalty 1.2, as the paper) into a sequence cache with top-K log-probabilities; k in the
  * configured list uses the first k of those answers (nested, so k = 1, 3, 5 are paired).
  *
- * <p>Per k and method, R smaller students (seeds 0..R-1; every method starts student r from the same
- * initialisation) are fine-tuned: <b>multi-response</b> (all k answers as examples), <b>mean</b>
- * (the answer closest to the mean sentence embedding), <b>inverse-variance</b> (closest to
- * a_T mu_T + a_S mu_S, mu_S from k samples of the untrained student; {@link AnswerSelection}) and
- * <b>token-kd</b> (token-level top-K distillation on all k answers). The selection rules train E epochs on
- * one answer per question; multi-response and token-kd train {@link #allAnswerEpochs} epochs on all k.
+ * <p>The teacher is then written as a Hugging Face folder with its word-level {@code tokenizer.json} and sampled by
+ * an {@code lm} sample job ({@link SampleJob}, as {@code distill4j sample}). Per k and method, R smaller students
+ * (seeds 0..R-1; every method starts student r from the same initialisation) are trained by the library pipeline
+ * ({@link Distillation} with an LM student, the code of {@code distill4j train}) on the first k cached answers
+ * ({@code draws: shared}): <b>multi-response</b> is {@code lm.mode sft-all} (all k answers as examples),
+ * <b>mean</b> {@code sft-mean} (the answer closest to the mean sentence embedding), <b>inverse-variance</b>
+ * {@code sft-inverse-variance} (closest to a_T mu_T + a_S mu_S, mu_S from k samples of the untrained student) and
+ * <b>token-kd</b> {@code token-kd} (token-level top-K distillation on all k answers). The selection rules train E
+ * epochs on one answer per question; multi-response and token-kd train {@link #allAnswerEpochs} epochs on all k.
+ * The students are read back from the runs' saved Hugging Face folders.
  * Each student answers every question greedily once and m times sampled (the teacher's sampling). Answers are
  * compared with the truth by cosine similarity of all-MiniLM-L6-v2 embeddings ({@link SentenceEmbedder}) and
  * judged against the knowledge base ({@link KnowledgeBase#judge}).
  */
 public final class LlmExperiment implements Experiment {
     private static final Logger LOG = LogManager.getLogger(LlmExperiment.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     /** The methods a configuration may list. */
     static final List<String> METHODS = List.of("multi-response", "mean", "inverse-variance", "token-kd");
 
@@ -250,8 +262,8 @@ public final class LlmExperiment implements Experiment {
     record Answers(String[] greedy, String[][] sampled) {
     }
 
-    /** One (method, k) cell: R students' answers. */
-    record Cell(String method, int k, List<Answers> students, double seconds, String note) {
+    /** One (method, k) cell: R students' answers and their NLL per answer token (the pipeline's score). */
+    record Cell(String method, int k, List<Answers> students, double[] nll, double seconds, String note) {
     }
 
     @Override
@@ -299,77 +311,89 @@ public final class LlmExperiment implements Experiment {
             CausalLm[] holder = new CausalLm[1];
             LmFineTuner.Result tr = trainWithRestarts(cfg.teacher(), vocab, cfg.context(), eos, cfg.seed() + 17, manager,
                     teacherData, training(cfg.teacher(), cfg.teacher().epochs(), cfg.seed() + 19),
-                    lmOptions(false, cfg.context(), 0), holder, "teacher");
+                    teacherOptions(cfg.context()), holder, "teacher");
             CausalLm teacher = holder[0];
             LOG.info(String.format(Locale.ROOT, "llm: teacher trained (%d steps, %.1f s, last loss %.3f)", tr.steps(),
                     tr.seconds(), tr.lastMean(20)));
             SamplingConfig paper = samplingConfig(cfg.sampling(), cfg.topLogprobs(), eos);
-            CausalLmTeacher sampler = new CausalLmTeacher(teacher, tok::encode, "word-level tokenizer.json", cfg.kMax(),
-                    paper, cfg.seed() + 23);
-            Path cacheDir = work.resolve("teacher-cache");
+            // the teacher as `distill4j sample` and `train` take it: a Hugging Face folder with the word-level
+            // tokenizer.json, the questions as a prompt file, an `lm` sample job into the run's sequence cache
+            Path teacherDir = work.resolve("teacher");
+            HfFolder.save(teacher, tok, teacherDir);
+            close(teacher);
+            Path promptFile = work.resolve("prompts.jsonl");
+            StringBuilder jsonl = new StringBuilder();
+            for (String p : prompts) {
+                jsonl.append(JSON.writeValueAsString(Map.of("prompt", p))).append('\n');
+            }
+            Files.writeString(promptFile, jsonl);
+            SampleSpec job = new SampleSpec("experiment llm (teacher " + teacherDir + ")", work.resolve("teacher-cache"),
+                    cfg.kMax(), cfg.seed() + 23, 1, 64, 256, null, null,
+                    new SampleSpec.SequenceSpec(promptFile, "prompt", null, 0, teacherDir, paper));
             long ts = System.nanoTime();
-            SequenceTeacherSampler.fill(sampler, prompts, cacheDir, 64, (d, n) -> { });
+            SampleJob.run(job, Engine.getInstance().defaultDevice(), SampleProgress.NONE, LOG::info);
             double sampleSeconds = (System.nanoTime() - ts) / 1e9;
             List<SequenceItem> items = new ArrayList<>();
-            try (SequenceCacheReader rd = TeacherCache.open(cacheDir).sequence()) {
+            try (SequenceCacheReader rd = TeacherCache.open(job.cache()).sequence()) {
                 for (long i = 0; i < rd.items(); i++) {
                     items.add(rd.read(i));
                 }
             }
             String[][] teacherText = new String[facts.size()][cfg.kMax()];
-            double[][][] teacherEmb = new double[facts.size()][cfg.kMax()][];
             for (int q = 0; q < facts.size(); q++) {
                 for (int j = 0; j < cfg.kMax(); j++) {
                     teacherText[q][j] = tok.decode(items.get(q).samples().get(j).tokens()).strip();
-                    teacherEmb[q][j] = embedder.embed(teacherText[q][j]);
                 }
             }
             double[] trueProb = firstTokenTruthProbability(items, facts, tok, cfg.topLogprobs());
-            // the students
+            // the students: one pipeline run (distill4j train with an LM student) per method and k, on the first k
+            // cached answers; every run uses the same seeds, so student r starts from the same initialisation
             List<Cell> cells = new ArrayList<>();
-            Map<Integer, String[][]> untrained = new LinkedHashMap<>(); // student -> [q][j] untrained answers
+            LmPreset studentPreset = LmPreset.of(modelConfig(cfg.student(), vocab, cfg.context(), eos));
+            List<Long> seeds = new ArrayList<>();
             for (int r = 0; r < cfg.students(); r++) {
-                try (NDManager sm = manager.newSubManager()) {
-                    CausalLm s = model(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm);
-                    untrained.put(r, sampleTexts(s, tok, prompts, cfg.kMax(), paper, cfg.seed() * 31 + r));
-                }
+                seeds.add(studentSeed(cfg, r));
             }
-            List<String> mainMethods = new ArrayList<>(cfg.methods());
             for (int k : cfg.ks()) {
                 Map<String, List<Answers>> byMethod = new LinkedHashMap<>();
-                for (String method : mainMethods) {
+                for (String method : cfg.methods()) {
                     long tc = System.nanoTime();
                     boolean sameAsSingle = k == 1 && (method.equals("mean") || method.equals("inverse-variance"))
                             && byMethod.containsKey("multi-response");
                     List<Answers> answers = new ArrayList<>();
                     String note = "";
+                    double[] nll = null;
                     if (sameAsSingle) {
                         answers = byMethod.get("multi-response");
                         note = "k = 1: one answer to select, the same students as multi-response";
+                        nll = cells.stream().filter(c -> c.method().equals("multi-response") && c.k() == 1).findFirst()
+                                .orElseThrow().nll();
                     } else {
+                        boolean all = method.equals("multi-response") || method.equals("token-kd");
+                        int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
+                        Path runDir = work.resolve("students").resolve(method + "-k" + k);
+                        RunResult run = Distillation.builder().name("llm " + method + " k " + k)
+                                .teacher(Teachers.sampleJob(job)).student(studentPreset).lm(lmOptions(method, cfg))
+                                .seeds(seeds).samples(k).draws(Draws.SHARED)
+                                .training(training(cfg.student(), epochs, seeds.get(0))).saveStudents(true)
+                                .log(LOG::info).build().fit(runDir);
+                        nll = run.result().students().stream().mapToDouble(s -> s.metrics().get("nll")).toArray();
+                        keepRecord(runDir, outDir.resolve("runs").resolve(method + "-k" + k));
                         for (int r = 0; r < cfg.students(); r++) {
-                            List<LmExample> ex = examples(cfg, method, k, items, teacherEmb, untrained.get(r), embedder);
-                            boolean all = method.equals("multi-response") || method.equals("token-kd");
-                            int epochs = all ? allAnswerEpochs(cfg, k) : cfg.student().epochs();
-                            // each student's weights, masks and optimiser state live in its own manager, closed after it
-                            try (NDManager sm = manager.newSubManager()) {
-                                CausalLm[] h = new CausalLm[1];
-                                trainWithRestarts(cfg.student(), vocab, cfg.context(), eos, studentSeed(cfg, r), sm, ex,
-                                        training(cfg.student(), epochs, studentSeed(cfg, r) + 1000L * k),
-                                        lmOptions(method.equals("token-kd"), cfg.context(), cfg.kdAlpha()), h,
-                                        method + " k " + k + " student " + r);
-                                answers.add(evaluate(h[0], tok, prompts, cfg, paper, eos, r, k, method));
+                            // each saved student (its Hugging Face folder) answers; its arrays are freed after
+                            try (NDManager sm = manager.newSubManager();
+                                    HfFolder.Loaded s = HfFolder.load(runDir.resolve("students/seed-" + seeds.get(r)), sm)) {
+                                answers.add(evaluate(s.model(), tok, prompts, cfg, paper, eos, r, k, method));
                             }
                         }
                     }
                     byMethod.put(method, answers);
                     double secs = (System.nanoTime() - tc) / 1e9;
-                    cells.add(new Cell(method, k, answers, secs, note));
+                    cells.add(new Cell(method, k, answers, nll, secs, note));
                     LOG.info(String.format(Locale.ROOT, "llm: k %d, %s: %d students in %.1f s", k, method, answers.size(),
                             secs));
                 }
             }
-            close(teacher);
             double minutes = (System.nanoTime() - t0) / 60e9;
             Report r = report(cfg, quick, kb, passages.size(), corpusNote, vocab, tr, sampleSeconds, teacherText, trueProb,
                     cells, embedder, minutes);
@@ -379,11 +403,22 @@ public final class LlmExperiment implements Experiment {
         }
     }
 
-    /** Restarts after a non-finite loss or gradient, each from a new seed, described in the report. */
+    /** The files of a pipeline run the report keeps (its students, in the work folder, are not kept). */
+    static final List<String> RUN_RECORD = List.of("results.json", "results.md", "model-card.json", "model-card.md");
+
+    /** Copies a pipeline run's results and model card into the report's {@code runs/} folder. */
+    private static void keepRecord(Path runDir, Path into) throws IOException {
+        Files.createDirectories(into);
+        for (String f : RUN_RECORD) {
+            AtomicFiles.write(into.resolve(f), Files.readAllBytes(runDir.resolve(f)));
+        }
+    }
+
+    /** The teacher's restarts after a non-finite loss or gradient, each from a new seed, described in the report. */
     private final List<String> restarts = new ArrayList<>();
 
     /**
-     * Initialises a model from its seed and fine-tunes it; when the run stops on a non-finite loss or gradient
+     * Initialises the teacher from its seed and fine-tunes it; when the run stops on a non-finite loss or gradient
      * norm (LmFineTuner and AdamWStepper refuse them), starts again from another initialisation and data order
      * (seed + 7919 per attempt), at most 3 times. (Halving the learning rate did not help: the non-finite
      * gradients came at every rate tried, see the report.)
@@ -486,12 +521,17 @@ public final class LlmExperiment implements Experiment {
 
     private static CausalLm model(ModelConfig m, int vocab, int context, int eos, long seed, NDManager manager) {
         Engine.getInstance().setRandomSeed((int) seed);
-        CausalLm lm = new CausalLm(CausalLmConfig.builder(LmFamily.GPT2).vocabSize(vocab).hiddenSize(m.hidden())
-                .numLayers(m.layers()).numHeads(m.heads()).numKvHeads(m.heads()).headDim(m.hidden() / m.heads())
-                .intermediateSize(4 * m.hidden()).maxPositions(context).activation(LmActivation.GELU_TANH)
-                .dropout(m.dropout()).eosTokenId(eos).build());
+        CausalLm lm = new CausalLm(modelConfig(m, vocab, context, eos));
         lm.initialize(manager);
         return lm;
+    }
+
+    /** A GPT-2-family architecture of the configured shape (the teacher's, and the students' pipeline preset). */
+    private static CausalLmConfig modelConfig(ModelConfig m, int vocab, int context, int eos) {
+        return CausalLmConfig.builder(LmFamily.GPT2).vocabSize(vocab).hiddenSize(m.hidden())
+                .numLayers(m.layers()).numHeads(m.heads()).numKvHeads(m.heads()).headDim(m.hidden() / m.heads())
+                .intermediateSize(4 * m.hidden()).maxPositions(context).activation(LmActivation.GELU_TANH)
+                .dropout(m.dropout()).eosTokenId(eos).build();
     }
 
     /** A model's training: its batch rows and learning rate, 10 warm-up updates, cosine decay, AdamW 0.01, clip 1. */
@@ -501,10 +541,27 @@ public final class LlmExperiment implements Experiment {
                 .optMaxGradNorm(1.0f).setSeed(seed).optProgressBar(false).build();
     }
 
-    /** Rows of {@code context} tokens, packed; token-level KD with {@code alpha}, else SFT on the given answers. */
-    private static LmOptions lmOptions(boolean tokenKd, int context, double alpha) {
-        return tokenKd ? LmOptions.of(LmOptions.Mode.TOKEN_KD, alpha, context, true)
-                : LmOptions.of(LmOptions.Mode.SFT_ALL, null, context, true);
+    /** The teacher's run: rows of {@code context} tokens, packed, cross-entropy on the given answers. */
+    private static LmOptions teacherOptions(int context) {
+        return LmOptions.of(LmOptions.Mode.SFT_ALL, null, context, true);
+    }
+
+    /**
+     * A method's pipeline mode ({@code lm.mode} of {@code distill4j train}): multi-response is sft-all, the selection
+     * rules sft-mean and sft-inverse-variance, token-kd token-kd with the configured alpha; rows of the configured
+     * context, packed, every prompt trained on (no held-out share: the students are scored on the questions they
+     * learnt, as the paper's).
+     */
+    static LmOptions lmOptions(String method, Config cfg) {
+        LmOptions.Mode mode = switch (method) {
+            case "multi-response" -> LmOptions.Mode.SFT_ALL;
+            case "mean" -> LmOptions.Mode.SFT_MEAN;
+            case "inverse-variance" -> LmOptions.Mode.SFT_INVERSE_VARIANCE;
+            case "token-kd" -> LmOptions.Mode.TOKEN_KD;
+            default -> throw new AssertionError(method);
+        };
+        return new LmOptions(mode, mode == LmOptions.Mode.TOKEN_KD ? cfg.kdAlpha() : null, cfg.context(), true, 0.0,
+                null, null, null, null, null, null);
     }
 
     private static SamplingConfig samplingConfig(Sampling s, int topLogprobs, int eos) {
@@ -540,33 +597,6 @@ public final class LlmExperiment implements Experiment {
             out[(int) item.item()] = t;
         }, (d, n) -> { });
         return out;
-    }
-
-    private static List<LmExample> examples(Config cfg, String method, int k, List<SequenceItem> items,
-            double[][][] teacherEmb, String[][] untrained, SentenceEmbedder embedder) {
-        return switch (method) {
-            case "multi-response" -> SequenceCacheExamples.sft(items, k);
-            case "token-kd" -> SequenceCacheExamples.topK(items, k, cfg.topLogprobs());
-            case "mean", "inverse-variance" -> {
-                List<LmExample> out = new ArrayList<>(items.size());
-                for (int q = 0; q < items.size(); q++) {
-                    double[][] t = Arrays.copyOf(teacherEmb[q], k);
-                    int j;
-                    if (method.equals("mean")) {
-                        j = AnswerSelection.meanSelection(t);
-                    } else {
-                        double[][] s = new double[k][];
-                        for (int i = 0; i < k; i++) {
-                            s[i] = embedder.embed(untrained[q][i]);
-                        }
-                        j = AnswerSelection.inverseVarianceSelection(t, s);
-                    }
-                    out.add(SequenceCacheExamples.sft(items.get(q), j));
-                }
-                yield out;
-            }
-            default -> throw new AssertionError(method);
-        };
     }
 
     private static Answers evaluate(CausalLm s, LmTokenizer tok, List<String> prompts, Config cfg, SamplingConfig paper,
@@ -660,20 +690,29 @@ public final class LlmExperiment implements Experiment {
                         + "E = %d epochs on one answer per question; multi-response and token-kd train on all k answers for "
                         + "round(E (1 + f (k - 1)) / k) epochs with f = %s (f = 1 would be the paper's equal epochs, k times "
                         + "the steps; f = 0 equal steps), i.e. %s epochs at k = %s. Batches of %d packed rows, AdamW, "
-                        + "learning rate %s. token-kd: LmFineTuner TOKEN_KD, alpha %s, "
+                        + "learning rate %s. Each (method, k) is one run of the library pipeline (`distill4j train` with "
+                        + "an LM student: multi-response = lm.mode sft-all, mean = sft-mean, inverse-variance = "
+                        + "sft-inverse-variance, token-kd = token-kd) on the first k cached answers; a student's seed sets "
+                        + "its initialisation and its data order; each run's results and model card (NLL per answer "
+                        + "token of the teacher's answers, teacher-forced) are kept in `runs/<method>-k<k>/`, the "
+                        + "students themselves are not. token-kd: alpha %s, "
                         + "against the cached top-%d log-probabilities and tail mass.%n", cfg.student().hidden(),
                         cfg.student().layers(), cfg.student().heads(), cfg.students(), cfg.student().epochs(),
                         Numbers.brief(cfg.allAnswerEpochShare()), cfg.ks().stream().map(k -> Integer.toString(allAnswerEpochs(cfg, k)))
                                 .toList(), cfg.ks(), cfg.student().batchRows(), Numbers.brief(cfg.student().learningRate()), Numbers.brief(cfg.kdAlpha()), cfg.topLogprobs())
                 + "- Inverse-variance selection: mu_VA = a_T mu_T + a_S mu_S with mu_S the mean embedding of k sampled "
-                + "answers of the untrained student r (its own initialisation), w = 1/(mean per-dimension variance + 1e-8).\n"
+                + "answers of the untrained student r (its own initialisation; the pipeline samples them at temperature 1, "
+                + "without top-k or repetition penalty, up to the longest cached teacher answer of the question), w = 1/(mean "
+                + "per-dimension variance + 1e-8).\n"
                 + String.format(Locale.ROOT, "- Evaluation: every student answers every question once greedily and %d times "
                         + "sampled (the teacher's sampling). Embedder: %s.%n", cfg.evalSamples(), emb.name())
                 + String.format(Locale.ROOT, "- Wall time %.1f minutes.%n", minutes)
-                + "- Restarts after a non-finite loss or gradient (a new initialisation and data order): "
+                + "- Teacher restarts after a non-finite loss or gradient (a new initialisation and data order): "
                 + (restarts.isEmpty() ? "none." : restarts.size() + ": " + String.join("; ", restarts) + "."));
         r.data("restarts", List.copyOf(restarts));
         r.paragraph("## Definitions\n\n"
+                + "- **NLL**: the pipeline's score of a student, the teacher-forced negative log-likelihood per answer "
+                + "token of all k_max cached teacher answers to every question (nats).\n"
                 + "- **similarity**: cosine of the answer's sentence embedding and the true value's, averaged over questions "
                 + "(greedy: the greedy answer; sampled: the mean over the m sampled answers).\n"
                 + "- **hallucination rate**: the share of answers that contradict the knowledge base: they name a value of "
@@ -736,7 +775,7 @@ public final class LlmExperiment implements Experiment {
         List<Map<String, Object>> json = new ArrayList<>();
         for (Cell c : cells) {
             Metrics m = ms.get(c);
-            rows.add(List.of(c.method(), Integer.toString(c.k()), ci(m.simGreedy()), ci(m.simSampled()), ci(m.hallGreedy()),
+            rows.add(List.of(c.method(), Integer.toString(c.k()), ci(c.nll()), ci(m.simGreedy()), ci(m.simSampled()), ci(m.hallGreedy()),
                     ci(m.hallSampled()), Numbers.fixed(m.inter(), 4), ci(m.intra()), Numbers.fixed(m.systematic(), 4)));
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("method", c.method());
@@ -750,13 +789,14 @@ public final class LlmExperiment implements Experiment {
             j.put("systematicNoise", m.systematic());
             j.put("similaritySampledByGrade", m.simByGrade());
             j.put("hallucinationSampledByGrade", m.hallByGrade());
+            j.put("nll", c.nll());
             j.put("seconds", c.seconds());
             json.add(j);
         }
         r.paragraph("## Students\n\n±: " + Summary.meaning(Summary.CONFIDENCE, cfg.students(), "students") + "." + (cells.stream()
                 .anyMatch(c -> !c.note().isEmpty()) ? " At k = 1 there is one answer to select, so mean and "
                         + "inverse-variance selection train the same students as multi-response (the rows repeat it)." : ""));
-        r.table(List.of("method", "k", "similarity (greedy)", "similarity (sampled)", "hallucination (greedy)",
+        r.table(List.of("method", "k", "NLL", "similarity (greedy)", "similarity (sampled)", "hallucination (greedy)",
                 "hallucination (sampled)", "inter-student var", "intra-student var", "systematic noise"), rows);
         r.data("cells", json);
         List<String> gh = new ArrayList<>(List.of("method", "k"));
@@ -868,7 +908,7 @@ public final class LlmExperiment implements Experiment {
             if (!methods.contains(method)) {
                 methods.add(method);
             }
-            Cell cell = new Cell(method, c.get("k").asInt(), List.of(), c.get("seconds").asDouble(), "");
+            Cell cell = new Cell(method, c.get("k").asInt(), List.of(), null, c.get("seconds").asDouble(), "");
             double[] simSampled = doubles(c.get("similaritySampled"));
             students = simSampled.length;
             cells.add(cell);
@@ -968,7 +1008,7 @@ public final class LlmExperiment implements Experiment {
     /** Deletes the work folder; a failure is logged, not thrown (the report is already written). */
     private static void deleteTree(Path dir) {
         try {
-            io.distill4j.data.AtomicFiles.deleteTree(dir);
+            AtomicFiles.deleteTree(dir);
         } catch (IOException e) {
             LOG.warn("cannot delete {}: {}", dir, e.getMessage());
         }

@@ -50,6 +50,28 @@ class LlmExperimentTest {
             }
         }
         assertTrue(r.markdown().contains("quantised ONNX"), "the report must name the quantised embedder");
+        // every cell's students were trained by one run of the library pipeline (distill4j train with an LM student):
+        // its record is in runs/<method>-k<k>/, with the cell's mode, k, shared draws and seeds, and the NLL the report
+        // lists per student is that run's
+        Map<String, String> modes = Map.of("multi-response", "sft-all", "mean", "sft-mean", "inverse-variance",
+                "sft-inverse-variance", "token-kd", "token-kd");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Map<String, Object> cell : cells) {
+            Path run = out.resolve("runs/" + cell.get("method") + "-k" + cell.get("k"));
+            com.fasterxml.jackson.databind.JsonNode res = json.readTree(run.resolve("results.json").toFile());
+            assertEquals(modes.get((String) cell.get("method")), res.at("/settings/lm/mode").asText(), run.toString());
+            assertEquals((int) cell.get("k"), res.at("/settings/teacher/samplesPerStudent").asInt(), run.toString());
+            assertEquals(5, res.at("/settings/teacher/samplesInCache").asInt(), "the runs share one cache of k_max answers");
+            assertEquals("shared", res.at("/settings/teacher/draws").asText());
+            assertEquals(0, res.at("/settings/data/heldOutPrompts").asInt());
+            assertEquals("[101,102,103]", res.at("/settings/seeds").toString(), "student r: seed 101 + r in every cell");
+            double[] nll = (double[]) cell.get("nll");
+            assertEquals(3, nll.length);
+            for (int s = 0; s < nll.length; s++) {
+                assertEquals(nll[s], res.at("/students/" + s + "/metrics/nll").asDouble(), 0.0, run + " student " + s);
+            }
+            assertTrue(Files.exists(run.resolve("model-card.md")), run + ": the run's model card");
+        }
     }
 
     @Test
