@@ -329,7 +329,7 @@ public final class LlmExperiment implements Experiment {
             Files.writeString(promptFile, jsonl);
             SampleSpec job = new SampleSpec("experiment llm (teacher " + teacherDir + ")", work.resolve("teacher-cache"),
                     cfg.kMax(), cfg.seed() + 23, 1, 64, 256, null, null,
-                    new SampleSpec.SequenceSpec(promptFile, "prompt", null, 0, teacherDir, paper));
+                    new SampleSpec.SequenceSpec(promptFile, "prompt", null, 0, teacherDir, paper, null));
             long ts = System.nanoTime();
             SampleJob.run(job, Engine.getInstance().defaultDevice(), SampleProgress.NONE, LOG::info);
             double sampleSeconds = (System.nanoTime() - ts) / 1e9;

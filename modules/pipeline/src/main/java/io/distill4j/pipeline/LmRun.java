@@ -534,6 +534,10 @@ final class LmRun {
             return run.tokenizer.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
                     ? fromGguf(run.tokenizer) : run.tokenizer;
         }
+        // the teacher's tokenizer the sample job kept in the cache (checked against the server or the model folder)
+        if (Files.exists(spec.cache().resolve(HfFolder.TOKENIZER))) {
+            return spec.cache().resolve(HfFolder.TOKENIZER);
+        }
         if (spec.sequence().folder() != null && Files.exists(spec.sequence().folder().resolve(HfFolder.TOKENIZER))) {
             return spec.sequence().folder().resolve(HfFolder.TOKENIZER);
         }
@@ -542,7 +546,8 @@ final class LmRun {
         }
         throw new BadInputException(spec.source() + ": no tokenizer for the students: this teacher ("
                 + (spec.sequence().http() != null ? "http " + spec.sequence().http().baseUri() : "lm " + spec.sequence().folder())
-                + ") gives token ids only; name the teacher's tokenizer.json in the train config (tokenizer: path)");
+                + ") gives token ids only; name the served model's tokenizer.json or GGUF in the sample job (teacher.tokenizer)"
+                + " or in the train config (tokenizer: path)");
     }
 
     /** A GGUF teacher's vocabulary as a temporary tokenizer.json (the students' folders get their own copies). */

@@ -388,17 +388,134 @@ public final class SampleJob {
             HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
             log.accept("server: " + http.serverInfo() + "; " + (http.negotiate() ? "n=k in one request"
                     : spec.k() + " seeded requests per prompt") + "; vocabulary " + teacher.vocabularySize());
+            byte[] tokenizer = teacherTokenizer(spec, http, teacher.vocabularySize(), prompts);
             start = System.nanoTime();
             items = SequenceTeacherSampler.fill(teacher, prompts, spec.cache(), spec.rowsPerShard(), progress);
+            keepTokenizer(spec, tokenizer);
         } else {
             try (LmTeacher lm = lmTeacher(spec, device)) {
                 log.accept(prompts.size() + " prompts from " + seq.prompts() + "; teacher " + lm.model() + " from "
                         + seq.folder() + ", k=" + spec.k());
+                byte[] tokenizer = teacherTokenizer(spec, null, 0, prompts);
                 start = System.nanoTime();
                 items = SequenceTeacherSampler.fill(lm.teacher(), prompts, spec.cache(), spec.rowsPerShard(), progress);
+                keepTokenizer(spec, tokenizer);
             }
         }
         return new Result(spec.cache(), items, before, spec.k(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A tokenizer fits the server's vocabulary and encodes the first prompts as its {@code /tokenize} does. */
+    private static void checkAgainstServer(String field, Path json, HttpTeacher http, int vocabulary,
+            List<String> prompts) {
+        try (io.distill4j.models.lm.LmTokenizer t = io.distill4j.models.lm.LmTokenizer.load(json)) {
+            if (t.vocabSize() > vocabulary) {
+                throw new BadInputException(field + " has " + t.vocabSize() + " tokens, the server's vocabulary "
+                        + vocabulary + " (another model's tokenizer?)");
+            }
+            for (String p : prompts.subList(0, Math.min(TOKENIZER_CHECKS, prompts.size()))) {
+                int[] mine = t.encode(p);
+                int[] served = http.tokenize(p, true);
+                if (!java.util.Arrays.equals(mine, served)) {
+                    throw new BadInputException(field + " encodes the prompt '" + abbreviate(p) + "' as "
+                            + abbreviate(java.util.Arrays.toString(mine)) + ", the server's /tokenize as "
+                            + abbreviate(java.util.Arrays.toString(served)) + " (another model's tokenizer?)");
+                }
+            }
+        }
+    }
+
+    /** @return the text cut to 60 characters, one line */
+    private static String abbreviate(String text) {
+        String one = text.replace("\n", "\\n");
+        return one.length() <= 60 ? one : one.substring(0, 57) + "...";
+    }
+
+    /**
+     * Keeps the teacher's tokenizer in the cache as {@code tokenizer.json} (atomically), where {@code train} finds it
+     * for the students.
+     *
+     * @param spec the job
+     * @param bytes {@link #teacherTokenizer}'s answer; nothing is written when null
+     */
+    public static void keepTokenizer(SampleSpec spec, byte[] bytes) {
+        if (bytes == null) {
+            return;
+        }
+        Path kept = spec.cache().resolve(HfFolder.TOKENIZER);
+        try {
+            if (!java.nio.file.Files.exists(kept)) {
+                io.distill4j.data.AtomicFiles.write(kept, bytes);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(kept + ": cannot write", e);
+        }
+    }
+
+    /** The probe prompts a job's tokenizer is checked on: its first few. */
+    private static final int TOKENIZER_CHECKS = 3;
+
+    /**
+     * The teacher's tokenizer a sequence cache keeps as {@code tokenizer.json}, checked before any sampling: a local
+     * model's own ({@code teacher.folder}); for an HTTP teacher the file {@code teacher.tokenizer} names (a
+     * {@code tokenizer.json}, or a GGUF file whose vocabulary {@link io.distill4j.teacher.gguf.GgufTokenizer}
+     * converts), which must fit the server's vocabulary and encode the job's first prompts as the server's
+     * {@code /tokenize} does; and, when the cache already keeps one, the same one.
+     *
+     * @param spec the job
+     * @param http the HTTP teacher, or null for a local model
+     * @param vocabulary the server's vocabulary size (HTTP)
+     * @param prompts the job's prompts
+     * @return the {@code tokenizer.json} bytes to keep, or null when an HTTP job names none
+     * @throws BadInputException naming {@code teacher.tokenizer} (missing, not a tokenizer, another model's) or the
+     *     cache's {@code tokenizer.json} (another teacher's)
+     */
+    public static byte[] teacherTokenizer(SampleSpec spec, HttpTeacher http, int vocabulary, List<String> prompts) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        byte[] bytes;
+        String field = spec.source() + ": field teacher.tokenizer: ";
+        try {
+            if (http == null) {
+                Path own = seq.folder().resolve(HfFolder.TOKENIZER);
+                if (!java.nio.file.Files.exists(own)) {
+                    return null;
+                }
+                bytes = java.nio.file.Files.readAllBytes(own);
+            } else {
+                Path file = seq.tokenizer();
+                if (file == null) {
+                    return null;
+                }
+                if (!java.nio.file.Files.isRegularFile(file)) {
+                    throw new BadInputException(field + file + ": no such file");
+                }
+                boolean gguf = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+                Path json = gguf ? java.nio.file.Files.createTempFile("distill4j-gguf-tokenizer", ".json") : file;
+                try {
+                    if (gguf) {
+                        io.distill4j.teacher.gguf.GgufTokenizer.write(file, json);
+                    }
+                    checkAgainstServer(field + file, json, http, vocabulary, prompts);
+                    bytes = java.nio.file.Files.readAllBytes(json);
+                } finally {
+                    if (gguf) {
+                        java.nio.file.Files.deleteIfExists(json);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(spec.source() + ": cannot read the teacher's tokenizer", e);
+        }
+        Path kept = spec.cache().resolve(HfFolder.TOKENIZER);
+        try {
+            if (java.nio.file.Files.exists(kept) && !java.util.Arrays.equals(java.nio.file.Files.readAllBytes(kept), bytes)) {
+                throw new BadInputException(kept + ": the cache keeps another tokenizer than the job's"
+                        + (http == null ? " model folder's" : " teacher.tokenizer") + " (another teacher's cache?)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(kept + ": cannot read", e);
+        }
+        return bytes;
     }
 
     /**

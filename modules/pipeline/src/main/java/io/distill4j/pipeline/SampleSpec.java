@@ -83,6 +83,8 @@ import java.util.Map;
  *   # apiKeyFile: /run/secrets/key   # a file holding it, readable only by you (never the key itself)
  *   headers: {X-Org: ORG_ID}         # extra headers: name -> the variable holding the value
  *   caCertificates: certs/ca.pem     # https: trust this PEM's CAs as well as the JDK's
+ *   tokenizer: teacher.gguf          # the served model's tokenizer.json or GGUF: checked against the server's
+ *                                    # /tokenize, kept in the cache as tokenizer.json for the students
  * # or a local model:
  * #  type: lm
  * #  folder: path/to/hf-model        # config.json, model.safetensors, tokenizer.json
@@ -123,9 +125,12 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
      * @param vocabularySize V for the HTTP teacher, 0 to ask the server
      * @param folder the Hugging Face model folder (type {@code lm}), else null
      * @param sampling the local model's sampling settings (type {@code lm}), else null
+     * @param tokenizer the served model's {@code tokenizer.json} or GGUF file (type {@code http}, optional: checked
+     *     against the server's {@code /tokenize} and kept in the cache as {@code tokenizer.json}, where students find
+     *     it), else null (a local model's folder holds its own)
      */
     public record SequenceSpec(Path prompts, String field, io.distill4j.teacher.http.HttpTeacherConfig http,
-            int vocabularySize, Path folder, io.distill4j.teacher.lm.SamplingConfig sampling) {
+            int vocabularySize, Path folder, io.distill4j.teacher.lm.SamplingConfig sampling, Path tokenizer) {
     }
 
     /**
@@ -271,7 +276,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
             Double temperature, Double topP, Integer topK, Double repetitionPenalty, Integer topLogprobs, Integer concurrency,
             Integer maxRetries, Double requestTimeoutSeconds, String nMode, Long vocabularySize,
             Map<String, Object> extraBody, String apiKeyEnv, Path apiKeyFile, JsonNode headers, Path caCertificates,
-            List<String> stop, JsonNode apiKey) {
+            List<String> stop, JsonNode apiKey, Path tokenizer) {
     }
 
     /** {@code teacher:} of type {@code lm}. */
@@ -489,7 +494,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                 }
                 return b.build();
             });
-            seq = new SequenceSpec(prompts, field, http, (int) v, null, null);
+            seq = new SequenceSpec(prompts, field, http, (int) v, null, null, h.tokenizer());
         } else {
             Local l = cf.bind("/teacher", Local.class);
             Path folder = required(cf, "/teacher/folder", l.folder(), "the Hugging Face model folder");
@@ -497,7 +502,7 @@ public record SampleSpec(String source, Path cache, int k, long seed, int batchS
                     positive(cf, "/teacher/maxTokens", l.maxTokens(), 64), or(l.temperature(), 1.0), or(l.topK(), 0),
                     or(l.topP(), 1.0), or(l.repetitionPenalty(), 1.0), positive(cf, "/teacher/topLogprobs", l.topLogprobs(), 5),
                     or(l.eosId(), -2)));
-            seq = new SequenceSpec(prompts, field, null, 0, folder, sampling);
+            seq = new SequenceSpec(prompts, field, null, 0, folder, sampling, null);
         }
         return new SampleSpec(cf.file().toString(), cache, k, seed, 1, itemsPerShard, 256, null, null, seq);
     }

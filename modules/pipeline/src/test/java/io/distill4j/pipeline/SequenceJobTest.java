@@ -2,7 +2,9 @@ package io.distill4j.pipeline;
 
 import io.distill4j.teacher.http.FakeOpenAiServer;
 import io.distill4j.teacher.http.FakeOpenAiServer.Reply;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,10 +94,89 @@ class SequenceJobTest {
         cache.verify();
         assertEquals("causal-lm", cache.manifest().teacher().get("name"));
         assertEquals("tokenizer.json", cache.manifest().teacher().get("tokenizer"));
+        assertArrayEquals(Files.readAllBytes(folder.resolve("tokenizer.json")),
+                Files.readAllBytes(dir.resolve("cache/tokenizer.json")), "the cache keeps the teacher's tokenizer");
         try (SequenceCacheReader rd = cache.sequence()) {
             SequenceItem it = rd.read(1);
             assertEquals(2, it.samples().size());
             assertTrue(it.samples().get(0).length() >= 1 && it.samples().get(0).length() <= 5);
+        }
+    }
+
+    /**
+     * A character-level tokenizer.json as the fake server's /tokenize splits text: id = code point + 3 for a-z, BOS
+     * {@code <s>} = 1 in front; {@code shift} moves one letter's id (another model's tokenizer).
+     */
+    private static String charTokenizer(int shift) {
+        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2");
+        for (char c = 'a'; c <= 'z'; c++) {
+            int id = c + 3;
+            if (c == 'o' && shift != 0) {
+                id = 'z' + 3 + shift;
+            }
+            vocab.append(", \"").append(c).append("\": ").append(id);
+        }
+        String special = "{\"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false,"
+                + " \"special\": true, ";
+        return "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": ["
+                + special + "\"id\": 0, \"content\": \"<unk>\"}, " + special + "\"id\": 1, \"content\": \"<s>\"}, "
+                + special + "\"id\": 2, \"content\": \"</s>\"}], \"normalizer\": null, \"pre_tokenizer\": null,"
+                + " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\":"
+                + " \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\":"
+                + " [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\":"
+                + " 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {\"<s>\": {\"id\":"
+                + " \"<s>\", \"ids\": [1], \"tokens\": [\"<s>\"]}}}, \"decoder\": null, \"model\": {\"type\": \"BPE\","
+                + " \"dropout\": null, \"unk_token\": \"<unk>\", \"continuing_subword_prefix\": null,"
+                + " \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"vocab\": {"
+                + vocab + "}, \"merges\": []}}";
+    }
+
+    /**
+     * Issue 13 item 3: an HTTP job's teacher.tokenizer is checked against the server's /tokenize before any request
+     * for answers and kept in the cache, where train finds it; another model's tokenizer is one line naming the field.
+     */
+    @Test
+    void anHttpJobKeepsTheServersTokenizerInTheCacheAfterCheckingIt(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("prompts.txt");
+        Files.writeString(prompts, "one\ntwo\nthree\n");
+        Path good = Files.writeString(dir.resolve("tokenizer.json"), charTokenizer(0));
+        Path other = Files.writeString(dir.resolve("other.json"), charTokenizer(5));
+        try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b,
+                b.path("n").asInt(1), 2)))) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("cache", dir.resolve("cache").toString());
+            c.put("k", 2);
+            c.put("prompts", Map.of("file", prompts.toString()));
+            Map<String, Object> t = new LinkedHashMap<>(Map.of("type", "http", "server", s.baseUri(), "maxTokens", 2,
+                    "topLogprobs", 3, "concurrency", 2, "tokenizer", other.toString()));
+            c.put("teacher", t);
+            BadInputException e = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.parse(c,
+                    ROOT.resolve("qa.yaml")), Device.cpu(), SampleProgress.NONE, l -> { }));
+            assertEquals(ROOT.resolve("qa.yaml") + ": field teacher.tokenizer: " + other + " encodes the prompt 'one' as"
+                    + " [1, " + ('z' + 8) + ", 113, 104], the server's /tokenize as [1, 114, 113, 104] (another model's"
+                    + " tokenizer?)", e.getMessage());
+            assertFalse(Files.exists(dir.resolve("cache")), "refused before sampling: nothing written");
+
+            t.put("tokenizer", good.toString());
+            SampleJob.Result r = SampleJob.run(SampleSpec.parse(c, ROOT.resolve("qa.yaml")), Device.cpu(),
+                    SampleProgress.NONE, l -> { });
+            assertEquals(3, r.items());
+            assertArrayEquals(Files.readAllBytes(good), Files.readAllBytes(dir.resolve("cache/tokenizer.json")));
+
+            // a rerun naming another tokenizer than the one the cache keeps is refused
+            Path rewritten = Files.writeString(dir.resolve("same-ids.json"), charTokenizer(0).replace("\"version\": \"1.0\"",
+                    "\"version\": \"1.0\" "));
+            t.put("tokenizer", rewritten.toString());
+            BadInputException again = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.parse(c,
+                    ROOT.resolve("qa.yaml")), Device.cpu(), SampleProgress.NONE, l -> { }));
+            assertEquals(dir.resolve("cache/tokenizer.json") + ": the cache keeps another tokenizer than the job's"
+                    + " teacher.tokenizer (another teacher's cache?)", again.getMessage());
+
+            t.put("tokenizer", dir.resolve("missing.json").toString());
+            BadInputException missing = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.parse(c,
+                    ROOT.resolve("qa.yaml")), Device.cpu(), SampleProgress.NONE, l -> { }));
+            assertEquals(ROOT.resolve("qa.yaml") + ": field teacher.tokenizer: " + dir.resolve("missing.json")
+                    + ": no such file", missing.getMessage());
         }
     }
 }

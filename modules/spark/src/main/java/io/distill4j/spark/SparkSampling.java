@@ -198,8 +198,9 @@ public final class SparkSampling {
             throw new BadInputException(seq.prompts() + ": holds no prompts");
         }
         String fingerprint = Prompts.fingerprint(prompts);
-        HttpSequenceTeacher teacher = new HttpSequenceTeacher(SampleJob.httpTeacher(spec, 0, System::getenv),
-                seq.vocabularySize());
+        io.distill4j.teacher.http.HttpTeacher http = SampleJob.httpTeacher(spec, 0, System::getenv);
+        HttpSequenceTeacher teacher = new HttpSequenceTeacher(http, seq.vocabularySize());
+        byte[] tokenizer = SampleJob.teacherTokenizer(spec, http, teacher.vocabularySize(), prompts);
         CacheManifest fresh = SequenceCacheWriter.freshManifest(spec.k(), teacher.vocabularySize(), teacher.topK(),
                 teacher.provenance(), fingerprint);
         log.accept(String.format(Locale.ROOT, "%d prompts from %s; teacher %s on %d server(s), k=%d, concurrency %d"
@@ -208,9 +209,11 @@ public final class SparkSampling {
         Path cache = spec.cache().toAbsolutePath().normalize();
         HttpShardJob work = new HttpShardJob(job.toString(), cache.toString(), fingerprint, spec.k(),
                 teacher.vocabularySize(), teacher.topK(), spec.rowsPerShard(), options);
-        return distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
+        Outcome done = distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
                 new Layout(CacheSchema.sequence(teacher.topK(), fresh.sequence().idType()), spec.k()), work, options,
                 log);
+        SampleJob.keepTokenizer(spec, tokenizer);
+        return done;
     }
 
     /**
@@ -240,11 +243,14 @@ public final class SparkSampling {
             log.accept(String.format(Locale.ROOT, "%d prompts from %s; teacher %s from %s, k=%d, one per executor JVM",
                     prompts.size(), seq.prompts(), lm.model(), seq.folder(), spec.k()));
         }
+        byte[] tokenizer = SampleJob.teacherTokenizer(spec, null, vocabulary, prompts);
         Path cache = spec.cache().toAbsolutePath().normalize();
         LmShardJob work = new LmShardJob(job.toString(), cache.toString(), fingerprint, spec.k(), vocabulary, topK,
                 spec.rowsPerShard(), options);
-        return distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
+        Outcome done = distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
                 new Layout(CacheSchema.sequence(topK, fresh.sequence().idType()), spec.k()), work, options, log);
+        SampleJob.keepTokenizer(spec, tokenizer);
+        return done;
     }
 
     /**
