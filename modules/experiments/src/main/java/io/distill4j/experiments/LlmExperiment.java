@@ -957,9 +957,12 @@ public final class LlmExperiment implements Experiment {
             Metrics ma = ms.get(a);
             Metrics mb = ms.get(b);
             if (method.equals("mean")) {
+                // holds only where the two 95% Student-t intervals over the students do not overlap
+                Summary sa = Summary.of(ma.simGreedy());
+                Summary sb = Summary.of(mb.simGreedy());
                 r.check("more teacher answers raise the similarity to the true answers (" + method + ", greedy, k " + k1
-                        + " -> " + kn + ")", Descriptive.mean(mb.simGreedy()) > Descriptive.mean(ma.simGreedy()),
-                        "similarity " + Numbers.fixed(Descriptive.mean(ma.simGreedy()), 4) + " -> " + Numbers.fixed(Descriptive.mean(mb.simGreedy()), 4));
+                        + " -> " + kn + "; the 95% Student-t intervals over the students do not overlap)",
+                        sb.low() > sa.high(), "similarity " + sa.format(4) + " -> " + sb.format(4));
             }
             r.check("more teacher answers lower the systematic noise (" + method + ", k " + k1 + " -> " + kn + ")",
                     mb.systematic() < ma.systematic(), "systematic noise " + Numbers.fixed(ma.systematic(), 4) + " -> " + Numbers.fixed(mb.systematic(), 4));
