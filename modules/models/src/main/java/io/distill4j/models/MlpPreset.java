@@ -67,14 +67,7 @@ public record MlpPreset(int inputs, List<Integer> hidden, int outputs, float dro
 
     @Override
     public MlpPreset complete(int dataInputs, int lossOutputs) {
-        if (inputs != 0 && inputs != dataInputs) {
-            throw new IllegalArgumentException("the preset takes " + inputs + " inputs, but the data has " + dataInputs
-                    + " features (leave inputs out to take the data's)");
-        }
-        if (outputs != 0 && outputs != lossOutputs) {
-            throw new IllegalArgumentException("the preset has " + outputs + " outputs, but the loss needs " + lossOutputs
-                    + " (leave outputs out to take the loss's)");
-        }
+        StudentPreset.checkShape(inputs, outputs, dataInputs, lossOutputs);
         return new MlpPreset(dataInputs, hidden, lossOutputs, dropout);
     }
 

@@ -53,14 +53,7 @@ public record OlsPreset(int inputs, int outputs, Boolean intercept) implements S
 
     @Override
     public OlsPreset complete(int dataInputs, int lossOutputs) {
-        if (inputs != 0 && inputs != dataInputs) {
-            throw new IllegalArgumentException("the preset takes " + inputs + " inputs, but the data has " + dataInputs
-                    + " features (leave inputs out to take the data's)");
-        }
-        if (outputs != 0 && outputs != lossOutputs) {
-            throw new IllegalArgumentException("the preset has " + outputs + " outputs, but the loss needs " + lossOutputs
-                    + " (leave outputs out to take the loss's)");
-        }
+        StudentPreset.checkShape(inputs, outputs, dataInputs, lossOutputs);
         return new OlsPreset(dataInputs, lossOutputs, intercept);
     }
 

@@ -40,4 +40,24 @@ public interface StudentPreset {
 
     /** @return a short description for logs and model cards, e.g. {@code mlp 64-64-10 dropout 0.2} */
     String describe();
+
+    /**
+     * Checks a preset's own input and output counts (0: take the data's and the loss's) against the data and the loss.
+     *
+     * @param inputs the preset's inputs, 0 when unset
+     * @param outputs the preset's outputs, 0 when unset
+     * @param dataInputs the data's features
+     * @param lossOutputs the outputs the loss needs
+     * @throws IllegalArgumentException naming the count that does not fit
+     */
+    static void checkShape(int inputs, int outputs, int dataInputs, int lossOutputs) {
+        if (inputs != 0 && inputs != dataInputs) {
+            throw new IllegalArgumentException("the preset takes " + inputs + " inputs, but the data has " + dataInputs
+                    + " features (leave inputs out to take the data's)");
+        }
+        if (outputs != 0 && outputs != lossOutputs) {
+            throw new IllegalArgumentException("the preset has " + outputs + " outputs, but the loss needs " + lossOutputs
+                    + " (leave outputs out to take the loss's)");
+        }
+    }
 }

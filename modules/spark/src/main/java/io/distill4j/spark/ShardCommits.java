@@ -265,9 +265,8 @@ final class ShardCommits {
     private static final Map<String, LmWorker> LM_WORKERS = new ConcurrentHashMap<>();
 
     private static LmWorker lmWorker(SparkSampling.LmShardJob job) throws IOException {
-        String key = job.jobFile() + "|" + Sha256.of(Path.of(job.jobFile())) + "|" + job.fingerprint() + "|"
-                + job.options().device();
-        return LM_WORKERS.computeIfAbsent(key, x -> buildLm(job));
+        return LM_WORKERS.computeIfAbsent(workerKey(job.jobFile(), job.fingerprint(), job.options().device()),
+                x -> buildLm(job));
     }
 
     private static LmWorker buildLm(SparkSampling.LmShardJob job) {
@@ -299,10 +298,16 @@ final class ShardCommits {
     }
 
     private static Worker worker(SparkSampling.ShardJob job) throws IOException {
-        // the file's content is part of the key: a job file rewritten in place (another teacher) is a new worker
-        String key = job.jobFile() + "|" + Sha256.of(Path.of(job.jobFile())) + "|" + job.fingerprint() + "|"
-                + job.options().device();
-        return WORKERS.computeIfAbsent(key, x -> build(job));
+        return WORKERS.computeIfAbsent(workerKey(job.jobFile(), job.fingerprint(), job.options().device()),
+                x -> build(job));
+    }
+
+    /**
+     * The key of a teacher built once per executor JVM: the job file's content is part of it, so a job file rewritten
+     * in place (another teacher) gets a new one.
+     */
+    private static String workerKey(String jobFile, String fingerprint, String device) throws IOException {
+        return jobFile + "|" + Sha256.of(Path.of(jobFile)) + "|" + fingerprint + "|" + device;
     }
 
     private static Worker build(SparkSampling.ShardJob job) {
