@@ -74,12 +74,19 @@ class SparkSamplingTest {
         }
         TeacherCache.open(have).verify();
         try (Stream<Path> files = Files.list(have)) {
-            // the shards and the manifest, and the runs' history a command adds (runs.jsonl), nothing else
+            // the shards and the manifest (and a sequence cache's tokenizer), and the runs' history a command adds
+            // (runs.jsonl), nothing else
             List<String> names = files.map(p -> p.getFileName().toString())
                     .filter(f -> !f.equals(SampleJob.RUNS_FILE)).sorted().toList();
             List<String> expected = new ArrayList<>();
             a.shards().forEach(s -> expected.add(s.file()));
             expected.add(CacheManifest.FILE_NAME);
+            // a sequence cache keeps its teacher's tokenizer, the same as the local run's
+            Path tokenizer = want.resolve("tokenizer.json");
+            if (Files.exists(tokenizer)) {
+                assertEquals(-1, Files.mismatch(tokenizer, have.resolve("tokenizer.json")), "tokenizer.json differs");
+                expected.add("tokenizer.json");
+            }
             assertEquals(expected.stream().sorted().toList(), names, "no temporary files or attempt folders left");
         }
     }
