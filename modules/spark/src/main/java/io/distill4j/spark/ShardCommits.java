@@ -239,15 +239,21 @@ final class ShardCommits {
         return HTTP_WORKERS.computeIfAbsent(key, x -> buildHttp(job, spec, shard));
     }
 
-    private static HttpWorker buildHttp(SparkSampling.HttpShardJob job, SampleSpec spec, int shard) {
-        SampleSpec.SequenceSpec seq = spec.sequence();
+    /** The job's prompts as this executor reads them, refused unless they are the driver's (same fingerprint). */
+    private static List<String> executorPrompts(SampleSpec.SequenceSpec seq, String jobFile, String driver) {
         List<String> prompts = Prompts.read(seq.prompts(), seq.field());
         String fingerprint = Prompts.fingerprint(prompts);
-        if (!fingerprint.equals(job.fingerprint())) {
-            throw new BadInputException(job.jobFile() + ": field prompts.file: on executor " + host() + " the prompts"
-                    + " have fingerprint " + fingerprint + ", on the driver " + job.fingerprint()
+        if (!fingerprint.equals(driver)) {
+            throw new BadInputException(jobFile + ": field prompts.file: on executor " + host() + " the prompts"
+                    + " have fingerprint " + fingerprint + ", on the driver " + driver
                     + " (the prompt file differs between machines)");
         }
+        return prompts;
+    }
+
+    private static HttpWorker buildHttp(SparkSampling.HttpShardJob job, SampleSpec spec, int shard) {
+        SampleSpec.SequenceSpec seq = spec.sequence();
+        List<String> prompts = executorPrompts(seq, job.jobFile(), job.fingerprint());
         HttpSequenceTeacher teacher = new HttpSequenceTeacher(SampleJob.httpTeacher(spec, shard, System::getenv),
                 seq.vocabularySize());
         Path cache = Path.of(job.cache());
@@ -273,13 +279,7 @@ final class ShardCommits {
         Path file = Path.of(job.jobFile());
         SampleSpec spec = SampleSpec.load(file);
         SampleSpec.SequenceSpec seq = spec.sequence();
-        List<String> prompts = Prompts.read(seq.prompts(), seq.field());
-        String fingerprint = Prompts.fingerprint(prompts);
-        if (!fingerprint.equals(job.fingerprint())) {
-            throw new BadInputException(job.jobFile() + ": field prompts.file: on executor " + host() + " the prompts"
-                    + " have fingerprint " + fingerprint + ", on the driver " + job.fingerprint()
-                    + " (the prompt file differs between machines)");
-        }
+        List<String> prompts = executorPrompts(seq, job.jobFile(), job.fingerprint());
         if (!Files.isDirectory(seq.folder())) {
             throw new BadInputException(seq.folder() + ": executor " + host() + " cannot see the teacher's folder"
                     + " (field teacher.folder of " + file + "); it must be on storage every executor reaches");
