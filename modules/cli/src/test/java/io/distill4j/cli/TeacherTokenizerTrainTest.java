@@ -25,25 +25,6 @@ class TeacherTokenizerTrainTest {
     static final Path HOME = Path.of(System.getProperty("distill4j.root", "../.."));
     static final Path PRESET = HOME.resolve("models/llama-tiny.yaml").toAbsolutePath();
 
-    /** Characters as the fake server's /tokenize splits them: id = code point + 3 for ' ' and a-z, BOS {@code <s>} = 1. */
-    static String charTokenizer() {
-        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2, \" \": 35");
-        for (char c = 'a'; c <= 'z'; c++) {
-            vocab.append(", \"").append(c).append("\": ").append(c + 3);
-        }
-        String special = "\"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true";
-        return "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": [{\"id\": 0, \"content\":"
-                + " \"<unk>\", " + special + "}, {\"id\": 1, \"content\": \"<s>\", " + special + "}, {\"id\": 2,"
-                + " \"content\": \"</s>\", " + special + "}], \"normalizer\": null, \"pre_tokenizer\": null,"
-                + " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<s>\","
-                + " \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\": [{\"SpecialToken\":"
-                + " {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"Sequence\":"
-                + " {\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1],"
-                + " \"tokens\": [\"<s>\"]}}}, \"decoder\": null, \"model\": {\"type\": \"BPE\", \"dropout\": null,"
-                + " \"unk_token\": \"<unk>\", \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null,"
-                + " \"fuse_unk\": false, \"byte_fallback\": false, \"vocab\": {" + vocab + "}, \"merges\": []}}";
-    }
-
     static int run(ByteArrayOutputStream err, String... args) {
         PrintStream saved = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -58,7 +39,8 @@ class TeacherTokenizerTrainTest {
     void studentsGetTheTokenizerTheSampleJobKeptInTheCache(@TempDir Path dir) throws IOException {
         try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b,
                 b.path("n").asInt(1), 2)))) {
-            Path tokenizer = Files.writeString(dir.resolve("served-tokenizer.json"), charTokenizer());
+            Path tokenizer = Files.writeString(dir.resolve("served-tokenizer.json"),
+                    FakeOpenAiServer.tokenizerJson());
             Files.writeString(dir.resolve("prompts.txt"), "hello world\nthe cat sat\non the mat\nred and blue\n");
             Files.writeString(dir.resolve("qa.yaml"), "cache: cache\nk: 2\nseed: 3\nprompts: {file: prompts.txt}\n"
                     + "teacher: {type: http, server: '" + s.baseUri() + "', maxTokens: 2, topLogprobs: 3,"

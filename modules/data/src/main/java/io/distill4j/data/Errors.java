@@ -43,4 +43,17 @@ public final class Errors {
         int nl = m.indexOf('\n');
         return (nl < 0 ? m : m.substring(0, nl)).strip();
     }
+
+    /**
+     * Quotes a text inside a one-line message: line breaks shown as {@code \n}, cut to {@code max} characters with
+     * {@code ...} after them.
+     *
+     * @param text the text (a prompt, a server's body)
+     * @param max the characters kept, positive
+     * @return one line of at most {@code max + 3} characters
+     */
+    public static String snippet(String text, int max) {
+        String one = text.replace("\r", "").replace("\n", "\\n");
+        return one.length() <= max ? one : one.substring(0, max) + "...";
+    }
 }

@@ -531,8 +531,11 @@ final class LmRun {
 
     private Path tokenizerFile() {
         if (run.tokenizer != null) {
-            return run.tokenizer.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
-                    ? fromGguf(run.tokenizer) : run.tokenizer;
+            try {
+                return io.distill4j.teacher.gguf.GgufTokenizer.asTokenizerJson(run.tokenizer);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the tokenizer.json of " + run.tokenizer, e);
+            }
         }
         // the teacher's tokenizer the sample job kept in the cache (checked against the server or the model folder)
         if (Files.exists(spec.cache().resolve(HfFolder.TOKENIZER))) {
@@ -548,18 +551,6 @@ final class LmRun {
                 + (spec.sequence().http() != null ? "http " + spec.sequence().http().baseUri() : "lm " + spec.sequence().folder())
                 + ") gives token ids only; name the served model's tokenizer.json or GGUF in the sample job (teacher.tokenizer)"
                 + " or in the train config (tokenizer: path)");
-    }
-
-    /** A GGUF teacher's vocabulary as a temporary tokenizer.json (the students' folders get their own copies). */
-    private static Path fromGguf(Path gguf) {
-        try {
-            Path json = Files.createTempFile("distill4j-gguf-tokenizer", ".json");
-            json.toFile().deleteOnExit();
-            io.distill4j.teacher.gguf.GgufTokenizer.write(gguf, json);
-            return json;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the tokenizer.json of " + gguf, e);
-        }
     }
 
     private int eos(LmTokenizer tokenizer) {

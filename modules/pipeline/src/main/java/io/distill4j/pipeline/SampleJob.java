@@ -417,18 +417,12 @@ public final class SampleJob {
                 int[] mine = t.encode(p);
                 int[] served = http.tokenize(p, true);
                 if (!java.util.Arrays.equals(mine, served)) {
-                    throw new BadInputException(field + " encodes the prompt '" + abbreviate(p) + "' as "
-                            + abbreviate(java.util.Arrays.toString(mine)) + ", the server's /tokenize as "
-                            + abbreviate(java.util.Arrays.toString(served)) + " (another model's tokenizer?)");
+                    throw new BadInputException(field + " encodes the prompt '" + io.distill4j.data.Errors.snippet(p, 60) + "' as "
+                            + io.distill4j.data.Errors.snippet(java.util.Arrays.toString(mine), 60) + ", the server's /tokenize as "
+                            + io.distill4j.data.Errors.snippet(java.util.Arrays.toString(served), 60) + " (another model's tokenizer?)");
                 }
             }
         }
-    }
-
-    /** @return the text cut to 60 characters, one line */
-    private static String abbreviate(String text) {
-        String one = text.replace("\n", "\\n");
-        return one.length() <= 60 ? one : one.substring(0, 57) + "...";
     }
 
     /**
@@ -489,16 +483,12 @@ public final class SampleJob {
                 if (!java.nio.file.Files.isRegularFile(file)) {
                     throw new BadInputException(field + file + ": no such file");
                 }
-                boolean gguf = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
-                Path json = gguf ? java.nio.file.Files.createTempFile("distill4j-gguf-tokenizer", ".json") : file;
+                Path json = io.distill4j.teacher.gguf.GgufTokenizer.asTokenizerJson(file);
                 try {
-                    if (gguf) {
-                        io.distill4j.teacher.gguf.GgufTokenizer.write(file, json);
-                    }
                     checkAgainstServer(field + file, json, http, vocabulary, prompts);
                     bytes = java.nio.file.Files.readAllBytes(json);
                 } finally {
-                    if (gguf) {
+                    if (!json.equals(file)) {
                         java.nio.file.Files.deleteIfExists(json);
                     }
                 }

@@ -104,34 +104,6 @@ class SequenceJobTest {
     }
 
     /**
-     * A character-level tokenizer.json as the fake server's /tokenize splits text: id = code point + 3 for a-z, BOS
-     * {@code <s>} = 1 in front; {@code shift} moves one letter's id (another model's tokenizer).
-     */
-    private static String charTokenizer(int shift) {
-        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2");
-        for (char c = 'a'; c <= 'z'; c++) {
-            int id = c + 3;
-            if (c == 'o' && shift != 0) {
-                id = 'z' + 3 + shift;
-            }
-            vocab.append(", \"").append(c).append("\": ").append(id);
-        }
-        String special = "{\"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false,"
-                + " \"special\": true, ";
-        return "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": ["
-                + special + "\"id\": 0, \"content\": \"<unk>\"}, " + special + "\"id\": 1, \"content\": \"<s>\"}, "
-                + special + "\"id\": 2, \"content\": \"</s>\"}], \"normalizer\": null, \"pre_tokenizer\": null,"
-                + " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\":"
-                + " \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\":"
-                + " [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\":"
-                + " 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {\"<s>\": {\"id\":"
-                + " \"<s>\", \"ids\": [1], \"tokens\": [\"<s>\"]}}}, \"decoder\": null, \"model\": {\"type\": \"BPE\","
-                + " \"dropout\": null, \"unk_token\": \"<unk>\", \"continuing_subword_prefix\": null,"
-                + " \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"vocab\": {"
-                + vocab + "}, \"merges\": []}}";
-    }
-
-    /**
      * Issue 13 item 3: an HTTP job's teacher.tokenizer is checked against the server's /tokenize before any request
      * for answers and kept in the cache, where train finds it; another model's tokenizer is one line naming the field.
      */
@@ -139,8 +111,9 @@ class SequenceJobTest {
     void anHttpJobKeepsTheServersTokenizerInTheCacheAfterCheckingIt(@TempDir Path dir) throws Exception {
         Path prompts = dir.resolve("prompts.txt");
         Files.writeString(prompts, "one\ntwo\nthree\n");
-        Path good = Files.writeString(dir.resolve("tokenizer.json"), charTokenizer(0));
-        Path other = Files.writeString(dir.resolve("other.json"), charTokenizer(5));
+        Path good = Files.writeString(dir.resolve("tokenizer.json"), FakeOpenAiServer.tokenizerJson());
+        Path other = Files.writeString(dir.resolve("other.json"),
+                FakeOpenAiServer.tokenizerJson().replace("\"o\": 114", "\"o\": 130"));   // another model's id for 'o'
         try (FakeOpenAiServer s = new FakeOpenAiServer((n, b) -> Reply.ok(FakeOpenAiServer.contentReply(b,
                 b.path("n").asInt(1), 2)))) {
             Map<String, Object> c = new LinkedHashMap<>();
@@ -153,7 +126,7 @@ class SequenceJobTest {
             BadInputException e = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.parse(c,
                     ROOT.resolve("qa.yaml")), Device.cpu(), SampleProgress.NONE, l -> { }));
             assertEquals(ROOT.resolve("qa.yaml") + ": field teacher.tokenizer: " + other + " encodes the prompt 'one' as"
-                    + " [1, " + ('z' + 8) + ", 113, 104], the server's /tokenize as [1, 114, 113, 104] (another model's"
+                    + " [1, 130, 113, 104], the server's /tokenize as [1, 114, 113, 104] (another model's"
                     + " tokenizer?)", e.getMessage());
             assertFalse(Files.exists(dir.resolve("cache")), "refused before sampling: nothing written");
 
@@ -164,7 +137,7 @@ class SequenceJobTest {
             assertArrayEquals(Files.readAllBytes(good), Files.readAllBytes(dir.resolve("cache/tokenizer.json")));
 
             // a rerun naming another tokenizer than the one the cache keeps is refused
-            Path rewritten = Files.writeString(dir.resolve("same-ids.json"), charTokenizer(0).replace("\"version\": \"1.0\"",
+            Path rewritten = Files.writeString(dir.resolve("same-ids.json"), FakeOpenAiServer.tokenizerJson().replace("\"version\": \"1.0\"",
                     "\"version\": \"1.0\" "));
             t.put("tokenizer", rewritten.toString());
             BadInputException again = assertThrows(BadInputException.class, () -> SampleJob.run(SampleSpec.parse(c,

@@ -45,6 +45,25 @@ public final class GgufTokenizer {
     }
 
     /**
+     * A tokenizer file as a {@code tokenizer.json}: the file itself, or for a {@code .gguf} file its vocabulary converted
+     * into a new temporary file (deleted when the JVM exits; the caller may delete it sooner).
+     *
+     * @param file a {@code tokenizer.json} or a GGUF file
+     * @return the {@code tokenizer.json} to load
+     * @throws BadInputException if a GGUF file's vocabulary cannot be converted (naming file, field and value)
+     * @throws IOException if the temporary file cannot be written
+     */
+    public static Path asTokenizerJson(Path file) throws IOException {
+        if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+            return file;
+        }
+        Path json = java.nio.file.Files.createTempFile("distill4j-gguf-tokenizer", ".json");
+        json.toFile().deleteOnExit();
+        write(file, json);
+        return json;
+    }
+
+    /**
      * Converts a GGUF file's vocabulary and writes it (a temporary file, then renamed).
      *
      * @param gguf the GGUF file

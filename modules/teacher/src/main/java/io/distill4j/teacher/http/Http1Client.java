@@ -427,7 +427,7 @@ final class Http1Client {
         }
 
         private static String abbreviate(String s) {
-            return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+            return io.distill4j.data.Errors.snippet(s, 100);
         }
     }
 }

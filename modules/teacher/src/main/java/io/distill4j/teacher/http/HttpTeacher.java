@@ -913,8 +913,7 @@ public final class HttpTeacher {
         } catch (IOException e) {
             // not JSON: quote the start of the body
         }
-        String s = body.strip().replace('\n', ' ');
-        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return io.distill4j.data.Errors.snippet(body.strip(), 200);
     }
 
     private long backoff(int attempt, TeacherServerException last) {

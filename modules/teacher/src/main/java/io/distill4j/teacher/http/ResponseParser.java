@@ -594,7 +594,7 @@ final class ResponseParser {
     }
 
     static TeacherServerException malformed(String where, String what, String body) {
-        String snippet = body.length() > 200 ? body.substring(0, 200) + "..." : body;
-        return new TeacherServerException(where + ": " + what + "; body: " + snippet.replace('\n', ' '), true, null);
+        return new TeacherServerException(where + ": " + what + "; body: " + io.distill4j.data.Errors.snippet(body, 200),
+                true, null);
     }
 }

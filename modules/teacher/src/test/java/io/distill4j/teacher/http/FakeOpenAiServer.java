@@ -212,6 +212,32 @@ public final class FakeOpenAiServer implements AutoCloseable {
         models = json;
     }
 
+    /**
+     * A Hugging Face tokenizer.json that encodes as this server's {@code /tokenize} does for ' ' and a-z: one token per
+     * character, id = code point + 3, BOS {@code <s>} = 1 in front (a character BPE without merges).
+     *
+     * @return the file's text
+     */
+    public static String tokenizerJson() {
+        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2, \" \": 35");
+        for (char c = 'a'; c <= 'z'; c++) {
+            vocab.append(", \"").append(c).append("\": ").append(c + 3);
+        }
+        String special = "\"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false,"
+                + " \"special\": true";
+        return "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": [{\"id\": 0,"
+                + " \"content\": \"<unk>\", " + special + "}, {\"id\": 1, \"content\": \"<s>\", " + special + "},"
+                + " {\"id\": 2, \"content\": \"</s>\", " + special + "}], \"normalizer\": null, \"pre_tokenizer\": null,"
+                + " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\":"
+                + " \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\":"
+                + " [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\","
+                + " \"type_id\": 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {\"<s>\":"
+                + " {\"id\": \"<s>\", \"ids\": [1], \"tokens\": [\"<s>\"]}}}, \"decoder\": null, \"model\":"
+                + " {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": \"<unk>\", \"continuing_subword_prefix\":"
+                + " null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"vocab\": {"
+                + vocab + "}, \"merges\": []}}";
+    }
+
     /** The chat/llama.cpp layout: logprobs.content[] with ids. Token t of choice c is id seed % 900 + 10 c + t. */
     public static String contentReply(JsonNode request, int choices, int tokens) {
         ObjectNode root = JSON.createObjectNode();
