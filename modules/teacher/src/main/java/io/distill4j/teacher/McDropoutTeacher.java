@@ -22,6 +22,7 @@ import io.distill4j.data.NativeArrays;
 import java.lang.reflect.Field;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -365,11 +366,14 @@ public final class McDropoutTeacher implements Teacher {
         }
         long i0 = r0 / k;
         int rp = Math.max(r, MIN_ROWS);
-        long[] index = new long[rp];
-        for (int q = 0; q < rp; q++) {
-            index[q] = (r0 + Math.min(q, r - 1)) / k - i0;
-        }
-        NDArray a = h.head().get(indices(m, index));
+        // the row index is written straight into engine memory: a long[] per chunk was most of a run's heap garbage
+        NDArray rowItems = NativeArrays.create(m, new Shape(rp), DataType.INT64, b -> {
+            LongBuffer index = b.asLongBuffer();
+            for (int q = 0; q < rp; q++) {
+                index.put(q, (r0 + Math.min(q, r - 1)) / k - i0);
+            }
+        });
+        NDArray a = h.head().get(rowItems);
         if (!plan.chunkable) {
             Engine.getInstance().setRandomSeed((int) seed0);
         }
