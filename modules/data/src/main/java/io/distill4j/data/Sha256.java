@@ -62,12 +62,18 @@ public final class Sha256 {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8);
         b.putInt(rows.length).putInt(rows.length == 0 ? 0 : rows[0].length);
         d.update(b.array());
+        // one buffer for every row (a row's bytes are hashed before the next row overwrites them): a buffer per row
+        // was as much garbage as the table itself
+        java.nio.ByteBuffer rb = java.nio.ByteBuffer.allocate(0);
         for (float[] r : rows) {
-            java.nio.ByteBuffer rb = java.nio.ByteBuffer.allocate(4 * r.length);
+            if (rb.capacity() < 4 * r.length) {
+                rb = java.nio.ByteBuffer.allocate(4 * r.length);
+            }
+            rb.clear();
             for (float v : r) {
                 rb.putFloat(v);
             }
-            d.update(rb.array());
+            d.update(rb.array(), 0, rb.position());
         }
         return HexFormat.of().formatHex(d.digest());
     }
