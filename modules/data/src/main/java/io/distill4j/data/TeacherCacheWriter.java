@@ -16,7 +16,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -50,12 +52,16 @@ public final class TeacherCacheWriter implements AutoCloseable {
     private final boolean probabilities;
     private final CacheWriteOptions options;
     private final BufferAllocator alloc;
+    /** Bytes of Arrow buffers allocated so far, freed ones included ({@link #bufferBytesAllocated}). */
+    private final AtomicLong allocated = new AtomicLong();
     private final int firstShard;
     private final boolean shardsOnly;
+    /** The two slots, each allocated when first filled (a writer of one shard, as a Spark task's, needs one). */
     private final Slot[] slots = new Slot[2];
     private final ExecutorService committer;
     private final CRC32 crc = new CRC32();
     private volatile CacheManifest manifest;
+    /** The slot being filled; null until the next item starts ({@link #filling}). */
     private Slot slot;
     private long next;
     /** Samples appended of the item in progress ({@link #appendSamples}), less than k. */
@@ -85,11 +91,14 @@ public final class TeacherCacheWriter implements AutoCloseable {
             Float4Vector valueVec = (Float4Vector) inner.getDataVector();
             itemVec.allocateNew(rowsPerShard);
             crcVec.allocateNew(rowsPerShard);
+            // one call sizes and allocates the nested vectors (rowsPerShard lists of k lists of width floats); calling
+            // allocateNew on the inner and value vectors as well allocated and zeroed the largest buffer three times
             outer.setInitialCapacity(rowsPerShard);
             outer.allocateNew();
-            inner.setInitialCapacity(rowsPerShard * k);
-            inner.allocateNew();
-            valueVec.allocateNew(rowsPerShard * rowFloats);
+            if (valueVec.getValueCapacity() < rowsPerShard * rowFloats) {
+                throw new IllegalStateException("Arrow sized the value buffer for " + valueVec.getValueCapacity()
+                        + " floats, " + rowsPerShard * rowFloats + " are needed");
+            }
             for (var v : List.of(itemVec, crcVec, outer, inner, valueVec)) {
                 v.getValidityBuffer().setOne(0, v.getValidityBuffer().capacity());
             }
@@ -115,10 +124,12 @@ public final class TeacherCacheWriter implements AutoCloseable {
         this.width = manifest.width();
         this.rowFloats = k * width;
         this.probabilities = "probabilities".equals(manifest.signal());
-        this.alloc = new RootAllocator();
-        slots[0] = new Slot();
-        slots[1] = new Slot();
-        slot = slots[0];
+        this.alloc = new RootAllocator(new AllocationListener() {
+            @Override
+            public void onAllocation(long size) {
+                allocated.addAndGet(size);
+            }
+        }, Long.MAX_VALUE);
         committer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "distill4j-cache-commit " + dir.getFileName());
             t.setDaemon(true);
@@ -321,7 +332,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
             }
             validate(samples[j], 0, j);
         }
-        int base = slot.rows * rowFloats;
+        int base = filling().rows * rowFloats;
         for (int j = 0; j < k; j++) {
             slot.values.put(base + j * width, samples[j]);
         }
@@ -352,7 +363,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
             for (int j = 0; j < k; j++) {
                 validate(flat, o + j * width, j);
             }
-            slot.values.put(slot.rows * rowFloats, flat, o, rowFloats);
+            filling().values.put(slot.rows * rowFloats, flat, o, rowFloats);
             finishRow();
         }
     }
@@ -388,7 +399,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
                 partial = 0;
                 throw e;
             }
-            slot.values.put(slot.rows * rowFloats + partial * width, flat, o, run * width);
+            filling().values.put(slot.rows * rowFloats + partial * width, flat, o, run * width);
             partial += run;
             s += run;
             if (partial == k) {
@@ -469,8 +480,17 @@ public final class TeacherCacheWriter implements AutoCloseable {
         await(slot);
     }
 
+    /** @return the slot being filled, allocated (zeroed by Arrow: 4 k width bytes per shard row) when first needed */
+    private Slot filling() {
+        if (slot == null) {
+            slot = new Slot();
+            slots[slots[0] == null ? 0 : 1] = slot;
+        }
+        return slot;
+    }
+
     private void await(Slot s) throws IOException {
-        if (s.pending == null) {
+        if (s == null || s.pending == null) {
             return;
         }
         try {
@@ -496,7 +516,7 @@ public final class TeacherCacheWriter implements AutoCloseable {
     public void flush() throws IOException {
         ensureOpen();
         partial = 0;
-        if (slot.rows > 0) {
+        if (slot != null && slot.rows > 0) {
             submit();
         }
         await(slots[0]);
@@ -553,6 +573,16 @@ public final class TeacherCacheWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * What this writer's shard buffers have cost: the bytes of every Arrow buffer it allocated so far, freed ones
+     * included (each is zeroed when allocated, so this is also the memory it touched for them).
+     *
+     * @return bytes allocated
+     */
+    long bufferBytesAllocated() {
+        return allocated.get();
+    }
+
     private void ensureOpen() throws IOException {
         if (closed) {
             throw new IllegalStateException(dir + ": writer is closed");
@@ -583,7 +613,9 @@ public final class TeacherCacheWriter implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             for (Slot s : slots) {
-                s.root.close();
+                if (s != null) {
+                    s.root.close();
+                }
             }
             alloc.close();
         }
