@@ -68,7 +68,7 @@ public final class McDropoutThroughput {
             m.getBlock().initialize(m.getNDManager(), DataType.FLOAT32, new Shape(1, 64));
             McDropoutTeacher t = McDropoutTeacher.builder(m).setSamples(k).setWidth(10).optSeed(0).setDescription("mlp 64-128-10").build();
             TeacherSampler.Options o = new TeacherSampler.Options(batch, 4096, budget);
-            long chunkRows = Math.max(1, o.workingBytes() / t.minimumWorkingBytes(batch, 64));
+            long chunkRows = t.chunkRows(o.workingBytes(), 64);
             double[] seconds = new double[repeats + 1];
             double[] cpu = new double[repeats + 1];
             double[] checksum = {0};

@@ -113,6 +113,22 @@ class McDropoutChunkingTest {
     }
 
     /**
+     * Chunks hold what the working memory allows, but no more than 1 MiB of rows (256 rows at least): a large budget
+     * no longer means chunks of tens of MB (slower, and fresh memory from the kernel at every chunk).
+     */
+    @Test
+    void chunksHoldTheBudgetsRowsUpToOneMebibyte() {
+        try (Model m = McDropoutGolden.model()) {
+            McDropoutTeacher t = McDropoutGolden.teacher(m);
+            long row = t.minimumWorkingBytes(McDropoutGolden.BATCH, McDropoutGolden.INPUTS);
+            assertEquals(5, t.chunkRows(5 * row + row / 2, McDropoutGolden.INPUTS));
+            assertEquals(1, t.chunkRows(0, McDropoutGolden.INPUTS), "one row at least");
+            assertEquals(Math.max(256, (1 << 20) / row), t.chunkRows(1L << 30, McDropoutGolden.INPUTS));
+            assertEquals(Math.max(256, (1 << 20) / row), t.chunkRows(128L << 20, McDropoutGolden.INPUTS));
+        }
+    }
+
+    /**
      * Issue 14, item 5: a shard that cuts a batch draws only its items; they are bit for bit that part of the whole
      * batch's pass, and only their rows are run (the sink gets exactly (to - from) x k samples in chunk-sized pieces).
      * The interface's default (a teacher that cannot draw part of a batch) gives the same part.
