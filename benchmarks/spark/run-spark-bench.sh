@@ -130,7 +130,7 @@ PY
   fi
   if [ "$side" != local ]; then
     cp "$OUT"/events/* "$OUT/event-logs/r$round-$side.json"
-    python3 "$ROOT/benchmarks/spark/task_rates.py" 1438 256 "$OUT/event-logs/r$round-$side.json" >> "$OUT/task-rates.txt"
+    python3 "$ROOT/benchmarks/spark/task_rates.py" "$log" "$OUT/event-logs/r$round-$side.json" >> "$OUT/task-rates.txt"
   fi
   printf '%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$side" "$wall" "$s" "$r" "${start:--}" "$peak" \
     ${ev% *} ${ev#* } | tee -a "$RUNS"

@@ -62,14 +62,15 @@ final class ShardCommits {
     }
 
     /**
-     * Samples a shard of a tabular job and commits it.
+     * Samples a task's shards of a tabular job (one writer: its committer thread writes a shard while the next is
+     * sampled) and commits them.
      *
      * @param job the job
-     * @param t the shard
-     * @return the committed shard
+     * @param t the task's shards
+     * @return the committed shards, in order
      * @throws IOException if a file cannot be written
      */
-    static SparkSampling.Committed sampleAndCommit(SparkSampling.ShardJob job, SparkSampling.ShardTask t)
+    static List<SparkSampling.Committed> sampleAndCommit(SparkSampling.ShardJob job, SparkSampling.ShardTask t)
             throws IOException {
         Path cache = requireCache(job.cache());
         Worker w = worker(job);
@@ -95,7 +96,7 @@ final class ShardCommits {
      * @return the committed shard
      * @throws IOException if a file cannot be written
      */
-    static SparkSampling.Committed sampleHttpAndCommit(SparkSampling.HttpShardJob job, SparkSampling.ShardTask t)
+    static List<SparkSampling.Committed> sampleHttpAndCommit(SparkSampling.HttpShardJob job, SparkSampling.ShardTask t)
             throws IOException {
         Path cache = requireCache(job.cache());
         HttpWorker w = httpWorker(job, t.index());
@@ -112,7 +113,7 @@ final class ShardCommits {
      * @return the committed shard
      * @throws IOException if a file cannot be written
      */
-    static SparkSampling.Committed sampleLmAndCommit(SparkSampling.LmShardJob job, SparkSampling.ShardTask t)
+    static List<SparkSampling.Committed> sampleLmAndCommit(SparkSampling.LmShardJob job, SparkSampling.ShardTask t)
             throws IOException {
         Path cache = requireCache(job.cache());
         LmWorker w = lmWorker(job);
@@ -125,7 +126,7 @@ final class ShardCommits {
      * into {@link SequenceCacheWriter#openShards} in an attempt folder, holding {@code turn} while sampling, then the
      * commit.
      */
-    private static SparkSampling.Committed sampleSequence(Path cache, SparkSampling.ShardTask t,
+    private static List<SparkSampling.Committed> sampleSequence(Path cache, SparkSampling.ShardTask t,
             SparkSampling.Options options, int k, int vocabularySize, int topK, int rowsPerShard, SequenceTeacher teacher,
             List<String> prompts, Object turn) throws IOException {
         CacheWriteOptions opts = CacheWriteOptions.DEFAULT.withFsync(options.fsync());
@@ -157,32 +158,48 @@ final class ShardCommits {
     }
 
     /**
-     * One task attempt: writes the shard into {@code _attempts/<shard>-attempt-<id>/}, then commits it into the
-     * cache; the attempt folder is removed whether the attempt succeeds or fails.
+     * One task attempt: writes the task's shards into {@code _attempts/<first shard>-attempt-<id>/}, then commits them
+     * into the cache in order; the attempt folder is removed whether the attempt succeeds or fails. An attempt that
+     * fails after committing some of its shards leaves them committed: its retry writes them again and finds them
+     * identical.
      */
-    private static SparkSampling.Committed inAttempt(Path cache, SparkSampling.ShardTask t,
+    private static List<SparkSampling.Committed> inAttempt(Path cache, SparkSampling.ShardTask t,
             SparkSampling.Options options, AttemptWriter write) throws IOException {
         TaskContext ctx = TaskContext.get();
         long attemptId = ctx != null ? ctx.taskAttemptId() : System.nanoTime();
         int attemptNumber = ctx != null ? ctx.attemptNumber() : 0;
-        String name = String.format(Locale.ROOT, "part-%05d.arrow", t.index());
         Path attempts = cache.resolve(SparkSampling.ATTEMPTS);
         Path attemptDir = attempts.resolve(String.format(Locale.ROOT, "%05d-attempt-%d", t.index(), attemptId));
         try {
             List<CacheManifest.Shard> written = write.write(attemptDir);
-            if (written.size() != 1 || written.get(0).rows() != t.rows()) {
-                throw new IllegalStateException(cache + ": shard " + t.index() + " came out as " + written);
+            long rows = 0;
+            for (int j = 0; j < written.size(); j++) {
+                CacheManifest.Shard s = written.get(j);
+                if (!s.file().equals(String.format(Locale.ROOT, "part-%05d.arrow", t.index() + j))
+                        || s.firstItem() != t.firstItem() + rows) {
+                    throw new IllegalStateException(cache + ": the shards from " + t.index() + " came out as " + written);
+                }
+                rows += s.rows();
             }
-            CacheManifest.Shard shard = written.get(0);
-            if (attemptNumber == 0 && options.crashFirstAttempt().contains(t.index())) {
-                throw new IllegalStateException("injected fault: shard " + t.index() + ", attempt " + attemptId
-                        + " fails after writing and before committing");
+            if (written.isEmpty() || rows != t.rows()) {
+                throw new IllegalStateException(cache + ": the shards from " + t.index() + " came out as " + written);
             }
-            boolean reused = commit(attemptDir.resolve(name), cache.resolve(name), shard.sha256(), options.fsync());
-            LOG.info("{}: shard {} ({} items from {}) {} by attempt {}", cache, t.index(), t.rows(), t.firstItem(),
-                    reused ? "was already committed, identical," : "committed", attemptId);
-            return new SparkSampling.Committed(t.index(), name, shard.firstItem(), shard.rows(), shard.bytes(),
-                    shard.sha256(), reused);
+            List<SparkSampling.Committed> committed = new java.util.ArrayList<>();
+            for (int j = 0; j < written.size(); j++) {
+                CacheManifest.Shard shard = written.get(j);
+                int index = t.index() + j;
+                if (attemptNumber == 0 && options.crashFirstAttempt().contains(index)) {
+                    throw new IllegalStateException("injected fault: shard " + index + ", attempt " + attemptId
+                            + " fails after writing and before committing");
+                }
+                boolean reused = commit(attemptDir.resolve(shard.file()), cache.resolve(shard.file()), shard.sha256(),
+                        options.fsync());
+                LOG.info("{}: shard {} ({} items from {}) {} by attempt {}", cache, index, shard.rows(),
+                        shard.firstItem(), reused ? "was already committed, identical," : "committed", attemptId);
+                committed.add(new SparkSampling.Committed(index, shard.file(), shard.firstItem(), shard.rows(),
+                        shard.bytes(), shard.sha256(), reused));
+            }
+            return committed;
         } finally {
             try {
                 SparkSampling.deleteTree(attemptDir);

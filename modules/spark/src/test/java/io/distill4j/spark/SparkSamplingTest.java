@@ -103,6 +103,59 @@ class SparkSamplingTest {
         assertEquals(3, CacheManifest.read(want).shards().size(), "the local writer also cuts 3 shards");
     }
 
+    /**
+     * Tasks of three consecutive shards write them through one writer: the cache is the local one bit for bit, and a
+     * task whose first attempt fails after committing its first shard (shard 1 of the task of shards 0-2) is retried,
+     * finds that shard identical and commits the rest.
+     */
+    @Test
+    void tasksOfSeveralShardsGiveTheLocalCacheAndSurviveAFailureMidTask() throws IOException {
+        Path want = local("local16", 16);
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+                if (!(end.reason() instanceof org.apache.spark.Success$)) {
+                    failed.incrementAndGet();
+                }
+            }
+        };
+        TestSpark.context().sc().addSparkListener(listener);
+        try {
+            SparkSampling.Outcome o = SparkSampling.sample(TestSpark.context(), job("grouped16", 16, 7, true),
+                    new SparkSampling.Options("cpu", false, List.of(1, 7), 3), l -> { });
+            assertEquals(8, o.shards());
+            assertEquals(8, o.scheduled());
+            assertEquals(3, o.tasks(), "shards 0-2, 3-5, 6-7");
+            assertSameCache(want, dir.resolve("grouped16"));
+            for (int wait = 0; wait < 100 && failed.get() < 2; wait++) {
+                Thread.sleep(50);   // the listener bus delivers events asynchronously
+            }
+            assertEquals(2, failed.get(), "the first attempts of the tasks holding shards 1 and 7 failed");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            TestSpark.context().sc().removeSparkListener(listener);
+        }
+    }
+
+    @Test
+    void shardsPerTaskFollowTheSettingOrAboutFourTasksPerCore() {
+        assertEquals(8, SparkSampling.shardsPerTask(null, 29, 1), "29 shards, 1 core: 4 tasks (8, 8, 8, 5)");
+        assertEquals(4, SparkSampling.shardsPerTask(null, 29, 2), "2 cores: 8 tasks");
+        assertEquals(1, SparkSampling.shardsPerTask(null, 6, 2), "few shards: one per task");
+        assertEquals(8, SparkSampling.shardsPerTask(null, 10_000, 4), "at most 8");
+        assertEquals(5, SparkSampling.shardsPerTask(" 5 ", 29, 1));
+        BadInputException bad = assertThrows(BadInputException.class, () -> SparkSampling.shardsPerTask("0", 29, 1));
+        assertEquals("Spark setting spark.distill4j.shardsPerTask: must be a positive integer, got '0'", bad.getMessage());
+        assertThrows(BadInputException.class, () -> SparkSampling.shardsPerTask("many", 29, 1));
+        List<SparkSampling.ShardTask> one = List.of(new SparkSampling.ShardTask(2, 32, 16),
+                new SparkSampling.ShardTask(3, 48, 16), new SparkSampling.ShardTask(5, 80, 16),
+                new SparkSampling.ShardTask(6, 96, 16), new SparkSampling.ShardTask(7, 112, 8));
+        assertEquals(List.of(new SparkSampling.ShardTask(2, 32, 32), new SparkSampling.ShardTask(5, 80, 32),
+                new SparkSampling.ShardTask(7, 112, 8)), SparkSampling.group(one, 2), "runs are cut at gaps and at 2");
+    }
+
     @Test
     void aTaskFailingOnItsFirstAttemptIsRetriedAndLeavesNothingBehind() throws IOException {
         Path want = local("local32", 32);
