@@ -5,7 +5,8 @@
 # Also Spark's start-up (driver context, as the engine logs it), the executors' start (from the job's submission to
 # its first task, Spark's event log), the tasks' own sampling throughput (items over the span from the first task's
 # launch to the last task's end, event log) and the executors' peak resident memory (VmHWM, polled from /proc every
-# 0.2 s); per Spark run, the steady rate of the tasks after each executor's first (benchmarks/spark/task_rates.py on
+# second); the executors get the launcher's heap settings (-Xmx4g, -XX:MaxNewSize=128m) as the local run does; per
+# Spark run, the steady rate of the tasks after each executor's first (benchmarks/spark/task_rates.py on
 # the run's event log, kept in OUT/event-logs/). Prints one line per run and a summary of medians; raw lines in
 # OUT/runs.tsv, OUT/task-rates.txt.
 #
@@ -66,7 +67,7 @@ start_jvm() {   # $1 log name, then main class and arguments
   PIDS+=($!)
 }
 start_jvm master org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$PORT" --webui-port $((PORT + 1))
-start_jvm worker org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores 2 --memory 4g \
+start_jvm worker org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores 2 --memory 8g \
   --webui-port $((PORT + 2)) --work-dir "$OUT/work" "spark://127.0.0.1:$PORT"
 for _ in $(seq 1 240); do
   curl -s "http://127.0.0.1:$((PORT + 1))/json/" 2>/dev/null | grep -q '"aliveworkers" *: *1' && break
@@ -85,7 +86,7 @@ watch_executors() {
       fi
     done
     echo $((peak / 1024)) > "$out"
-    sleep 0.2
+    sleep 1   # VmHWM keeps the peak: a slower poll loses nothing but the last second, and takes less of the 2 cores
   done
 }
 
@@ -95,7 +96,9 @@ run_side() {   # $1 round, $2 side (local, 1, 2)
   if [ "$side" != local ]; then
     args=(--engine "spark://127.0.0.1:$PORT")
     rm -rf "$OUT/events" && mkdir -p "$OUT/events" "$OUT/event-logs"
-    opts="-Xmx4g -Dspark.executor.cores=1 -Dspark.cores.max=$side -Dspark.executor.memory=2g"
+    # the executors get the local run's heap (-Xmx4g) so that the sides differ only in where the sampler runs
+    opts="-Xmx4g -Dspark.executor.cores=1 -Dspark.cores.max=$side -Dspark.executor.memory=4g"
+    opts="$opts -Dspark.executor.extraJavaOptions=-XX:MaxNewSize=128m"
     opts="$opts -Dspark.eventLog.enabled=true -Dspark.eventLog.dir=file://$OUT/events -Dspark.eventLog.rolling.enabled=false -Dspark.eventLog.compress=false"
     watch_executors "$OUT/peak" & w=$!
   fi
