@@ -337,6 +337,8 @@ public final class SparkSampling {
      */
     private static Outcome distribute(JavaSparkContext sc, Path cache, CacheManifest fresh, long n, int rps,
             Layout layout, ShardWork work, boolean grouped, Options options, Consumer<String> log) {
+        String setting = grouped && options.shardsPerTask() == 0 ? sc.getConf().get(SHARDS_PER_TASK, null) : null;
+        shardsPerTask(setting, 1, 1); // a bad setting is refused before the cache folder is touched
         boolean created = !Files.exists(cache.resolve(CacheManifest.FILE_NAME));
         CacheManifest manifest = openManifest(cache, fresh, options.fsync());
         if (manifest.items() > n) {
@@ -364,7 +366,7 @@ public final class SparkSampling {
             }
         }
         int perTask = !grouped ? 1 : options.shardsPerTask() > 0 ? options.shardsPerTask()
-                : shardsPerTask(sc.getConf().get(SHARDS_PER_TASK, null), missing.size(), sc.defaultParallelism());
+                : shardsPerTask(setting, missing.size(), sc.defaultParallelism());
         List<ShardTask> todo = group(missing, perTask);
         log.accept(String.format(Locale.ROOT, "%d %s, %d shards of %d: %d in the manifest, %d committed by an "
                 + "interrupted run, %d to sample on %s, %d shard(s) a task (%d tasks)", n,

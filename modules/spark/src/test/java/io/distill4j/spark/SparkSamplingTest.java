@@ -246,6 +246,26 @@ class SparkSamplingTest {
     }
 
     @Test
+    void aBadShardsPerTaskSettingIsOneLineAndExit2BeforeTheCacheIsCreated() throws IOException {
+        TestSpark.stop();   // the command starts its own context, which reads spark.* system properties
+        Path job = job("badSetting", 32, 7, true);
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        System.setProperty(SparkSampling.SHARDS_PER_TASK, "lots");
+        try {
+            int rc = SparkMain.run(new String[] {"sample", "--master", "local[1]", "--no-fsync", job.toString()},
+                    System.out, new java.io.PrintStream(err, true));
+            assertEquals(2, rc, err.toString());
+        } finally {
+            System.clearProperty(SparkSampling.SHARDS_PER_TASK);
+        }
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), message);
+        assertTrue(message.contains("Spark setting spark.distill4j.shardsPerTask: must be a positive integer, got 'lots'"),
+                message);
+        assertFalse(Files.exists(dir.resolve("badSetting")), "no cache folder, no manifest");
+    }
+
+    @Test
     void theServiceLoaderFindsTheSparkEngineForLocalAndStandaloneMasters() throws IOException {
         assertTrue(io.distill4j.pipeline.SampleEngine.find("spark://10.0.0.1:7077") instanceof SparkSampleEngine);
         BadInputException none = assertThrows(BadInputException.class,
