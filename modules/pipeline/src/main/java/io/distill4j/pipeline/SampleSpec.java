@@ -28,7 +28,7 @@ import java.util.Map;
  * seed: 0                            # sampling seed
  * batchSize: 1024                    # inputs per teacher call
  * rowsPerShard: 4096                 # items per committed shard (fewer when a shard of k samples exceeds a quarter of the budget)
- * memoryBudgetMiB: 256               # the sampler's buffers: an MC-dropout teacher runs a batch in chunks of half of it
+ * memoryBudgetMiB: 256               # the sampler's buffers: an MC-dropout teacher's chunks take at most half (and 1 MiB)
  * data:
  *   dataset: digits                  # digits, iris, wine, breast_cancer, diabetes; or mnist, fashion-mnist
  *   dir: datasets/sklearn            # mnist: datasets/mnist/raw, fashion-mnist: datasets/fashion-mnist/raw (IDX files)
