@@ -96,7 +96,7 @@ final class ShardCommits {
      * @return the committed shard
      * @throws IOException if a file cannot be written
      */
-    static List<SparkSampling.Committed> sampleHttpAndCommit(SparkSampling.HttpShardJob job, SparkSampling.ShardTask t)
+    static List<SparkSampling.Committed> sampleHttpAndCommit(SparkSampling.SequenceShardJob job, SparkSampling.ShardTask t)
             throws IOException {
         Path cache = requireCache(job.cache());
         HttpWorker w = httpWorker(job, t.index());
@@ -113,7 +113,7 @@ final class ShardCommits {
      * @return the committed shard
      * @throws IOException if a file cannot be written
      */
-    static List<SparkSampling.Committed> sampleLmAndCommit(SparkSampling.LmShardJob job, SparkSampling.ShardTask t)
+    static List<SparkSampling.Committed> sampleLmAndCommit(SparkSampling.SequenceShardJob job, SparkSampling.ShardTask t)
             throws IOException {
         Path cache = requireCache(job.cache());
         LmWorker w = lmWorker(job);
@@ -248,7 +248,7 @@ final class ShardCommits {
 
     private static final Map<String, HttpWorker> HTTP_WORKERS = new ConcurrentHashMap<>();
 
-    private static HttpWorker httpWorker(SparkSampling.HttpShardJob job, int shard) throws IOException {
+    private static HttpWorker httpWorker(SparkSampling.SequenceShardJob job, int shard) throws IOException {
         Path file = Path.of(job.jobFile());
         SampleSpec spec = SampleSpec.load(file);
         int servers = spec.sequence().http().servers().size();
@@ -268,7 +268,7 @@ final class ShardCommits {
         return prompts;
     }
 
-    private static HttpWorker buildHttp(SparkSampling.HttpShardJob job, SampleSpec spec, int shard) {
+    private static HttpWorker buildHttp(SparkSampling.SequenceShardJob job, SampleSpec spec, int shard) {
         SampleSpec.SequenceSpec seq = spec.sequence();
         List<String> prompts = executorPrompts(seq, job.jobFile(), job.fingerprint());
         HttpSequenceTeacher teacher = new HttpSequenceTeacher(SampleJob.httpTeacher(spec, shard, System::getenv),
@@ -287,12 +287,12 @@ final class ShardCommits {
 
     private static final Map<String, LmWorker> LM_WORKERS = new ConcurrentHashMap<>();
 
-    private static LmWorker lmWorker(SparkSampling.LmShardJob job) throws IOException {
+    private static LmWorker lmWorker(SparkSampling.SequenceShardJob job) throws IOException {
         return LM_WORKERS.computeIfAbsent(workerKey(job.jobFile(), job.fingerprint(), job.options().device()),
                 x -> buildLm(job));
     }
 
-    private static LmWorker buildLm(SparkSampling.LmShardJob job) {
+    private static LmWorker buildLm(SparkSampling.SequenceShardJob job) {
         Path file = Path.of(job.jobFile());
         SampleSpec spec = SampleSpec.load(file);
         SampleSpec.SequenceSpec seq = spec.sequence();

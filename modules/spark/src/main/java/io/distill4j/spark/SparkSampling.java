@@ -264,8 +264,8 @@ public final class SparkSampling {
                 + " per server and executor", prompts.size(), seq.prompts(), seq.http().endpoint().path(),
                 seq.http().servers().size(), spec.k(), seq.http().concurrency()));
         Path cache = spec.cache().toAbsolutePath().normalize();
-        HttpShardJob work = new HttpShardJob(job.toString(), cache.toString(), fingerprint, spec.k(),
-                teacher.vocabularySize(), teacher.topK(), spec.rowsPerShard(), options);
+        SequenceShardJob work = new SequenceShardJob(SequenceShardJob.Source.HTTP, job.toString(), cache.toString(),
+                fingerprint, spec.k(), teacher.vocabularySize(), teacher.topK(), spec.rowsPerShard(), options);
         Outcome done = distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
                 new Layout(CacheSchema.sequence(teacher.topK(), fresh.sequence().idType()), spec.k()), work, false,
                 options, log);
@@ -302,8 +302,8 @@ public final class SparkSampling {
         }
         byte[] tokenizer = SampleJob.teacherTokenizer(spec, null, vocabulary, prompts);
         Path cache = spec.cache().toAbsolutePath().normalize();
-        LmShardJob work = new LmShardJob(job.toString(), cache.toString(), fingerprint, spec.k(), vocabulary, topK,
-                spec.rowsPerShard(), options);
+        SequenceShardJob work = new SequenceShardJob(SequenceShardJob.Source.LM, job.toString(), cache.toString(),
+                fingerprint, spec.k(), vocabulary, topK, spec.rowsPerShard(), options);
         Outcome done = distribute(sc, cache, fresh, prompts.size(), spec.rowsPerShard(),
                 new Layout(CacheSchema.sequence(topK, fresh.sequence().idType()), spec.k()), work, false, options, log);
         SampleJob.keepTokenizer(spec, tokenizer);
@@ -490,30 +490,9 @@ public final class SparkSampling {
     }
 
     /**
-     * Everything an executor needs to sample a prompt range of an {@code http} job, in serialisable form.
+     * Everything an executor needs to sample a prompt range of a sequence job, in serialisable form.
      *
-     * @param jobFile the job file
-     * @param cache the cache folder
-     * @param fingerprint the prompts' fingerprint on the driver
-     * @param k responses per prompt
-     * @param vocabularySize V
-     * @param topK alternatives per position
-     * @param rowsPerShard prompts per shard
-     * @param options fsync and fault injection
-     */
-    record HttpShardJob(String jobFile, String cache, String fingerprint, int k, int vocabularySize, int topK,
-            int rowsPerShard, Options options) implements ShardWork {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public List<Committed> run(ShardTask t) throws IOException {
-            return ShardCommits.sampleHttpAndCommit(this, t);
-        }
-    }
-
-    /**
-     * Everything an executor needs to sample a prompt range of an {@code lm} job, in serialisable form.
-     *
+     * @param source where the responses come from: an {@code http} server or a local {@code lm}
      * @param jobFile the job file
      * @param cache the cache folder
      * @param fingerprint the prompts' fingerprint on the driver
@@ -523,13 +502,22 @@ public final class SparkSampling {
      * @param rowsPerShard prompts per shard
      * @param options device, fsync and fault injection
      */
-    record LmShardJob(String jobFile, String cache, String fingerprint, int k, int vocabularySize, int topK,
-            int rowsPerShard, Options options) implements ShardWork {
+    record SequenceShardJob(Source source, String jobFile, String cache, String fingerprint, int k, int vocabularySize,
+            int topK, int rowsPerShard, Options options) implements ShardWork {
         private static final long serialVersionUID = 1L;
+
+        /** The two kinds of sequence teacher a distributed job samples. */
+        enum Source {
+            /** An OpenAI-compatible server (or several replicas): {@code teacher.type: http}. */
+            HTTP,
+            /** A Hugging Face folder loaded on every executor: {@code teacher.type: lm}. */
+            LM
+        }
 
         @Override
         public List<Committed> run(ShardTask t) throws IOException {
-            return ShardCommits.sampleLmAndCommit(this, t);
+            return source == Source.HTTP ? ShardCommits.sampleHttpAndCommit(this, t)
+                    : ShardCommits.sampleLmAndCommit(this, t);
         }
     }
 
