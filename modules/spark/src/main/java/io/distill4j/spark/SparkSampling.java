@@ -75,7 +75,7 @@ public final class SparkSampling {
      * @param crashFirstAttempt shard indices whose first task attempt fails after writing its shard and before
      *     committing it: fault injection for tests of retries (empty in real runs)
      * @param shardsPerTask consecutive shards one task of a tabular job samples; 0 for the {@link #SHARDS_PER_TASK}
-     *     Spark setting, or when that is not set the rule of {@link #shardsPerTask(String, int, int)}
+     *     Spark setting, or when that is not set the rule of {@link #shardsPerTask(int, int, int)}
      */
     public record Options(String device, boolean fsync, List<Integer> crashFirstAttempt, int shardsPerTask)
             implements Serializable {
@@ -149,30 +149,44 @@ public final class SparkSampling {
     public static final String SHARDS_PER_TASK = "spark.distill4j.shardsPerTask";
 
     /**
-     * Consecutive shards per task of a tabular job: the {@link #SHARDS_PER_TASK} setting when given, else about four
-     * tasks per core of the cluster ({@code defaultParallelism}), at most 8 shards a task. A task writes its shards
-     * through one cache writer, whose committer thread writes and hashes a shard while the next is sampled, as the
-     * local engine does; one task per shard paid a writer, an idle commit and Spark's scheduling per shard (digits,
-     * k = 32,768, one executor: 2.06 s a task against 1.58 s for the local engine's 51 items).
+     * Reads the {@link #SHARDS_PER_TASK} setting.
      *
-     * @param setting the {@link #SHARDS_PER_TASK} value, or null
+     * @param setting its value, or null when it is not set
+     * @return the shards per task it fixes, or 0 when not set (automatic)
+     * @throws BadInputException if the setting is not a positive integer
+     */
+    static int parseShardsPerTask(String setting) {
+        if (setting == null) {
+            return 0;
+        }
+        try {
+            int g = Integer.parseInt(setting.trim());
+            if (g > 0) {
+                return g;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new BadInputException("Spark setting " + SHARDS_PER_TASK + ": must be a positive integer, got '"
+                + setting + "'");
+    }
+
+    /**
+     * Consecutive shards per task of a tabular job: {@code fixed} when positive (the {@link #SHARDS_PER_TASK} setting
+     * or {@link Options#shardsPerTask}), else about four tasks per core of the cluster ({@code defaultParallelism}), at
+     * most 8 shards a task. A task writes its shards through one cache writer, whose committer thread writes and hashes
+     * a shard while the next is sampled, as the local engine does; one task per shard paid a writer, an idle commit and
+     * Spark's scheduling per shard (digits, k = 32,768, one executor: 2.06 s a task against 1.58 s for the local
+     * engine's 51 items).
+     *
+     * @param fixed shards per task asked for, or 0 for the rule
      * @param shards shards to sample
      * @param cores the cluster's default parallelism
      * @return shards per task, at least 1
-     * @throws BadInputException if the setting is not a positive integer
      */
-    public static int shardsPerTask(String setting, int shards, int cores) {
-        if (setting != null) {
-            try {
-                int g = Integer.parseInt(setting.trim());
-                if (g > 0) {
-                    return g;
-                }
-            } catch (NumberFormatException e) {
-                // refused below
-            }
-            throw new BadInputException("Spark setting " + SHARDS_PER_TASK + ": must be a positive integer, got '"
-                    + setting + "'");
+    public static int shardsPerTask(int fixed, int shards, int cores) {
+        if (fixed > 0) {
+            return fixed;
         }
         int perTask = (shards + 4 * Math.max(1, cores) - 1) / (4 * Math.max(1, cores));
         return Math.max(1, Math.min(8, perTask));
@@ -337,8 +351,9 @@ public final class SparkSampling {
      */
     private static Outcome distribute(JavaSparkContext sc, Path cache, CacheManifest fresh, long n, int rps,
             Layout layout, ShardWork work, boolean grouped, Options options, Consumer<String> log) {
-        String setting = grouped && options.shardsPerTask() == 0 ? sc.getConf().get(SHARDS_PER_TASK, null) : null;
-        shardsPerTask(setting, 1, 1); // a bad setting is refused before the cache folder is touched
+        // a bad setting is refused here, before the cache folder is touched
+        int fixed = !grouped ? 1 : options.shardsPerTask() > 0 ? options.shardsPerTask()
+                : parseShardsPerTask(sc.getConf().get(SHARDS_PER_TASK, null));
         boolean created = !Files.exists(cache.resolve(CacheManifest.FILE_NAME));
         CacheManifest manifest = openManifest(cache, fresh, options.fsync());
         if (manifest.items() > n) {
@@ -365,8 +380,7 @@ public final class SparkSampling {
                 missing.add(new ShardTask(i, first, rows));
             }
         }
-        int perTask = !grouped ? 1 : options.shardsPerTask() > 0 ? options.shardsPerTask()
-                : shardsPerTask(setting, missing.size(), sc.defaultParallelism());
+        int perTask = shardsPerTask(fixed, missing.size(), sc.defaultParallelism());
         List<ShardTask> todo = group(missing, perTask);
         log.accept(String.format(Locale.ROOT, "%d %s, %d shards of %d: %d in the manifest, %d committed by an "
                 + "interrupted run, %d to sample on %s, %d shard(s) a task (%d tasks)", n,

@@ -141,14 +141,16 @@ class SparkSamplingTest {
 
     @Test
     void shardsPerTaskFollowTheSettingOrAboutFourTasksPerCore() {
-        assertEquals(8, SparkSampling.shardsPerTask(null, 29, 1), "29 shards, 1 core: 4 tasks (8, 8, 8, 5)");
-        assertEquals(4, SparkSampling.shardsPerTask(null, 29, 2), "2 cores: 8 tasks");
-        assertEquals(1, SparkSampling.shardsPerTask(null, 6, 2), "few shards: one per task");
-        assertEquals(8, SparkSampling.shardsPerTask(null, 10_000, 4), "at most 8");
-        assertEquals(5, SparkSampling.shardsPerTask(" 5 ", 29, 1));
-        BadInputException bad = assertThrows(BadInputException.class, () -> SparkSampling.shardsPerTask("0", 29, 1));
+        assertEquals(8, SparkSampling.shardsPerTask(0, 29, 1), "29 shards, 1 core: 4 tasks (8, 8, 8, 5)");
+        assertEquals(4, SparkSampling.shardsPerTask(0, 29, 2), "2 cores: 8 tasks");
+        assertEquals(1, SparkSampling.shardsPerTask(0, 6, 2), "few shards: one per task");
+        assertEquals(8, SparkSampling.shardsPerTask(0, 10_000, 4), "at most 8");
+        assertEquals(5, SparkSampling.shardsPerTask(5, 29, 1), "asked for");
+        assertEquals(0, SparkSampling.parseShardsPerTask(null), "not set: automatic");
+        assertEquals(5, SparkSampling.parseShardsPerTask(" 5 "));
+        BadInputException bad = assertThrows(BadInputException.class, () -> SparkSampling.parseShardsPerTask("0"));
         assertEquals("Spark setting spark.distill4j.shardsPerTask: must be a positive integer, got '0'", bad.getMessage());
-        assertThrows(BadInputException.class, () -> SparkSampling.shardsPerTask("many", 29, 1));
+        assertThrows(BadInputException.class, () -> SparkSampling.parseShardsPerTask("many"));
         List<SparkSampling.ShardTask> one = List.of(new SparkSampling.ShardTask(2, 32, 16),
                 new SparkSampling.ShardTask(3, 48, 16), new SparkSampling.ShardTask(5, 80, 16),
                 new SparkSampling.ShardTask(6, 96, 16), new SparkSampling.ShardTask(7, 112, 8));

@@ -390,20 +390,13 @@ public final class McDropoutTeacher implements Teacher {
         NDManager m = items.getManager();
         ParameterStore ps = new ParameterStore(m, false);
         long n = items.getShape().get(0);
-        NDList h = new NDList(n >= MIN_ROWS ? items : items.get(indices(m, padded(n))));
+        NDList h = new NDList(n >= MIN_ROWS ? items : items.get(indices(m, MIN_ROWS, q -> Math.min(q, n - 1))));
         for (Block c : plan.prefix) {
             h = c.forward(ps, h, true);
         }
         long i0 = r0 / k;
         int rp = Math.max(r, MIN_ROWS);
-        // the row index is written straight into engine memory: a long[] per chunk was most of a run's heap garbage
-        NDArray rowItems = NativeArrays.create(m, new Shape(rp), DataType.INT64, b -> {
-            LongBuffer index = b.asLongBuffer();
-            for (int q = 0; q < rp; q++) {
-                index.put(q, (r0 + Math.min(q, r - 1)) / k - i0);
-            }
-        });
-        NDArray a = h.head().get(rowItems);
+        NDArray a = h.head().get(indices(m, rp, q -> (r0 + Math.min(q, r - 1)) / k - i0));
         if (!plan.chunkable) {
             Engine.getInstance().setRandomSeed((int) seed0);
         }
@@ -429,18 +422,22 @@ public final class McDropoutTeacher implements Teacher {
      */
     static final int MIN_ROWS = 8;
 
-    /** @return an int64 index array in engine-owned memory ({@link NativeArrays}) */
-    private static NDArray indices(NDManager m, long[] index) {
-        return NativeArrays.create(m, new Shape(index.length), DataType.INT64, b -> b.asLongBuffer().put(index));
-    }
-
-    /** @return indices 0 .. n-1, then n-1 repeated up to {@link #MIN_ROWS} */
-    private static long[] padded(long n) {
-        long[] index = new long[MIN_ROWS];
-        for (int q = 0; q < MIN_ROWS; q++) {
-            index[q] = Math.min(q, n - 1);
-        }
-        return index;
+    /**
+     * An int64 index array written straight into engine-owned memory ({@link NativeArrays}): a {@code long[]} per
+     * chunk (8 bytes per sampled row) was most of a sampling run's heap garbage.
+     *
+     * @param m the array's manager
+     * @param n its length
+     * @param value element q's value
+     * @return the array
+     */
+    private static NDArray indices(NDManager m, int n, java.util.function.IntToLongFunction value) {
+        return NativeArrays.create(m, new Shape(n), DataType.INT64, b -> {
+            LongBuffer index = b.asLongBuffer();
+            for (int q = 0; q < n; q++) {
+                index.put(q, value.applyAsLong(q));
+            }
+        });
     }
 
     private static final Field RATE = rateField();

@@ -35,9 +35,9 @@ public final class TeacherSampler {
      * Sampling settings.
      *
      * <p>The memory budget bounds the sampler's buffers: the teacher works in chunks of at most half of it (a teacher
-     * that cannot chunk, only {@link McDropoutTeacher} can, needs its whole batch to fit there; an MC-dropout teacher's
-     * chunks stay within 1 MiB when half the budget would allow more, {@link McDropoutTeacher#chunkRows}), and each of the cache
-     * writer's two shard buffers holds at most a quarter (fewer items per shard than {@code rowsPerShard} when one
+     * that cannot chunk, only {@link McDropoutTeacher} can, needs its whole batch to fit there; an MC-dropout
+     * teacher's chunks stay within 1 MiB when half the budget would allow more, {@link McDropoutTeacher#chunkRows}),
+     * and each of the cache writer's two shard buffers holds at most a quarter (fewer items per shard than {@code rowsPerShard} when one
      * shard of k samples would not fit). Chunking and shard size leave the samples unchanged. The budget excludes the
      * input table, the model, the JVM and the engine themselves.
      *
